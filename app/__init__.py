@@ -1,0 +1,123 @@
+"""The Large AI Grand Challenge platform: `create_app` is the one application factory."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, g, redirect, render_template, request, url_for
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from app.settings import Settings
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web application. It never starts the scheduler: that is its own process."""
+    settings = settings or Settings.from_env()
+    settings.check_safe_to_serve()
+    app = Flask(__name__, instance_path=str(settings.instance_dir), instance_relative_config=False)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        LAGC=settings,
+        TESTING=settings.env == "testing",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        JSON_SORT_KEYS=False,
+    )
+    _init_database(app, settings)
+    _init_auth(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_cli(app)
+    return app
+
+
+def _init_database(app: Flask, settings: Settings) -> None:
+    from app.db import close_session, make_engine
+    from app import models  # noqa: F401  (every table is known before the first query)
+
+    app.extensions["lagc_engine"] = make_engine(settings.database_url)
+    app.teardown_appcontext(close_session)
+
+
+def _init_auth(app: Flask) -> None:
+    from app.accounts.models import User
+    from app.db import get_session
+    from app.api import authenticate_token
+    from app.security import enforce_access
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_active else None
+
+    @app.before_request
+    def _session_is_permanent() -> None:
+        from flask import session
+        session.permanent = True
+
+    app.before_request(authenticate_token)
+    app.before_request(enforce_access)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.accounts.routes import bp as accounts_bp
+    from app.api import bp as api_bp
+    from app.web.routes import bp as web_bp
+    from leaderboard.routes import bp as leaderboard_bp
+
+    csrf.exempt(api_bp)  # the API authenticates with Bearer tokens, never with the session cookie
+    for blueprint in (web_bp, accounts_bp, leaderboard_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from app.api.problems import problem
+
+    def wants_problem() -> bool:
+        return request.path.startswith("/api/")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_template("errors/error.html", code=400, title="The form expired or was forged",
+                               message="Reload the page and send the form again."), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if wants_problem():
+            return problem(exc.code or 500, exc.description or "")
+        if exc.code == 401:
+            return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
+        return render_template("errors/error.html", code=exc.code, title=exc.name,
+                               message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+        if wants_problem():
+            return problem(500, "Something went wrong on our side; it has been logged.")
+        return render_template("errors/error.html", code=500, title="Something went wrong",
+                               message="Something went wrong on our side; it has been logged."), 500
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

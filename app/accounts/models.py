@@ -1,0 +1,71 @@
+"""Accounts: people, their role, judge/organiser invitations and API tokens."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Optional
+
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+
+
+class Role(str, Enum):
+    """What a person does in the challenge; it decides which pages and API routes they may use."""
+
+    entrant = "entrant"
+    judge = "judge"
+    organiser = "organiser"
+
+
+class UserBase(SQLModel):
+    email: str = Field(max_length=254, index=True, unique=True)
+    display_name: str = Field(max_length=120)
+    role: Role = Field(default=Role.entrant, max_length=20)
+
+
+class User(UserBase, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_sign_in_at: Optional[datetime] = None
+
+    # Flask-Login protocol, spelled out so the table model stays a plain SQLModel.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Invitation(SQLModel, table=True):
+    """An organiser's invitation for a judge or organiser; the link carries a token stored only as a hash."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    role: Role = Field(max_length=20)
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    accepted_at: Optional[datetime] = None
+    revoked_at: Optional[datetime] = None
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token for scripted use: shown once, stored as its SHA-256, revocable."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=80)
+    prefix: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: Optional[datetime] = None
+    revoked_at: Optional[datetime] = None

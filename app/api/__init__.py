@@ -1,0 +1,141 @@
+"""The JSON API under /api/v1: token authentication, problem+json errors, and an OpenAPI document built
+from the same registry that declares the routes, so the two cannot drift apart."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Type
+
+from flask import Blueprint, g, jsonify, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from app.api.problems import problem, pydantic_errors
+from app.db import get_session
+from app.security import Access, access_of
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@dataclass(frozen=True)
+class Operation:
+    rule: str
+    method: str
+    endpoint: str
+    summary: str
+    request_model: Type[BaseModel] | None = None
+    request_schema: dict | None = None
+    response_schema: dict = field(default_factory=lambda: {"type": "object"})
+    tag: str = "platform"
+
+
+OPERATIONS: list[Operation] = []
+PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, tag: str = "platform",
+          request_model: Type[BaseModel] | None = None, request_schema: dict | None = None,
+          response_schema: dict | None = None) -> Callable:
+    """Register an API route and describe it for the OpenAPI document in one place."""
+    def decorator(view: Callable) -> Callable:
+        endpoint = view.__name__
+        bp.add_url_rule(rule, endpoint, view, methods=list(methods))
+        for method in methods:
+            OPERATIONS.append(Operation(rule, method, f"api.{endpoint}", summary, request_model,
+                                        request_schema, response_schema or {"type": "object"}, tag))
+        return view
+    return decorator
+
+
+def parse_body(model: Type[BaseModel]) -> BaseModel:
+    """Validate the JSON body with a data model; a bad body becomes a 422 (or 415/400) problem."""
+    if not request.is_json:
+        raise ApiProblem(415, "Send the body as JSON with Content-Type: application/json.")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiProblem(400, "The body is not valid JSON.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiProblem(422, "Some fields are missing or invalid.", errors=pydantic_errors(exc)) from None
+
+
+class ApiProblem(Exception):
+    """Raised inside API views to answer with a problem+json response."""
+
+    def __init__(self, status: int, detail: str, errors: dict[str, list[str]] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors
+
+
+@bp.errorhandler(ApiProblem)
+def _api_problem(exc: ApiProblem):
+    return problem(exc.status, exc.detail, errors=exc.errors)
+
+
+@bp.errorhandler(HTTPException)
+def _api_http_error(exc: HTTPException):
+    response = problem(exc.code or 500, exc.description or "")
+    if exc.code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lagc"'
+    return response
+
+
+def authenticate_token() -> None:
+    """before_request (app-wide, ahead of the access check): on API routes a Bearer token identifies the
+    caller; the API never relies on the browser's session cookie."""
+    from app.accounts.services import user_for_token
+
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return
+    g.api_user = None
+    g.api_request = True
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user = user_for_token(get_session(), header[7:].strip())
+        if user is None:
+            raise ApiProblem(401, "The API token is unknown, revoked, or its account is disabled.")
+        g.api_user = user
+        get_session().commit()  # records last_used_at
+
+
+def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every registered API operation."""
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        path = "/api/v1" + PARAM.sub(r"{\1}", op.rule)
+        access = access_lookup(op.endpoint)
+        item: dict[str, Any] = {
+            "operationId": op.endpoint.replace(".", "_") + "_" + op.method.lower(),
+            "summary": op.summary, "tags": [op.tag],
+            "x-access": access.describe() if access else "undeclared",
+            "responses": {"200": {"description": "OK", "content": {"application/json": {
+                "schema": op.response_schema}}},
+                "default": {"description": "A problem", "content": {"application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/Problem"}}}}},
+        }
+        params = PARAM.findall(op.rule)
+        if params:
+            item["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                                  for p in params]
+        schema = op.request_schema or (op.request_model.model_json_schema() if op.request_model else None)
+        if schema is not None:
+            item["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+        if access and access.audience != "public":
+            item["security"] = [{"bearer": []}]
+        paths.setdefault(path, {})[op.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Large AI Grand Challenge platform API", "version": "1"},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Problem": {"type": "object", "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                "detail": {"type": "string"}, "errors": {"type": "object", "additionalProperties": {
+                    "type": "array", "items": {"type": "string"}}}}}},
+        },
+    }
+
+
+from app.api import routes  # noqa: E402,F401  (registers the core routes)

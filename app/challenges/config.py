@@ -1,0 +1,183 @@
+"""Challenge configuration files (TOML): parsed and validated into frozen dataclasses.
+
+Pure: no Flask, no database. The sections that later capabilities own (eligibility, benchmark, clusters,
+scoring, licence, limits) are kept as plain dicts here and validated by those capabilities' own parsers,
+registered in `SECTION_PARSERS` by the shell.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+PRIZE_POLICIES = ("fixed", "equal", "rank_weighted", "score_proportional")
+# Parsers for the sections other capabilities own: name -> callable(dict) raising ValueError.
+SECTION_PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {}
+
+
+class ConfigError(ValueError):
+    """A challenge configuration that cannot be used; `problems` lists every reason."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    key: str
+    name: str
+    starts: datetime  # aware, UTC
+    ends: datetime  # aware, UTC
+
+
+@dataclass(frozen=True)
+class PrizeSpec:
+    pool_cents: int
+    max_winners: int
+    policy: str
+    per_winner_cents: int | None
+    gpu_hours_per_winner: int
+    compute_hours: Mapping[str, int]
+    weights: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChallengeConfig:
+    slug: str
+    name: str
+    call_date: date
+    description: str
+    phases: tuple[PhaseSpec, ...]
+    prize: PrizeSpec
+    sections: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    text: str = ""
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def phase_at(self, moment: datetime) -> PhaseSpec | None:
+        """The phase running at `moment` (aware), or None between or outside phases."""
+        return next((p for p in self.phases if p.starts <= moment < p.ends), None)
+
+    def next_deadline(self, moment: datetime) -> PhaseSpec | None:
+        """The first phase that ends after `moment`."""
+        return next((p for p in self.phases if p.ends > moment), None)
+
+
+def parse_config(text: str) -> ChallengeConfig:
+    """Parse and validate a challenge configuration; raises ConfigError listing every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"not valid TOML: {exc}"]) from None
+    problems: list[str] = []
+    head = _table(data, "challenge", problems)
+    slug = _get(head, "challenge.slug", str, problems, "")
+    if slug and not SLUG.match(slug):
+        problems.append("challenge.slug must be 3-64 lower-case letters, digits and dashes")
+    name = _get(head, "challenge.name", str, problems, "")
+    call_date = _get(head, "challenge.call_date", date, problems, date(1970, 1, 1))
+    description = head.get("description", "") if isinstance(head.get("description", ""), str) else ""
+    phases = _parse_phases(data.get("phases"), problems)
+    prize = _parse_prize(_table(data, "prize", problems), problems)
+    sections = {k: v for k, v in data.items() if k not in ("challenge", "phases", "prize")}
+    for key, parser in SECTION_PARSERS.items():
+        if key in sections:
+            try:
+                parser(sections[key])
+            except (ValueError, TypeError, KeyError) as exc:
+                problems.append(f"[{key}]: {exc}")
+    if problems:
+        raise ConfigError(problems)
+    return ChallengeConfig(slug, name, call_date, description, phases, prize,
+                           MappingProxyType(sections), text)
+
+
+def _table(data: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        problems.append(f"[{key}] table is missing")
+        return {}
+    return value
+
+
+def _get(table: Mapping[str, Any], path: str, kind: type, problems: list[str], default: Any) -> Any:
+    key = path.rsplit(".", 1)[-1]
+    value = table.get(key)
+    if value is None:
+        problems.append(f"{path} is missing")
+        return default
+    if kind is date and isinstance(value, datetime) or not isinstance(value, kind) or (
+            kind is int and isinstance(value, bool)):
+        problems.append(f"{path} must be a {kind.__name__}, not {type(value).__name__}")
+        return default
+    return value
+
+
+def _utc(value: Any, path: str, problems: list[str]) -> datetime | None:
+    if not isinstance(value, datetime):
+        problems.append(f"{path} must be a date-time with a UTC offset, e.g. 2024-01-16T17:00:00Z")
+        return None
+    if value.tzinfo is None:
+        problems.append(f"{path} has no UTC offset; write it as e.g. 2024-01-16T17:00:00Z")
+        return None
+    return value.astimezone(timezone.utc)
+
+
+def _parse_phases(raw: Any, problems: list[str]) -> tuple[PhaseSpec, ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.append("[[phases]]: at least one phase is required")
+        return ()
+    phases: list[PhaseSpec] = []
+    for i, item in enumerate(raw):
+        where = f"phases[{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where} must be a table")
+            continue
+        key = _get(item, f"{where}.key", str, problems, "")
+        name = _get(item, f"{where}.name", str, problems, key)
+        starts = _utc(item.get("starts"), f"{where}.starts", problems)
+        ends = _utc(item.get("ends"), f"{where}.ends", problems)
+        if starts and ends and ends <= starts:
+            problems.append(f"{where} ({key}) ends before it starts")
+        if starts and ends:
+            phases.append(PhaseSpec(key, name, starts, ends))
+    keys = [p.key for p in phases]
+    if len(set(keys)) != len(keys):
+        problems.append("[[phases]]: phase keys must be unique")
+    for before, after in zip(phases, phases[1:]):
+        if after.starts < before.ends:
+            problems.append(f"phase {after.key!r} starts before phase {before.key!r} ends")
+    return tuple(phases)
+
+
+def _parse_prize(table: Mapping[str, Any], problems: list[str]) -> PrizeSpec:
+    pool_eur = _get(table, "prize.pool_eur", int, problems, 0)
+    max_winners = _get(table, "prize.max_winners", int, problems, 1)
+    policy = table.get("policy", "fixed")
+    if policy not in PRIZE_POLICIES:
+        problems.append(f"prize.policy must be one of {', '.join(PRIZE_POLICIES)}")
+    if pool_eur < 0 or max_winners < 1:
+        problems.append("prize.pool_eur must be >= 0 and prize.max_winners >= 1")
+    per_winner = table.get("per_winner_eur")
+    if per_winner is not None and (not isinstance(per_winner, int) or per_winner * max(max_winners, 1) > pool_eur):
+        problems.append("prize.per_winner_eur must be a whole number and per-winner times max_winners <= pool")
+    compute = table.get("compute_hours", {})
+    if not isinstance(compute, dict) or not all(isinstance(v, int) and v >= 0 for v in compute.values()):
+        problems.append("prize.compute_hours must map cluster names to whole, non-negative GPU hours")
+        compute = {}
+    weights = table.get("weights", [])
+    if not isinstance(weights, list) or not all(isinstance(w, (int, float)) and w > 0 for w in weights):
+        problems.append("prize.weights must be a list of positive numbers")
+        weights = []
+    return PrizeSpec(pool_eur * 100, max_winners, policy,
+                     None if per_winner is None else per_winner * 100,
+                     int(table.get("gpu_hours_per_winner", 0) or 0),
+                     MappingProxyType(dict(compute)), tuple(float(w) for w in weights))

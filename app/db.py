@@ -1,0 +1,65 @@
+"""Database engine and sessions: SQLite (WAL, foreign keys on) by default, PostgreSQL through DATABASE_URL."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from flask import current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC: the form every timestamp is stored and compared in."""
+    return datetime.now(timezone.utc)
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; for SQLite make sure its folder exists and turn on WAL and foreign keys."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def get_session() -> Session:
+    """The request's session (opened on first use, closed at teardown)."""
+    if "db_session" not in g:
+        g.db_session = Session(current_app.extensions["lagc_engine"], expire_on_commit=False)
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session for the CLI and the scheduler: commits on success, rolls back on error."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()

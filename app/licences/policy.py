@@ -1,0 +1,112 @@
+"""The challenge's licence policy: which licences pass, which an organiser reviews, which fail.
+
+The policy is data, read from the `[licence]` section of a challenge's TOML file, so a later
+challenge can change its lists without touching the code.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from app.licences.ids import canonical_id
+
+
+class Outcome(str, Enum):
+    """The result of one rule; a verdict is the worst outcome among its findings."""
+
+    PASS = "pass"
+    REVIEW = "review"
+    FAIL = "fail"
+
+    @property
+    def severity(self) -> int:
+        """Order outcomes so that `max(..., key=severity)` finds the worst one."""
+        return {"pass": 0, "review": 1, "fail": 2}[self.value]
+
+
+def worst(outcomes: Iterable[Outcome]) -> Outcome:
+    """Return the worst of some outcomes (fail > review > pass); pass when there are none."""
+    return max(outcomes, key=lambda o: o.severity, default=Outcome.PASS)
+
+
+def best(outcomes: Iterable[Outcome]) -> Outcome:
+    """Return the best of some outcomes (pass < review < fail); fail when there are none."""
+    return min(outcomes, key=lambda o: o.severity, default=Outcome.FAIL)
+
+
+_DEFAULT_PASS = (
+    "apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "isc",
+    "cc0-1.0", "unlicense", "zlib", "bsl-1.0",
+    "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0",
+    "gpl-3.0", "lgpl-3.0", "agpl-3.0", "mpl-2.0", "eupl-1.2",
+)
+_DEFAULT_REVIEW = (
+    "openrail", "openrail++", "creativeml-openrail-m", "bigscience-openrail-m",
+    "bigscience-bloom-rail-1.0", "bigcode-openrail-m",
+    "llama2", "llama3", "llama3.1", "llama3.2", "llama3.3", "llama4", "gemma",
+    "cc-by-nc-nd-4.0", "cc-by-nd-4.0",
+)
+_DEFAULT_FAIL = ("unknown", "proprietary", "all-rights-reserved", "licenseref-proprietary")
+
+
+@dataclass(frozen=True)
+class LicencePolicy:
+    """Lists of canonical licence ids per outcome, and what to do with the rest.
+
+    `unlisted` is the outcome of a well-formed id on none of the lists (an organiser decides
+    by default). `base_model_forces_review` sends every model that declares a `base_model`
+    to review, because the challenge asks for models trained from scratch.
+    """
+
+    passing: frozenset[str]
+    reviewed: frozenset[str]
+    failing: frozenset[str]
+    unlisted: Outcome = Outcome.REVIEW
+    base_model_forces_review: bool = True
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "LicencePolicy":
+        """Build a policy from the `[licence]` section of a challenge TOML (a plain dict).
+
+        Missing keys take the 2024 challenge's defaults; unknown keys are an error so that a
+        typo in the configuration does not silently weaken the check.
+        """
+        known = {"pass", "review", "fail", "unlisted", "base_model_forces_review"}
+        unknown = set(config) - known
+        if unknown:
+            raise ValueError(f"unknown keys in [licence]: {', '.join(sorted(unknown))}")
+        return cls(
+            passing=_ids(config.get("pass", _DEFAULT_PASS)),
+            reviewed=_ids(config.get("review", _DEFAULT_REVIEW)),
+            failing=_ids(config.get("fail", _DEFAULT_FAIL)),
+            unlisted=Outcome(config.get("unlisted", "review")),
+            base_model_forces_review=bool(config.get("base_model_forces_review", True)),
+        )
+
+    @classmethod
+    def default(cls) -> "LicencePolicy":
+        """The policy of the 2024 challenge."""
+        return cls.from_config({})
+
+    def outcome_for(self, licence_id: str) -> tuple[Outcome, str]:
+        """Return the outcome for one canonical id and the rule applied, in plain words."""
+        key = canonical_id(licence_id)
+        if key in self.failing:
+            return Outcome.FAIL, "the challenge does not accept it"
+        if key in self.passing:
+            return Outcome.PASS, "it lets anyone obtain, use and redistribute the weights"
+        if key in self.reviewed:
+            return Outcome.REVIEW, "it restricts use or derivatives, so an organiser decides"
+        if self.unlisted is Outcome.PASS:
+            return Outcome.PASS, "the challenge accepts licences it does not list"
+        if self.unlisted is Outcome.FAIL:
+            return Outcome.FAIL, "it is not on the challenge's list of accepted licences"
+        return Outcome.REVIEW, "it is not on the challenge's lists, so an organiser decides"
+
+
+def _ids(values: Iterable[str]) -> frozenset[str]:
+    """Canonicalise a configured list of ids; a bare string is a configuration mistake."""
+    if isinstance(values, str):
+        raise ValueError("licence lists must be lists of ids, not a single string")
+    return frozenset(canonical_id(v) for v in values)

@@ -1,0 +1,84 @@
+"""Who may use which page or API route.
+
+Every view declares its audience with one of the decorators below; `enforce_access` (a before_request hook)
+refuses a request whose endpoint declares nothing, so a new route cannot forget to say who may use it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import abort, current_app, g, request
+from flask_login import current_user
+
+from app.accounts.models import Role
+
+
+@dataclass(frozen=True)
+class Access:
+    """A view's declared audience: anyone, any signed-in person, or people with one of `roles`."""
+
+    audience: str  # "public" | "signed_in" | "roles"
+    roles: frozenset[Role] = frozenset()
+
+    def describe(self) -> str:
+        if self.audience == "roles":
+            return "role: " + ", ".join(sorted(r.value for r in self.roles))
+        return self.audience.replace("_", " ")
+
+
+def _declare(access: Access) -> Callable:
+    def decorator(view: Callable) -> Callable:
+        view.access = access  # type: ignore[attr-defined]
+        return view
+    return decorator
+
+
+def public(view: Callable) -> Callable:
+    """Anyone may use this view, signed in or not."""
+    return _declare(Access("public"))(view)
+
+
+def signed_in(view: Callable) -> Callable:
+    """Any signed-in person may use this view."""
+    return _declare(Access("signed_in"))(view)
+
+
+def roles(*allowed: Role) -> Callable:
+    """Only people with one of these roles may use this view."""
+    return _declare(Access("roles", frozenset(allowed)))
+
+
+def access_of(endpoint: str | None) -> Access | None:
+    """The declared access of an endpoint, or None when it declares none."""
+    if endpoint is None:
+        return None
+    if endpoint == "static":
+        return Access("public")
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access", None)
+
+
+def current_identity():
+    """The person making the request: from an API token (set by the API blueprint) or the session."""
+    if g.get("api_request"):
+        return g.get("api_user")  # API routes never fall back to the session cookie
+    return current_user if current_user.is_authenticated else None
+
+
+def enforce_access() -> None:
+    """before_request: apply the endpoint's declared access; 401 when not signed in, 403 for a wrong role."""
+    if request.endpoint is None:
+        return  # 404 / 405 are answered by Flask itself
+    access = access_of(request.endpoint)
+    if access is None:
+        current_app.logger.error("endpoint %s declares no access; refused", request.endpoint)
+        abort(403)
+    if access.audience == "public":
+        return
+    user = current_identity()
+    if user is None:
+        abort(401)
+    if access.audience == "roles" and Role(user.role) not in access.roles:
+        abort(403)
+

@@ -1,0 +1,88 @@
+"""One typed settings object, read from the environment, with safe defaults for the embedded run."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CHALLENGES = Path(__file__).resolve().parent / "challenges" / "configs"
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class SettingsError(ValueError):
+    """The environment asks for something the platform refuses to run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the web process, the scheduler and the CLI need to know about their surroundings."""
+
+    env: str = "development"
+    secret_key: str = DEFAULT_SECRET
+    instance_dir: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""
+    storage_dir: Path = Path()
+    challenge_files: tuple[Path, ...] = ()
+    default_challenge: str = "lagc-2024"
+    eval_runner: str = "local"
+    port: int = 8000
+    session_hours: int = 12
+    secure_cookies: bool = False
+    demo: bool = True
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise SettingsError(f"LAGC_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.instance_dir / 'platform.db'}")
+        if self.storage_dir == Path():
+            object.__setattr__(self, "storage_dir", self.instance_dir / "storage")
+        if not self.challenge_files:
+            object.__setattr__(self, "challenge_files", tuple(sorted(BUNDLED_CHALLENGES.glob("*.toml"))))
+        if self.eval_runner not in ("local", "slurm"):
+            raise SettingsError(f"LAGC_EVAL_RUNNER must be 'local' or 'slurm', not {self.eval_runner!r}")
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def check_safe_to_serve(self) -> None:
+        """Refuse to run in production with the default secret or a missing one."""
+        if self.production and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
+            raise SettingsError(
+                "Refusing to start in production with the default or a short SECRET_KEY: "
+                "set SECRET_KEY to at least 32 random characters.")
+
+    def with_overrides(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Read the settings from environment variables (see README.md for the list)."""
+        env = os.environ if environ is None else environ
+        instance = Path(env.get("LAGC_INSTANCE_DIR", PROJECT_ROOT / "instance")).resolve()
+        files = tuple(Path(p) for p in env.get("LAGC_CHALLENGES", "").split(os.pathsep) if p)
+        mode = env.get("LAGC_ENV", "development")
+        try:
+            port = int(env.get("PORT", "8000"))
+            hours = int(env.get("LAGC_SESSION_HOURS", "12"))
+        except ValueError as exc:
+            raise SettingsError(f"PORT and LAGC_SESSION_HOURS must be whole numbers ({exc})") from None
+        return cls(
+            env=mode,
+            secret_key=env.get("SECRET_KEY", DEFAULT_SECRET),
+            instance_dir=instance,
+            database_url=env.get("DATABASE_URL", ""),
+            storage_dir=Path(env["LAGC_STORAGE_DIR"]).resolve() if env.get("LAGC_STORAGE_DIR") else Path(),
+            challenge_files=files,
+            default_challenge=env.get("LAGC_DEFAULT_CHALLENGE", "lagc-2024"),
+            eval_runner=env.get("LAGC_EVAL_RUNNER", "local"),
+            port=port,
+            session_hours=hours,
+            secure_cookies=env.get("LAGC_SECURE_COOKIES", "1" if mode == "production" else "0") == "1",
+            demo=env.get("LAGC_DEMO", "0" if mode == "production" else "1") == "1",
+        )

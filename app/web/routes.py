@@ -1,0 +1,89 @@
+"""The challenge's public pages and each role's dashboard."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from app.accounts.models import Role, User
+from app.audit.models import AuditEvent
+from app.challenges.services import config_of, get_challenge, list_challenges, phases_of
+from app.db import get_session, utcnow
+from app.security import public, roles, signed_in
+from app.teams.models import Team
+from app.teams.services import TeamError, register_team, team_of, teams_of
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Team (start-up) name", validators=[DataRequired(), Length(min=2, max=120)])
+
+
+@bp.route("/")
+@public
+def home():
+    session = get_session()
+    challenges = list_challenges(session)
+    return render_template("web/home.html", challenges=challenges, now=utcnow(),
+                           phases={c.id: phases_of(session, c) for c in challenges})
+
+
+@bp.route("/c/<slug>")
+@public
+def challenge(slug: str):
+    session = get_session()
+    found = get_challenge(session, slug)
+    if found is None:
+        abort(404, f"There is no challenge called {slug!r}.")
+    return render_template("web/challenge.html", challenge=found, config=config_of(found),
+                           phases=phases_of(session, found), now=utcnow())
+
+
+@bp.route("/dashboard")
+@signed_in
+def dashboard():
+    session = get_session()
+    role = Role(current_user.role)
+    context = {"role": role, "challenges": list_challenges(session)}
+    if role is Role.entrant:
+        context["teams"] = {t.challenge_id: t for t in teams_of(session, current_user)}
+        context["team_form"] = TeamForm()
+    elif role is Role.organiser:
+        context["counts"] = {
+            "teams": len(session.exec(select(Team.id)).all()),
+            "entrants": len(session.exec(select(User.id).where(User.role == Role.entrant)).all()),
+            "judges": len(session.exec(select(User.id).where(User.role == Role.judge)).all()),
+        }
+        context["events"] = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(20)).all()
+    return render_template(f"web/dashboard_{role.value}.html", **context)
+
+
+@bp.route("/c/<slug>/teams", methods=["POST"])
+@roles(Role.entrant)
+def register(slug: str):
+    session = get_session()
+    found = get_challenge(session, slug)
+    if found is None:
+        abort(404)
+    form, error = TeamForm(), None
+    if form.validate_on_submit():
+        try:
+            register_team(session, current_user, found, form.name.data)
+            session.commit()
+            flash(f"Team registered for {found.name}.", "success")
+            return redirect(url_for("web.dashboard"))
+        except (TeamError, IntegrityError) as exc:
+            session.rollback()
+            message = str(exc) if isinstance(exc, TeamError) else "You already belong to a team in this challenge."
+            if isinstance(exc, TeamError) and exc.field:
+                form.name.errors.append(message)
+            else:
+                error = message
+    return render_template("web/dashboard_entrant.html", role=Role.entrant, challenges=list_challenges(session),
+                           teams={t.challenge_id: t for t in teams_of(session, current_user)},
+                           team_form=form, form_for=slug, error=error), 422

@@ -1,0 +1,111 @@
+"""Cluster profiles as data: where an evaluation runs and how that site counts GPU-hours.
+
+The defaults ship in ``clusters.toml`` next to this file; a deployment overrides them with its own
+``[clusters.NAME]`` sections (only the fields that differ, e.g. the project's account).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+DEFAULTS_FILE = Path(__file__).with_name("clusters.toml")
+SCHEDULERS = ("slurm", "local")
+ACCOUNTING = ("auto", "sacct", "jobcomp")
+
+
+@dataclass(frozen=True)
+class ClusterProfile:
+    """One place evaluations run. ``gpus_per_node`` counts the devices Slurm allocates (GCDs on LUMI)."""
+
+    name: str
+    display_name: str = ""
+    scheduler: str = "slurm"
+    account: str | None = None
+    partition: str | None = None
+    qos: str | None = None
+    debug_qos: str | None = None
+    partition_confirmed: bool = True
+    gpus_per_node: int = 0
+    gpu_gres: str | None = None
+    cpus_per_task: int = 1
+    mem: str | None = None
+    wall_time_limit: int = 60
+    gpu_billing_devices: int = 1
+    modules: tuple[str, ...] = ()
+    container: str | None = None
+    container_exec: str = "singularity exec"
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    accounting: str = "auto"
+    jobcomp_path: str | None = None
+    lm_eval: tuple[str, ...] = ("lm_eval",)
+    vllm_min_parameters: int = 3_000_000_000
+
+    def __post_init__(self):
+        if self.scheduler not in SCHEDULERS:
+            raise ValueError(f"cluster {self.name}: scheduler must be one of {SCHEDULERS}, not {self.scheduler!r}")
+        if self.accounting not in ACCOUNTING:
+            raise ValueError(f"cluster {self.name}: accounting must be one of {ACCOUNTING}")
+        if self.gpu_billing_devices < 1 or self.wall_time_limit < 1:
+            raise ValueError(f"cluster {self.name}: gpu_billing_devices and wall_time_limit must be positive")
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, Any], name: str | None = None) -> "ClusterProfile":
+        """Build a profile from a ``[clusters.NAME]`` TOML section (a dict); unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"cluster {name or data.get('name')}: unknown settings {sorted(unknown)}")
+        values = dict(data)
+        if name is not None:
+            values["name"] = name
+        for key in ("modules", "lm_eval"):
+            if key in values:
+                values[key] = _as_tuple(values[key])
+        if "env" in values:
+            values["env"] = MappingProxyType({str(k): str(v) for k, v in values["env"].items()})
+        return cls(**values)
+
+    def gpu_hours(self, elapsed_seconds: float, gpus_requested: int) -> float:
+        """GPU-hours in this site's billing unit (on LUMI one GPU-hour is one MI250X, i.e. two GCDs)."""
+        if elapsed_seconds < 0 or gpus_requested < 0:
+            raise ValueError("elapsed time and GPU count cannot be negative")
+        return elapsed_seconds / 3600.0 * gpus_requested / self.gpu_billing_devices
+
+    def node_hour_in_gpu_hours(self) -> float:
+        """How many billed GPU-hours one hour of a full node costs."""
+        return self.gpu_hours(3600.0, self.gpus_per_node)
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+def profiles_from_toml(text: str, base: Mapping[str, ClusterProfile] | None = None) -> dict[str, ClusterProfile]:
+    """Profiles from the ``[clusters.*]`` sections of a TOML text, each overriding the base profile of its name."""
+    sections = tomllib.loads(text).get("clusters", {})
+    out = dict(base or {})
+    for name, section in sections.items():
+        inherited = _fields(out[name]) if name in out else {}
+        out[name] = ClusterProfile.from_config({**inherited, **section}, name)
+    return out
+
+
+def _fields(profile: ClusterProfile) -> dict[str, Any]:
+    return {f.name: getattr(profile, f.name) for f in fields(profile) if f.name != "name"}
+
+
+def default_profiles() -> dict[str, ClusterProfile]:
+    """The profiles shipped with the platform (``evaluation/clusters.toml``)."""
+    return profiles_from_toml(DEFAULTS_FILE.read_text(encoding="utf-8"))
+
+
+def load_profiles(path: str | Path | None = None) -> dict[str, ClusterProfile]:
+    """The shipped profiles, overridden by the ``[clusters.*]`` sections of the TOML file at path (if any)."""
+    profiles = default_profiles()
+    if path is not None:
+        profiles = profiles_from_toml(Path(path).read_text(encoding="utf-8"), base=profiles)
+    return profiles

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up (idempotent) and run the whole test suite: installs and starts PostgreSQL, a single-node Slurm
+# cluster and Chromium for the tests, checks the import architecture and the migrations, runs pytest.
+# Extra arguments go to pytest (e.g. scripts/test.sh tests/unit -x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/venv.sh
+ensure_venv eval,dev
+export LAGC_SERVICES_BASE="${LAGC_SERVICES_BASE:-/tmp/lagc-services}"
+eval "$(bash scripts/services/all.sh start --chromium)"
+trap 'bash scripts/services/all.sh stop >/dev/null 2>&1 || true' EXIT
+export LAGC_REQUIRE_POSTGRES=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+.venv/bin/lint-imports --no-cache
+.venv/bin/python -m pytest -p no:cacheprovider "$@"

@@ -1,0 +1,94 @@
+"""The account flows in a real browser against the running platform."""
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+DEMO_PASSWORD = "demo-password-2026"
+
+
+def sign_in(page, server, email, password=DEMO_PASSWORD):
+    page.goto(server + "/signin")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_newcomer_sees_the_demo_challenge_and_its_deadlines(page, server):
+    page.goto(server + "/")
+    assert page.get_by_role("heading", name="Demo Grand Challenge").is_visible()
+    assert page.get_by_role("heading", name="Large AI Grand Challenge 2024").is_visible()
+    assert page.locator("tr.open").first.is_visible()  # the demo's registration phase is open now
+
+
+def test_an_entrant_signs_up_and_registers_a_team(page, server):
+    page.goto(server + "/")
+    page.get_by_role("link", name="Sign up").first.click()
+    page.get_by_label("Your name").fill("Nora Nordic")
+    page.get_by_label("E-mail").fill("nora@nordic-ai.eu")
+    page.get_by_label("Password (at least 10 characters)").fill("a-good-long-password")
+    page.get_by_label("Repeat the password").fill("a-good-long-password")
+    page.get_by_role("button", name="Create my account").click()
+    assert page.get_by_role("heading", name="Your dashboard").is_visible()
+    section = page.locator("section", has=page.get_by_role("heading", name="Demo Grand Challenge"))
+    section.get_by_label("Team (start-up) name").fill("Nordic AI")
+    section.get_by_role("button", name="Register my team").click()
+    assert page.locator(".team-name", has_text="Nordic AI").is_visible()
+
+
+def test_sign_up_shows_a_message_next_to_each_bad_field(page, server):
+    page.goto(server + "/signup")
+    page.get_by_label("E-mail").fill("not-an-email")
+    page.get_by_label("Password (at least 10 characters)").fill("short")
+    page.get_by_role("button", name="Create my account").click()
+    assert page.get_by_text("Invalid email address.").is_visible()
+    assert page.get_by_text("This field is required.").first.is_visible()
+
+
+def test_a_wrong_password_is_refused_in_words(page, server):
+    sign_in(page, server, "aurora@demo.lagc.eu", "not-the-password")
+    assert page.get_by_text("The e-mail or the password is wrong.").is_visible()
+
+
+def test_an_entrant_cannot_open_the_organisers_invitations(page, server):
+    sign_in(page, server, "aurora@demo.lagc.eu")
+    assert page.get_by_role("heading", name="Your dashboard").is_visible()
+    response = page.goto(server + "/invitations")
+    assert response.status == 403
+    assert page.get_by_role("heading", name="Forbidden").is_visible()
+
+
+def test_an_organiser_invites_a_judge_who_joins_through_the_link(page, server, browser):
+    sign_in(page, server, "organiser@demo.lagc.eu")
+    assert page.get_by_role("heading", name="Organiser's console").is_visible()
+    page.get_by_role("link", name="Invitations").first.click()
+    page.get_by_label("E-mail").fill("new.judge@example.eu")
+    page.get_by_label("Role").select_option("judge")
+    page.get_by_role("button", name="Create the invitation").click()
+    link = page.locator("#invitation-link").inner_text()
+    judge = browser.new_context().new_page()
+    judge.goto(link)
+    judge.get_by_label("Your name").fill("New Judge")
+    judge.get_by_label("Password (at least 10 characters)").fill("judge-password-1")
+    judge.get_by_role("button", name="Create my account").click()
+    assert judge.get_by_role("heading", name="Judge's dashboard").is_visible()
+    judge.context.close()
+
+
+def test_a_forged_cross_site_form_is_rejected(server):
+    request = urllib.request.Request(server + "/signin", data=b"email=a%40b.eu&password=x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request)
+    assert error.value.code == 400
+
+
+def test_the_pages_are_keyboard_navigable(page, server):
+    page.goto(server + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert re.search(r"#main$", page.url)

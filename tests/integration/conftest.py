@@ -1,0 +1,137 @@
+"""Integration fixtures: the application against a real database whose schema the Alembic migrations
+built, on SQLite and on PostgreSQL (TEST_POSTGRES_URL, started by scripts/test.sh). Tables are emptied
+after each test."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from app import create_app
+from app.db import make_engine, session_scope
+from app.migrate import upgrade
+from app.settings import Settings
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory) -> dict[str, str]:
+    return {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}",
+            "postgres": os.environ.get("TEST_POSTGRES_URL", "")}
+
+
+_migrated: set[str] = set()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, database_urls) -> str:
+    url = database_urls[request.param]
+    if not url:
+        if os.environ.get("CI") or os.environ.get("LAGC_REQUIRE_POSTGRES"):
+            pytest.fail("TEST_POSTGRES_URL is not set: scripts/test.sh starts PostgreSQL for the tests")
+        pytest.skip("no PostgreSQL server (TEST_POSTGRES_URL); scripts/test.sh starts one")
+    if url not in _migrated:
+        if request.param == "postgres":
+            _reset_postgres(url)
+        upgrade(url)
+        _migrated.add(url)
+    yield url
+    _empty_tables(url)
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _empty_tables(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(env="testing", database_url=database_url, instance_dir=tmp_path / "instance",
+                    secret_key="test-secret-" + "x" * 32)
+
+
+@pytest.fixture
+def app(settings):
+    application = create_app(settings)
+    yield application
+    application.extensions["lagc_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    """A session on the test database, committed when the block ends."""
+    return lambda: session_scope(app.extensions["lagc_engine"])
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+def submit(client, url: str, data: dict, page: str | None = None, **kwargs):
+    """Post a form the way a browser does: fetch the page first and send its CSRF token."""
+    html = client.get(page or url).get_data(as_text=True)
+    return client.post(url, data={**data, "csrf_token": csrf_token(html)}, **kwargs)
+
+
+@pytest.fixture
+def make_user(db):
+    from app.accounts.models import Role
+    from app.accounts.services import create_user
+
+    def make(email: str, role: Role = Role.entrant, password: str = "correct-horse-battery") -> int:
+        with db() as session:
+            return create_user(session, email, password, email.split("@")[0], role).id
+    return make
+
+
+@pytest.fixture
+def challenge(db):
+    from app.challenges.services import load_config_file
+    from app.settings import BUNDLED_CHALLENGES
+
+    with db() as session:
+        return load_config_file(session, BUNDLED_CHALLENGES / "lagc-2024.toml").slug
+
+
+def sign_in(client, email: str, password: str = "correct-horse-battery"):
+    return submit(client, "/signin", {"email": email, "password": password})
+
+
+def bearer(client, make_user, db, email: str, role=None) -> dict:
+    """Create a user with an API token; returns the Authorization header."""
+    from app.accounts.models import Role, User
+    from app.accounts.services import issue_token
+
+    user_id = make_user(email, role or Role.entrant)
+    with db() as session:
+        _, plain = issue_token(session, session.get(User, user_id), "tests")
+    return {"Authorization": f"Bearer {plain}"}
+
+
+Path  # re-exported for tests that build files

@@ -1,0 +1,82 @@
+"""Pages, error pages, who may use what, and the settings' refusals."""
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.settings import DEFAULT_SECRET, Settings, SettingsError
+from app.security import access_of
+
+
+def test_every_route_declares_who_may_use_it(app):
+    with app.test_request_context():
+        undeclared = sorted(rule.endpoint for rule in app.url_map.iter_rules() if access_of(rule.endpoint) is None)
+    assert undeclared == []
+
+
+def test_the_home_page_shows_the_challenge_with_its_phases(client, challenge):
+    page = client.get("/").get_data(as_text=True)
+    assert "Large AI Grand Challenge 2024" in page
+    assert "Registration and eligibility" in page and "16 Nov 2023" in page
+
+
+def test_the_challenge_page_shows_the_prize(client, challenge):
+    page = client.get(f"/c/{challenge}").get_data(as_text=True)
+    assert "EUR 1,000,000" in page and "EUR 250,000" in page and "2,000,000 GPU hours" in page
+    assert "LUMI: 4,000,000 GPU hours" in page
+
+
+def test_the_leaderboard_page_is_public_and_says_it_is_empty(client, challenge):
+    response = client.get("/leaderboard")
+    assert response.status_code == 200
+    assert "No evaluated entries yet" in response.get_data(as_text=True)
+    assert client.get("/leaderboard?challenge=unknown").status_code == 404
+
+
+def test_an_unknown_page_gets_a_404_page_without_a_trace(client):
+    response = client.get("/no/such/page")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404 and "Not Found" in page and "Traceback" not in page
+
+
+def test_an_unexpected_error_shows_a_plain_500_page(app, client):
+    from app.security import public
+
+    @public
+    def boom():
+        raise RuntimeError("secret internals")
+    app.add_url_rule("/boom", "boom", boom)
+    response = client.get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500 and "secret internals" not in page and "Traceback" not in page
+
+
+def test_production_refuses_the_default_secret(tmp_path):
+    settings = Settings(env="production", secret_key=DEFAULT_SECRET, instance_dir=tmp_path)
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        create_app(settings)
+
+
+def test_settings_come_from_the_environment(tmp_path):
+    settings = Settings.from_env({"DATABASE_URL": "postgresql+psycopg://x@h/db", "PORT": "9001",
+                                  "LAGC_INSTANCE_DIR": str(tmp_path), "LAGC_ENV": "production"})
+    assert settings.database_url.startswith("postgresql") and settings.port == 9001
+    assert settings.storage_dir == tmp_path / "storage" and settings.secure_cookies
+    with pytest.raises(SettingsError):
+        Settings.from_env({"LAGC_ENV": "staging"})
+    with pytest.raises(SettingsError):
+        Settings.from_env({"PORT": "eighty"})
+
+
+def test_the_demo_loads_twice_without_duplicates(app, db):
+    from sqlmodel import select
+
+    from app.demo import load_demo
+    from app.teams.models import Team
+
+    with db() as session:
+        load_demo(session, app.config["LAGC"])
+    with db() as session:
+        accounts = load_demo(session, app.config["LAGC"])
+        assert len(session.exec(select(Team)).all()) == 3
+    assert {role for _, role, _ in accounts} == {"organiser", "judge", "entrant"}
