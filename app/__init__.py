@@ -74,14 +74,14 @@ def _init_auth(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.accounts.routes import bp as accounts_bp
     from app.api import bp as api_bp
-    from app.web.routes import bp as web_bp
-    from leaderboard.routes import bp as leaderboard_bp
+    from app.features import feature_modules
 
+    feature_modules("api")  # API routes register themselves on the API blueprint when imported
     csrf.exempt(api_bp)  # the API authenticates with Bearer tokens, never with the session cookie
-    for blueprint in (web_bp, accounts_bp, leaderboard_bp, api_bp):
-        app.register_blueprint(blueprint)
+    for module in feature_modules("routes"):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

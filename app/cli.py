@@ -98,15 +98,10 @@ def demo_load() -> None:
 
 
 def register(app: Flask) -> None:
-    """Add every command group to the app's CLI."""
+    """Add the core command groups and every feature's `cli` group to the app's CLI."""
+    from app.features import feature_modules
+
     for group in (db_cli, users_cli, challenges_cli, demo_cli):
         app.cli.add_command(group)
-    for module in ("app.eligibility.cli", "app.checkpoints.cli", "app.licences.cli", "app.prizes.cli",
-                   "evaluation.cli"):
-        try:
-            group = __import__(module, fromlist=["cli"]).cli
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.cli.add_command(group)
+    for module in feature_modules("cli"):
+        app.cli.add_command(module.cli)

@@ -10,6 +10,7 @@ from app.accounts.models import Role
 from app.accounts.services import create_user, find_user
 from app.challenges.services import get_challenge, load_config_file, load_config_text
 from app.db import utcnow
+from app.features import feature_modules
 from app.settings import BUNDLED_CHALLENGES, Settings
 from app.teams.services import register_team, team_of
 
@@ -57,4 +58,7 @@ def load_demo(session: Session, settings: Settings, today: datetime | None = Non
         if team and team_of(session, user, demo.id) is None:
             register_team(session, user, demo, team)
     session.flush()
+    for module in feature_modules("demo"):
+        module.extend_demo(session, settings, demo)
+        session.flush()
     return [(email, role.value, DEMO_PASSWORD) for email, _, role, _ in DEMO_ACCOUNTS]

@@ -27,8 +27,14 @@ from app.settings import Settings
 
 log = logging.getLogger("lagc.scheduler")
 LEASE = "scheduler"
-# Steps run on every cycle, in order: callables taking (session, settings). Features append to this list.
-STEPS: list[Callable[[Session, Settings], None]] = []
+Step = Callable[[Session, Settings], None]
+
+
+def collect_steps() -> list[Step]:
+    """Every feature's `jobs.STEPS`, in feature order: callables taking (session, settings)."""
+    from app.features import feature_modules
+
+    return [step for module in feature_modules("jobs") for step in module.STEPS]
 
 
 def holder_id() -> str:
@@ -68,13 +74,14 @@ def release(engine: Engine, holder: str) -> None:
         session.commit()
 
 
-def run_cycle(engine: Engine, settings: Settings, holder: str, ttl: timedelta, last_ms: list[float]) -> None:
+def run_cycle(engine: Engine, settings: Settings, holder: str, ttl: timedelta, last_ms: list[float],
+              steps: list[Step]) -> None:
     """One cycle: hold the lease, then run every step in its own transaction."""
     if not acquire_or_renew(engine, holder, ttl, last_ms[0] if last_ms else None):
         log.info("another scheduler holds the lease; waiting")
         return
     started = time.perf_counter()
-    for step in STEPS:
+    for step in steps:
         try:
             with Session(engine, expire_on_commit=False) as session:
                 step(session, settings)
@@ -92,7 +99,7 @@ def main() -> None:
     ttl = timedelta(seconds=max(15.0, interval * 5))
     holder, last_ms = holder_id(), []
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(run_cycle, "interval", seconds=interval, args=(engine, settings, holder, ttl, last_ms),
+    scheduler.add_job(run_cycle, "interval", seconds=interval, args=(engine, settings, holder, ttl, last_ms, collect_steps()),
                       id="cycle", max_instances=1, coalesce=True, next_run_time=utcnow())
 
     def stop(_signum, _frame) -> None:

@@ -138,4 +138,4 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
     }
 
 
-from app.api import routes  # noqa: E402,F401  (registers the core routes)
+from app.api import core  # noqa: E402,F401  (registers the core routes)

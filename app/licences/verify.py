@@ -20,7 +20,7 @@ from app.licences.findings import (
 )
 from app.licences.modelcard import MAX_README_BYTES, CardLicence, read_model_card
 from app.licences.policy import LicencePolicy, Outcome, worst
-from app.licences.texts import MAX_LICENSE_BYTES, identify_text
+from app.licences.texts import MAX_LICENSE_BYTES, TextMatch, identify_text
 
 README_NAMES = ("readme.md",)
 LICENSE_NAMES = (
@@ -117,7 +117,7 @@ def _pick(files: Mapping[str, bytes], names: tuple[str, ...]) -> bytes | None:
     return None
 
 
-def _undeclared(match, policy: LicencePolicy) -> list[Finding]:
+def _undeclared(match: TextMatch | None, policy: LicencePolicy) -> list[Finding]:
     """Findings when the model card declares no licence: the LICENSE file alone decides."""
     if match is None:
         return [Finding(Outcome.FAIL, "No licence found: the model card declares no `license` "
@@ -146,7 +146,7 @@ def _config_hint(config: bytes | None, base_lookup: BaseLookup) -> list[Finding]
                     "base_model; an organiser must check whether it was trained from scratch.")]
 
 
-def _licence_found(card: CardLicence, match) -> str | None:
+def _licence_found(card: CardLicence, match: TextMatch | None) -> str | None:
     """The licence to show: the declared one, else the one the LICENSE file contains."""
     if isinstance(card.licence, str) and card.licence.strip():
         return card.licence.strip()

@@ -109,6 +109,8 @@ _KNOWN_FAILURES = (
     ("CUDA out of memory", "the model ran out of GPU memory"),
     ("MemoryError", "the model ran out of memory"),
     ("trust_remote_code", "the model needs its own Python code, which the challenge never runs"),
+    ("no file named model.safetensors", "the checkpoint has no safetensors weights (pickle files such as "
+     "pytorch_model.bin are never loaded)"),
     ("does not appear to have a file named", "the checkpoint is incomplete (a weights or config file is missing)"),
     ("safetensors", "the checkpoint's weights could not be read as safetensors"),
     ("Repo id must be", "the checkpoint folder does not exist or is not a model folder"),

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Print the Alembic operations that would bring the migrations (at head) in line with the models, without
+# touching migrations/: it works on a copy. Copy the part for your tables into your feature's migration file.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp -r migrations alembic.ini "$tmp"/
+rm -rf "$tmp"/migrations/versions/__pycache__
+export DATABASE_URL="sqlite:///$tmp/diff.db"
+.venv/bin/alembic -c "$tmp/alembic.ini" upgrade head >/dev/null 2>&1
+.venv/bin/alembic -c "$tmp/alembic.ini" revision --autogenerate -m diff --rev-id zzdiff >"$tmp/log" 2>&1 || {
+  cat "$tmp/log"; exit 1; }
+sed -n '/^def upgrade/,$p' "$tmp"/migrations/versions/zzdiff_diff.py

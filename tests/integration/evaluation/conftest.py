@@ -1,0 +1,113 @@
+"""Fixtures for the evaluation integration tests: one tiny model and the offline suite per session.
+
+Tests marked ``lmeval`` run real lm-eval (skipped when it is not installed); tests marked ``slurm`` submit
+real jobs to the cluster named by SLURM_CONF (``eval "$(bash scripts/services/slurm.sh env)"`` after
+``bash scripts/services/slurm.sh start``), and are skipped when it is unset.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from evaluation.command import EvalSpec, build_command
+from evaluation.results import find_results_file, load_results
+
+LIMIT = 8  # documents per task: enough to make scores non-trivial, small enough for 2 shared cores
+BATCH_SIZE = 4
+LM_EVAL = (sys.executable, "-m", "lm_eval")
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    no_lmeval = importlib.util.find_spec("lm_eval") is None
+    no_slurm = not os.environ.get("SLURM_CONF")
+    for item in items:
+        if here not in Path(item.fspath).parents:
+            continue
+        if no_lmeval and item.get_closest_marker("lmeval"):
+            item.add_marker(pytest.mark.skip(reason="lm_eval is not importable (pip install -e '.[eval]')"))
+        if no_slurm and item.get_closest_marker("slurm"):
+            item.add_marker(pytest.mark.skip(reason="SLURM_CONF is unset: run `bash scripts/services/slurm.sh "
+                                             "start` and `eval \"$(bash scripts/services/slurm.sh env)\"`"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    if importlib.util.find_spec("transformers") is None:
+        pytest.skip("transformers is not installed")
+    from evaluation.tinymodel import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-model"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory) -> tuple[Path, tuple[str, ...]]:
+    from evaluation.suite import write_suite
+
+    folder = tmp_path_factory.mktemp("suite")
+    return folder, tuple(write_suite(folder))
+
+
+@pytest.fixture(scope="session")
+def job_root() -> Path:
+    """Job folders must be visible to the Slurm node: on this one-node cluster any local path is."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="lagc-eval-tests-"))
+
+
+@pytest.fixture(scope="session")
+def by_hand(tiny_model, suite, job_root):
+    """lm-eval run by hand, as an operator would type it, outside any platform code."""
+    suite_dir, tasks = suite
+    out = job_root / "by-hand"
+    argv = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",
+            f"pretrained={tiny_model},use_safetensors=True,trust_remote_code=False,dtype=float32",
+            "--tasks", ",".join(tasks), "--include_path", str(suite_dir), "--limit", str(LIMIT),
+            "--batch_size", str(BATCH_SIZE), "--device", "cpu", "--seed", "0", "--output_path", str(out),
+            "--log_samples"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return load_results(find_results_file(out), tasks)
+
+
+def eval_command(model: Path, suite_dir: Path, tasks, out_dir: Path):
+    """The exact command the platform runs for the tiny model on the suite."""
+    spec = EvalSpec(checkpoint=str(model), tasks=tuple(tasks), output_path=str(out_dir / "output"),
+                    include_path=str(suite_dir), limit=LIMIT, batch_size=BATCH_SIZE, num_parameters=150_000)
+    return build_command(spec, lm_eval=LM_EVAL)
+
+
+def local_slurm_profile():
+    """The local test cluster, asking for one CPU so a sleeping test job and an lm-eval job fit side by side."""
+    from evaluation.clusters import default_profiles
+
+    return replace(default_profiles()["local-slurm"], cpus_per_task=1, lm_eval=LM_EVAL)
+
+
+OVERTIME_TEST = "test_a_job_over_its_time_limit_is_stopped_and_reported_as_such"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def overtime_job(request, job_root):
+    """A Slurm job sleeping far past its 1-minute limit, submitted as the session starts (only when the
+    time-limit test is selected and Slurm is configured), so Slurm's minute overlaps the other tests."""
+    if not os.environ.get("SLURM_CONF") or not any(i.name == OVERTIME_TEST for i in request.session.items):
+        yield None
+        return
+    from evaluation.command import Command
+    from evaluation.runners.slurm import SlurmRunner
+
+    runner = SlurmRunner(local_slurm_profile())
+    handle = runner.start(Command(argv=("sleep", "600")), job_root / "overtime", name="lagc-test-overtime",
+                          time_minutes=1)
+    yield handle
+    runner.cancel(handle)
