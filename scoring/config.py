@@ -313,3 +313,10 @@ weight = 0.1
 scale = [0, 10]
 anchors = { 0 = "Closed weights, closed data, no technical report.", 5 = "Open weights under a permissive licence and a technical report.", 10 = "Open weights, code, training data recipe and evaluation harness, all reusable by others." }
 """
+
+
+def parse_benchmark_section(section: Mapping[str, Any]) -> tuple[TaskSpec, ...]:
+    """The `[benchmark]` section of a challenge configuration: its `[[benchmark.tasks]]` entries."""
+    if not isinstance(section, Mapping):
+        raise ConfigError(["benchmark must be a table with a tasks list"])
+    return parse_benchmark_tasks(section.get("tasks", []))

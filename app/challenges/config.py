@@ -7,6 +7,7 @@ registered in `SECTION_PARSERS` by the shell.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -16,8 +17,41 @@ from typing import Any, Callable, Mapping
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 PRIZE_POLICIES = ("fixed", "equal", "rank_weighted", "score_proportional")
-# Parsers for the sections other capabilities own: name -> callable(dict) raising ValueError.
-SECTION_PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {}
+# Parsers for the sections other capabilities own: section -> "module:Class.method" taking the section's dict
+# and raising ValueError (or TypeError/KeyError) with a message naming the key. Resolved lazily so this module
+# stays free of the features it configures.
+SECTION_PARSERS: dict[str, str] = {
+    "eligibility": "app.eligibility.rules:RuleSet.from_config",
+    "licence": "app.licences.policy:LicencePolicy.from_config",
+    "scoring": "scoring.config:ScoringConfig.from_config",
+    "benchmark": "scoring.config:parse_benchmark_section",
+    "clusters": "evaluation.clusters:parse_clusters_section",
+    "limits": "app.checkpoints.limits:SubmissionLimits.from_config",
+}
+
+
+def section_parser(section: str) -> Callable[[Mapping[str, Any]], Any] | None:
+    """The parser of a section, or None when the feature that owns it is not installed (yet)."""
+    target = SECTION_PARSERS.get(section)
+    if target is None:
+        return None
+    module_name, _, attribute = target.partition(":")
+    try:
+        value: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            value = getattr(value, part)
+    except (ImportError, AttributeError):
+        return None
+    return value
+
+
+def parse_section(config: "ChallengeConfig", section: str) -> Any:
+    """A section of a challenge's configuration, parsed by its feature; None when the section is absent."""
+    parser = section_parser(section)
+    raw = config.sections.get(section)
+    if raw is None or parser is None:
+        return None
+    return parser(raw)
 
 
 class ConfigError(ValueError):
@@ -88,8 +122,9 @@ def parse_config(text: str) -> ChallengeConfig:
     phases = _parse_phases(data.get("phases"), problems)
     prize = _parse_prize(_table(data, "prize", problems), problems)
     sections = {k: v for k, v in data.items() if k not in ("challenge", "phases", "prize")}
-    for key, parser in SECTION_PARSERS.items():
-        if key in sections:
+    for key in SECTION_PARSERS:
+        parser = section_parser(key)
+        if key in sections and parser is not None:
             try:
                 parser(sections[key])
             except (ValueError, TypeError, KeyError) as exc:

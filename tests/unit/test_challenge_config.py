@@ -76,3 +76,20 @@ def test_overlapping_phases_are_refused():
 def test_invalid_toml_is_a_config_error():
     with pytest.raises(ConfigError, match="not valid TOML"):
         parse_config("[challenge\n")
+
+
+@pytest.mark.parametrize("slug_file", ["lagc-2024.toml", "frontier-2026.toml"])
+def test_each_capability_section_of_the_bundled_files_is_valid(slug_file):
+    from app.challenges.config import parse_section
+
+    config = parse_config((BUNDLED_CHALLENGES / slug_file).read_text())
+    for section in ("eligibility", "licence", "scoring"):
+        assert parse_section(config, section) is not None, section
+
+
+def test_a_broken_capability_section_is_reported_with_the_file():
+    text = (BUNDLED_CHALLENGES / "lagc-2024.toml").read_text().replace(
+        'rules = ["country", "sme"', 'rules = ["nationality", "sme"')
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    assert any(p.startswith("[eligibility]") for p in info.value.problems)
