@@ -19,6 +19,8 @@ class Team(TeamBase, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     challenge_id: int = Field(foreign_key="challenge.id", index=True)
+    # Organisers' reference models are entered as baseline teams: scored like entries, never winners.
+    is_baseline: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
 
 

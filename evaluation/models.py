@@ -1,0 +1,87 @@
+"""Evaluations as a state machine stored in the database, their per-task results, and GPU-hour charges.
+
+queued -> dispatched (job id known) -> running -> finished | failed (reason kept) | cancelled;
+a failed attempt with attempts left goes back to queued. Any process can die at any moment: the next
+scheduler cycle continues from these rows.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Optional
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+
+
+class EvaluationState(str, Enum):
+    queued = "queued"
+    dispatched = "dispatched"
+    running = "running"
+    finished = "finished"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class Evaluation(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="challenge.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    state: EvaluationState = Field(default=EvaluationState.queued, max_length=12, index=True)
+    runner: str = Field(default="local", max_length=10)  # local | slurm
+    cluster: str = Field(default="local", max_length=40)
+    job_id: Optional[str] = Field(default=None, max_length=64)  # pid for local, Slurm job id
+    node: Optional[str] = Field(default=None, max_length=120)
+    attempt: int = Field(default=1)
+    max_attempts: int = Field(default=3)
+    queued_at: datetime = Field(default_factory=utcnow, index=True)
+    dispatched_at: Optional[datetime] = None
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    failure_reason: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    log_tail: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    history: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [{at, from, to, reason}]
+    work_dir: Optional[str] = Field(default=None, max_length=1000)
+    results_path: Optional[str] = Field(default=None, max_length=1000)
+    # What was asked for, pinned: tasks with few-shot counts, batch size, dtype, backend, limit, seeds.
+    request: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What a judge needs to trust a number: lm-eval/transformers versions, task versions and hashes, model
+    # sha256, dtype, batch size, seeds, backend, cluster, job id, node, elapsed time.
+    provenance: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    elapsed_seconds: Optional[float] = None
+    gpu_hours: Optional[float] = None
+
+
+class TaskResult(SQLModel, table=True):
+    """One task's counted metric of a finished evaluation (the raw results file is kept unchanged)."""
+
+    __table_args__ = (UniqueConstraint("evaluation_id", "task"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    evaluation_id: int = Field(foreign_key="evaluation.id", index=True)
+    task: str = Field(max_length=120, index=True)
+    metric: str = Field(max_length=60)
+    value: float
+    stderr: Optional[float] = None
+    n_samples: Optional[int] = None
+    task_version: Optional[str] = Field(default=None, max_length=40)
+    task_hash: Optional[str] = Field(default=None, max_length=128)
+    num_fewshot: Optional[int] = None
+
+
+class GpuCharge(SQLModel, table=True):
+    """GPU-hours charged to a team per cluster, in that cluster's unit, once per evaluation attempt."""
+
+    __table_args__ = (UniqueConstraint("evaluation_id", "attempt"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="challenge.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    evaluation_id: int = Field(foreign_key="evaluation.id")
+    attempt: int = Field(default=1)
+    cluster: str = Field(max_length=40)
+    gpu_hours: float
+    charged_at: datetime = Field(default_factory=utcnow)
