@@ -38,6 +38,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_cli(app)
+    from app.ops.headers import add_security_headers
+
+    app.after_request(add_security_headers)
     return app
 
 

@@ -80,3 +80,38 @@ def test_the_demo_loads_twice_without_duplicates(app, db):
         accounts = load_demo(session, app.config["LAGC"])
         assert len(session.exec(select(Team)).all()) == 3
     assert {role for _, role, _ in accounts} == {"organiser", "judge", "entrant"}
+
+
+def test_every_response_carries_the_security_headers(client):
+    for path in ("/", "/signin", "/api/v1/challenges", "/no/such/page"):
+        headers = client.get(path).headers
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Strict-Transport-Security" in client.get("/", base_url="https://localhost").headers
+
+
+def test_the_session_cookie_is_httponly_and_samesite(client, make_user):
+    from tests.integration.conftest import sign_in
+
+    make_user("eve@example.eu")
+    cookie = sign_in(client, "eve@example.eu").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_health_answers_and_readiness_needs_a_scheduler_heartbeat(client, db):
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.ops.models import SchedulerLease
+
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.get_json()["checks"]["scheduler"] == "never started"
+    now = utcnow()
+    with db() as session:
+        session.add(SchedulerLease(name="scheduler", holder="test", acquired_at=now, heartbeat_at=now,
+                                   expires_at=now + timedelta(seconds=30)))
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok", "scheduler": "ok"}

@@ -1,0 +1,45 @@
+"""Operations endpoints: liveness, readiness (database reachable, scheduler heartbeat fresh)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from app.db import get_session, utcnow
+from app.ops.models import SchedulerLease
+from app.security import public
+
+bp = Blueprint("ops", __name__)
+HEARTBEAT_FRESH = timedelta(seconds=60)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """The process answers."""
+    return jsonify({"status": "ok"})
+
+
+@bp.route("/readyz")
+@public
+def readyz():
+    """Ready when the database answers and the scheduler renewed its lease within the last minute."""
+    checks: dict[str, str] = {}
+    session = get_session()
+    try:
+        session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means not ready; the message helps the operator
+        checks["database"] = f"unreachable: {exc.__class__.__name__}"
+        session.rollback()
+    else:
+        lease = session.get(SchedulerLease, "scheduler")
+        if lease is None:
+            checks["scheduler"] = "never started"
+        elif utcnow() - lease.heartbeat_at > HEARTBEAT_FRESH:
+            checks["scheduler"] = f"last heartbeat {int((utcnow() - lease.heartbeat_at).total_seconds())} s ago"
+        else:
+            checks["scheduler"] = "ok"
+    ready = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
