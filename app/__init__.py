@@ -56,6 +56,7 @@ def _init_auth(app: Flask) -> None:
     from app.accounts.models import User
     from app.db import get_session
     from app.api import authenticate_token
+    from app.ops.ratelimit import enforce_limits
     from app.security import enforce_access
 
     csrf.init_app(app)
@@ -74,6 +75,7 @@ def _init_auth(app: Flask) -> None:
 
     app.before_request(authenticate_token)
     app.before_request(enforce_access)
+    app.before_request(enforce_limits)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -53,8 +53,8 @@ def access_of(endpoint: str | None) -> Access | None:
     """The declared access of an endpoint, or None when it declares none."""
     if endpoint is None:
         return None
-    if endpoint == "static":
-        return Access("public")
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return Access("public")  # the app's and each feature's static files
     view = current_app.view_functions.get(endpoint)
     return getattr(view, "access", None)
 

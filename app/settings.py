@@ -32,6 +32,7 @@ class Settings:
     session_hours: int = 12
     secure_cookies: bool = False
     demo: bool = True
+    rate_limit_scale: float = 1.0  # multiplies every rate limit; 0 turns them off (never in production)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -51,11 +52,13 @@ class Settings:
         return self.env == "production"
 
     def check_safe_to_serve(self) -> None:
-        """Refuse to run in production with the default secret or a missing one."""
+        """Refuse to run in production with the default secret or a missing one, or without rate limits."""
         if self.production and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
             raise SettingsError(
                 "Refusing to start in production with the default or a short SECRET_KEY: "
                 "set SECRET_KEY to at least 32 random characters.")
+        if self.production and self.rate_limit_scale <= 0:
+            raise SettingsError("Refusing to start in production with rate limits off (LAGC_RATE_LIMIT_SCALE).")
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -85,4 +88,12 @@ class Settings:
             session_hours=hours,
             secure_cookies=env.get("LAGC_SECURE_COOKIES", "1" if mode == "production" else "0") == "1",
             demo=env.get("LAGC_DEMO", "0" if mode == "production" else "1") == "1",
+            rate_limit_scale=_number(env, "LAGC_RATE_LIMIT_SCALE", 1.0),
         )
+
+
+def _number(env: Mapping[str, str], key: str, default: float) -> float:
+    try:
+        return float(env.get(key, default))
+    except ValueError:
+        raise SettingsError(f"{key} must be a number") from None

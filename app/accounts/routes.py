@@ -12,6 +12,7 @@ from app.accounts.forms import (AcceptInvitationForm, EmptyForm, InvitationForm,
                                 TokenForm)
 from app.accounts.models import ApiToken, Invitation, Role
 from app.db import get_session
+from app.ops.ratelimit import SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, check, limited
 from app.security import public, roles, signed_in
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -26,6 +27,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/signup", methods=["GET", "POST"])
 @public
+@limited(SIGN_UP_PER_ADDRESS)
 def sign_up():
     form = SignUpForm()
     if form.validate_on_submit():
@@ -46,9 +48,11 @@ def sign_up():
 
 @bp.route("/signin", methods=["GET", "POST"])
 @public
+@limited(SIGN_IN_PER_ADDRESS)
 def sign_in():
     form, status = SignInForm(), 200
     if form.validate_on_submit():
+        check(SIGN_IN_PER_ACCOUNT, services.normalise_email(form.email.data))
         session = get_session()
         user = services.authenticate(session, form.email.data, form.password.data)
         if user is not None:

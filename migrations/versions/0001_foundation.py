@@ -30,6 +30,12 @@ def upgrade() -> None:
     with op.batch_alter_table('challenge', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_challenge_slug'), ['slug'], unique=True)
 
+    op.create_table('ratecounter',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('window_start', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('schedulerlease',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('holder', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
@@ -188,6 +194,7 @@ def downgrade() -> None:
 
     op.drop_table('user')
     op.drop_table('schedulerlease')
+    op.drop_table('ratecounter')
     with op.batch_alter_table('challenge', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_challenge_slug'))
 

@@ -21,8 +21,34 @@ BACKENDS = ["sqlite", "postgres"]
 
 @pytest.fixture(scope="session")
 def database_urls(tmp_path_factory) -> dict[str, str]:
-    return {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}",
-            "postgres": os.environ.get("TEST_POSTGRES_URL", "")}
+    """A fresh SQLite file and a fresh PostgreSQL database of this test run's own (runs may overlap)."""
+    server = os.environ.get("TEST_POSTGRES_URL", "")
+    postgres = _create_database(server, f"lagc_test_{os.getpid()}") if server else ""
+    yield {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}", "postgres": postgres}
+    if postgres:
+        _drop_database(server, postgres.rsplit("/", 1)[1])
+
+
+def _admin_engine(server_url: str):
+    from sqlalchemy import create_engine
+
+    return create_engine(server_url, isolation_level="AUTOCOMMIT")
+
+
+def _create_database(server_url: str, name: str) -> str:
+    engine = _admin_engine(server_url)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    engine = _admin_engine(server_url)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 _migrated: set[str] = set()
@@ -36,20 +62,10 @@ def database_url(request, database_urls) -> str:
             pytest.fail("TEST_POSTGRES_URL is not set: scripts/test.sh starts PostgreSQL for the tests")
         pytest.skip("no PostgreSQL server (TEST_POSTGRES_URL); scripts/test.sh starts one")
     if url not in _migrated:
-        if request.param == "postgres":
-            _reset_postgres(url)
         upgrade(url)
         _migrated.add(url)
     yield url
     _empty_tables(url)
-
-
-def _reset_postgres(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def _empty_tables(url: str) -> None:

@@ -152,3 +152,19 @@ def test_the_users_command_creates_an_account(app, db):
         assert Role(session.exec(select(User)).one().role) is Role.organiser
     again = app.test_cli_runner().invoke(args=["users", "create", "ops@example.eu", "--role", "judge"])
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_hammering_sign_in_for_one_account_gets_429_with_retry_after(client, make_user):
+    make_user("eve@example.eu")
+    statuses = [sign_in(client, "eve@example.eu", "wrong-password!").status_code for _ in range(11)]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    last = sign_in(client, "eve@example.eu")  # even the right password waits for the window
+    assert last.status_code == 429 and int(last.headers["Retry-After"]) > 0
+
+
+def test_hammering_sign_up_from_one_address_gets_429(client):
+    data = {"display_name": "B", "email": "not-an-email", "password": "x", "confirm": "x"}
+    statuses = [submit(client, "/signup", data).status_code for _ in range(11)]
+    assert statuses[:10] == [422] * 10 and statuses[10] == 429
+    assert client.get("/signup").status_code == 200  # reading the page is not limited
