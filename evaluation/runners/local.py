@@ -97,20 +97,20 @@ class LocalRunner:
         tail = read_tail(paths.log)
         ended = _mtime_iso(paths.exit_code) if code is not None else None
         elapsed = _elapsed(paths)
+        if code == 0:  # finished before a late cancel could stop it: the results are complete
+            return RunStatus(SUCCEEDED, "", 0, tail, None, started, ended, elapsed)
         if paths.cancelled.exists():
             return RunStatus(CANCELLED, "the evaluation was cancelled", code, tail, None, started, ended, elapsed)
         if code is None:
             return RunStatus(LOST, "the evaluation process disappeared without recording how it ended "
                              "(the machine may have restarted)", None, tail, None, started)
-        if code == 0:
-            return RunStatus(SUCCEEDED, "", 0, tail, None, started, ended, elapsed)
         return RunStatus(FAILED, explain_failure(code, tail), code, tail, None, started, ended, elapsed)
 
     def cancel(self, handle: RunHandle) -> None:
         """Stop the run and everything it started: SIGTERM to its process group, SIGKILL after a grace time."""
-        JobPaths(Path(handle.job_dir)).cancelled.write_text("cancelled\n")
         if not self._alive(handle):
             return  # finished already, or the pid now belongs to someone else
+        JobPaths(Path(handle.job_dir)).cancelled.write_text("cancelled\n")
         pgid = int(handle.job_id)
         _signal_group(pgid, signal.SIGTERM)
         deadline = time.monotonic() + self._grace

@@ -109,10 +109,12 @@ class SlurmRunner:
         proc = self._slurm("scontrol", "show", "job", "-o", job_id, check=False)
         if proc.returncode == 0 and proc.stdout.strip():
             return job_from_key_values(parse_key_values(proc.stdout.splitlines()[0]), "scontrol")
+        if "Invalid job id" not in proc.stderr:  # the controller is down or unreachable: ask again later
+            raise SlurmError(f"scontrol show job {job_id} failed ({proc.returncode}): {proc.stderr.strip()}")
         kind, location = self.accounting()
         if kind == "sacct":
-            out = self._slurm("sacct", "-j", job_id, "-X", "-n", "-P", "-o", SACCT_FORMAT, check=False)
-            return parse_sacct(out.stdout, job_id) if out.returncode == 0 else None
+            out = self._slurm("sacct", "-j", job_id, "-X", "-n", "-P", "-o", SACCT_FORMAT)
+            return parse_sacct(out.stdout, job_id)
         try:
             return find_in_jobcomp(self._read_text(location), job_id) if location else None
         except OSError:
@@ -137,7 +139,11 @@ class SlurmRunner:
         return self._accounting
 
     def poll(self, handle: RunHandle) -> RunStatus:
-        """The run's status, with node, times and a founder-readable reason when it did not succeed."""
+        """The run's status, with node, times and a founder-readable reason when it did not succeed.
+
+        Raises SlurmError when Slurm cannot be asked (controller down): the run's state is then unknown,
+        not lost, and the caller should poll again later.
+        """
         paths = JobPaths(Path(handle.job_dir))
         job = self.job(handle.job_id)
         code = read_int(paths.exit_code)

@@ -11,17 +11,13 @@ import importlib.util
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from evaluation.command import EvalSpec, build_command
 from evaluation.results import find_results_file, load_results
 
-LIMIT = 8  # documents per task: enough to make scores non-trivial, small enough for 2 shared cores
-BATCH_SIZE = 4
-LM_EVAL = (sys.executable, "-m", "lm_eval")
+from ._support import BATCH_SIZE, LIMIT, local_slurm_profile
 
 
 def pytest_collection_modifyitems(config, items):
@@ -77,20 +73,6 @@ def by_hand(tiny_model, suite, job_root):
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return load_results(find_results_file(out), tasks)
-
-
-def eval_command(model: Path, suite_dir: Path, tasks, out_dir: Path):
-    """The exact command the platform runs for the tiny model on the suite."""
-    spec = EvalSpec(checkpoint=str(model), tasks=tuple(tasks), output_path=str(out_dir / "output"),
-                    include_path=str(suite_dir), limit=LIMIT, batch_size=BATCH_SIZE, num_parameters=150_000)
-    return build_command(spec, lm_eval=LM_EVAL)
-
-
-def local_slurm_profile():
-    """The local test cluster, asking for one CPU so a sleeping test job and an lm-eval job fit side by side."""
-    from evaluation.clusters import default_profiles
-
-    return replace(default_profiles()["local-slurm"], cpus_per_task=1, lm_eval=LM_EVAL)
 
 
 OVERTIME_TEST = "test_a_job_over_its_time_limit_is_stopped_and_reported_as_such"

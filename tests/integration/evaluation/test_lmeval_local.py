@@ -8,7 +8,7 @@ import pytest
 
 from evaluation.results import load_results
 
-from .conftest import BATCH_SIZE, LIMIT, eval_command
+from ._support import BATCH_SIZE, LIMIT
 
 pytestmark = pytest.mark.lmeval
 

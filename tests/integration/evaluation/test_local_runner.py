@@ -80,3 +80,11 @@ def test_a_corrupt_results_file_is_a_results_error(tmp_path):
     with pytest.raises(ResultsError, match="not valid JSON"):
         collect(handle)
     assert Path(tmp_path / "output/m/results_1.json").read_text() == '{"results": '
+
+
+def test_cancelling_a_run_that_already_succeeded_keeps_it_succeeded(tmp_path):
+    runner = LocalRunner()
+    handle = runner.start(_sh("true"), tmp_path)
+    assert _wait(runner, handle).state == SUCCEEDED
+    runner.cancel(handle)
+    assert runner.poll(handle).state == SUCCEEDED

@@ -9,12 +9,11 @@ import time
 import pytest
 
 from evaluation.command import Command
-from evaluation.results import load_results
 from evaluation.runners.base import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, collect, wait
 from evaluation.runners.slurm import SlurmRunner
 from evaluation.runners.slurm_states import find_in_jobcomp
 
-from .conftest import eval_command, local_slurm_profile
+from ._support import eval_command, local_slurm_profile
 
 pytestmark = pytest.mark.slurm
 

@@ -3,10 +3,12 @@
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from evaluation.clusters import default_profiles
 from evaluation.command import Command
 from evaluation.runners.base import CANCELLED, FAILED, LOST, PENDING, SUCCEEDED, RunHandle
-from evaluation.runners.slurm import SlurmRunner
+from evaluation.runners.slurm import SlurmError, SlurmRunner
 
 
 class FakeSlurm:
@@ -97,3 +99,10 @@ def test_a_job_slurm_no_longer_knows_is_judged_by_its_exit_code_file(tmp_path):
     Path(tmp_path / "exitcode").write_text("0\n")
     runner, _ = _runner({"scontrol show job": NOT_FOUND, "scontrol show config": CONFIG_NO_ACCOUNTING})
     assert runner.poll(_handle(tmp_path)).state == SUCCEEDED
+
+
+def test_an_unreachable_controller_is_an_error_to_retry_not_a_lost_job(tmp_path):
+    down = (1, "", "slurm_load_jobs error: Unable to contact slurm controller (connect failure)")
+    runner, _ = _runner({"scontrol show job": down})
+    with pytest.raises(SlurmError, match="Unable to contact"):
+        runner.poll(_handle(tmp_path))
