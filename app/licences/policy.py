@@ -57,6 +57,8 @@ class LicencePolicy:
     `unlisted` is the outcome of a well-formed id on none of the lists (an organiser decides
     by default). `base_model_forces_review` sends every model that declares a `base_model`
     to review, because the challenge asks for models trained from scratch.
+    `release_deadline_days` is how long a winner has, from the award date, to release the
+    weights or publish.
     """
 
     passing: frozenset[str]
@@ -64,6 +66,7 @@ class LicencePolicy:
     failing: frozenset[str]
     unlisted: Outcome = Outcome.REVIEW
     base_model_forces_review: bool = True
+    release_deadline_days: int = 365
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "LicencePolicy":
@@ -72,7 +75,8 @@ class LicencePolicy:
         Missing keys take the 2024 challenge's defaults; unknown keys are an error so that a
         typo in the configuration does not silently weaken the check.
         """
-        known = {"pass", "review", "fail", "unlisted", "base_model_forces_review"}
+        known = {"pass", "review", "fail", "unlisted", "base_model_forces_review",
+                 "release_deadline_days"}
         unknown = set(config) - known
         if unknown:
             raise ValueError(f"unknown keys in [licence]: {', '.join(sorted(unknown))}")
@@ -82,6 +86,7 @@ class LicencePolicy:
             failing=_ids(config.get("fail", _DEFAULT_FAIL)),
             unlisted=Outcome(config.get("unlisted", "review")),
             base_model_forces_review=bool(config.get("base_model_forces_review", True)),
+            release_deadline_days=_days(config.get("release_deadline_days", 365)),
         )
 
     @classmethod
@@ -103,6 +108,13 @@ class LicencePolicy:
         if self.unlisted is Outcome.FAIL:
             return Outcome.FAIL, "it is not on the challenge's list of accepted licences"
         return Outcome.REVIEW, "it is not on the challenge's lists, so an organiser decides"
+
+
+def _days(value: Any) -> int:
+    """A positive whole number of days (a bool is not a number of days, though Python says it is)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 3650:
+        raise ValueError("licence.release_deadline_days must be a whole number of days, 1 to 3650")
+    return value
 
 
 def _ids(values: Iterable[str]) -> frozenset[str]:

@@ -29,9 +29,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def server_instance(tmp_path_factory) -> Path:
+    """The running platform's instance folder (its SQLite database is `platform.db` inside)."""
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+def server_database_url(server_instance) -> str:
+    """The running platform's database, for tests that arrange data the pages cannot create."""
+    return f"sqlite:///{server_instance / 'platform.db'}"
+
+
+@pytest.fixture(scope="session")
+def server(server_instance):
     """Base URL of a running platform with the demo loaded."""
-    instance = tmp_path_factory.mktemp("instance")
+    instance = server_instance
     port = _free_port()
     env = {**os.environ, "LAGC_INSTANCE_DIR": str(instance), "PORT": str(port), "FLASK_APP": "app",
            "LAGC_SCHEDULER_INTERVAL": "1", "WEB_CONCURRENCY": "2"}
