@@ -27,6 +27,7 @@ class Operation:
     request_schema: dict | None = None
     response_schema: dict = field(default_factory=lambda: {"type": "object"})
     tag: str = "platform"
+    request_content_type: str = "application/json"
 
 
 OPERATIONS: list[Operation] = []
@@ -35,14 +36,15 @@ PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 def route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, tag: str = "platform",
           request_model: Type[BaseModel] | None = None, request_schema: dict | None = None,
-          response_schema: dict | None = None) -> Callable:
+          response_schema: dict | None = None, request_content_type: str = "application/json") -> Callable:
     """Register an API route and describe it for the OpenAPI document in one place."""
     def decorator(view: Callable) -> Callable:
         endpoint = view.__name__
         bp.add_url_rule(rule, endpoint, view, methods=list(methods))
         for method in methods:
             OPERATIONS.append(Operation(rule, method, f"api.{endpoint}", summary, request_model,
-                                        request_schema, response_schema or {"type": "object"}, tag))
+                                        request_schema, response_schema or {"type": "object"}, tag,
+                                        request_content_type))
         return view
     return decorator
 
@@ -120,7 +122,7 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
                                   for p in params]
         schema = op.request_schema or (op.request_model.model_json_schema() if op.request_model else None)
         if schema is not None:
-            item["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+            item["requestBody"] = {"required": True, "content": {op.request_content_type: {"schema": schema}}}
         if access and access.audience != "public":
             item["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[op.method.lower()] = item

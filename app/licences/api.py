@@ -28,7 +28,7 @@ CHECK_BODY = {"type": "object", "description": "multipart/form-data: README.md, 
 
 @route("/licences/check", methods=("POST",), summary="Check the licence of a model card and LICENSE file "
        "(multipart upload, the same verdict a submission gets)", tag="licences",
-       request_schema=CHECK_BODY, response_schema=VERDICT_SCHEMA)
+       request_schema=CHECK_BODY, response_schema=VERDICT_SCHEMA, request_content_type="multipart/form-data")
 @public
 def check_licence_files():
     """Answer `{"verdict", "licence", "reasons"}` for uploaded README.md / LICENSE / config.json files."""
