@@ -10,14 +10,15 @@ from tests.integration.conftest import bearer
 def test_the_openapi_document_lists_every_api_route(app, client):
     document = client.get("/api/v1/openapi.json").get_json()
     documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
-    served = set()
+    served, automatic = set(), {"HEAD", "OPTIONS"}  # Flask adds these to every rule unless a view asks for them
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1"):
             path = rule.rule
             for argument in rule.arguments:
                 path = re.sub(rf"<[^<>]*?\b{argument}>", "{" + argument + "}", path)
-            served |= {(path, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
-    assert served == documented
+            served |= {(path, method) for method in rule.methods}
+    assert {(p, m) for p, m in served if m not in automatic} <= documented
+    assert documented <= served
     assert document["openapi"].startswith("3.")
 
 
