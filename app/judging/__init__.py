@@ -1,0 +1,1 @@
+"""Judging: judges' assignments, conflicts and recusal, rubric score sheets, the lock, and scorecards."""

@@ -1,0 +1,155 @@
+"""Judging over the API: a judge's assignments, conflicts and score sheets; the organisers' assignments,
+lock and publication; the judging state and published judges' scores for anyone.
+
+Score sheets with problems answer 422 with a message per criterion; anything after the lock answers 409;
+an entry the judge is not assigned to (or is recused from) answers 404.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import g, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.accounts.models import Role, User
+from app.api import ApiProblem, parse_body, route
+from app.challenges.models import Challenge
+from app.challenges.services import get_challenge
+from app.db import get_session
+from app.judging.overview import judge_entries
+from app.judging.services import (
+    JudgingError, assign_judge, declare_conflict, finalise, judges_scores, judging_state, lock_of, publish,
+    rubric_of, submit_sheet,
+)
+from app.security import public, roles
+
+STATE_SCHEMA = {"type": "object", "properties": {
+    "state": {"enum": ["open", "locked", "published"]}, "locked_at": {"type": ["string", "null"]},
+    "published_at": {"type": ["string", "null"]}, "judges_scores": {"type": "object"}}}
+
+
+def _challenge(slug: str) -> Challenge:
+    found = get_challenge(get_session(), slug)
+    if found is None:
+        raise ApiProblem(404, f"No challenge {slug!r}.")
+    return found
+
+
+def _act(action: Callable[[Any], Any]) -> Any:
+    """Run a judging act and commit, turning a JudgingError into its problem response."""
+    session = get_session()
+    try:
+        result = action(session)
+    except JudgingError as exc:
+        session.rollback()
+        raise ApiProblem(exc.status, exc.message, errors=exc.errors or None) from None
+    session.commit()
+    return result
+
+
+def _state_json(session, challenge: Challenge) -> dict[str, Any]:
+    lock = lock_of(session, challenge)
+    return {"state": judging_state(session, challenge),
+            "locked_at": lock.locked_at.isoformat() if lock else None,
+            "published_at": lock.published_at.isoformat() if lock and lock.published_at else None,
+            "judges_scores": {str(team_id): {"value": s.value, "stderr": s.stderr, "n_judges": s.n_judges}
+                              for team_id, s in judges_scores(session, challenge).items()}}
+
+
+@route("/judging/<slug>", tag="judging", response_schema=STATE_SCHEMA,
+       summary="The judging state and, once published, the judges' score of each team")
+@public
+def judging_state_api(slug: str):
+    """Anyone: open, locked or published; the judges' scores only once published."""
+    return jsonify(_state_json(get_session(), _challenge(slug)))
+
+
+@route("/judging/<slug>/assignments", tag="judging",
+       summary="The calling judge's entries: to score, submitted or recused, with their rubric")
+@roles(Role.judge)
+def judging_my_assignments(slug: str):
+    """The judge's own assignments only; sheets of other judges are never listed here."""
+    challenge = _challenge(slug)
+    entries = judge_entries(get_session(), challenge, g.api_user)
+    return jsonify({"state": judging_state(get_session(), challenge),
+                    "rubric": [{"id": c.id, "title": c.title, "weight": c.weight, "scale": [c.scale_min, c.scale_max],
+                                "anchors": {str(k): v for k, v in c.anchors}} for c in rubric_of(challenge).criteria],
+                    "entries": [{"team_id": e.team.id, "team": e.team.name, "status": e.status,
+                                 "scores": e.sheet.scores if e.sheet else None} for e in entries]})
+
+
+class SheetBody(BaseModel):
+    """A judge's score sheet: a whole number per rubric criterion, and private notes."""
+
+    model_config = ConfigDict(extra="forbid")
+    scores: dict[str, Any] = Field(description="criterion id -> whole-number score on its scale")
+    notes: str = Field(default="", max_length=20000, description="Private: never shown to the team or other judges")
+
+
+@route("/judging/<slug>/entries/<int:team_id>/sheet", methods=("POST",), tag="judging", request_model=SheetBody,
+       summary="Submit or revise the calling judge's score sheet for an entry (until judging is locked)")
+@roles(Role.judge)
+def judging_submit_sheet(slug: str, team_id: int):
+    """422 with a message per criterion; 409 once locked; 404 unless assigned and not recused."""
+    challenge, body = _challenge(slug), parse_body(SheetBody)
+    sheet = _act(lambda s: submit_sheet(s, challenge, g.api_user, team_id, body.scores, body.notes))
+    return jsonify({"team_id": team_id, "scores": sheet.scores, "submitted_at": sheet.submitted_at.isoformat()}), 201
+
+
+class ConflictBody(BaseModel):
+    """A declared conflict of interest with a team."""
+
+    model_config = ConfigDict(extra="forbid")
+    team_id: int
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+@route("/judging/<slug>/conflicts", methods=("POST",), tag="judging", request_model=ConflictBody,
+       summary="Declare a conflict of interest with a team: the calling judge is recused from it")
+@roles(Role.judge)
+def judging_declare_conflict(slug: str):
+    """The assignment, if any, is removed and new ones are refused."""
+    challenge, body = _challenge(slug), parse_body(ConflictBody)
+    _act(lambda s: declare_conflict(s, challenge, g.api_user, body.team_id, body.reason))
+    return jsonify({"team_id": body.team_id, "recused": True}), 201
+
+
+class AssignmentBody(BaseModel):
+    """An organiser's assignment of a judge to an entry."""
+
+    model_config = ConfigDict(extra="forbid")
+    judge_id: int
+    team_id: int
+
+
+@route("/judging/<slug>/assignments", methods=("POST",), tag="judging", request_model=AssignmentBody,
+       summary="Assign a judge to an entry (organisers); 409 when the judge is recused or judging is locked")
+@roles(Role.organiser)
+def judging_assign(slug: str):
+    """Idempotent: assigning twice keeps one assignment."""
+    challenge, body = _challenge(slug), parse_body(AssignmentBody)
+    judge = get_session().get(User, body.judge_id)
+    if judge is None:
+        raise ApiProblem(422, "No such judge.", errors={"judge_id": ["no such user"]})
+    row = _act(lambda s: assign_judge(s, challenge, judge, body.team_id, actor_id=g.api_user.id))
+    return jsonify({"judge_id": row.judge_id, "team_id": row.team_id}), 201
+
+
+@route("/judging/<slug>/lock", methods=("POST",), tag="judging", response_schema=STATE_SCHEMA,
+       summary="Finalise judging: lock every score sheet and assignment (organisers)")
+@roles(Role.organiser)
+def judging_lock(slug: str):
+    """409 when already finalised."""
+    challenge = _challenge(slug)
+    _act(lambda s: finalise(s, challenge, actor_id=g.api_user.id))
+    return jsonify(_state_json(get_session(), challenge))
+
+
+@route("/judging/<slug>/publish", methods=("POST",), tag="judging", response_schema=STATE_SCHEMA,
+       summary="Publish the locked judges' scores (organisers)")
+@roles(Role.organiser)
+def judging_publish(slug: str):
+    """409 unless finalised and not yet published."""
+    challenge = _challenge(slug)
+    _act(lambda s: publish(s, challenge, actor_id=g.api_user.id))
+    return jsonify(_state_json(get_session(), challenge))

@@ -1,0 +1,62 @@
+"""Judging forms: the rubric (built from the challenge's criteria), conflicts, assignments and the lock."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional as Blank
+
+from scoring.rubric import Criterion, Rubric
+
+
+class ConflictForm(FlaskForm):
+    """A judge's declaration of a conflict of interest with a team."""
+
+    team_id = SelectField("Team", coerce=int, validators=[DataRequired()])
+    reason = TextAreaField("Why (for example: advisor to the team, former employer, shareholder)",
+                           validators=[DataRequired(), Length(min=3, max=2000)])
+
+
+class ActionForm(FlaskForm):
+    """A button with CSRF protection only (assignments matrix, finalise, publish)."""
+
+
+class RubricFormBase(FlaskForm):
+    """The rubric form; `rubric_form` adds one whole-number field per criterion."""
+
+    notes = TextAreaField("Private notes (seen by you and the organisers, never by the team or other judges)",
+                          validators=[Length(max=20000)])
+
+    def criterion_fields(self) -> list[Any]:
+        """The criterion fields, in rubric order."""
+        return [self[name] for name in self._criterion_names]
+
+    def scores(self) -> dict[str, Any]:
+        """The entered scores by criterion id (blank ones left out, so validation names them missing)."""
+        return {name[2:]: self[name].data for name in self._criterion_names if self[name].data is not None}
+
+    def add_errors(self, errors: dict[str, list[str]]) -> None:
+        """Attach the rubric's per-criterion errors to the matching fields."""
+        for key, messages in errors.items():
+            target = self[f"c_{key}"] if f"c_{key}" in self._criterion_names else self.notes
+            target.errors = list(target.errors) + messages
+
+
+def anchors_text(criterion: Criterion) -> str:
+    """The criterion's anchors as help text: "0: ...; 5: ...; 10: ..."."""
+    return " ".join(f"{score}: {text}" for score, text in criterion.anchors)
+
+
+def rubric_form(rubric: Rubric, scores: Optional[dict] = None, notes: str = "", **kwargs: Any) -> RubricFormBase:
+    """A form for the rubric's criteria, prefilled with a sheet's scores and notes when given."""
+    names = [f"c_{c.id}" for c in rubric.criteria]
+    attrs: dict[str, Any] = {"_criterion_names": names}
+    for criterion, name in zip(rubric.criteria, names):
+        attrs[name] = IntegerField(
+            f"{criterion.title} ({criterion.scale_min}-{criterion.scale_max}, weight {criterion.weight:g})",
+            validators=[Blank()], description=anchors_text(criterion),
+            render_kw={"min": criterion.scale_min, "max": criterion.scale_max, "type": "number", "step": 1})
+    form_class = type("RubricForm", (RubricFormBase,), attrs)
+    data = {f"c_{k}": v for k, v in (scores or {}).items()}
+    return form_class(data={**data, "notes": notes}, **kwargs)
