@@ -71,14 +71,16 @@ def test_settings_come_from_the_environment(tmp_path):
 def test_the_demo_loads_twice_without_duplicates(app, db):
     from sqlmodel import select
 
-    from app.demo import load_demo
+    from app.challenges.services import get_challenge
+    from app.demo import DEMO_SLUG, load_demo
     from app.teams.models import Team
 
     with db() as session:
         load_demo(session, app.config["LAGC"])
     with db() as session:
         accounts = load_demo(session, app.config["LAGC"])
-        assert len(session.exec(select(Team)).all()) == 3
+        demo = get_challenge(session, DEMO_SLUG)
+        assert len(session.exec(select(Team).where(Team.challenge_id == demo.id)).all()) == 3
     assert {role for _, role, _ in accounts} == {"organiser", "judge", "entrant"}
 
 
