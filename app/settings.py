@@ -33,6 +33,21 @@ class Settings:
     secure_cookies: bool = False
     demo: bool = True
     rate_limit_scale: float = 1.0  # multiplies every rate limit; 0 turns them off (never in production)
+    # Notifications: e-mail through SMTP, sent by the scheduler only (no host: e-mails stay queued).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "Large AI Grand Challenge <noreply@localhost>"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    # Operations: Prometheus bearer token for /metrics, log format ("text" or "json").
+    metrics_token: str = ""
+    log_format: str = "text"
+    # Privacy: retention periods (see the /privacy page).
+    retention_notification_days: int = 365
+    retention_invitation_days: int = 90
+    retention_audit_years: int = 10
+    retention_application_years: int = 5
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -89,6 +104,18 @@ class Settings:
             secure_cookies=env.get("LAGC_SECURE_COOKIES", "1" if mode == "production" else "0") == "1",
             demo=env.get("LAGC_DEMO", "0" if mode == "production" else "1") == "1",
             rate_limit_scale=_number(env, "LAGC_RATE_LIMIT_SCALE", 1.0),
+            smtp_host=env.get("LAGC_SMTP_HOST", ""),
+            smtp_port=int(_number(env, "LAGC_SMTP_PORT", 25)),
+            smtp_from=env.get("LAGC_SMTP_FROM", cls.smtp_from),
+            smtp_user=env.get("LAGC_SMTP_USER", ""),
+            smtp_password=env.get("LAGC_SMTP_PASSWORD", ""),
+            smtp_starttls=env.get("LAGC_SMTP_STARTTLS", "0") == "1",
+            metrics_token=env.get("LAGC_METRICS_TOKEN", ""),
+            log_format=env.get("LAGC_LOG_FORMAT", "json" if mode == "production" else "text"),
+            retention_notification_days=int(_number(env, "LAGC_RETENTION_NOTIFICATION_DAYS", 365)),
+            retention_invitation_days=int(_number(env, "LAGC_RETENTION_INVITATION_DAYS", 90)),
+            retention_audit_years=int(_number(env, "LAGC_RETENTION_AUDIT_YEARS", 10)),
+            retention_application_years=int(_number(env, "LAGC_RETENTION_APPLICATION_YEARS", 5)),
         )
 
 

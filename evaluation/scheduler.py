@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
 from datetime import timedelta
 from typing import Callable
@@ -35,6 +36,29 @@ def collect_steps() -> list[Step]:
     from app.features import feature_modules
 
     return [step for module in feature_modules("jobs") for step in module.STEPS]
+
+
+def collect_wakers() -> list[Callable[[Session], float | None]]:
+    """Every feature's `jobs.WAKE` (if any): given a session, how soon after the last cycle the next one is
+    wanted (0: now, e.g. an evaluation was queued), or None when the regular interval will do."""
+    from app.features import feature_modules
+
+    return [module.WAKE for module in feature_modules("jobs") if getattr(module, "WAKE", None)]
+
+
+def wanted_in(engine: Engine, wakers: list) -> float | None:
+    """The soonest any feature wants a cycle (a cheap read-only query per feature), or None."""
+    wants = []
+    with Session(engine) as session:
+        for waker in wakers:
+            try:
+                value = waker(session)
+            except Exception:  # a broken waker must not stop the regular cycles
+                log.exception("waker %s failed", getattr(waker, "__name__", waker))
+                continue
+            if value is not None:
+                wants.append(value)
+    return min(wants) if wants else None
 
 
 def holder_id() -> str:
@@ -92,15 +116,42 @@ def run_cycle(engine: Engine, settings: Settings, holder: str, ttl: timedelta, l
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
+    from app.ops.observability import configure_logging
+
     settings = Settings.from_env()
+    configure_logging(settings.log_format)  # JSON lines with LAGC_LOG_FORMAT=json (the production default)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per wake-up
     engine = make_engine(settings.database_url)
     interval = float(os.environ.get("LAGC_SCHEDULER_INTERVAL", "2"))
+    wake_every = float(os.environ.get("LAGC_SCHEDULER_WAKE", "0.25"))
     ttl = timedelta(seconds=max(15.0, interval * 5))
     holder, last_ms = holder_id(), []
+    steps, wakers = collect_steps(), collect_wakers()
+    lock, last_end = threading.Lock(), [0.0]
+
+    def cycle(min_gap: float | None = None) -> None:
+        """One cycle unless one is running or (for a wake-up) the last ended less than min_gap ago."""
+        if min_gap is not None and time.monotonic() - last_end[0] < min_gap:
+            return
+        if not lock.acquire(blocking=False):
+            return
+        try:
+            run_cycle(engine, settings, holder, ttl, last_ms, steps)
+        finally:
+            last_end[0] = time.monotonic()
+            lock.release()
+
+    def wake() -> None:
+        """Between regular cycles: run one early when a feature has urgent work (a job was queued)."""
+        gap = wanted_in(engine, wakers)
+        if gap is not None and gap < interval:
+            cycle(gap)
+
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(run_cycle, "interval", seconds=interval, args=(engine, settings, holder, ttl, last_ms, collect_steps()),
-                      id="cycle", max_instances=1, coalesce=True, next_run_time=utcnow())
+    scheduler.add_job(cycle, "interval", seconds=interval, id="cycle", max_instances=1, coalesce=True,
+                      next_run_time=utcnow())
+    if wakers and wake_every > 0:
+        scheduler.add_job(wake, "interval", seconds=wake_every, id="wake", max_instances=1, coalesce=True)
 
     def stop(_signum, _frame) -> None:
         scheduler.shutdown(wait=False)

@@ -14,6 +14,14 @@ bp = Blueprint("ops", __name__)
 HEARTBEAT_FRESH = timedelta(seconds=60)
 
 
+@bp.record_once
+def _observability(state) -> None:
+    """Request ids, latency and structured logs for the whole app (see observability.py)."""
+    from app.ops.observability import init_observability
+
+    init_observability(state.app)
+
+
 @bp.route("/healthz")
 @public
 def healthz():
@@ -43,3 +51,6 @@ def readyz():
             checks["scheduler"] = "ok"
     ready = all(v == "ok" for v in checks.values())
     return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
+
+
+from app.ops import metrics  # noqa: E402,F401  (registers /metrics on this blueprint)

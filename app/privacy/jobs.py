@@ -1,0 +1,49 @@
+"""Scheduler step: delete data past its retention period. Conservative on purpose: only notifications whose
+e-mail is settled, closed invitations, and expired rate-limit windows. Audit events, applications,
+submissions and results are never deleted here (their periods run for years and end with a decision)."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import delete, or_
+from sqlmodel import Session
+
+from app.accounts.models import Invitation
+from app.db import utcnow
+from app.notifications.models import Notification
+from app.ops.models import RateCounter
+from app.settings import Settings
+
+RATE_COUNTER_DAYS = 1
+
+
+def apply_retention(session: Session, settings: Settings, now: Optional[datetime] = None) -> dict[str, int]:
+    """Delete what is past its retention; returns how many rows of each kind went."""
+    now = now or utcnow()
+    notifications = session.execute(delete(Notification).where(
+        Notification.created_at < now - timedelta(days=settings.retention_notification_days),
+        Notification.email_state != "queued")).rowcount
+    closed_before = now - timedelta(days=settings.retention_invitation_days)
+    invitations = session.execute(delete(Invitation).where(or_(
+        Invitation.accepted_at < closed_before, Invitation.revoked_at < closed_before,
+        Invitation.expires_at < closed_before))).rowcount
+    counters = session.execute(delete(RateCounter).where(
+        RateCounter.window_start < int(now.timestamp()) - RATE_COUNTER_DAYS * 86400)).rowcount
+    return {"notifications": notifications, "invitations": invitations, "rate_counters": counters}
+
+
+_last_run = [float("-inf")]
+EVERY_SECONDS = 3600
+
+
+def retention_step(session: Session, settings: Settings) -> None:
+    """The scheduler's retention step, at most once an hour per scheduler process (deleting is idempotent)."""
+    if time.monotonic() - _last_run[0] < EVERY_SECONDS:
+        return
+    apply_retention(session, settings)
+    _last_run[0] = time.monotonic()
+
+
+STEPS = [retention_step]
