@@ -69,9 +69,12 @@ def _init_auth(app: Flask) -> None:
         return user if user is not None and user.is_active else None
 
     @app.before_request
-    def _session_is_permanent() -> None:
+    def _signed_in_sessions_expire() -> None:
+        # Only a signed-in session becomes permanent (expiring after LAGC_SESSION_HOURS); anonymous visitors
+        # get no cookie at all, so public pages stay cacheable.
         from flask import session
-        session.permanent = True
+        if "_user_id" in session and not session.permanent:
+            session.permanent = True
 
     app.before_request(authenticate_token)
     app.before_request(enforce_access)

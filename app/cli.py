@@ -97,6 +97,25 @@ def demo_load() -> None:
         click.echo(f"  {role:<10} {email:<32} {password}")
 
 
+@demo_cli.command("seed")
+@click.option("--teams", type=click.IntRange(1, 200_000), default=1000, show_default=True)
+@click.option("--seed", "rng_seed", type=int, default=0, show_default=True, help="Random seed (deterministic).")
+def demo_seed(teams: int, rng_seed: int) -> None:
+    """Fill the `synthetic` challenge with TEAMS synthetic teams evaluated on 20 tasks (replaces earlier ones)."""
+    import time
+
+    from app.db import utcnow
+    from leaderboard.seed import seed
+
+    if _settings().production:
+        raise click.ClickException("Synthetic data is not seeded in production.")
+    started = time.perf_counter()
+    with session_scope(_engine()) as session:
+        challenge = seed(session, teams, rng_seed=rng_seed, now=utcnow())
+        slug = challenge.slug
+    click.echo(f"seeded {teams} teams x 20 tasks into {slug!r} in {time.perf_counter() - started:.1f} s")
+
+
 def register(app: Flask) -> None:
     """Add the core command groups and every feature's `cli` group to the app's CLI."""
     from app.features import feature_modules

@@ -21,7 +21,8 @@ statistically tied, so nobody mistakes noise for a lead.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scoring.aggregate import EntryScores
@@ -52,6 +53,7 @@ class RankedEntry:
     statistically_tied_with: tuple[str, ...]
     tie_group: int | None
     reasons: tuple[str, ...]
+    statistically_tied_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,20 @@ class _KeyPart:
 
 
 def rank_entries(
-    entries: Sequence[EntryScores], policy: RankingPolicy, key: str = "final_score"
+    entries: Sequence[EntryScores],
+    policy: RankingPolicy,
+    key: str = "final_score",
+    *,
+    max_listed_ties: int | None = None,
 ) -> tuple[RankedEntry, ...]:
     """Order ``entries`` by ``key`` under ``policy`` and explain each place.
 
     ``key`` is ``final_score``, or ``benchmark_score`` for the public board before
     judging, or ``judges_score``. Raises ValueError for an unknown key or repeated ids.
+    ``max_listed_ties`` caps how many statistically tied entries each row lists (the
+    nearest ones, with one sentence for the rest); ``statistically_tied_count`` is
+    always the full count. On a board of thousands, each entry can be within one
+    standard error of hundreds of others, and listing them all would be noise.
     """
     if key not in SCORE_KEYS:
         raise ValueError(f"unknown ranking key {key!r}; use one of {', '.join(SCORE_KEYS)}")
@@ -78,8 +88,11 @@ def rank_entries(
         raise ValueError("entry ids must be unique")
     rows = sorted(((_key_parts(e, policy, key), e) for e in entries), key=lambda r: _sort_key(r[0]))
     ranks = _competition_ranks(rows, key)
-    tied_with = _statistical_ties([entry for _, entry in rows], key)
-    groups = _tie_groups([entry for _, entry in rows], key)
+    ordered = [entry for _, entry in rows]
+    tied_with, tied_counts = _statistical_ties(ordered, key, max_listed_ties)
+    groups = _tie_groups(ordered, key)
+    ranked = [i for i, rank in enumerate(ranks) if rank is not None]
+    place = {index: here for here, index in enumerate(ranked)}
     return tuple(
         RankedEntry(
             entry_id=entry.entry_id,
@@ -91,7 +104,9 @@ def rank_entries(
             complete=entry.complete,
             statistically_tied_with=tuple(other.entry_id for other, _ in tied_with[index]),
             tie_group=groups[index],
-            reasons=_reasons(rows, ranks, index, key) + _tie_reasons(entry, tied_with[index], key),
+            reasons=_reasons(rows, ranks, ranked, place, index, key)
+            + _tie_reasons(entry, tied_with[index], tied_counts[index], key),
+            statistically_tied_count=tied_counts[index],
         )
         for index, (_, entry) in enumerate(rows)
     )
@@ -169,16 +184,49 @@ def _within_stderr(a: EntryScores, b: EntryScores, key: str) -> float | None:
     return combined if abs(value_a - value_b) < combined else None
 
 
-def _statistical_ties(ordered: Sequence[EntryScores], key: str) -> list[list[tuple]]:
-    """For each row, the other rows it is statistically tied with, with the combined SE."""
-    ties: list[list[tuple]] = [[] for _ in ordered]
-    for i, a in enumerate(ordered):
-        for j in range(i + 1, len(ordered)):
-            combined = _within_stderr(a, ordered[j], key)
-            if combined is not None:
-                ties[i].append((ordered[j], combined))
-                ties[j].append((a, combined))
-    return ties
+def _statistical_ties(
+    ordered: Sequence[EntryScores], key: str, limit: int | None
+) -> tuple[list[list[tuple]], list[int]]:
+    """For each row, the other rows it is statistically tied with (with the combined SE),
+    the nearest ``limit`` of them when capped, and the full count.
+
+    Rows are sorted by the key score within each completeness side, so a sweep from each
+    row stops at the first row further away than the widest combined SE possible there:
+    the cost grows with the number of ties, not with the square of the board. The test
+    is the one `_within_stderr` states, inlined because boards have thousands of rows.
+    """
+    n = len(ordered)
+    values = [entry.score(key) for entry in ordered]
+    sides = [entry.complete if key in _BENCHMARK_KEYS else True for entry in ordered]
+    variances = [None if v is None or se is None else se**2 for v, se in values]
+    widest = max((var for var in variances if var is not None), default=0.0)
+    before: list = [deque(maxlen=limit) if limit is not None else [] for _ in range(n)]
+    after: list[list[int]] = [[] for _ in range(n)]
+    counts = [0] * n
+    for i in range(n):
+        var_i = variances[i]
+        if var_i is None:
+            continue
+        value_i, side_i, reach = values[i][0], sides[i], var_i + widest
+        for j in range(i + 1, n):
+            value_j = values[j][0]
+            if value_j is None or (value_i - value_j) ** 2 >= reach:
+                break
+            var_j = variances[j]
+            if var_j is None or sides[j] != side_i or abs(value_i - value_j) >= math.sqrt(var_i + var_j):
+                continue
+            counts[i] += 1
+            counts[j] += 1
+            if limit is None or len(after[i]) < limit:
+                after[i].append(j)
+            before[j].append(i)
+    ties = []
+    for i in range(n):
+        found = list(before[i]) + after[i]
+        if limit is not None and len(found) > limit:
+            found = sorted(sorted(found, key=lambda j: abs(j - i))[:limit])
+        ties.append([(ordered[j], _within_stderr(ordered[i], ordered[j], key)) for j in found])
+    return ties, counts
 
 
 def _tie_groups(ordered: Sequence[EntryScores], key: str) -> list[int | None]:
@@ -187,7 +235,7 @@ def _tie_groups(ordered: Sequence[EntryScores], key: str) -> list[int | None]:
     for i, entry in enumerate(ordered):
         chained = i > 0 and _within_stderr(ordered[i - 1], entry, key) is not None
         run_of.append(run_of[-1] if chained else (run_of[-1] + 1 if run_of else 0))
-    sizes = {run: run_of.count(run) for run in run_of}
+    sizes = Counter(run_of)
     numbering: dict[int, int] = {}
     for run in run_of:
         if sizes[run] > 1 and run not in numbering:
@@ -196,17 +244,25 @@ def _tie_groups(ordered: Sequence[EntryScores], key: str) -> list[int | None]:
 
 
 def _reasons(
-    rows: Sequence[tuple], ranks: Sequence[int | None], index: int, key: str
+    rows: Sequence[tuple],
+    ranks: Sequence[int | None],
+    ranked: Sequence[int],
+    place: Mapping[int, int],
+    index: int,
+    key: str,
 ) -> tuple[str, ...]:
-    """Why this row sits where it does, against the nearest ranked rows above and below."""
+    """Why this row sits where it does, against the nearest ranked rows above and below.
+
+    ``ranked`` lists the indexes of the ranked rows and ``place`` maps a row index to its
+    place in ``ranked``.
+    """
     parts, entry = rows[index]
     if entry.is_baseline:
         return ("baseline model (organiser reference): listed at its score position, "
                 "takes no rank and does not push entries down",)
     if ranks[index] is None:
         return (f"not ranked: no {_LABELS[key]} yet",)
-    ranked = [i for i in range(len(rows)) if ranks[i] is not None]
-    here = ranked.index(index)
+    here = place[index]
     reasons = []
     if here > 0:
         reasons.append(_compare(rows[ranked[here - 1]], rows[index], ranks[index], above=False))
@@ -240,11 +296,17 @@ def _compare(upper: tuple, lower: tuple, rank: int, above: bool) -> str:
     return f"shares rank {rank} with {other_id}: equal on {names}"
 
 
-def _tie_reasons(entry: EntryScores, tied_with: Sequence[tuple], key: str) -> tuple[str, ...]:
-    """One sentence per entry this one is statistically tied with."""
+def _tie_reasons(
+    entry: EntryScores, tied_with: Sequence[tuple], count: int, key: str
+) -> tuple[str, ...]:
+    """One sentence per listed entry this one is statistically tied with, and one for the rest."""
     value = entry.score(key)[0]
-    return tuple(
+    listed = tuple(
         f"within 1 standard error of {other.entry_id} ({value:.4f} vs "
         f"{other.score(key)[0]:.4f}, combined SE {combined:.4f}): statistically tied"
         for other, combined in tied_with
     )
+    more = count - len(tied_with)
+    if more > 0:
+        listed += (f"also within 1 standard error of {more} more entries: statistically tied",)
+    return listed

@@ -1,0 +1,156 @@
+"""Leaderboard under load: 10,000 synthetic teams, gunicorn with 2 workers, wrk on loopback.
+
+    .venv/bin/python bench/leaderboard_load.py [--teams 10000] [--seconds 10]
+
+Steps: a temporary SQLite instance (`flask db upgrade`, `flask demo seed --teams N`); the snapshot
+recomputation timed in-process (cold, then after one result lands); gunicorn -w 2 serving the app plus a
+static file of exactly the first page's size (`bench/leaderboard_app.py`); wrk against both; then the page
+weight and a conditional request (304). Exits 1 when a target is missed:
+page >= 80% of the static file's requests/s, recompute < 2 s, first page < 200 KB, 304 on If-None-Match.
+Needs wrk (Debian package `wrk`; installed with apt-get when missing and running as root).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def ensure_wrk() -> str:
+    """The wrk binary, installing Debian's package when missing (as root); exits with a message otherwise."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=False, capture_output=True)
+        found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk is missing: install it with `apt-get install wrk` (Debian/Ubuntu)")
+    return found
+
+
+def flask(env: dict, *args: str) -> str:
+    result = subprocess.run([PYTHON, "-m", "flask", *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout.strip()
+
+
+def recompute_times(env: dict) -> tuple[float, float]:
+    """(cold recompute, recompute after one result lands) of the public snapshot, in seconds."""
+    code = (
+        "import time\n"
+        "from app import create_app\nfrom app.db import session_scope\n"
+        "from app.challenges.services import get_challenge\nfrom evaluation.models import TaskResult\n"
+        "from leaderboard.services import recompute, results_changed\nfrom sqlalchemy import select\n"
+        "app = create_app(); engine = app.extensions['lagc_engine']\n"
+        "def run():\n"
+        "    with session_scope(engine) as s:\n"
+        "        t = time.perf_counter(); recompute(s, get_challenge(s, 'synthetic'), 'public')\n"
+        "    return time.perf_counter() - t\n"
+        "cold = run()\n"
+        "with session_scope(engine) as s:\n"
+        "    row = s.execute(select(TaskResult).order_by(TaskResult.id.desc())).scalars().first()\n"
+        "    row.value = min(0.99, row.value + 0.01); results_changed(s, get_challenge(s, 'synthetic').id)\n"
+        "print(cold, run())\n")
+    out = subprocess.run([PYTHON, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    cold, warm = out.stdout.split()[-2:]
+    return float(cold), float(warm)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(binary: str, url: str, seconds: int) -> float:
+    """Requests per second wrk reaches on ``url`` (1 thread, 16 connections, so the load generator leaves
+    the CPU to the server as much as it can on a small machine)."""
+    out = subprocess.run([binary, "-t1", "-c16", f"-d{seconds}s", "--latency", url], capture_output=True,
+                         text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        sys.exit(f"wrk saw {errors.group(1)} error responses on {url}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def fetch(url: str, headers: dict | None = None) -> tuple[int, bytes, dict]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), dict(exc.headers)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--teams", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    wrk_binary = ensure_wrk()
+    tmp = Path(tempfile.mkdtemp(prefix="lagc-bench-"))
+    env = {**os.environ, "LAGC_INSTANCE_DIR": str(tmp), "FLASK_APP": "app", "LAGC_RATE_LIMIT_SCALE": "0",
+           "BENCH_STATIC_DIR": str(tmp / "static"), "PYTHONPATH": str(ROOT)}
+    env.pop("DATABASE_URL", None)
+    flask(env, "db", "upgrade")
+    started = time.perf_counter()
+    print(flask(env, "demo", "seed", "--teams", str(args.teams)), f"(wall {time.perf_counter() - started:.1f} s)")
+    cold, warm = recompute_times(env)
+    print(f"recompute: cold {cold:.2f} s, after one result lands {warm:.2f} s")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([PYTHON, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
+                               "warning", "bench.leaderboard_app:app"], env=env, cwd=ROOT, start_new_session=True)
+    try:
+        return _measure(base, wrk_binary, args.seconds, cold, tmp)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _measure(base: str, wrk_binary: str, seconds: int, recompute_s: float, tmp: Path) -> int:
+    page_url = f"{base}/leaderboard?challenge=synthetic"
+    for _ in range(100):
+        try:
+            status, body, headers = fetch(page_url)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        sys.exit("gunicorn did not start")
+    assert status == 200, status
+    static_dir = tmp / "static"
+    static_dir.mkdir(exist_ok=True)
+    (static_dir / "same-size.html").write_bytes(body)  # same bytes, same size
+    fetch(f"{base}/bench-static/same-size.html")
+    not_modified = fetch(page_url, {"If-None-Match": headers["ETag"]})[0]
+    page_rps = wrk(wrk_binary, page_url, seconds)
+    static_rps = wrk(wrk_binary, f"{base}/bench-static/same-size.html", seconds)
+    ratio = page_rps / static_rps
+    print(f"first page: {len(body) / 1024:.1f} KB, ETag {headers['ETag']}, {headers.get('Cache-Control')}")
+    print(f"wrk {seconds} s: leaderboard {page_rps:.0f} req/s, static file {static_rps:.0f} req/s, "
+          f"ratio {ratio:.2f}")
+    print(f"If-None-Match -> {not_modified}")
+    missed = [name for name, ok in (("ratio >= 0.80", ratio >= 0.8), ("recompute < 2 s", recompute_s < 2.0),
+                                    ("page < 200 KB", len(body) < 200 * 1024), ("304", not_modified == 304)) if not ok]
+    print("targets missed: " + ", ".join(missed) if missed else "all targets met")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The leaderboard API: the public rows as JSON or CSV (the page's filters), and the organisers' freeze."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Optional
+
+from flask import g, jsonify, request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.accounts.models import Role
+from app.api import ApiProblem, parse_body, route
+from app.challenges.services import get_challenge
+from app.db import get_session, utcnow
+from app.security import public, roles
+from leaderboard.query import parse_query, view_rows
+from leaderboard.serving import cached_body, fresh_head, load_board, not_modified
+from leaderboard.services import active_freeze, freeze, unfreeze
+
+ROW_FIELDS = ("rank", "team", "baseline", "submission", "parameters", "size", "licence", "cluster", "evaluated_at",
+              "score", "se", "complete", "missing", "final", "final_se", "judges", "judges_se", "tied", "reasons")
+EXPORT_SCHEMA = {"type": "object", "properties": {
+    "challenge": {"type": "string"}, "etag": {"type": "string"}, "key": {"type": "string"},
+    "tasks": {"type": "array"}, "frozen_at": {"type": ["string", "null"]}, "total": {"type": "integer"},
+    "rows": {"type": "array", "items": {"type": "object"}}}}
+
+
+@route("/leaderboard", summary="The public leaderboard rows (format=json|csv; filters as on the page: cluster, "
+       "size, licence, sort, order, and page/per_page for JSON)", tag="leaderboard", response_schema=EXPORT_SCHEMA)
+@public
+def leaderboard_export():
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise ApiProblem(422, "Unknown format.", {"format": ["use json or csv"]})
+    head = fresh_head(request.args.get("challenge") or None)
+    if head is None or head.etag is None:
+        raise ApiProblem(404, "There is no such challenge.")
+    early = not_modified(head)
+    if early is not None:
+        return early
+    return cached_body(head, fmt, lambda: _export(head, fmt))
+
+
+def _export(head, fmt: str) -> tuple[str, str]:
+    """The body and media type of an export for this request's filters."""
+    board = load_board(head)
+    names = [task["name"] for task in board.meta["tasks"]]
+    query, errors = parse_query(request.args, names, board.meta["clusters"])
+    if errors:
+        raise ApiProblem(422, "Some query parameters are invalid.", errors)
+    paged = fmt == "json" and ("page" in request.args or "per_page" in request.args)
+    rows, total, pages, page = view_rows(board.rows, names, query, paged=paged)
+    if fmt == "csv":
+        return _csv(rows, names), "text/csv"
+    body = {"challenge": head.slug, "etag": head.etag, "key": board.meta["key"],
+            "judging_published": board.meta["judging_published"], "frozen_at": board.meta.get("frozen_at"),
+            "hidden_tasks_withheld": board.meta["hidden_tasks_withheld"], "computed_at": board.meta["computed_at"],
+            "tasks": board.meta["tasks"], "total": total, "page": page, "pages": pages,
+            "rows": [_json_row(row, names) for row in rows]}
+    return json.dumps(body), "application/json"
+
+
+def _json_row(row: dict, names: list[str]) -> dict:
+    """A public row: its facts and, per task, the raw and normalised scores with their standard errors."""
+    out = {name: row[name] for name in ROW_FIELDS}
+    out["team_id"] = row["team_id"]
+    out["tasks"] = {name: {"raw": c[0], "stderr": c[1], "normalised": c[2], "normalised_stderr": c[3]}
+                    for name, c in zip(names, row["tasks"])}
+    return out
+
+
+def _csv(rows: list[dict], names: list[str]) -> str:
+    """One line per row; per task its normalised score and raw value."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    flat = [f for f in ROW_FIELDS if f not in ("missing", "reasons")]
+    writer.writerow(flat + [f"{n}{suffix}" for n in names for suffix in ("", "_raw", "_stderr")])
+    for row in rows:
+        cells = [_text(row[f]) for f in flat]
+        for c in row["tasks"]:
+            cells += [_text(c[2]), _text(c[0]), _text(c[1])]
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+class FreezeBody(BaseModel):
+    """When to freeze the public board (default: now) and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    frozen_at: Optional[AwareDatetime] = Field(default=None, description="ISO 8601 with a UTC offset")
+    reason: str = Field(default="", max_length=500)
+
+
+def _freeze_json(row) -> dict:
+    if row is None:
+        return {"frozen": False}
+    return {"frozen": True, "frozen_at": row.frozen_at.isoformat(), "reason": row.reason, "by": row.frozen_by_id}
+
+
+@route("/leaderboard/<slug>/freeze", methods=("GET",), summary="The freeze in force on a challenge's board",
+       tag="leaderboard")
+@roles(Role.organiser)
+def leaderboard_freeze_get(slug: str):
+    challenge = get_challenge(get_session(), slug)
+    if challenge is None:
+        raise ApiProblem(404, f"No challenge {slug!r}.")
+    return jsonify(_freeze_json(active_freeze(get_session(), challenge.id)))
+
+
+@route("/leaderboard/<slug>/freeze", methods=("POST",), summary="Freeze the public board at a time (or now)",
+       tag="leaderboard", request_model=FreezeBody)
+@roles(Role.organiser)
+def leaderboard_freeze(slug: str):
+    body = parse_body(FreezeBody)
+    session = get_session()
+    challenge = get_challenge(session, slug)
+    if challenge is None:
+        raise ApiProblem(404, f"No challenge {slug!r}.")
+    at: datetime = body.frozen_at or utcnow()
+    row = freeze(session, challenge, at, g.api_user.id, body.reason)
+    session.commit()
+    return jsonify(_freeze_json(row)), 201
+
+
+@route("/leaderboard/<slug>/freeze", methods=("DELETE",), summary="Lift the freeze", tag="leaderboard")
+@roles(Role.organiser)
+def leaderboard_unfreeze(slug: str):
+    session = get_session()
+    challenge = get_challenge(session, slug)
+    if challenge is None:
+        raise ApiProblem(404, f"No challenge {slug!r}.")
+    unfreeze(session, challenge, g.api_user.id)
+    session.commit()
+    return jsonify({"frozen": False})

@@ -1,0 +1,22 @@
+"""Scheduler steps of the leaderboard: recompute snapshots that changed (results, freeze, judging, the
+challenge's end). Idempotent; its state is the snapshot rows."""
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import Session
+
+from app.settings import Settings
+from leaderboard.services import refresh_all
+
+log = logging.getLogger("lagc.leaderboard")
+
+
+def refresh_leaderboards(session: Session, settings: Settings) -> None:
+    """Recompute every stale, expired or out-of-date snapshot (a no-op when nothing changed)."""
+    for slug, audience, ms in refresh_all(session):
+        log.info("leaderboard %s (%s) recomputed in %.0f ms", slug, audience, ms)
+    session.commit()
+
+
+STEPS = [refresh_leaderboards]

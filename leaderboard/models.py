@@ -1,0 +1,49 @@
+"""Leaderboard tables: precomputed snapshots (what each audience may see) and organisers' freezes."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
+
+
+class LeaderboardSnapshot(SQLModel, table=True):
+    """The ranked rows one audience may see, computed when results change, never per request.
+
+    audience: ``public`` (hidden tasks removed until the challenge ends, results after a freeze left out) or
+    ``organiser`` (everything, live). ``stale`` is set by `leaderboard.services.results_changed`; the
+    scheduler (or the first request that finds it stale) recomputes. ``valid_until`` is when the snapshot
+    expires by itself (the challenge's end, when hidden tasks are revealed). ``watermark`` fingerprints the
+    results it was computed from, so a result that lands without a `results_changed` call is noticed too.
+    """
+
+    __table_args__ = (UniqueConstraint("challenge_id", "audience"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="challenge.id", index=True)
+    audience: str = Field(max_length=12)
+    computed_at: datetime = Field(default_factory=utcnow)
+    etag: str = Field(max_length=64)
+    watermark: str = Field(max_length=200)
+    stale: bool = Field(default=False)
+    valid_until: Optional[datetime] = None
+    compute_ms: float = Field(default=0.0)
+    meta: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    rows: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class LeaderboardFreeze(SQLModel, table=True):
+    """An organiser's freeze of the public board: results finished after ``frozen_at`` stay off the public
+    board (their team and the organisers still see them) until ``unfrozen_at``."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="challenge.id", index=True)
+    frozen_at: datetime
+    unfrozen_at: Optional[datetime] = None
+    frozen_by_id: int = Field(foreign_key="user.id")
+    unfrozen_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)

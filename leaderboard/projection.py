@@ -1,0 +1,136 @@
+"""What an audience may see of the standings, as plain JSON-ready rows plus the data the charts need.
+
+Pure: standard library only (it reads `leaderboard.standings.Standings` by attribute). For the public,
+hidden tasks are removed (their cells, their names in ``missing_tasks`` and in the reasons) until they are
+revealed; the benchmark score still counts them, as the rules say. Per-task cells are lists
+``[raw, stderr, normalised, normalised_stderr]`` aligned with ``meta["tasks"]`` to keep snapshots small.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Optional
+
+SIZE_CLASSES = (  # (key, label, upper bound exclusive, in parameters)
+    ("lt1b", "under 1B", 1e9), ("1-7b", "1B to 7B", 7.5e9), ("7-30b", "7B to 30B", 30e9),
+    ("30-100b", "30B to 100B", 100e9), ("ge100b", "100B and more", math.inf),
+)
+TIMELINE_BUCKETS = 24
+
+
+def size_class(parameters: Optional[int]) -> str:
+    """The model size class key of a parameter count ("unknown" when not recorded)."""
+    if parameters is None:
+        return "unknown"
+    return next(key for key, _, upper in SIZE_CLASSES if parameters < upper)
+
+
+def project(standings: Any, *, reveal_hidden: bool) -> tuple[list[dict], dict]:
+    """(rows, meta) for one audience; ``reveal_hidden`` keeps hidden tasks (organisers, or after the end)."""
+    shown = [i for i, task in enumerate(standings.suite) if reveal_hidden or not task.hidden]
+    hidden = [task.name for task in standings.suite if task.hidden and not reveal_hidden]
+    rows = [_row(row, shown, hidden) for row in standings.rows]
+    tasks = [standings.suite[i] for i in shown]
+    meta = {
+        "key": standings.key, "policy": standings.policy, "ranking_policy": list(standings.ranking_policy),
+        "judging_published": standings.judging_published,
+        "as_of": _iso(standings.as_of), "hidden_tasks_withheld": len(hidden),
+        "tasks": [{"name": t.name, "metric": t.metric, "baseline": t.baseline, "weight": t.weight,
+                   "hidden": t.hidden} for t in tasks],
+        "clusters": sorted({row["cluster"] for row in rows if row["cluster"]}),
+        "task_stats": [_box([r["tasks"][i][2] for r in rows if not r["baseline"]]) for i in range(len(tasks))],
+        "timeline": timeline(rows),
+    }
+    return rows, meta
+
+
+def _row(row: Any, shown: Sequence[int], hidden: Sequence[str]) -> dict:
+    """One row as JSON-ready data, with hidden task names scrubbed."""
+    return {
+        "team_id": row.team_id, "team": row.team, "baseline": row.is_baseline,
+        "submission_id": row.submission_id, "submission": row.submission_label,
+        "submitted_at": _iso(row.submitted_at), "parameters": row.parameters,
+        "size": size_class(row.parameters), "licence": row.licence_verdict, "cluster": row.cluster,
+        "evaluation_id": row.evaluation_id, "evaluated_at": _iso(row.evaluated_at),
+        "tasks": [_cell(row.tasks[i]) for i in shown],
+        "score": _r(row.benchmark_score), "se": _r(row.benchmark_stderr), "complete": row.complete,
+        "missing": [name for name in row.missing_tasks if name not in hidden]
+        + (["a hidden task"] if any(name in hidden for name in row.missing_tasks) else []),
+        "judges": _r(row.judges_score), "judges_se": _r(row.judges_stderr),
+        "final": _r(row.final_score), "final_se": _r(row.final_stderr),
+        "rank": row.rank, "position": row.position, "tie_group": row.tie_group,
+        "tied": row.tied_count, "tied_with": list(row.statistically_tied_with),
+        "reasons": [_scrub(reason, hidden) for reason in row.reasons] if hidden else list(row.reasons),
+    }
+
+
+def _cell(cell: Any) -> list:
+    """``[raw, stderr, normalised, normalised_stderr]``; raw numbers are stored as measured."""
+    if cell.normalised is None:
+        return [cell.raw, cell.stderr, None, None]
+    se = cell.normalised_stderr
+    return [cell.raw, cell.stderr, round(cell.normalised, 6), None if se is None else round(se, 6)]
+
+
+def _scrub(text: str, hidden: Sequence[str]) -> str:
+    """Replace hidden task names in a sentence (longest first, so no name survives inside another)."""
+    for name in sorted(hidden, key=len, reverse=True):
+        text = text.replace(name, "a hidden task")
+    return text
+
+
+def _box(values: Sequence[Optional[float]]) -> Optional[dict]:
+    """Five-number summary of the present values, or None when there are none."""
+    present = sorted(v for v in values if v is not None)
+    if not present:
+        return None
+    if len(present) == 1:
+        q1 = med = q3 = present[0]
+    else:
+        q1, med, q3 = statistics.quantiles(present, n=4, method="inclusive")
+    return {"n": len(present), "min": _r(present[0]), "q1": _r(q1), "median": _r(med), "q3": _r(q3),
+            "max": _r(present[-1]), "histogram": _histogram(present)}
+
+
+def _histogram(present: Sequence[float], bins: int = 10) -> list[int]:
+    """Counts in ``bins`` equal bins over [0, 1] (values above 1 land in the last bin)."""
+    counts = [0] * bins
+    for value in present:
+        counts[min(int(value * bins), bins - 1)] += 1
+    return counts
+
+
+def timeline(rows: Sequence[dict]) -> list[dict]:
+    """Counted evaluations by when they finished, in up to TIMELINE_BUCKETS equal spans of time: for each
+    span the best and the median benchmark score of the entries evaluated in it, and the best so far."""
+    points = sorted((r["evaluated_at"], r["score"]) for r in rows
+                    if r["evaluated_at"] and r["score"] is not None and not r["baseline"])
+    if not points:
+        return []
+    start, end = datetime.fromisoformat(points[0][0]), datetime.fromisoformat(points[-1][0])
+    span = max((end - start).total_seconds(), 1.0)
+    buckets: dict[int, list[float]] = {}
+    for when, score in points:
+        index = min(int((datetime.fromisoformat(when) - start).total_seconds() / span * TIMELINE_BUCKETS),
+                    TIMELINE_BUCKETS - 1)
+        buckets.setdefault(index, []).append(score)
+    out, best = [], -math.inf
+    for index in sorted(buckets):
+        scores = buckets[index]
+        best = max(best, max(scores))
+        at = start.timestamp() + span * (index + 0.5) / TIMELINE_BUCKETS
+        out.append({"at": datetime.fromtimestamp(at, start.tzinfo).isoformat(), "n": len(scores),
+                    "best": _r(max(scores)), "median": _r(statistics.median(scores)), "best_so_far": _r(best)})
+    return out
+
+
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    """ISO 8601 text of a moment, or None."""
+    return None if moment is None else moment.isoformat()
+
+
+def _r(number: Optional[float]) -> Optional[float]:
+    """Round for display and storage (6 decimals is far below any standard error)."""
+    return None if number is None else round(number, 6)

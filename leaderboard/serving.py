@@ -1,0 +1,98 @@
+"""Serving snapshots over HTTP, shared by the pages and the API: find the board, answer 304 early, and
+reuse rendered bodies.
+
+Order of work for a public request: one cached head lookup (`leaderboard.cache.head`), then
+`If-None-Match` -> 304, then the rendered-body cache, and only then filtering and rendering. Bodies for
+anonymous visitors are shared (``Cache-Control: public``); signed-in people get their own page (their
+navigation differs), never stored in a shared cache.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from flask import Response, current_app, request, session as cookie_session
+from flask_login import current_user
+
+from app.challenges.models import Challenge
+from app.db import get_session, utcnow
+from leaderboard import cache
+from leaderboard.services import current_snapshot
+
+MAX_AGE = 5  # seconds a browser or proxy may reuse a page without asking; after that a 304 is cheap
+
+
+@dataclass(frozen=True)
+class Board:
+    """What a request needs of a board: the head (challenge, ETag) and the snapshot's rows and meta."""
+
+    head: cache.Head
+    rows: list
+    meta: dict
+
+
+def _engine_key() -> str:
+    return str(current_app.extensions["lagc_engine"].url)
+
+
+def fresh_head(slug: Optional[str], audience: str = "public") -> Optional[cache.Head]:
+    """The head of the board, recomputing the snapshot first (lazily, once) when it is missing or stale."""
+    session = get_session()
+    found = cache.head(session, _engine_key(), slug, audience)
+    if found is None or found.fresh(utcnow()):
+        return found
+    current_snapshot(session, session.get(Challenge, found.challenge_id), audience)
+    cache.forget_heads()
+    return cache.head(session, _engine_key(), slug, audience)
+
+
+def load_board(head: cache.Head, audience: str = "public") -> Board:
+    """The parsed snapshot behind ``head`` (re-reading the head once if the snapshot moved meanwhile)."""
+    session = get_session()
+    data = cache.snapshot_data(session, head.challenge_id, audience, head.etag)
+    if data is None:
+        cache.forget_heads()
+        head = fresh_head(head.slug, audience)
+        data = cache.snapshot_data(session, head.challenge_id, audience, head.etag)
+    return Board(head, *data)
+
+
+def anonymous() -> bool:
+    """True when nobody is signed in (the shared, cacheable representation)."""
+    return not current_user.is_authenticated
+
+
+def quoted(etag: str) -> str:
+    return f'"{etag}"'
+
+
+def not_modified(head: cache.Head) -> Optional[Response]:
+    """A 304 when the visitor is anonymous and already holds this snapshot's representation."""
+    if anonymous() and head.etag and head.etag in request.if_none_match:
+        return _public(Response(status=304), head)
+    return None
+
+
+def cached_body(head: cache.Head, kind: str, build: Callable[[], tuple[bytes | str, str]]) -> Response:
+    """The body of ``kind`` for this request's query, rendered once per snapshot for anonymous visitors."""
+    if not anonymous():
+        body, mimetype = build()
+        response = Response(body, mimetype=mimetype)
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    key = (head.etag, kind, request.query_string)
+    stored = cache.pages.get(key)
+    if stored is None:
+        body, mimetype = build()
+        stored = cache.pages.put(key, (body.encode() if isinstance(body, str) else body, mimetype))
+    return _public(Response(stored[0], mimetype=stored[1]), head)
+
+
+def _public(response: Response, head: cache.Head) -> Response:
+    """Mark a response shareable: ETag, Cache-Control, and no session cookie for an idle session."""
+    response.set_etag(head.etag)
+    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    if set(cookie_session.keys()) <= {"_permanent", "_fresh"}:
+        cookie_session.clear()  # nothing in it: do not hand every visitor a cookie with a shared page
+        cookie_session.modified = False
+    return response
