@@ -1,4 +1,5 @@
-"""``flask prizes split FILE.json``: try a prize split from a file before anything is recorded.
+"""``flask prizes split FILE.json``: try a prize split from a file before anything is recorded;
+``flask prizes verify-chain --challenge SLUG``: check that no award record was edited.
 
 A thin shell: read the JSON, build the entries, call ``split_prize``, print the
 result. Exit 1 when the split is refused (a decision for the organisers), 2
@@ -123,3 +124,25 @@ def _read_request(file: str) -> dict[str, Any]:
 
 def _dump(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+@cli.command("verify-chain")
+@click.option("--challenge", "slug", required=True, help="The challenge whose award chain to verify.")
+def verify_chain_command(slug: str) -> None:
+    """Verify a challenge's award chain: exit 0 when intact, 1 naming the first bad record."""
+    from flask import current_app
+
+    from app.challenges.services import get_challenge
+    from app.db import session_scope
+    from app.prizes.records import chain_of, check
+
+    with session_scope(current_app.extensions["lagc_engine"]) as session:
+        challenge = get_challenge(session, slug)
+        if challenge is None:
+            raise click.BadParameter(f"there is no challenge {slug!r}", param_hint="--challenge")
+        result, count = check(session, challenge), len(chain_of(session, challenge.id))
+    if not result.ok:
+        for problem in result.problems:
+            click.echo(f"broken: {problem}", err=True)
+        raise SystemExit(EXIT_REFUSED)
+    click.echo(f"the award chain of {slug} is intact: {count} record(s)")

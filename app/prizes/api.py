@@ -1,0 +1,99 @@
+"""Prizes over the API: the published award for anyone; preview and confirm for organisers.
+
+A preview whose preconditions are missing answers 409 listing each one; a confirmation must carry the
+fingerprint of the preview it confirms (409 when the inputs changed in between).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import current_app, g, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.accounts.models import Role
+from app.api import ApiProblem, parse_body, route
+from app.challenges.models import Challenge
+from app.challenges.services import get_challenge
+from app.db import get_session, utcnow
+from app.prizes import workflow
+from app.prizes.records import chain_of, published_award
+from app.prizes.services import preview_state, winners_of
+from app.security import public, roles
+
+AWARD_SCHEMA = {"type": "object", "properties": {
+    "challenge": {"type": "string"}, "sequence": {"type": "integer"}, "kind": {"type": "string"},
+    "hash": {"type": "string"}, "policy": {"type": "string"}, "confirmed_at": {"type": "string"},
+    "winners": {"type": "array", "items": {"type": "object", "properties": {
+        "team": {"type": "string"}, "rank": {"type": "integer"}, "amount_cents": {"type": "integer"},
+        "gpu_hours": {"type": "object"}, "obligation": {"type": "string"}}}}}}
+
+
+class ConfirmBody(BaseModel):
+    """A confirmation: the fingerprint of the preview being confirmed."""
+
+    model_config = ConfigDict(extra="forbid")
+    fingerprint: str = Field(min_length=64, max_length=64, description="`fingerprint` from the preview")
+
+
+def _challenge(slug: str) -> Challenge:
+    found = get_challenge(get_session(), slug)
+    if found is None:
+        raise ApiProblem(404, f"No challenge {slug!r}.")
+    return found
+
+
+def _award_json(challenge: Challenge, award) -> dict[str, Any]:
+    winners = [{"team": w["team"], "team_id": w["team_id"], "rank": w["rank"], "amount_cents": w["amount_cents"],
+                "gpu_hours": w["gpu_hours"], "obligation": w["obligation"],
+                "deadline": w["deadline"].isoformat() if w["deadline"] else None}
+               for w in winners_of(get_session(), challenge, award)]
+    return {"challenge": challenge.slug, "sequence": award.sequence, "kind": award.kind, "hash": award.hash,
+            "policy": award.payload.get("policy"), "confirmed_at": award.payload.get("confirmed_at"),
+            "winners": winners}
+
+
+@route("/prizes/<slug>/award", tag="prizes", response_schema=AWARD_SCHEMA,
+       summary="The published award: winners, amounts in euro cents, GPU hours, release obligations")
+@public
+def prizes_published_award(slug: str):
+    """Anyone, once the organisers published the award; 404 before."""
+    challenge = _challenge(slug)
+    award = published_award(chain_of(get_session(), challenge.id))
+    if award is None:
+        raise ApiProblem(404, "The award of this challenge is not published yet.")
+    return jsonify(_award_json(challenge, award))
+
+
+@route("/prizes/<slug>/preview", methods=("POST",), tag="prizes",
+       summary="Preview the prize split from the final ranking (organisers); 409 lists what is missing")
+@roles(Role.organiser)
+def prizes_preview(slug: str):
+    """The preview with each entry in or out and why, and the fingerprint to confirm it with."""
+    challenge, session = _challenge(slug), get_session()
+    state = preview_state(session, challenge, current_app.config["LAGC"], utcnow())
+    session.commit()  # a licence re-check may have recorded a changed verdict
+    if state.missing:
+        raise ApiProblem(409, "The award cannot be previewed yet.", errors={"preconditions": state.missing})
+    preview = state.preview
+    return jsonify({"fingerprint": preview.fingerprint, "refused": preview.refused,
+                    "tied_team_ids": list(preview.tied), "rows": [asdict(r) for r in preview.rows],
+                    "split": preview.payload})
+
+
+@route("/prizes/<slug>/confirm", methods=("POST",), tag="prizes", request_model=ConfirmBody,
+       response_schema=AWARD_SCHEMA, summary="Confirm the previewed award (organisers): a chained record")
+@roles(Role.organiser)
+def prizes_confirm(slug: str):
+    """Record the award exactly as previewed; 409 when it was awarded already or the inputs changed."""
+    body = parse_body(ConfirmBody)
+    challenge, session = _challenge(slug), get_session()
+    try:
+        award = workflow.confirm(session, challenge, current_app.config["LAGC"], g.api_user, body.fingerprint,
+                                 utcnow())
+    except workflow.PrizeError as exc:
+        session.rollback()
+        raise ApiProblem(exc.status, exc.message,
+                         errors={exc.field: [exc.message]} if exc.field else None) from None
+    session.commit()
+    return jsonify(_award_json(challenge, award)), 201

@@ -1,0 +1,56 @@
+"""Prize forms: confirm (carrying the preview's fingerprint), forfeit, tie-break decision, publish."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from app.prizes.workflow import MIN_REASON
+
+
+class ConfirmForm(FlaskForm):
+    """Confirm the award (or the re-run) exactly as previewed."""
+
+    fingerprint = HiddenField(validators=[DataRequired()])
+
+
+class ActionForm(FlaskForm):
+    """A button with CSRF protection only (publish)."""
+
+
+class ForfeitForm(FlaskForm):
+    """An organiser disqualifies a team from the prize, with a written reason."""
+
+    team_id = SelectField("Team", coerce=int, validators=[DataRequired()])
+    reason = TextAreaField("Why the team forfeits (kept in the award history)",
+                           validators=[DataRequired(), Length(min=MIN_REASON, max=2000)])
+
+
+class TieBreakFormBase(FlaskForm):
+    """The organisers' order for entries tied at the cut-off; `tie_break_form` adds one field per place."""
+
+    justification = TextAreaField("Justification (kept in the audit log)",
+                                  validators=[DataRequired(), Length(min=MIN_REASON, max=4000)])
+
+    def order(self) -> list[int]:
+        """The team ids, best first."""
+        return [self[f"place_{n}"].data for n in range(1, self._places + 1)]
+
+    def validate_justification(self, _field) -> None:
+        if len(set(self.order())) != len(self.order()):
+            raise ValidationError("Give each tied entry its own place in the order.")
+
+
+def tie_break_form(tied: Sequence[tuple[int, str]], **kwargs) -> TieBreakFormBase:
+    """A form with one select per place (1st, 2nd, ...) among the tied teams, in their current order."""
+    choices = [(team_id, name) for team_id, name in tied]
+
+    class TieBreakForm(TieBreakFormBase):
+        _places = len(choices)
+
+    for n, (team_id, _) in enumerate(choices, start=1):
+        setattr(TieBreakForm, f"place_{n}", SelectField(f"Place {n}", coerce=int, choices=choices,
+                                                        default=team_id))
+    return TieBreakForm(**kwargs)

@@ -1,0 +1,214 @@
+"""The award preview: from the ranked candidates and the prize rules to who is in, who is out and why.
+
+Pure rules, standard library and `app.prizes.split` only. The shell (`app.prizes.services`) gathers each
+candidate's facts (rank and final score from the frozen board, eligibility, licence verdict re-checked,
+forfeits) and an organiser's tie-break order; this module turns them into `PrizeEntry` values, runs
+`split_prize` and `split_compute`, and returns the rows a page shows and the payload an award records.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+from app.prizes.chain import GENESIS_HASH, record_hash
+from app.prizes.split import (
+    DEFAULT_WEIGHTS, InvalidSplitInput, PrizeEntry, SplitRefused, split_compute, split_prize,
+)
+
+BASELINE_REASON = "a baseline (reference model): baselines never win"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One team on the final ranking with the facts the award needs; ``rank`` None means unranked."""
+
+    team_id: int
+    team: str
+    is_baseline: bool
+    rank: Optional[int]
+    score: Optional[float]
+    submission_id: Optional[int]
+    eligibility: str  # eligible | needs_review | ineligible | not_applied
+    eligibility_words: str
+    licence: Optional[str]  # pass | review | fail, None when never checked
+    forfeit: Optional[str] = None  # why the team forfeited, None when it did not
+    unranked: str = ""  # why the team has no rank, when it has none
+
+
+@dataclass(frozen=True)
+class PrizeRules:
+    """The challenge's prize rules (`[prize]`), in cents and whole GPU hours."""
+
+    pool_cents: int
+    max_winners: int
+    policy: str
+    weights: tuple = DEFAULT_WEIGHTS
+    compute_hours: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One candidate as the preview shows it: in (with amounts) or out, and why."""
+
+    team_id: int
+    team: str
+    rank: Optional[int]
+    score: Optional[float]
+    status: str  # "in" | "out" | "tied"
+    why: str
+    amount_cents: int = 0
+    gpu_hours: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The outcome: rows and the payload to record, or a refusal (with the tied teams) for the organisers."""
+
+    rows: tuple[PreviewRow, ...]
+    payload: Mapping[str, Any]
+    refused: Optional[str] = None
+    tied: tuple[int, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the payload: a confirmation must match the preview the organiser looked at."""
+        return record_hash(GENESIS_HASH, self.payload)
+
+    @property
+    def winners(self) -> tuple[PreviewRow, ...]:
+        return tuple(row for row in self.rows if row.status == "in")
+
+
+def compute_preview(candidates: Sequence[Candidate], rules: PrizeRules,
+                    tie_order: Sequence[int] = ()) -> Preview:
+    """Split the pool and the compute among the candidates; a refusal names the tied teams."""
+    ranks = apply_tie_order(candidates, tie_order)
+    entries = [_entry(c, ranks[c.team_id]) for c in candidates if c.team_id in ranks]
+    weights = tuple(rules.weights) or DEFAULT_WEIGHTS
+    try:
+        money = split_prize(rules.pool_cents, rules.max_winners, rules.policy, entries, weights)
+        hours = split_compute(dict(rules.compute_hours), rules.max_winners, rules.policy, entries, weights)
+    except SplitRefused as refusal:
+        return _refused(candidates, ranks, refusal.reason, refusal.tied_ids, rules, tie_order)
+    except InvalidSplitInput as invalid:
+        reason = "the prize rules cannot be applied: " + "; ".join(invalid.problems)
+        return _refused(candidates, ranks, reason, (), rules, tie_order)
+    amounts = {a.id: a.amount for a in money.awards}
+    gpu = {name: {a.id: a.amount for a in split.awards} for name, split in hours.items()}
+    rows = tuple(_row(c, ranks.get(c.team_id), amounts, gpu, rules) for c in candidates)
+    payload = _payload(candidates, rows, rules, tie_order)
+    payload.update(total_cents=money.total, unawarded_cents=money.unawarded,
+                   unawarded_hours={name: split.unawarded for name, split in hours.items()})
+    return Preview(rows, payload)
+
+
+def apply_tie_order(candidates: Sequence[Candidate], order: Sequence[int]) -> dict[int, int]:
+    """Team id -> rank for every ranked entry, with tied groups split in the organisers' order.
+
+    Within a group sharing a rank, the teams the decision lists take consecutive ranks in its order; any it
+    does not list share the rank after them. Ranks of other groups are unchanged (competition ranks leave
+    room: a group of k at rank r is followed by rank r + k).
+    """
+    ranked = [c for c in candidates if c.rank is not None and not c.is_baseline]
+    ranks = {c.team_id: c.rank for c in ranked}
+    position = {team_id: i for i, team_id in enumerate(order)}
+    for rank in {c.rank for c in ranked}:
+        group = [c.team_id for c in ranked if c.rank == rank]
+        listed = sorted((t for t in group if t in position), key=position.__getitem__)
+        if len(group) < 2 or not listed:
+            continue
+        for offset, team_id in enumerate(listed):
+            ranks[team_id] = rank + offset
+        for team_id in group:
+            if team_id not in position:
+                ranks[team_id] = rank + len(listed)
+    return ranks
+
+
+def exclusion_reason(candidate: Candidate) -> str:
+    """Why a ranked candidate cannot win, in words; empty when it can."""
+    reasons = []
+    if candidate.eligibility != "eligible":
+        reasons.append(f"not eligible for the prize (eligibility: {candidate.eligibility_words})")
+    if candidate.licence is None:
+        reasons.append("licence not checked yet")
+    elif candidate.licence == "review":
+        reasons.append("licence still under review")
+    elif candidate.licence != "pass":
+        reasons.append("licence check failed")
+    if candidate.forfeit:
+        reasons.append(f"prize forfeited: {candidate.forfeit}")
+    return "; ".join(reasons)
+
+
+def _entry(candidate: Candidate, rank: int) -> PrizeEntry:
+    licence = candidate.licence if candidate.licence in ("pass", "review", "fail") else "review"
+    return PrizeEntry(id=candidate.team, rank=rank, score=candidate.score or 0.0,
+                      eligible=candidate.eligibility == "eligible", licence=licence,
+                      forfeited=bool(candidate.forfeit))
+
+
+def _row(candidate: Candidate, rank: Optional[int], amounts: Mapping[str, int],
+         gpu: Mapping[str, Mapping[str, int]], rules: PrizeRules) -> PreviewRow:
+    """The candidate's row: in with its amounts, or out with the first reason that applies."""
+    base = dict(team_id=candidate.team_id, team=candidate.team, rank=rank, score=candidate.score)
+    if candidate.team in amounts:
+        hours = {name: split.get(candidate.team, 0) for name, split in gpu.items()}
+        return PreviewRow(**base, status="in", why=f"rank {rank}: within the {rules.max_winners} prize "
+                          "position(s) and every condition met", amount_cents=amounts[candidate.team],
+                          gpu_hours=hours)
+    return PreviewRow(**base, status="out", why=_out_reason(candidate, rank, rules))
+
+
+def _out_reason(candidate: Candidate, rank: Optional[int], rules: PrizeRules) -> str:
+    if candidate.is_baseline:
+        return BASELINE_REASON
+    if rank is None:
+        return f"not ranked: {candidate.unranked or 'no final score'}"
+    return exclusion_reason(candidate) or (
+        f"ranked below the {rules.max_winners} prize position(s): better-ranked entries met every condition")
+
+
+def _refused(candidates, ranks, reason, tied_names, rules, tie_order) -> Preview:
+    """A preview the organisers must settle first: the tied teams are marked."""
+    tied_names = set(tied_names)
+    rows = tuple(_waiting_row(c, ranks.get(c.team_id), c.team in tied_names, rules) for c in candidates)
+    tied = tuple(c.team_id for c in candidates if c.team in tied_names)
+    return Preview(rows, _payload(candidates, rows, rules, tie_order), refused=reason, tied=tied)
+
+
+def _waiting_row(candidate: Candidate, rank: Optional[int], tied: bool, rules: PrizeRules) -> PreviewRow:
+    """A row of a refused preview: tied, out (with its reason), or waiting for the decision."""
+    row = _row(candidate, rank, {}, {}, rules)
+    if tied:
+        return PreviewRow(row.team_id, row.team, rank, row.score, "tied", "tied at the prize cut-off")
+    if rank is not None and not candidate.is_baseline and not exclusion_reason(candidate):
+        return PreviewRow(row.team_id, row.team, rank, row.score, "pending",
+                          "meets every condition; amounts wait for the organisers' decision")
+    return row
+
+
+def _payload(candidates, rows, rules: PrizeRules, tie_order) -> dict[str, Any]:
+    """What an award records: the rules, the awards, the exclusions and the ranking snapshot used."""
+    return {
+        "policy": rules.policy, "pool_cents": rules.pool_cents, "max_winners": rules.max_winners,
+        "weights": [float(w) for w in (rules.weights or DEFAULT_WEIGHTS)],
+        "compute_hours": dict(rules.compute_hours),
+        "awards": [{"team_id": r.team_id, "team": r.team, "rank": r.rank, "score": r.score,
+                    "submission_id": _submission(candidates, r.team_id), "amount_cents": r.amount_cents,
+                    "gpu_hours": dict(r.gpu_hours)} for r in rows if r.status == "in"],
+        "excluded": [{"team_id": r.team_id, "team": r.team, "reason": r.why} for r in rows if r.status != "in"],
+        "ranking": [asdict(c) for c in candidates],
+        "tie_break": list(tie_order) or None,
+    }
+
+
+def _submission(candidates: Sequence[Candidate], team_id: int) -> Optional[int]:
+    return next((c.submission_id for c in candidates if c.team_id == team_id), None)
+
+
+def candidates_from_snapshot(ranking: Sequence[Mapping[str, Any]]) -> list[Candidate]:
+    """The candidates an earlier award recorded (its ranking snapshot), for a re-run."""
+    names = set(Candidate.__dataclass_fields__)
+    return [Candidate(**{k: v for k, v in item.items() if k in names}) for item in ranking]

@@ -1,0 +1,154 @@
+"""Gathering the award's inputs and previewing it.
+
+The shell around the pure `app.prizes.preview`: it checks the preconditions (judging locked, the board
+frozen), reads the final ranking of the frozen board (`leaderboard.standings`, key ``final_score``), each
+team's eligibility, its licence verdict re-checked at award time, the forfeits (an organiser's forfeit
+record, or a release obligation gone overdue) and the organisers' latest tie-break decision.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Optional
+
+from sqlmodel import Session, select
+
+from app.challenges.models import Challenge
+from app.challenges.services import config_of
+from app.checkpoints.models import Submission
+from app.checkpoints.storage import Storage
+from app.eligibility.services import current_status
+from app.judging.services import LOCKED, PUBLISHED, judging_state
+from app.licences.models import ObligationStatus, ReleaseObligation
+from app.licences.services import effective_verdict, recheck_submission_licence
+from app.prizes.models import PrizeTieBreak
+from app.prizes.preview import Candidate, Preview, PrizeRules, compute_preview
+from app.prizes.records import chain_of, forfeit_records
+from app.settings import Settings
+from leaderboard.services import active_freeze
+from leaderboard.standings import standings
+
+
+@dataclass(frozen=True)
+class PreviewState:
+    """What the organisers' page shows: what is missing, or the preview and the inputs behind it."""
+
+    missing: list[str] = field(default_factory=list)
+    preview: Optional[Preview] = None
+    judging: str = ""
+    frozen_at: Optional[datetime] = None
+    tie_break: Optional[PrizeTieBreak] = None
+
+
+def prize_rules(challenge: Challenge) -> PrizeRules:
+    """The challenge's `[prize]` section as the preview reads it."""
+    prize = config_of(challenge).prize
+    return PrizeRules(prize.pool_cents, prize.max_winners, prize.policy, tuple(prize.weights),
+                      dict(prize.compute_hours))
+
+
+def preconditions(session: Session, challenge: Challenge, now: datetime) -> tuple[list[str], str, Optional[datetime]]:
+    """(what is missing before a preview, the judging state, when the board froze)."""
+    missing = []
+    state = judging_state(session, challenge)
+    if state not in (LOCKED, PUBLISHED):
+        missing.append("Judging is still open: the organisers must finalise (lock) judging on the Judging page, "
+                       "so the judges' scores that count in the final score can no longer change.")
+    freeze = active_freeze(session, challenge.id)
+    frozen_at = freeze.frozen_at if freeze is not None else None
+    if frozen_at is None:
+        missing.append("The leaderboard is not frozen: freeze the board so the final ranking stops moving.")
+    elif frozen_at > now:
+        missing.append(f"The leaderboard freeze starts only at {frozen_at:%Y-%m-%d %H:%M} UTC; wait until then.")
+        frozen_at = None
+    return missing, state, frozen_at
+
+
+def preview_state(session: Session, challenge: Challenge, settings: Settings, now: datetime) -> PreviewState:
+    """Check the preconditions, then preview the split from the frozen final ranking."""
+    missing, state, frozen_at = preconditions(session, challenge, now)
+    tie = latest_tie_break(session, challenge)
+    if missing:
+        return PreviewState(missing, None, state, frozen_at, tie)
+    candidates = gather_candidates(session, challenge, settings, frozen_at)
+    preview = compute_preview(candidates, prize_rules(challenge), tie.order if tie else ())
+    return PreviewState([], preview, state, frozen_at, tie)
+
+
+def gather_candidates(session: Session, challenge: Challenge, settings: Settings,
+                      as_of: Optional[datetime]) -> list[Candidate]:
+    """Every team on the final ranking of the board as it stood at ``as_of``, with today's facts."""
+    board = standings(session, challenge, key="final_score", as_of=as_of, judges_published_only=False)
+    forfeits = forfeited_teams(session, challenge)
+    candidates = []
+    for row in board.rows:
+        unranked = "; ".join(row.reasons[:1]) if row.rank is None else ""
+        base = Candidate(row.team_id, row.team, row.is_baseline, row.rank, row.final_score, row.submission_id,
+                         "not_applied", "", None, unranked=unranked or ("no final score yet" if row.rank is None
+                                                                       else ""))
+        candidates.append(refresh(session, settings, base, forfeits))
+    return candidates
+
+
+def refresh(session: Session, settings: Settings, candidate: Candidate, forfeits: dict[int, str]) -> Candidate:
+    """The candidate with its eligibility, licence (re-checked) and forfeit as they stand now."""
+    if candidate.is_baseline:
+        return replace(candidate, eligibility="baseline", eligibility_words="baseline", forfeit=None)
+    status = current_status(session, candidate.team_id)
+    return replace(candidate, eligibility=status.status, eligibility_words=status.words,
+                   licence=licence_now(session, settings, candidate.submission_id),
+                   forfeit=forfeits.get(candidate.team_id))
+
+
+def licence_now(session: Session, settings: Settings, submission_id: Optional[int]) -> Optional[str]:
+    """The submission's effective licence verdict, after running the engine again on its pinned files."""
+    submission = session.get(Submission, submission_id) if submission_id else None
+    if submission is None:
+        return None
+    folder = Storage(settings.storage_dir).submission_dir(submission.id)
+    if folder.is_dir():  # a Hub submission kept no files of its own: its recorded verdict stands
+        recheck_submission_licence(session, submission, folder)
+    return effective_verdict(session, submission)
+
+
+def forfeited_teams(session: Session, challenge: Challenge) -> dict[int, str]:
+    """Team id -> why it forfeited: an organiser's forfeit record, or a release obligation gone overdue."""
+    found = {team_id: str(row.payload.get("reason", "forfeited"))
+             for team_id, row in forfeit_records(chain_of(session, challenge.id)).items()}
+    for team_id, deadline in overdue_teams(session, challenge).items():
+        found.setdefault(team_id, f"release obligation overdue (deadline {deadline:%Y-%m-%d})")
+    return found
+
+
+def overdue_teams(session: Session, challenge: Challenge) -> dict[int, datetime]:
+    """Team id -> the deadline of its overdue release obligation in this challenge."""
+    query = select(ReleaseObligation).where(ReleaseObligation.challenge_id == challenge.id,
+                                            ReleaseObligation.status == ObligationStatus.overdue)
+    return {o.team_id: o.deadline for o in session.exec(query.order_by(ReleaseObligation.id)).all()}
+
+
+def latest_tie_break(session: Session, challenge: Challenge) -> Optional[PrizeTieBreak]:
+    """The organisers' latest tie-break decision for the challenge, if any."""
+    query = (select(PrizeTieBreak).where(PrizeTieBreak.challenge_id == challenge.id)
+             .order_by(PrizeTieBreak.id.desc()))
+    return session.exec(query).first()
+
+
+def obligation_of(session: Session, challenge_id: int, team_id: int,
+                  submission_id: Optional[int]) -> Optional[ReleaseObligation]:
+    """The latest release obligation of a winner's submission in this challenge."""
+    query = select(ReleaseObligation).where(ReleaseObligation.challenge_id == challenge_id,
+                                            ReleaseObligation.team_id == team_id)
+    if submission_id is not None:
+        query = query.where(ReleaseObligation.submission_id == submission_id)
+    return session.exec(query.order_by(ReleaseObligation.id.desc())).first()
+
+
+def winners_of(session: Session, challenge: Challenge, award) -> list[dict]:
+    """The winners of an award record with their amounts and the status of their release obligation."""
+    winners = []
+    for item in award.payload.get("awards", []):
+        obligation = obligation_of(session, challenge.id, item["team_id"], item.get("submission_id"))
+        winners.append({**item, "obligation": obligation.status.value if obligation else "not opened",
+                        "deadline": obligation.deadline if obligation else None})
+    return winners
