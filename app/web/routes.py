@@ -40,8 +40,11 @@ def challenge(slug: str):
     found = get_challenge(session, slug)
     if found is None:
         abort(404, f"There is no challenge called {slug!r}.")
+    from app.prizes.records import chain_of, published_award
+
     return render_template("web/challenge.html", challenge=found, config=config_of(found),
-                           phases=phases_of(session, found), now=utcnow())
+                           phases=phases_of(session, found), now=utcnow(),
+                           winners_published=published_award(chain_of(session, found.id)) is not None)
 
 
 @bp.route("/dashboard")

@@ -60,6 +60,7 @@ def test_an_edited_record_shows_as_a_broken_chain_on_the_organiser_page(client, 
 def test_the_winners_page_is_hidden_from_the_public_until_the_award_is_published(client, world, four_entries):
     world.settle()
     assert client.get(WINNERS).status_code == 404
+    assert "The winners" not in client.get(f"/c/{SLUG}").get_data(as_text=True)
     sign_in(client, "olga@example.eu")
     draft = client.get(WINNERS).get_data(as_text=True)
     assert "Not published yet" in draft and "EUR 500,000.00" in draft  # organisers see a preview
@@ -69,6 +70,7 @@ def test_the_winners_page_is_hidden_from_the_public_until_the_award_is_published
     response = anonymous.get(WINNERS)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Not published yet" not in html
+    assert "The winners" in anonymous.get(f"/c/{SLUG}").get_data(as_text=True)  # linked once published
     assert html.count("EUR 500,000.00") == 2 and ">500<" in html and ">300<" in html and "pending" in html
     award = anonymous.get(f"/api/v1/prizes/{SLUG}/award").get_json()
     assert [(w["team"], w["amount_cents"], w["gpu_hours"]) for w in award["winners"]] == [
