@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Column
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -47,3 +47,28 @@ class Submission(SQLModel, table=True):
     licence_verdict: Optional[str] = Field(default=None, max_length=10)  # pass | review | fail
     licence_id: Optional[str] = Field(default=None, max_length=200)
     licence_reasons: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    finalised_at: Optional[datetime] = None  # the entrant said "all files are here" (or the Hub files arrived)
+    decided_at: Optional[datetime] = None  # accepted or rejected
+    # A Hub token, Fernet-encrypted with a key derived from SECRET_KEY; erased once the download ends.
+    hub_token_encrypted: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Upload(SQLModel, table=True):
+    """One tus upload: one file of a submission, arriving in chunks into `storage/uploads/<id>.part`.
+
+    The row disappears once its file is stored as a blob (the submission's manifest then records it)
+    or when the upload is terminated, refused or abandoned.
+    """
+
+    __table_args__ = (UniqueConstraint("submission_id", "filename"),)
+
+    id: str = Field(primary_key=True, max_length=32)  # random hex, the last part of the upload URL
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    created_by_id: int = Field(foreign_key="user.id")
+    filename: str = Field(max_length=255)
+    length: int = Field(sa_column=Column(BigInteger, nullable=False))
+    offset: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    declared_sha256: Optional[str] = Field(default=None, max_length=64)  # the client's, checked at the end
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)

@@ -74,16 +74,18 @@ class ValidationReport:
         }
 
 
-def validate_checkpoint(directory: Path) -> ValidationReport:
+def validate_checkpoint(directory: Path, *, hash_files: bool = True) -> ValidationReport:
     """Check the flat checkpoint folder `directory` and describe what it holds.
 
-    Never follows symlinks, never opens pickle-based files, never loads a tensor.
+    Never follows symlinks, never opens pickle-based files, never loads a tensor. With
+    `hash_files=False` the files are only measured (sha256 left empty): every check that decides
+    acceptance still runs, reading headers only, so a web request can afford it.
     """
     directory = Path(directory)
     if directory.is_symlink() or not directory.is_dir():
         return ValidationReport(ok=False, parameters=None, errors=(f"{directory}: not a folder",))
     names, errors = _list_files(directory)
-    files, hash_errors = _hash_files(directory, names)
+    files, hash_errors = (_hash_files if hash_files else _measure_files)(directory, names)
     errors += hash_errors
     errors += _check_json_files(directory, names)
     headers, weight_errors = _check_weights(directory, names)
@@ -157,6 +159,17 @@ def _hash_files(directory: Path, names: list[str]) -> tuple[list[FileInfo], list
             errors.append(f"{name}: could not be read ({problem})")
             continue
         files.append(FileInfo(name, size, digest))
+    return files, errors
+
+
+def _measure_files(directory: Path, names: list[str]) -> tuple[list[FileInfo], list[str]]:
+    """Size of every accepted file, without reading it (sha256 left empty)."""
+    files, errors = [], []
+    for name in names:
+        try:
+            files.append(FileInfo(name, os.lstat(directory / name).st_size, ""))
+        except OSError as problem:
+            errors.append(f"{name}: could not be read ({problem})")
     return files, errors
 
 

@@ -1,0 +1,143 @@
+"""Checkpoint intake over the API: start a submission (upload or Hub reference), send its files with tus
+under /api/v1/uploads, finalise it, and follow it until it is accepted or refused."""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask import jsonify, url_for
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.accounts.models import Role
+from app.api import ApiProblem, parse_body, route
+from app.challenges.services import get_challenge
+from app.checkpoints import uploads
+from app.checkpoints.hub import HubError
+from app.checkpoints.intake import finalise
+from app.checkpoints.services import (IntakeError, create_submission, own_receiving_submission,
+                                      start_hub_submission, submission_json, submissions_for, uploads_of,
+                                      visible_submission)
+from app.db import get_session
+from app.security import current_identity, public, roles
+
+SUBMISSION_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "label": {"type": "string"}, "source": {"enum": ["upload", "hub"]},
+    "status": {"enum": ["receiving", "validating", "accepted", "rejected"]},
+    "files": {"type": "array", "items": {"type": "object"}}, "findings": {"type": "object"},
+    "parameters": {"type": ["integer", "null"]}, "dtypes": {"type": "object"}}}
+
+
+class SubmissionCreate(BaseModel):
+    """A new submission: a label, and for a Hub reference the repository, revision and optional token."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(min_length=1, max_length=120)
+    hub_repo: Optional[str] = Field(default=None, max_length=200, description="organisation/name on the Hub")
+    hub_revision: Optional[str] = Field(default=None, max_length=200, description="branch, tag or commit")
+    hub_token: Optional[str] = Field(default=None, max_length=400, description="for private or gated repos")
+
+
+def _settings():
+    from flask import current_app
+
+    return current_app.config["LAGC"]
+
+
+def _challenge(slug: str):
+    found = get_challenge(get_session(), slug)
+    if found is None:
+        raise ApiProblem(404, f"No challenge {slug!r}.")
+    return found
+
+
+@route("/challenges/<slug>/submissions", methods=("POST",), request_model=SubmissionCreate,
+       summary="Start a submission: then upload its files with tus (or give hub_repo and hub_revision)",
+       tag="checkpoints", response_schema=SUBMISSION_SCHEMA)
+@roles(Role.entrant)
+def create_submission_api(slug: str):
+    body = parse_body(SubmissionCreate)
+    session, user = get_session(), current_identity()
+    try:
+        if body.hub_repo or body.hub_revision:
+            submission = start_hub_submission(session, _settings(), user, _challenge(slug), body.label,
+                                              body.hub_repo or "", body.hub_revision or "", body.hub_token)
+        else:
+            submission = create_submission(session, user, _challenge(slug), body.label)
+    except (IntakeError, HubError) as error:
+        raise ApiProblem(error.status, str(error), getattr(error, "errors", None)) from None
+    session.commit()
+    response = jsonify(submission_json(submission, []))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.submission_api", submission_id=submission.id)
+    return response
+
+
+@route("/challenges/<slug>/submissions", summary="Your team's submissions (organisers: everyone's)",
+       tag="checkpoints")
+@roles(Role.entrant, Role.organiser)
+def list_submissions_api(slug: str):
+    session = get_session()
+    found = submissions_for(session, current_identity(), _challenge(slug))
+    return jsonify({"submissions": [submission_json(s) for s in found]})
+
+
+@route("/submissions/<int:submission_id>", summary="A submission: status, findings, files and hashes",
+       tag="checkpoints", response_schema=SUBMISSION_SCHEMA)
+@roles(Role.entrant, Role.organiser)
+def submission_api(submission_id: int):
+    session = get_session()
+    submission = visible_submission(session, current_identity(), submission_id)
+    if submission is None:
+        raise ApiProblem(404, "There is no such submission in your team.")
+    return jsonify(submission_json(submission, uploads_of(session, submission.id)))
+
+
+@route("/submissions/<int:submission_id>/finalise", methods=("POST",), tag="checkpoints",
+       summary="Every file is uploaded: check names and headers now (422 with findings if refused); "
+               "hashing and acceptance follow in the background", response_schema=SUBMISSION_SCHEMA)
+@roles(Role.entrant)
+def finalise_api(submission_id: int):
+    session, user = get_session(), current_identity()
+    try:
+        submission = own_receiving_submission(session, user, submission_id)
+        finalise(session, _settings(), submission, user.id)
+    except IntakeError as error:
+        raise ApiProblem(error.status, str(error)) from None
+    session.commit()
+    body = submission_json(submission)
+    if submission.status.value == "rejected":
+        return jsonify({**body, "type": "about:blank", "title": "Unprocessable Content", "status": 422,
+                        "detail": "The checkpoint was refused: " + "; ".join(submission.findings["errors"][:5])}), 422
+    return jsonify(body), 202
+
+
+# tus 1.0 for scripts; the browser uses the same handlers under /uploads (see routes.py).
+def _location(upload_id: str) -> str:
+    return url_for("api.tus_upload", upload_id=upload_id, _external=True)
+
+
+@route("/uploads", methods=("OPTIONS",), summary="tus 1.0 discovery (Tus-Version, Tus-Extension)",
+       tag="uploads")
+@public
+@uploads.tus_view
+def tus_options():
+    return uploads.options()
+
+
+@route("/uploads", methods=("POST",), tag="uploads",
+       summary="tus creation: Upload-Length and Upload-Metadata (filename, submission, optional sha256 hex)")
+@roles(Role.entrant)
+@uploads.tus_view
+def tus_create():
+    return uploads.create(current_identity(), _location)
+
+
+@route("/uploads/<upload_id>", methods=("HEAD", "PATCH", "DELETE"), tag="uploads",
+       summary="tus: HEAD gives Upload-Offset; PATCH appends a chunk (Upload-Checksum: sha256 <base64>); "
+               "DELETE terminates")
+@roles(Role.entrant)
+@uploads.tus_view
+def tus_upload(upload_id: str):
+    from flask import request
+
+    handler = {"HEAD": uploads.head, "PATCH": uploads.patch, "DELETE": uploads.terminate}[request.method]
+    return handler(current_identity(), upload_id)

@@ -1,0 +1,72 @@
+"""Demo submissions: each eligible demo team gets an accepted submission of a tiny generated GPT-2.
+
+The files go through exactly the intake an upload takes (upload rows, part files written chunk by chunk
+with their sha256 checked, finalise, then completion: hashing, blobs, pinning, licence), not a shortcut.
+Idempotent: a team that already has the demo submission is left alone.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from app.accounts.models import User
+from app.challenges.models import Challenge
+from app.checkpoints.intake import complete, finalise
+from app.checkpoints.models import Submission
+from app.checkpoints.services import create_submission, start_upload, storage_of
+from app.settings import Settings
+from app.teams.models import Team, TeamMembership
+
+DEMO_LABEL = "Tiny GPT-2 (demo)"
+CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def extend_demo(session: Session, settings: Settings, challenge: Challenge) -> None:
+    """Give every eligible team of the demo challenge its accepted tiny checkpoint, once."""
+    from app.eligibility.services import team_is_eligible
+
+    teams = session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.is_baseline == False)  # noqa: E712
+                         .order_by(Team.id)).all()
+    for seed, team in enumerate(teams):
+        if not team_is_eligible(session, team.id)[0] or _has_demo_submission(session, team.id):
+            continue
+        owner = session.exec(select(User).join(TeamMembership, TeamMembership.user_id == User.id)
+                             .where(TeamMembership.team_id == team.id)
+                             .order_by(TeamMembership.is_owner.desc())).first()
+        with tempfile.TemporaryDirectory() as folder:
+            from evaluation.tinymodel import make_tiny_model
+
+            make_tiny_model(folder, seed=seed)
+            submit_folder(session, settings, owner, challenge, DEMO_LABEL, Path(folder))
+
+
+def _has_demo_submission(session: Session, team_id: int) -> bool:
+    return session.exec(select(Submission.id).where(Submission.team_id == team_id,
+                                                    Submission.label == DEMO_LABEL)).first() is not None
+
+
+def submit_folder(session: Session, settings: Settings, user: User, challenge: Challenge, label: str,
+                  folder: Path) -> Submission:
+    """Submit the files of `folder` as `user` through the upload intake, and complete it."""
+    submission = create_submission(session, user, challenge, label)
+    session.commit()
+    store = storage_of(settings)
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        data = path.read_bytes()  # demo files are a few hundred kilobytes
+        upload = start_upload(session, settings, user, submission, path.name, len(data),
+                              hashlib.sha256(data).hexdigest())
+        with store.open_part(upload.id) as part:
+            for start in range(0, len(data), CHUNK_BYTES):
+                chunk = data[start:start + CHUNK_BYTES]
+                upload.offset = part.append(start, io.BytesIO(chunk), len(chunk), hashlib.sha256(chunk).digest())
+        session.add(upload)
+        session.commit()
+    finalise(session, settings, submission, user.id)
+    complete(session, settings, submission)
+    session.flush()
+    return submission
+

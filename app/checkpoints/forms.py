@@ -1,0 +1,24 @@
+"""Forms of the submission pages (Flask-WTF, CSRF on each)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class UploadSubmissionForm(FlaskForm):
+    label = StringField("Label (e.g. the model's name and version)", validators=[DataRequired(), Length(max=120)])
+
+
+class HubSubmissionForm(FlaskForm):
+    label = StringField("Label", validators=[DataRequired(), Length(max=120)])
+    hub_repo = StringField("Repository on the Hugging Face Hub (organisation/name)",
+                           validators=[DataRequired(), Length(max=200)])
+    hub_revision = StringField("Revision (branch, tag or commit)", default="main",
+                               validators=[DataRequired(), Length(max=200)])
+    hub_token = PasswordField("Access token (only for private or gated repositories; deleted after the download)",
+                              validators=[Optional(), Length(max=400)])
+
+
+class FinaliseForm(FlaskForm):
+    """Only the CSRF token: the button says every file is uploaded."""

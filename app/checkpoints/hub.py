@@ -1,0 +1,158 @@
+"""Submissions by reference to a Hugging Face Hub model repository.
+
+At submission time (in the web request: metadata only) the revision is resolved to a commit sha, so the
+model cannot change afterwards, and the accepted file names are chosen. The download runs in the
+scheduler (`jobs.py`), of exactly those files at exactly that commit (`allow_patterns`). A token for a
+private or gated repository is stored Fernet-encrypted (key derived from SECRET_KEY) and erased once the
+download ends, whatever its outcome. The endpoint is `HF_ENDPOINT` (settings.extra or the environment),
+so tests point it at a fake server.
+
+huggingface_hub reads HF_HUB_OFFLINE once, at import, into `huggingface_hub.constants.HF_HUB_OFFLINE`,
+and refuses every request while it is true. Intake is the one place that must reach the Hub even where
+offline mode protects the evaluation (lm-eval, transformers), so `hub_online()` clears that flag for
+the duration of our own calls only (the scheduler and gunicorn's sync workers run one call at a time).
+"""
+from __future__ import annotations
+
+import base64
+import glob
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from app.checkpoints.filenames import check_filename
+from app.settings import Settings
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+MAX_SKIPPED_SHOWN = 20
+
+
+class HubError(ValueError):
+    """The Hub refused or could not answer; `status` is what our API answers."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class HubSnapshot:
+    """A resolved revision: its commit, the files we will download (name, bytes), what we skip and why."""
+
+    commit: str
+    files: tuple[tuple[str, int], ...]
+    skipped: tuple[str, ...]
+
+
+def endpoint_of(settings: Settings) -> str:
+    return settings.extra.get("HF_ENDPOINT") or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
+
+
+@contextmanager
+def hub_online() -> Iterator[None]:
+    """Let huggingface_hub make requests even when HF_HUB_OFFLINE=1 was set for the rest of the process."""
+    from huggingface_hub import constants
+
+    saved = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = False
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = saved
+
+
+def check_reference(repo: str, revision: str) -> list[tuple[str, str]]:
+    """(field, message) for a malformed repository id or revision; empty when both look right."""
+    problems = []
+    if not REPO_ID.match(repo or "") or ".." in repo:
+        problems.append(("hub_repo", "Give the repository as organisation/name, e.g. aurora-labs/aurora-30b."))
+    if not REVISION.match(revision or "") or ".." in revision:
+        problems.append(("hub_revision", "Give a branch, tag or commit, e.g. main or v1.0."))
+    return problems
+
+
+def resolve(repo: str, revision: str, token: str | None, endpoint: str) -> HubSnapshot:
+    """Pin `revision` of model `repo` to its commit and choose the files to download (names only)."""
+    from huggingface_hub import HfApi
+
+    with hub_online(), _hub_errors(repo, revision):
+        info = HfApi(endpoint=endpoint).model_info(repo, revision=revision, token=token or False,
+                                                  files_metadata=True)
+    files, skipped = [], []
+    for sibling in info.siblings or ():
+        problem = check_filename(sibling.rfilename)
+        if problem is None:
+            files.append((sibling.rfilename, int(sibling.size or 0)))
+        elif not sibling.rfilename.startswith("."):
+            skipped.append(f"not downloaded: {problem}")
+    if not info.sha or not re.fullmatch(r"[0-9a-f]{40}", info.sha):
+        raise HubError(502, "The Hub did not say which commit this revision is.")
+    return HubSnapshot(info.sha, tuple(sorted(files)), tuple(skipped[:MAX_SKIPPED_SHOWN]))
+
+
+def download(repo: str, commit: str, names: list[str], token: str | None, endpoint: str, into: Path) -> Path:
+    """Download exactly `names` of `repo` at `commit` into `into`/files; returns that folder."""
+    from huggingface_hub import snapshot_download
+
+    with hub_online(), _hub_errors(repo, commit):
+        folder = snapshot_download(repo, revision=commit, allow_patterns=[glob.escape(n) for n in names],
+                                   local_dir=into / "files", cache_dir=into / "cache", token=token or False,
+                                   endpoint=endpoint, max_workers=2)
+    return Path(folder)
+
+
+@contextmanager
+def _hub_errors(repo: str, revision: str) -> Iterator[None]:
+    """Turn huggingface_hub's exceptions into messages an entrant can act on."""
+    from huggingface_hub import errors
+
+    try:
+        yield
+    except errors.GatedRepoError:
+        raise HubError(422, f"{repo} is gated: accept its conditions on the Hub and give a token that "
+                            "may read it.") from None
+    except errors.RevisionNotFoundError:
+        raise HubError(422, f"{repo} has no revision {revision!r}.") from None
+    except errors.RepositoryNotFoundError:
+        raise HubError(422, f"{repo} was not found, or it is private and no token that may read it was "
+                            "given.") from None
+    except errors.HfHubHTTPError as error:
+        raise HubError(502, f"The Hub answered with an error: {str(error).splitlines()[0][:200]}") from None
+    except OSError as error:
+        raise HubError(502, f"The Hub could not be reached: {str(error)[:200]}") from None
+    except Exception as error:  # httpx's transport errors are not OSErrors
+        if type(error).__module__.split(".")[0].startswith("httpx"):
+            raise HubError(502, f"The Hub could not be reached: {str(error)[:200]}") from None
+        raise
+
+
+def _fernet(settings: Settings):
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+               info=b"lagc hub token encryption").derive(settings.secret_key.encode("utf-8"))
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_token(settings: Settings, token: str) -> str:
+    """The token, encrypted for storage until the download."""
+    return _fernet(settings).encrypt(token.encode("utf-8")).decode("ascii")
+
+
+def decrypt_token(settings: Settings, stored: str | None) -> str | None:
+    """The stored token in clear, or None when there is none (or SECRET_KEY changed since)."""
+    from cryptography.fernet import InvalidToken
+
+    if not stored:
+        return None
+    try:
+        return _fernet(settings).decrypt(stored.encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        return None

@@ -1,0 +1,117 @@
+"""Scheduler steps for checkpoint intake: download Hub submissions, complete finalised submissions (hash,
+store, pin, accept), and clean up abandoned uploads. Each step keeps its state in the database and can be
+killed at any point; the next cycle carries on from the rows."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from app.audit.services import record
+from app.challenges.models import Challenge
+from app.checkpoints import hub
+from app.checkpoints.intake import complete, reject
+from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus, Upload
+from app.checkpoints.services import limits_of, storage_of
+from app.checkpoints.storage import remove_tree
+from app.checkpoints.validation import validate_checkpoint
+from app.db import utcnow
+from app.settings import Settings
+
+log = logging.getLogger("lagc.checkpoints")
+
+
+def download_hub_submissions(session: Session, settings: Settings) -> None:
+    """Download the accepted files of each Hub submission still receiving, then check their headers."""
+    waiting = session.exec(select(Submission).where(Submission.source == SubmissionSource.hub,
+                                                    Submission.status == SubmissionStatus.receiving)).all()
+    for submission in waiting:
+        download_submission(session, settings, submission)
+        session.commit()
+
+
+def download_submission(session: Session, settings: Settings, submission: Submission) -> None:
+    """One Hub download at the pinned commit; the token is erased afterwards whatever happened."""
+    store = storage_of(settings)
+    into = store.download_dir(submission.id)
+    token = hub.decrypt_token(settings, submission.hub_token_encrypted)
+    names = [entry["name"] for entry in submission.manifest]
+    try:
+        remove_tree(into)
+        folder = hub.download(submission.hub_repo, submission.hub_commit, names, token,
+                              hub.endpoint_of(settings), into)
+        staged = store.stage(submission.id, [(name, folder / name) for name in names])
+    except (hub.HubError, OSError) as error:
+        reject(session, settings, submission, [f"The download from the Hub failed: {error}"])
+        return
+    finally:
+        submission.hub_token_encrypted = None  # erased after the download, whatever its outcome
+        remove_tree(into)
+    report = validate_checkpoint(staged, hash_files=False)
+    too_big = report.total_bytes > limits_of(session.get(Challenge, submission.challenge_id)).max_bytes_per_submission
+    errors = list(report.errors) + (["The downloaded files are larger than the submission limit."] if too_big else [])
+    submission.finalised_at = utcnow()
+    if errors:
+        reject(session, settings, submission, errors, report.warnings)
+        return
+    submission.status = SubmissionStatus.validating
+    session.add(submission)
+    record(session, "submission.downloaded", "submission", submission.id, challenge_id=submission.challenge_id,
+           repo=submission.hub_repo, commit=submission.hub_commit, bytes=report.total_bytes)
+
+
+def complete_submissions(session: Session, settings: Settings) -> None:
+    """Hash, store, pin and accept (or refuse) every finalised submission."""
+    for submission in session.exec(select(Submission).where(
+            Submission.status == SubmissionStatus.validating).order_by(Submission.id)).all():
+        complete(session, settings, submission)
+        session.commit()
+
+
+def clean_abandoned_uploads(session: Session, settings: Settings) -> None:
+    """Delete expired uploads (row and part file), refuse upload submissions left with nothing, and remove
+    part files no row knows (a crash between creating the file and recording it)."""
+    store = storage_of(settings)
+    now = utcnow()
+    expired = session.exec(select(Upload).join(Submission, Submission.id == Upload.submission_id).where(
+        Upload.expires_at < now, Submission.status == SubmissionStatus.receiving)).all()
+    for upload in expired:
+        store.remove_part(upload.id)
+        session.delete(upload)
+        record(session, "upload.expired", "upload", upload.id, filename=upload.filename,
+               submission_id=upload.submission_id)
+    session.flush()
+    _refuse_abandoned_submissions(session, settings, now)
+    _remove_orphan_parts(session, settings)
+
+
+def _refuse_abandoned_submissions(session: Session, settings: Settings, now) -> None:
+    """An upload submission with no upload left, older than the expiry, was abandoned: it stops counting."""
+    receiving = session.exec(select(Submission).where(Submission.source == SubmissionSource.upload,
+                                                      Submission.status == SubmissionStatus.receiving)).all()
+    for submission in receiving:
+        hours = limits_of(session.get(Challenge, submission.challenge_id)).upload_expiry_hours
+        has_uploads = session.exec(select(Upload.id).where(Upload.submission_id == submission.id)).first()
+        if has_uploads is None and submission.created_at + timedelta(hours=hours) < now:
+            reject(session, settings, submission,
+                   [f"Abandoned: no file arrived for {hours} hours, so the uploads were deleted."])
+
+
+def _remove_orphan_parts(session: Session, settings: Settings) -> None:
+    """Part files older than a day that no upload row names."""
+    folder = storage_of(settings).uploads
+    if not folder.is_dir():
+        return
+    known = set(session.exec(select(Upload.id)).all())
+    cutoff = time.time() - 24 * 3600
+    for entry in os.scandir(folder):
+        upload_id = entry.name.removesuffix(".part")
+        if upload_id not in known and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+            os.unlink(entry.path)
+            log.info("removed orphan upload part %s", entry.name)
+
+
+STEPS = [download_hub_submissions, complete_submissions, clean_abandoned_uploads]

@@ -1,0 +1,207 @@
+"""Checkpoint storage on disk, under `settings.storage_dir` (on a supercomputer: the shared project filesystem).
+
+    uploads/<upload id>.part        a tus upload while its chunks arrive (private, never read by anyone else)
+    staging/<submission id>/        hard links giving the parts their real names, for validation
+    downloads/<submission id>/      a Hugging Face Hub download in progress
+    blobs/sha256/ab/cdef...         every accepted file once, content-addressed, read-only
+    submissions/<submission id>/    the pinned checkpoint folder: read-only hard links to the blobs
+
+A file only reaches `blobs/` after it was fsynced under a temporary name; `os.link` then publishes it
+atomically and fails if the blob already exists, so identical files are stored once and a half-written
+file never sits where a good one is expected. Nothing here touches the database.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import secrets
+import shutil
+import stat
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+BLOCK_BYTES = 1024 * 1024
+READ_ONLY_FILE = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # 0444
+READ_ONLY_DIR = READ_ONLY_FILE | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH  # 0555
+
+
+class ChecksumMismatch(ValueError):
+    """The chunk's bytes do not have the sha256 the client announced."""
+
+
+class IncompleteChunk(ValueError):
+    """The request body ended before its Content-Length (the client went away)."""
+
+
+class UploadBusy(RuntimeError):
+    """Another request is writing to this upload right now."""
+
+
+class Part:
+    """An open, exclusively locked upload part file."""
+
+    def __init__(self, descriptor: int):
+        self.fd = descriptor
+
+    def append(self, offset: int, stream: BinaryIO, count: int, checksum: bytes | None) -> int:
+        """Write `count` bytes from `stream` at the confirmed `offset`; return the new offset.
+
+        Bytes past `offset` (a chunk cut short by a crash) are dropped first. The chunk is read in fixed
+        blocks, never held whole; if its sha256 differs from `checksum` or the body ends early, the file
+        is cut back to `offset` and nothing of the chunk remains. The data is fsynced before returning,
+        so the returned offset is a confirmed byte.
+        """
+        if os.fstat(self.fd).st_size < offset:
+            raise OSError(errno.EIO, "the upload's file is shorter than its confirmed offset")
+        os.ftruncate(self.fd, offset)
+        os.lseek(self.fd, offset, os.SEEK_SET)
+        digest = hashlib.sha256() if checksum is not None else None
+        try:
+            _copy(stream, self.fd, count, digest)
+            if digest is not None and digest.digest() != checksum:
+                raise ChecksumMismatch("the chunk's sha256 differs from its Upload-Checksum")
+        except BaseException:
+            os.ftruncate(self.fd, offset)
+            raise
+        os.fdatasync(self.fd)
+        return offset + count
+
+
+def _copy(stream: BinaryIO, descriptor: int, count: int, digest) -> None:
+    """Copy exactly `count` bytes from `stream` to `descriptor` in blocks, hashing them if asked."""
+    remaining = count
+    while remaining:
+        data = stream.read(min(BLOCK_BYTES, remaining))
+        if not data:
+            raise IncompleteChunk(f"the body ended {remaining:,} bytes early")
+        if digest is not None:
+            digest.update(data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view):]
+        remaining -= len(data)
+
+
+class Storage:
+    """The storage tree under one root."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @property
+    def uploads(self) -> Path:
+        return self.root / "uploads"
+
+    def part_path(self, upload_id: str) -> Path:
+        """Where upload `upload_id` collects its bytes (ids are hex, never a path)."""
+        if not upload_id.isalnum():
+            raise ValueError("upload ids are alphanumeric")
+        return self.uploads / f"{upload_id}.part"
+
+    def staging(self, submission_id: int) -> Path:
+        return self.root / "staging" / str(submission_id)
+
+    def download_dir(self, submission_id: int) -> Path:
+        """Where a Hub download lands before its accepted files move to staging."""
+        return self.root / "downloads" / str(submission_id)
+
+    def submission_dir(self, submission_id: int) -> Path:
+        return self.root / "submissions" / str(submission_id)
+
+    def blob_path(self, sha256: str) -> Path:
+        """The content-addressed path of a file whose sha256 (hex) is `sha256`."""
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError("not a sha256 hex digest")
+        return self.root / "blobs" / "sha256" / sha256[:2] / sha256[2:]
+
+    def create_part(self, upload_id: str) -> None:
+        """Create the empty part file of a new upload (never reusing an existing one)."""
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.part_path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+    @contextmanager
+    def open_part(self, upload_id: str) -> Iterator[Part]:
+        """The part file, locked for writing; raises UploadBusy when another request holds it."""
+        descriptor = os.open(self.part_path(upload_id), os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UploadBusy("another request is writing to this upload") from None
+            yield Part(descriptor)
+        finally:
+            os.close(descriptor)
+
+    def remove_part(self, upload_id: str) -> None:
+        """Delete an upload's part file if it is there."""
+        self.part_path(upload_id).unlink(missing_ok=True)
+
+    def stage(self, submission_id: int, parts: Iterable[tuple[str, Path]]) -> Path:
+        """A fresh staging folder holding each (name, file) as a hard link called `name`."""
+        folder = self.staging(submission_id)
+        remove_tree(folder)
+        folder.mkdir(parents=True)
+        for name, source in parts:
+            os.link(source, folder / name, follow_symlinks=False)
+        return folder
+
+    def store_blob(self, path: Path, sha256: str) -> Path:
+        """Publish the file at `path` (whose content hashes to `sha256`) as a read-only blob.
+
+        The file is fsynced and made read-only under its temporary name, then hard-linked into place;
+        when the blob already exists (an identical file) the existing one is kept. `path` is removed.
+        """
+        blob = self.blob_path(sha256)
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            os.fsync(descriptor)
+            os.fchmod(descriptor, READ_ONLY_FILE)
+        finally:
+            os.close(descriptor)
+        try:
+            os.link(path, blob, follow_symlinks=False)
+            _fsync_dir(blob.parent)
+        except FileExistsError:
+            pass  # stored once already: identical content, identical name
+        path.unlink()
+        return blob
+
+    def pin(self, submission_id: int, files: Iterable[tuple[str, str]]) -> Path:
+        """Build the read-only folder of a submission from (name, sha256) pairs; returns it.
+
+        Built under a temporary name and renamed, so the folder either is complete or is not there.
+        """
+        final = self.submission_dir(submission_id)
+        if final.exists():
+            return final  # pinned by an earlier run that stopped before recording it
+        final.parent.mkdir(parents=True, exist_ok=True)
+        building = final.with_name(f".{submission_id}.{secrets.token_hex(4)}")
+        building.mkdir()
+        for name, sha256 in files:
+            os.link(self.blob_path(sha256), building / name, follow_symlinks=False)
+        os.chmod(building, READ_ONLY_DIR)
+        os.rename(building, final)
+        _fsync_dir(final.parent)
+        return final
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a folder we own (staging, downloads), making read-only parts writable first."""
+    if not path.exists():
+        return
+    for folder, _, _ in os.walk(path):
+        os.chmod(folder, 0o700)
+    shutil.rmtree(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename or link inside `path` durable."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
