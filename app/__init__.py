@@ -7,10 +7,19 @@ from flask import Flask, g, redirect, render_template, request, url_for
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from app.settings import Settings
 
 csrf = CSRFProtect()
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in routes: a whole number from 0 up to the largest id the database can hold."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 login_manager = LoginManager()
 
 
@@ -33,6 +42,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         JSON_SORT_KEYS=False,
     )
+    # Ids are 32-bit database integers: a larger number in a URL is simply not found (404), never a 500.
+    app.url_map.converters["int"] = DatabaseIdConverter
     _init_database(app, settings)
     _init_auth(app)
     _register_blueprints(app)

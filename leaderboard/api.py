@@ -11,11 +11,11 @@ from flask import g, jsonify, request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.accounts.models import Role
-from app.api import ApiProblem, parse_body, route
+from app.api import ApiProblem, parse_body, query_param, route
 from app.challenges.services import get_challenge
 from app.db import get_session, utcnow
 from app.security import public, roles
-from leaderboard.query import parse_query, view_rows
+from leaderboard.query import FIXED_SORTS, LICENCES, PER_PAGE, SIZES, parse_query, view_rows
 from leaderboard.serving import cached_body, fresh_head, load_board, not_modified
 from leaderboard.services import active_freeze, freeze, unfreeze
 
@@ -27,8 +27,23 @@ EXPORT_SCHEMA = {"type": "object", "properties": {
     "rows": {"type": "array", "items": {"type": "object"}}}}
 
 
+EXPORT_QUERY = [
+    query_param("challenge", "The challenge's slug; default: the newest challenge"),
+    query_param("format", "json (default) or csv", {"type": "string", "enum": ["json", "csv"]}),
+    query_param("cluster", "Only entries evaluated on this cluster"),
+    query_param("size", "Only this size class", {"type": "string", "enum": list(SIZES)}),
+    query_param("licence", "Only entries with this licence verdict", {"type": "string", "enum": list(LICENCES)}),
+    query_param("sort", f"{', '.join(FIXED_SORTS)} (default: rank), or task.<name> for a task's column"),
+    query_param("order", "asc (default) or desc", {"type": "string", "enum": ["asc", "desc"]}),
+    query_param("page", "The page of rows (JSON only; pages when page or per_page is given)",
+                {"type": "integer", "minimum": 1}),
+    query_param("per_page", "Rows per page (JSON only)", {"type": "integer", "enum": list(PER_PAGE)}),
+]
+
+
 @route("/leaderboard", summary="The public leaderboard rows (format=json|csv; filters as on the page: cluster, "
-       "size, licence, sort, order, and page/per_page for JSON)", tag="leaderboard", response_schema=EXPORT_SCHEMA)
+       "size, licence, sort, order, and page/per_page for JSON)", tag="leaderboard", response_schema=EXPORT_SCHEMA,
+       query=EXPORT_QUERY)
 @public
 def leaderboard_export():
     fmt = request.args.get("format", "json")

@@ -28,23 +28,34 @@ class Operation:
     response_schema: dict = field(default_factory=lambda: {"type": "object"})
     tag: str = "platform"
     request_content_type: str = "application/json"
+    query: tuple[dict, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
 PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+CONVERTER = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
+PATH_SCHEMAS = {"int": {"type": "integer", "minimum": 0}}  # what Flask's converter accepts; else a string
+
+
+def query_param(name: str, description: str, schema: dict | None = None, required: bool = False) -> dict:
+    """A query-string parameter of an API route, for `route(..., query=[...])`."""
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
 
 
 def route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, tag: str = "platform",
           request_model: Type[BaseModel] | None = None, request_schema: dict | None = None,
-          response_schema: dict | None = None, request_content_type: str = "application/json") -> Callable:
-    """Register an API route and describe it for the OpenAPI document in one place."""
+          response_schema: dict | None = None, request_content_type: str = "application/json",
+          query: list[dict] | tuple[dict, ...] = ()) -> Callable:
+    """Register an API route and describe it for the OpenAPI document in one place; `query` lists the
+    query-string parameters it reads (see `query_param`)."""
     def decorator(view: Callable) -> Callable:
         endpoint = view.__name__
         bp.add_url_rule(rule, endpoint, view, methods=list(methods))
         for method in methods:
             OPERATIONS.append(Operation(rule, method, f"api.{endpoint}", summary, request_model,
                                         request_schema, response_schema or {"type": "object"}, tag,
-                                        request_content_type))
+                                        request_content_type, tuple(query)))
         return view
     return decorator
 
@@ -70,7 +81,7 @@ class ApiProblem(Exception):
         self.status, self.detail, self.errors = status, detail, errors
 
 
-@bp.errorhandler(ApiProblem)
+@bp.app_errorhandler(ApiProblem)  # app-wide: authenticate_token raises it before routing (also on unknown paths)
 def _api_problem(exc: ApiProblem):
     return problem(exc.status, exc.detail, errors=exc.errors)
 
@@ -116,10 +127,11 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
                 "default": {"description": "A problem", "content": {"application/problem+json": {
                     "schema": {"$ref": "#/components/schemas/Problem"}}}}},
         }
-        params = PARAM.findall(op.rule)
+        params = [{"name": name, "in": "path", "required": True,
+                   "schema": dict(PATH_SCHEMAS.get(converter, {"type": "string"}))}
+                  for converter, name in CONVERTER.findall(op.rule)] + [dict(q) for q in op.query]
         if params:
-            item["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                                  for p in params]
+            item["parameters"] = params
         schema = op.request_schema or (op.request_model.model_json_schema() if op.request_model else None)
         if schema is not None:
             item["requestBody"] = {"required": True, "content": {op.request_content_type: {"schema": schema}}}

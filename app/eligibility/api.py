@@ -8,7 +8,7 @@ from flask import g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.accounts.models import Role
-from app.api import ApiProblem, parse_body, route
+from app.api import ApiProblem, parse_body, query_param, route
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge
 from app.db import get_session
@@ -49,7 +49,8 @@ def _invalid(exc: ApplicationErrors) -> ApiProblem:
 
 @route("/eligibility/check", methods=("POST",), tag="eligibility", request_schema=APPLICATION_JSON_SCHEMA,
        response_schema=VERDICT_SCHEMA,
-       summary="Check an application against a challenge's rules (?challenge=slug, default: the 2024 rules)")
+       summary="Check an application against a challenge's rules (?challenge=slug, default: the 2024 rules)",
+       query=[query_param("challenge", "The challenge whose rules apply (its slug); default: the 2024 rules")])
 @public
 def check_eligibility():
     """No account needed: the same pure engine as `flask eligibility check FILE.json`."""

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.accounts.models import Role
-from app.api import ApiProblem, parse_body, route
+from app.api import ApiProblem, parse_body, query_param, route
 from app.checkpoints.models import Submission
 from app.db import get_session
 from app.licences.modelcard import MAX_README_BYTES
@@ -28,7 +28,8 @@ CHECK_BODY = {"type": "object", "description": "multipart/form-data: README.md, 
 
 @route("/licences/check", methods=("POST",), summary="Check the licence of a model card and LICENSE file "
        "(multipart upload, the same verdict a submission gets)", tag="licences",
-       request_schema=CHECK_BODY, response_schema=VERDICT_SCHEMA, request_content_type="multipart/form-data")
+       request_schema=CHECK_BODY, response_schema=VERDICT_SCHEMA, request_content_type="multipart/form-data",
+       query=[query_param("challenge", "The challenge whose licence policy applies (its slug); default: 2024's")])
 @public
 def check_licence_files():
     """Answer `{"verdict", "licence", "reasons"}` for uploaded README.md / LICENSE / config.json files."""
