@@ -95,6 +95,11 @@ def demo_load() -> None:
     click.echo("Demo accounts (password for all: see below):")
     for email, role, password in accounts:
         click.echo(f"  {role:<10} {email:<32} {password}")
+    from app.accounts.totp import demo_secret
+
+    for email, role, _ in accounts:
+        if role in ("organiser", "judge"):
+            click.echo(f"  TOTP secret of {email:<24} {demo_secret(email)} (any authenticator app)")
 
 
 @demo_cli.command("seed")

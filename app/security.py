@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
 from app.accounts.models import Role
@@ -75,10 +75,36 @@ def enforce_access() -> None:
         current_app.logger.error("endpoint %s declares no access; refused", request.endpoint)
         abort(403)
     if access.audience == "public":
+        if g.get("api_request") and g.get("api_user") is not None:
+            require_second_factor(g.api_user)  # public pages stay open: anyone may see them signed out
         return
     user = current_identity()
     if user is None:
         abort(401)
+    require_second_factor(user)
     if access.audience == "roles" and Role(user.role) not in access.roles:
         abort(403)
 
+
+
+# What an organiser or judge without a second factor may still use: the enrolment page and signing out.
+SECOND_FACTOR_EXEMPT = frozenset({"accounts.two_factor", "accounts.sign_out"})
+
+
+def require_second_factor(user) -> None:
+    """Organisers and judges without a confirmed authenticator can do nothing but enrol one: pages for
+    signed-in people redirect to the enrolment page, the API answers 403 for their tokens."""
+    from app.accounts.twofactor import is_enrolled, requires_second_factor
+    from app.db import get_session
+
+    endpoint = request.endpoint or ""
+    if endpoint in SECOND_FACTOR_EXEMPT or endpoint == "static" or endpoint.endswith(".static"):
+        return
+    if not requires_second_factor(user) or is_enrolled(get_session(), user.id):
+        return
+    if g.get("api_request"):
+        from app.api.problems import problem
+
+        abort(problem(403, "enable two-factor authentication: organisers and judges sign in with an "
+                           "authenticator app (at /account/2fa) before they can use the platform or the API"))
+    abort(redirect(url_for("accounts.two_factor")))

@@ -34,3 +34,9 @@ class TokenForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change something (sign out, revoke)."""
+
+
+class CodeForm(FlaskForm):
+    """A six-digit code from the authenticator app, or (at sign-in) a one-time recovery code."""
+
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)])

@@ -1,10 +1,11 @@
-"""Accounts: people, their role, judge/organiser invitations and API tokens."""
+"""Accounts: people, their role, judge/organiser invitations, API tokens and second factors."""
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
 from typing import Optional
 
+from sqlalchemy import BigInteger, Column
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -69,3 +70,26 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: Optional[datetime] = None
     revoked_at: Optional[datetime] = None
+
+
+class TotpCredential(SQLModel, table=True):
+    """A person's authenticator secret (encrypted with a key derived from SECRET_KEY); active once confirmed.
+
+    `last_used_step` is the latest 30-second step a code was accepted for, so a code is never accepted twice."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", unique=True)
+    secret_encrypted: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    confirmed_at: Optional[datetime] = None
+    last_used_step: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code that replaces an authenticator code once (lost phone); stored as its SHA-256."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: Optional[datetime] = None

@@ -1,18 +1,23 @@
-"""Sign-up, sign-in, sign-out, invitations and API tokens."""
+"""Sign-up, sign-in (password, then a code for people with an authenticator), sign-out, two-factor
+enrolment, invitations and API tokens."""
 from __future__ import annotations
 
+import time
 from urllib.parse import urlparse
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import select
 
-from app.accounts import services
-from app.accounts.forms import (AcceptInvitationForm, EmptyForm, InvitationForm, SignInForm, SignUpForm,
-                                TokenForm)
-from app.accounts.models import ApiToken, Invitation, Role
+from app.accounts import services, totp, twofactor
+from app.accounts.forms import (AcceptInvitationForm, CodeForm, EmptyForm, InvitationForm, SignInForm,
+                                SignUpForm, TokenForm)
+from app.accounts.models import ApiToken, Invitation, Role, User
+from app.audit.services import record
 from app.db import get_session
-from app.ops.ratelimit import SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, check, limited
+from app.ops.ratelimit import (SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, Rule, check,
+                               limited)
 from app.security import public, roles, signed_in
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -57,13 +62,109 @@ def sign_in():
         user = services.authenticate(session, form.email.data, form.password.data)
         if user is not None:
             session.commit()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return _after_password(session, user, _safe_next(request.args.get("next")))
         form.password.errors.append("The e-mail or the password is wrong.")
         status = 401
     elif form.errors:
         status = 422
     return render_template("accounts/sign_in.html", form=form), status
+
+
+PENDING_KEY = "second_factor_pending"
+PENDING_SECONDS = 300  # the code must follow the password within five minutes
+SIGN_IN_CODE_PER_ACCOUNT = Rule("sign-in-code:account", 10, 900)
+
+
+def _after_password(session, user, target: str):
+    """The password was right: ask for the code when the person has an authenticator, else sign in
+    (organisers and judges without one are then held on the enrolment page by app.security)."""
+    if twofactor.is_enrolled(session, user.id):
+        flask_session[PENDING_KEY] = {"user_id": user.id, "next": target, "at": time.time()}
+        return redirect(url_for("accounts.sign_in_code"))
+    login_user(user)
+    if twofactor.requires_second_factor(user):
+        return redirect(url_for("accounts.two_factor"))
+    return redirect(target)
+
+
+def _pending_user(session):
+    """The person who passed the password step in this browser within the last five minutes, or None."""
+    pending = flask_session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        flask_session.pop(PENDING_KEY, None)
+        return None
+    user = session.get(User, pending.get("user_id"))
+    return user if user is not None and user.is_active else None
+
+
+@bp.route("/signin/code", methods=["GET", "POST"])
+@public
+def sign_in_code():
+    session = get_session()
+    user = _pending_user(session)
+    if user is None:
+        flash("Sign in with your e-mail and password first.", "info")
+        return redirect(url_for("accounts.sign_in"))
+    form, status = CodeForm(), 200
+    if form.validate_on_submit():
+        check(SIGN_IN_CODE_PER_ACCOUNT, str(user.id))
+        how = twofactor.verify_second_factor(session, user, form.code.data, current_app.config["SECRET_KEY"])
+        if how is not None:
+            session.commit()
+            target = flask_session.pop(PENDING_KEY)["next"]
+            login_user(user)
+            if how == "recovery":
+                flash(f"You used a recovery code; {twofactor.recovery_codes_left(session, user.id)} are left.",
+                      "info")
+            return redirect(_safe_next(target))
+        form.code.errors.append("This code is wrong, expired or already used.")
+        status = 401
+    elif form.errors:
+        status = 422
+    return render_template("accounts/sign_in_code.html", form=form), status
+
+
+@bp.route("/account/2fa", methods=["GET", "POST"])
+@signed_in
+def two_factor():
+    session, key = get_session(), current_app.config["SECRET_KEY"]
+    if twofactor.is_enrolled(session, current_user.id):
+        return render_template("accounts/two_factor_enabled.html", form=CodeForm(),
+                               credential=twofactor.credential_of(session, current_user.id),
+                               left=twofactor.recovery_codes_left(session, current_user.id))
+    form, status = CodeForm(), 200
+    if form.validate_on_submit():
+        codes = twofactor.confirm_enrolment(session, current_user, form.code.data, key)
+        if codes is not None:
+            session.commit()
+            return render_template("accounts/two_factor_codes.html", codes=codes)
+        form.code.errors.append("This code does not match: check the clock of your phone and try again.")
+        status = 422
+    secret = twofactor.pending_secret(session, current_user, key) if form.errors else None
+    secret = secret or twofactor.start_enrolment(session, current_user, key)  # a new secret, shown once
+    session.commit()
+    return render_template("accounts/two_factor_enrol.html", form=form, secret=secret,
+                           uri=totp.provisioning_uri(secret, current_user.email),
+                           required=twofactor.requires_second_factor(current_user)), status
+
+
+@bp.route("/account/2fa/recovery-codes", methods=["POST"])
+@signed_in
+def new_recovery_codes():
+    session = get_session()
+    form = CodeForm()
+    if form.validate_on_submit():
+        check(SIGN_IN_CODE_PER_ACCOUNT, str(current_user.id))
+        how = twofactor.verify_second_factor(session, current_user, form.code.data,
+                                             current_app.config["SECRET_KEY"])
+        if how == "totp":
+            codes = twofactor.replace_recovery_codes(session, current_user)
+            record(session, "account.recovery_codes_replaced", "user", current_user.id, actor_id=current_user.id)
+            session.commit()
+            return render_template("accounts/two_factor_codes.html", codes=codes)
+    session.rollback()  # a recovery code typed here is not spent
+    flash("New recovery codes need a current code from your authenticator app.", "error")
+    return redirect(url_for("accounts.two_factor"))
 
 
 @bp.route("/signout", methods=["POST"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import complete_second_step
+
 pytestmark = pytest.mark.e2e
 DEMO_PASSWORD = "demo-password-2026"
 PASSWORD = "a-good-long-password"
@@ -14,6 +16,7 @@ def sign_in(page, server, email, password=DEMO_PASSWORD):
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    complete_second_step(page, email)
 
 
 def sign_out(page):

@@ -10,6 +10,7 @@ from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatu
 from app.db import make_engine
 from app.teams.models import Team
 from evaluation.models import Evaluation, EvaluationState, TaskResult
+from tests.e2e.conftest import complete_second_step
 
 pytestmark = pytest.mark.e2e
 DEMO_PASSWORD = "demo-password-2026"
@@ -63,6 +64,7 @@ def test_a_judge_submits_the_rubric_then_sees_the_other_judges_scores(page, serv
     page.get_by_label("E-mail").fill("judge@demo.lagc.eu")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    complete_second_step(page, "judge@demo.lagc.eu")
     page.goto(server + "/c/demo/judging")
     page.get_by_role("link", name="Iberia NLP (PT)").click()
     assert page.locator("[data-other-judges='hidden']").is_visible()

@@ -9,6 +9,7 @@ from app.accounts.models import User
 from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus
 from app.db import make_engine
 from app.teams.models import Team
+from tests.e2e.conftest import complete_second_step
 
 pytestmark = pytest.mark.e2e
 DEMO_PASSWORD = "demo-password-2026"
@@ -39,6 +40,7 @@ def test_an_organiser_resolves_a_licence_review_with_a_justification(page, serve
     page.get_by_label("E-mail").fill("organiser@demo.lagc.eu")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    complete_second_step(page, "organiser@demo.lagc.eu")
     page.goto(server + "/organiser/licences")
     card = page.locator(f"section[data-submission='{submission_in_review}']")
     assert card.get_by_text("Meta-Llama-3-8B", exact=False).is_visible()

@@ -118,13 +118,21 @@ def submit(client, url: str, data: dict, page: str | None = None, **kwargs):
 
 
 @pytest.fixture
-def make_user(db):
+def make_user(db, app):
+    """Create an account; organisers and judges come enrolled with an authenticator (the demo secret of their
+    e-mail, `totp_code` computes their codes) unless `second_factor=False`."""
     from app.accounts.models import Role
     from app.accounts.services import create_user
+    from app.accounts.totp import demo_secret
+    from app.accounts.twofactor import enrol_with_secret, requires_second_factor
 
-    def make(email: str, role: Role = Role.entrant, password: str = "correct-horse-battery") -> int:
+    def make(email: str, role: Role = Role.entrant, password: str = "correct-horse-battery",
+             second_factor: bool = True) -> int:
         with db() as session:
-            return create_user(session, email, password, email.split("@")[0], role).id
+            user = create_user(session, email, password, email.split("@")[0], role)
+            if second_factor and requires_second_factor(user):
+                enrol_with_secret(session, user, demo_secret(email), app.config["SECRET_KEY"])
+            return user.id
     return make
 
 
@@ -138,7 +146,27 @@ def challenge(db):
 
 
 def sign_in(client, email: str, password: str = "correct-horse-battery"):
-    return submit(client, "/signin", {"email": email, "password": password})
+    """Sign in through the pages; for a person with an authenticator, the second step too (with `totp_code`).
+    Returns the last response."""
+    response = submit(client, "/signin", {"email": email, "password": password})
+    if response.status_code == 302 and response.headers["Location"].split("?")[0].endswith("/signin/code"):
+        response = submit(client, "/signin/code", {"code": totp_code(client.application, email)})
+    return response
+
+
+def totp_code(app, email: str) -> str:
+    """The current authenticator code of an enrolled person, read from their stored secret. It forgets the last
+    step used first, so a test may sign the same person in several times within one 30-second window."""
+    from app.accounts.services import find_user
+    from app.accounts.totp import code_at, step_at
+    from app.accounts.twofactor import credential_of, decrypt_secret
+    from app.db import utcnow
+
+    with session_scope(app.extensions["lagc_engine"]) as session:
+        credential = credential_of(session, find_user(session, email).id)
+        assert credential is not None, f"{email} has no authenticator"
+        credential.last_used_step = None
+        return code_at(decrypt_secret(credential.secret_encrypted, app.config["SECRET_KEY"]), step_at(utcnow()))
 
 
 def bearer(client, make_user, db, email: str, role=None) -> dict:

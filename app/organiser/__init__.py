@@ -1,0 +1,1 @@
+"""The organiser console: challenge configuration editing, dashboards, the audit log and baselines."""

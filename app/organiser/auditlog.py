@@ -1,0 +1,100 @@
+"""Searching and exporting the audit log: by challenge, action prefix, actor, subject and date range."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterator, Optional
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from app.accounts.models import User
+from app.audit.models import AuditEvent
+
+PAGE_SIZE = 50
+EXPORT_LIMIT = 100_000  # one export holds at most this many events; narrow the search for more
+COLUMNS = ("id", "at", "challenge_id", "action", "subject_type", "subject_id", "actor_id", "actor", "details")
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """A search of the audit log; empty fields do not filter."""
+
+    challenge_id: Optional[int] = None
+    action: str = ""  # a prefix: "challenge." finds every challenge event
+    actor: str = ""  # an e-mail (or part of one), or "system" for events without an actor
+    subject: str = ""  # "type" or "type:id"
+    since: Optional[date] = None
+    until: Optional[date] = None  # inclusive
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _filtered(query: AuditQuery):
+    statement = select(AuditEvent, User.email).outerjoin(User, User.id == AuditEvent.actor_id)
+    if query.challenge_id is not None:
+        statement = statement.where(AuditEvent.challenge_id == query.challenge_id)
+    if query.action.strip():
+        statement = statement.where(AuditEvent.action.like(_like_prefix(query.action.strip()), escape="\\"))
+    actor = query.actor.strip().lower()
+    if actor == "system":
+        statement = statement.where(AuditEvent.actor_id.is_(None))
+    elif actor:
+        statement = statement.where(func.lower(User.email).contains(actor, autoescape=True))
+    if query.subject.strip():
+        kind, _, ident = query.subject.strip().partition(":")
+        statement = statement.where(AuditEvent.subject_type == kind.strip())
+        if ident.strip():
+            statement = statement.where(AuditEvent.subject_id == ident.strip())
+    if query.since:
+        statement = statement.where(AuditEvent.at >= datetime.combine(query.since, time(0), timezone.utc))
+    if query.until:
+        statement = statement.where(
+            AuditEvent.at < datetime.combine(query.until + timedelta(days=1), time(0), timezone.utc))
+    return statement
+
+
+def search(session: Session, query: AuditQuery, page: int = 1) -> tuple[list[tuple[AuditEvent, Optional[str]]], int]:
+    """One page of matching events, newest first, with the actor's e-mail; and the number of matches."""
+    statement = _filtered(query)
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    rows = session.exec(statement.order_by(AuditEvent.id.desc())
+                        .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return [(event, email) for event, email in rows], int(total)
+
+
+def _records(session: Session, query: AuditQuery) -> Iterator[dict]:
+    rows = session.exec(_filtered(query).order_by(AuditEvent.id).limit(EXPORT_LIMIT)).all()
+    for event, email in rows:
+        yield {"id": event.id, "at": event.at.isoformat(), "challenge_id": event.challenge_id,
+               "action": event.action, "subject_type": event.subject_type, "subject_id": event.subject_id,
+               "actor_id": event.actor_id, "actor": email or ("system" if event.actor_id is None else None),
+               "details": event.details}
+
+
+def export_json(session: Session, query: AuditQuery) -> str:
+    """The matching events, oldest first, as a JSON array."""
+    return json.dumps(list(_records(session, query)), indent=1, default=str)
+
+
+def export_csv(session: Session, query: AuditQuery) -> str:
+    """The matching events, oldest first, as CSV (details as a JSON object; cells that a spreadsheet would
+    run as a formula are prefixed with an apostrophe)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for row in _records(session, query):
+        row["details"] = json.dumps(row["details"], sort_keys=True, default=str)
+        writer.writerow([_cell(row[c]) for c in COLUMNS])
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
