@@ -26,6 +26,65 @@ DEMO_ACCOUNTS = (
 )
 
 
+# The demo evaluates for real, on this machine, with the offline suite that evaluation/demo.py writes under
+# the instance folder (relative include paths are relative to it), a few documents per task.
+DEMO_EVALUATION = """
+[benchmark]
+include_path = "eval-suite"
+[[benchmark.tasks]]
+name = "capitals_mc"
+lm_eval_task = "lagc_capitals_mc"
+num_fewshot = 0
+metric = "acc"
+weight = 1.0
+baseline = 0.25
+
+[[benchmark.tasks]]
+name = "capitals_yesno"
+lm_eval_task = "lagc_capitals_yesno"
+num_fewshot = 0
+metric = "acc"
+weight = 1.0
+baseline = 0.5
+
+[[benchmark.tasks]]
+name = "capitals_gen"
+lm_eval_task = "lagc_capitals_gen"
+num_fewshot = 0
+metric = "exact_match"
+weight = 1.0
+baseline = 0.0
+hidden = true
+
+[clusters.local]
+
+[evaluation]
+runner = "local"
+cluster = "local"
+max_concurrent = { local = 1 }
+allocation_gpu_hours = { local = 10 }
+max_attempts = 2
+timeout_minutes = 20
+batch_size = 8
+dtype = "float32"
+limit = 16
+"""
+EVALUATION_SECTIONS = ("benchmark", "clusters", "evaluation")
+
+
+def without_sections(text: str, names: tuple[str, ...]) -> str:
+    """The TOML text without the top-level tables named (with their sub-tables and arrays of tables)."""
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        header = line.strip()
+        if header.startswith("["):
+            root = header.strip("[]").split("]")[0].split(".")[0].strip()
+            skipping = root in names
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
 def demo_config_text(today: datetime) -> str:
     """The 2024 rules with the phases moved around `today`: registration is open, submission opens in a week."""
     base = (BUNDLED_CHALLENGES / "lagc-2024.toml").read_text(encoding="utf-8")
@@ -39,7 +98,7 @@ def demo_config_text(today: datetime) -> str:
     phases = "".join(
         f'[[phases]]\nkey = "{key}"\nname = "{name}"\nstarts = {_iso(start + timedelta(days=a))}\n'
         f'ends = {_iso(start + timedelta(days=b))}\n\n' for key, name, a, b in spans)
-    return head + phases + prize
+    return without_sections(head + phases + prize, EVALUATION_SECTIONS) + DEMO_EVALUATION
 
 
 def _iso(moment: datetime) -> str:

@@ -110,6 +110,40 @@ def _report(handle: RunHandle, status: RunStatus, tasks: tuple[str, ...], metric
     return report
 
 
+@cli.command("stage-datasets")
+@click.option("--challenge", "slug", required=True, help="The challenge whose suite to stage.")
+@click.option("--cache-dir", required=True, type=click.Path(file_okay=False),
+              help="Shared folder the compute nodes read (the challenge's [evaluation] datasets_cache).")
+@click.option("--dry-run", is_flag=True, help="Print the command and its environment, run nothing.")
+def stage_datasets_command(slug, cache_dir, dry_run):
+    """Download the suite's datasets into CACHE_DIR (run on a login node: compute nodes have no internet)."""
+    import os
+    import subprocess
+
+    from flask import current_app
+
+    from app.challenges.services import get_challenge
+    from app.db import get_session
+    from evaluation.planning import SetupError, setup_of
+    from evaluation.staging import stage_command
+
+    challenge = get_challenge(get_session(), slug)
+    if challenge is None:
+        raise click.ClickException(f"no challenge {slug!r}")
+    try:
+        setup = setup_of(challenge, current_app.config["LAGC"])
+    except SetupError as exc:
+        raise click.ClickException(str(exc)) from None
+    command = stage_command([t.lm_eval_task for t in setup.tasks], str(Path(cache_dir).resolve()),
+                            setup.include_path)
+    click.echo(" ".join(f"{k}={v}" for k, v in command.env.items()) + " " + shlex.join(command.argv))
+    if dry_run:
+        return
+    code = subprocess.run(command.argv, env={**os.environ, **command.env}).returncode
+    if code != 0:
+        raise click.ClickException(f"staging failed (exit code {code}): is the network reachable from here?")
+
+
 @cli.command("suite-write", with_appcontext=False)
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--seed", type=int, default=0, show_default=True)

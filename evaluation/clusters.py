@@ -43,6 +43,7 @@ class ClusterProfile:
     jobcomp_path: str | None = None
     lm_eval: tuple[str, ...] = ("lm_eval",)
     vllm_min_parameters: int = 3_000_000_000
+    work_dir: str | None = None  # job folders, on a filesystem the compute nodes share (default: the instance's)
 
     def __post_init__(self):
         if self.scheduler not in SCHEDULERS:
@@ -109,3 +110,21 @@ def load_profiles(path: str | Path | None = None) -> dict[str, ClusterProfile]:
     if path is not None:
         profiles = profiles_from_toml(Path(path).read_text(encoding="utf-8"), base=profiles)
     return profiles
+
+
+def parse_clusters_section(section: Mapping[str, Any]) -> dict[str, ClusterProfile]:
+    """The ``[clusters.*]`` sections of a challenge file: the clusters it uses, each a shipped profile with
+    the challenge's overrides (e.g. its ``account``), or a whole new profile; ValueError names the problem.
+
+    ``[clusters.lumi-g]`` with no keys simply says "this challenge uses LUMI-G as shipped".
+    """
+    if not isinstance(section, Mapping):
+        raise ValueError("clusters must be tables, e.g. [clusters.lumi-g]")
+    shipped = default_profiles()
+    out = {}
+    for name, overrides in section.items():
+        if not isinstance(overrides, Mapping):
+            raise ValueError(f"clusters.{name} must be a table")
+        inherited = _fields(shipped[name]) if name in shipped else {}
+        out[name] = ClusterProfile.from_config({**inherited, **overrides}, name)
+    return out

@@ -1,8 +1,9 @@
 """Evaluations as a state machine stored in the database, their per-task results, and GPU-hour charges.
 
-queued -> dispatched (job id known) -> running -> finished | failed (reason kept) | cancelled;
-a failed attempt with attempts left goes back to queued. Any process can die at any moment: the next
-scheduler cycle continues from these rows.
+queued -> dispatching (job folder chosen, submission in flight) -> dispatched (job id known) -> running ->
+finished | failed (reason kept) | cancelled; a failure that is not the model's fault, with attempts left,
+goes back to queued at `retry_at`. Any process can die at any moment: the next scheduler cycle continues
+from these rows (a `dispatching` row is reconciled by the job's name before anything is submitted again).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from app.db import utcnow
 
 class EvaluationState(str, Enum):
     queued = "queued"
+    dispatching = "dispatching"
     dispatched = "dispatched"
     running = "running"
     finished = "finished"
@@ -34,6 +36,7 @@ class Evaluation(SQLModel, table=True):
     runner: str = Field(default="local", max_length=10)  # local | slurm
     cluster: str = Field(default="local", max_length=40)
     job_id: Optional[str] = Field(default=None, max_length=64)  # pid for local, Slurm job id
+    job_token: Optional[str] = Field(default=None, max_length=64)  # RunHandle.token (pid start time, cluster)
     node: Optional[str] = Field(default=None, max_length=120)
     attempt: int = Field(default=1)
     max_attempts: int = Field(default=3)
@@ -53,6 +56,8 @@ class Evaluation(SQLModel, table=True):
     provenance: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     elapsed_seconds: Optional[float] = None
     gpu_hours: Optional[float] = None
+    cancel_requested: bool = Field(default=False)  # an organiser asked; the scheduler cancels the job
+    retry_at: Optional[datetime] = None  # a retryable failure goes back to the queue at this time
 
 
 class TaskResult(SQLModel, table=True):

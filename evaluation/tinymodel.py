@@ -30,11 +30,19 @@ A 2-layer GPT-2 with random weights (seed {seed}) and a {vocab_size}-token byte-
 It exists to test evaluation pipelines; its scores are near chance.
 """
 
-APACHE_NOTICE = """Apache License, Version 2.0, January 2004. http://www.apache.org/licenses/
+APACHE_NOTICE = """Copyright 2026 The Large AI Grand Challenge platform (a generated test model)
 
-This test model is licensed under the Apache License, Version 2.0 (the "License"); you may not use it except
-in compliance with the License. Unless required by applicable law or agreed to in writing, it is distributed
-on an "AS IS" BASIS, WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
 """
 
 _WORDS = (

@@ -1,6 +1,7 @@
 """What an audience may see of the standings, as plain JSON-ready rows plus the data the charts need.
 
-Pure: standard library only (it reads `leaderboard.standings.Standings` by attribute). For the public,
+Pure: standard library only (it reads `leaderboard.standings.Standings` by attribute, and its compact
+``table`` of rows, so no per-cell objects are built on the way to JSON). For the public,
 hidden tasks are removed (their cells, their names in ``missing_tasks`` and in the reasons) until they are
 revealed; the benchmark score still counts them, as the rules say. Per-task cells are lists
 ``[raw, stderr, normalised, normalised_stderr]`` aligned with ``meta["tasks"]`` to keep snapshots small.
@@ -31,7 +32,7 @@ def project(standings: Any, *, reveal_hidden: bool) -> tuple[list[dict], dict]:
     """(rows, meta) for one audience; ``reveal_hidden`` keeps hidden tasks (organisers, or after the end)."""
     shown = [i for i, task in enumerate(standings.suite) if reveal_hidden or not task.hidden]
     hidden = [task.name for task in standings.suite if task.hidden and not reveal_hidden]
-    rows = [_row(row, shown, hidden) for row in standings.rows]
+    rows = [_row(row, shown, hidden) for row in standings.table]
     tasks = [standings.suite[i] for i in shown]
     meta = {
         "key": standings.key, "policy": standings.policy, "ranking_policy": list(standings.ranking_policy),
@@ -46,32 +47,41 @@ def project(standings: Any, *, reveal_hidden: bool) -> tuple[list[dict], dict]:
     return rows, meta
 
 
-def _row(row: Any, shown: Sequence[int], hidden: Sequence[str]) -> dict:
-    """One row as JSON-ready data, with hidden task names scrubbed."""
+def _row(row: dict, shown: Sequence[int], hidden: Sequence[str]) -> dict:
+    """One row of `leaderboard.rows.score_table` as JSON-ready data, with hidden task names scrubbed."""
+    cells, missing, reasons = row["tasks"], row["missing_tasks"], row["reasons"]
     return {
-        "team_id": row.team_id, "team": row.team, "baseline": row.is_baseline,
-        "submission_id": row.submission_id, "submission": row.submission_label,
-        "submitted_at": _iso(row.submitted_at), "parameters": row.parameters,
-        "size": size_class(row.parameters), "licence": row.licence_verdict, "cluster": row.cluster,
-        "evaluation_id": row.evaluation_id, "evaluated_at": _iso(row.evaluated_at),
-        "tasks": [_cell(row.tasks[i]) for i in shown],
-        "score": _r(row.benchmark_score), "se": _r(row.benchmark_stderr), "complete": row.complete,
-        "missing": [name for name in row.missing_tasks if name not in hidden]
-        + (["a hidden task"] if any(name in hidden for name in row.missing_tasks) else []),
-        "judges": _r(row.judges_score), "judges_se": _r(row.judges_stderr),
-        "final": _r(row.final_score), "final_se": _r(row.final_stderr),
-        "rank": row.rank, "position": row.position, "tie_group": row.tie_group,
-        "tied": row.tied_count, "tied_with": list(row.statistically_tied_with),
-        "reasons": [_scrub(reason, hidden) for reason in row.reasons] if hidden else list(row.reasons),
+        "team_id": row["team_id"], "team": row["team"], "baseline": row["is_baseline"],
+        "submission_id": row["submission_id"], "submission": row["submission_label"],
+        "submitted_at": _iso(row["submitted_at"]), "parameters": row["parameters"],
+        "size": size_class(row["parameters"]), "licence": row["licence_verdict"], "cluster": row["cluster"],
+        "evaluation_id": row["evaluation_id"], "evaluated_at": _iso(row["evaluated_at"]),
+        "tasks": [_cell(cells[i]) for i in shown],
+        "score": _r(row["benchmark_score"]), "se": _r(row["benchmark_stderr"]), "complete": row["complete"],
+        "missing": [name for name in missing if name not in hidden]
+        + (["a hidden task"] if hidden and any(name in hidden for name in missing) else []),
+        "judges": _r(row["judges_score"]), "judges_se": _r(row["judges_stderr"]),
+        "final": _r(row["final_score"]), "final_se": _r(row["final_stderr"]),
+        "rank": row["rank"], "position": row["position"], "tie_group": row["tie_group"],
+        "tied": row["tied_count"], "tied_with": list(row["statistically_tied_with"]),
+        "reasons": _scrubbed(reasons, hidden) if hidden else list(reasons),
     }
 
 
-def _cell(cell: Any) -> list:
+def _cell(cell: tuple) -> list:
     """``[raw, stderr, normalised, normalised_stderr]``; raw numbers are stored as measured."""
-    if cell.normalised is None:
-        return [cell.raw, cell.stderr, None, None]
-    se = cell.normalised_stderr
-    return [cell.raw, cell.stderr, round(cell.normalised, 6), None if se is None else round(se, 6)]
+    raw, stderr, normalised, se = cell
+    if normalised is None:
+        return [raw, stderr, None, None]
+    return [raw, stderr, round(normalised, 6), None if se is None else round(se, 6)]
+
+
+def _scrubbed(reasons: Sequence[str], hidden: Sequence[str]) -> list[str]:
+    """The reasons with hidden task names scrubbed (most name none: one search over them all first)."""
+    joined = "\0".join(reasons)
+    if not any(name in joined for name in hidden):
+        return list(reasons)
+    return [_scrub(reason, hidden) for reason in reasons]
 
 
 def _scrub(text: str, hidden: Sequence[str]) -> str:

@@ -3,6 +3,12 @@
 Pure: standard library and `scoring` only; the caller gathers the entries (see `leaderboard.standings`).
 An entry is a dict with the team and submission facts and ``results``: ``{task: (value, stderr)}``.
 A result that is not a finite number is treated as missing, so one broken row cannot stop the board.
+
+A board of 10,000 teams has 200,000 task cells, so the scores are computed here by `fast_scores`, which does
+the arithmetic of `scoring.normalise`, `scoring.benchmark_score` and `scoring.final_score` step for step
+(the same operations in the same order, so the same floats; a property test holds the two together) without
+building a dataclass per cell. Rows keep their cells as tuples; `TaskCell` objects are built only for callers
+of `score_rows` (see `leaderboard.standings.Standings.rows`).
 """
 from __future__ import annotations
 
@@ -11,7 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from scoring import EntryScores, JudgesScore, ScoringConfig, TaskResult, TaskSpec, rank_entries, score_entry
+from scoring import (BenchmarkScore, EntryScores, FinalScore, JudgesScore, ScoreWeights, ScoringConfig, TaskSpec,
+                     rank_entries)
+
+EMPTY_CELL = (None, None, None, None)
 
 
 @dataclass(frozen=True)
@@ -26,78 +35,125 @@ class TaskCell:
     normalised_stderr: Optional[float]
 
 
-_MEMO: dict = {}
-_MEMO_LIMIT = 400_000
-
-
 def score_rows(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec], config: ScoringConfig,
                judges: Mapping[int, JudgesScore], key: str, max_listed_ties: Optional[int]) -> list[dict]:
     """Score every entry, rank them by ``key`` under the challenge's policy, and return one dict per row
-    (the fields of `leaderboard.standings.StandingRow`), in ranking order.
+    (the fields of `leaderboard.standings.StandingRow`), in ranking order."""
+    return [with_task_cells(row, suite) for row in score_table(entries, suite, config, judges, key, max_listed_ties)]
 
-    An entry's scores depend only on its inputs, so they are memoised on those inputs: when one result
-    lands, the next recomputation scores one entry and reuses the others (the ranking is always redone).
-    """
-    by_name = {entry["team"]: entry for entry in entries}
-    rules = (tuple(suite), config.weights)
-    if len(_MEMO) > _MEMO_LIMIT:
-        _MEMO.clear()
-    scores = {name: _memo_score(entry, rules, suite, config, judges.get(entry["team_id"]))
-              for name, entry in by_name.items()}
-    ranked = rank_entries(list(scores.values()), config.ranking, key, max_listed_ties=max_listed_ties)
+
+def with_task_cells(row: Mapping[str, Any], suite: Sequence[TaskSpec]) -> dict:
+    """A row of `score_table` with its cells as `TaskCell` objects."""
+    cells = tuple(TaskCell(task.name, task.hidden, *cell) for task, cell in zip(suite, row["tasks"]))
+    return {**row, "tasks": cells}
+
+
+def score_table(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec], config: ScoringConfig,
+                judges: Mapping[int, JudgesScore], key: str, max_listed_ties: Optional[int]) -> list[dict]:
+    """Like `score_rows`, with each row's ``tasks`` as tuples ``(raw, stderr, normalised, normalised_stderr)``
+    aligned with ``suite`` (all None for a missing task): the compact form projections read."""
+    scored, specs = {}, _specs(suite)
+    for entry in entries:
+        scores, cells = _scores(entry, specs, config.weights, judges.get(entry["team_id"]))
+        scored[entry["team"]] = (entry, scores, cells)
+    ranked = rank_entries([scores for _, scores, _ in scored.values()], config.ranking, key,
+                          max_listed_ties=max_listed_ties)
     rows = []
     for place in ranked:
-        entry, scored = by_name[place.entry_id], scores[place.entry_id]
-        facts = {name: value for name, value in entry.items() if name != "results"}
-        rows.append({**facts, **_score_fields(scored, suite, entry["results"]),
-                     "position": place.position, "rank": place.rank, "tie_group": place.tie_group,
-                     "statistically_tied_with": place.statistically_tied_with,
-                     "tied_count": place.statistically_tied_count, "reasons": _reasons(entry, place.reasons)})
+        entry, scores, cells = scored[place.entry_id]
+        row = {name: value for name, value in entry.items() if name != "results"}
+        row.update(_score_fields(scores, suite, cells))
+        row.update(position=place.position, rank=place.rank, tie_group=place.tie_group,
+                   statistically_tied_with=place.statistically_tied_with,
+                   tied_count=place.statistically_tied_count, reasons=_reasons(entry, place.reasons))
+        rows.append(row)
     return rows
 
 
-def _memo_score(entry: Mapping[str, Any], rules: tuple, suite: Sequence[TaskSpec], config: ScoringConfig,
-                judges: Optional[JudgesScore]) -> EntryScores:
-    """`_score`, memoised on everything it reads."""
-    memo_key = (rules, entry["team"], entry["is_baseline"], entry["submitted_at"], judges,
-                tuple(sorted(entry["results"].items())))
-    found = _MEMO.get(memo_key)
-    if found is None:
-        found = _MEMO[memo_key] = _score(entry, suite, config, judges)
-    return found
+def fast_scores(entry: Mapping[str, Any], suite: Sequence[TaskSpec], weights: ScoreWeights,
+                judges: Optional[JudgesScore]) -> tuple[EntryScores, tuple]:
+    """(the entry's `EntryScores`, its cells) as `scoring.score_entry` computes them from the entry's finite
+    results; the team name is the entry id (unique per challenge, and readable in reasons). The benchmark
+    score carries no per-task `NormalisedScore` objects: the cells hold those numbers."""
+    return _scores(entry, _specs(suite), weights, judges)
 
 
-def _score(entry: Mapping[str, Any], suite: Sequence[TaskSpec], config: ScoringConfig,
-           judges: Optional[JudgesScore]) -> EntryScores:
-    """The entry's scores; the team name is the entry id (unique per challenge, and readable in reasons)."""
-    results = {task: TaskResult(value, stderr if _finite(stderr) and stderr >= 0 else None)
-               for task, (value, stderr) in entry["results"].items() if _finite(value)}
-    return score_entry(entry["team"], suite, results, judges, config.weights,
-                       is_baseline=entry["is_baseline"], submitted_at=entry["submitted_at"])
+def _specs(suite: Sequence[TaskSpec]) -> list[tuple[str, float, float, float]]:
+    """(name, baseline, 1 - baseline, weight) of each task: the suite as the scoring loop reads it."""
+    return [(task.name, task.baseline, 1.0 - task.baseline, task.weight) for task in suite]
 
 
-def _score_fields(scored: EntryScores, suite: Sequence[TaskSpec], results: Mapping[str, tuple]) -> dict:
+def _scores(entry: Mapping[str, Any], specs: Sequence[tuple], weights: ScoreWeights,
+            judges: Optional[JudgesScore]) -> tuple[EntryScores, tuple]:
+    """`fast_scores` over `_specs`. A float is finite exactly when ``x - x == 0.0`` (the common case, tested
+    inline); anything else goes through `_finite`."""
+    results = entry["results"]
+    cells, present, missing = [], [], []
+    for name, baseline, span, weight in specs:
+        result = results.get(name)
+        if result is None:
+            cells.append(EMPTY_CELL)
+            missing.append(name)
+            continue
+        value, raw_stderr = result
+        if not (value - value == 0.0 if type(value) is float else _finite(value)):
+            cells.append(EMPTY_CELL)
+            missing.append(name)
+            continue
+        if raw_stderr.__class__ is float and raw_stderr - raw_stderr == 0.0:
+            stderr = raw_stderr if raw_stderr >= 0 else None
+        else:
+            stderr = raw_stderr if _finite(raw_stderr) and raw_stderr >= 0 else None
+        rescaled = (value - baseline) / span  # scoring.normalise, without its checks (the suite was validated)
+        normalised, normalised_se = max(rescaled, 0.0), None if stderr is None else stderr / span
+        cells.append((value, raw_stderr, normalised, normalised_se))
+        present.append((weight, normalised, normalised_se))
+    benchmark = _benchmark(present, len(specs), tuple(missing))
+    return EntryScores(entry["team"], benchmark, judges, _final(benchmark, judges, weights),
+                       is_baseline=entry["is_baseline"], submitted_at=entry["submitted_at"]), tuple(cells)
+
+
+def _benchmark(present: Sequence[tuple], size: int, missing: tuple[str, ...]) -> Optional[BenchmarkScore]:
+    """`scoring.benchmark_score` over (weight, normalised, normalised stderr) of the tasks present."""
+    if not present:
+        return None
+    total_weight = math.fsum(weight for weight, _, _ in present)
+    shares = [weight / total_weight for weight, _, _ in present]
+    value = math.fsum(share * normalised for share, (_, normalised, _) in zip(shares, present))
+    return BenchmarkScore(value, _combined(shares, [se for _, _, se in present]), len(present) == size, missing)
+
+
+def _final(benchmark: Optional[BenchmarkScore], judges: Optional[JudgesScore],
+           weights: ScoreWeights) -> Optional[FinalScore]:
+    """`scoring.final_score`."""
+    needed = [(weight, part) for weight, part in ((weights.benchmark, benchmark), (weights.judges, judges))
+              if weight > 0]
+    if not needed or any(part is None for _, part in needed):
+        return None
+    total_weight = math.fsum(weight for weight, _ in needed)
+    shares = [weight / total_weight for weight, _ in needed]
+    return FinalScore(math.fsum(share * part.value for share, (_, part) in zip(shares, needed)),
+                      _combined(shares, [part.stderr for _, part in needed]))
+
+
+def _combined(shares: Sequence[float], stderrs: Sequence[Optional[float]]) -> Optional[float]:
+    """``sqrt(sum(share_i^2 * se_i^2))``; None if any se is unknown (`scoring.aggregate._combined_stderr`)."""
+    if None in stderrs:
+        return None
+    return math.sqrt(math.fsum((share * stderr) ** 2 for share, stderr in zip(shares, stderrs)))
+
+
+def _score_fields(scored: EntryScores, suite: Sequence[TaskSpec], cells: tuple) -> dict:
     """The score columns of a row: per-task cells, benchmark, judges and final scores."""
-    bench = scored.benchmark
-    normalised = dict(bench.tasks) if bench else {}
-    cells = tuple(_cell(task, normalised.get(task.name), results.get(task.name)) for task in suite)
+    bench, judges, final = scored.benchmark, scored.judges, scored.final
     return {
         "tasks": cells,
         "benchmark_score": bench.value if bench else None, "benchmark_stderr": bench.stderr if bench else None,
         "complete": scored.complete,
         "missing_tasks": bench.missing_tasks if bench else tuple(task.name for task in suite),
-        "judges_score": scored.judges.value if scored.judges else None,
-        "judges_stderr": scored.judges.stderr if scored.judges else None,
-        "final_score": scored.final.value if scored.final else None,
-        "final_stderr": scored.final.stderr if scored.final else None,
+        "judges_score": judges.value if judges else None, "judges_stderr": judges.stderr if judges else None,
+        "final_score": final.value if final else None, "final_stderr": final.stderr if final else None,
     }
-
-
-def _cell(task: TaskSpec, score, result: Optional[tuple]) -> TaskCell:
-    """A task cell from a `scoring.NormalisedScore` and the raw (value, stderr), or an empty cell."""
-    if score is None:
-        return TaskCell(task.name, task.hidden, None, None, None, None)
-    return TaskCell(task.name, task.hidden, score.raw, result[1] if result else None, score.value, score.stderr)
 
 
 def _reasons(entry: Mapping[str, Any], reasons: Sequence[str]) -> tuple[str, ...]:

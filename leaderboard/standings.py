@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Optional
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 from sqlmodel import Session
 
 from app.challenges.config import parse_section
@@ -26,7 +29,7 @@ from app.challenges.services import config_of
 from app.checkpoints.models import Submission, SubmissionStatus
 from app.teams.models import Team
 from evaluation.models import Evaluation, EvaluationState, TaskResult
-from leaderboard.rows import TaskCell, score_rows
+from leaderboard.rows import TaskCell, score_table, with_task_cells
 from scoring import ScoringConfig, TaskSpec
 
 LATEST_EVALUATION_OF_LATEST_SUBMISSION = "latest_evaluation_of_latest_submission"
@@ -67,16 +70,26 @@ class StandingRow:
 
 @dataclass(frozen=True)
 class Standings:
-    """The ranked rows of one challenge under one key, with the suite they were scored on."""
+    """The ranked rows of one challenge under one key, with the suite they were scored on.
+
+    ``table`` holds the rows compactly (dicts with the fields of `StandingRow`, cells as tuples, see
+    `leaderboard.rows.score_table`), which is what projections read; ``rows`` builds the `StandingRow`
+    objects from it on first use.
+    """
 
     challenge_id: int
     key: str
     suite: tuple[TaskSpec, ...]
-    rows: tuple[StandingRow, ...]
+    table: tuple[dict, ...] = field(repr=False, compare=False)
     judging_published: bool
     as_of: Optional[datetime]
     policy: str = LATEST_EVALUATION_OF_LATEST_SUBMISSION
     ranking_policy: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def rows(self) -> tuple[StandingRow, ...]:
+        """The ranked rows, in ranking order."""
+        return tuple(StandingRow(**with_task_cells(row, self.suite)) for row in self.table)
 
 
 def suite_of(challenge: Challenge) -> tuple[TaskSpec, ...]:
@@ -100,88 +113,124 @@ def standings(session: Session, challenge: Challenge, *, key: str = "benchmark_s
     """
     if key not in KEYS:
         raise ValueError(f"unknown key {key!r}; use one of {', '.join(KEYS)}")
-    suite, config = suite_of(challenge), scoring_of(challenge)
     entries = counted_entries(session, challenge.id, as_of)
-    judges, published = _judges(session, challenge, judges_published_only)
-    rows = score_rows(entries, suite, config, judges, key, max_listed_ties)
-    return Standings(challenge.id, key, suite, tuple(StandingRow(**row) for row in rows),
-                     judging_published=published, as_of=as_of,
+    judges, published = judges_of(session, challenge, judges_published_only)
+    return rank_board(challenge, entries, judges, published, key=key, as_of=as_of, max_listed_ties=max_listed_ties)
+
+
+def rank_board(challenge: Challenge, entries: list[dict], judges: dict, published: bool, *, key: str,
+               as_of: Optional[datetime], max_listed_ties: int = 10) -> Standings:
+    """`standings` from gathered inputs (`counted_entries`, `judges_of`), so that a caller computing several
+    boards of one challenge reads each input once."""
+    suite, config = suite_of(challenge), scoring_of(challenge)
+    table = score_table(entries, suite, config, judges, key, max_listed_ties)
+    return Standings(challenge.id, key, suite, tuple(table), judging_published=published, as_of=as_of,
                      ranking_policy=config.ranking.tie_break)
 
 
 def counted_entries(session: Session, challenge_id: int, as_of: Optional[datetime]) -> list[dict]:
-    """Per team: its latest accepted submission, that submission's latest finished evaluation and its results."""
+    """Per team: its latest accepted submission, that submission's latest finished evaluation and its results.
+
+    Three queries returning only the columns needed: the teams; each team's counted submission and evaluation
+    (the policy is written in SQL, see `_counted`); the results of the counted evaluations.
+    """
+    counted = _counted(challenge_id, as_of)
     teams = session.execute(select(Team.id, Team.name, Team.is_baseline)
-                            .where(Team.challenge_id == challenge_id)).all()
-    submissions = _latest_submissions(session, challenge_id, as_of)
-    evaluations = _latest_evaluations(session, challenge_id, as_of)
+                            .where(Team.challenge_id == challenge_id).order_by(Team.id)).all()
+    chosen = {row[0]: row[1:] for row in session.execute(select(*counted.c).where(counted.c.place == 1))}
     verdicts = _effective_verdicts(session, challenge_id)
-    counted = {}
+    rows, by_evaluation = [], {}
     for team_id, name, is_baseline in teams:
-        sub = submissions.get(team_id)
-        ev = evaluations.get(sub.id) if sub is not None else None
-        counted[team_id] = {
+        (sub_id, label, parameters, verdict, accepted_at, created_at, evaluation_id, cluster, finished_at,
+         _) = chosen.get(team_id) or (None,) * 10
+        row = {
             "team_id": team_id, "team": name, "is_baseline": bool(is_baseline),
-            "submission_id": sub.id if sub else None, "submission_label": sub.label if sub else None,
-            "submitted_at": (sub.accepted_at or sub.created_at) if sub else None,
-            "parameters": sub.parameters if sub else None,
-            "licence_verdict": verdicts.get(sub.id, sub.licence_verdict) if sub else None,
-            "evaluation_id": ev.id if ev else None, "cluster": ev.cluster if ev else None,
-            "evaluated_at": ev.finished_at if ev else None, "results": {},
+            "submission_id": sub_id, "submission_label": label,
+            "submitted_at": (accepted_at or created_at) if sub_id is not None else None,
+            "parameters": parameters, "licence_verdict": verdicts.get(sub_id, verdict) if sub_id is not None else None,
+            "evaluation_id": evaluation_id, "cluster": cluster, "evaluated_at": finished_at, "results": {},
         }
-    by_evaluation = {row["evaluation_id"]: row for row in counted.values() if row["evaluation_id"]}
-    for evaluation_id, task, value, stderr in _results(session, challenge_id):
-        row = by_evaluation.get(evaluation_id)
-        if row is not None:
-            row["results"][task] = (value, stderr)
-    return list(counted.values())
+        rows.append(row)
+        if evaluation_id:
+            by_evaluation[evaluation_id] = row["results"]
+    for evaluation_id, task, value, stderr in _results(session, counted):
+        results = by_evaluation.get(evaluation_id)
+        if results is not None:
+            results[task] = (value, stderr)
+    return rows
 
 
-def _latest_submissions(session: Session, challenge_id: int, as_of: Optional[datetime]) -> dict:
-    """team_id -> its latest accepted submission (a row of the needed columns)."""
-    query = (select(Submission.id, Submission.team_id, Submission.label, Submission.parameters,
-                    Submission.licence_verdict, Submission.accepted_at, Submission.created_at)
+def _counted(challenge_id: int, as_of: Optional[datetime]):
+    """A subquery over the challenge's accepted submissions (up to ``as_of``), each joined with its finished
+    evaluations (up to ``as_of``) or with none, numbered per team by ``place``: place 1 is the team's latest
+    submission (by ``accepted_at``, then id) with its latest finished evaluation (by ``finished_at``, then
+    id), if any.
+
+    "Latest" is the first row in descending order, which puts NULLs where the database's ascending order
+    puts them last (SQLite: NULL first; PostgreSQL: NULL last), as taking the last row in ascending order did
+    before this was written in SQL. The join is on the tables themselves (indexed), not on subqueries, which
+    SQLite would join by scanning one for every row of the other.
+    """
+    evaluation = and_(Evaluation.submission_id == Submission.id, _finished(challenge_id, as_of, _unindexed))
+    place = func.row_number().over(partition_by=Submission.team_id,
+                                   order_by=(Submission.accepted_at.desc(), Submission.id.desc(),
+                                             Evaluation.finished_at.desc(), Evaluation.id.desc()))
+    query = (select(Submission.team_id, Submission.id.label("submission_id"), Submission.label,
+                    Submission.parameters, Submission.licence_verdict, Submission.accepted_at,
+                    Submission.created_at, Evaluation.id.label("evaluation_id"), Evaluation.cluster,
+                    Evaluation.finished_at, place.label("place"))
+             .select_from(Submission).outerjoin(Evaluation, evaluation)
              .where(Submission.challenge_id == challenge_id, Submission.status == SubmissionStatus.accepted))
     if as_of is not None:
         query = query.where(Submission.accepted_at <= as_of)
-    latest: dict = {}
-    for row in session.execute(query.order_by(Submission.accepted_at, Submission.id)):
-        latest[row.team_id] = row  # ordered ascending, so the last one seen wins
-    return latest
+    return query.subquery("counted")
 
 
-def _finished(challenge_id: int, as_of: Optional[datetime]):
-    """The filter for the finished evaluations of a challenge, up to ``as_of``."""
-    clause = and_(Evaluation.challenge_id == challenge_id, Evaluation.state == EvaluationState.finished)
+def _finished(challenge_id: int, as_of: Optional[datetime], column=lambda column: column):
+    """The filter for the finished evaluations of a challenge, up to ``as_of`` (``column`` wraps the columns)."""
+    clause = and_(column(Evaluation.challenge_id) == challenge_id,
+                  column(Evaluation.state) == EvaluationState.finished)
     return clause if as_of is None else and_(clause, Evaluation.finished_at <= as_of)
 
 
-def _latest_evaluations(session: Session, challenge_id: int, as_of: Optional[datetime]) -> dict:
-    """submission_id -> its latest finished evaluation."""
-    query = (select(Evaluation.id, Evaluation.submission_id, Evaluation.cluster, Evaluation.finished_at)
-             .where(_finished(challenge_id, as_of)).order_by(Evaluation.finished_at, Evaluation.id))
-    return {row.submission_id: row for row in session.execute(query)}
+class _unindexed(FunctionElement):
+    """A column SQLite must not look rows up by (``+column``); the column itself elsewhere.
+
+    Joining submissions to their evaluations, SQLite (without ``ANALYZE`` statistics) would rather look up
+    the 10,000 finished evaluations by state for each submission than the one or two by submission id.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
 
 
-def _results(session: Session, challenge_id: int) -> list[tuple]:
-    """(evaluation_id, task, value, stderr) of every finished evaluation of the challenge.
+@compiles(_unindexed)
+def _unindexed_default(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
 
-    The hot spot of a recomputation (20 rows per team): read through the driver's cursor, skipping
-    SQLAlchemy's row objects (3x faster on 200,000 rows). The two values are rendered as literals, both
-    safe (an int and a fixed word); ``as_of`` is applied by the caller, which keeps only counted evaluations.
+
+@compiles(_unindexed, "sqlite")
+def _unindexed_sqlite(element, compiler, **kw):
+    return "+" + compiler.process(element.clauses, **kw)
+
+
+def _results(session: Session, counted) -> list[tuple]:
+    """(evaluation_id, task, value, stderr) of every counted evaluation.
+
+    The hot spot of a recomputation (20 rows per team): SQLAlchemy binds the parameters, and the rows are
+    fetched from the driver's cursor as plain tuples, skipping SQLAlchemy's row objects (2 to 4 times
+    cheaper on 200,000 rows; the columns are ints, text and floats, which need no conversion).
     """
     query = (select(TaskResult.evaluation_id, TaskResult.task, TaskResult.value, TaskResult.stderr)
-             .join(Evaluation, Evaluation.id == TaskResult.evaluation_id)
-             .where(Evaluation.challenge_id == int(challenge_id),
-                    Evaluation.state == EvaluationState.finished.value))
-    connection = session.connection()
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.cursor()
+             .join(counted, and_(counted.c.evaluation_id == TaskResult.evaluation_id, counted.c.place == 1)))
+    result = session.connection().execute(query)
     try:
-        cursor.execute(sql)
-        return cursor.fetchall()
+        return result.cursor.fetchall()
     finally:
-        cursor.close()
+        result.close()
 
 
 def _effective_verdicts(session: Session, challenge_id: int) -> dict[int, str]:
@@ -197,7 +246,7 @@ def _effective_verdicts(session: Session, challenge_id: int) -> dict[int, str]:
     return {submission_id: outcome for submission_id, outcome in session.execute(query)}
 
 
-def _judges(session: Session, challenge: Challenge, published_only: bool) -> tuple[dict, bool]:
+def judges_of(session: Session, challenge: Challenge, published_only: bool) -> tuple[dict, bool]:
     """(team_id -> JudgesScore, whether judging is published) from the judging feature.
 
     The scores are empty while judging is unpublished unless ``published_only`` is False (organisers).

@@ -21,9 +21,11 @@ statistically tied, so nobody mistakes noise for a lead.
 from __future__ import annotations
 
 import math
-from collections import Counter, deque
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from scoring.aggregate import EntryScores
 from scoring.config import SCORE_KEYS, RankingPolicy
@@ -56,13 +58,12 @@ class RankedEntry:
     statistically_tied_count: int = 0
 
 
-@dataclass(frozen=True)
-class _KeyPart:
-    """One key of the sort: its name, its sortable value and how it reads in a reason."""
+class _KeyPart(NamedTuple):
+    """One key of the sort: its name, its sortable value and what it shows (see `_shown`)."""
 
     name: str
     sort: tuple
-    shown: str
+    value: Any
 
 
 def rank_entries(
@@ -83,32 +84,42 @@ def rank_entries(
     """
     if key not in SCORE_KEYS:
         raise ValueError(f"unknown ranking key {key!r}; use one of {', '.join(SCORE_KEYS)}")
+    if max_listed_ties is not None and max_listed_ties < 0:
+        raise ValueError("max_listed_ties must not be negative")
     ids = [entry.entry_id for entry in entries]
     if len(set(ids)) != len(ids):
         raise ValueError("entry ids must be unique")
-    rows = sorted(((_key_parts(e, policy, key), e) for e in entries), key=lambda r: _sort_key(r[0]))
-    ranks = _competition_ranks(rows, key)
-    ordered = [entry for _, entry in rows]
-    tied_with, tied_counts = _statistical_ties(ordered, key, max_listed_ties)
-    groups = _tie_groups(ordered, key)
+    keyed = [_key_parts(entry, policy, key) for entry in entries]
+    sort_keys = [tuple(part.sort for part in parts) for parts in keyed]
+    order = sorted(range(len(entries)), key=sort_keys.__getitem__)  # stable, as sorting the rows was
+    rows = [(keyed[i], entries[i]) for i in order]
+    keys = [sort_keys[i] for i in order]
+    ordered = [entries[i] for i in order]
+    values = [entry.score(key) for entry in ordered]
+    sides = [entry.complete if key in _BENCHMARK_KEYS else True for entry in ordered]
+    variances = [None if value is None or se is None else se**2 for value, se in values]
+    ranks = _competition_ranks(ordered, keys, values)
+    tied_with, tied_counts = _statistical_ties(values, sides, variances, max_listed_ties)
+    groups = _tie_groups(values, sides, variances)
     ranked = [i for i, rank in enumerate(ranks) if rank is not None]
     place = {index: here for here, index in enumerate(ranked)}
+    shown = [None if value is None else f"{value:.4f}" for value, _ in values]
     return tuple(
         RankedEntry(
             entry_id=entry.entry_id,
             position=index + 1,
             rank=ranks[index],
             is_baseline=entry.is_baseline,
-            score=entry.score(key)[0],
-            stderr=entry.score(key)[1],
+            score=values[index][0],
+            stderr=values[index][1],
             complete=entry.complete,
-            statistically_tied_with=tuple(other.entry_id for other, _ in tied_with[index]),
+            statistically_tied_with=tuple(ordered[j].entry_id for j, _ in tied_with[index]),
             tie_group=groups[index],
             reasons=_reasons(rows, ranks, ranked, place, index, key)
-            + _tie_reasons(entry, tied_with[index], tied_counts[index], key),
+            + _tie_reasons(ordered, shown, index, tied_with[index], tied_counts[index]),
             statistically_tied_count=tied_counts[index],
         )
-        for index, (_, entry) in enumerate(rows)
+        for index, entry in enumerate(ordered)
     )
 
 
@@ -116,13 +127,12 @@ def _key_parts(entry: EntryScores, policy: RankingPolicy, key: str) -> tuple[_Ke
     """The sort keys of one entry, in policy order (see the module docstring)."""
     parts = []
     if key in _BENCHMARK_KEYS:
-        parts.append(_KeyPart("completeness", (not entry.complete,), _completeness(entry)))
+        parts.append(_KeyPart("completeness", (not entry.complete,), entry.benchmark))
     parts.append(_score_part(entry, key))
     for name in policy.tie_break:
         if name == "earlier_submission":
             when = entry.submitted_at
-            sort = (True, 0) if when is None else (False, when)
-            parts.append(_KeyPart(name, sort, "unknown" if when is None else when.isoformat()))
+            parts.append(_KeyPart(name, (True, 0) if when is None else (False, when), when))
         elif name != key:
             parts.append(_score_part(entry, name))
     if policy.break_ties_by_entry_id:
@@ -133,36 +143,40 @@ def _key_parts(entry: EntryScores, policy: RankingPolicy, key: str) -> tuple[_Ke
 def _score_part(entry: EntryScores, name: str) -> _KeyPart:
     """A higher-wins score key; a missing score sorts after every present one."""
     value, _ = entry.score(name)
-    if value is None:
-        return _KeyPart(name, (True, 0.0), "none yet")
-    return _KeyPart(name, (False, -value), f"{value:.4f}")
+    return _KeyPart(name, (True, 0.0) if value is None else (False, -value), value)
 
 
-def _completeness(entry: EntryScores) -> str:
+def _shown(part: _KeyPart) -> str:
+    """How a key reads in a reason (built only for the keys a reason names)."""
+    if part.name == "completeness":
+        return _completeness(part.value)
+    if part.name == "earlier_submission":
+        return "unknown" if part.value is None else part.value.isoformat()
+    if part.name == "entry_id":
+        return part.value
+    return "none yet" if part.value is None else f"{part.value:.4f}"
+
+
+def _completeness(benchmark: Any) -> str:
     """How an entry's benchmark coverage reads in a reason."""
-    if entry.benchmark is None:
+    if benchmark is None:
         return "missing every task"
-    if entry.benchmark.complete:
+    if benchmark.complete:
         return "all tasks"
-    return "missing " + ", ".join(entry.benchmark.missing_tasks)
+    return "missing " + ", ".join(benchmark.missing_tasks)
 
 
-def _sort_key(parts: Sequence[_KeyPart]) -> tuple:
-    """The tuple the rows are sorted by."""
-    return tuple(part.sort for part in parts)
-
-
-def _competition_ranks(rows: Sequence[tuple], key: str) -> list[int | None]:
+def _competition_ranks(ordered: Sequence[EntryScores], keys: Sequence[tuple],
+                       values: Sequence[tuple]) -> list[int | None]:
     """Competition ranks (1, 2, 2, 4) over scored non-baseline rows; None for the rest."""
     ranks: list[int | None] = []
     ranked = 0
     previous: tuple | None = None
-    for parts, entry in rows:
-        if entry.is_baseline or entry.score(key)[0] is None:
+    for entry, sort_key, (value, _) in zip(ordered, keys, values):
+        if entry.is_baseline or value is None:
             ranks.append(None)
             continue
         ranked += 1
-        sort_key = _sort_key(parts)
         same = previous is not None and sort_key == previous[0]
         ranks.append(previous[1] if same else ranked)
         previous = (sort_key, ranks[-1])
@@ -173,7 +187,8 @@ def _within_stderr(a: EntryScores, b: EntryScores, key: str) -> float | None:
     """The combined stderr when ``a`` and ``b`` are statistically tied on ``key``, else None.
 
     Needs both scores and both stderrs; entries on different sides of the completeness
-    split are never tied, since the policy, not the noise, separates them.
+    split are never tied, since the policy, not the noise, separates them. (The ranking
+    applies this test through `_tied`, on precomputed variances.)
     """
     (value_a, se_a), (value_b, se_b) = a.score(key), b.score(key)
     if None in (value_a, se_a, value_b, se_b):
@@ -184,56 +199,150 @@ def _within_stderr(a: EntryScores, b: EntryScores, key: str) -> float | None:
     return combined if abs(value_a - value_b) < combined else None
 
 
-def _statistical_ties(
-    ordered: Sequence[EntryScores], key: str, limit: int | None
-) -> tuple[list[list[tuple]], list[int]]:
-    """For each row, the other rows it is statistically tied with (with the combined SE),
-    the nearest ``limit`` of them when capped, and the full count.
+def _tied(values: Sequence[tuple], sides: Sequence[bool], variances: Sequence[float | None],
+          i: int, j: int) -> float | None:
+    """`_within_stderr` for rows ``i`` and ``j`` (same arithmetic: ``se**2`` summed, then the root)."""
+    var_i, var_j = variances[i], variances[j]
+    if var_i is None or var_j is None or sides[i] != sides[j]:
+        return None
+    combined = math.sqrt(var_i + var_j)
+    return combined if abs(values[i][0] - values[j][0]) < combined else None
 
-    Rows are sorted by the key score within each completeness side, so a sweep from each
-    row stops at the first row further away than the widest combined SE possible there:
-    the cost grows with the number of ties, not with the square of the board. The test
-    is the one `_within_stderr` states, inlined because boards have thousands of rows.
+
+def _statistical_ties(
+    values: Sequence[tuple], sides: Sequence[bool], variances: Sequence[float | None], limit: int | None
+) -> tuple[list[list[tuple[int, float]]], list[int]]:
+    """For each row, the rows it is statistically tied with as (index, combined SE), the
+    nearest ``limit`` of them by position when capped, and the full count.
+
+    Rows come sorted by the key score within each completeness side, so the rows within
+    ``sqrt(var_i + v)`` of row i form a contiguous span for any v. With v the smallest
+    variance of the run, every row of that span is tied with i; with v the largest, no row
+    outside it is. Only the band between the two spans is tested pair by pair, so the cost
+    grows with the board, not with the number of ties (each entry of a board of 10,000
+    can be within one standard error of hundreds of others).
     """
-    n = len(ordered)
-    values = [entry.score(key) for entry in ordered]
-    sides = [entry.complete if key in _BENCHMARK_KEYS else True for entry in ordered]
-    variances = [None if v is None or se is None else se**2 for v, se in values]
-    widest = max((var for var in variances if var is not None), default=0.0)
-    before: list = [deque(maxlen=limit) if limit is not None else [] for _ in range(n)]
-    after: list[list[int]] = [[] for _ in range(n)]
+    n = len(values)
+    ties: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     counts = [0] * n
-    for i in range(n):
-        var_i = variances[i]
-        if var_i is None:
-            continue
-        value_i, side_i, reach = values[i][0], sides[i], var_i + widest
-        for j in range(i + 1, n):
-            value_j = values[j][0]
-            if value_j is None or (value_i - value_j) ** 2 >= reach:
-                break
-            var_j = variances[j]
-            if var_j is None or sides[j] != side_i or abs(value_i - value_j) >= math.sqrt(var_i + var_j):
-                continue
-            counts[i] += 1
-            counts[j] += 1
-            if limit is None or len(after[i]) < limit:
-                after[i].append(j)
-            before[j].append(i)
-    ties = []
-    for i in range(n):
-        found = list(before[i]) + after[i]
-        if limit is not None and len(found) > limit:
-            found = sorted(sorted(found, key=lambda j: abs(j - i))[:limit])
-        ties.append([(ordered[j], _within_stderr(ordered[i], ordered[j], key)) for j in found])
+    for start, stop in _runs(values, sides):
+        _run_ties(values, sides, variances, start, stop, limit, ties, counts)
     return ties, counts
 
 
-def _tie_groups(ordered: Sequence[EntryScores], key: str) -> list[int | None]:
+def _runs(values: Sequence[tuple], sides: Sequence[bool]) -> list[tuple[int, int]]:
+    """The maximal spans of rows on one side with a score; only rows within one span can tie."""
+    runs, start = [], None
+    for i in range(len(values) + 1):
+        if i < len(values) and values[i][0] is not None and (start is None or sides[i] == sides[start]):
+            if start is None:
+                start = i
+            continue
+        if start is not None:
+            runs.append((start, i))
+        start = i if i < len(values) and values[i][0] is not None else None
+    return runs
+
+
+def _run_ties(values, sides, variances, start: int, stop: int, limit: int | None,
+              ties: list, counts: list[int]) -> None:
+    """`_statistical_ties` within one run of rows ``[start, stop)``, sorted by score, highest first.
+
+    The pair test is `_tied`'s, written out here: it runs hundreds of thousands of times.
+    """
+    scores = [values[k][0] for k in range(start, stop)]
+    spread = variances[start:stop]
+    known = [var for var in spread if var is not None]
+    if not known:
+        return
+    if any(scores[k] < scores[k + 1] for k in range(len(scores) - 1)):  # not sorted: test every pair
+        _pairwise_ties(values, sides, variances, start, stop, limit, ties, counts)
+        return
+    negated = [-score for score in scores]
+    unknown = [0]  # unknown[k]: rows before k (in the run) without a stderr
+    for var in spread:
+        unknown.append(unknown[-1] + (var is None))
+    low, high, sqrt = min(known), max(known), math.sqrt
+    for i, (here, var_i) in enumerate(zip(scores, spread)):
+        if var_i is None:
+            continue
+        in_lo, in_hi = _span(scores, negated, i, sqrt(var_i + low))
+        out_lo, out_hi = _span(scores, negated, i, sqrt(var_i + high))
+        sure = (in_hi - in_lo) - (unknown[in_hi] - unknown[in_lo]) - 1  # i itself is in the span
+        band = 0
+        for lo, hi in ((out_lo, in_lo), (in_hi, out_hi)):
+            for score, var in zip(scores[lo:hi], spread[lo:hi]):
+                if var is not None and abs(here - score) < sqrt(var_i + var):
+                    band += 1
+        counts[start + i] = max(sure, 0) + band
+        below = _walk(scores, spread, i, range(i - 1, out_lo - 1, -1), limit)
+        above = _walk(scores, spread, i, range(i + 1, out_hi), limit)
+        ties[start + i] = [(start + k, combined) for k, combined in _nearest(below, above, i, limit)]
+
+
+def _walk(scores: Sequence[float], spread: Sequence[float | None], i: int, steps: range,
+          limit: int | None) -> list[tuple[int, float]]:
+    """The first ``limit`` rows along ``steps`` tied with row ``i``, as (row, combined SE)."""
+    here, var_i, found = scores[i], spread[i], []
+    for k in steps:
+        if limit is not None and len(found) >= limit:
+            break
+        var_k = spread[k]
+        if var_k is not None:
+            combined = math.sqrt(var_i + var_k)
+            if abs(here - scores[k]) < combined:
+                found.append((k, combined))
+    return found
+
+
+def _nearest(below: list, above: list, i: int, limit: int | None) -> list:
+    """The ``limit`` ties nearest to row ``i`` from the two walks (each nearest first), the lower row first
+    at equal distance, returned in row order."""
+    if limit is None or len(below) + len(above) <= limit:
+        return below[::-1] + above
+    b = a = 0
+    while b + a < limit:
+        if a == len(above) or (b < len(below) and i - below[b][0] <= above[a][0] - i):
+            b += 1
+        else:
+            a += 1
+    return below[:b][::-1] + above[:a]
+
+
+def _span(scores: Sequence[float], negated: Sequence[float], i: int, reach: float) -> tuple[int, int]:
+    """The rows ``[lo, hi)`` around row ``i`` whose score differs from its score by less than ``reach``
+    (computed as ``abs(score_i - score_j)``, exactly as the tie test does)."""
+    here = scores[i]
+    lo = bisect_right(negated, -(here + reach), 0, i)
+    while lo > 0 and abs(here - scores[lo - 1]) < reach:
+        lo -= 1
+    while lo < i and not abs(here - scores[lo]) < reach:
+        lo += 1
+    hi = bisect_left(negated, reach - here, i + 1, len(scores))
+    while hi > i + 1 and not abs(here - scores[hi - 1]) < reach:
+        hi -= 1
+    while hi < len(scores) and abs(here - scores[hi]) < reach:
+        hi += 1
+    return lo, max(hi, i + 1)
+
+
+def _pairwise_ties(values, sides, variances, start: int, stop: int, limit: int | None,
+                   ties: list, counts: list[int]) -> None:
+    """Every pair of ``[start, stop)`` tested: the fallback for rows not sorted by score."""
+    for i in range(start, stop):
+        found = [(j, combined) for j in range(start, stop) if j != i
+                 and (combined := _tied(values, sides, variances, i, j)) is not None]
+        counts[i] = len(found)
+        if limit is not None and len(found) > limit:
+            found = sorted(sorted(found, key=lambda tie: abs(tie[0] - i))[:limit])
+        ties[i] = found
+
+
+def _tie_groups(values: Sequence[tuple], sides: Sequence[bool], variances: Sequence[float | None]) -> list[int | None]:
     """Number runs of rows each within combined SE of the row above; lone rows get None."""
     run_of: list[int] = []
-    for i, entry in enumerate(ordered):
-        chained = i > 0 and _within_stderr(ordered[i - 1], entry, key) is not None
+    for i in range(len(values)):
+        chained = i > 0 and _tied(values, sides, variances, i - 1, i) is not None
         run_of.append(run_of[-1] if chained else (run_of[-1] + 1 if run_of else 0))
     sizes = Counter(run_of)
     numbering: dict[int, int] = {}
@@ -285,26 +394,26 @@ def _compare(upper: tuple, lower: tuple, rank: int, above: bool) -> str:
         if mine.name == "completeness":
             policy = "incomplete entries rank after complete ones"
             if above:
-                return f"ranked above {other_id}, which is {theirs.shown}: {policy}"
-            return f"ranked below {other_id}: {mine.shown}, and {policy}"
-        equal = [f"{_LABELS[p.name]} ({p.shown})" for p in me[:i] if p.name != "completeness"]
+                return f"ranked above {other_id}, which is {_shown(theirs)}: {policy}"
+            return f"ranked below {other_id}: {_shown(mine)}, and {policy}"
+        equal = [f"{_LABELS[p.name]} ({_shown(p)})" for p in me[:i] if p.name != "completeness"]
         after = f" after equal {' and '.join(equal)}" if equal else ""
         side = "above" if above else "below"
-        values = f"{mine.shown} vs {theirs.shown}"
+        values = f"{_shown(mine)} vs {_shown(theirs)}"
         return f"ranked {side} {other_id} on {_LABELS[mine.name]} ({values}){after}"
     names = ", ".join(_LABELS[p.name] for p in me if p.name != "completeness")
     return f"shares rank {rank} with {other_id}: equal on {names}"
 
 
 def _tie_reasons(
-    entry: EntryScores, tied_with: Sequence[tuple], count: int, key: str
+    ordered: Sequence[EntryScores], shown: Sequence[str | None], index: int, tied_with: Sequence[tuple], count: int
 ) -> tuple[str, ...]:
     """One sentence per listed entry this one is statistically tied with, and one for the rest."""
-    value = entry.score(key)[0]
+    mine = shown[index]
     listed = tuple(
-        f"within 1 standard error of {other.entry_id} ({value:.4f} vs "
-        f"{other.score(key)[0]:.4f}, combined SE {combined:.4f}): statistically tied"
-        for other, combined in tied_with
+        f"within 1 standard error of {ordered[j].entry_id} ({mine} vs "
+        f"{shown[j]}, combined SE {combined:.4f}): statistically tied"
+        for j, combined in tied_with
     )
     more = count - len(tied_with)
     if more > 0:

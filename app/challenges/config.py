@@ -26,6 +26,7 @@ SECTION_PARSERS: dict[str, str] = {
     "scoring": "scoring.config:ScoringConfig.from_config",
     "benchmark": "scoring.config:parse_benchmark_section",
     "clusters": "evaluation.clusters:parse_clusters_section",
+    "evaluation": "evaluation.policy:EvaluationPolicy.from_config",
     "limits": "app.checkpoints.limits:SubmissionLimits.from_config",
 }
 

@@ -50,9 +50,10 @@ def _has_demo_submission(session: Session, team_id: int) -> bool:
 
 
 def submit_folder(session: Session, settings: Settings, user: User, challenge: Challenge, label: str,
-                  folder: Path) -> Submission:
-    """Submit the files of `folder` as `user` through the upload intake, and complete it."""
-    submission = create_submission(session, user, challenge, label)
+                  folder: Path, baseline: Team | None = None) -> Submission:
+    """Submit the files of `folder` as `user` (for a `baseline` team, an organiser) through the upload
+    intake, and complete it."""
+    submission = create_submission(session, user, challenge, label, baseline=baseline)
     session.commit()
     store = storage_of(settings)
     for path in sorted(p for p in folder.iterdir() if p.is_file()):

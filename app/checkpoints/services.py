@@ -49,23 +49,20 @@ def storage_of(settings: Settings) -> Storage:
 
 def create_submission(session: Session, user: User, challenge: Challenge, label: str, *,
                       source: SubmissionSource = SubmissionSource.upload, now: datetime | None = None,
-                      **fields) -> Submission:
-    """Start a submission for the caller's team, if the team is eligible and within its limits.
+                      baseline: Team | None = None, **fields) -> Submission:
+    """Start a submission for the caller's team, if the team is eligible and within its limits; or, for an
+    organiser, for a `baseline` team (organisers' reference models need no eligibility).
 
     The team's row is locked before the counts are read, so two concurrent requests cannot both slip
     under a limit; the caller commits (which releases the lock).
     """
-    from app.eligibility.services import team_is_eligible
-
     label = " ".join((label or "").split())
     if not 1 <= len(label) <= MAX_LABEL:
         raise IntakeError(422, f"Give the submission a label of 1 to {MAX_LABEL} characters.", "label")
-    team = team_of(session, user, challenge.id)
-    if team is None:
-        raise IntakeError(403, "Register a team for this challenge before submitting a checkpoint.")
-    eligible, reason = team_is_eligible(session, team.id)
-    if not eligible:
-        raise IntakeError(403, reason)
+    team = baseline if baseline is not None else _entrant_team(session, user, challenge)
+    if baseline is not None and not (baseline.is_baseline and Role(user.role) is Role.organiser
+                                     and baseline.challenge_id == challenge.id):
+        raise IntakeError(403, "Only organisers submit checkpoints for baseline teams.")
     lock_team(session, team.id)
     now = now or utcnow()
     problem = limit_problem(limits_of(challenge), *count_submissions(session, team.id, now))
@@ -78,6 +75,19 @@ def create_submission(session: Session, user: User, challenge: Challenge, label:
     record(session, "submission.created", "submission", submission.id, actor_id=user.id,
            challenge_id=challenge.id, team_id=team.id, label=label, source=source.value)
     return submission
+
+
+def _entrant_team(session: Session, user: User, challenge: Challenge) -> Team:
+    """The caller's team, which must be eligible to submit."""
+    from app.eligibility.services import team_is_eligible
+
+    team = team_of(session, user, challenge.id)
+    if team is None:
+        raise IntakeError(403, "Register a team for this challenge before submitting a checkpoint.")
+    eligible, reason = team_is_eligible(session, team.id)
+    if not eligible:
+        raise IntakeError(403, reason)
+    return team
 
 
 def lock_team(session: Session, team_id: int) -> None:
@@ -113,11 +123,19 @@ def visible_submission(session: Session, user: User, submission_id: int) -> Opti
 def own_receiving_submission(session: Session, user: User, submission_id: int) -> Submission:
     """The caller's own team's submission that still accepts files (404 / 409 otherwise)."""
     submission = session.get(Submission, submission_id)
-    if submission is None or submission.team_id not in team_ids_of(session, user):
+    if submission is None or not _may_write(session, user, submission):
         raise IntakeError(404, "There is no such submission in your team.")
     if submission.source != SubmissionSource.upload or submission.status != SubmissionStatus.receiving:
         raise IntakeError(409, f"This submission is {submission.status.value}; its files can no longer change.")
     return submission
+
+
+def _may_write(session: Session, user: User, submission: Submission) -> bool:
+    """Team members write their team's submissions; organisers write baseline teams' submissions."""
+    if Role(user.role) is Role.organiser:
+        team = session.get(Team, submission.team_id)
+        return team is not None and team.is_baseline
+    return submission.team_id in team_ids_of(session, user)
 
 
 def submissions_for(session: Session, user: User, challenge: Challenge) -> list[Submission]:

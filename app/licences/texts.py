@@ -77,7 +77,7 @@ def _best_reference(words: list[str]) -> tuple[str | None, float]:
     titled, similarity, matched, licence = max(
         candidates, key=lambda c: (c[0], c[1] >= top - 0.05, c[2])
     )
-    return licence, round(similarity, 3)
+    return licence.split("@", 1)[0], round(similarity, 3)
 
 
 def normalise(text: str) -> list[str]:
@@ -93,12 +93,14 @@ def shingles(words: list[str]) -> frozenset[tuple[str, ...]]:
 
 def known_texts() -> tuple[str, ...]:
     """The licence ids that have a reference text."""
-    return tuple(sorted(_references()))
+    return tuple(sorted({name.split("@", 1)[0] for name in _references()}))
 
 
 @lru_cache(maxsize=1)
 def _references() -> dict[str, tuple[str, frozenset[tuple[str, ...]]]]:
-    """Load each reference text once per process: its title (first line) and its runs."""
+    """Load each reference text once per process: its title (first line) and its runs. A file named
+    `ID@variant.txt` is another accepted form of licence ID (e.g. the Apache-2.0 notice projects ship
+    instead of the full text); the best-matching form counts."""
     references = {}
     for path in sorted(_TEXTS.glob("*.txt")):
         text = path.read_text(encoding="utf-8")

@@ -39,6 +39,10 @@ class JobPaths:
         return self.root / "exitcode"
 
     @property
+    def pid(self) -> Path:
+        return self.root / "pid"
+
+    @property
     def started(self) -> Path:
         return self.root / "started"
 
@@ -102,6 +106,11 @@ class Runner(Protocol):
     def poll(self, handle: RunHandle) -> RunStatus: ...
 
     def cancel(self, handle: RunHandle) -> None: ...
+
+    def find(self, name: str, job_dir: str | Path) -> RunHandle | None:
+        """The run started under this name and folder, if it was started (for a scheduler that crashed
+        between submitting a job and recording its id)."""
+        ...
 
 
 _KNOWN_FAILURES = (

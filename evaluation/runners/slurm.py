@@ -21,8 +21,8 @@ from evaluation.runners.base import (
     CANCELLED, FAILED, LOST, SUCCEEDED, JobPaths, RunHandle, RunStatus, explain_failure, read_int, read_tail,
 )
 from evaluation.runners.slurm_states import (
-    SACCT_FORMAT, SlurmJob, find_in_jobcomp, job_from_key_values, meaning, parse_key_values, parse_sacct,
-    parse_sbatch_job_id,
+    SACCT_FORMAT, SlurmJob, find_in_jobcomp, job_from_key_values, job_ids_named_in_jobcomp, meaning,
+    parse_key_values, parse_sacct, parse_sbatch_job_id,
 )
 
 
@@ -32,7 +32,8 @@ class SlurmError(RuntimeError):
 
 def sbatch_directives(profile: ClusterProfile, name: str, paths: JobPaths, time_minutes: int) -> list[str]:
     """The ``#SBATCH`` lines for one single-node evaluation on this cluster."""
-    lines = [f"--job-name={name}", "--nodes=1", "--ntasks=1", f"--time={time_minutes}",
+    # --no-requeue: after a node failure the platform retries the evaluation itself (counted, reason kept).
+    lines = [f"--job-name={name}", "--nodes=1", "--ntasks=1", f"--time={time_minutes}", "--no-requeue",
              f"--cpus-per-task={profile.cpus_per_task}", f"--chdir={paths.root}",
              f"--output={paths.root}/slurm-%j.out", f"--error={paths.root}/slurm-%j.err"]
     for flag, value in (("account", profile.account), ("partition", profile.partition),
@@ -103,6 +104,28 @@ class SlurmRunner:
         """Mark the run as cancelled by the platform and ``scancel`` it (harmless if it already ended)."""
         JobPaths(Path(handle.job_dir)).cancelled.write_text("cancelled\n")
         self._slurm("scancel", handle.job_id, check=False)
+
+    def find(self, name: str, job_dir: str | Path) -> RunHandle | None:
+        """The job submitted under this name (the last one), from the controller or the finished-job record.
+
+        Raises SlurmError when the controller cannot be asked: "not found" must never be guessed.
+        """
+        proc = self._slurm("squeue", "-h", "--states=all", "--name", name, "-o", "%i")
+        ids = [word for word in proc.stdout.split() if word.isdigit()]
+        if not ids:
+            kind, location = self.accounting()
+            if kind == "sacct":
+                out = self._slurm("sacct", "--name", name, "-X", "-n", "-P", "-o", "JobID", "-S", "now-30days")
+                ids = [word for word in out.stdout.split() if word.isdigit()]
+            elif location:
+                try:
+                    ids = job_ids_named_in_jobcomp(self._read_text(location), name)
+                except OSError:
+                    ids = []
+        if not ids:
+            return None
+        return RunHandle(runner=self.kind, job_id=max(ids, key=int), job_dir=str(Path(job_dir).resolve()),
+                         token=self.profile.name)
 
     def job(self, job_id: str) -> SlurmJob | None:
         """What Slurm knows about the job: from the controller, else from accounting or the jobcomp file."""

@@ -138,6 +138,16 @@ def find_in_jobcomp(text: str, job_id: str) -> SlurmJob | None:
     return found
 
 
+def job_ids_named_in_jobcomp(text: str, name: str) -> list[str]:
+    """The ids of every finished job called ``name`` in a jobcomp/filetxt file, oldest first."""
+    ids = []
+    for line in text.splitlines():
+        fields = parse_key_values(line)
+        if fields.get("Name") == name and fields.get("JobId", "").isdigit():
+            ids.append(fields["JobId"])
+    return ids
+
+
 def meaning(job: SlurmJob) -> Meaning:
     """What a Slurm state means for the platform (for FAILED the caller adds the exit-code reason)."""
     if job.state in PENDING_STATES:

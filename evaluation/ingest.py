@@ -1,0 +1,99 @@
+"""Reading a finished job's results into the database: per-task scores, provenance and the GPU-hour charge.
+
+The raw ``results_*.json`` and ``samples_*.jsonl`` files stay exactly where lm-eval wrote them (the job
+folder); the rows hold the counted metric of each task and the paths of those files.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, delete
+
+from evaluation.clusters import ClusterProfile
+from evaluation.models import Evaluation, TaskResult
+from evaluation.planning import output_dirs
+from evaluation.results import EvalResults, ResultsError, find_results_file, headline_scores, load_results
+from evaluation.runners.base import RunStatus
+from evaluation.services import charge, finish
+
+log = logging.getLogger("lagc.evaluation")
+
+
+def read_results(ev: Evaluation) -> list[EvalResults]:
+    """Every few-shot group's results file; ResultsError if one is missing, corrupt or lacks a task."""
+    return [load_results(find_results_file(out), tasks) for out, tasks in output_dirs(ev.request, Path(ev.work_dir))]
+
+
+def task_rows(ev: Evaluation, results: list[EvalResults]) -> list[TaskResult]:
+    """One row per suite task with the metric the challenge counts (named by the suite, not by lm-eval)."""
+    rows = []
+    for spec in ev.request["tasks"]:
+        lm_task = spec["lm_eval_task"]
+        source = next((r for r in results if lm_task in r.tasks), None)
+        if source is None:
+            raise ResultsError(f"task {lm_task!r} is missing from the results")
+        score = headline_scores(source, [lm_task], {lm_task: spec["metric"]})[lm_task]
+        task = source.task(lm_task)
+        rows.append(TaskResult(evaluation_id=ev.id, task=spec["name"], metric=spec["metric"], value=score["value"],
+                               stderr=score["stderr"], n_samples=task.n_samples_effective,
+                               task_version=None if task.version is None else str(task.version)[:40],
+                               task_hash=task.task_hash, num_fewshot=task.n_shot if task.n_shot is not None
+                               else spec["num_fewshot"]))
+    return rows
+
+
+def provenance(ev: Evaluation, results: list[EvalResults], status: RunStatus, gpu_hours: float,
+               profile: ClusterProfile) -> dict[str, Any]:
+    """What a judge needs to trust the numbers, taken from lm-eval's own record and the cluster's."""
+    first = results[0]
+    tasks = {name: t for r in results for name, t in r.tasks.items()}
+    samples = sorted(str(p) for out, _ in output_dirs(ev.request, Path(ev.work_dir)) for p in out.rglob("samples_*.jsonl"))
+    return {
+        "lm_eval_version": first.lm_eval_version, "transformers_version": first.transformers_version,
+        "task_versions": {n: t.version for n, t in tasks.items()}, "task_hashes": {n: t.task_hash for n, t in tasks.items()},
+        "n_shot": {n: t.n_shot for n, t in tasks.items()},
+        "model_sha256": ev.request.get("model_sha256"), "model_files": ev.request.get("model_files"),
+        "model_num_parameters": first.config.model_num_parameters, "dtype": first.config.dtype or ev.request.get("dtype"),
+        "batch_size": first.config.batch_size, "seeds": dict(first.config.seeds), "backend": first.config.model,
+        "device": first.config.device, "limit": first.config.limit, "runner": ev.runner, "cluster": ev.cluster,
+        "job_id": ev.job_id, "node": status.node or ev.node, "started_at": status.started_at,
+        "ended_at": status.ended_at, "elapsed_seconds": status.elapsed_seconds,
+        "lm_eval_seconds": sum(r.total_evaluation_time_seconds or 0.0 for r in results),
+        "gpus": profile.gpus_per_node, "gpu_hours": gpu_hours, "attempt": ev.attempt,
+        "results_files": [r.path for r in results], "samples_files": samples,
+    }
+
+
+def attempt_gpu_hours(status: RunStatus, profile: ClusterProfile) -> float:
+    """This attempt's GPU-hours in the cluster's unit (a CPU run costs none)."""
+    return profile.gpu_hours(max(0.0, status.elapsed_seconds or 0.0), profile.gpus_per_node)
+
+
+def ingest(session: Session, ev: Evaluation, status: RunStatus, profile: ClusterProfile, now: datetime) -> None:
+    """Record a succeeded attempt: scores, provenance, charge, finished; ResultsError leaves the row untouched."""
+    results = read_results(ev)
+    rows = task_rows(ev, results)
+    hours = attempt_gpu_hours(status, profile)
+    session.exec(delete(TaskResult).where(TaskResult.evaluation_id == ev.id))  # a re-run replaces, never adds
+    session.add_all(rows)
+    ev.provenance = provenance(ev, results, status, hours, profile)
+    ev.results_path = results[0].path
+    ev.elapsed_seconds = status.elapsed_seconds
+    ev.node = status.node or ev.node
+    charge(session, ev, hours, now)
+    finish(session, ev, now)
+    results_changed(session, ev.challenge_id)
+
+
+def results_changed(session: Session, challenge_id: int) -> None:
+    """Tell the leaderboard its inputs changed, if the leaderboard feature provides the hook."""
+    if importlib.util.find_spec("leaderboard.services") is None:
+        return
+    hook = getattr(importlib.import_module("leaderboard.services"), "results_changed", None)
+    if hook is not None:
+        hook(session, challenge_id)

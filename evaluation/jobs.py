@@ -1,0 +1,289 @@
+"""Scheduler steps of the evaluation feature. Each is idempotent and keeps its state in the database.
+
+``run_evaluations`` first asks one indexed question ("is there anything to do?") and runs only the steps
+that have work: enqueue (accepted submissions get an evaluation), dispatch (reconcile half-submitted jobs,
+then submit within each cluster's concurrency and each team's allocation), follow (poll jobs, cancel on
+request, stop runs over their time, ingest finished ones, record failures) and retry. ``record_phase_events``
+writes ``phase.opened``/``phase.closed`` once per boundary crossed.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import exists, func, select as sa_select
+from sqlmodel import Session, select
+
+from app.challenges.models import Challenge
+from app.checkpoints.models import Submission, SubmissionStatus
+from app.checkpoints.services import storage_of
+from app.db import utcnow
+from app.settings import Settings
+from evaluation import services
+from evaluation.ingest import attempt_gpu_hours, ingest
+from evaluation.models import Evaluation, EvaluationState as S
+from evaluation.phases import record_phase_events
+from evaluation.planning import SetupError, Setup, build_job_command, job_dir_of, job_name, pinned_request, setup_of
+from evaluation.policy import Candidate, plan_dispatch
+from evaluation.results import ResultsError
+from evaluation.runners.base import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, RunStatus, read_tail
+from evaluation.runners.local import LocalRunner
+from evaluation.runners.slurm import SlurmError, SlurmRunner
+
+log = logging.getLogger("lagc.evaluation")
+DISPATCH_WINDOW = 500  # queued rows considered per cycle (the rest wait their turn)
+_RUNNERS: dict[tuple[str, str], object] = {}  # one runner per cluster, kept so local children are reaped
+SLURM_POLL = 2.0  # seconds between two polls of one Slurm job (scontrol is a call to the controller)
+_LAST_POLL: dict[int, float] = {}  # in-process pacing only: no state lives here
+
+
+def runner_for(kind: str, setup: Setup, cluster: str):
+    """The runner of a cluster, created once per process."""
+    key = (kind, cluster)
+    if key not in _RUNNERS:
+        _RUNNERS[key] = LocalRunner() if kind == "local" else SlurmRunner(setup.profile(cluster))
+    return _RUNNERS[key]
+
+
+class Cycle:
+    """What one cycle knows: the time, and each challenge's setup (parsed once)."""
+
+    def __init__(self, session: Session, settings: Settings, now: datetime | None = None):
+        self.session, self.settings, self.now = session, settings, now or utcnow()
+        self._setups: dict[int, Setup | SetupError] = {}
+
+    def setup(self, challenge_id: int) -> Setup:
+        if challenge_id not in self._setups:
+            try:
+                self._setups[challenge_id] = setup_of(self.session.get(Challenge, challenge_id), self.settings)
+            except (SetupError, ValueError) as exc:
+                self._setups[challenge_id] = SetupError(str(exc))
+        found = self._setups[challenge_id]
+        if isinstance(found, SetupError):
+            raise found
+        return found
+
+
+def survey(session: Session) -> tuple[bool, bool, bool]:
+    """(submissions to enqueue, evaluations queued or in flight, failures waiting for a retry): one query."""
+    pending = exists().where(Submission.status == SubmissionStatus.accepted,
+                             ~exists().where(Evaluation.submission_id == Submission.id))
+    flight = exists().where(Evaluation.state.in_([s.value for s in services.OPEN]))
+    retry = exists().where(Evaluation.state == S.failed, Evaluation.retry_at.is_not(None))
+    row = session.execute(sa_select(pending, flight, retry)).one()
+    return bool(row[0]), bool(row[1]), bool(row[2])
+
+
+def run_evaluations(session: Session, settings: Settings) -> None:
+    """The evaluation steps of one scheduler cycle, each committed on its own."""
+    to_enqueue, in_flight, to_retry = survey(session)
+    steps: list[Callable[[Cycle], None]] = []
+    if to_retry:
+        steps.append(retry)
+    if to_enqueue:
+        steps.append(enqueue)
+    if in_flight or to_retry or to_enqueue:
+        steps += [follow, dispatch]
+    for step in steps:
+        try:
+            step(Cycle(session, settings))
+            session.commit()
+        except Exception:  # one step failing must not stop the others
+            session.rollback()
+            log.exception("evaluation step %s failed", step.__name__)
+
+
+def enqueue(cycle: Cycle) -> None:
+    """Every accepted submission without an evaluation gets one, with its challenge's suite pinned."""
+    session = cycle.session
+    submissions = session.exec(select(Submission).where(
+        Submission.status == SubmissionStatus.accepted,
+        ~exists().where(Evaluation.submission_id == Submission.id)).order_by(Submission.id)).all()
+    store = storage_of(cycle.settings)
+    for sub in submissions:
+        try:
+            setup = cycle.setup(sub.challenge_id)
+            request = pinned_request(setup, cycle.settings, sub, store.submission_dir(sub.id))
+        except (SetupError, OSError) as exc:
+            services.unrunnable(session, sub.challenge_id, sub.team_id, sub.id,
+                                f"the evaluation cannot run: {exc}", cycle.now)
+            continue
+        services.create(session, sub.challenge_id, sub.team_id, sub.id, request, setup.policy.max_attempts, cycle.now)
+
+
+def retry(cycle: Cycle) -> None:
+    """Failures that were not the model's fault, with attempts left, go back to the queue when due."""
+    due = cycle.session.exec(select(Evaluation).where(
+        Evaluation.state == S.failed, Evaluation.retry_at.is_not(None), Evaluation.retry_at <= cycle.now)).all()
+    for ev in due:
+        services.requeue(ev, cycle.now, f"retry after: {ev.failure_reason}")
+
+
+def dispatch(cycle: Cycle) -> None:
+    """Reconcile half-submitted jobs, then submit queued evaluations the clusters and allocations allow."""
+    session = cycle.session
+    for ev in session.exec(select(Evaluation).where(Evaluation.state == S.dispatching)).all():
+        _reconcile(cycle, ev)
+    queued = session.exec(select(Evaluation).where(Evaluation.state == S.queued)
+                          .order_by(Evaluation.queued_at, Evaluation.id).limit(DISPATCH_WINDOW)).all()
+    if not queued:
+        return
+    active = dict(session.exec(select(Evaluation.cluster, func.count()).where(
+        Evaluation.state.in_([s.value for s in services.ACTIVE])).group_by(Evaluation.cluster)).all())
+    candidates = []
+    for ev in queued:
+        try:
+            policy = cycle.setup(ev.challenge_id).policy
+        except SetupError:
+            policy = None
+        candidates.append(Candidate(ev.id, ev.team_id, ev.cluster, policy.concurrency(ev.cluster) if policy else 1,
+                                    policy.allocation(ev.cluster) if policy else None))
+    go, exhausted = plan_dispatch(candidates, active, services.used_gpu_hours(session, {c.team_id for c in candidates}))
+    by_id = {ev.id: ev for ev in queued}
+    for ev_id in exhausted:
+        ev = by_id[ev_id]
+        services.fail(session, ev, f"the team has used its GPU-hour allocation on {ev.cluster}; an organiser can "
+                      "raise it", (), retryable=False, now=cycle.now)
+    session.commit()
+    for ev_id in go:
+        _submit(cycle, by_id[ev_id])
+
+
+def _submit(cycle: Cycle, ev: Evaluation) -> None:
+    """Write the intended job folder and the 'dispatching' marker, commit, then submit and record the id."""
+    session = cycle.session
+    try:
+        setup = cycle.setup(ev.challenge_id)
+        profile = setup.profile(ev.cluster)
+        job_dir = job_dir_of(cycle.settings, profile, ev.id, ev.attempt)
+        command = build_job_command(ev.request, profile, job_dir)
+    except (SetupError, ValueError, KeyError) as exc:
+        services.fail(session, ev, f"the evaluation cannot run: {exc}", (), retryable=False, now=cycle.now)
+        session.commit()
+        return
+    if ev.state != S.dispatching:
+        services.mark_dispatching(ev, str(job_dir), cycle.now)
+        session.commit()
+    runner = runner_for(ev.runner, setup, ev.cluster)
+    try:
+        if ev.runner == "slurm":
+            handle = runner.start(command, job_dir, name=job_name(ev.id, ev.attempt),
+                                  time_minutes=setup.policy.slurm_minutes())
+        else:
+            handle = runner.start(command, job_dir, name=job_name(ev.id, ev.attempt))
+    except (SlurmError, OSError) as exc:
+        services.fail(session, ev, f"the job could not be submitted: {exc}", (), retryable=True, now=utcnow(),
+                      retry_delay=setup.policy.retry_delay_seconds)
+        session.commit()
+        return
+    services.mark_dispatched(ev, handle, utcnow())
+    session.commit()
+
+
+def _reconcile(cycle: Cycle, ev: Evaluation) -> None:
+    """A scheduler died between marking and recording a submission: find the job by name, else submit."""
+    setup = cycle.setup(ev.challenge_id)
+    runner = runner_for(ev.runner, setup, ev.cluster)
+    try:
+        handle = runner.find(job_name(ev.id, ev.attempt), ev.work_dir)
+    except SlurmError as exc:
+        log.warning("cannot reconcile evaluation %s yet: %s", ev.id, exc)
+        return
+    if handle is not None:
+        services.mark_dispatched(ev, handle, cycle.now)
+        cycle.session.commit()
+        return
+    _submit(cycle, ev)  # never submitted: submit it now, under the same name and folder
+
+
+def follow(cycle: Cycle) -> None:
+    """Poll every dispatched or running job (a Slurm job at most every SLURM_POLL seconds); act on changes."""
+    session = cycle.session
+    clock = time.monotonic()
+    for ev in session.exec(select(Evaluation).where(Evaluation.state.in_([S.dispatched.value, S.running.value]))
+                           .order_by(Evaluation.id)).all():
+        if ev.runner == "slurm" and not ev.cancel_requested and clock - _LAST_POLL.get(ev.id, -1e9) < SLURM_POLL:
+            continue
+        _LAST_POLL[ev.id] = clock
+        try:
+            setup = cycle.setup(ev.challenge_id)
+            _follow_one(cycle, ev, setup, runner_for(ev.runner, setup, ev.cluster))
+        except SlurmError as exc:  # the controller is unreachable: the job's state is unknown, not lost
+            log.warning("cannot poll evaluation %s: %s", ev.id, exc)
+        session.commit()
+
+
+def _follow_one(cycle: Cycle, ev: Evaluation, setup: Setup, runner) -> None:
+    handle = services.handle_of(ev)
+    if ev.cancel_requested:
+        runner.cancel(handle)
+    status = runner.poll(handle)
+    if status.state in (PENDING, RUNNING):
+        if status.state == RUNNING and ev.state == S.dispatched:
+            services.mark_running(ev, _started(status, cycle.now), status.node)
+        _stop_if_overtime(cycle, ev, runner, handle)
+        return
+    profile = setup.profile(ev.cluster)
+    if status.state == SUCCEEDED:  # even if a cancel came late: the results are complete
+        try:
+            ingest(cycle.session, ev, status, profile, cycle.now)
+            return
+        except ResultsError as exc:
+            status = RunStatus(FAILED, f"the results could not be read: {exc}", status.exit_code, status.log_tail,
+                               status.node, status.started_at, status.ended_at, status.elapsed_seconds, retryable=True)
+    services.charge(cycle.session, ev, attempt_gpu_hours(status, profile), cycle.now)
+    ev.elapsed_seconds, ev.node = status.elapsed_seconds, status.node or ev.node
+    if status.state == CANCELLED and ev.cancel_requested:
+        services.cancelled(cycle.session, ev, cycle.now)
+    else:
+        services.fail(cycle.session, ev, status.reason or "the evaluation failed", status.log_tail,
+                      retryable=status.retryable, now=cycle.now, retry_delay=setup.policy.retry_delay_seconds)
+
+
+def _started(status: RunStatus, now: datetime) -> datetime:
+    """When the job started, from the cluster's record (local time, as Slurm writes it) or now."""
+    try:
+        return datetime.fromisoformat(status.started_at).astimezone() if status.started_at else now
+    except ValueError:
+        return now
+
+
+def _stop_if_overtime(cycle: Cycle, ev: Evaluation, runner, handle) -> None:
+    """The platform's own time limit: stop a run that has been running longer than the request allows."""
+    minutes = float(ev.request.get("timeout_minutes") or 0)
+    if not minutes or ev.started_at is None:
+        return
+    started = ev.started_at if ev.started_at.tzinfo else ev.started_at.replace(tzinfo=cycle.now.tzinfo)
+    ran = (cycle.now - started).total_seconds()
+    if ran <= minutes * 60:
+        return
+    runner.cancel(handle)
+    profile = cycle.setup(ev.challenge_id).profile(ev.cluster)
+    services.charge(cycle.session, ev, profile.gpu_hours(ran, profile.gpus_per_node), cycle.now)
+    ev.elapsed_seconds = ran
+    services.fail(cycle.session, ev, f"the evaluation ran longer than its {minutes:g}-minute limit and was stopped",
+                  read_tail(Path(ev.work_dir or ".") / "lm_eval.log"), retryable=False, now=cycle.now)
+
+
+BUSY_INTERVAL = 0.5  # seconds between cycles while jobs run, so a finished job's scores appear at once
+
+
+def wake(session: Session) -> float | None:
+    """For the scheduler between cycles: 0 when something waits to be queued or dispatched (a cycle now),
+    BUSY_INTERVAL while jobs run or retries wait, None when idle. One read-only query."""
+    pending = exists().where(Submission.status == SubmissionStatus.accepted,
+                             ~exists().where(Evaluation.submission_id == Submission.id))
+    waiting = exists().where(Evaluation.state.in_([S.queued.value, S.dispatching.value]))
+    active = exists().where(Evaluation.state.in_([S.dispatched.value, S.running.value]))
+    retry = exists().where(Evaluation.state == S.failed, Evaluation.retry_at.is_not(None))
+    pending, waiting, active, retry = session.execute(sa_select(pending, waiting, active, retry)).one()
+    if pending or (waiting and not active):
+        return 0.0  # new work and free clusters: a cycle now (with jobs running, the busy pace is soon enough)
+    return BUSY_INTERVAL if waiting or active or retry else None
+
+
+STEPS = [run_evaluations, record_phase_events]
+WAKE = wake

@@ -1,0 +1,146 @@
+"""What an evaluation runs: the challenge's suite pinned into a request, and the lm-eval command built from it.
+
+The request is pinned when the evaluation is created (tasks, metrics, few-shot counts, batch size, dtype,
+seed, limit), so a later change to the challenge file never changes what an evaluation in flight measures.
+"""
+from __future__ import annotations
+
+import hashlib
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from app.challenges.config import parse_section
+from app.challenges.models import Challenge
+from app.challenges.services import config_of
+from app.checkpoints.models import Submission
+from app.settings import Settings
+from evaluation.clusters import ClusterProfile, default_profiles
+from evaluation.command import BackendPolicy, Command, EvalSpec, build_command, split_by_fewshot
+from evaluation.policy import EvaluationPolicy, effective_runner, model_digest
+
+LOCAL_CLUSTERS = ("local", "local-slurm")  # where lm-eval is this platform's own Python
+
+
+class SetupError(ValueError):
+    """The challenge cannot be evaluated as configured (the message says why, for the organiser)."""
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A challenge's evaluation configuration: suite, where local task files live, policy and clusters."""
+
+    tasks: tuple[Any, ...]  # scoring.config.TaskSpec
+    include_path: str | None
+    policy: EvaluationPolicy
+    clusters: Mapping[str, ClusterProfile] = field(default_factory=dict)
+
+    def profile(self, name: str) -> ClusterProfile:
+        """The named cluster: the challenge's own ``[clusters.NAME]``, else the shipped profile."""
+        profile = self.clusters.get(name) or default_profiles().get(name)
+        if profile is None:
+            raise SetupError(f"the challenge names cluster {name!r}, which has no profile")
+        return profile
+
+
+def setup_of(challenge: Challenge, settings: Settings) -> Setup:
+    """Read the challenge's ``[benchmark]``, ``[clusters.*]`` and ``[evaluation]`` sections."""
+    config = config_of(challenge)
+    tasks = parse_section(config, "benchmark") or ()
+    if not tasks:
+        raise SetupError(f"challenge {challenge.slug} has no [[benchmark.tasks]]")
+    include = (config.sections.get("benchmark") or {}).get("include_path")
+    if include:  # a relative path is relative to the instance folder (the demo writes its suite there)
+        include = str((Path(settings.instance_dir) / include).resolve())
+    return Setup(tuple(tasks), include, parse_section(config, "evaluation") or EvaluationPolicy(),
+                 parse_section(config, "clusters") or {})
+
+
+def checkpoint_files(submission: Submission, folder: Path) -> list[tuple[str, str]]:
+    """(name, sha256) of the checkpoint's files: from the intake's manifest, else hashed here (small folders)."""
+    files = [(f["name"], f["sha256"]) for f in submission.manifest or [] if f.get("sha256")]
+    if files:
+        return files
+    out = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        out.append((path.name, digest.hexdigest()))
+    return out
+
+
+def pinned_request(setup: Setup, settings: Settings, submission: Submission, folder: Path) -> dict:
+    """The request stored in Evaluation.request: everything that decides the scores."""
+    runner, cluster = effective_runner(setup.policy, settings.eval_runner)
+    profile = setup.profile(cluster)
+    gpu = profile.gpus_per_node > 0
+    files = checkpoint_files(submission, folder)
+    p = setup.policy
+    return {
+        "checkpoint": str(folder), "model_sha256": model_digest(files), "model_files": dict(files),
+        "num_parameters": submission.parameters, "runner": runner, "cluster": cluster,
+        "tasks": [{"name": t.name, "lm_eval_task": t.lm_eval_task, "num_fewshot": t.num_fewshot,
+                   "metric": t.metric, "weight": t.weight, "baseline": t.baseline, "hidden": t.hidden}
+                  for t in setup.tasks],
+        "include_path": setup.include_path, "batch_size": p.batch_size,
+        "dtype": p.dtype or ("bfloat16" if gpu else "float32"), "device": "cuda" if gpu else "cpu",
+        "limit": p.limit, "seed": p.seed, "timeout_minutes": p.timeout_minutes,
+        "datasets_cache": p.datasets_cache,
+    }
+
+
+def lm_eval_argv(profile: ClusterProfile) -> tuple[str, ...]:
+    """The lm-eval command on the cluster; on this machine (and its test cluster) this Python's own."""
+    if profile.name in LOCAL_CLUSTERS and profile.lm_eval == ("lm_eval",):
+        return (sys.executable, "-m", "lm_eval")
+    return profile.lm_eval
+
+
+def fewshot_groups(request: Mapping[str, Any]) -> list[tuple[int | None, tuple[str, ...]]]:
+    """lm-eval takes one few-shot count per run: the request's tasks grouped by it."""
+    return split_by_fewshot({t["lm_eval_task"]: t["num_fewshot"] for t in request["tasks"]})
+
+
+def output_dirs(request: Mapping[str, Any], job_dir: Path) -> list[tuple[Path, tuple[str, ...]]]:
+    """Where each few-shot group writes its results: ``output/`` for one group, ``output/shots-K/`` for more."""
+    groups = fewshot_groups(request)
+    if len(groups) == 1:
+        return [(job_dir / "output", groups[0][1])]
+    return [(job_dir / "output" / f"shots-{shots}", tasks) for shots, tasks in groups]
+
+
+def build_job_command(request: Mapping[str, Any], profile: ClusterProfile, job_dir: Path) -> Command:
+    """The command of one evaluation: one lm-eval run per few-shot group, chained in one job."""
+    limit = request.get("limit")
+    if isinstance(limit, float) and limit >= 1 and limit.is_integer():
+        limit = int(limit)
+    env = dict(profile.env)
+    if request.get("datasets_cache"):
+        env["HF_DATASETS_CACHE"] = request["datasets_cache"]
+    policy = BackendPolicy(vllm_min_parameters=profile.vllm_min_parameters, gpus_per_node=profile.gpus_per_node)
+    commands = []
+    for (out, tasks), (shots, _) in zip(output_dirs(request, job_dir), fewshot_groups(request)):
+        spec = EvalSpec(checkpoint=request["checkpoint"], tasks=tasks, output_path=str(out),
+                        include_path=request.get("include_path"), limit=limit, num_fewshot=shots,
+                        batch_size=request["batch_size"], dtype=request["dtype"], device=request["device"],
+                        seed=request["seed"], num_parameters=request.get("num_parameters"))
+        commands.append(build_command(spec, policy, lm_eval=lm_eval_argv(profile), extra_env=env))
+    if len(commands) == 1:
+        return commands[0]
+    chained = " && ".join(shlex.join(c.argv) for c in commands)
+    return Command(argv=("/bin/sh", "-c", chained), env=commands[0].env, backend=commands[0].backend)
+
+
+def job_name(evaluation_id: int, attempt: int) -> str:
+    """The job's name on the cluster: unique per attempt, so a restarted scheduler can find it again."""
+    return f"lagc-eval-{evaluation_id}-a{attempt}"
+
+
+def job_dir_of(settings: Settings, profile: ClusterProfile, evaluation_id: int, attempt: int) -> Path:
+    """The attempt's job folder, under the cluster's shared work folder or the instance folder."""
+    root = Path(profile.work_dir) if profile.work_dir else Path(settings.instance_dir) / "evaluations"
+    return (root / str(evaluation_id) / f"attempt-{attempt}").resolve()

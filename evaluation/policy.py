@@ -1,0 +1,171 @@
+"""The rules of running evaluations, as pure functions over plain data (no database, no clock, no processes).
+
+``[evaluation]`` in a challenge file says where and how its evaluations run::
+
+    [evaluation]
+    runner = "slurm"                 # local | slurm (a deployment with LAGC_EVAL_RUNNER=local runs all locally)
+    cluster = "lumi-g"               # a [clusters.NAME] of the same file, or a shipped profile
+    max_concurrent = { lumi-g = 4 }  # jobs at once per cluster
+    allocation_gpu_hours = { lumi-g = 500 }   # per team per cluster, in that cluster's billing unit
+    max_attempts = 3                 # attempts for failures that are not the model's fault
+    timeout_minutes = 240            # the platform stops a run after this long (and asks Slurm for as long)
+    batch_size = 8
+    dtype = "bfloat16"               # default: float32 on CPU, bfloat16 on GPUs
+    limit = 16                       # documents per task: for the demo only, never for a real challenge
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Sequence
+
+RUNNERS = ("local", "slurm")
+_KEYS = {"runner", "cluster", "max_concurrent", "allocation_gpu_hours", "max_attempts", "timeout_minutes",
+         "batch_size", "dtype", "limit", "seed", "datasets_cache", "retry_delay_seconds"}
+
+
+@dataclass(frozen=True)
+class EvaluationPolicy:
+    """The parsed ``[evaluation]`` section (defaults: one local run at a time, three attempts, two hours)."""
+
+    runner: str = "local"
+    cluster: str = "local"
+    max_concurrent: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    allocation_gpu_hours: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    max_attempts: int = 3
+    timeout_minutes: float = 120.0
+    batch_size: int = 8
+    dtype: str | None = None
+    limit: float | None = None
+    seed: int = 0
+    datasets_cache: str | None = None
+    retry_delay_seconds: float = 10.0
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> "EvaluationPolicy":
+        """Build from the ``[evaluation]`` table; ValueError names every bad key."""
+        problems = [f"unknown setting {key!r}" for key in sorted(set(section) - _KEYS)]
+        runner = section.get("runner", "local")
+        if runner not in RUNNERS:
+            problems.append(f"runner must be one of {RUNNERS}, not {runner!r}")
+        counts = _mapping(section, "max_concurrent", problems, whole=True)
+        hours = _mapping(section, "allocation_gpu_hours", problems, whole=False)
+        numbers = {key: section[key] for key in ("max_attempts", "timeout_minutes", "batch_size", "limit",
+                                                  "retry_delay_seconds") if key in section}
+        for key, value in numbers.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                problems.append(f"{key} must be a positive number, not {value!r}")
+        for key in ("max_attempts", "batch_size"):
+            if key in numbers and not isinstance(numbers[key], int):
+                problems.append(f"{key} must be a whole number")
+        if problems:
+            raise ValueError("; ".join(problems))
+        kept = {k: section[k] for k in ("cluster", "dtype", "seed", "datasets_cache") if k in section}
+        return cls(runner=runner, max_concurrent=MappingProxyType(counts),
+                   allocation_gpu_hours=MappingProxyType(hours), **numbers, **kept)
+
+    def concurrency(self, cluster: str) -> int:
+        """How many of this challenge's evaluations may run at once on the cluster (1 when unset)."""
+        return int(self.max_concurrent.get(cluster, 1))
+
+    def allocation(self, cluster: str) -> float | None:
+        """Each team's GPU-hours on the cluster; None means no limit."""
+        value = self.allocation_gpu_hours.get(cluster)
+        return None if value is None else float(value)
+
+    def slurm_minutes(self) -> int:
+        """Slurm's ``--time``: the platform's timeout rounded up, plus one minute to write the results."""
+        return int(math.ceil(self.timeout_minutes)) + 1
+
+
+def _mapping(section: Mapping[str, Any], key: str, problems: list[str], whole: bool) -> dict:
+    value = section.get(key, {})
+    if not isinstance(value, Mapping):
+        problems.append(f"{key} must map cluster names to numbers, e.g. {{ lumi-g = 4 }}")
+        return {}
+    out = {}
+    for cluster, number in value.items():
+        good = isinstance(number, int) if whole else isinstance(number, (int, float))
+        if isinstance(number, bool) or not good or number < 0:
+            problems.append(f"{key}.{cluster} must be a {'whole ' if whole else ''}number >= 0, not {number!r}")
+        else:
+            out[str(cluster)] = number
+    return out
+
+
+def effective_runner(policy: EvaluationPolicy, deployment_runner: str) -> tuple[str, str]:
+    """(runner, cluster): a deployment without Slurm (``LAGC_EVAL_RUNNER=local``) runs everything here."""
+    if deployment_runner == "local" or policy.runner == "local":
+        return "local", "local"
+    return "slurm", policy.cluster
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A queued evaluation as the dispatcher sees it, in queue order."""
+
+    evaluation_id: int
+    team_id: int
+    cluster: str
+    limit: int  # max_concurrent of its challenge on its cluster
+    allocation: float | None  # its team's GPU-hours on the cluster (None: unlimited)
+
+
+def plan_dispatch(candidates: Sequence[Candidate], active: Mapping[str, int],
+                  used: Mapping[tuple[int, str], float]) -> tuple[list[int], list[int]]:
+    """(ids to dispatch now, ids whose team has used up its allocation), first come first served.
+
+    A cluster takes new jobs while fewer than ``limit`` run there; a team whose charged GPU-hours on the
+    cluster reached its allocation gets nothing more there (those evaluations fail with that reason).
+    """
+    running = dict(active)
+    dispatch, exhausted = [], []
+    for c in candidates:
+        if c.allocation is not None and used.get((c.team_id, c.cluster), 0.0) >= c.allocation:
+            exhausted.append(c.evaluation_id)
+        elif running.get(c.cluster, 0) < c.limit:
+            running[c.cluster] = running.get(c.cluster, 0) + 1
+            dispatch.append(c.evaluation_id)
+    return dispatch, exhausted
+
+
+def queue_positions(queued: Iterable[tuple[int, str]]) -> dict[int, int]:
+    """{evaluation id: 1-based place in its cluster's queue} from (id, cluster) pairs in queue order."""
+    seen: dict[str, int] = {}
+    out = {}
+    for evaluation_id, cluster in queued:
+        seen[cluster] = seen.get(cluster, 0) + 1
+        out[evaluation_id] = seen[cluster]
+    return out
+
+
+def phase_boundaries(phases: Iterable[tuple[str, datetime, datetime]], now: datetime) -> list[tuple[str, str]]:
+    """(phase key, "phase.opened" | "phase.closed") for every boundary at or before ``now``, in time order."""
+    events = []
+    for key, starts, ends in phases:
+        if starts <= now:
+            events.append((starts, key, "phase.opened"))
+        if ends <= now:
+            events.append((ends, key, "phase.closed"))
+    return [(key, action) for _, key, action in sorted(events, key=lambda e: (e[0], e[2] == "phase.opened"))]
+
+
+def next_boundary(phases: Iterable[tuple[str, datetime, datetime]], now: datetime) -> datetime | None:
+    """The first phase start or end after ``now`` (None when every phase is over)."""
+    later = [moment for _, starts, ends in phases for moment in (starts, ends) if moment > now]
+    return min(later) if later else None
+
+
+def hidden_tasks_revealed(phases: Sequence[tuple[str, datetime, datetime]], now: datetime) -> bool:
+    """Hidden tasks stay hidden until the challenge's last phase (the award) has begun."""
+    return bool(phases) and max(starts for _, starts, _ in phases) <= now
+
+
+def model_digest(files: Iterable[tuple[str, str]]) -> str:
+    """One sha256 for a checkpoint folder: over its sorted ``sha256  name`` lines (as ``sha256sum`` prints)."""
+    lines = "".join(f"{sha}  {name}\n" for name, sha in sorted(files))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
