@@ -147,9 +147,17 @@ def main() -> None:
         if gap is not None and gap < interval:
             cycle(gap)
 
+    def heartbeat() -> None:
+        """While a cycle runs (a step may hash a 60 GB checkpoint or download from the Hub for a long
+        time), keep renewing the lease so no second scheduler takes over a live one."""
+        if lock.locked():
+            acquire_or_renew(engine, holder, ttl)
+
     scheduler = BlockingScheduler(timezone="UTC")
     scheduler.add_job(cycle, "interval", seconds=interval, id="cycle", max_instances=1, coalesce=True,
                       next_run_time=utcnow())
+    scheduler.add_job(heartbeat, "interval", seconds=max(1.0, ttl.total_seconds() / 3), id="heartbeat",
+                      max_instances=1, coalesce=True)
     if wakers and wake_every > 0:
         scheduler.add_job(wake, "interval", seconds=wake_every, id="wake", max_instances=1, coalesce=True)
 
