@@ -1,9 +1,10 @@
 """Leaderboard under load: 10,000 synthetic teams, gunicorn with 2 workers, wrk on loopback.
 
-    .venv/bin/python bench/leaderboard_load.py [--teams 10000] [--seconds 10]
+    .venv/bin/python bench/leaderboard_load.py [--teams 10000] [--seconds 10] [--profile]
 
 Steps: a temporary SQLite instance (`flask db upgrade`, `flask demo seed --teams N`); the snapshot
-recomputation timed in-process (cold, then after one result lands); gunicorn -w 2 serving the app plus a
+recomputation timed in-process, wall and CPU time (cold, then after one result lands; ``--profile`` prints
+each step: reading, scoring and ranking, projecting, serialising, storing); gunicorn -w 2 serving the app plus a
 static file of exactly the first page's size (`bench/leaderboard_app.py`); wrk against both; then the page
 weight and a conditional request (304). Exits 1 when a target is missed:
 page >= 80% of the static file's requests/s, recompute < 2 s, first page < 200 KB, 304 on If-None-Match.
@@ -12,6 +13,7 @@ Needs wrk (Debian package `wrk`; installed with apt-get when missing and running
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -48,26 +50,41 @@ def flask(env: dict, *args: str) -> str:
     return result.stdout.strip()
 
 
-def recompute_times(env: dict) -> tuple[float, float]:
-    """(cold recompute, recompute after one result lands) of the public snapshot, in seconds."""
-    code = (
-        "import time\n"
-        "from app import create_app\nfrom app.db import session_scope\n"
-        "from app.challenges.services import get_challenge\nfrom evaluation.models import TaskResult\n"
-        "from leaderboard.services import recompute, results_changed\nfrom sqlalchemy import select\n"
-        "app = create_app(); engine = app.extensions['lagc_engine']\n"
-        "def run():\n"
-        "    with session_scope(engine) as s:\n"
-        "        t = time.perf_counter(); recompute(s, get_challenge(s, 'synthetic'), 'public')\n"
-        "    return time.perf_counter() - t\n"
-        "cold = run()\n"
-        "with session_scope(engine) as s:\n"
-        "    row = s.execute(select(TaskResult).order_by(TaskResult.id.desc())).scalars().first()\n"
-        "    row.value = min(0.99, row.value + 0.01); results_changed(s, get_challenge(s, 'synthetic').id)\n"
-        "print(cold, run())\n")
-    out = subprocess.run([PYTHON, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    cold, warm = out.stdout.split()[-2:]
-    return float(cold), float(warm)
+RECOMPUTE = """
+import json, time
+from app import create_app
+from app.db import session_scope
+from app.challenges.services import get_challenge
+from evaluation.models import TaskResult
+from leaderboard.services import Stopwatch, recompute, results_changed
+from sqlalchemy import select
+app = create_app(); engine = app.extensions['lagc_engine']
+def run():
+    watch, wall, cpu = Stopwatch(), time.perf_counter(), time.process_time()
+    with session_scope(engine) as s:
+        recompute(s, get_challenge(s, 'synthetic'), 'public', watch=watch)
+    watch.lap('commit')
+    return {'wall': time.perf_counter() - wall, 'cpu': time.process_time() - cpu, 'steps': watch.steps}
+cold = run()
+with session_scope(engine) as s:
+    row = s.execute(select(TaskResult).order_by(TaskResult.id.desc())).scalars().first()
+    row.value = min(0.99, row.value + 0.01); results_changed(s, get_challenge(s, 'synthetic').id)
+print(json.dumps({'cold': cold, 'landed': run()}))
+"""
+
+
+def recompute_times(env: dict) -> dict:
+    """{"cold", "landed"}: the public snapshot's recomputation in a fresh process, then after one result
+    lands; each {"wall", "cpu"} in seconds and "steps": [(name, wall, cpu)]."""
+    out = subprocess.run([PYTHON, "-c", RECOMPUTE], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def print_profile(times: dict) -> None:
+    """The recomputation's steps, wall and CPU seconds, cold and after one result lands."""
+    print(f"{'step':24s} {'cold wall':>10s} {'cold cpu':>9s} {'landed wall':>12s} {'landed cpu':>11s}")
+    for (name, cold_wall, cold_cpu), (_, wall, cpu) in zip(times["cold"]["steps"], times["landed"]["steps"]):
+        print(f"{name:24s} {cold_wall:10.3f} {cold_cpu:9.3f} {wall:12.3f} {cpu:11.3f}")
 
 
 def free_port() -> int:
@@ -100,6 +117,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--teams", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="print the recomputation's steps")
     args = parser.parse_args()
     wrk_binary = ensure_wrk()
     tmp = Path(tempfile.mkdtemp(prefix="lagc-bench-"))
@@ -109,14 +127,18 @@ def main() -> int:
     flask(env, "db", "upgrade")
     started = time.perf_counter()
     print(flask(env, "demo", "seed", "--teams", str(args.teams)), f"(wall {time.perf_counter() - started:.1f} s)")
-    cold, warm = recompute_times(env)
-    print(f"recompute: cold {cold:.2f} s, after one result lands {warm:.2f} s")
+    times = recompute_times(env)
+    cold, landed = times["cold"], times["landed"]
+    print(f"recompute: cold {cold['wall']:.2f} s (CPU {cold['cpu']:.2f} s), after one result lands "
+          f"{landed['wall']:.2f} s (CPU {landed['cpu']:.2f} s)")
+    if args.profile:
+        print_profile(times)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([PYTHON, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
                                "warning", "bench.leaderboard_app:app"], env=env, cwd=ROOT, start_new_session=True)
     try:
-        return _measure(base, wrk_binary, args.seconds, cold, tmp)
+        return _measure(base, wrk_binary, args.seconds, max(cold["wall"], landed["wall"]), tmp)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)

@@ -4,7 +4,8 @@ Pure: standard library only (it reads `leaderboard.standings.Standings` by attri
 ``table`` of rows, so no per-cell objects are built on the way to JSON). For the public,
 hidden tasks are removed (their cells, their names in ``missing_tasks`` and in the reasons) until they are
 revealed; the benchmark score still counts them, as the rules say. Per-task cells are lists
-``[raw, stderr, normalised, normalised_stderr]`` aligned with ``meta["tasks"]`` to keep snapshots small.
+``[raw, stderr, normalised, normalised_stderr]`` aligned with ``meta["tasks"]`` to keep snapshots small (raw
+numbers as measured, normalised ones rounded to 6 decimals).
 """
 from __future__ import annotations
 
@@ -41,10 +42,16 @@ def project(standings: Any, *, reveal_hidden: bool) -> tuple[list[dict], dict]:
         "tasks": [{"name": t.name, "metric": t.metric, "baseline": t.baseline, "weight": t.weight,
                    "hidden": t.hidden} for t in tasks],
         "clusters": sorted({row["cluster"] for row in rows if row["cluster"]}),
-        "task_stats": [_box([r["tasks"][i][2] for r in rows if not r["baseline"]]) for i in range(len(tasks))],
+        "task_stats": [_box([cell[2] for cell in column]) for column in _columns(rows, len(tasks))],
         "timeline": timeline(rows),
     }
     return rows, meta
+
+
+def _columns(rows: Sequence[dict], width: int) -> list[tuple]:
+    """The task cells of the rows that are not baselines, by task (column)."""
+    columns = list(zip(*(row["tasks"] for row in rows if not row["baseline"])))
+    return columns or [()] * width
 
 
 def _row(row: dict, shown: Sequence[int], hidden: Sequence[str]) -> dict:
@@ -56,7 +63,9 @@ def _row(row: dict, shown: Sequence[int], hidden: Sequence[str]) -> dict:
         "submitted_at": _iso(row["submitted_at"]), "parameters": row["parameters"],
         "size": size_class(row["parameters"]), "licence": row["licence_verdict"], "cluster": row["cluster"],
         "evaluation_id": row["evaluation_id"], "evaluated_at": _iso(row["evaluated_at"]),
-        "tasks": [_cell(cells[i]) for i in shown],
+        "tasks": [[raw, stderr, None, None] if normalised is None
+                  else [raw, stderr, round(normalised, 6), None if se is None else round(se, 6)]
+                  for raw, stderr, normalised, se in map(cells.__getitem__, shown)],
         "score": _r(row["benchmark_score"]), "se": _r(row["benchmark_stderr"]), "complete": row["complete"],
         "missing": [name for name in missing if name not in hidden]
         + (["a hidden task"] if hidden and any(name in hidden for name in missing) else []),
@@ -66,14 +75,6 @@ def _row(row: dict, shown: Sequence[int], hidden: Sequence[str]) -> dict:
         "tied": row["tied_count"], "tied_with": list(row["statistically_tied_with"]),
         "reasons": _scrubbed(reasons, hidden) if hidden else list(reasons),
     }
-
-
-def _cell(cell: tuple) -> list:
-    """``[raw, stderr, normalised, normalised_stderr]``; raw numbers are stored as measured."""
-    raw, stderr, normalised, se = cell
-    if normalised is None:
-        return [raw, stderr, None, None]
-    return [raw, stderr, round(normalised, 6), None if se is None else round(se, 6)]
 
 
 def _scrubbed(reasons: Sequence[str], hidden: Sequence[str]) -> list[str]:

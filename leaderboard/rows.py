@@ -21,6 +21,8 @@ from scoring import (BenchmarkScore, EntryScores, FinalScore, JudgesScore, Score
                      rank_entries)
 
 EMPTY_CELL = (None, None, None, None)
+_MEMO: dict = {}
+_MEMO_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,23 @@ def with_task_cells(row: Mapping[str, Any], suite: Sequence[TaskSpec]) -> dict:
 def score_table(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec], config: ScoringConfig,
                 judges: Mapping[int, JudgesScore], key: str, max_listed_ties: Optional[int]) -> list[dict]:
     """Like `score_rows`, with each row's ``tasks`` as tuples ``(raw, stderr, normalised, normalised_stderr)``
-    aligned with ``suite`` (all None for a missing task): the compact form projections read."""
+    aligned with ``suite`` (all None for a missing task): the compact form projections read.
+
+    An entry's scores depend only on its inputs, so they are memoised on those inputs: when one result
+    lands, the next recomputation scores one entry and reuses the others (the ranking is always redone).
+    """
     scored, specs = {}, _specs(suite)
+    rules = (tuple(specs), config.weights)
+    if len(_MEMO) > _MEMO_LIMIT:
+        _MEMO.clear()
     for entry in entries:
-        scores, cells = _scores(entry, specs, config.weights, judges.get(entry["team_id"]))
-        scored[entry["team"]] = (entry, scores, cells)
+        judged = judges.get(entry["team_id"])
+        memo_key = (rules, entry["team"], entry["is_baseline"], entry["submitted_at"], judged,
+                    tuple(sorted(entry["results"].items())))
+        found = _MEMO.get(memo_key)
+        if found is None:
+            found = _MEMO[memo_key] = _scores(entry, specs, config.weights, judged)
+        scored[entry["team"]] = (entry, *found)
     ranked = rank_entries([scores for _, scores, _ in scored.values()], config.ranking, key,
                           max_listed_ties=max_listed_ties)
     rows = []

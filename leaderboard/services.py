@@ -189,7 +189,7 @@ def _store(session: Session, challenge: Challenge, audience: str, board, reveale
     meta.update(audience=audience, frozen_at=frozen.frozen_at.isoformat() if frozen else None,
                 challenge=challenge.slug, computed_at=now.isoformat())
     watch.lap(f"project {audience}")
-    rows_text = json.dumps(rows, separators=(",", ":"), default=str)
+    rows_text = json.dumps(rows, separators=(",", ":"), check_circular=False, default=str)  # plain data
     shown = json.dumps({k: v for k, v in meta.items() if k != "computed_at"}, sort_keys=True, default=str)
     etag = hashlib.sha256(rows_text.encode() + b"\n" + shown.encode()).hexdigest()[:32]
     watch.lap(f"serialise {audience}")

@@ -218,9 +218,9 @@ def _statistical_ties(
     Rows come sorted by the key score within each completeness side, so the rows within
     ``sqrt(var_i + v)`` of row i form a contiguous span for any v. With v the smallest
     variance of the run, every row of that span is tied with i; with v the largest, no row
-    outside it is. Only the band between the two spans is tested pair by pair, so the cost
-    grows with the board, not with the number of ties (each entry of a board of 10,000
-    can be within one standard error of hundreds of others).
+    outside it is. Only the band between the two spans is tested pair by pair, and only
+    the listed ties are walked to, so a row's hundreds of ties (on a board of 10,000) are
+    mostly counted, not tested one by one.
     """
     n = len(values)
     ties: list[list[tuple[int, float]]] = [[] for _ in range(n)]

@@ -78,11 +78,14 @@ def by_hand(tiny_model, suite, job_root):
 OVERTIME_TEST = "test_a_job_over_its_time_limit_is_stopped_and_reported_as_such"
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def overtime_job(request, job_root):
-    """A Slurm job sleeping far past its 1-minute limit, submitted as the session starts (only when the
-    time-limit test is selected and Slurm is configured), so Slurm's minute overlaps the other tests."""
-    if not os.environ.get("SLURM_CONF") or not any(i.name == OVERTIME_TEST for i in request.session.items):
+    """A Slurm job sleeping far past its 1-minute limit, submitted as the Slurm runner's module starts (only
+    when the time-limit test is selected and Slurm is configured), so Slurm's minute overlaps that module's
+    other tests. Not earlier: the node-failure test in test_evaluation_real_runs.py takes the node down,
+    which would end this job as NODE_FAIL instead of TIMEOUT."""
+    selected = any(i.name == OVERTIME_TEST and i.module is request.module for i in request.session.items)
+    if not os.environ.get("SLURM_CONF") or not selected:
         yield None
         return
     from evaluation.command import Command
