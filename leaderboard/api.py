@@ -15,6 +15,7 @@ from app.api import ApiProblem, parse_body, query_param, route
 from app.challenges.services import get_challenge
 from app.db import get_session, utcnow
 from app.security import public, roles
+from leaderboard.projection import with_tie_reasons
 from leaderboard.query import FIXED_SORTS, LICENCES, PER_PAGE, SIZES, parse_query, view_rows
 from leaderboard.serving import cached_body, fresh_head, load_board, not_modified
 from leaderboard.services import active_freeze, freeze, unfreeze
@@ -73,7 +74,7 @@ def _export(head, fmt: str) -> tuple[str, str]:
             "judging_published": board.meta["judging_published"], "frozen_at": board.meta.get("frozen_at"),
             "hidden_tasks_withheld": board.meta["hidden_tasks_withheld"], "computed_at": board.meta["computed_at"],
             "tasks": board.meta["tasks"], "total": total, "page": page, "pages": pages,
-            "rows": [_json_row(row, names) for row in rows]}
+            "rows": [_json_row(row, names) for row in with_tie_reasons(board.rows, rows)]}
     return json.dumps(body), "application/json"
 
 

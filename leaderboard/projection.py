@@ -6,6 +6,12 @@ hidden tasks are removed (their cells, their names in ``missing_tasks`` and in t
 revealed; the benchmark score still counts them, as the rules say. Per-task cells are lists
 ``[raw, stderr, normalised, normalised_stderr]`` aligned with ``meta["tasks"]`` to keep snapshots small (raw
 numbers as measured, normalised ones rounded to 6 decimals).
+
+Statistical ties are stored compactly: ``ties`` (the tied rows, as offsets from the row's position) and ``key``
+(the row's exact ranking score and stderr); `with_tie_reasons` words them when rows are served, exactly as
+`scoring.rank_entries` does. Where scrubbing hidden task names would change a tie sentence (a hidden task's
+name inside a team's name, or a name that could match the sentence's own words or numbers), the row stores
+its scrubbed sentences instead (``tie_reasons``).
 """
 from __future__ import annotations
 
@@ -15,11 +21,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Optional
 
+from leaderboard.rows import STDERR_OF, tie_reasons
+from scoring.ranking import statistical_tie_reasons
+
 SIZE_CLASSES = (  # (key, label, upper bound exclusive, in parameters)
     ("lt1b", "under 1B", 1e9), ("1-7b", "1B to 7B", 7.5e9), ("7-30b", "7B to 30B", 30e9),
     ("30-100b", "30B to 100B", 100e9), ("ge100b", "100B and more", math.inf),
 )
 TIMELINE_BUCKETS = 24
+# The fixed words of the tie sentences, and the characters next to every place where a team name or a number
+# meets them: a hidden name without these characters can only occur inside one piece of a sentence.
+_TIE_WORDS = ("within 1 standard error of ", " (", " vs ", ", combined SE ", "): statistically tied",
+              "also within 1 standard error of ", " more entries: statistically tied")
+_TIE_JOINTS = frozenset(" (,)")
+_NUMBER_CHARS = frozenset("-0123456789.")
+_CELLS: dict = {}  # (id(cells), shown) -> (cells, projected cells): see `_cells`
+_CELLS_LIMIT = 50_000
 
 
 def size_class(parameters: Optional[int]) -> str:
@@ -33,7 +50,12 @@ def project(standings: Any, *, reveal_hidden: bool) -> tuple[list[dict], dict]:
     """(rows, meta) for one audience; ``reveal_hidden`` keeps hidden tasks (organisers, or after the end)."""
     shown = [i for i, task in enumerate(standings.suite) if reveal_hidden or not task.hidden]
     hidden = [task.name for task in standings.suite if task.hidden and not reveal_hidden]
-    rows = [_row(row, shown, hidden) for row in standings.table]
+    table, key = standings.table, standings.key
+    explicit = _explicit_ties(table, hidden)
+    if len(_CELLS) > _CELLS_LIMIT:
+        _CELLS.clear()
+    shown_key = tuple(shown)
+    rows = [_row(table, row, shown_key, hidden, key, explicit) for row in table]
     tasks = [standings.suite[i] for i in shown]
     meta = {
         "key": standings.key, "policy": standings.policy, "ranking_policy": list(standings.ranking_policy),
@@ -54,27 +76,75 @@ def _columns(rows: Sequence[dict], width: int) -> list[tuple]:
     return columns or [()] * width
 
 
-def _row(row: dict, shown: Sequence[int], hidden: Sequence[str]) -> dict:
-    """One row of `leaderboard.rows.score_table` as JSON-ready data, with hidden task names scrubbed."""
-    cells, missing, reasons = row["tasks"], row["missing_tasks"], row["reasons"]
-    return {
+def _row(table: Sequence[dict], row: dict, shown: tuple, hidden: Sequence[str], key: str, explicit) -> dict:
+    """One row of `leaderboard.rows.score_table` (``table``) as JSON-ready data, with hidden task names
+    scrubbed; ``explicit`` tells which rows keep scrubbed tie sentences (see `_explicit_ties`)."""
+    missing, reasons, position = row["missing_tasks"], row["reasons"], row["position"]
+    out = {
         "team_id": row["team_id"], "team": row["team"], "baseline": row["is_baseline"],
         "submission_id": row["submission_id"], "submission": row["submission_label"],
         "submitted_at": _iso(row["submitted_at"]), "parameters": row["parameters"],
         "size": size_class(row["parameters"]), "licence": row["licence_verdict"], "cluster": row["cluster"],
         "evaluation_id": row["evaluation_id"], "evaluated_at": _iso(row["evaluated_at"]),
-        "tasks": [[raw, stderr, None, None] if normalised is None
-                  else [raw, stderr, round(normalised, 6), None if se is None else round(se, 6)]
-                  for raw, stderr, normalised, se in map(cells.__getitem__, shown)],
+        "tasks": _cells(row["tasks"], shown),
         "score": _r(row["benchmark_score"]), "se": _r(row["benchmark_stderr"]), "complete": row["complete"],
         "missing": [name for name in missing if name not in hidden]
         + (["a hidden task"] if hidden and any(name in hidden for name in missing) else []),
         "judges": _r(row["judges_score"]), "judges_se": _r(row["judges_stderr"]),
         "final": _r(row["final_score"]), "final_se": _r(row["final_stderr"]),
         "rank": row["rank"], "position": row["position"], "tie_group": row["tie_group"],
-        "tied": row["tied_count"], "tied_with": list(row["statistically_tied_with"]),
+        "tied": row["tied_count"], "ties": [tied - position for tied in row["tied_positions"]],
+        "key": [row[key], row[STDERR_OF[key]]] if row["tied_count"] else None,
         "reasons": _scrubbed(reasons, hidden) if hidden else list(reasons),
     }
+    if row["tied_count"] and explicit(row):
+        out["tie_reasons"] = [_scrub(reason, hidden) for reason in tie_reasons(table, row, key)]
+    return out
+
+
+def _cells(cells: tuple, shown: tuple) -> list:
+    """The shown cells as lists, normalised numbers rounded. Memoised by the identity of ``cells``: an entry's
+    cells are one tuple, shared by every recomputation until its result changes (`leaderboard.rows`)."""
+    found = _CELLS.get((id(cells), shown))
+    if found is None or found[0] is not cells:
+        found = _CELLS[(id(cells), shown)] = (cells, [
+            [raw, stderr, None, None] if normalised is None
+            else [raw, stderr, round(normalised, 6), None if se is None else round(se, 6)]
+            for raw, stderr, normalised, se in map(cells.__getitem__, shown)])
+    return found[1]
+
+
+def _explicit_ties(table: Sequence[dict], hidden: Sequence[str]):
+    """A test telling which rows must store their tie sentences scrubbed: none when no hidden name can
+    occur in them (the common case), those tied with a team whose name holds a hidden name, or all of them
+    when a hidden name could match the sentences' own words, numbers or the joints between them."""
+    if not hidden:
+        return lambda row: False
+    if any(not name or _TIE_JOINTS.intersection(name) or set(name) <= _NUMBER_CHARS
+           or any(name in words for words in _TIE_WORDS) for name in hidden):
+        return lambda row: True
+    named = {row["position"] for row in table if any(name in row["team"] for name in hidden)}
+    return lambda row: bool(named) and not named.isdisjoint(row["tied_positions"])
+
+
+def with_tie_reasons(rows: Sequence[dict], served: Sequence[dict]) -> list[dict]:
+    """The ``served`` rows (of ``rows``, a whole stored board in position order) with their statistical-tie
+    sentences after their other reasons, worded as `scoring.rank_entries` words them."""
+    return [_with_ties(rows, row) for row in served]
+
+
+def _with_ties(rows: Sequence[dict], row: dict) -> dict:
+    """One row with its tie sentences (the row itself when it has none)."""
+    if not row.get("tied") or "ties" not in row:  # no ties, or stored before ties were (sentences in reasons)
+        return row
+    sentences = row.get("tie_reasons")
+    if sentences is None:
+        score, stderr = row["key"]
+        variance, start = stderr**2, row["position"] - 1
+        others = [rows[start + offset] for offset in row["ties"]]
+        listed = [(other["team"], other["key"][0], math.sqrt(variance + other["key"][1] ** 2)) for other in others]
+        sentences = statistical_tie_reasons(score, listed, row["tied"])
+    return {**row, "reasons": list(row["reasons"]) + list(sentences)}
 
 
 def _scrubbed(reasons: Sequence[str], hidden: Sequence[str]) -> list[str]:

@@ -19,7 +19,7 @@ from app.db import get_session, utcnow
 from app.security import public, roles
 from app.teams.services import team_ids_of
 from leaderboard import charts
-from leaderboard.projection import SIZE_CLASSES
+from leaderboard.projection import SIZE_CLASSES, with_tie_reasons
 from leaderboard.query import LICENCES, PER_PAGE, BoardQuery, parse_query, view_rows
 from leaderboard.serving import anonymous, cached_body, fresh_head, load_board, not_modified
 from leaderboard.services import active_freeze, current_snapshot, freeze, unfreeze
@@ -78,7 +78,8 @@ def entry(slug: str, team_id: int):
     early = None if live else not_modified(head)
     if early is not None:
         return early
-    return cached_body(head, f"entry-{team_id}", lambda: (_render_entry(board, row, live), "text/html"))
+    return cached_body(head, f"entry-{team_id}",
+                       lambda: (_render_entry(board, with_tie_reasons(board.rows, [row])[0], live), "text/html"))
 
 
 def _render_entry(board, row: dict, live: Optional[dict]) -> str:
@@ -101,9 +102,12 @@ def _live_row(challenge_id: int, team_id: int) -> Optional[dict]:
     if not is_organiser and team_id not in team_ids_of(session, current_user):
         return None
     snapshot = current_snapshot(session, session.get(Challenge, challenge_id), "organiser")
-    row = next((r for r in snapshot.rows if r["team_id"] == team_id), None)
+    rows = snapshot.rows
+    row = next((r for r in rows if r["team_id"] == team_id), None)
     if row is None:
         return None
+    if is_organiser:
+        row = with_tie_reasons(rows, [row])[0]
     tasks = snapshot.meta["tasks"]
     keep = [i for i, task in enumerate(tasks) if is_organiser or not task["hidden"]]
     return {**row, "tasks": [row["tasks"][i] for i in keep], "task_names": [tasks[i]["name"] for i in keep],

@@ -9,6 +9,10 @@ the arithmetic of `scoring.normalise`, `scoring.benchmark_score` and `scoring.fi
 (the same operations in the same order, so the same floats; a property test holds the two together) without
 building a dataclass per cell. Rows keep their cells as tuples; `TaskCell` objects are built only for callers
 of `score_rows` (see `leaderboard.standings.Standings.rows`).
+
+A row's statistical ties are kept as the positions of the rows it is tied with (``tied_positions``), not as
+sentences: on a board of 10,000, 110,000 of them would be half of every snapshot. `tie_reasons` words them, as
+`scoring.rank_entries` does, for the rows someone is shown.
 """
 from __future__ import annotations
 
@@ -19,10 +23,12 @@ from typing import Any, Optional
 
 from scoring import (BenchmarkScore, EntryScores, FinalScore, JudgesScore, ScoreWeights, ScoringConfig, TaskSpec,
                      rank_entries)
+from scoring.ranking import statistical_tie_reasons
 
 EMPTY_CELL = (None, None, None, None)
 _MEMO: dict = {}
 _MEMO_LIMIT = 100_000
+STDERR_OF = {"benchmark_score": "benchmark_stderr", "final_score": "final_stderr"}  # a ranking key's stderr field
 
 
 @dataclass(frozen=True)
@@ -41,13 +47,30 @@ def score_rows(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec], 
                judges: Mapping[int, JudgesScore], key: str, max_listed_ties: Optional[int]) -> list[dict]:
     """Score every entry, rank them by ``key`` under the challenge's policy, and return one dict per row
     (the fields of `leaderboard.standings.StandingRow`), in ranking order."""
-    return [with_task_cells(row, suite) for row in score_table(entries, suite, config, judges, key, max_listed_ties)]
+    table = score_table(entries, suite, config, judges, key, max_listed_ties)
+    return [standing_fields(table, row, suite, key) for row in table]
 
 
-def with_task_cells(row: Mapping[str, Any], suite: Sequence[TaskSpec]) -> dict:
-    """A row of `score_table` with its cells as `TaskCell` objects."""
+def standing_fields(table: Sequence[Mapping[str, Any]], row: Mapping[str, Any], suite: Sequence[TaskSpec],
+                    key: str) -> dict:
+    """A row of `score_table` (``table``) as the fields of `StandingRow`: its cells as `TaskCell` objects and its
+    reasons with the statistical-tie sentences."""
     cells = tuple(TaskCell(task.name, task.hidden, *cell) for task, cell in zip(suite, row["tasks"]))
-    return {**row, "tasks": cells}
+    fields = {name: value for name, value in row.items() if name != "tied_positions"}
+    fields.update(tasks=cells, reasons=tuple(row["reasons"]) + tie_reasons(table, row, key))
+    return fields
+
+
+def tie_reasons(table: Sequence[Mapping[str, Any]], row: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """The statistical-tie sentences of ``row``, a row of ``table`` (the board, in position order), worded
+    as `scoring.rank_entries` words them (the combined SE computed as its tie test computes it)."""
+    if not row["tied_count"]:
+        return ()
+    stderr = STDERR_OF[key]
+    variance = row[stderr] ** 2
+    others = [table[position - 1] for position in row["tied_positions"]]
+    listed = [(other["team"], other[key], math.sqrt(variance + other[stderr] ** 2)) for other in others]
+    return statistical_tie_reasons(row[key], listed, row["tied_count"])
 
 
 def score_table(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec], config: ScoringConfig,
@@ -71,7 +94,8 @@ def score_table(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec],
             found = _MEMO[memo_key] = _scores(entry, specs, config.weights, judged)
         scored[entry["team"]] = (entry, *found)
     ranked = rank_entries([scores for _, scores, _ in scored.values()], config.ranking, key,
-                          max_listed_ties=max_listed_ties)
+                          max_listed_ties=max_listed_ties, tie_reasons=False)
+    position_of = {place.entry_id: place.position for place in ranked}
     rows = []
     for place in ranked:
         entry, scores, cells = scored[place.entry_id]
@@ -79,6 +103,7 @@ def score_table(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec],
         row.update(_score_fields(scores, suite, cells))
         row.update(position=place.position, rank=place.rank, tie_group=place.tie_group,
                    statistically_tied_with=place.statistically_tied_with,
+                   tied_positions=tuple(map(position_of.__getitem__, place.statistically_tied_with)),
                    tied_count=place.statistically_tied_count, reasons=_reasons(entry, place.reasons))
         rows.append(row)
     return rows

@@ -29,7 +29,7 @@ from app.challenges.services import config_of
 from app.checkpoints.models import Submission, SubmissionStatus
 from app.teams.models import Team
 from evaluation.models import Evaluation, EvaluationState, TaskResult
-from leaderboard.rows import TaskCell, score_table, with_task_cells
+from leaderboard.rows import TaskCell, score_table, standing_fields
 from scoring import ScoringConfig, TaskSpec
 
 LATEST_EVALUATION_OF_LATEST_SUBMISSION = "latest_evaluation_of_latest_submission"
@@ -72,9 +72,9 @@ class StandingRow:
 class Standings:
     """The ranked rows of one challenge under one key, with the suite they were scored on.
 
-    ``table`` holds the rows compactly (dicts with the fields of `StandingRow`, cells as tuples, see
-    `leaderboard.rows.score_table`), which is what projections read; ``rows`` builds the `StandingRow`
-    objects from it on first use.
+    ``table`` holds the rows compactly (dicts with the fields of `StandingRow`, cells as tuples, statistical
+    ties as positions, see `leaderboard.rows.score_table`), which is what projections read; ``rows`` builds
+    the `StandingRow` objects from it on first use.
     """
 
     challenge_id: int
@@ -89,7 +89,7 @@ class Standings:
     @cached_property
     def rows(self) -> tuple[StandingRow, ...]:
         """The ranked rows, in ranking order."""
-        return tuple(StandingRow(**with_task_cells(row, self.suite)) for row in self.table)
+        return tuple(StandingRow(**standing_fields(self.table, row, self.suite, self.key)) for row in self.table)
 
 
 def suite_of(challenge: Challenge) -> tuple[TaskSpec, ...]:

@@ -72,6 +72,7 @@ def rank_entries(
     key: str = "final_score",
     *,
     max_listed_ties: int | None = None,
+    tie_reasons: bool = True,
 ) -> tuple[RankedEntry, ...]:
     """Order ``entries`` by ``key`` under ``policy`` and explain each place.
 
@@ -81,6 +82,8 @@ def rank_entries(
     nearest ones, with one sentence for the rest); ``statistically_tied_count`` is
     always the full count. On a board of thousands, each entry can be within one
     standard error of hundreds of others, and listing them all would be noise.
+    ``tie_reasons=False`` leaves the statistical-tie sentences out of ``reasons`` (a caller that
+    stores the ties compactly builds them later with `statistical_tie_reasons`, for the rows it shows).
     """
     if key not in SCORE_KEYS:
         raise ValueError(f"unknown ranking key {key!r}; use one of {', '.join(SCORE_KEYS)}")
@@ -103,7 +106,6 @@ def rank_entries(
     groups = _tie_groups(values, sides, variances)
     ranked = [i for i, rank in enumerate(ranks) if rank is not None]
     place = {index: here for here, index in enumerate(ranked)}
-    shown = [None if value is None else f"{value:.4f}" for value, _ in values]
     return tuple(
         RankedEntry(
             entry_id=entry.entry_id,
@@ -113,10 +115,11 @@ def rank_entries(
             score=values[index][0],
             stderr=values[index][1],
             complete=entry.complete,
-            statistically_tied_with=tuple(ordered[j].entry_id for j, _ in tied_with[index]),
+            statistically_tied_with=tuple(ordered[j].entry_id for j in tied_with[index]),
             tie_group=groups[index],
             reasons=_reasons(rows, ranks, ranked, place, index, key)
-            + _tie_reasons(ordered, shown, index, tied_with[index], tied_counts[index]),
+            + (_tie_reasons(ordered, values, variances, index, tied_with[index], tied_counts[index])
+               if tie_reasons else ()),
             statistically_tied_count=tied_counts[index],
         )
         for index, entry in enumerate(ordered)
@@ -211,9 +214,9 @@ def _tied(values: Sequence[tuple], sides: Sequence[bool], variances: Sequence[fl
 
 def _statistical_ties(
     values: Sequence[tuple], sides: Sequence[bool], variances: Sequence[float | None], limit: int | None
-) -> tuple[list[list[tuple[int, float]]], list[int]]:
-    """For each row, the rows it is statistically tied with as (index, combined SE), the
-    nearest ``limit`` of them by position when capped, and the full count.
+) -> tuple[list[list[int]], list[int]]:
+    """For each row, the indexes of the rows it is statistically tied with, the nearest
+    ``limit`` of them by position when capped, and the full count.
 
     Rows come sorted by the key score within each completeness side, so the rows within
     ``sqrt(var_i + v)`` of row i form a contiguous span for any v. With v the smallest
@@ -223,7 +226,7 @@ def _statistical_ties(
     mostly counted, not tested one by one.
     """
     n = len(values)
-    ties: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    ties: list[list[int]] = [[] for _ in range(n)]
     counts = [0] * n
     for start, stop in _runs(values, sides):
         _run_ties(values, sides, variances, start, stop, limit, ties, counts)
@@ -263,6 +266,7 @@ def _run_ties(values, sides, variances, start: int, stop: int, limit: int | None
     for var in spread:
         unknown.append(unknown[-1] + (var is None))
     low, high, sqrt = min(known), max(known), math.sqrt
+    every_known = len(known) == len(spread)
     for i, (here, var_i) in enumerate(zip(scores, spread)):
         if var_i is None:
             continue
@@ -271,27 +275,37 @@ def _run_ties(values, sides, variances, start: int, stop: int, limit: int | None
         sure = (in_hi - in_lo) - (unknown[in_hi] - unknown[in_lo]) - 1  # i itself is in the span
         band = 0
         for lo, hi in ((out_lo, in_lo), (in_hi, out_hi)):
-            for score, var in zip(scores[lo:hi], spread[lo:hi]):
-                if var is not None and abs(here - score) < sqrt(var_i + var):
-                    band += 1
+            if lo == hi:
+                continue
+            if every_known:  # the common case, tested without the check for a missing stderr
+                band += sum([abs(here - score) < sqrt(var_i + var) for score, var in zip(scores[lo:hi], spread[lo:hi])])
+            else:
+                band += sum([var is not None and abs(here - score) < sqrt(var_i + var)
+                             for score, var in zip(scores[lo:hi], spread[lo:hi])])
         counts[start + i] = max(sure, 0) + band
-        below = _walk(scores, spread, i, range(i - 1, out_lo - 1, -1), limit)
-        above = _walk(scores, spread, i, range(i + 1, out_hi), limit)
-        ties[start + i] = [(start + k, combined) for k, combined in _nearest(below, above, i, limit)]
+        if limit is not None and unknown[i] == unknown[in_lo] and unknown[in_hi] == unknown[i + 1]:
+            # the nearest rows are in the sure span: every one of them is tied, no test needed
+            below = _walk(scores, spread, i, range(i - 1, out_lo - 1, -1), limit, i - in_lo)
+            above = _walk(scores, spread, i, range(i + 1, out_hi), limit, in_hi - i - 1)
+        else:
+            below = _walk(scores, spread, i, range(i - 1, out_lo - 1, -1), limit)
+            above = _walk(scores, spread, i, range(i + 1, out_hi), limit)
+        ties[start + i] = [start + k for k in _nearest(below, above, i, limit)]
 
 
 def _walk(scores: Sequence[float], spread: Sequence[float | None], i: int, steps: range,
-          limit: int | None) -> list[tuple[int, float]]:
-    """The first ``limit`` rows along ``steps`` tied with row ``i``, as (row, combined SE)."""
-    here, var_i, found = scores[i], spread[i], []
-    for k in steps:
+          limit: int | None, sure: int = 0) -> list[int]:
+    """The first ``limit`` rows along ``steps`` tied with row ``i``; the first ``sure`` steps are known
+    to be tied (rows of the sure span, all with a stderr), so they are taken without a test."""
+    if limit is not None and sure >= limit:
+        return list(steps[:limit])
+    here, var_i, found = scores[i], spread[i], list(steps[:sure])
+    for k in steps[sure:]:
         if limit is not None and len(found) >= limit:
             break
         var_k = spread[k]
-        if var_k is not None:
-            combined = math.sqrt(var_i + var_k)
-            if abs(here - scores[k]) < combined:
-                found.append((k, combined))
+        if var_k is not None and abs(here - scores[k]) < math.sqrt(var_i + var_k):
+            found.append(k)
     return found
 
 
@@ -302,7 +316,7 @@ def _nearest(below: list, above: list, i: int, limit: int | None) -> list:
         return below[::-1] + above
     b = a = 0
     while b + a < limit:
-        if a == len(above) or (b < len(below) and i - below[b][0] <= above[a][0] - i):
+        if a == len(above) or (b < len(below) and i - below[b] <= above[a] - i):
             b += 1
         else:
             a += 1
@@ -330,11 +344,10 @@ def _pairwise_ties(values, sides, variances, start: int, stop: int, limit: int |
                    ties: list, counts: list[int]) -> None:
     """Every pair of ``[start, stop)`` tested: the fallback for rows not sorted by score."""
     for i in range(start, stop):
-        found = [(j, combined) for j in range(start, stop) if j != i
-                 and (combined := _tied(values, sides, variances, i, j)) is not None]
+        found = [j for j in range(start, stop) if j != i and _tied(values, sides, variances, i, j) is not None]
         counts[i] = len(found)
         if limit is not None and len(found) > limit:
-            found = sorted(sorted(found, key=lambda tie: abs(tie[0] - i))[:limit])
+            found = sorted(sorted(found, key=lambda j: abs(j - i))[:limit])
         ties[i] = found
 
 
@@ -405,17 +418,29 @@ def _compare(upper: tuple, lower: tuple, rank: int, above: bool) -> str:
     return f"shares rank {rank} with {other_id}: equal on {names}"
 
 
-def _tie_reasons(
-    ordered: Sequence[EntryScores], shown: Sequence[str | None], index: int, tied_with: Sequence[tuple], count: int
-) -> tuple[str, ...]:
-    """One sentence per listed entry this one is statistically tied with, and one for the rest."""
-    mine = shown[index]
+def _tie_reasons(ordered: Sequence[EntryScores], values: Sequence[tuple], variances: Sequence[float | None],
+                 index: int, tied_with: Sequence[int], count: int) -> tuple[str, ...]:
+    """`statistical_tie_reasons` for row ``index`` (the combined SE as the tie test computed it)."""
+    if not count:
+        return ()
+    var = variances[index]
+    listed = [(ordered[j].entry_id, values[j][0], math.sqrt(var + variances[j])) for j in tied_with]
+    return statistical_tie_reasons(values[index][0], listed, count)
+
+
+def statistical_tie_reasons(score: float, ties: Sequence[tuple[str, float, float]], count: int) -> tuple[str, ...]:
+    """The sentences `rank_entries` gives an entry for its statistical ties: one per listed tie
+    ``(entry id, its key score, combined SE)``, and one for the rest of the ``count`` entries tied.
+
+    ``score`` is the entry's own key score; the combined SE is ``math.sqrt(se**2 + other_se**2)``.
+    """
+    mine = f"{score:.4f}" if ties else ""
     listed = tuple(
-        f"within 1 standard error of {ordered[j].entry_id} ({mine} vs "
-        f"{shown[j]}, combined SE {combined:.4f}): statistically tied"
-        for j, combined in tied_with
+        f"within 1 standard error of {entry_id} ({mine} vs {theirs:.4f}, combined SE {combined:.4f}): "
+        "statistically tied"
+        for entry_id, theirs, combined in ties
     )
-    more = count - len(tied_with)
+    more = count - len(ties)
     if more > 0:
         listed += (f"also within 1 standard error of {more} more entries: statistically tied",)
     return listed
