@@ -7,6 +7,7 @@ from typing import Any, Literal
 from flask import g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ops.ratelimit import PUBLIC_API_PER_ADDRESS, limited
 from app.accounts.models import Role
 from app.api import ApiProblem, parse_body, query_param, route
 from app.challenges.models import Challenge
@@ -52,6 +53,7 @@ def _invalid(exc: ApplicationErrors) -> ApiProblem:
        summary="Check an application against a challenge's rules (?challenge=slug, default: the 2024 rules)",
        query=[query_param("challenge", "The challenge whose rules apply (its slug); default: the 2024 rules")])
 @public
+@limited(PUBLIC_API_PER_ADDRESS)
 def check_eligibility():
     """No account needed: the same pure engine as `flask eligibility check FILE.json`."""
     slug = request.args.get("challenge")

@@ -5,6 +5,7 @@ from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.ops.ratelimit import PUBLIC_API_PER_ADDRESS, limited
 from app.accounts.models import Role
 from app.api import ApiProblem, parse_body, query_param, route
 from app.checkpoints.models import Submission
@@ -31,6 +32,7 @@ CHECK_BODY = {"type": "object", "description": "multipart/form-data: README.md, 
        request_schema=CHECK_BODY, response_schema=VERDICT_SCHEMA, request_content_type="multipart/form-data",
        query=[query_param("challenge", "The challenge whose licence policy applies (its slug); default: 2024's")])
 @public
+@limited(PUBLIC_API_PER_ADDRESS)
 def check_licence_files():
     """Answer `{"verdict", "licence", "reasons"}` for uploaded README.md / LICENSE / config.json files."""
     if request.mimetype != "multipart/form-data":

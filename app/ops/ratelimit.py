@@ -48,7 +48,7 @@ def enforce_limits() -> None:
         return
     view = current_app.view_functions.get(request.endpoint or "")
     for rule in getattr(view, "rate_rules", ()):
-        check(rule, client_address())
+        check(rule, f"{request.endpoint}:{client_address()}")  # each endpoint has its own budget
 
 
 def check(rule: Rule, who: str) -> None:

@@ -70,3 +70,12 @@ def test_a_judges_token_cannot_register_a_team(client, make_user, db, challenge)
     headers = bearer(client, make_user, db, "judge@example.eu", Role.judge)
     response = client.post("/api/v1/teams", json={"challenge": challenge, "name": "J"}, headers=headers)
     assert response.status_code == 403 and response.mimetype == "application/problem+json"
+
+
+def test_the_public_check_endpoints_answer_429_with_retry_after_when_hammered(client):
+    for path, kwargs in (("/api/v1/eligibility/check", {"json": {}}),
+                         ("/api/v1/licences/check", {"data": {}, "content_type": "multipart/form-data"})):
+        statuses = [client.post(path, **kwargs).status_code for _ in range(61)]
+        assert 429 not in statuses[:60] and statuses[60] == 429, path
+        response = client.post(path, **kwargs)
+        assert response.mimetype == "application/problem+json" and int(response.headers["Retry-After"]) > 0
