@@ -121,11 +121,13 @@ def erase(session: Session, user: User, password: str) -> None:
 
 
 def _blank_feature_data(session: Session, user: User) -> None:
-    """Notifications and preferences go; a submission's stored Hub token goes."""
+    """Notifications, preferences and second-factor secrets go; a submission's stored Hub token goes."""
+    from app.accounts.models import RecoveryCode, TotpCredential
     from app.checkpoints.models import Submission
     from app.notifications.models import Notification, NotificationPreference
 
-    for model, column in ((Notification, Notification.recipient_id), (NotificationPreference, NotificationPreference.user_id)):
+    for model, column in ((Notification, Notification.recipient_id), (NotificationPreference, NotificationPreference.user_id),
+                          (TotpCredential, TotpCredential.user_id), (RecoveryCode, RecoveryCode.user_id)):
         for row in session.exec(select(model).where(column == user.id)).all():
             session.delete(row)
     session.execute(update(Submission).where(Submission.submitted_by_id == user.id)

@@ -116,6 +116,22 @@ def test_the_last_organiser_cannot_erase_their_account(db, client, make_user):
     assert response.status_code == 422 and "last organiser" in response.get_data(as_text=True)
 
 
+def test_erasing_a_judge_deletes_their_second_factor_secrets(db, client, make_user):
+    from app.accounts.models import RecoveryCode, TotpCredential
+    from app.privacy.services import erase
+
+    make_user("org@example.org", Role.organiser)
+    judge_id = make_user("judge@example.org", Role.judge)
+    with db() as session:
+        session.add(RecoveryCode(user_id=judge_id, code_hash="0" * 64))
+    with db() as session:
+        assert session.exec(select(TotpCredential).where(TotpCredential.user_id == judge_id)).first()
+        erase(session, session.get(User, judge_id), "correct-horse-battery")
+    with db() as session:
+        assert session.exec(select(TotpCredential).where(TotpCredential.user_id == judge_id)).first() is None
+        assert session.exec(select(RecoveryCode).where(RecoveryCode.user_id == judge_id)).first() is None
+
+
 def test_retention_deletes_only_settled_old_notifications_and_closed_invitations(db, settings, make_user):
     from app.accounts.models import Invitation
     from app.notifications.models import Notification
