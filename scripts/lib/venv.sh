@@ -18,11 +18,17 @@ ensure_venv() {
   want="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)-$extras"
   stamp=.venv/.lagc-installed
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "Installing the platform's Python packages into .venv (extras: $extras) ..."
-    .venv/bin/python -m pip install -q --upgrade pip
-    # torch first, pinned to the CPU build, so nothing pulls a multi-GB CUDA build.
-    case ",$extras," in *,eval,*) .venv/bin/pip install -q -c constraints.txt "torch==2.13.0" ;; esac
-    .venv/bin/pip install -q -c constraints.txt -e ".[$extras]"
+    echo "Installing the platform's Python packages into .venv (extras: $extras; log in .venv/install.log) ..."
+    if ! {
+      .venv/bin/python -m pip install -q --upgrade pip &&
+      # torch first, pinned to the CPU build, so nothing pulls a multi-GB CUDA build.
+      case ",$extras," in *,eval,*) .venv/bin/pip install -q -c constraints.txt "torch==2.13.0" ;; esac &&
+      .venv/bin/pip install -q -c constraints.txt -e ".[$extras]"
+    } > .venv/install.log 2>&1; then
+      tail -n 40 .venv/install.log >&2
+      echo "Installing the Python packages failed; the whole log is in .venv/install.log." >&2
+      return 1
+    fi
     echo "$want" > "$stamp"
   fi
 }
