@@ -2,6 +2,7 @@
 view of every evaluation per cluster with cancel and retry."""
 from __future__ import annotations
 
+from markupsafe import Markup
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import Session, select
@@ -48,7 +49,8 @@ def visible_evaluation(session: Session, user, evaluation_id: int) -> Evaluation
 def _card(session: Session, ev: Evaluation, organiser: bool) -> tuple[dict, str]:
     status = status_of(session, ev, organiser)
     submission = session.get(Submission, ev.submission_id)
-    html = render_template("evaluation/_card.html", s=status, submission=submission)
+    # Markup: our own template's output, already escaped inside; the page embeds it as HTML.
+    html = Markup(render_template("evaluation/_card.html", s=status, submission=submission))
     return status, html
 
 

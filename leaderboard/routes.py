@@ -162,10 +162,12 @@ def score_filter(value: Optional[float], digits: int = 3) -> str:
 
 @bp.app_template_filter("params")
 def params_filter(value: Optional[int]) -> str:
-    """A parameter count as 7.2B / 350M."""
+    """A parameter count as 7.2B / 350M / 149k."""
     if value is None:
         return "–"
-    return f"{value / 1e9:.1f}B" if value >= 1e9 else f"{value / 1e6:.0f}M"
+    if value >= 1e9:
+        return f"{value / 1e9:.1f}B"
+    return f"{value / 1e6:.0f}M" if value >= 1e6 else f"{value / 1e3:.0f}k"
 
 
 def board_query_link(query: BoardQuery, slug: str, **changes) -> str:
