@@ -1,9 +1,11 @@
 """Upload a 2 GiB safetensors file through gunicorn with tus, in chunks, and compare with sha256sum.
 
-    .venv/bin/python bench/upload_throughput.py [--gib 2] [--chunk-mib 64]
+    .venv/bin/python bench/upload_throughput.py [--gib 2] [--chunk-mib 64] [--min-ratio 0.5]
 
-Targets (issue 4): upload throughput at least half of `sha256sum` on the same file and machine, and the
-web workers' peak memory grows by less than 100 MiB (the server streams; it never holds a file).
+Targets (issue 4): upload throughput at least half of `sha256sum` on the same file and machine (raise the
+bar with --min-ratio), and the web workers' peak memory grows by less than 100 MiB (the server streams; it
+never holds a file). Wall time decides the ratio; the CPU seconds of sha256sum, the workers and this client
+are printed beside it, because on a shared machine they say what the code costs apart from the load.
 The client sends `Upload-Checksum: sha256` with every chunk, hashing the next chunk while the current one
 uploads, so the server verifies every chunk as it would for a real script. Exits 1 when a target is missed.
 Everything lives in a temporary folder that is deleted at the end.
@@ -151,17 +153,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gib", type=float, default=2.0)
     parser.add_argument("--chunk-mib", type=int, default=64)
+    parser.add_argument("--min-ratio", type=float, default=0.5, help="upload / sha256sum throughput to reach")
     args = parser.parse_args()
     total = int(args.gib * 1024 * MIB)
     with tempfile.TemporaryDirectory(prefix="lagc-bench-") as folder:
         work = Path(folder)
         try:
-            return run(work, total, args.chunk_mib * MIB)
+            return run(work, total, args.chunk_mib * MIB, args.min_ratio)
         finally:
             subprocess.run(["chmod", "-R", "u+w", str(work)], check=False)
 
 
-def run(work: Path, total: int, chunk: int) -> int:
+def run(work: Path, total: int, chunk: int, min_ratio: float) -> int:
     path = work / "model.safetensors"
     write_safetensors(path, total)
     started, children = time.perf_counter(), os.times()
@@ -182,14 +185,17 @@ def run(work: Path, total: int, chunk: int) -> int:
         submission = start_submission(base, token)
         warm_up(base, token, submission, work)
         watch = MemoryWatch(psutil.Process(gunicorn.pid))
-        cpu_before = _cpu_seconds(watch.workers)
+        cpu_before, own_before = _cpu_seconds(watch.workers), os.times()
         upload_seconds = upload(base, token, submission, path, chunk)
         server_cpu = _cpu_seconds(watch.workers) - cpu_before
+        own = os.times()
+        client_cpu = own.user + own.system - own_before.user - own_before.system
         growth, hwm = watch.stop()
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
-    return report(total, chunk, (sha256sum_seconds, sha256sum_cpu), (upload_seconds, server_cpu), growth, hwm)
+    return report(total, chunk, (sha256sum_seconds, sha256sum_cpu), (upload_seconds, server_cpu, client_cpu),
+                  (growth, hwm), min_ratio)
 
 
 def _wait_for(base: str) -> None:
@@ -207,22 +213,23 @@ def _cpu_seconds(workers: list[psutil.Process]) -> float:
     return sum(w.cpu_times().user + w.cpu_times().system for w in workers)
 
 
-def report(total: int, chunk: int, sha: tuple[float, float], up: tuple[float, float], growth: float,
-           hwm: float) -> int:
+def report(total: int, chunk: int, sha: tuple[float, float], up: tuple[float, float, float],
+           memory: tuple[float, float], min_ratio: float) -> int:
     """Print the table; 0 when both targets are met. CPU seconds show the cost apart from the machine's load."""
-    (sha_s, sha_cpu), (upload_s, server_cpu) = sha, up
+    (sha_s, sha_cpu), (upload_s, server_cpu, client_cpu), (growth, hwm) = sha, up, memory
     sha_rate, upload_rate = total / MIB / sha_s, total / MIB / upload_s
     ratio = upload_rate / sha_rate
     rows = [("file", f"{total / MIB / 1024:.2f} GiB safetensors"), ("chunk", f"{chunk // MIB} MiB"),
             ("sha256sum", f"{sha_s:.2f} s  ({sha_rate:.0f} MiB/s)"),
             ("tus upload via gunicorn", f"{upload_s:.2f} s  ({upload_rate:.0f} MiB/s)"),
-            ("upload / sha256sum", f"{ratio:.2f}  (target >= 0.50)"),
-            ("CPU seconds", f"sha256sum {sha_cpu:.2f} s, gunicorn workers {server_cpu:.2f} s"),
+            ("upload / sha256sum", f"{ratio:.2f}  (target >= {min_ratio:.2f})"),
+            ("CPU seconds", f"sha256sum {sha_cpu:.2f} s, gunicorn workers {server_cpu:.2f} s, "
+                            f"client {client_cpu:.2f} s"),
             ("worker peak RSS growth", f"{growth:.1f} MiB  (target < 100)"),
             ("worker VmHWM - baseline RSS", f"{hwm:.1f} MiB  (VmHWM includes start-up peaks)")]
     for name, value in rows:
         print(f"{name:<30} {value}")
-    ok = ratio >= 0.5 and growth < 100
+    ok = ratio >= min_ratio and growth < 100
     print("OK" if ok else "TARGET MISSED")
     return 0 if ok else 1
 

@@ -67,6 +67,7 @@ class Part:
             os.ftruncate(self.fd, offset)
             raise
         os.fdatasync(self.fd)
+        _forget(self.fd, offset, count)
         return offset + count
 
 
@@ -74,7 +75,7 @@ def _copy(stream: BinaryIO, descriptor: int, count: int, digest) -> None:
     """Copy exactly `count` bytes from `stream` to `descriptor` in blocks, hashing them if asked."""
     remaining = count
     while remaining:
-        data = stream.read(min(BLOCK_BYTES, remaining))
+        data = _read(stream, min(BLOCK_BYTES, remaining))
         if not data:
             raise IncompleteChunk(f"the body ended {remaining:,} bytes early")
         if digest is not None:
@@ -83,6 +84,32 @@ def _copy(stream: BinaryIO, descriptor: int, count: int, digest) -> None:
         while view:
             view = view[os.write(descriptor, view):]
         remaining -= len(data)
+
+
+def _read(stream: BinaryIO, size: int) -> bytes:
+    """Up to `size` bytes of the body (none when it ended).
+
+    A reset or timed-out connection raises OSError from the server's reader: like an early end, that
+    is the client going away (Werkzeug's own stream treats it the same way), not a server fault.
+    """
+    try:
+        return stream.read(size)
+    except (OSError, ValueError) as error:
+        raise IncompleteChunk(f"the connection failed while the body was read ({error})") from None
+
+
+def _forget(descriptor: int, offset: int, count: int) -> None:
+    """Tell the kernel it may drop the chunk's pages from its cache, now that they are on disk.
+
+    A part is written once and read once, much later, by validation. Keeping gigabytes of it cached
+    makes every chunk fill fresh cache pages, which costs the worker more CPU than hashing the chunk
+    (bench/upload_throughput.py), and charges the web workers' memory group for nothing. Advice only.
+    """
+    if count and hasattr(os, "posix_fadvise"):
+        try:
+            os.posix_fadvise(descriptor, offset, count, os.POSIX_FADV_DONTNEED)
+        except OSError:
+            pass  # a filesystem that takes no advice keeps its cache; the data is already safe
 
 
 class Storage:

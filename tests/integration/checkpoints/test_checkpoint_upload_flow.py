@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import stat
 
-from tests.integration.checkpoints.conftest import TUS, checkpoint_files, storage_tree
+import pytest
+
+from tests.integration.checkpoints.conftest import TUS, checkpoint_files, chunk_checksum, storage_tree
 from tests.integration.conftest import sign_in
 
 
@@ -122,3 +125,38 @@ def test_the_browser_uploads_with_its_session_and_the_csrf_header(client, eligib
     assert url.startswith("/uploads/")
     assert intake.patch(url, 0, b"{}").status_code == 204
     assert intake.patch(url, 0, b"{}", headers={}).status_code == 400  # PATCH without the header
+
+
+class _CutShortBody(io.RawIOBase):
+    """A request body that stops after `data`: either it ends (EOF) or the connection resets."""
+
+    def __init__(self, data: bytes, reset: bool):
+        self.data, self.reset = data, reset
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if not self.data:
+            if self.reset:
+                raise ConnectionResetError(104, "Connection reset by peer")
+            return 0
+        count = min(len(buffer), len(self.data))
+        buffer[:count], self.data = self.data[:count], self.data[count:]
+        return count
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["body ends early", "connection resets"])
+def test_a_chunk_cut_short_is_discarded_and_answered_400(entrant, storage, reset):
+    submission = entrant.start()
+    url = entrant.create(submission, "config.json", 100).headers["Location"]
+    assert entrant.patch(url, 0, b"x" * 40).status_code == 204
+    before = storage_tree(storage)
+    headers = {**entrant.headers, **TUS, "Upload-Offset": "40", "Content-Type": "application/offset+octet-stream",
+               "Upload-Checksum": chunk_checksum(b"y" * 60)}
+    response = entrant.client.patch(url, data=b"y" * 60, headers=headers,  # announces 60 bytes, sends 20
+                                    environ_overrides={"wsgi.input": _CutShortBody(b"y" * 20, reset)})
+    assert response.status_code == 400 and "send it again" in response.get_json()["detail"]
+    assert response.headers["Tus-Resumable"] == "1.0.0"
+    assert storage_tree(storage) == before
+    assert entrant.head(url).headers["Upload-Offset"] == "40"
