@@ -8,18 +8,9 @@ import urllib.request
 import pyotp
 import pytest
 
-from tests.e2e.conftest import complete_second_step
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
-DEMO_PASSWORD = "demo-password-2026"
-
-
-def sign_in(page, server, email, password=DEMO_PASSWORD):
-    page.goto(server + "/signin")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    complete_second_step(page, email)
 
 
 def test_a_newcomer_sees_the_demo_challenge_and_its_deadlines(page, server):

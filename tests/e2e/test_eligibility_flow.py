@@ -4,19 +4,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import complete_second_step
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.e2e
-DEMO_PASSWORD = "demo-password-2026"
 PASSWORD = "a-good-long-password"
-
-
-def sign_in(page, server, email, password=DEMO_PASSWORD):
-    page.goto(server + "/signin")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    complete_second_step(page, email)
 
 
 def sign_out(page):
