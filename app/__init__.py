@@ -7,6 +7,7 @@ from flask import Flask, g, redirect, render_template, request, url_for
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app.settings import Settings
@@ -42,6 +43,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         JSON_SORT_KEYS=False,
     )
+    if settings.proxy_hops:
+        # Behind a TLS-terminating proxy: the client's address (rate limits) and scheme (HSTS, secure cookies).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+                                x_host=settings.proxy_hops)
     # Ids are 32-bit database integers: a larger number in a URL is simply not found (404), never a 500.
     app.url_map.converters["int"] = DatabaseIdConverter
     _init_database(app, settings)

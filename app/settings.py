@@ -32,6 +32,7 @@ class Settings:
     session_hours: int = 12
     secure_cookies: bool = False
     demo: bool = True
+    proxy_hops: int = 0  # reverse proxies in front (TLS terminated there): trust their X-Forwarded-* headers
     rate_limit_scale: float = 1.0  # multiplies every rate limit; 0 turns them off (never in production)
     # Notifications: e-mail through SMTP, sent by the scheduler only (no host: e-mails stay queued).
     smtp_host: str = ""
@@ -104,6 +105,7 @@ class Settings:
             secure_cookies=env.get("LAGC_SECURE_COOKIES", "1" if mode == "production" else "0") == "1",
             demo=env.get("LAGC_DEMO", "0" if mode == "production" else "1") == "1",
             rate_limit_scale=_number(env, "LAGC_RATE_LIMIT_SCALE", 1.0),
+            proxy_hops=int(_number(env, "LAGC_PROXY_HOPS", 0)),
             smtp_host=env.get("LAGC_SMTP_HOST", ""),
             smtp_port=int(_number(env, "LAGC_SMTP_PORT", 25)),
             smtp_from=env.get("LAGC_SMTP_FROM", cls.smtp_from),

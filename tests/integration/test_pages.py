@@ -94,6 +94,14 @@ def test_every_response_carries_the_security_headers(client):
     assert "Strict-Transport-Security" in client.get("/", base_url="https://localhost").headers
 
 
+def test_behind_a_tls_proxy_the_forwarded_scheme_turns_on_hsts(settings):
+    app = create_app(settings.with_overrides(proxy_hops=1))
+    headers = app.test_client().get("/", headers={"X-Forwarded-Proto": "https"}).headers
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+    plain = create_app(settings).test_client().get("/", headers={"X-Forwarded-Proto": "https"}).headers
+    assert "Strict-Transport-Security" not in plain  # without a configured proxy the header is not trusted
+
+
 def test_the_session_cookie_is_httponly_and_samesite(client, make_user):
     from tests.integration.conftest import sign_in
 
