@@ -73,7 +73,9 @@ def test_an_entrant_sees_their_own_scorecard_without_hidden_tasks_or_judges_note
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'data-viewer="entrant"' in html
     assert 'data-task="arc"' in html and 'data-task="secret"' not in html
-    assert "TOP-SECRET-NOTE" not in html and "j1" not in html and "data-other-judges" not in html
+    # Random CSRF tokens may contain "j1" by chance: look for the judge's name outside them.
+    words = re.sub(r'name="csrf_token"[^>]*>|value="[A-Za-z0-9._-]{40,}"', "", html)
+    assert "TOP-SECRET-NOTE" not in html and not re.search(r"\bj1\b", words) and "data-other-judges" not in html
     assert "<form" not in html.split('id="judges-h"')[1]
 
 
