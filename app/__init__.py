@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from app.settings import Settings
 
 csrf = CSRFProtect()
+login_manager = LoginManager()
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -21,7 +22,6 @@ class DatabaseIdConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
-login_manager = LoginManager()
 
 
 def create_app(settings: Settings | None = None) -> Flask:
