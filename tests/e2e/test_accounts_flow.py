@@ -7,6 +7,7 @@ import urllib.request
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in
 
@@ -15,9 +16,9 @@ pytestmark = pytest.mark.e2e
 
 def test_a_newcomer_sees_the_demo_challenge_and_its_deadlines(page, server):
     page.goto(server + "/")
-    assert page.get_by_role("heading", name="Demo Grand Challenge").is_visible()
-    assert page.get_by_role("heading", name="Large AI Grand Challenge 2024").is_visible()
-    assert page.locator("tr.open").first.is_visible()  # the demo's registration phase is open now
+    expect(page.get_by_role("heading", name="Demo Grand Challenge")).to_be_visible()
+    expect(page.get_by_role("heading", name="Large AI Grand Challenge 2024")).to_be_visible()
+    expect(page.locator("tr.open").first).to_be_visible()  # the demo's registration phase is open now
 
 
 def test_an_entrant_signs_up_and_registers_a_team(page, server):
@@ -28,11 +29,11 @@ def test_an_entrant_signs_up_and_registers_a_team(page, server):
     page.get_by_label("Password (at least 10 characters)").fill("a-good-long-password")
     page.get_by_label("Repeat the password").fill("a-good-long-password")
     page.get_by_role("button", name="Create my account").click()
-    assert page.get_by_role("heading", name="Your dashboard").is_visible()
+    expect(page.get_by_role("heading", name="Your dashboard")).to_be_visible()
     section = page.locator("section", has=page.get_by_role("heading", name="Demo Grand Challenge"))
     section.get_by_label("Team (start-up) name").fill("Nordic AI")
     section.get_by_role("button", name="Register my team").click()
-    assert page.locator(".team-name", has_text="Nordic AI").is_visible()
+    expect(page.locator(".team-name", has_text="Nordic AI")).to_be_visible()
 
 
 def test_sign_up_shows_a_message_next_to_each_bad_field(page, server):
@@ -40,26 +41,26 @@ def test_sign_up_shows_a_message_next_to_each_bad_field(page, server):
     page.get_by_label("E-mail").fill("not-an-email")
     page.get_by_label("Password (at least 10 characters)").fill("short")
     page.get_by_role("button", name="Create my account").click()
-    assert page.get_by_text("Invalid email address.").is_visible()
-    assert page.get_by_text("This field is required.").first.is_visible()
+    expect(page.get_by_text("Invalid email address.")).to_be_visible()
+    expect(page.get_by_text("This field is required.").first).to_be_visible()
 
 
 def test_a_wrong_password_is_refused_in_words(page, server):
     sign_in(page, server, "aurora@demo.lagc.eu", "not-the-password")
-    assert page.get_by_text("The e-mail or the password is wrong.").is_visible()
+    expect(page.get_by_text("The e-mail or the password is wrong.")).to_be_visible()
 
 
 def test_an_entrant_cannot_open_the_organisers_invitations(page, server):
     sign_in(page, server, "aurora@demo.lagc.eu")
-    assert page.get_by_role("heading", name="Your dashboard").is_visible()
+    expect(page.get_by_role("heading", name="Your dashboard")).to_be_visible()
     response = page.goto(server + "/invitations")
     assert response.status == 403
-    assert page.get_by_role("heading", name="Forbidden").is_visible()
+    expect(page.get_by_role("heading", name="Forbidden")).to_be_visible()
 
 
 def test_an_organiser_invites_a_judge_who_joins_through_the_link(page, server, browser):
     sign_in(page, server, "organiser@demo.lagc.eu")
-    assert page.get_by_role("heading", name="Organiser's console").is_visible()
+    expect(page.get_by_role("heading", name="Organiser's console")).to_be_visible()
     page.get_by_role("link", name="Invitations").first.click()
     page.get_by_label("E-mail").fill("new.judge@example.eu")
     page.get_by_label("Role").select_option("judge")
@@ -76,7 +77,7 @@ def test_an_organiser_invites_a_judge_who_joins_through_the_link(page, server, b
     judge.get_by_role("button", name="Turn on two-factor authentication").click()
     assert judge.locator("#recovery-codes li").count() == 10
     judge.get_by_role("link", name="Continue to your dashboard").click()
-    assert judge.get_by_role("heading", name="Judge's dashboard").is_visible()
+    expect(judge.get_by_role("heading", name="Judge's dashboard")).to_be_visible()
     judge.context.close()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 import app.models  # noqa: F401  (every table, so the foreign keys resolve)
@@ -67,15 +68,15 @@ def test_a_judge_submits_the_rubric_then_sees_the_other_judges_scores(page, serv
     complete_second_step(page, "judge@demo.lagc.eu")
     page.goto(server + "/c/demo/judging")
     page.get_by_role("link", name="Iberia NLP (PT)").click()
-    assert page.locator("[data-other-judges='hidden']").is_visible()
+    expect(page.locator("[data-other-judges='hidden']")).to_be_visible()
     assert page.get_by_text("Joana Judge").count() == 0
-    assert page.locator("svg[role='img']").is_visible()
+    expect(page.locator("svg[role='img']")).to_be_visible()
     for label, score in (("Technical excellence", "6"), ("European languages and impact", "8"),
                          ("Responsible AI", "7"), ("Feasibility of the plan", "6"), ("Openness", "7")):
         page.get_by_label(label, exact=False).fill(score)
     page.get_by_label("Private notes", exact=False).fill("Convincing Portuguese results.")
     page.get_by_role("button", name="Submit my scores").click()
     others = page.locator("[data-other-judges='shown']")
-    assert others.is_visible()
-    assert others.get_by_text("Joana Judge").is_visible()
+    expect(others).to_be_visible()
+    expect(others.get_by_text("Joana Judge")).to_be_visible()
     assert "Solid Portuguese" not in page.content()  # Joana's private notes stay hers

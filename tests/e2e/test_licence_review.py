@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 import app.models  # noqa: F401  (every table, so the foreign keys resolve)
@@ -43,10 +44,10 @@ def test_an_organiser_resolves_a_licence_review_with_a_justification(page, serve
     complete_second_step(page, "organiser@demo.lagc.eu")
     page.goto(server + "/organiser/licences")
     card = page.locator(f"section[data-submission='{submission_in_review}']")
-    assert card.get_by_text("Meta-Llama-3-8B", exact=False).is_visible()
+    expect(card.get_by_text("Meta-Llama-3-8B", exact=False)).to_be_visible()
     card.get_by_label("Fail: the licence is not acceptable").check()
     card.get_by_label("Justification", exact=False).fill(
         "Fine-tuned from Llama 3, not trained from scratch as the rules require.")
     card.get_by_role("button", name="Record the decision").click()
-    assert page.get_by_text(f"Licence of submission '{LABEL}' resolved: fail.").is_visible()
+    expect(page.get_by_text(f"Licence of submission '{LABEL}' resolved: fail.")).to_be_visible()
     assert page.locator(f"section[data-submission='{submission_in_review}']").count() == 0

@@ -4,6 +4,7 @@ straight into the running platform's database, as the other features would have 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 import app.models  # noqa: F401  (every table, so the foreign keys resolve)
@@ -65,13 +66,13 @@ def test_an_organiser_previews_confirms_and_publishes_and_the_public_sees_the_wi
     _sign_in_organiser(page, server, server_database_url)
     page.goto(f"{server}/organiser/c/{settled_challenge}/prizes")
     preview = page.locator("table.prize-preview")
-    assert preview.locator("tr[data-team='Aurora'][data-status='in']").is_visible()
+    expect(preview.locator("tr[data-team='Aurora'][data-status='in']")).to_be_visible()
     assert "baselines never win" in preview.locator("tr[data-team='Reference']").inner_text()
     page.get_by_role("button", name="Confirm the award").click()
-    assert page.get_by_text("The award is confirmed and recorded.").is_visible()
-    assert page.locator("[data-chain='ok']").is_visible()
+    expect(page.get_by_text("The award is confirmed and recorded.")).to_be_visible()
+    expect(page.locator("[data-chain='ok']")).to_be_visible()
     page.get_by_role("button", name="Publish the winners page").click()
-    assert page.get_by_text("The winners page is public.").is_visible()
+    expect(page.get_by_text("The winners page is public.")).to_be_visible()
 
     public = browser.new_context().new_page()
     response = public.goto(f"{server}/c/{settled_challenge}/winners")
