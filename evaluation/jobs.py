@@ -2,9 +2,9 @@
 
 ``run_evaluations`` first asks one indexed question ("is there anything to do?") and runs only the steps
 that have work: enqueue (accepted submissions get an evaluation), dispatch (reconcile half-submitted jobs,
-then submit within each cluster's concurrency and each team's allocation), follow (poll jobs, cancel on
-request, stop runs over their time, ingest finished ones, record failures) and retry. ``record_phase_events``
-writes ``phase.opened``/``phase.closed`` once per boundary crossed.
+then submit within each cluster's concurrency and each team's allocation), follow (poll each cluster's jobs
+in one batch, cancel on request, stop runs over their time, ingest finished ones, record failures) and
+retry. ``record_phase_events`` writes ``phase.opened``/``phase.closed`` once per boundary crossed.
 """
 from __future__ import annotations
 
@@ -29,14 +29,16 @@ from evaluation.phases import record_phase_events
 from evaluation.planning import SetupError, Setup, build_job_command, job_dir_of, job_name, pinned_request, setup_of
 from evaluation.policy import Candidate, plan_dispatch
 from evaluation.results import ResultsError
-from evaluation.runners.base import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, RunStatus, read_tail
+from evaluation.runners.base import (
+    CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, PollError, RunHandle, RunStatus, read_tail,
+)
 from evaluation.runners.local import LocalRunner
 from evaluation.runners.slurm import SlurmError, SlurmRunner
 
 log = logging.getLogger("lagc.evaluation")
 DISPATCH_WINDOW = 500  # queued rows considered per cycle (the rest wait their turn)
 _RUNNERS: dict[tuple[str, str], object] = {}  # one runner per cluster, kept so local children are reaped
-SLURM_POLL = 2.0  # seconds between two polls of one Slurm job (scontrol is a call to the controller)
+SLURM_POLL = 2.0  # seconds between two polls of one Slurm job (each cycle's batch is a call to the controller)
 _LAST_POLL: dict[int, float] = {}  # in-process pacing only: no state lives here
 
 
@@ -200,27 +202,41 @@ def _reconcile(cycle: Cycle, ev: Evaluation) -> None:
 
 
 def follow(cycle: Cycle) -> None:
-    """Poll every dispatched or running job (a Slurm job at most every SLURM_POLL seconds); act on changes."""
+    """Follow every dispatched or running job (a Slurm job at most every SLURM_POLL seconds): cancel those an
+    organiser asked to stop, poll each cluster's jobs in one batch (one ``squeue`` on Slurm, not one call per
+    job, which site admins forbid), then act on each evaluation's status."""
     session = cycle.session
     clock = time.monotonic()
+    due: dict[tuple[str, str], list[Evaluation]] = {}
     for ev in session.exec(select(Evaluation).where(Evaluation.state.in_([S.dispatched.value, S.running.value]))
                            .order_by(Evaluation.id)).all():
         if ev.runner == "slurm" and not ev.cancel_requested and clock - _LAST_POLL.get(ev.id, -1e9) < SLURM_POLL:
             continue
         _LAST_POLL[ev.id] = clock
-        try:
-            setup = cycle.setup(ev.challenge_id)
-            _follow_one(cycle, ev, setup, runner_for(ev.runner, setup, ev.cluster))
-        except SlurmError as exc:  # the controller is unreachable: the job's state is unknown, not lost
-            log.warning("cannot poll evaluation %s: %s", ev.id, exc)
-        session.commit()
+        due.setdefault((ev.runner, ev.cluster), []).append(ev)
+    for (kind, cluster), evs in due.items():
+        runner = runner_for(kind, cycle.setup(evs[0].challenge_id), cluster)
+        handles = {ev.id: services.handle_of(ev) for ev in evs}
+        for ev in evs:
+            if ev.cancel_requested:
+                try:
+                    runner.cancel(handles[ev.id])
+                except PollError as exc:  # the cluster cannot be asked now: the cancel is tried again next cycle
+                    log.warning("cannot cancel evaluation %s on %s: %s", ev.id, cluster, exc)
+        statuses = runner.poll_many(list(handles.values()))
+        unknown = [ev.id for ev in evs if isinstance(statuses[handles[ev.id]], PollError)]
+        if unknown:  # the cluster cannot be asked: these jobs' states are unknown, not lost
+            log.warning("cannot poll %d evaluation(s) on %s (ids %s): %s", len(unknown), cluster, unknown[:20],
+                        statuses[handles[unknown[0]]])
+        for ev in evs:
+            status = statuses[handles[ev.id]]
+            if not isinstance(status, PollError):
+                _act_on(cycle, ev, cycle.setup(ev.challenge_id), runner, handles[ev.id], status)
+                session.commit()
 
 
-def _follow_one(cycle: Cycle, ev: Evaluation, setup: Setup, runner) -> None:
-    handle = services.handle_of(ev)
-    if ev.cancel_requested:
-        runner.cancel(handle)
-    status = runner.poll(handle)
+def _act_on(cycle: Cycle, ev: Evaluation, setup: Setup, runner, handle: RunHandle, status: RunStatus) -> None:
+    """Move the evaluation on from its run's status: running, stopped for its time, ingested or failed."""
     if status.state in (PENDING, RUNNING):
         if status.state == RUNNING and ev.state == S.dispatched:
             services.mark_running(ev, _started(status, cycle.now), status.node)

@@ -98,12 +98,21 @@ class RunStatus:
         return self.state in FINISHED_STATES
 
 
+class PollError(RuntimeError):
+    """The runner could not tell how a run stands (its cluster cannot be asked): unknown, not lost."""
+
+
 class Runner(Protocol):
     """The interface the CLI and the scheduler use; LocalRunner and SlurmRunner implement it."""
 
     def start(self, command: Command, job_dir: str | Path, name: str = "lagc-eval") -> RunHandle: ...
 
     def poll(self, handle: RunHandle) -> RunStatus: ...
+
+    def poll_many(self, handles: Sequence[RunHandle]) -> dict[RunHandle, RunStatus | PollError]:
+        """Every run's status in one go (the scheduler calls this once per cluster and cycle); a run whose
+        state could not be learned maps to the PollError that says why. ``poll_each`` is the plain loop."""
+        ...
 
     def cancel(self, handle: RunHandle) -> None: ...
 
@@ -126,6 +135,17 @@ _KNOWN_FAILURES = (
     ("Tasks not found", "a benchmark task is unknown to lm-eval (suite misconfigured)"),
     ("No space left on device", "the disk of the cluster is full"),
 )
+
+
+def poll_each(runner: Runner, handles: Sequence[RunHandle]) -> dict[RunHandle, RunStatus | PollError]:
+    """``poll_many`` for a runner whose polls cost nothing worth batching (a local process): one poll each."""
+    results: dict[RunHandle, RunStatus | PollError] = {}
+    for handle in handles:
+        try:
+            results[handle] = runner.poll(handle)
+        except PollError as exc:
+            results[handle] = exc
+    return results
 
 
 def explain_failure(exit_code: int | None, log_tail: Sequence[str]) -> str:

@@ -19,8 +19,8 @@ from typing import Callable, Mapping, Sequence
 
 from evaluation.command import Command
 from evaluation.runners.base import (
-    CANCELLED, FAILED, LOST, RUNNING, SUCCEEDED, JobPaths, RunHandle, RunStatus, explain_failure, read_int,
-    read_tail,
+    CANCELLED, FAILED, LOST, RUNNING, SUCCEEDED, JobPaths, PollError, RunHandle, RunStatus, explain_failure,
+    poll_each, read_int, read_tail,
 )
 
 
@@ -116,6 +116,10 @@ class LocalRunner:
             return RunStatus(LOST, "the evaluation process disappeared without recording how it ended "
                              "(the machine may have restarted)", None, tail, None, started)
         return RunStatus(FAILED, explain_failure(code, tail), code, tail, None, started, ended, elapsed)
+
+    def poll_many(self, handles: Sequence[RunHandle]) -> dict[RunHandle, RunStatus | PollError]:
+        """Each run's status: local polls read /proc and a few files, so there is nothing to batch."""
+        return poll_each(self, handles)
 
     def cancel(self, handle: RunHandle) -> None:
         """Stop the run and everything it started: SIGTERM to its process group, SIGKILL after a grace time."""

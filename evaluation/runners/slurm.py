@@ -1,11 +1,14 @@
 """Run lm-eval as a Slurm batch job on a cluster described by a ClusterProfile.
 
-One batch script per evaluation, rendered from the profile, submitted with ``sbatch --parsable`` and
-followed with ``scontrol show job``; once the controller forgets a finished job (after MinJobAge) its record
-comes from ``sacct`` where the site has accounting, or from the jobcomp/filetxt file where it has not
-(``accounting = "auto"`` asks ``scontrol show config`` which one). The job folder must be on a filesystem
-the compute node shares with the platform: the script writes lm-eval's log, its exit code and its results
-there, and the platform reads them back.
+One batch script per evaluation, rendered from the profile, submitted with ``sbatch --parsable``. Runs are
+followed in batches (``poll_many``): one ``squeue -j id1,id2,...`` per chunk of ids for every job the
+controller still knows, then, for the jobs it forgot (after MinJobAge), one ``sacct -j id1,id2,...`` per
+chunk where the site has accounting, or one read of the jobcomp/filetxt file where it has not
+(``accounting = "auto"`` asks ``scontrol show config`` which one, once). Sites forbid polling the
+controller job by job; this costs one controller call per chunk and cycle.
+
+The job folder must be on a filesystem the compute node shares with the platform: the script writes
+lm-eval's log, its exit code and its results there, and the platform reads them back.
 """
 
 from __future__ import annotations
@@ -13,20 +16,23 @@ from __future__ import annotations
 import shlex
 import subprocess
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from evaluation.clusters import ClusterProfile
 from evaluation.command import Command
 from evaluation.runners.base import (
-    CANCELLED, FAILED, LOST, SUCCEEDED, JobPaths, RunHandle, RunStatus, explain_failure, read_int, read_tail,
+    CANCELLED, FAILED, LOST, SUCCEEDED, JobPaths, PollError, RunHandle, RunStatus, explain_failure, read_int,
+    read_tail,
 )
 from evaluation.runners.slurm_states import (
-    SACCT_FORMAT, SlurmJob, find_in_jobcomp, job_from_key_values, job_ids_named_in_jobcomp, meaning,
-    parse_key_values, parse_sacct, parse_sbatch_job_id,
+    SACCT_FORMAT, SQUEUE_FORMAT, SlurmJob, chunks, find_many_in_jobcomp, job_ids_named_in_jobcomp, meaning,
+    parse_sacct_many, parse_sbatch_job_id, parse_squeue,
 )
 
+CHUNK_SIZE = 500  # job ids per squeue/sacct call: about 4 KB of arguments, far below any command-line limit
 
-class SlurmError(RuntimeError):
+
+class SlurmError(PollError):
     """A Slurm command failed (the message carries its stderr)."""
 
 
@@ -76,8 +82,10 @@ class SlurmRunner:
     kind = "slurm"
 
     def __init__(self, profile: ClusterProfile, run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
-                 read_text: Callable[[str], str] = lambda p: Path(p).read_text(errors="replace")):
+                 read_text: Callable[[str], str] = lambda p: Path(p).read_text(errors="replace"),
+                 chunk_size: int = CHUNK_SIZE):
         self.profile = profile
+        self.chunk_size = chunk_size
         self._run = run
         self._read_text = read_text
         self._accounting: tuple[str, str | None] | None = None
@@ -103,7 +111,7 @@ class SlurmRunner:
     def cancel(self, handle: RunHandle) -> None:
         """Mark the run as cancelled by the platform and ``scancel`` it (harmless if it already ended)."""
         JobPaths(Path(handle.job_dir)).cancelled.write_text("cancelled\n")
-        self._slurm("scancel", handle.job_id, check=False)
+        self._ask("scancel", handle.job_id)  # a hang or a missing command is SlurmError: tried again later
 
     def find(self, name: str, job_dir: str | Path) -> RunHandle | None:
         """The job submitted under this name (the last one), from the controller or the finished-job record.
@@ -128,20 +136,57 @@ class SlurmRunner:
                          token=self.profile.name)
 
     def job(self, job_id: str) -> SlurmJob | None:
-        """What Slurm knows about the job: from the controller, else from accounting or the jobcomp file."""
-        proc = self._slurm("scontrol", "show", "job", "-o", job_id, check=False)
-        if proc.returncode == 0 and proc.stdout.strip():
-            return job_from_key_values(parse_key_values(proc.stdout.splitlines()[0]), "scontrol")
-        if "Invalid job id" not in proc.stderr:  # the controller is down or unreachable: ask again later
-            raise SlurmError(f"scontrol show job {job_id} failed ({proc.returncode}): {proc.stderr.strip()}")
+        """What Slurm knows about the job (None: no record anywhere); SlurmError when it cannot be asked."""
+        return self.jobs([job_id])[job_id]
+
+    def jobs(self, job_ids: Sequence[str]) -> dict[str, SlurmJob | None]:
+        """What Slurm knows about each job: one ``squeue`` per chunk for the jobs the controller still knows,
+        then one ``sacct`` per chunk (or one read of the jobcomp file) for those it forgot. None: no record.
+
+        Raises SlurmError when the controller or the accounting cannot be asked: "no record" is never guessed.
+        """
+        live = self.live_jobs(job_ids)
+        forgotten = [job_id for job_id in dict.fromkeys(job_ids) if job_id not in live]
+        finished = self.finished_jobs(forgotten) if forgotten else {}
+        return {job_id: live.get(job_id) or finished.get(job_id) for job_id in job_ids}
+
+    def live_jobs(self, job_ids: Sequence[str]) -> dict[str, SlurmJob]:
+        """The jobs the controller still knows (running, pending, or ended less than MinJobAge ago)."""
+        found: dict[str, SlurmJob] = {}
+        for chunk in chunks(job_ids, self.chunk_size):
+            proc = self._ask("squeue", "-h", "--states=all", "-j", ",".join(chunk), "-O", SQUEUE_FORMAT)
+            if proc.returncode != 0:
+                # squeue -j with a single unknown id fails with "Invalid job id"; with several it just omits them
+                if len(chunk) == 1 and "Invalid job id" in proc.stderr:
+                    continue
+                raise SlurmError(f"squeue failed ({proc.returncode}): {proc.stderr.strip()}")
+            asked = set(chunk)
+            found.update((job_id, job) for job_id, job in parse_squeue(proc.stdout).items() if job_id in asked)
+        return found
+
+    def finished_jobs(self, job_ids: Sequence[str]) -> dict[str, SlurmJob]:
+        """Records of jobs the controller forgot: from sacct (one call per chunk) or the jobcomp file (read
+        once; an unreadable file means no records, as for a single job)."""
         kind, location = self.accounting()
         if kind == "sacct":
-            out = self._slurm("sacct", "-j", job_id, "-X", "-n", "-P", "-o", SACCT_FORMAT)
-            return parse_sacct(out.stdout, job_id)
+            found: dict[str, SlurmJob] = {}
+            for chunk in chunks(job_ids, self.chunk_size):
+                proc = self._ask("sacct", "-j", ",".join(chunk), "-X", "-n", "-P", "-o", SACCT_FORMAT)
+                if proc.returncode != 0:
+                    raise SlurmError(f"sacct failed ({proc.returncode}): {proc.stderr.strip()}")
+                found.update(parse_sacct_many(proc.stdout, chunk))
+            return found
         try:
-            return find_in_jobcomp(self._read_text(location), job_id) if location else None
+            return find_many_in_jobcomp(self._read_text(location), job_ids) if location else {}
         except OSError:
-            return None
+            return {}
+
+    def _ask(self, *args: str) -> subprocess.CompletedProcess:
+        """A read-only query; a command that hangs or cannot start is "Slurm cannot be asked", not a crash."""
+        try:
+            return self._slurm(*args, check=False)
+        except (subprocess.TimeoutExpired, OSError) as exc:
+            raise SlurmError(f"{args[0]} could not be run: {exc}") from exc
 
     def accounting(self) -> tuple[str, str | None]:
         """("sacct", None) or ("jobcomp", path): from the profile, or asked of ``scontrol show config``."""
@@ -149,7 +194,10 @@ class SlurmRunner:
             kind, path = self.profile.accounting, self.profile.jobcomp_path
             if kind != "sacct" and not path:
                 config = {}
-                for line in self._slurm("scontrol", "show", "config").stdout.splitlines():
+                proc = self._ask("scontrol", "show", "config")
+                if proc.returncode != 0:
+                    raise SlurmError(f"scontrol show config failed ({proc.returncode}): {proc.stderr.strip()}")
+                for line in proc.stdout.splitlines():
                     key, sep, value = line.partition("=")
                     if sep:
                         config[key.strip()] = value.strip()
@@ -162,13 +210,43 @@ class SlurmRunner:
         return self._accounting
 
     def poll(self, handle: RunHandle) -> RunStatus:
-        """The run's status, with node, times and a founder-readable reason when it did not succeed.
+        """The run's status (see ``poll_many``); raises SlurmError when Slurm cannot be asked (controller
+        down): the run's state is then unknown, not lost, and the caller should poll again later."""
+        result = self.poll_many([handle])[handle]
+        if isinstance(result, PollError):
+            raise result
+        return result
 
-        Raises SlurmError when Slurm cannot be asked (controller down): the run's state is then unknown,
-        not lost, and the caller should poll again later.
+    def poll_many(self, handles: Sequence[RunHandle]) -> dict[RunHandle, RunStatus | PollError]:
+        """Every run's status from one batch of Slurm commands (squeue, then sacct or the jobcomp file for
+        the jobs the controller forgot), with node, times and a founder-readable reason.
+
+        A run whose state Slurm could not tell (controller down, accounting failing) maps to the SlurmError
+        instead: unknown, not lost, to be polled again later.
         """
+        try:
+            live = self.live_jobs([h.job_id for h in handles])
+        except SlurmError as exc:
+            return {handle: exc for handle in handles}
+        forgotten = [h.job_id for h in handles if h.job_id not in live]
+        finished: dict[str, SlurmJob] | SlurmError
+        try:
+            finished = self.finished_jobs(forgotten) if forgotten else {}
+        except SlurmError as exc:
+            finished = exc
+        results: dict[RunHandle, RunStatus | PollError] = {}
+        for handle in handles:
+            if handle.job_id in live:
+                results[handle] = self._status(handle, live[handle.job_id])
+            elif isinstance(finished, SlurmError):
+                results[handle] = finished
+            else:
+                results[handle] = self._status(handle, finished.get(handle.job_id))
+        return results
+
+    def _status(self, handle: RunHandle, job: SlurmJob | None) -> RunStatus:
+        """The run's status from Slurm's record of it (None: Slurm has none) and its job folder."""
         paths = JobPaths(Path(handle.job_dir))
-        job = self.job(handle.job_id)
         code = read_int(paths.exit_code)
         if job is None:
             return self._without_record(handle, paths, code)

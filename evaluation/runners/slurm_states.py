@@ -1,8 +1,9 @@
 """Pure helpers for the Slurm runner: parse Slurm's outputs and say what a job state means for a founder.
 
-Slurm reports a job in three places over its life: ``scontrol show job -o`` while it is known to the
-controller (and MinJobAge seconds after it ends), then ``sacct`` where the site runs accounting, or the
-jobcomp/filetxt file (one ``key=value`` line per finished job) where it does not.
+Slurm reports a job in three places over its life: the controller (``squeue`` for many jobs at once,
+``scontrol show job -o`` for one) while it knows the job (and MinJobAge seconds after it ends), then
+``sacct`` where the site runs accounting, or the jobcomp/filetxt file (one ``key=value`` line per finished
+job) where it does not. The batch readers take the output of one command covering many jobs.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterable, Sequence
 
 from evaluation.runners.base import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED
 
@@ -127,6 +129,75 @@ def parse_sacct(stdout: str, job_id: str) -> SlurmJob | None:
                             start=_clean(cols[3]), end=_clean(cols[4]),
                             elapsed_seconds=parse_duration(cols[5]), source="sacct")
     return None
+
+
+def parse_sacct_many(stdout: str, job_ids: Iterable[str]) -> dict[str, SlurmJob]:
+    """Every wanted job's allocation line from one ``sacct -j id1,id2,... -X -n -P -o SACCT_FORMAT`` call."""
+    wanted = set(job_ids)
+    found = {}
+    for line in stdout.splitlines():
+        job_id = line.split("|", 1)[0]
+        if job_id in wanted:
+            job = parse_sacct(line, job_id)
+            if job is not None:
+                found[job_id] = job  # a requeued job has several lines: the last one is the latest
+    return found
+
+
+# squeue's long format, "|" after every field. Reason comes last: a site-set reason may be free text.
+SQUEUE_FIELDS = ("JobID", "State", "exit_code", "NodeList", "StartTime", "EndTime", "TimeUsed", "Reason")
+SQUEUE_FORMAT = ",".join(f"{field}:|" for field in SQUEUE_FIELDS)
+NO_VAL = 0xFFFFFFFE  # Slurm's "no value" for a 32-bit field
+
+
+def squeue_exit(value: str) -> tuple[int | None, int | None]:
+    """squeue's exit_code as (exit code, signal): ``code:signal`` (newer Slurm) or the raw wait status
+    (22.05 prints 1024 for exit code 4, 15 for SIGTERM), decoded as ``scontrol`` shows it."""
+    value = value.strip()
+    if ":" in value:
+        return _exit(value)
+    if not value.isdigit() or int(value) >= NO_VAL:
+        return None, None
+    status = int(value)
+    signal = status & 0x7F
+    return (0, signal) if signal else ((status >> 8) & 0xFF, 0)
+
+
+def parse_squeue(stdout: str) -> dict[str, SlurmJob]:
+    """Jobs by id from ``squeue -h --states=all -j ... -O SQUEUE_FORMAT``; malformed lines are skipped."""
+    found = {}
+    for line in stdout.splitlines():
+        cols = line.split("|", len(SQUEUE_FIELDS) - 1)
+        if len(cols) < len(SQUEUE_FIELDS) or not cols[1].strip():
+            continue
+        job_id, state, code, node, start, end, used, reason = (c.strip() for c in cols)
+        exit_code, sig = squeue_exit(code)
+        found[job_id] = SlurmJob(job_id=job_id, state=state.split()[0], exit_code=exit_code, signal=sig,
+                                 reason=_clean(reason.removesuffix("|").strip()), node=_clean(node),
+                                 start=_clean(start), end=_clean(end), elapsed_seconds=parse_duration(used),
+                                 source="squeue")
+    return found
+
+
+def chunks(job_ids: Sequence[str], size: int) -> list[list[str]]:
+    """The ids in consecutive groups of at most ``size``, so no command line grows with the number of jobs."""
+    if size < 1:
+        raise ValueError("chunk size must be at least 1")
+    ids = list(dict.fromkeys(job_ids))  # each job once, first-seen order
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def find_many_in_jobcomp(text: str, job_ids: Iterable[str]) -> dict[str, SlurmJob]:
+    """The last jobcomp/filetxt record of each wanted job (read once for a whole batch)."""
+    wanted = set(job_ids)
+    found = {}
+    for line in text.splitlines():
+        if not line.startswith("JobId="):
+            continue
+        job_id = line[len("JobId="):].split(" ", 1)[0]
+        if job_id in wanted:  # only the wanted lines are fully parsed: the file grows with every job
+            found[job_id] = job_from_key_values(parse_key_values(line), "jobcomp")
+    return found
 
 
 def find_in_jobcomp(text: str, job_id: str) -> SlurmJob | None:
