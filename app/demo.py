@@ -86,18 +86,25 @@ def without_sections(text: str, names: tuple[str, ...]) -> str:
 
 
 def demo_config_text(today: datetime) -> str:
-    """The 2024 rules with the phases moved around `today`: registration is open, submission opens in a week."""
+    """The 2024 rules with the phases moved around `today`: registration closed a week ago, and the
+    submission phase, open for a month, also takes late registrations and eligibility applications
+    (`allows`), so a newcomer can register, apply and submit in the demo; evaluation, judging and the award
+    follow."""
     base = (BUNDLED_CHALLENGES / "lagc-2024.toml").read_text(encoding="utf-8")
     head, _, rest = base.partition("[[phases]]")
     prize = "[prize]" + rest.split("[prize]", 1)[1]
     head = head.replace('slug = "lagc-2024"', f'slug = "{DEMO_SLUG}"').replace(
         'name = "Large AI Grand Challenge 2024"', 'name = "Demo Grand Challenge"')
     start = today.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=14)
-    spans = (("registration", "Registration and eligibility", 0, 21), ("submission", "Checkpoint submission", 21, 44),
-             ("evaluation", "Evaluation", 44, 58), ("judging", "Judging", 58, 72), ("award", "Award and release", 72, 437))
+    spans = (("registration", "Registration and eligibility", 0, 7, None),
+             ("submission", "Checkpoint submission (late registration open)", 7, 44, ("register", "apply", "submit")),
+             ("evaluation", "Evaluation", 44, 58, None), ("judging", "Judging", 58, 72, None),
+             ("award", "Award and release", 72, 437, None))
     phases = "".join(
         f'[[phases]]\nkey = "{key}"\nname = "{name}"\nstarts = {_iso(start + timedelta(days=a))}\n'
-        f'ends = {_iso(start + timedelta(days=b))}\n\n' for key, name, a, b in spans)
+        f'ends = {_iso(start + timedelta(days=b))}\n'
+        + ("" if allows is None else "allows = [" + ", ".join(f'"{x}"' for x in allows) + "]\n") + "\n"
+        for key, name, a, b, allows in spans)
     return without_sections(head + phases + prize, EVALUATION_SECTIONS) + DEMO_EVALUATION
 
 

@@ -9,13 +9,15 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import Role
 from app.api import ApiProblem, openapi_document, parse_body, route
 from app.challenges.services import config_of, get_challenge, list_challenges, phases_of
-from app.db import get_session
+from app.challenges.gating import ACTIONS
+from app.db import get_session, utcnow
 from app.security import public, roles, signed_in
 from app.teams.services import TeamError, register_team, teams_of
 
 CHALLENGE_SCHEMA = {"type": "object", "properties": {
     "slug": {"type": "string"}, "name": {"type": "string"}, "call_date": {"type": "string", "format": "date"},
-    "phases": {"type": "array", "items": {"type": "object"}}, "prize": {"type": "object"}}}
+    "phases": {"type": "array", "items": {"type": "object"}}, "prize": {"type": "object"},
+    "actions": {"type": "object", "description": "register, apply, submit: allowed now, and the reason in words"}}}
 
 
 @route("/openapi.json", summary="This OpenAPI document")
@@ -25,11 +27,15 @@ def openapi():
 
 
 def _challenge_json(session, challenge) -> dict:
-    config = config_of(challenge)
+    config, now = config_of(challenge), utcnow()
+    allows = {p.key: sorted(p.actions) for p in config.phases}
     return {
         "slug": challenge.slug, "name": challenge.name, "call_date": challenge.call_date.isoformat(),
         "phases": [{"key": p.key, "name": p.name, "starts_at": p.starts_at.isoformat(),
-                    "ends_at": p.ends_at.isoformat()} for p in phases_of(session, challenge)],
+                    "ends_at": p.ends_at.isoformat(), "allows": allows.get(p.key, [])}
+                   for p in phases_of(session, challenge)],
+        "actions": {action: {"allowed": gate.allowed, "reason": gate.reason}
+                    for action, gate in ((a, config.gate(a, now)) for a in ACTIONS)},
         "prize": {"pool_cents": config.prize.pool_cents, "max_winners": config.prize.max_winners,
                   "policy": config.prize.policy, "per_winner_cents": config.prize.per_winner_cents,
                   "gpu_hours_per_winner": config.prize.gpu_hours_per_winner,
@@ -86,8 +92,7 @@ def create_team():
         session.commit()
     except TeamError as exc:
         session.rollback()
-        status = 422 if exc.field else 409
-        raise ApiProblem(status, str(exc), {exc.field: [str(exc)]} if exc.field else None) from None
+        raise ApiProblem(exc.status, str(exc), {exc.field: [str(exc)]} if exc.field else None) from None
     except IntegrityError:
         session.rollback()
         raise ApiProblem(409, "You already belong to a team in this challenge.") from None

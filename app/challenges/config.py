@@ -15,6 +15,8 @@ from datetime import date, datetime, timezone
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from app.challenges.gating import ACTIONS, PhaseGate, default_allows, gate, unknown_actions
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 PRIZE_POLICIES = ("fixed", "equal", "rank_weighted", "score_proportional")
 # Parsers for the sections other capabilities own: section -> "module:Class.method" taking the section's dict
@@ -69,6 +71,12 @@ class PhaseSpec:
     name: str
     starts: datetime  # aware, UTC
     ends: datetime  # aware, UTC
+    allows: tuple[str, ...] | None = None  # the entrant actions it allows; None: the defaults of its key
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """The entrant actions this phase allows (`allows`, or the defaults of its key)."""
+        return frozenset(default_allows(self.key) if self.allows is None else self.allows)
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,10 @@ class ChallengeConfig:
     def next_deadline(self, moment: datetime) -> PhaseSpec | None:
         """The first phase that ends after `moment`."""
         return next((p for p in self.phases if p.ends > moment), None)
+
+    def gate(self, action: str, moment: datetime) -> PhaseGate:
+        """Whether the phases allow the entrant action (register, apply, submit) at `moment`, and why not."""
+        return gate(self.phases, action, moment)
 
 
 def parse_config(text: str) -> ChallengeConfig:
@@ -183,8 +195,9 @@ def _parse_phases(raw: Any, problems: list[str]) -> tuple[PhaseSpec, ...]:
         ends = _utc(item.get("ends"), f"{where}.ends", problems)
         if starts and ends and ends <= starts:
             problems.append(f"{where} ({key}) ends before it starts")
+        allows = _parse_allows(item.get("allows"), f"{where}.allows", problems)
         if starts and ends:
-            phases.append(PhaseSpec(key, name, starts, ends))
+            phases.append(PhaseSpec(key, name, starts, ends, allows))
     keys = [p.key for p in phases]
     if len(set(keys)) != len(keys):
         problems.append("[[phases]]: phase keys must be unique")
@@ -192,6 +205,18 @@ def _parse_phases(raw: Any, problems: list[str]) -> tuple[PhaseSpec, ...]:
         if after.starts < before.ends:
             problems.append(f"phase {after.key!r} starts before phase {before.key!r} ends")
     return tuple(phases)
+
+
+def _parse_allows(raw: Any, path: str, problems: list[str]) -> tuple[str, ...] | None:
+    """A phase's `allows`: a list of entrant actions (None when absent: the key's defaults apply)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
+        problems.append(f"{path} must be a list of actions, e.g. [\"register\", \"apply\"]")
+        return None
+    for name in unknown_actions(raw):
+        problems.append(f"{path}: {name!r} is not an action; the actions are {', '.join(ACTIONS)}")
+    return tuple(dict.fromkeys(name for name in raw if name in ACTIONS))
 
 
 def _parse_prize(table: Mapping[str, Any], problems: list[str]) -> PrizeSpec:

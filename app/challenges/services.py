@@ -1,6 +1,7 @@
 """Loading challenge configuration files into the database and reading them back."""
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -9,7 +10,19 @@ from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.challenges.config import ChallengeConfig, ConfigError, parse_config
+from app.challenges.gating import PhaseGate
 from app.challenges.models import Challenge, Phase
+from app.db import utcnow
+
+
+class PhaseClosed(ValueError):
+    """An entrant action the challenge's phases do not allow now: "the phase is closed", answered 409."""
+
+    status = 409
+
+    def __init__(self, gate: PhaseGate):
+        super().__init__(gate.reason)
+        self.gate = gate
 
 
 @lru_cache(maxsize=64)
@@ -20,6 +33,21 @@ def _parse_cached(text: str) -> ChallengeConfig:
 def config_of(challenge: Challenge) -> ChallengeConfig:
     """The parsed configuration of a stored challenge (parsed once per distinct text)."""
     return _parse_cached(challenge.config_text)
+
+
+def phase_gate(challenge: Challenge, action: str, now: Optional[datetime] = None) -> PhaseGate:
+    """Whether the challenge's phases allow the entrant action (register, apply, submit) now, and why not.
+    Read from the stored configuration, so a saved edit of the dates or of `allows` applies at once."""
+    return config_of(challenge).gate(action, now or utcnow())
+
+
+def require_phase(challenge: Challenge, action: str, now: Optional[datetime] = None) -> PhaseGate:
+    """The gate of an entrant action; raises `PhaseClosed` when the phases do not allow it now. Every
+    service an entrant acts through calls this before it writes anything (organisers' actions do not)."""
+    gate = phase_gate(challenge, action, now)
+    if not gate.allowed:
+        raise PhaseClosed(gate)
+    return gate
 
 
 def load_config_text(session: Session, text: str, actor_id: Optional[int] = None) -> Challenge:

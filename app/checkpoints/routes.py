@@ -12,7 +12,7 @@ from app import csrf
 from app.accounts.models import Role
 from app.api.problems import problem
 from app.challenges.models import Challenge
-from app.challenges.services import get_challenge
+from app.challenges.services import get_challenge, phase_gate
 from app.checkpoints import uploads
 from app.checkpoints.forms import FinaliseForm, HubSubmissionForm, UploadSubmissionForm
 from app.checkpoints.hub import HubError
@@ -49,14 +49,18 @@ def _gate(challenge: Challenge) -> tuple[bool, str]:
 @bp.route("/c/<slug>/submissions")
 @roles(Role.entrant, Role.organiser)
 def index(slug: str):
-    challenge = _challenge(slug)
+    return _index(_challenge(slug))
+
+
+def _index(challenge: Challenge, status: int = 200):
+    """The submissions page; after a refused start, with the refusal's status (its message is flashed)."""
     session = get_session()
     found = submissions_for(session, current_user, challenge)
     teams = {t.id: t.name for t in session.exec(select(Team).where(Team.challenge_id == challenge.id))}
     gate = _gate(challenge) if current_user.role == Role.entrant.value else (False, "")
     return render_template("checkpoints/index.html", challenge=challenge, submissions=found, teams=teams,
-                           gate=gate, limits=limits_of(challenge), upload_form=UploadSubmissionForm(),
-                           hub_form=HubSubmissionForm())
+                           gate=gate, phase=phase_gate(challenge, "submit"), limits=limits_of(challenge),
+                           upload_form=UploadSubmissionForm(), hub_form=HubSubmissionForm()), status
 
 
 @bp.route("/c/<slug>/submissions", methods=["POST"])
@@ -72,6 +76,7 @@ def create(slug: str):
         except IntakeError as error:
             session.rollback()
             flash(error.message, "error")
+            return _index(challenge, error.status)
     return redirect(url_for("checkpoints.index", slug=slug))
 
 
@@ -91,6 +96,7 @@ def create_hub(slug: str):
         except (IntakeError, HubError) as error:
             session.rollback()
             flash(str(error), "error")
+            return _index(challenge, error.status)
     else:
         flash("Fill in the label, the repository and the revision.", "error")
     return redirect(url_for("checkpoints.index", slug=slug))
@@ -109,7 +115,7 @@ def detail(submission_id: int):
     return render_template("checkpoints/detail.html", submission=submission, challenge=challenge,
                            team=session.get(Team, submission.team_id), uploads=uploads_of(session, submission.id),
                            can_upload=can_upload, finalise_form=FinaliseForm(), chunk_bytes=CHUNK_BYTES,
-                           limits=limits_of(challenge))
+                           limits=limits_of(challenge), phase=phase_gate(challenge, "submit"))
 
 
 @bp.route("/submissions/<int:submission_id>/finalise", methods=["POST"])

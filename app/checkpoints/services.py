@@ -14,7 +14,7 @@ from app.accounts.models import Role, User
 from app.audit.services import record
 from app.challenges.config import parse_section
 from app.challenges.models import Challenge
-from app.challenges.services import config_of
+from app.challenges.services import PhaseClosed, config_of, require_phase
 from app.checkpoints.limits import SubmissionLimits, limit_problem, size_problem
 from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus, Upload
 from app.checkpoints.storage import Storage
@@ -50,12 +50,16 @@ def storage_of(settings: Settings) -> Storage:
 def create_submission(session: Session, user: User, challenge: Challenge, label: str, *,
                       source: SubmissionSource = SubmissionSource.upload, now: datetime | None = None,
                       baseline: Team | None = None, **fields) -> Submission:
-    """Start a submission for the caller's team, if the team is eligible and within its limits; or, for an
-    organiser, for a `baseline` team (organisers' reference models need no eligibility).
+    """Start a submission for the caller's team, if the challenge's phases allow submitting now, the team
+    is eligible and within its limits; or, for an organiser, for a `baseline` team (organisers' reference
+    models need neither the phase nor eligibility).
 
     The team's row is locked before the counts are read, so two concurrent requests cannot both slip
     under a limit; the caller commits (which releases the lock).
     """
+    now = now or utcnow()
+    if baseline is None:
+        submissions_open(challenge, now)
     label = " ".join((label or "").split())
     if not 1 <= len(label) <= MAX_LABEL:
         raise IntakeError(422, f"Give the submission a label of 1 to {MAX_LABEL} characters.", "label")
@@ -64,7 +68,6 @@ def create_submission(session: Session, user: User, challenge: Challenge, label:
                                      and baseline.challenge_id == challenge.id):
         raise IntakeError(403, "Only organisers submit checkpoints for baseline teams.")
     lock_team(session, team.id)
-    now = now or utcnow()
     problem = limit_problem(limits_of(challenge), *count_submissions(session, team.id, now))
     if problem is not None:
         raise IntakeError(429, problem)
@@ -75,6 +78,14 @@ def create_submission(session: Session, user: User, challenge: Challenge, label:
     record(session, "submission.created", "submission", submission.id, actor_id=user.id,
            challenge_id=challenge.id, team_id=team.id, label=label, source=source.value)
     return submission
+
+
+def submissions_open(challenge: Challenge, now: datetime | None = None) -> None:
+    """Refuse an entrant's new submission or new file (409) unless the phases allow submitting now."""
+    try:
+        require_phase(challenge, "submit", now)
+    except PhaseClosed as closed:
+        raise IntakeError(closed.status, str(closed)) from None
 
 
 def _entrant_team(session: Session, user: User, challenge: Challenge) -> Team:
@@ -176,9 +187,11 @@ def submission_json(submission: Submission, uploads: list[Upload] | None = None)
 
 def start_hub_submission(session: Session, settings: Settings, user: User, challenge: Challenge, label: str,
                          repo: str, revision: str, token: str | None) -> Submission:
-    """A submission by reference: pin the revision to its commit now; the scheduler downloads it later."""
+    """A submission by reference: pin the revision to its commit now; the scheduler downloads it later.
+    Refused (409) before the Hub is asked when the phases do not allow submitting now."""
     from app.checkpoints import hub
 
+    submissions_open(challenge)
     problems = hub.check_reference(repo.strip(), revision.strip())
     if problems:
         raise IntakeError(422, problems[0][1], problems[0][0])
@@ -199,9 +212,18 @@ def start_hub_submission(session: Session, settings: Settings, user: User, chall
 
 def start_upload(session: Session, settings: Settings, user: User, submission: Submission, filename: str,
                  length: int, declared_sha256: str | None) -> Upload:
-    """Open one file's upload: check the size limit and the name under the team's lock, then create the
-    row and the empty part file, and commit. `filename` must already have passed `check_filename`."""
-    limits = limits_of(session.get(Challenge, submission.challenge_id))
+    """Open one file's upload: check the phase, the size limit and the name under the team's lock, then
+    create the row and the empty part file, and commit. `filename` must already have passed `check_filename`.
+
+    The phase is checked here, when the file's upload is created, and nowhere after: an upload created while
+    submissions were open may receive its chunks (PATCH) and its submission may be finalised after the
+    close, so a large file begun before the deadline is not lost; a new file after the close is refused.
+    Baseline teams' files (organisers' reference models) are exempt."""
+    challenge = session.get(Challenge, submission.challenge_id)
+    team = session.get(Team, submission.team_id)
+    if team is None or not team.is_baseline:
+        submissions_open(challenge)
+    limits = limits_of(challenge)
     lock_team(session, submission.team_id)
     held = session.exec(select(func.coalesce(func.sum(Upload.length), 0))
                         .where(Upload.submission_id == submission.id)).one()

@@ -11,7 +11,7 @@ from app.ops.ratelimit import PUBLIC_API_PER_ADDRESS, limited
 from app.accounts.models import Role
 from app.api import ApiProblem, parse_body, query_param, route
 from app.challenges.models import Challenge
-from app.challenges.services import get_challenge
+from app.challenges.services import PhaseClosed, get_challenge
 from app.db import get_session
 from app.eligibility.application import APPLICATION_JSON_SCHEMA, ApplicationErrors, parse_application
 from app.eligibility.models import EligibilityApplication
@@ -120,6 +120,9 @@ def submit_team_eligibility(team_id: int):
     except ApplicationErrors as exc:
         session.rollback()
         raise _invalid(exc) from None
+    except PhaseClosed as closed:
+        session.rollback()
+        raise ApiProblem(closed.status, str(closed)) from None
     session.commit()
     return jsonify(status_json(session, team, current_status(session, team.id))), 201
 

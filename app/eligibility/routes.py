@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.accounts.models import Role, User
 from app.challenges.models import Challenge
-from app.challenges.services import get_challenge
+from app.challenges.services import PhaseClosed, get_challenge, phase_gate
 from app.db import get_session
 from app.eligibility.application import ApplicationErrors
 from app.eligibility.forms import (
@@ -63,7 +63,8 @@ def _page(challenge: Challenge, team: Team, form: ApplicationForm, json_form: Js
     return render_template(
         "eligibility/apply.html", challenge=challenge, team=team, form=form, json_form=json_form, state=state,
         gate=team_is_eligible(session, team.id), versions=applications_of(session, team.id),
-        required=rules_for(challenge).required_fields, problems=problems or []), status
+        required=rules_for(challenge).required_fields, problems=problems or [],
+        phase=phase_gate(challenge, "apply")), status
 
 
 def _submit(challenge: Challenge, team: Team, data: object, on_error):
@@ -74,9 +75,17 @@ def _submit(challenge: Challenge, team: Team, data: object, on_error):
     except ApplicationErrors as exc:
         session.rollback()
         return on_error(exc.errors)
+    except PhaseClosed as closed:
+        session.rollback()
+        return _closed(challenge, team, closed)
     session.commit()
     flash(f"Version {application.version} of your application is saved.", "success")
     return redirect(url_for("eligibility.apply", slug=challenge.slug))
+
+
+def _closed(challenge: Challenge, team: Team, closed: PhaseClosed):
+    """The page again, saying why nothing was saved (409: the phase does not allow applying now)."""
+    return _page(challenge, team, ApplicationForm(), JsonDocumentForm(prefix="json"), [str(closed)], closed.status)
 
 
 @bp.route("/c/<slug>/eligibility", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ what was decided, with an audit event for every decision.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Optional
 
 from sqlmodel import Session, select
@@ -15,7 +16,7 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.challenges.config import parse_section
 from app.challenges.models import Challenge
-from app.challenges.services import config_of
+from app.challenges.services import config_of, require_phase
 from app.eligibility.application import ApplicationErrors, application_to_dict, parse_application
 from app.eligibility.models import EligibilityApplication, EligibilityDecision
 from app.eligibility.rules import RuleSet, Verdict, decide
@@ -152,8 +153,10 @@ def team_is_eligible(session: Session, team_id: int) -> tuple[bool, str]:
 
 
 def submit_application(session: Session, team: Team, user: User, data: object,
-                       rules: RuleSet) -> EligibilityApplication:
-    """Store a new version of the team's application (raises `ApplicationErrors` for bad input)."""
+                       rules: RuleSet, now: Optional[datetime] = None) -> EligibilityApplication:
+    """Store a new version of the team's application while the challenge's phases allow applying (raises
+    `PhaseClosed` otherwise, before anything is read or written; `ApplicationErrors` for bad input)."""
+    require_phase(session.get(Challenge, team.challenge_id), "apply", now)
     parsed = parse_application(data, require=rules.required_fields)
     previous = latest_application(session, team.id)
     application = EligibilityApplication(

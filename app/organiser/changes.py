@@ -76,9 +76,15 @@ def _phase_changes(old: ChallengeConfig, new: ChallengeConfig) -> list[str]:
             if getattr(a, edge) != getattr(b, edge):
                 changes.append(f"Phase {key!r} {edge} {_when(getattr(b, edge))} instead of "
                                f"{_when(getattr(a, edge))}.")
+        if a.actions != b.actions:
+            changes.append(f"Phase {key!r} allows {_actions(b.actions)} instead of {_actions(a.actions)}.")
     if [p.key for p in old.phases if p.key in after] != [p.key for p in new.phases if p.key in before]:
         changes.append("The phases are in a different order.")
     return changes
+
+
+def _actions(actions: frozenset[str]) -> str:
+    return ", ".join(sorted(actions)) or "no entrant action"
 
 
 def _prize_changes(old: ChallengeConfig, new: ChallengeConfig) -> list[str]:

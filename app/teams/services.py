@@ -1,6 +1,7 @@
 """Registering teams and finding a person's team."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Optional
 
 from sqlmodel import Session, select
@@ -8,13 +9,18 @@ from sqlmodel import Session, select
 from app.accounts.models import Role, User
 from app.audit.services import record
 from app.challenges.models import Challenge
+from app.challenges.services import PhaseClosed, require_phase
 from app.teams.models import Team, TeamMembership
 
 
 class TeamError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
+    """A registration that cannot be made; `status` is what the API answers (422 for a field, else 409).
+    `phase_closed`: the challenge's phases do not allow registering now."""
+
+    def __init__(self, message: str, field: str | None = None, phase_closed: bool = False):
         super().__init__(message)
-        self.field = field
+        self.field, self.phase_closed = field, phase_closed
+        self.status = 422 if field else 409
 
 
 def team_of(session: Session, user: User, challenge_id: int) -> Optional[Team]:
@@ -33,11 +39,17 @@ def team_ids_of(session: Session, user: User) -> set[int]:
     return {t.id for t in teams_of(session, user)}
 
 
-def register_team(session: Session, user: User, challenge: Challenge, name: str) -> Team:
-    """Register a start-up's team; an entrant may own or belong to one team per challenge."""
+def register_team(session: Session, user: User, challenge: Challenge, name: str,
+                  now: Optional[datetime] = None) -> Team:
+    """Register a start-up's team; an entrant may own or belong to one team per challenge, while the
+    challenge's phases allow registering (`now`: the moment to judge that by, default the present)."""
     name = " ".join(name.split())
     if Role(user.role) is not Role.entrant:
         raise TeamError("Only entrants register teams.")
+    try:
+        require_phase(challenge, "register", now)
+    except PhaseClosed as closed:
+        raise TeamError(str(closed), phase_closed=True) from None
     if not 2 <= len(name) <= 120:
         raise TeamError("The team name must be 2 to 120 characters.", "name")
     if team_of(session, user, challenge.id) is not None:

@@ -11,13 +11,17 @@ from wtforms.validators import DataRequired, Length
 
 from app.accounts.models import Role, User
 from app.audit.models import AuditEvent
-from app.challenges.services import config_of, get_challenge, list_challenges, phases_of
+from app.challenges.gating import ACTIONS, utc_words
+from app.challenges.services import config_of, get_challenge, list_challenges, phase_gate, phases_of
 from app.db import get_session, utcnow
 from app.security import public, roles, signed_in
 from app.teams.models import Team
 from app.teams.services import TeamError, register_team, team_of, teams_of
 
 bp = Blueprint("web", __name__, template_folder="templates")
+
+
+bp.add_app_template_global(utc_words, "utc_words")
 
 
 class TeamForm(FlaskForm):
@@ -56,6 +60,7 @@ def dashboard():
     if role is Role.entrant:
         context["teams"] = {t.challenge_id: t for t in teams_of(session, current_user)}
         context["team_form"] = TeamForm()
+        context.update(_gates(session))
     elif role is Role.organiser:
         context["counts"] = {
             "teams": len(session.exec(select(Team.id)).all()),
@@ -66,6 +71,13 @@ def dashboard():
     return render_template(f"web/dashboard_{role.value}.html", **context)
 
 
+def _gates(session) -> dict:
+    """For the entrant's dashboard: each challenge's gates (register, apply, submit) and running phase."""
+    now = utcnow()
+    return {"gates": {c.id: {action: phase_gate(c, action, now) for action in ACTIONS}
+                      for c in list_challenges(session)}}
+
+
 @bp.route("/c/<slug>/teams", methods=["POST"])
 @roles(Role.entrant)
 def register(slug: str):
@@ -73,7 +85,7 @@ def register(slug: str):
     found = get_challenge(session, slug)
     if found is None:
         abort(404)
-    form, error = TeamForm(), None
+    form, error, status = TeamForm(), None, 422
     if form.validate_on_submit():
         try:
             register_team(session, current_user, found, form.name.data)
@@ -87,6 +99,8 @@ def register(slug: str):
                 form.name.errors.append(message)
             else:
                 error = message
+            if isinstance(exc, TeamError) and exc.phase_closed:
+                status = 409
     return render_template("web/dashboard_entrant.html", role=Role.entrant, challenges=list_challenges(session),
                            teams={t.challenge_id: t for t in teams_of(session, current_user)},
-                           team_form=form, form_for=slug, error=error), 422
+                           team_form=form, form_for=slug, error=error, **_gates(session)), status

@@ -18,7 +18,7 @@ def test_a_newcomer_sees_the_demo_challenge_and_its_deadlines(page, server):
     page.goto(server + "/")
     expect(page.get_by_role("heading", name="Demo Grand Challenge")).to_be_visible()
     expect(page.get_by_role("heading", name="Large AI Grand Challenge 2024")).to_be_visible()
-    expect(page.locator("tr.open").first).to_be_visible()  # the demo's registration phase is open now
+    expect(page.locator("tr.open").first).to_be_visible()  # the demo's submission phase is open now
 
 
 def test_an_entrant_signs_up_and_registers_a_team(page, server):

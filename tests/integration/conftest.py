@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -136,13 +137,46 @@ def make_user(db, app):
     return make
 
 
+# A moment inside the bundled 2024 challenge's registration phase, for fixtures that set up its (closed)
+# history through the services: `register_team(..., now=IN_2024_REGISTRATION)`.
+IN_2024_REGISTRATION = datetime(2023, 12, 1, tzinfo=timezone.utc)
+BUNDLED_2024 = "lagc-2024.toml"
+
+
+def open_config_text(text: str, now: datetime | None = None) -> str:
+    """A challenge configuration with its phases replaced by ones around `now` (default: the present), so
+    the tests can act as entrants: the running phase allows registering, applying and submitting (`allows`);
+    submission, evaluation, judging and the award follow, a month each (the award a year)."""
+    from app.demo import without_sections
+
+    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    spans = (("registration", "Registration, eligibility and submission", -30, 30, '["register", "apply", "submit"]'),
+             ("submission", "Checkpoint submission", 30, 60, None), ("evaluation", "Evaluation", 60, 90, None),
+             ("judging", "Judging", 90, 120, None), ("award", "Award and release", 120, 485, None))
+    iso = lambda days: (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    phases = "".join(f'\n[[phases]]\nkey = "{key}"\nname = "{name}"\nstarts = {iso(a)}\nends = {iso(b)}\n'
+                     + (f"allows = {allows}\n" if allows else "") for key, name, a, b, allows in spans)
+    return without_sections(text, ("phases",)).rstrip("\n") + "\n" + phases
+
+
 @pytest.fixture
 def challenge(db):
+    """The 2024 challenge's rules with its phases open now for entrants (see `open_config_text`)."""
+    from app.challenges.services import load_config_text
+    from app.settings import BUNDLED_CHALLENGES
+
+    with db() as session:
+        return load_config_text(session, open_config_text((BUNDLED_CHALLENGES / BUNDLED_2024).read_text())).slug
+
+
+@pytest.fixture
+def closed_challenge(db):
+    """The bundled 2024 challenge as it is: every phase is over, so entrants' actions are refused."""
     from app.challenges.services import load_config_file
     from app.settings import BUNDLED_CHALLENGES
 
     with db() as session:
-        return load_config_file(session, BUNDLED_CHALLENGES / "lagc-2024.toml").slug
+        return load_config_file(session, BUNDLED_CHALLENGES / BUNDLED_2024).slug
 
 
 def sign_in(client, email: str, password: str = "correct-horse-battery"):

@@ -26,7 +26,7 @@ from app.accounts.models import Role
 from app.db import session_scope
 from app.settings import Settings
 from tests.integration.authz_matrix import HIDDEN, MATRIX, NO, OK, ROLES, Row
-from tests.integration.conftest import BACKENDS, _empty_tables, _migrated, csrf_token, sign_in
+from tests.integration.conftest import BACKENDS, IN_2024_REGISTRATION, _empty_tables, _migrated, csrf_token, sign_in
 
 PASSWORD = "correct-horse-battery"
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
@@ -109,12 +109,14 @@ def _build(session, application) -> SimpleNamespace:
         users[name] = user
     challenge = load_config_file(session, BUNDLED_CHALLENGES / "lagc-2024.toml")
     other = load_config_file(session, BUNDLED_CHALLENGES / "frontier-2026.toml")
-    team_a = register_team(session, users["entrant_a"], challenge, "Alpha Labs")
-    register_team(session, users["entrant_b"], challenge, "Bravo Labs")
+    # The 2024 phases are over: the teams registered and applied back then (so entrants' actions now get 409).
+    team_a = register_team(session, users["entrant_a"], challenge, "Alpha Labs", now=IN_2024_REGISTRATION)
+    register_team(session, users["entrant_b"], challenge, "Bravo Labs", now=IN_2024_REGISTRATION)
     session.flush()
 
     rules = eligibility.rules_for(challenge)
-    application_row = eligibility.submit_application(session, team_a, users["entrant_a"], APPLICATION, rules)
+    application_row = eligibility.submit_application(session, team_a, users["entrant_a"], APPLICATION, rules,
+                                                     now=IN_2024_REGISTRATION)
     session.flush()
     eligibility.confirm_experience(session, application_row, users["organiser"])
 

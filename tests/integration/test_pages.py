@@ -14,7 +14,7 @@ def test_every_route_declares_who_may_use_it(app):
     assert undeclared == []
 
 
-def test_the_home_page_shows_the_challenge_with_its_phases(client, challenge):
+def test_the_home_page_shows_the_challenge_with_its_phases(client, closed_challenge):
     page = client.get("/").get_data(as_text=True)
     assert "Large AI Grand Challenge 2024" in page
     assert "Registration and eligibility" in page and "16 Nov 2023" in page

@@ -20,6 +20,12 @@ def test_a_moved_phase_is_told_with_its_old_and_new_dates():
     assert _changes(moved) == ["Phase 'award' ends 2025-07-01 08:00 UTC instead of 2025-06-26 08:00 UTC."]
 
 
+def test_a_phase_allowing_other_actions_is_told():
+    late = TEXT.replace("ends = 2024-04-30T15:00:00Z   # unconfirmed",
+                        'ends = 2024-04-30T15:00:00Z\nallows = ["apply", "submit"]')
+    assert _changes(late) == ["Phase 'submission' allows apply, submit instead of submit."]
+
+
 def test_prize_changes_are_told_in_euros():
     assert _changes(TEXT.replace("pool_eur = 1_000_000", "pool_eur = 1_200_000")) == [
         "Prize pool: EUR 1,000,000 becomes EUR 1,200,000."]

@@ -12,7 +12,7 @@ import pytest
 from safetensors.numpy import save
 
 from app.accounts.models import Role
-from tests.integration.conftest import bearer
+from tests.integration.conftest import bearer, open_config_text
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CONFIG = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": 4}
@@ -157,5 +157,5 @@ def limited_challenge(db):
     text = text.split("[limits]")[0] + ("[limits]\nsubmissions_per_day = 2\nsubmissions_total = 3\n"
                                         "max_bytes_per_submission = 4000\nupload_expiry_hours = 1\n")
     with db() as session:
-        return load_config_text(session, text).slug
+        return load_config_text(session, open_config_text(text)).slug
 

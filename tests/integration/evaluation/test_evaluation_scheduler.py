@@ -169,10 +169,12 @@ def test_phase_events_are_recorded_once_per_boundary_crossed(app, db, settings):
         first = record_phase_events(session, settings, now=now)
         session.commit()
         again = record_phase_events(session, settings, now=now)
-        later = record_phase_events(session, settings, now=now + timedelta(days=8))
+        later = record_phase_events(session, settings, now=now + timedelta(days=31))
         session.commit()
         actions = [(e.subject_id, e.action) for e in session.exec(select(AuditEvent).where(
             AuditEvent.subject_type == "phase").order_by(AuditEvent.id)).all()]
-    assert first == 1 and again == 0 and later == 2  # the demo is in registration; a week on, submission opens
+    # The demo is in its submission phase (registration closed a week ago); a month on, evaluation begins.
+    assert first == 3 and again == 0 and later == 2
     assert actions == [("registration", "phase.opened"), ("registration", "phase.closed"),
-                       ("submission", "phase.opened")]
+                       ("submission", "phase.opened"), ("submission", "phase.closed"),
+                       ("evaluation", "phase.opened")]

@@ -15,6 +15,7 @@ import pytest
 
 from app.accounts.models import Role
 from app.settings import BUNDLED_CHALLENGES
+from tests.integration.conftest import IN_2024_REGISTRATION
 
 BENCHMARK = """
 [benchmark]
@@ -88,8 +89,9 @@ def field(db, make_user):
     with db() as session:
         text = _without_benchmark((BUNDLED_CHALLENGES / "lagc-2024.toml").read_text(encoding="utf-8")) + BENCHMARK
         challenge = load_config_text(session, text)
-        team_a = register_team(session, session.get(User, ids["alice"]), challenge, "Alpha")
-        team_b = register_team(session, session.get(User, ids["bob"]), challenge, "Bravo")
+        # The 2024 phases are over: the teams registered back then, during its registration phase.
+        team_a = register_team(session, session.get(User, ids["alice"]), challenge, "Alpha", now=IN_2024_REGISTRATION)
+        team_b = register_team(session, session.get(User, ids["bob"]), challenge, "Bravo", now=IN_2024_REGISTRATION)
         baseline = Team(challenge_id=challenge.id, name="Baseline", is_baseline=True)
         session.add(baseline)
         session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from sqlmodel import select
 
 from app.audit.models import AuditEvent
@@ -15,6 +16,12 @@ from tests.integration.organiser.conftest import page_text, post_config, preview
 
 EDIT = "/organiser/c/lagc-2024/config"
 SUBMISSION_ENDS = "ends = 2024-04-30T15:00:00Z   # unconfirmed"
+
+
+@pytest.fixture
+def challenge(closed_challenge):
+    """The bundled 2024 file as it is: these tests edit its own lines (its dates)."""
+    return closed_challenge
 
 
 def _current(db) -> str:

@@ -14,7 +14,7 @@ PAGES = ["/organiser/", "/organiser/c/lagc-2024", "/organiser/c/lagc-2024/config
          "/organiser/c/lagc-2024/baselines"]
 
 
-def test_the_dashboard_renders_for_a_challenge_without_activity(organiser, challenge):
+def test_the_dashboard_renders_for_a_challenge_without_activity(organiser, closed_challenge):
     page = organiser.get("/organiser/c/lagc-2024").get_data(as_text=True)
     assert "No evaluation yet." in page and "No GPU-hours charged yet." in page and "No judge assigned yet." in page
     assert "No deadline ahead" in page  # the 2024 phases are over
