@@ -49,6 +49,8 @@ class Settings:
     retention_invitation_days: int = 90
     retention_audit_years: int = 10
     retention_application_years: int = 5
+    # Storage housekeeping: an unused blob or left-over folder is deleted once unchanged for this long.
+    storage_gc_grace_hours: int = 24
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -62,6 +64,8 @@ class Settings:
             object.__setattr__(self, "challenge_files", tuple(sorted(BUNDLED_CHALLENGES.glob("*.toml"))))
         if self.eval_runner not in ("local", "slurm"):
             raise SettingsError(f"LAGC_EVAL_RUNNER must be 'local' or 'slurm', not {self.eval_runner!r}")
+        if self.storage_gc_grace_hours < 1:  # storing a blob and pinning it must fit in the grace period
+            raise SettingsError("LAGC_STORAGE_GC_GRACE_HOURS must be at least 1")
 
     @property
     def production(self) -> bool:
@@ -118,6 +122,7 @@ class Settings:
             retention_invitation_days=int(_number(env, "LAGC_RETENTION_INVITATION_DAYS", 90)),
             retention_audit_years=int(_number(env, "LAGC_RETENTION_AUDIT_YEARS", 10)),
             retention_application_years=int(_number(env, "LAGC_RETENTION_APPLICATION_YEARS", 5)),
+            storage_gc_grace_hours=int(_number(env, "LAGC_STORAGE_GC_GRACE_HOURS", 24)),
         )
 
 

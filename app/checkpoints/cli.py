@@ -1,4 +1,5 @@
-"""`flask checkpoint ...` commands: validate a checkpoint folder, refresh the architecture list."""
+"""`flask checkpoint ...` commands: validate a checkpoint folder, refresh the architecture list, submit a
+baseline, and delete unused blobs and left-over folders (`gc`)."""
 
 from __future__ import annotations
 
@@ -92,3 +93,33 @@ def submit_baseline_command(slug: str, model: str, email: str, directory: Path) 
         click.echo(json.dumps(submission_json(submission), indent=2, default=str))
         if submission.status.value != "accepted":
             raise SystemExit(1)
+
+
+@cli.command("gc")
+@click.option("--dry-run", is_flag=True, help="Print what would be deleted; delete nothing.")
+@click.option("--as-of", type=click.DateTime(), default=None,
+              help="With --dry-run: judge ages as of this UTC time, e.g. to see what tomorrow's run frees.")
+def gc_command(dry_run: bool, as_of) -> None:
+    """Delete blobs no submission links and staging/download folders left behind, once unchanged for the
+    grace period (LAGC_STORAGE_GC_GRACE_HOURS); print each with its reason, what stays, and the bytes freed."""
+    from datetime import timezone
+
+    from flask import current_app
+
+    from app.checkpoints.housekeeping import collect
+    from app.db import session_scope
+
+    if as_of is not None and not dry_run:
+        raise click.UsageError("--as-of only goes with --dry-run (it would shorten the grace period).")
+    now = as_of.replace(tzinfo=timezone.utc).timestamp() if as_of is not None else None
+    with session_scope(current_app.extensions["lagc_engine"]) as session:
+        outcome = collect(session, current_app.config["LAGC"], dry_run=dry_run, now=now, trigger="cli")
+    verb = "would remove" if dry_run else "removed"
+    for decision in outcome.removed:
+        click.echo(f"{verb} {decision.kind} {decision.name} ({decision.bytes:,} bytes): {decision.reason}")
+    for decision in outcome.skipped:
+        click.echo(f"kept {decision.kind} {decision.name}: {decision.reason}")
+    for decision in outcome.plan.keep:
+        click.echo(f"kept {decision.kind} {decision.name}: {decision.reason}")
+    counts = ", ".join(f"{n} {kind}" for kind, n in outcome.counts().items() if n) or "nothing"
+    click.echo(f"{verb} {counts}; {outcome.bytes:,} bytes {'would be ' if dry_run else ''}freed")

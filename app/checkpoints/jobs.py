@@ -1,6 +1,7 @@
 """Scheduler steps for checkpoint intake: download Hub submissions, complete finalised submissions (hash,
-store, pin, accept), and clean up abandoned uploads. Each step keeps its state in the database and can be
-killed at any point; the next cycle carries on from the rows."""
+store, pin, accept), clean up abandoned uploads, and (hourly) delete unused blobs and left-over folders.
+Each step keeps its state in the database (or on disk) and can be killed at any point; the next cycle
+carries on from the rows."""
 from __future__ import annotations
 
 import logging
@@ -13,6 +14,7 @@ from sqlmodel import Session, select
 from app.audit.services import record
 from app.challenges.models import Challenge
 from app.checkpoints import hub
+from app.checkpoints.housekeeping import collect
 from app.checkpoints.intake import complete, reject
 from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus, Upload
 from app.checkpoints.services import limits_of, storage_of
@@ -114,4 +116,17 @@ def _remove_orphan_parts(session: Session, settings: Settings) -> None:
             log.info("removed orphan upload part %s", entry.name)
 
 
-STEPS = [download_hub_submissions, complete_submissions, clean_abandoned_uploads]
+GC_EVERY_SECONDS = 3600
+_last_gc = [float("-inf")]
+
+
+def collect_storage_garbage(session: Session, settings: Settings, now: float | None = None) -> None:
+    """Storage housekeeping (`housekeeping.py`), at most once an hour per scheduler process, since it walks
+    the store; otherwise it returns at once. Last in the cycle, after this cycle's completions and refusals."""
+    if time.monotonic() - _last_gc[0] < GC_EVERY_SECONDS:
+        return
+    _last_gc[0] = time.monotonic()  # marked before the walk, so a failing walk is not retried every cycle
+    collect(session, settings, now=now, trigger="scheduler")
+
+
+STEPS = [download_hub_submissions, complete_submissions, clean_abandoned_uploads, collect_storage_garbage]

@@ -8,13 +8,15 @@
 
 A file only reaches `blobs/` after it was fsynced under a temporary name; `os.link` then publishes it
 atomically and fails if the blob already exists, so identical files are stored once and a half-written
-file never sits where a good one is expected. Nothing here touches the database.
+file never sits where a good one is expected. Nothing here touches the database. Unused blobs and left-over
+folders are deleted by `housekeeping.py`; `staging/.blobs.lock` keeps it from deleting a blob being reused.
 """
 from __future__ import annotations
 
 import errno
 import fcntl
 import hashlib
+import logging
 import os
 import secrets
 import shutil
@@ -26,6 +28,8 @@ from typing import BinaryIO, Iterable, Iterator
 BLOCK_BYTES = 1024 * 1024
 READ_ONLY_FILE = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # 0444
 READ_ONLY_DIR = READ_ONLY_FILE | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH  # 0555
+LOCK_NAME = ".blobs.lock"
+log = logging.getLogger("lagc.checkpoints")
 
 
 class ChecksumMismatch(ValueError):
@@ -189,13 +193,30 @@ class Storage:
             os.fchmod(descriptor, READ_ONLY_FILE)
         finally:
             os.close(descriptor)
-        try:
-            os.link(path, blob, follow_symlinks=False)
-            _fsync_dir(blob.parent)
-        except FileExistsError:
-            pass  # stored once already: identical content, identical name
+        with self.blob_lock():
+            try:
+                os.link(path, blob, follow_symlinks=False)
+                _fsync_dir(blob.parent)
+            except FileExistsError:  # stored once already: identical content, identical name
+                _touch(blob)
         path.unlink()
         return blob
+
+    @contextmanager
+    def blob_lock(self, exclusive: bool = False) -> Iterator[None]:
+        """Held shared while `store_blob` publishes or reuses a blob, and exclusively while housekeeping
+        re-checks and deletes one (`housekeeping.py`), so a blob is never reused and deleted at once.
+
+        The lock file lives in staging/, which backups skip; it is held for one link or unlink only.
+        """
+        path = self.root / "staging" / LOCK_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(descriptor)
 
     def pin(self, submission_id: int, files: Iterable[tuple[str, str]]) -> Path:
         """Build the read-only folder of a submission from (name, sha256) pairs; returns it.
@@ -223,6 +244,15 @@ def remove_tree(path: Path) -> None:
     for folder, _, _ in os.walk(path):
         os.chmod(folder, 0o700)
     shutil.rmtree(path)
+
+
+def _touch(blob: Path) -> None:
+    """Refresh a reused blob's ctime (its mode stays 0444), so housekeeping sees it as just used: an old
+    unreferenced blob about to be linked by a new submission is then inside the grace period again."""
+    try:
+        os.chmod(blob, READ_ONLY_FILE)
+    except OSError as error:  # not ours (restored by another user): only the pin's few seconds are exposed
+        log.warning("could not refresh the ctime of reused blob %s (%s)", blob.name, error)
 
 
 def _fsync_dir(path: Path) -> None:
