@@ -1,13 +1,16 @@
 """Leaderboard under load: 10,000 synthetic teams, gunicorn with 2 workers, wrk on loopback.
 
-    .venv/bin/python bench/leaderboard_load.py [--teams 10000] [--seconds 10] [--profile]
+    .venv/bin/python bench/leaderboard_load.py [--teams 10000] [--seconds 10] [--profile] [--postgres URL]
 
-Steps: a temporary SQLite instance (`flask db upgrade`, `flask demo seed --teams N`); the snapshot
-recomputation timed in-process, wall and CPU time (cold, then after one result lands; ``--profile`` prints
-each step: reading, scoring and ranking, projecting, serialising, storing); gunicorn -w 2 serving the app plus a
-static file of exactly the first page's size (`bench/leaderboard_app.py`); wrk against both; then the page
-weight and a conditional request (304). Exits 1 when a target is missed:
-page >= 80% of the static file's requests/s, recompute < 2 s, first page < 200 KB, 304 on If-None-Match.
+Steps: a temporary instance on SQLite (or, with ``--postgres``, a new database on that PostgreSQL server),
+`flask db upgrade` and `flask demo seed --teams N`; the snapshot recomputation timed in a fresh process, wall
+and CPU time, cold and then after one result lands, for the public board alone and for both boards (public
+and organisers', what the scheduler recomputes when a result lands); ``--profile`` prints each step (reading,
+scoring and ranking, projecting, serialising, storing, and the commit with the garbage collector's catch-up
+after its pause); gunicorn -w 2 serving the app plus a static file of exactly the first page's size
+(`bench/leaderboard_app.py`); wrk against both; then the page weight and a conditional request (304).
+Exits 1 when a target is missed: page >= 80% of the static file's requests/s, every recomputation measured
+< 2 s (wall), first page < 200 KB, 304 on If-None-Match.
 Needs wrk (Debian package `wrk`; installed with apt-get when missing and running as root).
 """
 from __future__ import annotations
@@ -24,7 +27,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -51,19 +57,20 @@ def flask(env: dict, *args: str) -> str:
 
 
 RECOMPUTE = """
-import json, time
+import json, sys, time
 from app import create_app
 from app.db import session_scope
 from app.challenges.services import get_challenge
 from evaluation.models import TaskResult
-from leaderboard.services import Stopwatch, recompute, results_changed
+from leaderboard.services import Stopwatch, recompute_audiences, results_changed
 from sqlalchemy import select
 app = create_app(); engine = app.extensions['lagc_engine']
+audiences = tuple(sys.argv[1].split(','))
 def run():
     watch, wall, cpu = Stopwatch(), time.perf_counter(), time.process_time()
     with session_scope(engine) as s:
-        recompute(s, get_challenge(s, 'synthetic'), 'public', watch=watch)
-    watch.lap('commit')
+        recompute_audiences(s, get_challenge(s, 'synthetic'), audiences, watch=watch)
+    watch.lap('commit and collect')
     return {'wall': time.perf_counter() - wall, 'cpu': time.process_time() - cpu, 'steps': watch.steps}
 cold = run()
 with session_scope(engine) as s:
@@ -71,20 +78,44 @@ with session_scope(engine) as s:
     row.value = min(0.99, row.value + 0.01); results_changed(s, get_challenge(s, 'synthetic').id)
 print(json.dumps({'cold': cold, 'landed': run()}))
 """
+AUDIENCES = {"public board": "public", "both boards (the scheduler's refresh)": "public,organiser"}
 
 
-def recompute_times(env: dict) -> dict:
-    """{"cold", "landed"}: the public snapshot's recomputation in a fresh process, then after one result
-    lands; each {"wall", "cpu"} in seconds and "steps": [(name, wall, cpu)]."""
-    out = subprocess.run([PYTHON, "-c", RECOMPUTE], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+def recompute_times(env: dict, audiences: str) -> dict:
+    """{"cold", "landed"}: the recomputation of ``audiences`` (comma-separated) in a fresh process, then after
+    one result lands; each {"wall", "cpu"} in seconds and "steps": [(name, wall, cpu)]."""
+    out = subprocess.run([PYTHON, "-c", RECOMPUTE, audiences], env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"the recomputation failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def print_profile(times: dict) -> None:
     """The recomputation's steps, wall and CPU seconds, cold and after one result lands."""
-    print(f"{'step':24s} {'cold wall':>10s} {'cold cpu':>9s} {'landed wall':>12s} {'landed cpu':>11s}")
+    print(f"  {'step':24s} {'cold wall':>10s} {'cold cpu':>9s} {'landed wall':>12s} {'landed cpu':>11s}")
     for (name, cold_wall, cold_cpu), (_, wall, cpu) in zip(times["cold"]["steps"], times["landed"]["steps"]):
-        print(f"{name:24s} {cold_wall:10.3f} {cold_cpu:9.3f} {wall:12.3f} {cpu:11.3f}")
+        print(f"  {name:24s} {cold_wall:10.3f} {cold_cpu:9.3f} {wall:12.3f} {cpu:11.3f}")
+
+
+@contextmanager
+def database(server: Optional[str]) -> Iterator[Optional[str]]:
+    """None (SQLite in the instance folder), or the URL of a new database on the PostgreSQL ``server``, dropped
+    afterwards."""
+    if not server:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+    name = f"lagc_bench_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def free_port() -> int:
@@ -118,27 +149,41 @@ def main() -> int:
     parser.add_argument("--teams", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="print the recomputation's steps")
+    parser.add_argument("--postgres", metavar="SERVER_URL", default=os.environ.get("BENCH_POSTGRES_URL"),
+                        help="run on a new database on this PostgreSQL server (e.g. $TEST_POSTGRES_URL after "
+                             "`scripts/services/all.sh start`) instead of SQLite")
     args = parser.parse_args()
     wrk_binary = ensure_wrk()
+    with database(args.postgres) as url:
+        return _run(args, wrk_binary, url)
+
+
+def _run(args: argparse.Namespace, wrk_binary: str, database_url: Optional[str]) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="lagc-bench-"))
     env = {**os.environ, "LAGC_INSTANCE_DIR": str(tmp), "FLASK_APP": "app", "LAGC_RATE_LIMIT_SCALE": "0",
            "BENCH_STATIC_DIR": str(tmp / "static"), "PYTHONPATH": str(ROOT)}
     env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    print(f"database: {'PostgreSQL' if database_url else 'SQLite'}")
     flask(env, "db", "upgrade")
     started = time.perf_counter()
     print(flask(env, "demo", "seed", "--teams", str(args.teams)), f"(wall {time.perf_counter() - started:.1f} s)")
-    times = recompute_times(env)
-    cold, landed = times["cold"], times["landed"]
-    print(f"recompute: cold {cold['wall']:.2f} s (CPU {cold['cpu']:.2f} s), after one result lands "
-          f"{landed['wall']:.2f} s (CPU {landed['cpu']:.2f} s)")
-    if args.profile:
-        print_profile(times)
+    slowest = 0.0
+    for label, audiences in AUDIENCES.items():
+        times = recompute_times(env, audiences)
+        cold, landed = times["cold"], times["landed"]
+        print(f"recompute, {label}: cold {cold['wall']:.2f} s (CPU {cold['cpu']:.2f} s), after one result lands "
+              f"{landed['wall']:.2f} s (CPU {landed['cpu']:.2f} s)")
+        if args.profile:
+            print_profile(times)
+        slowest = max(slowest, cold["wall"], landed["wall"])
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([PYTHON, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
                                "warning", "bench.leaderboard_app:app"], env=env, cwd=ROOT, start_new_session=True)
     try:
-        return _measure(base, wrk_binary, args.seconds, max(cold["wall"], landed["wall"]), tmp)
+        return _measure(base, wrk_binary, args.seconds, slowest, tmp)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)

@@ -1,11 +1,12 @@
-"""What an audience may see of the standings, as plain JSON-ready rows plus the data the charts need.
+"""What an audience may see of the standings, as JSON-ready rows (for orjson) plus the data the charts need.
 
-Pure: standard library only (it reads `leaderboard.standings.Standings` by attribute, and its compact
-``table`` of rows, so no per-cell objects are built on the way to JSON). For the public,
-hidden tasks are removed (their cells, their names in ``missing_tasks`` and in the reasons) until they are
-revealed; the benchmark score still counts them, as the rules say. Per-task cells are lists
-``[raw, stderr, normalised, normalised_stderr]`` aligned with ``meta["tasks"]`` to keep snapshots small (raw
-numbers as measured, normalised ones rounded to 6 decimals).
+Pure: the standard library, and orjson to hold each entry's cells serialised (it reads
+`leaderboard.standings.Standings` by attribute, and its compact ``table`` of rows, so no per-cell objects are
+built on the way to JSON). For the public, hidden tasks are removed (their cells, their names in
+``missing_tasks`` and in the reasons) until they are revealed; the benchmark score still counts them, as the
+rules say. Per-task cells are lists ``[raw, stderr, normalised, normalised_stderr]`` aligned with
+``meta["tasks"]`` to keep snapshots small (raw numbers as measured, normalised ones rounded to 6 decimals; a
+number that is not finite is written as null).
 
 Statistical ties are stored compactly: ``ties`` (the tied rows, as offsets from the row's position) and ``key``
 (the row's exact ranking score and stderr); `with_tie_reasons` words them when rows are served, exactly as
@@ -17,11 +18,15 @@ from __future__ import annotations
 
 import math
 import statistics
+from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Optional
 
-from leaderboard.rows import STDERR_OF, tie_reasons
+import orjson
+
+from leaderboard.rows import CELL, STDERR_OF, tie_reasons
 from scoring.ranking import statistical_tie_reasons
 
 SIZE_CLASSES = (  # (key, label, upper bound exclusive, in parameters)
@@ -35,7 +40,7 @@ _TIE_WORDS = ("within 1 standard error of ", " (", " vs ", ", combined SE ", "):
               "also within 1 standard error of ", " more entries: statistically tied")
 _TIE_JOINTS = frozenset(" (,)")
 _NUMBER_CHARS = frozenset("-0123456789.")
-_CELLS: dict = {}  # (id(cells), shown) -> (cells, projected cells): see `_cells`
+_CELLS: dict = {}  # (id(cells), shown) -> (cells, the shown cells serialised): see `_cells`
 _CELLS_LIMIT = 50_000
 
 
@@ -55,7 +60,9 @@ def project(standings: Any, *, reveal_hidden: bool) -> tuple[list[dict], dict]:
     if len(_CELLS) > _CELLS_LIMIT:
         _CELLS.clear()
     shown_key = tuple(shown)
-    rows = [_row(table, row, shown_key, hidden, key, explicit) for row in table]
+    rows = [_row(table, base, row, shown_key, hidden, key, explicit)
+            for base, row in zip(_bases(standings), table)]
+    boxes = _task_boxes(standings)
     tasks = [standings.suite[i] for i in shown]
     meta = {
         "key": standings.key, "policy": standings.policy, "ranking_policy": list(standings.ranking_policy),
@@ -64,54 +71,84 @@ def project(standings: Any, *, reveal_hidden: bool) -> tuple[list[dict], dict]:
         "tasks": [{"name": t.name, "metric": t.metric, "baseline": t.baseline, "weight": t.weight,
                    "hidden": t.hidden} for t in tasks],
         "clusters": sorted({row["cluster"] for row in rows if row["cluster"]}),
-        "task_stats": [_box([cell[2] for cell in column]) for column in _columns(rows, len(tasks))],
+        "task_stats": [boxes[i] for i in shown],
         "timeline": timeline(rows),
     }
     return rows, meta
 
 
-def _columns(rows: Sequence[dict], width: int) -> list[tuple]:
-    """The task cells of the rows that are not baselines, by task (column)."""
-    columns = list(zip(*(row["tasks"] for row in rows if not row["baseline"])))
-    return columns or [()] * width
-
-
-def _row(table: Sequence[dict], row: dict, shown: tuple, hidden: Sequence[str], key: str, explicit) -> dict:
-    """One row of `leaderboard.rows.score_table` (``table``) as JSON-ready data, with hidden task names
-    scrubbed; ``explicit`` tells which rows keep scrubbed tie sentences (see `_explicit_ties`)."""
-    missing, reasons, position = row["missing_tasks"], row["reasons"], row["position"]
-    out = {
-        "team_id": row["team_id"], "team": row["team"], "baseline": row["is_baseline"],
-        "submission_id": row["submission_id"], "submission": row["submission_label"],
-        "submitted_at": _iso(row["submitted_at"]), "parameters": row["parameters"],
-        "size": size_class(row["parameters"]), "licence": row["licence_verdict"], "cluster": row["cluster"],
-        "evaluation_id": row["evaluation_id"], "evaluated_at": _iso(row["evaluated_at"]),
-        "tasks": _cells(row["tasks"], shown),
-        "score": _r(row["benchmark_score"]), "se": _r(row["benchmark_stderr"]), "complete": row["complete"],
-        "missing": [name for name in missing if name not in hidden]
-        + (["a hidden task"] if hidden and any(name in hidden for name in missing) else []),
-        "judges": _r(row["judges_score"]), "judges_se": _r(row["judges_stderr"]),
-        "final": _r(row["final_score"]), "final_se": _r(row["final_stderr"]),
-        "rank": row["rank"], "position": row["position"], "tie_group": row["tie_group"],
-        "tied": row["tied_count"], "ties": [tied - position for tied in row["tied_positions"]],
-        "key": [row[key], row[STDERR_OF[key]]] if row["tied_count"] else None,
-        "reasons": _scrubbed(reasons, hidden) if hidden else list(reasons),
-    }
+def _row(table: Sequence[dict], base: dict, row: dict, shown: tuple, hidden: Sequence[str], key: str,
+         explicit) -> dict:
+    """One row of `leaderboard.rows.score_table` (``table``) as JSON-ready data: ``base`` (its `_base`) with
+    the shown cells, and hidden task names scrubbed; ``explicit`` tells which rows keep scrubbed tie
+    sentences (see `_explicit_ties`)."""
+    missing, reasons = row["missing_tasks"], row["reasons"]
+    out = base.copy()
+    out["tasks"] = _cells(row["tasks"], shown)
+    if hidden:
+        out["missing"] = [name for name in missing if name not in hidden] + (
+            ["a hidden task"] if any(name in hidden for name in missing) else [])
+        out["reasons"] = _scrubbed(reasons, hidden)
+    else:
+        out["missing"], out["reasons"] = list(missing), list(reasons)
     if row["tied_count"] and explicit(row):
         out["tie_reasons"] = [_scrub(reason, hidden) for reason in tie_reasons(table, row, key)]
     return out
 
 
-def _cells(cells: tuple, shown: tuple) -> list:
-    """The shown cells as lists, normalised numbers rounded. Memoised by the identity of ``cells``: an entry's
-    cells are one tuple, shared by every recomputation until its result changes (`leaderboard.rows`)."""
+def _bases(standings: Any) -> list[dict]:
+    """What every audience sees alike of each row (all but its cells, missing tasks and reasons, left None
+    in their places); kept in the board's ``derived`` space, so the audiences of one recomputation share it."""
+    derived = getattr(standings, "derived", {})
+    if "bases" not in derived:
+        derived["bases"] = [_base(row, standings.key) for row in standings.table]
+    return derived["bases"]
+
+
+def _base(row: dict, key: str) -> dict:
+    """A row's fields that are the same for every audience (see `_bases`)."""
+    position = row["position"]
+    return {
+        "team_id": row["team_id"], "team": row["team"], "baseline": row["is_baseline"],
+        "submission_id": row["submission_id"], "submission": row["submission_label"],
+        "submitted_at": _iso(row["submitted_at"]), "parameters": row["parameters"],
+        "size": size_class(row["parameters"]), "licence": row["licence_verdict"], "cluster": row["cluster"],
+        "evaluation_id": row["evaluation_id"], "evaluated_at": _iso(row["evaluated_at"]), "tasks": None,
+        "score": _r(row["benchmark_score"]), "se": _r(row["benchmark_stderr"]), "complete": row["complete"],
+        "missing": None,
+        "judges": _r(row["judges_score"]), "judges_se": _r(row["judges_stderr"]),
+        "final": _r(row["final_score"]), "final_se": _r(row["final_stderr"]),
+        "rank": row["rank"], "position": position, "tie_group": row["tie_group"],
+        "tied": row["tied_count"], "ties": [tied - position for tied in row["tied_positions"]],
+        "key": [row[key], row[STDERR_OF[key]]] if row["tied_count"] else None,
+        "reasons": None,
+    }
+
+
+def _cells(cells: tuple, shown: tuple) -> orjson.Fragment:
+    """The shown cells of an entry, serialised: a JSON list of ``[raw, stderr, normalised, normalised_stderr]``
+    lists, the normalised numbers rounded (the display columns of the flat cells, see
+    `leaderboard.rows.score_table`). Held as one JSON fragment rather than 20 small lists: a board keeps
+    200,000 cells alive, which the garbage collector would otherwise walk after every recomputation.
+    Memoised by the identity of ``cells``: an entry's cells are one tuple, shared by every recomputation until
+    its result changes."""
     found = _CELLS.get((id(cells), shown))
     if found is None or found[0] is not cells:
-        found = _CELLS[(id(cells), shown)] = (cells, [
-            [raw, stderr, None, None] if normalised is None
-            else [raw, stderr, round(normalised, 6), None if se is None else round(se, 6)]
-            for raw, stderr, normalised, se in map(cells.__getitem__, shown)])
+        found = _CELLS[(id(cells), shown)] = (cells, orjson.Fragment(orjson.dumps(
+            [(cells[at], cells[at + 1], cells[at + 4], cells[at + 5]) for at in (CELL * i for i in shown)])))
     return found[1]
+
+
+def _task_boxes(standings: Any) -> list[Optional[dict]]:
+    """The five-number summary and histogram of each task of the suite over the entries that are not
+    baselines, from their rounded normalised scores; kept in the board's ``derived`` space, so every
+    audience of one recomputation shares them."""
+    derived = getattr(standings, "derived", {})
+    if "task_boxes" not in derived:
+        cells = [row["tasks"] for row in standings.table if not row["is_baseline"]]
+        derived["task_boxes"] = [_box(list(map(itemgetter(at), cells)))
+                                 for at in range(4, CELL * len(standings.suite), CELL)]
+    return derived["task_boxes"]
 
 
 def _explicit_ties(table: Sequence[dict], hidden: Sequence[str]):
@@ -164,23 +201,33 @@ def _scrub(text: str, hidden: Sequence[str]) -> str:
 
 def _box(values: Sequence[Optional[float]]) -> Optional[dict]:
     """Five-number summary of the present values, or None when there are none."""
-    present = sorted(v for v in values if v is not None)
+    present = sorted([v for v in values if v is not None])
     if not present:
         return None
-    if len(present) == 1:
-        q1 = med = q3 = present[0]
-    else:
-        q1, med, q3 = statistics.quantiles(present, n=4, method="inclusive")
+    q1, med, q3 = _quartiles(present)
     return {"n": len(present), "min": _r(present[0]), "q1": _r(q1), "median": _r(med), "q3": _r(q3),
             "max": _r(present[-1]), "histogram": _histogram(present)}
 
 
-def _histogram(present: Sequence[float], bins: int = 10) -> list[int]:
-    """Counts in ``bins`` equal bins over [0, 1] (values above 1 land in the last bin)."""
-    counts = [0] * bins
-    for value in present:
-        counts[min(int(value * bins), bins - 1)] += 1
-    return counts
+def _quartiles(ordered: Sequence[float]) -> tuple[float, float, float]:
+    """``statistics.quantiles(ordered, n=4, method="inclusive")`` of values already sorted (the library
+    sorts them again), with the same arithmetic; a single value is its own quartiles."""
+    if len(ordered) == 1:
+        return ordered[0], ordered[0], ordered[0]
+    m = len(ordered) - 1
+    quartiles = []
+    for i in (1, 2, 3):
+        j, delta = divmod(i * m, 4)
+        quartiles.append((ordered[j] * (4 - delta) + ordered[j + 1] * delta) / 4)
+    return quartiles[0], quartiles[1], quartiles[2]
+
+
+def _histogram(ordered: Sequence[float], bins: int = 10) -> list[int]:
+    """Counts of the (sorted) values in ``bins`` equal bins over [0, 1]: a value ``v`` falls in bin
+    ``int(v * bins)``, values below 0 in the first and values from 1 up in the last. The bin edges are found
+    by bisection on ``v * bins`` (monotonic in ``v``), so no value is visited."""
+    edges = [0] + [bisect_left(ordered, k, key=lambda v: v * bins) for k in range(1, bins)] + [len(ordered)]
+    return [edges[k + 1] - edges[k] for k in range(bins)]
 
 
 def timeline(rows: Sequence[dict]) -> list[dict]:

@@ -24,9 +24,10 @@ from scoring.normalise import NormalisedScore, normalise
 from scoring.rubric import JudgesScore
 
 INCOMPLETE_RANKS_AFTER_COMPLETE = "incomplete_ranks_after_complete"
+_PARTS = {"final_score": "final", "benchmark_score": "benchmark", "judges_score": "judges"}  # key -> field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskResult:
     """The raw metric value of one task, as lm-eval reports it, with its standard error."""
 
@@ -34,7 +35,7 @@ class TaskResult:
     stderr: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BenchmarkScore:
     """The weighted mean of the normalised task scores, in [0, 1] for metrics in [0, 1].
 
@@ -49,7 +50,7 @@ class BenchmarkScore:
     tasks: tuple[tuple[str, NormalisedScore], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FinalScore:
     """The weighted combination of the benchmark score and the judges' score."""
 
@@ -57,7 +58,7 @@ class FinalScore:
     stderr: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntryScores:
     """Everything the ranking needs to know about one entry (or baseline model).
 
@@ -79,8 +80,7 @@ class EntryScores:
 
     def score(self, key: str) -> tuple[float | None, float | None]:
         """The (value, stderr) for ``final_score``, ``benchmark_score`` or ``judges_score``."""
-        part = {"final_score": self.final, "benchmark_score": self.benchmark,
-                "judges_score": self.judges}[key]
+        part = getattr(self, _PARTS[key])
         return (None, None) if part is None else (part.value, part.stderr)
 
 

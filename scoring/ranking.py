@@ -40,7 +40,7 @@ _LABELS = {
 _BENCHMARK_KEYS = ("final_score", "benchmark_score")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RankedEntry:
     """One row of a ranking: its place, its rank (None for baselines and unscored
     entries), the statistical ties around it, and the reasons in words."""
