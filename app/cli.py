@@ -109,7 +109,7 @@ def demo_seed(teams: int, rng_seed: int) -> None:
     """Fill the `synthetic` challenge with TEAMS synthetic teams evaluated on 20 tasks (replaces earlier ones)."""
     import time
 
-    from app.db import utcnow
+    from app.db import analyse, utcnow
     from leaderboard.seed import seed
 
     if _settings().production:
@@ -118,6 +118,7 @@ def demo_seed(teams: int, rng_seed: int) -> None:
     with session_scope(_engine()) as session:
         challenge = seed(session, teams, rng_seed=rng_seed, now=utcnow())
         slug = challenge.slug
+    analyse(_engine())
     click.echo(f"seeded {teams} teams x 20 tasks into {slug!r} in {time.perf_counter() - started:.1f} s")
 
 

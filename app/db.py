@@ -29,6 +29,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def analyse(engine: Engine) -> None:
+    """Refresh PostgreSQL's planner statistics after a bulk load or a restore (``ANALYZE``); until autovacuum
+    gets to it, a table without statistics is planned as if it held a row or two. Nothing on SQLite, whose
+    hot queries are written not to depend on statistics."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

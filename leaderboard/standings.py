@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Optional
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, and_, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlmodel import Session
@@ -85,6 +85,7 @@ class Standings:
     as_of: Optional[datetime]
     policy: str = LATEST_EVALUATION_OF_LATEST_SUBMISSION
     ranking_policy: tuple[str, ...] = field(default=())
+    derived: dict = field(default_factory=dict, repr=False, compare=False)  # what projections share (per board)
 
     @cached_property
     def rows(self) -> tuple[StandingRow, ...]:
@@ -194,10 +195,11 @@ def _finished(challenge_id: int, as_of: Optional[datetime], column=lambda column
 
 
 class _unindexed(FunctionElement):
-    """A column SQLite must not look rows up by (``+column``); the column itself elsewhere.
+    """A column the database must not look rows up by: ``+column`` on SQLite, an expression on PostgreSQL.
 
     Joining submissions to their evaluations, SQLite (without ``ANALYZE`` statistics) would rather look up
-    the 10,000 finished evaluations by state for each submission than the one or two by submission id.
+    the 10,000 finished evaluations by state for each submission than the one or two by submission id, and
+    PostgreSQL does the same while its statistics are missing.
     """
 
     inherit_cache = True
@@ -215,6 +217,15 @@ def _unindexed_default(element, compiler, **kw):
 @compiles(_unindexed, "sqlite")
 def _unindexed_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.clauses, **kw)
+
+
+@compiles(_unindexed, "postgresql")
+def _unindexed_postgresql(element, compiler, **kw):
+    """PostgreSQL without statistics (just after a bulk load or a restore, before autovacuum analyses the
+    tables) guesses one finished evaluation and scans them all for each submission: 17 s for 10,000 teams
+    instead of 0.2. An expression instead of the column leaves it the submission id's index."""
+    column = compiler.process(element.clauses, **kw)
+    return f"({column} + 0)" if isinstance(element.type, Integer) else f"CAST({column} AS TEXT)"
 
 
 def _results(session: Session, counted) -> list[tuple]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from app.db import analyse, make_engine
 from app.ops.backup import (FORMAT, BackupError, database_kind, libpq_env, place_file, durable_files, postgres_tool,
                             row_counts, sha256_of)
 from app.settings import Settings
@@ -57,6 +58,15 @@ def _restore_database(url: str, dump: Path) -> None:
         raise BackupError(f"pg_restore failed: {result.stderr.strip()[-2000:]}")
 
 
+def _analyse(url: str) -> None:
+    """Give the restored database its planner statistics (pg_restore leaves them to autovacuum)."""
+    engine = make_engine(url)
+    try:
+        analyse(engine)
+    finally:
+        engine.dispose()
+
+
 def _restore_storage(source: Path, storage: Path, files: list[dict], dirs: list[dict]) -> None:
     """Copy the files back (never linking to the backup), keep shared inodes shared, then set the modes."""
     seen: dict = {}
@@ -89,6 +99,7 @@ def restore(settings: Settings, folder: Path, force: bool = False) -> dict:
     if not force and any(True for _ in durable_files(storage)):
         raise BackupError(f"the checkpoint store {storage} holds files; use a fresh one or pass --force")
     _restore_database(settings.database_url, folder / database["file"])
+    _analyse(settings.database_url)
     _restore_storage(folder / "storage", storage, manifest["storage"]["files"], manifest["storage"].get("dirs", []))
     restored = row_counts(settings.database_url)
     differing = {t: (n, restored.get(t)) for t, n in database["rows"].items() if restored.get(t) != n}
