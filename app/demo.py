@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.accounts.models import Role
 from app.accounts.services import create_user, find_user
-from app.challenges.services import get_challenge, load_config_file, load_config_text
+from app.challenges.services import get_challenge, load_config_file, load_config_text, phase_gate
 from app.db import utcnow
 from app.features import feature_modules
 from app.settings import BUNDLED_CHALLENGES, Settings
@@ -116,13 +116,15 @@ def load_demo(session: Session, settings: Settings, today: datetime | None = Non
     """Load challenges and demo accounts; returns (e-mail, role, password) for each demo account."""
     for path in settings.challenge_files:
         load_config_file(session, path)
-    if get_challenge(session, DEMO_SLUG) is None:
-        load_config_text(session, demo_config_text(today or utcnow()))
+    today = today or utcnow()
+    demo = get_challenge(session, DEMO_SLUG)
+    if demo is None or not phase_gate(demo, "submit", today).allowed:
+        load_config_text(session, demo_config_text(today))  # new, or its month of submissions is over: moved to today
     demo = get_challenge(session, DEMO_SLUG)
     for email, name, role, team in DEMO_ACCOUNTS:
         user = find_user(session, email) or create_user(session, email, DEMO_PASSWORD, name, role)
         if team and team_of(session, user, demo.id) is None:
-            register_team(session, user, demo, team)
+            register_team(session, user, demo, team, now=today)
     session.flush()
     for module in feature_modules("demo"):
         module.extend_demo(session, settings, demo)

@@ -84,6 +84,21 @@ def test_the_demo_loads_twice_without_duplicates(app, db):
     assert {role for _, role, _ in accounts} == {"organiser", "judge", "entrant"}
 
 
+def test_a_demo_older_than_its_submission_window_is_moved_to_today(app, db):
+    from datetime import timedelta
+
+    from app.challenges.services import get_challenge, load_config_text, phase_gate
+    from app.db import utcnow
+    from app.demo import DEMO_SLUG, demo_config_text, load_demo
+
+    with db() as session:  # an instance whose demo was built 90 days ago: its month of submissions is over
+        load_config_text(session, demo_config_text(utcnow() - timedelta(days=90)))
+        assert not phase_gate(get_challenge(session, DEMO_SLUG), "submit").allowed
+    with db() as session:
+        load_demo(session, app.config["LAGC"])
+        assert phase_gate(get_challenge(session, DEMO_SLUG), "submit").allowed
+
+
 def test_every_response_carries_the_security_headers(client):
     for path in ("/", "/signin", "/api/v1/challenges", "/no/such/page"):
         headers = client.get(path).headers
