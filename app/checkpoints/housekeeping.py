@@ -9,16 +9,15 @@ How files are left behind (read from the code):
 - Blobs no folder links:
   - a submission folder removed from outside the platform (the end of the winners' release obligation, an
     erasure or a cleanup by hand: nothing in the code removes one) leaves its blobs with one link;
-  - `intake.complete` stores a Hub submission's blobs one by one and `store_blob` unlinks each staged file;
-    a crash before `pin` leaves the next run a staging folder without those files, so it refuses the
-    submission ("config.json is missing", the files are stored in name order) and its stored blobs stay;
+  - a crash in `intake.complete` between storing the blobs and pinning them: the rerun usually pins them
+    (the staged files stay until the pin), but if the submission is refused meanwhile its blobs stay;
   - a forced restore (`ops restore --force`) replaces the database but keeps the blobs (and the pinned and
     transient folders) already in the store that the backup does not hold;
   - a blob outlives every folder that linked it whenever those folders go; deduplication makes any such blob
     reusable by a later identical file, which is why reuse is guarded (below).
 - Pinned folders that keep blobs alive though no accepted submission owns them (reported, never deleted):
-  a rerun of `complete` on an already pinned folder that now finds errors (a newer architecture list) refuses
-  the submission but `reject` leaves submissions/<id>/; a forced restore leaves the old instance's folders.
+  a forced restore leaves the old instance's folders. (`intake.reject` removes the folder an earlier run
+  pinned, when a rerun of `complete` refuses the submission.)
 - Unfinished pins: `Storage.pin` builds submissions/.<id>.<random>/ and renames it; a crash in between leaves
   it (with links to blobs), and the rerun builds another under a new random name.
 - staging/<id> and downloads/<id>: the intake removes them when it decides, in the same step, so they stay

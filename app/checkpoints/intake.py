@@ -56,8 +56,13 @@ def finalise(session: Session, settings: Settings, submission: Submission, actor
 
 def reject(session: Session, settings: Settings, submission: Submission, errors: Iterable[str],
            warnings: Iterable[str] = (), actor_id: int | None = None) -> Submission:
-    """Refuse a submission: record why and delete everything it left in storage (it does not count)."""
-    discard_files(session, storage_of(settings), submission)
+    """Refuse a submission: record why and delete everything it left in storage (it does not count),
+    including a folder an earlier run pinned before it crashed (a rerun may find errors the first did not,
+    e.g. after the architecture list changed), so its blobs can be collected."""
+    store = storage_of(settings)
+    discard_files(session, store, submission)
+    if submission.status != SubmissionStatus.accepted:  # never called on accepted ones; kept as a guard
+        remove_tree(store.submission_dir(submission.id))
     submission.status = SubmissionStatus.rejected
     submission.decided_at = utcnow()
     submission.findings = {"errors": list(errors), "warnings": list(warnings)}

@@ -183,7 +183,9 @@ class Storage:
         """Publish the file at `path` (whose content hashes to `sha256`) as a read-only blob.
 
         The file is fsynced and made read-only under its temporary name, then hard-linked into place;
-        when the blob already exists (an identical file) the existing one is kept. `path` is removed.
+        when the blob already exists (an identical file) the existing one is kept. `path` stays (a second
+        link, no extra space) until its staging folder is removed after the pin, so a run that crashes
+        between storing and pinning finds every file again when it is rerun.
         """
         blob = self.blob_path(sha256)
         blob.parent.mkdir(parents=True, exist_ok=True)
@@ -199,7 +201,6 @@ class Storage:
                 _fsync_dir(blob.parent)
             except FileExistsError:  # stored once already: identical content, identical name
                 _touch(blob)
-        path.unlink()
         return blob
 
     @contextmanager

@@ -125,8 +125,10 @@ def test_a_submission_still_validating_keeps_the_blobs_it_stored_and_then_pins_t
     stored_then_refused(app, db, refused_by, files)  # leaves unlinked blobs identical to the next files
     submission = finalised(completing, files, "completing")
     stored_not_pinned(app, submission, files)  # reuses every blob; the completion stops before pin
-    for part in (storage / "uploads").iterdir():  # as for a Hub submission: no part file links the blobs
-        part.unlink()
+    for part in (storage / "uploads").iterdir():  # the worst case: nothing else links the blobs (the staged
+        part.unlink()                              # files, which do, lost too), so the state must keep them
+    for staged in (storage / "staging" / str(submission)).iterdir():
+        staged.unlink()
     assert all(blob_of(storage, d).stat().st_nlink == 1 for d in files.values())
     outcome = collect(app, db, now=later(3 * GRACE))
     assert outcome.removed == []
@@ -237,3 +239,45 @@ def test_an_entry_that_changed_after_the_walk_is_kept(app, db, entrant, storage,
         decision = garbage.Decision("staging", str(refused), 0, "test")
         assert housekeeping._remove_folder(found, decision) == "changed since the walk: kept"
         assert (storage / "staging" / str(refused) / "new").exists()
+
+
+def test_a_completion_that_crashed_between_storing_and_pinning_is_accepted_when_run_again(app, db, entrant,
+                                                                                          storage):
+    """A Hub submission validates its staged folder as the download left it: storing the blobs must leave
+    the staged files in place, or the rerun finds them missing and refuses a sound checkpoint."""
+    from app.checkpoints.intake import complete, discard_files
+    from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus
+    from app.checkpoints.services import storage_of
+
+    files = checkpoint_files(seed=7)
+    submission = finalised(entrant, files, "hub-like")
+    store = storage_of(app.config["LAGC"])
+    with db() as session:  # make it look like a finished Hub download: no upload parts, a staged folder
+        row = session.get(Submission, submission)
+        discard_files(session, store, row)
+        store.staging(submission).mkdir(parents=True)
+        for name, data in files.items():
+            (store.staging(submission) / name).write_bytes(data)
+        row.source = SubmissionSource.hub
+    stored_not_pinned(app, submission, files)  # the crash: every blob stored, the folder not pinned
+    with db() as session:
+        row = complete(session, app.config["LAGC"], session.get(Submission, submission))
+        assert row.status == SubmissionStatus.accepted, row.findings
+    assert not store.staging(submission).exists()
+    assert all(blob_of(storage, d).stat().st_nlink == 2 for d in files.values())  # the blob and the pinned link
+
+
+def test_a_submission_refused_after_an_earlier_run_pinned_it_leaves_no_folder(app, db, entrant, storage):
+    """A rerun may refuse what a crashed run pinned (e.g. the architecture list changed meanwhile): the
+    pinned folder goes with the refusal, so its blobs can be collected."""
+    from app.checkpoints.services import storage_of
+
+    files = checkpoint_files(seed=8)
+    submission = finalised(entrant, files, "pinned then refused")
+    stored_not_pinned(app, submission, files)
+    storage_of(app.config["LAGC"]).pin(submission, [(n, sha(d)) for n, d in files.items()])
+    refuse(app, db, submission)
+    assert not (storage / "submissions" / str(submission)).exists()
+    assert all(blob_of(storage, d).stat().st_nlink == 1 for d in files.values())
+    assert {d.name for d in collect(app, db, now=later()).removed if d.kind == "blob"} == {
+        f"sha256/{sha(d)[:2]}/{sha(d)[2:]}" for d in files.values()}
