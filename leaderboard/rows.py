@@ -141,6 +141,7 @@ def _scores(entry: Mapping[str, Any], specs: Sequence[tuple], weights: ScoreWeig
     ``x - x == 0.0`` (the common case, tested inline); anything else goes through `_finite`."""
     results, floor = entry["results"], math.floor
     cells, values, stderrs, missing = [], [], [], []
+    add_value, add_stderr = values.append, stderrs.append
     for name, baseline, span, _ in specs:
         result = results.get(name)
         if result is None:
@@ -157,11 +158,12 @@ def _scores(entry: Mapping[str, Any], specs: Sequence[tuple], weights: ScoreWeig
         else:
             stderr = raw_stderr if _finite(raw_stderr) and raw_stderr >= 0 else None
         rescaled = (value - baseline) / span  # scoring.normalise, without its checks (the suite was validated)
-        normalised, normalised_se = max(rescaled, 0.0), None if stderr is None else stderr / span
+        normalised = rescaled if rescaled >= 0.0 else 0.0  # max(rescaled, 0.0), without the call
+        normalised_se = None if stderr is None else stderr / span
         cells += (value, raw_stderr, normalised, normalised_se, floor(normalised * 1e6 + 0.5) / 1e6,  # `six`
                   None if normalised_se is None else floor(normalised_se * 1e6 + 0.5) / 1e6)
-        values.append(normalised)
-        stderrs.append(normalised_se)
+        add_value(normalised)
+        add_stderr(normalised_se)
     benchmark = _benchmark(specs, values, stderrs, tuple(missing), shares)
     return EntryScores(entry["team"], benchmark, judges, _final(benchmark, judges, weights),
                        is_baseline=entry["is_baseline"], submitted_at=entry["submitted_at"]), tuple(cells)
@@ -204,7 +206,7 @@ def _combined(shares: Sequence[float], stderrs: Sequence[Optional[float]]) -> Op
     """``sqrt(sum(share_i^2 * se_i^2))``; None if any se is unknown (`scoring.aggregate._combined_stderr`)."""
     if None in stderrs:
         return None
-    return math.sqrt(math.fsum((share * stderr) ** 2 for share, stderr in zip(shares, stderrs)))
+    return math.sqrt(math.fsum([(share * stderr) ** 2 for share, stderr in zip(shares, stderrs)]))
 
 
 def _score_fields(scored: EntryScores, suite: Sequence[TaskSpec], cells: tuple) -> dict:
