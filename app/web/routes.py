@@ -58,9 +58,7 @@ def dashboard():
     role = Role(current_user.role)
     context = {"role": role, "challenges": list_challenges(session)}
     if role is Role.entrant:
-        context["teams"] = {t.challenge_id: t for t in teams_of(session, current_user)}
-        context["team_form"] = TeamForm()
-        context.update(_gates(session))
+        context.update(_entrant_view(session), team_form=TeamForm())
     elif role is Role.organiser:
         context["counts"] = {
             "teams": len(session.exec(select(Team.id)).all()),
@@ -71,11 +69,15 @@ def dashboard():
     return render_template(f"web/dashboard_{role.value}.html", **context)
 
 
-def _gates(session) -> dict:
-    """For the entrant's dashboard: each challenge's gates (register, apply, submit) and running phase."""
+def _entrant_view(session) -> dict:
+    """For the entrant's dashboard: the challenges (those with the entrant's team first, then those open for
+    registration, then the rest), the entrant's teams, and each challenge's gates (register, apply, submit)."""
     now = utcnow()
-    return {"gates": {c.id: {action: phase_gate(c, action, now) for action in ACTIONS}
-                      for c in list_challenges(session)}}
+    challenges = list_challenges(session)
+    teams = {t.challenge_id: t for t in teams_of(session, current_user)}
+    gates = {c.id: {action: phase_gate(c, action, now) for action in ACTIONS} for c in challenges}
+    ordered = sorted(challenges, key=lambda c: (c.id not in teams, not gates[c.id]["register"].allowed))
+    return {"challenges": ordered, "teams": teams, "gates": gates}
 
 
 @bp.route("/c/<slug>/teams", methods=["POST"])
@@ -101,6 +103,5 @@ def register(slug: str):
                 error = message
             if isinstance(exc, TeamError) and exc.phase_closed:
                 status = 409
-    return render_template("web/dashboard_entrant.html", role=Role.entrant, challenges=list_challenges(session),
-                           teams={t.challenge_id: t for t in teams_of(session, current_user)},
-                           team_form=form, form_for=slug, error=error, **_gates(session)), status
+    return render_template("web/dashboard_entrant.html", role=Role.entrant, team_form=form, form_for=slug,
+                           error=error, **_entrant_view(session)), status

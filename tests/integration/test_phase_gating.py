@@ -67,6 +67,24 @@ def test_the_dashboard_shows_the_open_phase_and_its_deadline(client, make_user, 
     assert "Team registration closes on" in page and "(in 29 days)" in page and "Register my team" in page
 
 
+def test_the_dashboard_lists_the_entrants_challenges_first_then_those_open_for_registration(client, make_user, db,
+                                                                                            closed_challenge):
+    base = (BUNDLED_CHALLENGES / "lagc-2024.toml").read_text()
+    for slug, name, moment in (("future-ai", "Future AI Challenge", utcnow() + timedelta(days=60)),
+                               ("open-ai", "Open AI Challenge", utcnow())):
+        text = base.replace('slug = "lagc-2024"', f'slug = "{slug}"').replace(
+            'name = "Large AI Grand Challenge 2024"', f'name = "{name}"')
+        with db() as session:
+            load_config_text(session, open_config_text(text, moment))
+    make_user("eve@example.eu")
+    _team_then(db, "eve@example.eu", closed_challenge, IN_2024_REGISTRATION)
+    sign_in(client, "eve@example.eu")
+    page = client.get("/dashboard").get_data(as_text=True)
+    places = [page.index(f">{name}</h2>") for name in ("Large AI Grand Challenge 2024", "Open AI Challenge",
+                                                     "Future AI Challenge")]
+    assert places == sorted(places)
+
+
 def test_registering_on_the_page_after_the_close_is_refused_with_the_reason(client, make_user, db,
                                                                             closed_challenge):
     make_user("eve@example.eu")
