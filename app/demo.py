@@ -96,6 +96,8 @@ def demo_config_text(today: datetime) -> str:
     head = head.replace('slug = "lagc-2024"', f'slug = "{DEMO_SLUG}"').replace(
         'name = "Large AI Grand Challenge 2024"', 'name = "Demo Grand Challenge"')
     start = today.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=14)
+    head = head.replace("call_date = 2023-11-16", f"call_date = {start.date()}")  # the call opens with registration
+    prize = prize.replace("call_date = 2023-11-16", f"call_date = {start.date()}")  # [eligibility] judges by it
     spans = (("registration", "Registration and eligibility", 0, 7, None),
              ("submission", "Checkpoint submission (late registration open)", 7, 44, ("register", "apply", "submit")),
              ("evaluation", "Evaluation", 44, 58, None), ("judging", "Judging", 58, 72, None),

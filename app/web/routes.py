@@ -34,7 +34,18 @@ def home():
     session = get_session()
     challenges = list_challenges(session)
     return render_template("web/home.html", challenges=challenges, now=utcnow(),
-                           phases={c.id: phases_of(session, c) for c in challenges})
+                           phases={c.id: phases_of(session, c) for c in challenges},
+                           allows={c.id: _allowed_words(c) for c in challenges})
+
+
+# What each entrant action reads as in the phase tables.
+_ACTION_WORDS = {"register": "register a team", "apply": "apply for eligibility", "submit": "submit checkpoints"}
+
+
+def _allowed_words(found) -> dict[str, str]:
+    """Phase key -> what entrants may do in it, in words ("" for nothing), from the stored configuration."""
+    return {phase.key: ", ".join(_ACTION_WORDS[action] for action in ACTIONS if action in phase.actions)
+            for phase in config_of(found).phases}
 
 
 @bp.route("/c/<slug>")
@@ -47,7 +58,7 @@ def challenge(slug: str):
     from app.prizes.records import chain_of, published_award
 
     return render_template("web/challenge.html", challenge=found, config=config_of(found),
-                           phases=phases_of(session, found), now=utcnow(),
+                           phases=phases_of(session, found), now=utcnow(), allows=_allowed_words(found),
                            winners_published=published_award(chain_of(session, found.id)) is not None)
 
 
