@@ -17,7 +17,7 @@ from app.challenges.models import Challenge, Phase
 from app.db import utcnow
 from app.notifications.models import NotificationCursor
 from app.notifications.rules import (Draft, EventFacts, advance_watermark, deadline_draft, drafts_for, is_due_soon,
-                                     obligation_due_draft)
+                                     obligation_due_draft, window_draft)
 from app.notifications.services import notify
 from app.teams.models import Team, TeamMembership
 
@@ -112,19 +112,36 @@ def process_audit_log(session: Session, now: Optional[datetime] = None) -> int:
 
 
 def remind_deadlines(session: Session, now: Optional[datetime] = None) -> int:
-    """Tell the people concerned, once per phase and person, that a phase ends within 48 hours."""
+    """Tell the people concerned, once per deadline and person, that it is within 48 hours: the close of each
+    entrant action (the phases allowing it, back to back: `app.challenges.gating.windows`) and the end of
+    judging."""
+    from app.challenges.gating import ACTIONS, windows
+    from app.challenges.services import config_of
+
     now = now or utcnow()
     written = 0
     phases = session.exec(select(Phase, Challenge).join(Challenge, Challenge.id == Phase.challenge_id)
                           .where(Phase.ends_at > now)).all()
+    for challenge in {challenge.id: challenge for _, challenge in phases}.values():
+        specs = config_of(challenge).phases
+        for action, words in ACTIONS.items():
+            for _, closes in windows(specs, action):
+                draft = window_draft(challenge.name, action, words, closes)
+                if draft is not None and is_due_soon(closes, now):
+                    key = f"deadline:{challenge.id}:{action}:{closes:%Y%m%d%H%M}"
+                    written += _tell(session, draft, challenge.id, key, now)
     for phase, challenge in phases:
         draft: Optional[Draft] = deadline_draft(challenge.name, phase.key, phase.name, phase.ends_at)
-        if draft is None or not is_due_soon(phase.ends_at, now):
-            continue
-        for user_id in people(session, draft.audience, challenge_id=challenge.id):
-            key = f"deadline:phase:{phase.id}:{phase.ends_at:%Y%m%d%H%M}:{user_id}"
-            written += notify(session, user_id, draft, key, now=now) is not None
+        if draft is not None and is_due_soon(phase.ends_at, now):
+            written += _tell(session, draft, challenge.id, f"deadline:phase:{phase.id}:{phase.ends_at:%Y%m%d%H%M}",
+                             now)
     return written
+
+
+def _tell(session: Session, draft: Draft, challenge_id: int, key: str, now: datetime) -> int:
+    """Notify each person of the draft's audience once (`key` plus the person); how many were new."""
+    return sum(notify(session, user_id, draft, f"{key}:{user_id}", now=now) is not None
+               for user_id in people(session, draft.audience, challenge_id=challenge_id))
 
 
 def remind_obligations(session: Session, now: Optional[datetime] = None) -> int:

@@ -31,7 +31,8 @@ KINDS: dict[str, Kind] = {
     "eligibility": Kind("Eligibility verdicts", "The verdict on your team's application, and organisers' decisions."),
     "submission": Kind("Submission checks", "A checkpoint your team sent was accepted or refused."),
     "evaluation": Kind("Evaluations", "An evaluation of your team's checkpoint finished or failed."),
-    "deadline": Kind("Deadlines", "A phase you take part in ends within 48 hours."),
+    "deadline": Kind("Deadlines", "A deadline of yours (registration, applications, submissions, judging) is "
+                                  "within 48 hours."),
     "judging": Kind("Judging assignments", "You were assigned a team to judge."),
     "award": Kind("Award decisions", "Decisions about the prize that concern your team."),
     "release": Kind("Release obligations", "Your team's duty to release its weights: opened, due, overdue, met."),
@@ -167,11 +168,26 @@ def drafts_for(event: EventFacts) -> list[Draft]:
     return rule(event) if rule else []
 
 
-DEADLINE_AUDIENCE = {"registration": "entrants", "submission": "team_members", "judging": "judges"}
+DEADLINE_AUDIENCE = {"judging": "judges"}  # phases whose end is itself a deadline (entrants': `window_draft`)
+ACTION_AUDIENCE = {"register": "entrants", "apply": "team_members", "submit": "team_members"}
+
+
+def window_draft(challenge_name: str, action: str, words: str, closes: datetime) -> Optional[Draft]:
+    """The reminder that an entrant action (register, apply, submit) closes soon: the end of the phases that
+    allow it, back to back, whatever their keys (a submission phase that also takes late registrations moves
+    the registration deadline). `words` name the action ("Checkpoint submissions"). None for other actions."""
+    audience = ACTION_AUDIENCE.get(action)
+    if audience is None:
+        return None
+    when = closes.strftime("%A %d %B %Y, %H:%M UTC")
+    return Draft("deadline", audience, f"Deadline in less than 48 hours: {words.lower()}",
+                 f"The deadline for {words.lower()} in {challenge_name} is {when}. Anything you still want to "
+                 "send must arrive before then.")
 
 
 def deadline_draft(challenge_name: str, phase_key: str, phase_name: str, ends_at: datetime) -> Optional[Draft]:
-    """The reminder for a phase ending soon, or None for phases nobody acts in (evaluation, award)."""
+    """The reminder for a phase ending soon (judging), or None for phases whose end is nobody's deadline
+    (entrants' deadlines are those of their actions: `window_draft`)."""
     audience = DEADLINE_AUDIENCE.get(phase_key)
     if audience is None:
         return None

@@ -81,7 +81,9 @@ def test_nobody_can_mark_another_persons_notification_as_read(db, team, client, 
     assert mine(db, team[2][0])[0].read_at is None
 
 
-def test_a_deadline_within_48_hours_is_announced_once_per_phase_and_person(db, team, make_user):
+def test_a_deadline_within_48_hours_is_announced_once_per_deadline_and_person(db, team, make_user):
+    """The challenge's first phase takes registrations, applications and submissions, the next one submissions:
+    the submission deadline is the end of the second (the window), announced to the team's members."""
     from app.challenges.models import Phase
 
     with db() as session:
@@ -92,7 +94,18 @@ def test_a_deadline_within_48_hours_is_announced_once_per_phase_and_person(db, t
             remind_deadlines(session, now)
     for user_id in team[2]:
         (notice,) = mine(db, user_id)
-        assert notice.kind == "deadline" and "Checkpoint submission ends in less than 48 hours" == notice.subject
+        assert notice.kind == "deadline" and notice.subject == "Deadline in less than 48 hours: checkpoint submissions"
+
+
+def test_registration_and_applications_are_announced_where_their_window_closes(db, team, make_user):
+    from app.challenges.models import Phase
+
+    with db() as session:
+        first = session.exec(select(Phase).where(Phase.challenge_id == team[1], Phase.key == "registration")).one()
+        remind_deadlines(session, first.ends_at - timedelta(hours=10))
+    subjects = {n.subject for n in mine(db, team[2][0])}
+    assert subjects == {"Deadline in less than 48 hours: team registration",
+                        "Deadline in less than 48 hours: eligibility applications"}
 
 
 def test_no_reminder_comes_while_the_deadline_is_further_than_48_hours(db, team):

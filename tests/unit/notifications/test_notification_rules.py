@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app.notifications.rules import (KINDS, MAX_ATTEMPTS, EventFacts, advance_watermark, deadline_draft, drafts_for,
-                                     gives_up, is_due_soon, retry_delay)
+                                     gives_up, is_due_soon, retry_delay, window_draft)
 
 NOW = datetime(2024, 4, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -45,12 +45,17 @@ def test_a_failed_evaluation_says_why():
     assert "out of memory" in draft.body and "#9" in draft.subject
 
 
-def test_deadline_reminders_go_to_the_people_who_act_in_the_phase():
+def test_deadline_reminders_go_to_the_people_who_act_before_them():
     ends = NOW + timedelta(hours=20)
-    assert deadline_draft("LAGC", "registration", "Registration", ends).audience == "entrants"
-    assert deadline_draft("LAGC", "submission", "Submission", ends).audience == "team_members"
+    assert window_draft("LAGC", "register", "Team registration", ends).audience == "entrants"
+    assert window_draft("LAGC", "apply", "Eligibility applications", ends).audience == "team_members"
+    submit = window_draft("LAGC", "submit", "Checkpoint submissions", ends)
+    assert submit.audience == "team_members"
+    assert submit.subject == "Deadline in less than 48 hours: checkpoint submissions"
+    assert "The deadline for checkpoint submissions in LAGC is " in submit.body
     assert deadline_draft("LAGC", "judging", "Judging", ends).audience == "judges"
-    assert deadline_draft("LAGC", "evaluation", "Evaluation", ends) is None
+    for key in ("registration", "submission", "evaluation"):  # entrants' deadlines are their actions' (above)
+        assert deadline_draft("LAGC", key, key.title(), ends) is None
 
 
 def test_a_deadline_is_due_soon_only_within_the_next_48_hours():
