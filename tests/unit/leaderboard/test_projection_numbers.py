@@ -43,3 +43,19 @@ def test_six_rounds_to_the_nearest_millionth_and_prints_at_most_six_decimals(num
 def test_six_agrees_with_round_away_from_exact_halves():
     for number in (0.0, 0.1234564, 0.1234566, 0.5, 0.999999, 0.9999996, 1.0, 0.3333333333):
         assert six(number) == round(number, 6)
+
+
+@given(st.lists(st.tuples(st.floats(min_value=0.0, max_value=1.0), st.none() | st.floats(min_value=0.0, max_value=0.1)),
+                min_size=1, max_size=6))
+def test_the_display_columns_of_the_cells_are_the_normalised_numbers_rounded_by_six(results):
+    from leaderboard.rows import CELL, _scores, _shares, _specs
+    from scoring import ScoreWeights, TaskSpec
+
+    suite = [TaskSpec(f"t{i}", f"t{i}", 0, "acc", 1.0, 0.25, False) for i in range(len(results))]
+    entry = {"team": "T", "is_baseline": False, "submitted_at": None,
+             "results": {f"t{i}": result for i, result in enumerate(results)}}
+    specs = _specs(suite)
+    _, flat = _scores(entry, specs, ScoreWeights(1.0, 0.0), None, _shares(specs))
+    for at in range(0, len(flat), CELL):
+        normalised, se, shown, shown_se = flat[at + 2], flat[at + 3], flat[at + 4], flat[at + 5]
+        assert shown == six(normalised) and shown_se == (None if se is None else six(se))
