@@ -98,6 +98,15 @@ def client(app):
 
 
 @pytest.fixture
+def limiter_clock(monkeypatch):
+    """The rate limiter's clock held at the start of a window (its windows are fixed, aligned on the epoch),
+    so a test's burst of requests never straddles two windows, which would reset the count half-way."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr("app.ops.ratelimit.time", SimpleNamespace(time=lambda: 1_800_000_000.0))  # 3600-aligned
+
+
+@pytest.fixture
 def db(app):
     """A session on the test database, committed when the block ends."""
     return lambda: session_scope(app.extensions["lagc_engine"])

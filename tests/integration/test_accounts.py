@@ -154,7 +154,7 @@ def test_the_users_command_creates_an_account(app, db):
     assert again.exit_code != 0 and "already exists" in again.output
 
 
-def test_hammering_sign_in_for_one_account_gets_429_with_retry_after(client, make_user):
+def test_hammering_sign_in_for_one_account_gets_429_with_retry_after(client, make_user, limiter_clock):
     make_user("eve@example.eu")
     statuses = [sign_in(client, "eve@example.eu", "wrong-password!").status_code for _ in range(11)]
     assert statuses[:10] == [401] * 10
@@ -163,7 +163,7 @@ def test_hammering_sign_in_for_one_account_gets_429_with_retry_after(client, mak
     assert last.status_code == 429 and int(last.headers["Retry-After"]) > 0
 
 
-def test_hammering_sign_up_from_one_address_gets_429(client):
+def test_hammering_sign_up_from_one_address_gets_429(client, limiter_clock):
     data = {"display_name": "B", "email": "not-an-email", "password": "x", "confirm": "x"}
     statuses = [submit(client, "/signup", data).status_code for _ in range(11)]
     assert statuses[:10] == [422] * 10 and statuses[10] == 429

@@ -72,7 +72,7 @@ def test_a_judges_token_cannot_register_a_team(client, make_user, db, challenge)
     assert response.status_code == 403 and response.mimetype == "application/problem+json"
 
 
-def test_the_public_check_endpoints_answer_429_with_retry_after_when_hammered(client):
+def test_the_public_check_endpoints_answer_429_with_retry_after_when_hammered(client, limiter_clock):
     for path, kwargs in (("/api/v1/eligibility/check", {"json": {}}),
                          ("/api/v1/licences/check", {"data": {}, "content_type": "multipart/form-data"})):
         statuses = [client.post(path, **kwargs).status_code for _ in range(61)]

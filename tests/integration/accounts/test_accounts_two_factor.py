@@ -106,7 +106,7 @@ def test_the_code_step_needs_the_password_step_first(client, make_user):
     assert response.status_code == 302 and response.headers["Location"].endswith("/signin")
 
 
-def test_guessing_codes_for_one_account_gets_429(client, make_user):
+def test_guessing_codes_for_one_account_gets_429(client, make_user, limiter_clock):
     make_user("judge@example.eu", Role.judge)
     _password_step(client, "judge@example.eu")
     statuses = [submit(client, "/signin/code", {"code": "abcdef"}).status_code for _ in range(11)]
