@@ -90,14 +90,14 @@ def demo_config_text(today: datetime) -> str:
     submission phase, open for a month, also takes late registrations and eligibility applications
     (`allows`), so a newcomer can register, apply and submit in the demo; evaluation, judging and the award
     follow."""
+    start = today.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=14)
     base = (BUNDLED_CHALLENGES / "lagc-2024.toml").read_text(encoding="utf-8")
+    # The call opens with registration ([challenge], and [eligibility], which judges countries by it).
+    base = base.replace("call_date = 2023-11-16", f"call_date = {start.date()}")
     head, _, rest = base.partition("[[phases]]")
     prize = "[prize]" + rest.split("[prize]", 1)[1]
     head = head.replace('slug = "lagc-2024"', f'slug = "{DEMO_SLUG}"').replace(
         'name = "Large AI Grand Challenge 2024"', 'name = "Demo Grand Challenge"')
-    start = today.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=14)
-    head = head.replace("call_date = 2023-11-16", f"call_date = {start.date()}")  # the call opens with registration
-    prize = prize.replace("call_date = 2023-11-16", f"call_date = {start.date()}")  # [eligibility] judges by it
     spans = (("registration", "Registration and eligibility", 0, 7, None),
              ("submission", "Checkpoint submission (late registration open)", 7, 44, ("register", "apply", "submit")),
              ("evaluation", "Evaluation", 44, 58, None), ("judging", "Judging", 58, 72, None),

@@ -96,13 +96,19 @@ def _row(table: Sequence[dict], base: dict, row: dict, shown: tuple, hidden: Seq
     return out
 
 
+def _per_board(standings: Any, name: str, compute) -> Any:
+    """``compute()``, kept under ``name`` in the board's ``derived`` space, so the audiences of one
+    recomputation share it (computed each time for a board without that space)."""
+    derived = getattr(standings, "derived", {})
+    if name not in derived:
+        derived[name] = compute()
+    return derived[name]
+
+
 def _bases(standings: Any) -> list[dict]:
     """What every audience sees alike of each row (all but its cells, missing tasks and reasons, left None
-    in their places); kept in the board's ``derived`` space, so the audiences of one recomputation share it."""
-    derived = getattr(standings, "derived", {})
-    if "bases" not in derived:
-        derived["bases"] = [_base(row, standings.key) for row in standings.table]
-    return derived["bases"]
+    in their places), once per board."""
+    return _per_board(standings, "bases", lambda: [_base(row, standings.key) for row in standings.table])
 
 
 def _base(row: dict, key: str) -> dict:
@@ -141,14 +147,12 @@ def _cells(cells: tuple, shown: tuple) -> orjson.Fragment:
 
 def _task_boxes(standings: Any) -> list[Optional[dict]]:
     """The five-number summary and histogram of each task of the suite over the entries that are not
-    baselines, from their rounded normalised scores; kept in the board's ``derived`` space, so every
-    audience of one recomputation shares them."""
-    derived = getattr(standings, "derived", {})
-    if "task_boxes" not in derived:
+    baselines, from their rounded normalised scores, once per board."""
+    def compute() -> list[Optional[dict]]:
         cells = [row["tasks"] for row in standings.table if not row["is_baseline"]]
-        derived["task_boxes"] = [_box(list(map(itemgetter(at), cells)))
-                                 for at in range(4, CELL * len(standings.suite), CELL)]
-    return derived["task_boxes"]
+        return [_box(list(map(itemgetter(at), cells))) for at in range(4, CELL * len(standings.suite), CELL)]
+
+    return _per_board(standings, "task_boxes", compute)
 
 
 def _explicit_ties(table: Sequence[dict], hidden: Sequence[str]):

@@ -17,10 +17,10 @@ sentences: on a board of 10,000, 110,000 of them would be half of every snapshot
 from __future__ import annotations
 
 import math
-from itertools import chain
-from operator import mul
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import mul
 from typing import Any, Optional
 
 from scoring import (BenchmarkScore, EntryScores, FinalScore, JudgesScore, ScoreWeights, ScoringConfig, TaskSpec,

@@ -72,8 +72,8 @@ class StandingRow:
 class Standings:
     """The ranked rows of one challenge under one key, with the suite they were scored on.
 
-    ``table`` holds the rows compactly (dicts with the fields of `StandingRow`, cells as tuples, statistical
-    ties as positions, see `leaderboard.rows.score_table`), which is what projections read; ``rows`` builds
+    ``table`` holds the rows compactly (dicts with the fields of `StandingRow`, cells in one flat tuple,
+    statistical ties as positions, see `leaderboard.rows.score_table`), which is what projections read; ``rows`` builds
     the `StandingRow` objects from it on first use.
     """
 

@@ -68,7 +68,7 @@ from app.settings import Settings
 
 log = logging.getLogger("lagc.checkpoints")
 TRASH = ".gc-"
-FOLDER_KINDS = {"staging": "staging", "downloads": "downloads"}
+FOLDER_KINDS = ("staging", "downloads")  # the transient folders under the store's root (each a kind, too)
 
 
 @dataclass
@@ -148,8 +148,8 @@ def scan(store: Storage) -> Found:
     found = Found()
     linked = _scan_submissions(store.root / "submissions", found)
     _scan_blobs(store.root / "blobs" / "sha256", linked, found)
-    for kind, folder in FOLDER_KINDS.items():
-        for entry in _entries(store.root / folder):
+    for kind in FOLDER_KINDS:
+        for entry in _entries(store.root / kind):
             if entry.name.startswith(TRASH):
                 found.trash.append(Path(entry.path))
             elif not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):

@@ -179,7 +179,7 @@ def window_draft(challenge_name: str, action: str, words: str, closes: datetime)
     audience = ACTION_AUDIENCE.get(action)
     if audience is None:
         return None
-    when = closes.strftime("%A %d %B %Y, %H:%M UTC")
+    when = _when(closes)
     return Draft("deadline", audience, f"Deadline in less than 48 hours: {words.lower()}",
                  f"The deadline for {words.lower()} in {challenge_name} is {when}. Anything you still want to "
                  "send must arrive before then.")
@@ -191,7 +191,7 @@ def deadline_draft(challenge_name: str, phase_key: str, phase_name: str, ends_at
     audience = DEADLINE_AUDIENCE.get(phase_key)
     if audience is None:
         return None
-    when = ends_at.strftime("%A %d %B %Y, %H:%M UTC")
+    when = _when(ends_at)
     return Draft("deadline", audience, f"{phase_name} ends in less than 48 hours",
                  f"{phase_name} of {challenge_name} ends on {when}. Anything you still want to send must arrive "
                  "before then.")
@@ -201,7 +201,12 @@ def obligation_due_draft(challenge_name: str, deadline: datetime) -> Draft:
     """The reminder that a release obligation is due within 48 hours."""
     return Draft("release", "team", "Release obligation due in less than 48 hours",
                  f"Your team's release obligation in {challenge_name} is due on "
-                 f"{deadline.strftime('%A %d %B %Y, %H:%M UTC')}. Declare the release on your team's page.")
+                 f"{_when(deadline)}. Declare the release on your team's page.")
+
+
+def _when(moment: datetime) -> str:
+    """A deadline as reminders write it: "Friday 30 April 2024, 15:00 UTC"."""
+    return moment.strftime("%A %d %B %Y, %H:%M UTC")
 
 
 def is_due_soon(ends_at: datetime, now: datetime, window: timedelta = DEADLINE_WINDOW) -> bool:
