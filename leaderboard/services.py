@@ -97,8 +97,21 @@ def watermark(session: Session, challenge: Challenge) -> str:
                           .where(Submission.challenge_id == challenge.id,
                                  Submission.status == SubmissionStatus.accepted)).one()
     frozen = active_freeze(session, challenge.id)
-    parts = [*ev, *sub, frozen.id if frozen else None, challenge.config_sha256[:12], _judging(session, challenge)]
+    parts = [*ev, *sub, frozen.id if frozen else None, challenge.config_sha256[:12], _judging(session, challenge),
+             _licence_resolutions(session, challenge)]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+
+
+def _licence_resolutions(session: Session, challenge: Challenge) -> tuple:
+    """(count, newest id) of the organisers' licence resolutions in the challenge (the board shows the verdict
+    they settle, `standings._effective_verdicts`), when the licences feature is installed."""
+    try:
+        from app.licences.models import LicenceResolution
+    except ImportError:
+        return ()
+    return tuple(session.execute(select(func.count(LicenceResolution.id), func.max(LicenceResolution.id))
+                                 .join(Submission, Submission.id == LicenceResolution.submission_id)
+                                 .where(Submission.challenge_id == challenge.id)).one())
 
 
 def _judging(session: Session, challenge: Challenge) -> str:
