@@ -83,6 +83,21 @@ def challenges_load(files: tuple[str, ...]) -> None:
             sys.exit(2)
 
 
+@challenges_cli.command("export")
+@click.argument("slug")
+def challenges_export(slug: str) -> None:
+    """Print a challenge's configuration as TOML, byte for byte the text it was loaded from (its config_sha256
+    is over those bytes), so `challenges load` takes it back unchanged."""
+    from app.challenges.services import get_challenge
+
+    with session_scope(_engine()) as session:
+        challenge = get_challenge(session, slug)
+        text = challenge.config_text if challenge is not None else None
+    if text is None:
+        raise click.ClickException(f"no challenge {slug!r}")
+    click.echo(text.encode("utf-8"), nl=False)  # bytes: UTF-8 whatever the locale, and no newline added
+
+
 @demo_cli.command("load")
 def demo_load() -> None:
     """Create the demo challenge and accounts (idempotent) and print how to sign in."""
