@@ -1,7 +1,8 @@
-"""``flask eval ...``: run one evaluation by hand, write the offline suite, make a tiny model.
+"""``flask eval ...``: plan and run one evaluation by hand, write the offline suite, make a tiny model.
 
-``eval run`` goes through the same command builder, runner and results parser as the scheduler, waits, and
-prints one JSON object, so what an operator sees here is what the platform would record.
+``eval run`` goes through the same layout planner, command builder, runner and results parser as the
+scheduler, waits, and prints one JSON object, so what an operator sees here is what the platform would record.
+``eval plan`` prints the layout the planner chooses and the batch script the platform would submit.
 """
 
 from __future__ import annotations
@@ -16,10 +17,16 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from evaluation.clusters import load_profiles
-from evaluation.command import BackendPolicy, EvalSpec, build_command, count_safetensors_parameters
+from app.checkpoints.validation import ValidationReport, validate_checkpoint
+from evaluation.clusters import ClusterProfile, load_profiles
+from evaluation.command import BackendPolicy, EvalSpec, build_command
+from evaluation.layout import (
+    GB, Layout, LayoutRefused, MoE, ModelFacts, canonical_dtype, model_facts, plan_layout,
+)
+from evaluation.planning import checkpoint_facts, lm_eval_argv
 from evaluation.results import ResultsError, headline_scores
-from evaluation.runners.base import FAILED, SUCCEEDED, RunHandle, RunStatus, collect, wait
+from evaluation.runners.base import FAILED, SUCCEEDED, JobPaths, RunHandle, RunStatus, collect, wait
+from evaluation.runners.batch_script import render_batch_script
 from evaluation.runners.local import LocalRunner
 from evaluation.runners.slurm import SlurmRunner
 
@@ -61,14 +68,19 @@ def run_command(checkpoint, tasks, include_path, limit, runner_kind, cluster, cl
     job_dir = Path(work_dir or tempfile.mkdtemp(prefix="lagc-eval-")).resolve()
     task_list = tuple(t.strip() for t in tasks.split(",") if t.strip())
     gpu = profile.gpus_per_node > 0
+    dtype = dtype or ("bfloat16" if gpu else "float32")
+    report = validate_checkpoint(Path(checkpoint), hash_files=False)  # the intake's reading of the headers
+    layout = _plan(_folder_facts(Path(checkpoint), report, dtype), profile)
+    if layout.nodes > 1 and runner_kind != "slurm":
+        raise click.ClickException(f"the model needs {layout.nodes} nodes of {profile.name}: use --runner slurm")
     spec = EvalSpec(
         checkpoint=str(Path(checkpoint).resolve()), tasks=task_list, output_path=str(job_dir / "output"),
         include_path=str(Path(include_path).resolve()) if include_path else None,
         limit=int(limit) if limit and limit >= 1 and limit == int(limit) else limit,
-        num_fewshot=num_fewshot, batch_size=batch_size, dtype=dtype or ("bfloat16" if gpu else "float32"),
-        device="cuda" if gpu else "cpu", seed=seed, num_parameters=count_safetensors_parameters(checkpoint))
+        num_fewshot=num_fewshot, batch_size=batch_size, dtype=dtype,
+        device="cuda" if gpu else "cpu", seed=seed, num_parameters=report.parameters)
     policy = BackendPolicy(vllm_min_parameters=profile.vllm_min_parameters, gpus_per_node=profile.gpus_per_node)
-    command = build_command(spec, policy, lm_eval=profile.lm_eval, extra_env=dict(profile.env))
+    command = build_command(spec, policy, lm_eval=profile.lm_eval, extra_env=dict(profile.env), layout=layout)
     if runner_kind == "slurm":
         runner = SlurmRunner(profile)
         handle = runner.start(command, job_dir, name=f"lagc-eval-{job_dir.name}", time_minutes=time_limit)
@@ -84,12 +96,39 @@ def run_command(checkpoint, tasks, include_path, limit, runner_kind, cluster, cl
 
 def _profile(runner_kind: str, cluster: str | None, clusters_file: str | None, lm_eval_cmd: str | None):
     """The cluster profile to use; lm-eval defaults to this Python's, except on a real remote cluster."""
-    profile = load_profiles(clusters_file)[cluster or ("local-slurm" if runner_kind == "slurm" else "local")]
+    profile = _named_profile(cluster or ("local-slurm" if runner_kind == "slurm" else "local"), clusters_file)
     if lm_eval_cmd:
         return replace(profile, lm_eval=tuple(shlex.split(lm_eval_cmd)))
     if runner_kind == "local" or profile.name == "local-slurm":
         return replace(profile, lm_eval=(sys.executable, "-m", "lm_eval"))
     return profile
+
+
+def _named_profile(name: str, clusters_file: str | None) -> ClusterProfile:
+    """The shipped profile of that name, with the file's overrides; a clear message for an unknown one."""
+    try:
+        profiles = load_profiles(clusters_file)
+    except (ValueError, OSError) as exc:  # tomllib's errors are ValueErrors
+        raise click.ClickException(f"the cluster profiles cannot be read: {exc}") from None
+    if name not in profiles:
+        raise click.ClickException(f"no cluster profile {name!r}; known: {', '.join(sorted(profiles))}")
+    return profiles[name]
+
+
+def _folder_facts(folder: Path, report: ValidationReport, dtype: str) -> ModelFacts:
+    """The planner's facts of a checkpoint folder: the intake's parameter count and dtypes, its config.json."""
+    try:
+        return checkpoint_facts(folder, report.parameters, report.dtypes, dtype)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _plan(facts: ModelFacts, profile: ClusterProfile) -> Layout:
+    """The planner's layout, or its reason for refusing as the command's error."""
+    try:
+        return plan_layout(facts, profile)
+    except LayoutRefused as exc:
+        raise click.ClickException(f"no layout on {profile.name}: {exc}") from None
 
 
 def _report(handle: RunHandle, status: RunStatus, tasks: tuple[str, ...], metric_for: dict[str, str],
@@ -108,6 +147,79 @@ def _report(handle: RunHandle, status: RunStatus, tasks: tuple[str, ...], metric
     if report["status"] != SUCCEEDED and status.log_tail:
         report["log_tail"] = list(status.log_tail)
     return report
+
+
+class ParameterCount(click.ParamType):
+    """A parameter count: 400000000000, 4e11, 400B, 7.5B, 350M or 1.2T."""
+
+    name = "count"
+    SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
+
+    def convert(self, value, param, ctx):
+        text = str(value).strip().upper().replace("_", "").replace(",", "")
+        scale = self.SUFFIXES.get(text[-1:], 1)
+        try:
+            number = float(text[:-1] if scale != 1 else text) * scale
+        except ValueError:
+            self.fail(f"{value!r} is not a parameter count (e.g. 400000000000, 400B or 7.5e9)", param, ctx)
+        if not number >= 1 or number != number or number > 10**16:
+            self.fail(f"{value!r} is not a plausible parameter count", param, ctx)
+        return int(round(number))
+
+
+@cli.command("plan", with_appcontext=False)
+@click.option("--cluster", required=True, help="Cluster profile name (shipped, or from --clusters-file).")
+@click.option("--checkpoint", type=click.Path(exists=True, file_okay=False),
+              help="A checkpoint folder: parameters and dtypes from its safetensors headers, MoE from config.json.")
+@click.option("--parameters", type=ParameterCount(), help="The parameter count instead (e.g. 400B).")
+@click.option("--dtype", default=None, help="The dtype the weights are held in: bfloat16 (bf16), float16, "
+              "float32, float8 (fp8), int8, int4. With --checkpoint: bfloat16 on GPUs, float32 on CPUs.")
+@click.option("--moe-experts", type=click.IntRange(min=2), help="Experts per MoE layer (overrides config.json).")
+@click.option("--moe-experts-per-token", type=click.IntRange(min=1), help="Experts each token is routed to.")
+@click.option("--attention-heads", type=click.IntRange(min=1), help="Attention heads (overrides config.json).")
+@click.option("--layers", type=click.IntRange(min=1), help="Hidden layers (overrides config.json).")
+@click.option("--tasks", default="TASKS", show_default=True, help="Comma-separated lm-eval tasks for the script.")
+@click.option("--job-dir", default="JOB_DIR", show_default=True, help="The job folder the script names.")
+@click.option("--clusters-file", type=click.Path(exists=True, dir_okay=False), help="TOML overriding profiles.")
+@click.option("--time-limit", type=click.IntRange(min=1), default=None, help="Slurm --time in minutes.")
+def plan_command(cluster, checkpoint, parameters, dtype, moe_experts, moe_experts_per_token, attention_heads, layers,
+                 tasks, job_dir, clusters_file, time_limit):
+    """Print the layout the planner chooses on CLUSTER (backend, nodes, parallel sizes, why) and the batch script."""
+    if (checkpoint is None) == (parameters is None):
+        raise click.UsageError("give either --checkpoint DIR or --parameters N (with --dtype)")
+    if parameters is not None and dtype is None:
+        raise click.UsageError("--parameters needs --dtype (e.g. --dtype bf16)")
+    profile = _named_profile(cluster, clusters_file)
+    facts, run_dtype = _plan_facts(profile, checkpoint, parameters, dtype)
+    facts = replace(facts, moe=MoE(moe_experts, moe_experts_per_token) if moe_experts else facts.moe,
+                    attention_heads=attention_heads or facts.attention_heads, layers=layers or facts.layers)
+    layout = _plan(facts, profile)
+    model = str(Path(checkpoint).resolve()) if checkpoint else "CHECKPOINT"
+    paths = JobPaths(Path(job_dir).resolve() if job_dir != "JOB_DIR" else Path(job_dir))
+    gpu = profile.gpus_per_node > 0
+    spec = EvalSpec(checkpoint=model, tasks=tuple(t for t in tasks.split(",") if t), output_path=str(paths.output),
+                    dtype=run_dtype, device="cuda" if gpu else "cpu", num_parameters=facts.parameters)
+    command = build_command(spec, lm_eval=lm_eval_argv(profile), extra_env=dict(profile.env), layout=layout)
+    script = render_batch_script(profile, command, paths, name="lagc-eval-plan", time_minutes=time_limit)
+    click.echo(json.dumps({**layout.to_dict(), "weights_gb": round((facts.weight_bytes or 0) / GB, 1),
+                           "script": script}, indent=2))
+
+
+def _plan_facts(profile: ClusterProfile, checkpoint: str | None, parameters: int | None,
+                dtype: str | None) -> tuple[ModelFacts, str]:
+    """The facts of the checkpoint folder (validated as the intake does) or of the numbers given, and the dtype
+    lm-eval is told (a quantised dtype is the checkpoint's own business: ``auto``)."""
+    try:
+        if parameters is not None:
+            facts = model_facts(parameters, dtype)
+            return facts, facts.dtype if facts.dtype in ("float32", "float16", "bfloat16") else "auto"
+        dtype = canonical_dtype(dtype or ("bfloat16" if profile.gpus_per_node else "float32"))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--dtype") from None
+    report = validate_checkpoint(Path(checkpoint), hash_files=False)
+    if not report.ok:
+        raise click.ClickException("the checkpoint is not one the platform accepts: " + "; ".join(report.errors[:5]))
+    return _folder_facts(Path(checkpoint), report, dtype), dtype
 
 
 @cli.command("stage-datasets")

@@ -19,7 +19,9 @@ ACCOUNTING = ("auto", "sacct", "jobcomp")
 
 @dataclass(frozen=True)
 class ClusterProfile:
-    """One place evaluations run. ``gpus_per_node`` counts the devices Slurm allocates (GCDs on LUMI)."""
+    """One place evaluations run. ``gpus_per_node`` counts the devices Slurm allocates (GCDs on LUMI),
+    ``gpu_memory_gb`` is the memory of one such device (in GB of 10^9 bytes, as data sheets state it) and
+    ``max_nodes`` the most nodes one evaluation may take (the layout planner refuses a model needing more)."""
 
     name: str
     display_name: str = ""
@@ -31,6 +33,8 @@ class ClusterProfile:
     partition_confirmed: bool = True
     gpus_per_node: int = 0
     gpu_gres: str | None = None
+    gpu_memory_gb: float | None = None
+    max_nodes: int = 1
     cpus_per_task: int = 1
     mem: str | None = None
     wall_time_limit: int = 60
@@ -52,6 +56,11 @@ class ClusterProfile:
             raise ValueError(f"cluster {self.name}: accounting must be one of {ACCOUNTING}")
         if self.gpu_billing_devices < 1 or self.wall_time_limit < 1:
             raise ValueError(f"cluster {self.name}: gpu_billing_devices and wall_time_limit must be positive")
+        if isinstance(self.max_nodes, bool) or not isinstance(self.max_nodes, int) or self.max_nodes < 1:
+            raise ValueError(f"cluster {self.name}: max_nodes must be a whole number of nodes, at least 1")
+        memory = self.gpu_memory_gb
+        if memory is not None and (isinstance(memory, bool) or not isinstance(memory, (int, float)) or memory <= 0):
+            raise ValueError(f"cluster {self.name}: gpu_memory_gb must be a positive number of GB per device")
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any], name: str | None = None) -> "ClusterProfile":
@@ -75,6 +84,12 @@ class ClusterProfile:
         if elapsed_seconds < 0 or gpus_requested < 0:
             raise ValueError("elapsed time and GPU count cannot be negative")
         return elapsed_seconds / 3600.0 * gpus_requested / self.gpu_billing_devices
+
+    def job_gpu_hours(self, elapsed_seconds: float, nodes: int = 1) -> float:
+        """GPU-hours of a job holding ``nodes`` whole nodes for this long: every device of every node counts."""
+        if nodes < 1:
+            raise ValueError("a job holds at least one node")
+        return self.gpu_hours(elapsed_seconds, self.gpus_per_node * nodes)
 
     def node_hour_in_gpu_hours(self) -> float:
         """How many billed GPU-hours one hour of a full node costs."""

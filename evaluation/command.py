@@ -1,7 +1,5 @@
 """Build the lm-eval command line for one evaluation (pure: argv and env, nothing is run).
 
-(``count_safetensors_parameters`` is the one function here that reads a file: the checkpoint's headers.)
-
 Every knob that changes scores is pinned and written on the command line (batch size, dtype, seed, device,
 limit, few-shot), so the results file records it and a rerun reproduces it.
 
@@ -9,18 +7,19 @@ Safety: ``trust_remote_code=False`` always, so an entrant's checkpoint never run
 ``hf`` backend ``use_safetensors=True`` always, so a pickle is never read. vLLM rejects ``use_safetensors``
 (lm-eval passes model_args straight to ``vllm.LLM``), so there the same guarantee is ``load_format=safetensors``.
 
+The backend and vLLM's parallel sizes come from a ``Layout`` (``evaluation.layout.plan_layout``); without one,
+the single-node rule of ``BackendPolicy`` applies (vLLM over every GPU of the node from a size on, else hf).
+
 Few-shot: lm-eval takes a single ``--num_fewshot`` for all tasks of a run. Put per-task few-shot counts in the
 task YAML (``num_fewshot:``), or split the tasks with ``split_by_fewshot`` and run one command per group.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import struct
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Mapping, Sequence
+
+from evaluation.layout import VLLM_GPU_MEMORY_UTILIZATION, Layout
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -60,16 +59,18 @@ class BackendPolicy:
 
     vllm_min_parameters: int = DEFAULT_VLLM_MIN_PARAMETERS
     gpus_per_node: int = 0
-    gpu_memory_utilization: float = 0.85
+    gpu_memory_utilization: float = VLLM_GPU_MEMORY_UTILIZATION
 
 
 @dataclass(frozen=True)
 class Command:
-    """An lm-eval invocation: the argv list, the extra environment, and the backend it chose."""
+    """An lm-eval invocation: the argv list, the extra environment, the backend it chose, and the layout
+    the batch script must provide (None: one node, as for every hf run)."""
 
     argv: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     backend: str = "hf"
+    layout: Layout | None = None
 
 
 def choose_backend(spec: EvalSpec, policy: BackendPolicy) -> str:
@@ -78,14 +79,26 @@ def choose_backend(spec: EvalSpec, policy: BackendPolicy) -> str:
     return "vllm" if big and policy.gpus_per_node > 0 else "hf"
 
 
-def model_args(spec: EvalSpec, backend: str, policy: BackendPolicy) -> str:
+def single_node_layout(spec: EvalSpec, policy: BackendPolicy) -> Layout:
+    """The layout without a plan: ``choose_backend``'s backend, vLLM over every GPU of one node."""
+    backend = choose_backend(spec, policy)
+    return Layout(backend, tensor_parallel_size=policy.gpus_per_node if backend == "vllm" else 1)
+
+
+def model_args(spec: EvalSpec, layout: Layout, policy: BackendPolicy) -> str:
     """The ``--model_args`` string; the safety arguments come last so nothing can override them."""
     args = [f"pretrained={spec.checkpoint}", f"dtype={spec.dtype}"]
     if spec.max_length:
         args.append(f"max_length={spec.max_length}")
-    if backend == "vllm":
-        args += [f"tensor_parallel_size={policy.gpus_per_node}",
-                 f"gpu_memory_utilization={policy.gpu_memory_utilization}",
+    if layout.backend == "vllm":
+        args.append(f"tensor_parallel_size={layout.tensor_parallel_size}")
+        if layout.pipeline_parallel_size > 1:
+            args.append(f"pipeline_parallel_size={layout.pipeline_parallel_size}")
+        if layout.distributed_executor_backend:
+            args.append(f"distributed_executor_backend={layout.distributed_executor_backend}")
+        if layout.expert_parallel:
+            args.append("enable_expert_parallel=True")
+        args += [f"gpu_memory_utilization={policy.gpu_memory_utilization}",
                  "load_format=safetensors", "trust_remote_code=False"]
     else:
         args += ["use_safetensors=True", "trust_remote_code=False"]
@@ -99,12 +112,15 @@ def build_command(
     policy: BackendPolicy = BackendPolicy(),
     lm_eval: Sequence[str] = ("lm_eval",),
     extra_env: Mapping[str, str] | None = None,
+    layout: Layout | None = None,
 ) -> Command:
-    """The argv and environment that run one evaluation with lm-eval, fully offline."""
+    """The argv and environment that run one evaluation with lm-eval, fully offline, in the planned layout
+    (without one: ``single_node_layout``)."""
     if not spec.tasks:
         raise ValueError("an evaluation needs at least one task")
-    backend = choose_backend(spec, policy)
-    argv = [*lm_eval, "--model", backend, "--model_args", model_args(spec, backend, policy),
+    layout = layout or single_node_layout(spec, policy)
+    backend = layout.backend
+    argv = [*lm_eval, "--model", backend, "--model_args", model_args(spec, layout, policy),
             "--tasks", ",".join(spec.tasks), "--batch_size", str(spec.batch_size),
             "--seed", str(spec.seed), "--output_path", spec.output_path]
     if backend == "hf":
@@ -117,7 +133,7 @@ def build_command(
         argv += ["--num_fewshot", str(spec.num_fewshot)]
     if spec.log_samples:
         argv.append("--log_samples")
-    return Command(argv=tuple(argv), env={**OFFLINE_ENV, **(extra_env or {})}, backend=backend)
+    return Command(argv=tuple(argv), env={**OFFLINE_ENV, **(extra_env or {})}, backend=backend, layout=layout)
 
 
 def split_by_fewshot(fewshot: Mapping[str, int | None]) -> list[tuple[int | None, tuple[str, ...]]]:
@@ -126,16 +142,3 @@ def split_by_fewshot(fewshot: Mapping[str, int | None]) -> list[tuple[int | None
     for task, shots in fewshot.items():
         groups.setdefault(shots, []).append(task)
     return [(shots, tuple(tasks)) for shots, tasks in groups.items()]
-
-
-def count_safetensors_parameters(checkpoint: str | Path) -> int:
-    """The number of parameters in a checkpoint's ``*.safetensors`` files, read from their headers only."""
-    total = 0
-    for path in sorted(Path(checkpoint).glob("*.safetensors")):
-        with open(path, "rb") as fh:
-            (size,) = struct.unpack("<Q", fh.read(8))
-            header = json.loads(fh.read(size))
-        for name, info in header.items():
-            if name != "__metadata__":
-                total += math.prod(info["shape"])
-    return total

@@ -6,6 +6,7 @@ seed, limit), so a later change to the challenge file never changes what an eval
 from __future__ import annotations
 
 import hashlib
+import json
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -16,9 +17,11 @@ from app.challenges.config import parse_section
 from app.challenges.models import Challenge
 from app.challenges.services import config_of
 from app.checkpoints.models import Submission
+from app.checkpoints.safetensors_header import DTYPE_BITS
 from app.settings import Settings
 from evaluation.clusters import ClusterProfile, default_profiles
 from evaluation.command import BackendPolicy, Command, EvalSpec, build_command, split_by_fewshot
+from evaluation.layout import Layout, LayoutRefused, ModelFacts, model_facts, plan_layout
 from evaluation.policy import EvaluationPolicy, effective_runner, model_digest
 
 LOCAL_CLUSTERS = ("local", "local-slurm")  # where lm-eval is this platform's own Python
@@ -73,13 +76,64 @@ def checkpoint_files(submission: Submission, folder: Path) -> list[tuple[str, st
     return out
 
 
+def read_model_config(folder: Path) -> dict[str, Any]:
+    """The checkpoint's config.json ({} without one); ValueError if it is not a JSON object."""
+    path = Path(folder) / "config.json"
+    if not path.is_file():
+        return {}
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"config.json cannot be read: {exc}") from None
+    if not isinstance(config, dict):
+        raise ValueError("config.json must hold a JSON object")
+    return config
+
+
+def stored_bytes(dtypes: Mapping[str, int] | None) -> int | None:
+    """The bytes the weights take as stored, from the parameter count per safetensors dtype (the intake's)."""
+    if not dtypes or any(d not in DTYPE_BITS for d in dtypes):
+        return None
+    return sum(count * DTYPE_BITS[d] for d, count in dtypes.items()) // 8
+
+
+def checkpoint_facts(folder: Path, parameters: int | None, dtypes: Mapping[str, int] | None,
+                     dtype: str) -> ModelFacts:
+    """What the layout planner needs of a checkpoint evaluated in ``dtype``: the parameter count and dtypes the
+    intake read from its safetensors headers, and its config.json."""
+    return model_facts(parameters, dtype, read_model_config(folder), stored_bytes(dtypes))
+
+
+def plan_for(facts: ModelFacts, profile: ClusterProfile) -> Layout:
+    """The layout of the evaluation on the profile's cluster; SetupError with the planner's reason if none."""
+    try:
+        return plan_layout(facts, profile)
+    except LayoutRefused as exc:
+        raise SetupError(str(exc)) from None
+
+
+def planned_layout(request: Mapping[str, Any]) -> Layout | None:
+    """The layout pinned in a request (None for requests pinned before the planner: one node, as then)."""
+    plan = request.get("plan")
+    return Layout.from_dict(plan) if plan else None
+
+
+def planned_nodes(request: Mapping[str, Any]) -> int:
+    """How many nodes the evaluation's job holds (its GPU-hours count every one)."""
+    layout = planned_layout(request)
+    return layout.nodes if layout else 1
+
+
 def pinned_request(setup: Setup, settings: Settings, submission: Submission, folder: Path) -> dict:
-    """The request stored in Evaluation.request: everything that decides the scores."""
+    """The request stored in Evaluation.request: everything that decides the scores, and the planned layout.
+    SetupError when no layout fits (the planner's reason), ValueError for an unreadable config.json."""
     runner, cluster = effective_runner(setup.policy, settings.eval_runner)
     profile = setup.profile(cluster)
     gpu = profile.gpus_per_node > 0
     files = checkpoint_files(submission, folder)
     p = setup.policy
+    dtype = p.dtype or ("bfloat16" if gpu else "float32")
+    layout = plan_for(checkpoint_facts(folder, submission.parameters, submission.dtypes, dtype), profile)
     return {
         "checkpoint": str(folder), "model_sha256": model_digest(files), "model_files": dict(files),
         "num_parameters": submission.parameters, "runner": runner, "cluster": cluster,
@@ -87,9 +141,9 @@ def pinned_request(setup: Setup, settings: Settings, submission: Submission, fol
                    "metric": t.metric, "weight": t.weight, "baseline": t.baseline, "hidden": t.hidden}
                   for t in setup.tasks],
         "include_path": setup.include_path, "batch_size": p.batch_size,
-        "dtype": p.dtype or ("bfloat16" if gpu else "float32"), "device": "cuda" if gpu else "cpu",
+        "dtype": dtype, "device": "cuda" if gpu else "cpu",
         "limit": p.limit, "seed": p.seed, "timeout_minutes": p.timeout_minutes,
-        "datasets_cache": p.datasets_cache,
+        "datasets_cache": p.datasets_cache, "plan": layout.to_dict(),
     }
 
 
@@ -128,11 +182,13 @@ def build_job_command(request: Mapping[str, Any], profile: ClusterProfile, job_d
                         include_path=request.get("include_path"), limit=limit, num_fewshot=shots,
                         batch_size=request["batch_size"], dtype=request["dtype"], device=request["device"],
                         seed=request["seed"], num_parameters=request.get("num_parameters"))
-        commands.append(build_command(spec, policy, lm_eval=lm_eval_argv(profile), extra_env=env))
+        commands.append(build_command(spec, policy, lm_eval=lm_eval_argv(profile), extra_env=env,
+                                      layout=planned_layout(request)))
     if len(commands) == 1:
         return commands[0]
     chained = " && ".join(shlex.join(c.argv) for c in commands)
-    return Command(argv=("/bin/sh", "-c", chained), env=commands[0].env, backend=commands[0].backend)
+    return Command(argv=("/bin/sh", "-c", chained), env=commands[0].env, backend=commands[0].backend,
+                   layout=commands[0].layout)
 
 
 def job_name(evaluation_id: int, attempt: int) -> str:

@@ -123,6 +123,8 @@ class Runner(Protocol):
 
 
 _KNOWN_FAILURES = (
+    ("lagc: the Ray cluster did not gather", "the nodes of the multi-node job did not form a Ray cluster in time "
+     "(a problem of the cluster, not of the model)"),
     ("OutOfMemoryError", "the model ran out of GPU memory"),
     ("CUDA out of memory", "the model ran out of GPU memory"),
     ("MemoryError", "the model ran out of memory"),

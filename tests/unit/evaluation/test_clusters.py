@@ -78,3 +78,35 @@ def test_profiles_are_frozen():
         profile.account = "x"
     with pytest.raises(TypeError):
         profile.env["X"] = "1"
+
+
+@pytest.mark.parametrize("name, devices, memory", [("lumi-g", 8, 64), ("leonardo-booster", 4, 64), ("mn5-acc", 4, 64),
+                                                   ("jupiter-booster", 4, 96)])
+def test_each_eurohpc_site_states_its_devices_and_their_memory(name, devices, memory):
+    profile = default_profiles()[name]
+    assert (profile.gpus_per_node, profile.gpu_memory_gb, profile.max_nodes) == (devices, memory, 16)
+
+
+def test_profiles_without_gpus_state_no_device_memory_and_one_node():
+    for name in ("local", "local-slurm"):
+        assert (default_profiles()[name].gpu_memory_gb, default_profiles()[name].max_nodes) == (None, 1)
+
+
+@pytest.mark.parametrize("section, message", [
+    ({"max_nodes": 0}, "max_nodes"), ({"max_nodes": 2.5}, "max_nodes"), ({"max_nodes": True}, "max_nodes"),
+    ({"gpu_memory_gb": 0}, "gpu_memory_gb"), ({"gpu_memory_gb": "64"}, "gpu_memory_gb"),
+])
+def test_impossible_node_limits_and_device_memories_are_refused(section, message):
+    with pytest.raises(ValueError, match=message):
+        ClusterProfile.from_config(section, "bad")
+
+
+@pytest.mark.parametrize("name, nodes, hours", [("lumi-g", 3, 12.0), ("leonardo-booster", 5, 20.0),
+                                                ("mn5-acc", 2, 8.0), ("jupiter-booster", 1, 4.0)])
+def test_a_job_over_several_nodes_is_charged_for_every_device_of_every_node(name, nodes, hours):
+    assert default_profiles()[name].job_gpu_hours(3600, nodes) == hours
+
+
+def test_a_job_holds_at_least_one_node():
+    with pytest.raises(ValueError):
+        default_profiles()["lumi-g"].job_gpu_hours(3600, 0)

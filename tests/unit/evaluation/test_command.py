@@ -70,3 +70,24 @@ def test_unknown_model_size_stays_on_hf():
 def test_tasks_are_grouped_by_few_shot_count_for_one_run_per_group():
     groups = split_by_fewshot({"arc": 25, "hellaswag": 10, "mmlu": 5, "arc_fr": 25, "mine": None})
     assert groups == [(25, ("arc", "arc_fr")), (10, ("hellaswag",)), (5, ("mmlu",)), (None, ("mine",))]
+
+
+def test_a_multi_node_layout_puts_vllms_pipeline_over_ray_before_the_safety_arguments():
+    from evaluation.layout import Layout
+
+    spec = EvalSpec(**{**SPEC.__dict__, "num_parameters": 400 * 10**9, "dtype": "bfloat16"})
+    cmd = build_command(spec, layout=Layout("vllm", nodes=5, tensor_parallel_size=4, pipeline_parallel_size=5,
+                                            expert_parallel=True))
+    model_args = cmd.argv[cmd.argv.index("--model_args") + 1]
+    assert model_args == ("pretrained=/models/m,dtype=bfloat16,tensor_parallel_size=4,pipeline_parallel_size=5,"
+                          "distributed_executor_backend=ray,enable_expert_parallel=True,gpu_memory_utilization=0.85,"
+                          "load_format=safetensors,trust_remote_code=False")
+    assert cmd.backend == "vllm" and cmd.layout.nodes == 5 and "--device" not in cmd.argv
+
+
+def test_a_planned_hf_layout_runs_hf_whatever_the_size_threshold_says():
+    from evaluation.layout import Layout
+
+    spec = EvalSpec(**{**SPEC.__dict__, "num_parameters": 7 * 10**9})
+    cmd = build_command(spec, BackendPolicy(gpus_per_node=4), layout=Layout("hf"))
+    assert cmd.backend == "hf" and _model_args(cmd.argv)["use_safetensors"] == "True"
