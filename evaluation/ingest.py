@@ -10,13 +10,13 @@ import importlib.util
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from sqlmodel import Session, delete
 
 from evaluation.clusters import ClusterProfile
 from evaluation.models import Evaluation, TaskResult
-from evaluation.planning import output_dirs
+from evaluation.planning import output_dirs, planned_nodes
 from evaluation.results import EvalResults, ResultsError, find_results_file, headline_scores, load_results
 from evaluation.runners.base import RunStatus
 from evaluation.services import charge, finish
@@ -64,21 +64,23 @@ def provenance(ev: Evaluation, results: list[EvalResults], status: RunStatus, gp
         "job_id": ev.job_id, "node": status.node or ev.node, "started_at": status.started_at,
         "ended_at": status.ended_at, "elapsed_seconds": status.elapsed_seconds,
         "lm_eval_seconds": sum(r.total_evaluation_time_seconds or 0.0 for r in results),
-        "gpus": profile.gpus_per_node, "gpu_hours": gpu_hours, "attempt": ev.attempt,
+        "gpus": profile.gpus_per_node * planned_nodes(ev.request), "nodes": planned_nodes(ev.request),
+        "layout": ev.request.get("plan"), "gpu_hours": gpu_hours, "attempt": ev.attempt,
         "results_files": [r.path for r in results], "samples_files": samples,
     }
 
 
-def attempt_gpu_hours(status: RunStatus, profile: ClusterProfile) -> float:
-    """This attempt's GPU-hours in the cluster's unit (a CPU run costs none)."""
-    return profile.gpu_hours(max(0.0, status.elapsed_seconds or 0.0), profile.gpus_per_node)
+def attempt_gpu_hours(elapsed_seconds: float | None, profile: ClusterProfile, request: Mapping[str, Any]) -> float:
+    """This attempt's GPU-hours in the cluster's unit: every device of every node the job held (a CPU run
+    costs none)."""
+    return profile.job_gpu_hours(max(0.0, elapsed_seconds or 0.0), planned_nodes(request))
 
 
 def ingest(session: Session, ev: Evaluation, status: RunStatus, profile: ClusterProfile, now: datetime) -> None:
     """Record a succeeded attempt: scores, provenance, charge, finished; ResultsError leaves the row untouched."""
     results = read_results(ev)
     rows = task_rows(ev, results)
-    hours = attempt_gpu_hours(status, profile)
+    hours = attempt_gpu_hours(status.elapsed_seconds, profile, ev.request)
     session.exec(delete(TaskResult).where(TaskResult.evaluation_id == ev.id))  # a re-run replaces, never adds
     session.add_all(rows)
     ev.provenance = provenance(ev, results, status, hours, profile)

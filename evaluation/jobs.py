@@ -26,7 +26,9 @@ from evaluation import services
 from evaluation.ingest import attempt_gpu_hours, ingest
 from evaluation.models import Evaluation, EvaluationState as S
 from evaluation.phases import record_phase_events
-from evaluation.planning import SetupError, Setup, build_job_command, job_dir_of, job_name, pinned_request, setup_of
+from evaluation.planning import (
+    SetupError, Setup, build_job_command, job_dir_of, job_name, pinned_request, planned_nodes, setup_of,
+)
 from evaluation.policy import Candidate, plan_dispatch
 from evaluation.results import ResultsError
 from evaluation.runners.base import (
@@ -109,7 +111,7 @@ def enqueue(cycle: Cycle) -> None:
         try:
             setup = cycle.setup(sub.challenge_id)
             request = pinned_request(setup, cycle.settings, sub, store.submission_dir(sub.id))
-        except (SetupError, OSError) as exc:
+        except (ValueError, OSError) as exc:  # SetupError (the planner's refusal too) is a ValueError
             services.unrunnable(session, sub.challenge_id, sub.team_id, sub.id,
                                 f"the evaluation cannot run: {exc}", cycle.now)
             continue
@@ -135,23 +137,61 @@ def dispatch(cycle: Cycle) -> None:
         return
     active = dict(session.exec(select(Evaluation.cluster, func.count()).where(
         Evaluation.state.in_([s.value for s in services.ACTIVE])).group_by(Evaluation.cluster)).all())
-    candidates = []
-    for ev in queued:
-        try:
-            policy = cycle.setup(ev.challenge_id).policy
-        except SetupError:
-            policy = None
-        candidates.append(Candidate(ev.id, ev.team_id, ev.cluster, policy.concurrency(ev.cluster) if policy else 1,
-                                    policy.allocation(ev.cluster) if policy else None))
-    go, exhausted = plan_dispatch(candidates, active, services.used_gpu_hours(session, {c.team_id for c in candidates}))
+    candidates = [_candidate(cycle, ev) for ev in queued]
+    teams = {c.team_id for c in candidates}
+    go, exhausted = plan_dispatch(candidates, active, services.used_gpu_hours(session, teams),
+                                  _reserved(cycle, teams))
     by_id = {ev.id: ev for ev in queued}
+    needs = {c.evaluation_id: c.gpu_hours_at_most for c in candidates}
     for ev_id in exhausted:
         ev = by_id[ev_id]
-        services.fail(session, ev, f"the team has used its GPU-hour allocation on {ev.cluster}; an organiser can "
-                      "raise it", (), retryable=False, now=cycle.now)
+        services.fail(session, ev, _exhausted_reason(ev, needs[ev_id]), (), retryable=False, now=cycle.now)
     session.commit()
     for ev_id in go:
         _submit(cycle, by_id[ev_id])
+
+
+def gpu_hours_at_most(setup: Setup, cluster: str, request: dict) -> float:
+    """The most GPU-hours one attempt can cost: every device of every planned node for the job's whole time
+    limit (what Slurm's "safe" allocation enforcement reserves before it starts a job)."""
+    profile = setup.profile(cluster)
+    minutes = min(setup.policy.slurm_minutes(), profile.wall_time_limit)
+    return profile.job_gpu_hours(minutes * 60.0, planned_nodes(request))
+
+
+def _candidate(cycle: Cycle, ev: Evaluation) -> Candidate:
+    """The dispatcher's view of a queued evaluation: its cluster's limit, its team's allocation and its need."""
+    try:
+        setup = cycle.setup(ev.challenge_id)
+    except SetupError:  # the submit step fails it with the reason
+        return Candidate(ev.id, ev.team_id, ev.cluster, 1, None)
+    policy = setup.policy
+    return Candidate(ev.id, ev.team_id, ev.cluster, policy.concurrency(ev.cluster), policy.allocation(ev.cluster),
+                     gpu_hours_at_most(setup, ev.cluster, ev.request or {}))
+
+
+def _reserved(cycle: Cycle, team_ids: set[int]) -> dict[tuple[int, str], float]:
+    """{(team, cluster): GPU-hours the team's jobs in flight may still cost}, at most their whole time limit."""
+    reserved: dict[tuple[int, str], float] = {}
+    if not team_ids:
+        return reserved
+    rows = cycle.session.exec(select(Evaluation).where(
+        Evaluation.state.in_([s.value for s in services.ACTIVE]), Evaluation.team_id.in_(sorted(team_ids)))).all()
+    for ev in rows:
+        try:
+            hours = gpu_hours_at_most(cycle.setup(ev.challenge_id), ev.cluster, ev.request or {})
+        except SetupError:
+            continue
+        reserved[(ev.team_id, ev.cluster)] = reserved.get((ev.team_id, ev.cluster), 0.0) + hours
+    return reserved
+
+
+def _exhausted_reason(ev: Evaluation, need: float) -> str:
+    """Why a team's evaluation cannot start on the cluster: its allocation cannot cover the job."""
+    nodes = planned_nodes(ev.request or {})
+    job = f" on {nodes} nodes" if nodes > 1 else ""
+    return (f"the team's GPU-hour allocation on {ev.cluster} cannot cover this evaluation (up to {need:,.1f} "
+            f"GPU-hours{job} within its time limit); an organiser can raise it")
 
 
 def _submit(cycle: Cycle, ev: Evaluation) -> None:
@@ -250,7 +290,7 @@ def _act_on(cycle: Cycle, ev: Evaluation, setup: Setup, runner, handle: RunHandl
         except ResultsError as exc:
             status = RunStatus(FAILED, f"the results could not be read: {exc}", status.exit_code, status.log_tail,
                                status.node, status.started_at, status.ended_at, status.elapsed_seconds, retryable=True)
-    services.charge(cycle.session, ev, attempt_gpu_hours(status, profile), cycle.now)
+    services.charge(cycle.session, ev, attempt_gpu_hours(status.elapsed_seconds, profile, ev.request), cycle.now)
     ev.elapsed_seconds, ev.node = status.elapsed_seconds, status.node or ev.node
     if status.state == CANCELLED and ev.cancel_requested:
         services.cancelled(cycle.session, ev, cycle.now)
@@ -278,7 +318,7 @@ def _stop_if_overtime(cycle: Cycle, ev: Evaluation, runner, handle) -> None:
         return
     runner.cancel(handle)
     profile = cycle.setup(ev.challenge_id).profile(ev.cluster)
-    services.charge(cycle.session, ev, profile.gpu_hours(ran, profile.gpus_per_node), cycle.now)
+    services.charge(cycle.session, ev, attempt_gpu_hours(ran, profile, ev.request), cycle.now)
     ev.elapsed_seconds = ran
     services.fail(cycle.session, ev, f"the evaluation ran longer than its {minutes:g}-minute limit and was stopped",
                   read_tail(Path(ev.work_dir or ".") / "lm_eval.log"), retryable=False, now=cycle.now)

@@ -113,22 +113,34 @@ class Candidate:
     cluster: str
     limit: int  # max_concurrent of its challenge on its cluster
     allocation: float | None  # its team's GPU-hours on the cluster (None: unlimited)
+    gpu_hours_at_most: float = 0.0  # the most its job can cost: planned nodes x devices x time limit
 
 
 def plan_dispatch(candidates: Sequence[Candidate], active: Mapping[str, int],
-                  used: Mapping[tuple[int, str], float]) -> tuple[list[int], list[int]]:
-    """(ids to dispatch now, ids whose team has used up its allocation), first come first served.
+                  used: Mapping[tuple[int, str], float],
+                  reserved: Mapping[tuple[int, str], float] | None = None) -> tuple[list[int], list[int]]:
+    """(ids to dispatch now, ids their team's allocation can never cover), first come first served.
 
-    A cluster takes new jobs while fewer than ``limit`` run there; a team whose charged GPU-hours on the
-    cluster reached its allocation gets nothing more there (those evaluations fail with that reason).
+    A cluster takes new jobs while fewer than ``limit`` run there. A job starts only if its team's allocation
+    on the cluster covers its worst case (``gpu_hours_at_most``: every node it plans for its whole time limit)
+    on top of the GPU-hours charged (``used``) and those its jobs in flight may still cost (``reserved``), as
+    Slurm's "safe" enforcement of GrpTRESMins does. One that could not start even with nothing in flight
+    (used up, or too big for what is left) fails with that reason; otherwise it waits for the jobs in flight.
     """
-    running = dict(active)
+    running, held = dict(active), dict(reserved or {})
     dispatch, exhausted = [], []
     for c in candidates:
-        if c.allocation is not None and used.get((c.team_id, c.cluster), 0.0) >= c.allocation:
-            exhausted.append(c.evaluation_id)
-        elif running.get(c.cluster, 0) < c.limit:
+        key = (c.team_id, c.cluster)
+        if c.allocation is not None:
+            left = c.allocation - used.get(key, 0.0)
+            if left <= 0 or c.gpu_hours_at_most > left:
+                exhausted.append(c.evaluation_id)
+                continue
+            if c.gpu_hours_at_most > left - held.get(key, 0.0):
+                continue  # it fits once the team's jobs in flight have ended and been charged
+        if running.get(c.cluster, 0) < c.limit:
             running[c.cluster] = running.get(c.cluster, 0) + 1
+            held[key] = held.get(key, 0.0) + c.gpu_hours_at_most
             dispatch.append(c.evaluation_id)
     return dispatch, exhausted
 

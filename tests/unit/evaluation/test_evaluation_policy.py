@@ -92,3 +92,20 @@ def test_staging_downloads_into_the_shared_cache_with_the_network_on():
     assert command.argv == ("python3", "-m", "evaluation.staging", "--tasks", "hellaswag,belebele_deu_Latn",
                             "--cache-dir", "/scratch/cache")
     assert command.env["HF_DATASETS_CACHE"] == "/scratch/cache" and command.env["HF_DATASETS_OFFLINE"] == "0"
+
+
+def test_a_job_starts_only_if_the_allocation_covers_its_worst_case_over_all_its_nodes():
+    big = Candidate(1, team_id=7, cluster="a", limit=5, allocation=100.0, gpu_hours_at_most=80.0)  # 20 nodes x 4 h
+    assert plan_dispatch([big], active={}, used={(7, "a"): 10.0}) == ([1], [])
+    assert plan_dispatch([big], active={}, used={(7, "a"): 30.0}) == ([], [1])  # 70 left: it can never fit
+
+
+def test_a_job_that_fits_only_once_the_teams_jobs_in_flight_end_waits_in_the_queue():
+    queue = [Candidate(1, team_id=7, cluster="a", limit=5, allocation=100.0, gpu_hours_at_most=60.0),
+             Candidate(2, team_id=8, cluster="a", limit=5, allocation=100.0, gpu_hours_at_most=60.0)]
+    assert plan_dispatch(queue, active={"a": 1}, used={}, reserved={(7, "a"): 50.0}) == ([2], [])
+
+
+def test_jobs_dispatched_in_the_same_cycle_reserve_the_allocation_for_each_other():
+    queue = [Candidate(i, team_id=7, cluster="a", limit=5, allocation=100.0, gpu_hours_at_most=40.0) for i in (1, 2, 3)]
+    assert plan_dispatch(queue, active={}, used={}) == ([1, 2], [])
