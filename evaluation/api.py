@@ -21,7 +21,10 @@ STATUS_SCHEMA = {"type": "object", "required": ["id", "state", "label", "final"]
     "label": {"type": "string"}, "final": {"type": "boolean"}, "attempt": {"type": "integer"},
     "queue_position": {"type": ["integer", "null"]}, "started_at": {"type": ["string", "null"]},
     "reason": {"type": ["string", "null"]}, "log_tail": {"type": "array", "items": {"type": "string"}},
-    "scores": {"type": "array", "items": {"type": "object"}}}}
+    "scores": {"type": "array", "items": {"type": "object"}},
+    "layout": {"type": ["object", "null"], "description": "the planned layout: backend, nodes, "
+               "tensor_parallel_size, pipeline_parallel_size, expert_parallel and the planner's reasons"},
+    "layout_words": {"type": ["string", "null"]}}}
 
 
 def _visible(session, user, evaluation_id: int) -> Evaluation:

@@ -106,6 +106,19 @@ class Layout:
         return cls(**known, reasons=tuple(data.get("reasons") or ()))
 
 
+def describe(layout: Layout, device: str = "cuda") -> str:
+    """The layout in a few words, for the evaluation pages ("vLLM on 5 nodes (a Ray cluster): ...")."""
+    if layout.backend != "vllm":
+        return f"lm-eval's {layout.backend} backend on " + ("the CPU" if device == "cpu" else "one GPU")
+    where = "one node" if layout.nodes == 1 else f"{layout.nodes} nodes (a Ray cluster)"
+    parts = [f"tensor parallel {layout.tensor_parallel_size}"]
+    if layout.pipeline_parallel_size > 1:
+        parts.append(f"pipeline parallel {layout.pipeline_parallel_size}")
+    if layout.expert_parallel:
+        parts.append("expert parallel")
+    return f"vLLM on {where}: {', '.join(parts)}"
+
+
 def canonical_dtype(name: str) -> str:
     """lm-eval's name of a dtype (``bf16`` -> ``bfloat16``); ValueError for one the planner does not know."""
     key = str(name).strip().lower().replace("torch.", "")

@@ -10,7 +10,9 @@ from sqlmodel import Session, select
 
 from app.challenges.models import Phase
 from app.db import utcnow
+from evaluation.layout import describe
 from evaluation.models import Evaluation, EvaluationState as S, TaskResult
+from evaluation.planning import planned_layout
 from evaluation.policy import hidden_tasks_revealed
 from evaluation.services import queue_position
 
@@ -69,7 +71,16 @@ def status_of(session: Session, ev: Evaluation, organiser: bool, now: Optional[d
         "running_seconds": running_for, "finished_at": _iso(ev.finished_at),
         "reason": ev.failure_reason if state in (S.failed, S.cancelled) else None,
         "retry_at": _iso(ev.retry_at), "log_tail": (ev.log_tail or "").splitlines() if state == S.failed else [],
-        "gpu_hours": ev.gpu_hours, "elapsed_seconds": ev.elapsed_seconds,
+        "gpu_hours": ev.gpu_hours, "elapsed_seconds": ev.elapsed_seconds, **_layout(ev),
         "scores": scores_of(session, ev, show_hidden) if state == S.finished else [],
         "history": ev.history if organiser else [],
     }
+
+
+def _layout(ev: Evaluation) -> dict[str, Any]:
+    """The planned layout (backend, nodes, parallel sizes, the planner's reasons) and the same in a few words."""
+    request = ev.request or {}
+    layout = planned_layout(request)
+    if layout is None:
+        return {"layout": None, "layout_words": None}
+    return {"layout": layout.to_dict(), "layout_words": describe(layout, request.get("device", "cuda"))}

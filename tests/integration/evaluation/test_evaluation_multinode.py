@@ -19,6 +19,7 @@ from evaluation.planning import build_job_command, setup_of
 from evaluation.runners.base import FAILED, JobPaths, RunStatus
 from evaluation.runners.batch_script import render_batch_script
 from evaluation.runners.slurm import SlurmRunner
+from evaluation.status import status_of
 
 from ._platform import accepted_submission, challenge_text, make_challenge, make_team
 
@@ -77,6 +78,11 @@ def test_a_400b_model_is_queued_with_a_five_node_layout_and_dispatched_as_one_mu
     plan = ev.request["plan"]
     assert (plan["backend"], plan["nodes"], plan["tensor_parallel_size"], plan["pipeline_parallel_size"],
             plan["expert_parallel"]) == ("vllm", 5, 4, 5, True)
+    with Session(app.extensions["lagc_engine"]) as session:
+        status = status_of(session, session.get(Evaluation, ev.id), organiser=False)
+    assert status["layout_words"] == "vLLM on 5 nodes (a Ray cluster): tensor parallel 4, pipeline parallel 5, " \
+        "expert parallel"
+    assert status["layout"]["nodes"] == 5 and "800.0 GB of weights in bfloat16" in status["layout"]["reasons"][0]
     [ev] = _cycle(app, slurm, jobs.dispatch)
     assert S(ev.state) == S.dispatched and ev.job_id == "4242" and len(leonardo.scripts) == 1
     with Session(app.extensions["lagc_engine"]) as session:

@@ -27,6 +27,7 @@ def test_the_team_sees_its_evaluation_with_scores_and_a_live_status_endpoint(app
     assert f'data-evaluation="{ev.id}"' in page and "evaluation-live.js" in page and "<script>" not in page
     assert "Finished" in page and "0.2500" in page
     assert '<table class="scores">' in page and "&lt;table" not in page  # the card is HTML, not escaped text
+    assert "Runs as lm-eval&#39;s hf backend on the CPU" in page and "has no GPUs" in page  # the planned layout
     status = client.get(f"/evaluations/{ev.id}/status.json").get_json()
     assert status["state"] == "finished" and status["final"] and "0.2500" in status["html"]
     assert {s["task"] for s in status["scores"]} == {"lagc_capitals_mc", "lagc_capitals_yesno"}

@@ -6,8 +6,8 @@ import pytest
 
 from evaluation.clusters import default_profiles
 from evaluation.layout import (
-    GB, VLLM_GPU_MEMORY_UTILIZATION, WEIGHTS_MAX_SHARE, Layout, LayoutRefused, MoE, canonical_dtype, model_facts,
-    moe_of, plan_layout,
+    GB, VLLM_GPU_MEMORY_UTILIZATION, WEIGHTS_MAX_SHARE, Layout, LayoutRefused, MoE, canonical_dtype, describe,
+    model_facts, moe_of, plan_layout,
 )
 
 B = 10**9
@@ -153,3 +153,14 @@ def test_a_layout_survives_the_round_trip_through_plain_data():
     assert Layout.from_dict(layout.to_dict()).reasons == layout.reasons
     assert Layout("vllm", 1, 4, 1).distributed_executor_backend is None
     assert Layout("hf").to_dict()["nodes"] == 1
+
+
+@pytest.mark.parametrize("layout, device, words", [
+    (Layout("hf"), "cpu", "lm-eval's hf backend on the CPU"),
+    (Layout("hf"), "cuda", "lm-eval's hf backend on one GPU"),
+    (Layout("vllm", 1, 8, 1), "cuda", "vLLM on one node: tensor parallel 8"),
+    (Layout("vllm", 5, 4, 5, True), "cuda", "vLLM on 5 nodes (a Ray cluster): tensor parallel 4, pipeline parallel 5, "
+                                            "expert parallel"),
+])
+def test_a_layout_is_described_in_a_few_words_for_the_pages(layout, device, words):
+    assert describe(layout, device) == words
