@@ -27,7 +27,8 @@ from evaluation.ingest import attempt_gpu_hours, ingest
 from evaluation.models import Evaluation, EvaluationState as S
 from evaluation.phases import record_phase_events
 from evaluation.planning import (
-    SetupError, Setup, build_job_command, job_dir_of, job_name, pinned_request, planned_nodes, setup_of,
+    SetupError, Setup, build_job_command, gpu_hours_at_most, job_dir_of, job_name, pinned_request, planned_nodes,
+    setup_of,
 )
 from evaluation.policy import Candidate, plan_dispatch
 from evaluation.results import ResultsError
@@ -149,14 +150,6 @@ def dispatch(cycle: Cycle) -> None:
     session.commit()
     for ev_id in go:
         _submit(cycle, by_id[ev_id])
-
-
-def gpu_hours_at_most(setup: Setup, cluster: str, request: dict) -> float:
-    """The most GPU-hours one attempt can cost: every device of every planned node for the job's whole time
-    limit (what Slurm's "safe" allocation enforcement reserves before it starts a job)."""
-    profile = setup.profile(cluster)
-    minutes = min(setup.policy.slurm_minutes(), profile.wall_time_limit)
-    return profile.job_gpu_hours(minutes * 60.0, planned_nodes(request))
 
 
 def _candidate(cycle: Cycle, ev: Evaluation) -> Candidate:

@@ -124,6 +124,14 @@ def planned_nodes(request: Mapping[str, Any]) -> int:
     return layout.nodes if layout else 1
 
 
+def gpu_hours_at_most(setup: Setup, cluster: str, request: Mapping[str, Any]) -> float:
+    """The most GPU-hours one attempt can cost: every device of every planned node for the job's whole time
+    limit (what Slurm's "safe" allocation enforcement reserves before it starts a job)."""
+    profile = setup.profile(cluster)
+    minutes = min(setup.policy.slurm_minutes(), profile.wall_time_limit)
+    return profile.job_gpu_hours(minutes * 60.0, planned_nodes(request))
+
+
 def pinned_request(setup: Setup, settings: Settings, submission: Submission, folder: Path) -> dict:
     """The request stored in Evaluation.request: everything that decides the scores, and the planned layout.
     SetupError when no layout fits (the planner's reason), ValueError for an unreadable config.json."""
