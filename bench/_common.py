@@ -1,5 +1,6 @@
 """Shared set-up for the evaluation benchmarks: a fresh instance (SQLite unless DATABASE_URL is set) with the
-demo challenge, whose [evaluation] and [clusters.*] sections the benchmark chooses, and one entrant team."""
+demo challenge, whose [evaluation] and [clusters.*] sections the benchmark chooses, and one entrant team (its
+rows built by the tests' factories, `tests/factories.py`)."""
 from __future__ import annotations
 
 import os
@@ -11,17 +12,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import Session  # noqa: E402
 
-from app.accounts.models import Role  # noqa: E402
-from app.accounts.services import create_user  # noqa: E402
 from app.challenges.services import load_config_text  # noqa: E402
-from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus  # noqa: E402
+from app.checkpoints.models import Submission, SubmissionStatus  # noqa: E402
 from app.checkpoints.services import storage_of  # noqa: E402
 from app.db import make_engine, utcnow  # noqa: E402
 from app.demo import EVALUATION_SECTIONS, demo_config_text, without_sections  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from app.teams.services import register_team  # noqa: E402
 from evaluation.suite import write_suite  # noqa: E402
+from tests import factories  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,8 +36,8 @@ def instance(folder: Path, evaluation_sections: str, runner: str = "local"):
     text = without_sections(demo_config_text(utcnow()), EVALUATION_SECTIONS) + evaluation_sections
     with Session(engine) as session:
         challenge = load_config_text(session, text)
-        user = create_user(session, "bench@example.eu", "correct-horse-battery", "bench", Role.entrant)
-        team = register_team(session, user, challenge, "Bench Team")
+        user = factories.user(session, "bench@example.eu")
+        team = factories.registered_team(session, user, challenge, "Bench Team")
         session.commit()
         return settings, engine, challenge.id, team.id, user.id
 
@@ -47,11 +46,9 @@ def add_submission(engine, settings, challenge_id: int, team_id: int, user_id: i
                    accepted: bool) -> int:
     """A submission pinned in storage (a copy of model, or an empty folder); accepted now if asked."""
     with Session(engine) as session:
-        sub = Submission(challenge_id=challenge_id, team_id=team_id, submitted_by_id=user_id, label="bench",
-                         source=SubmissionSource.upload, parameters=150_000,
-                         status=SubmissionStatus.accepted if accepted else SubmissionStatus.validating,
-                         accepted_at=utcnow() if accepted else None)
-        session.add(sub)
+        sub = factories.submission(session, challenge_id, team_id, user_id, label="bench", parameters=150_000,
+                                   licence_verdict=None,
+                                   status=SubmissionStatus.accepted if accepted else SubmissionStatus.validating)
         session.commit()
         folder = storage_of(settings).submission_dir(sub.id)
         if model is not None:

@@ -24,34 +24,27 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 FAR_ID = 1_000_000  # above any row the demo creates
 
 
-def _fuzz_accounts(database_url: str, instance: str) -> dict[str, str]:
+def _fuzz_accounts(server_db, instance: str) -> dict[str, str]:
     """A fresh organiser (with an authenticator, as the API requires of organisers) and a fresh entrant,
     created through the platform's services on the running platform's database; their API tokens."""
-    from app import models  # noqa: F401  (every table is known before the first write)
     from app.accounts.models import Role
-    from app.accounts.services import create_user, issue_token
-    from app.accounts.totp import demo_secret
-    from app.accounts.twofactor import enrol_with_secret
-    from app.db import make_engine, session_scope
+    from app.accounts.services import issue_token
     from app.settings import Settings
+    from tests import factories
 
     key = Settings.from_env({**os.environ, "LAGC_INSTANCE_DIR": instance}).secret_key  # the server's own
-    engine = make_engine(database_url)
     tokens = {}
-    with session_scope(engine) as session:
+    with server_db() as session:
         for name, role in (("organiser", Role.organiser), ("entrant", Role.entrant)):
-            email = f"fuzz-{name}@example.eu"
-            user = create_user(session, email, "fuzz-password-2026", f"Fuzz {name}", role)
-            if role is Role.organiser:
-                enrol_with_secret(session, user, demo_secret(email), key)
+            user = factories.user(session, f"fuzz-{name}@example.eu", role, password="fuzz-password-2026",
+                                  name=f"Fuzz {name}", secret_key=key)
             tokens[name] = issue_token(session, user, "schemathesis")[1]
-    engine.dispose()
     return tokens
 
 
 @pytest.fixture(scope="module")
-def fuzz_tokens(server, server_database_url, server_instance) -> dict[str, str]:
-    return _fuzz_accounts(server_database_url, str(server_instance))
+def fuzz_tokens(server_db, server_instance) -> dict[str, str]:
+    return _fuzz_accounts(server_db, str(server_instance))
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.signin import sign_in
+
 pytestmark = pytest.mark.e2e
-DEMO_PASSWORD = "demo-password-2026"
 
 
 @pytest.fixture(scope="module")
@@ -18,10 +19,7 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 def test_an_entrant_uploads_pauses_resumes_and_sees_the_checkpoint_accepted(page, server, tiny_checkpoint):
-    page.goto(server + "/signin")
-    page.get_by_label("E-mail").fill("aurora@demo.lagc.eu")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, server, "aurora@demo.lagc.eu")
     page.goto(server + "/c/demo/submissions")
     expect(page.locator("tr[data-status=accepted]", has_text="Tiny GPT-2 (demo)")).to_be_visible()
     page.get_by_label("Label (e.g. the model's name and version)").fill("Aurora tiny, through the browser")

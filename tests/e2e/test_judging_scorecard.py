@@ -3,18 +3,13 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-import app.models  # noqa: F401  (every table, so the foreign keys resolve)
-from app.accounts.models import User
-from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus
-from app.db import make_engine
-from app.teams.models import Team
-from evaluation.models import Evaluation, EvaluationState, TaskResult
-from tests.e2e.conftest import complete_second_step
+from app.accounts.services import find_user
+from tests import factories
+from tests.e2e.signin import sign_in
 
 pytestmark = pytest.mark.e2e
-DEMO_PASSWORD = "demo-password-2026"
 # Raw values per task of the demo's suite, in suite order (any extra tasks get the last value).
 RESULTS = {"Iberia NLP (PT)": [(0.61, 0.010), (0.74, 0.012), (0.38, 0.015)],
            "Aurora Labs (FI)": [(0.66, 0.010), (0.71, 0.012), (0.41, 0.015)]}
@@ -30,42 +25,24 @@ def _suite(session: Session, challenge_id: int) -> list[str]:
 
 
 @pytest.fixture
-def evaluated_entries(server, tmp_path_factory) -> int:
+def evaluated_entries(server_db) -> int:
     """Finished evaluations for two demo teams in the running platform's database; returns Iberia's team id."""
-    [log] = tmp_path_factory.getbasetemp().glob("instance[0-9]*/server.log")
-    engine = make_engine(f"sqlite:///{log.with_name('platform.db')}")
-    with Session(engine) as session:
-        organiser = session.exec(select(User).where(User.email == "organiser@demo.lagc.eu")).one()
+    with server_db() as session:
+        organiser = find_user(session, "organiser@demo.lagc.eu")
         for name, values in RESULTS.items():
-            team = session.exec(select(Team).where(Team.name == name)).one()
+            team = factories.team_named(session, name)
             names = _suite(session, team.challenge_id) or ["arc_easy", "hellaswag", "boolq"]
             tasks = {task: values[min(i, len(values) - 1)] for i, task in enumerate(names)}
-            submission = Submission(challenge_id=team.challenge_id, team_id=team.id, submitted_by_id=organiser.id,
-                                    label=f"{name} e2e", source=SubmissionSource.upload,
-                                    status=SubmissionStatus.accepted, parameters=7_241_732_096,
-                                    total_bytes=14_483_464_192, dtypes={"bfloat16": 7_241_732_096})
-            session.add(submission)
-            session.flush()
-            evaluation = Evaluation(challenge_id=team.challenge_id, team_id=team.id, submission_id=submission.id,
-                                    state=EvaluationState.finished, cluster="leonardo", job_id="918273",
-                                    gpu_hours=2.25, provenance={"lm_eval_version": "0.4.8"})
-            session.add(evaluation)
-            session.flush()
-            for task, (value, stderr) in tasks.items():
-                session.add(TaskResult(evaluation_id=evaluation.id, task=task, metric="acc", value=value,
-                                       stderr=stderr, task_hash=f"{task}-hash"))
-        session.commit()
-        iberia = session.exec(select(Team.id).where(Team.name == "Iberia NLP (PT)")).one()
-    engine.dispose()
-    return iberia
+            submission = factories.submission(session, team.challenge_id, team.id, organiser.id, label=f"{name} e2e",
+                                              parameters=7_241_732_096, total_bytes=14_483_464_192,
+                                              dtypes={"bfloat16": 7_241_732_096})
+            factories.evaluation(session, submission, tasks, cluster="leonardo", job_id="918273", gpu_hours=2.25,
+                                 provenance={"lm_eval_version": "0.4.8"}, task_hashes={t: f"{t}-hash" for t in tasks})
+        return factories.team_named(session, "Iberia NLP (PT)").id
 
 
 def test_a_judge_submits_the_rubric_then_sees_the_other_judges_scores(page, server, evaluated_entries):
-    page.goto(server + "/signin")
-    page.get_by_label("E-mail").fill("judge@demo.lagc.eu")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    complete_second_step(page, "judge@demo.lagc.eu")
+    sign_in(page, server, "judge@demo.lagc.eu")
     page.goto(server + "/c/demo/judging")
     page.get_by_role("link", name="Iberia NLP (PT)").click()
     expect(page.locator("[data-other-judges='hidden']")).to_be_visible()

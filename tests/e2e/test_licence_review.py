@@ -3,45 +3,29 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import Session, select
 
-import app.models  # noqa: F401  (every table, so the foreign keys resolve)
-from app.accounts.models import User
-from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus
-from app.db import make_engine
-from app.teams.models import Team
-from tests.e2e.conftest import complete_second_step
+from app.accounts.services import find_user
+from tests import factories
+from tests.e2e.signin import sign_in
 
 pytestmark = pytest.mark.e2e
-DEMO_PASSWORD = "demo-password-2026"
 LABEL = "baltic-7b (e2e licence review)"
 
 
 @pytest.fixture
-def submission_in_review(server, server_database_url) -> int:
+def submission_in_review(server_db) -> int:
     """A Baltic Tensor submission recorded in licence review, written to the running platform's database."""
-    engine = make_engine(server_database_url)
-    with Session(engine) as session:
-        team = session.exec(select(Team).where(Team.name == "Baltic Tensor (LV)")).one()
-        entrant = session.exec(select(User).where(User.email == "baltic@demo.lagc.eu")).one()
-        submission = Submission(
-            challenge_id=team.challenge_id, team_id=team.id, submitted_by_id=entrant.id, label=LABEL,
-            source=SubmissionSource.upload, status=SubmissionStatus.accepted, licence_verdict="review",
+    with server_db() as session:
+        team = factories.team_named(session, "Baltic Tensor (LV)")
+        entrant = find_user(session, "baltic@demo.lagc.eu")
+        return factories.submission(
+            session, team.challenge_id, team.id, entrant.id, label=LABEL, licence_verdict="review",
             licence_id="llama3", licence_reasons=["The model card names meta-llama/Meta-Llama-3-8B as base_model; "
-                                                  "the challenge asks for models trained from scratch."])
-        session.add(submission)
-        session.commit()
-        submission_id = submission.id
-    engine.dispose()
-    return submission_id
+                                                  "the challenge asks for models trained from scratch."]).id
 
 
 def test_an_organiser_resolves_a_licence_review_with_a_justification(page, server, submission_in_review):
-    page.goto(server + "/signin")
-    page.get_by_label("E-mail").fill("organiser@demo.lagc.eu")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    complete_second_step(page, "organiser@demo.lagc.eu")
+    sign_in(page, server, "organiser@demo.lagc.eu")
     page.goto(server + "/organiser/licences")
     card = page.locator(f"section[data-submission='{submission_in_review}']")
     expect(card.get_by_text("Meta-Llama-3-8B", exact=False)).to_be_visible()

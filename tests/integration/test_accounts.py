@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app.accounts.models import ApiToken, Role, User
 from app.audit.models import AuditEvent
-from tests.integration.conftest import csrf_token, sign_in, submit
+from tests.helpers import csrf_token, sign_in, submit
 
 
 def test_an_entrant_signs_up_and_lands_on_the_dashboard(client, db):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from app.accounts.models import Role
-from tests.integration.conftest import bearer
+from tests.helpers import bearer
 
 
 def test_the_openapi_document_lists_every_api_route(app, client):

@@ -25,25 +25,17 @@ from app import create_app
 from app.accounts.models import Role
 from app.db import session_scope
 from app.settings import Settings
+from tests import factories
+from tests.factories import APPLICATION, IN_2024_REGISTRATION, PASSWORD, SHEET
+from tests.helpers import BACKENDS, csrf_token, empty_tables, migrated_url, sign_in
 from tests.integration.authz_matrix import HIDDEN, MATRIX, NO, OK, ROLES, Row
-from tests.integration.conftest import BACKENDS, IN_2024_REGISTRATION, _empty_tables, _migrated, csrf_token, sign_in
 
-PASSWORD = "correct-horse-battery"
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 
 # Words that only team A, its judges and the organisers may read, planted in the world's private data.
 A_PRIVATE = ("Alpha Private Legal Name Oy", "alpha-private-weights.safetensors")
 JUDGE_PRIVATE = ("judge-alpha-private-notes",)
-APPLICATION = {
-    "legal_name": A_PRIVATE[0], "country": "FI", "founded_on": "2021-05-10",
-    "staff_headcount": 24, "annual_turnover_eur": 1_800_000, "balance_sheet_total_eur": 2_500_000,
-    "accounts_approved": True, "previous_period": None, "partner_enterprises": [], "linked_enterprises": [],
-    "public_bodies_control_percent": 0, "responsible_ai_commitment": True,
-    "large_scale_ai_experience": "We trained a 13B Finnish-English model on LUMI in 2023.",
-    "planned_model": {"parameters": 34_000_000_000, "from_scratch": True},
-}
-SHEET = {"technical_excellence": 7, "european_languages_and_impact": 8, "responsible_ai": 6,
-         "feasibility_of_plan": 7, "openness": 9}
+A_APPLICATION = {**APPLICATION, "legal_name": A_PRIVATE[0]}
 EMAILS = {"entrant_a": "alpha@example.eu", "entrant_b": "bravo@example.eu", "judge": "judge@example.eu",
           "recused_judge": "recused@example.eu", "organiser": "organiser@example.eu"}
 
@@ -53,21 +45,11 @@ EMAILS = {"entrant_a": "alpha@example.eu", "entrant_b": "bravo@example.eu", "jud
 @pytest.fixture(scope="module", params=BACKENDS)
 def settings(request, database_urls, tmp_path_factory) -> Settings:
     """This module's own settings (one world per backend): rate limits off, so ~600 requests pass."""
-    url = database_urls[request.param]
-    if not url:
-        import os
-        if os.environ.get("CI") or os.environ.get("LAGC_REQUIRE_POSTGRES"):
-            pytest.fail("TEST_POSTGRES_URL is not set: scripts/test.sh starts PostgreSQL for the tests")
-        pytest.skip("no PostgreSQL server (TEST_POSTGRES_URL); scripts/test.sh starts one")
-    if url not in _migrated:
-        from app.migrate import upgrade
-
-        upgrade(url)
-        _migrated.add(url)
-    _empty_tables(url)
+    url = migrated_url(database_urls, request.param)
+    empty_tables(url)
     yield Settings(env="testing", database_url=url, instance_dir=tmp_path_factory.mktemp("authz") / "instance",
                    secret_key="test-secret-" + "x" * 32, rate_limit_scale=0)
-    _empty_tables(url)
+    empty_tables(url)
 
 
 @pytest.fixture(scope="module")
@@ -86,62 +68,42 @@ def world(settings):
 
 def _build(session, application) -> SimpleNamespace:
     from app.accounts import services as accounts
-    from app.accounts.totp import demo_secret
-    from app.accounts.twofactor import enrol_with_secret, requires_second_factor
+    from app.challenges.config import parse_section
     from app.challenges.services import config_of, load_config_file
-    from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus, Upload
+    from app.checkpoints.models import Upload
     from app.db import utcnow
-    from app.eligibility import services as eligibility
     from app.judging import services as judging
     from app.licences.models import ReleaseObligation
     from app.notifications.models import Notification
     from app.settings import BUNDLED_CHALLENGES
-    from app.teams.services import register_team
-    from evaluation.models import Evaluation, EvaluationState, TaskResult
 
     roles = {"entrant_a": Role.entrant, "entrant_b": Role.entrant, "judge": Role.judge,
              "recused_judge": Role.judge, "organiser": Role.organiser}
-    users = {}
-    for name, role in roles.items():
-        user = accounts.create_user(session, EMAILS[name], PASSWORD, name, role)
-        if requires_second_factor(user):
-            enrol_with_secret(session, user, demo_secret(user.email), application.config["SECRET_KEY"])
-        users[name] = user
-    challenge = load_config_file(session, BUNDLED_CHALLENGES / "lagc-2024.toml")
+    users = {name: factories.user(session, EMAILS[name], role, name=name, secret_key=application.config["SECRET_KEY"])
+             for name, role in roles.items()}
+    challenge = factories.closed_challenge(session)
     other = load_config_file(session, BUNDLED_CHALLENGES / "frontier-2026.toml")
     # The 2024 phases are over: the teams registered and applied back then (so entrants' actions now get 409).
-    team_a = register_team(session, users["entrant_a"], challenge, "Alpha Labs", now=IN_2024_REGISTRATION)
-    register_team(session, users["entrant_b"], challenge, "Bravo Labs", now=IN_2024_REGISTRATION)
+    team_a = factories.registered_team(session, users["entrant_a"], challenge, "Alpha Labs", now=IN_2024_REGISTRATION)
+    factories.registered_team(session, users["entrant_b"], challenge, "Bravo Labs", now=IN_2024_REGISTRATION)
     session.flush()
-
-    rules = eligibility.rules_for(challenge)
-    application_row = eligibility.submit_application(session, team_a, users["entrant_a"], APPLICATION, rules,
-                                                     now=IN_2024_REGISTRATION)
-    session.flush()
-    eligibility.confirm_experience(session, application_row, users["organiser"])
+    application_row = factories.eligible(session, team_a, users["entrant_a"], users["organiser"],
+                                         document=A_APPLICATION, now=IN_2024_REGISTRATION)
 
     now = utcnow()
-    submission = Submission(challenge_id=challenge.id, team_id=team_a.id, submitted_by_id=users["entrant_a"].id,
-                            label="Alpha 7B v1", source=SubmissionSource.upload, status=SubmissionStatus.accepted,
-                            accepted_at=now - timedelta(days=2), parameters=7_000_000_000,
-                            total_bytes=14_000_000_000, dtypes={"bfloat16": 7_000_000_000},
-                            manifest=[{"name": "model.safetensors", "bytes": 14_000_000_000, "sha256": "ab" * 32}],
-                            licence_verdict="pass", licence_id="apache-2.0", licence_reasons=["Apache-2.0 is open."])
-    session.add(submission)
-    session.flush()
+    submission = factories.submission(
+        session, challenge.id, team_a.id, users["entrant_a"].id, label="Alpha 7B v1",
+        accepted_at=now - timedelta(days=2), total_bytes=14_000_000_000, dtypes={"bfloat16": 7_000_000_000},
+        manifest=[{"name": "model.safetensors", "bytes": 14_000_000_000, "sha256": "ab" * 32}],
+        licence_id="apache-2.0", licence_reasons=["Apache-2.0 is open."])
     upload = Upload(id="a" * 32, submission_id=submission.id, team_id=team_a.id,
                     created_by_id=users["entrant_a"].id, filename=A_PRIVATE[1], length=1024,
                     expires_at=now + timedelta(days=1))
-    evaluation = Evaluation(challenge_id=challenge.id, team_id=team_a.id, submission_id=submission.id,
-                            state=EvaluationState.finished, cluster="leonardo", job_id="4242", gpu_hours=3.5,
-                            finished_at=now - timedelta(days=1))
-    session.add_all([upload, evaluation])
-    session.flush()
-    from app.challenges.config import parse_section
-
+    session.add(upload)
+    evaluation = factories.evaluation(session, submission, cluster="leonardo", job_id="4242", gpu_hours=3.5,
+                                      finished_at=now - timedelta(days=1))
     for task in parse_section(config_of(challenge), "benchmark"):
-        session.add(TaskResult(evaluation_id=evaluation.id, task=task.name, metric=task.metric, value=0.61,
-                               stderr=0.01))
+        factories.task_results(session, evaluation.id, {task.name: (0.61, 0.01)}, metric=task.metric)
 
     judging.assign_judge(session, challenge, users["judge"], team_a.id, actor_id=users["organiser"].id)
     judging.submit_sheet(session, challenge, users["judge"], team_a.id, SHEET, JUDGE_PRIVATE[0])

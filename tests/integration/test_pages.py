@@ -118,7 +118,7 @@ def test_behind_a_tls_proxy_the_forwarded_scheme_turns_on_hsts(settings):
 
 
 def test_the_session_cookie_is_httponly_and_samesite(client, make_user):
-    from tests.integration.conftest import sign_in
+    from tests.helpers import sign_in
 
     make_user("eve@example.eu")
     cookie = sign_in(client, "eve@example.eu").headers["Set-Cookie"]

@@ -15,9 +15,9 @@ from app.db import utcnow
 from app.eligibility.models import EligibilityApplication
 from app.settings import BUNDLED_CHALLENGES
 from app.teams.models import Team
-from tests.integration.conftest import (IN_2024_REGISTRATION, bearer, csrf_token, open_config_text, sign_in,
-                                        submit)
-from tests.integration.eligibility.conftest import APPLICATION
+from tests import factories
+from tests.factories import APPLICATION, IN_2024_REGISTRATION, open_config_text
+from tests.helpers import bearer, csrf_token, sign_in, submit
 
 REGISTRATION_CLOSED = "Team registration closed on 16 Jan 2024 16:00 UTC."
 APPLICATIONS_CLOSED = "Eligibility applications closed on 16 Jan 2024 16:00 UTC."
@@ -27,9 +27,9 @@ PROBLEM = "application/problem+json"
 @pytest.fixture
 def upcoming_challenge(db):
     """A challenge whose registration opens in a month (`open_config_text` around a moment 60 days ahead)."""
-    text = (BUNDLED_CHALLENGES / "lagc-2024.toml").read_text().replace('slug = "lagc-2024"', 'slug = "future-ai"')
     with db() as session:
-        return load_config_text(session, open_config_text(text, utcnow() + timedelta(days=60))).slug
+        return factories.open_challenge(session, factories.bundled_text(slug="future-ai"),
+                                        now=utcnow() + timedelta(days=60)).slug
 
 
 def _counts(db) -> tuple[int, int, int]:
@@ -42,11 +42,9 @@ def _counts(db) -> tuple[int, int, int]:
 def _team_then(db, email: str, slug: str, when) -> int:
     """An entrant's team, registered through the service at `when` (inside the registration phase)."""
     from app.accounts.services import find_user
-    from app.teams.services import register_team
 
     with db() as session:
-        return register_team(session, find_user(session, email), get_challenge(session, slug), "Aurora Labs",
-                             now=when).id
+        return factories.registered_team(session, find_user(session, email), slug, "Aurora Labs", now=when).id
 
 
 # --- registering a team -------------------------------------------------------------------------------------
@@ -189,7 +187,7 @@ def test_the_api_tells_what_each_phase_allows_and_what_is_open_now(client, chall
 
 
 def test_the_configuration_editor_shows_an_unknown_action_as_a_problem(client, make_user, db, challenge):
-    from tests.integration.organiser.conftest import page_text, post_config
+    from tests.helpers import page_text, post_config
 
     make_user("olga@lagc.eu", Role.organiser)
     sign_in(client, "olga@lagc.eu")

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.accounts.models import RecoveryCode, Role, TotpCredential
 from app.accounts.totp import demo_secret
-from tests.integration.conftest import bearer, csrf_token, sign_in, submit, totp_code
+from tests.helpers import bearer, csrf_token, sign_in, submit, totp_code
 
 
 def _password_step(client, email: str):

@@ -2,54 +2,13 @@
 the Flask test client, and a view of the storage tree to compare before and after."""
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from safetensors.numpy import save
 
 from app.accounts.models import Role
-from tests.integration.conftest import bearer, open_config_text
-
-TUS = {"Tus-Resumable": "1.0.0"}
-CONFIG = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": 4}
-APPLICATION = {
-    "legal_name": "Aurora Language Labs Oy", "country": "FI", "founded_on": "2021-05-10",
-    "staff_headcount": 24, "annual_turnover_eur": 1_800_000, "balance_sheet_total_eur": 2_500_000,
-    "accounts_approved": True, "previous_period": None, "partner_enterprises": [], "linked_enterprises": [],
-    "public_bodies_control_percent": 0, "responsible_ai_commitment": True,
-    "large_scale_ai_experience": "We trained a 13B Finnish-English model on LUMI in 2023.",
-    "planned_model": {"parameters": 34_000_000_000, "from_scratch": True},
-}
-
-
-def checkpoint_files(seed: int = 0) -> dict[str, bytes]:
-    """A sound one-file checkpoint (GPT-2 layout, 28 parameters) as name -> bytes."""
-    rng = np.random.default_rng(seed)
-    weights = save({"wte.weight": rng.standard_normal((4, 4), dtype=np.float32),
-                    "ln_f.weight": np.ones(12, dtype=np.float32)}, metadata={"format": "pt"})
-    return {"config.json": json.dumps(CONFIG).encode(), "tokenizer.json": b'{"version": "1.0"}',
-            "README.md": b"---\nlicense: apache-2.0\n---\n# Tiny\n", "LICENSE": b"Apache License 2.0\n",
-            "model.safetensors": weights}
-
-
-def storage_tree(root: Path) -> dict[str, str]:
-    """Every file under the storage root (relative path -> sha256), ignoring empty folders."""
-    if not root.exists():
-        return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def meta(**values: str) -> str:
-    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
-
-
-def chunk_checksum(data: bytes) -> str:
-    return "sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode()
+from tests import factories
+from tests.helpers import TUS, bearer, chunk_checksum, meta
 
 
 class Intake:
@@ -122,22 +81,17 @@ def eligible_team(client, make_user, db, challenge, app):
     for a team that has not applied)."""
     from app.accounts.models import User
     from app.accounts.services import find_user
-    from app.challenges.services import get_challenge
-    from app.eligibility.services import confirm_experience, rules_for, submit_application
-    from app.teams.services import register_team
 
     organiser_id = make_user("organiser-ck@lagc.eu", Role.organiser)
 
     def make(email: str, name: str, eligible: bool = True, slug: str = challenge) -> Intake:
         headers = bearer(client, make_user, db, email)
         with db() as session:
-            found = get_challenge(session, slug)
             user = find_user(session, email)
-            team = register_team(session, user, found, name)
+            team = factories.registered_team(session, user, slug, name)
             session.flush()
             if eligible:
-                application = submit_application(session, team, user, dict(APPLICATION), rules_for(found))
-                confirm_experience(session, application, session.get(User, organiser_id))
+                factories.eligible(session, team, user, session.get(User, organiser_id))
         return Intake(client, headers, app)
     return make
 
@@ -150,12 +104,8 @@ def entrant(eligible_team) -> Intake:
 @pytest.fixture
 def limited_challenge(db):
     """A copy of the 2024 challenge with small limits: 2 per day, 3 in all, 4,000 bytes per submission."""
-    from app.challenges.services import load_config_text
-    from app.settings import BUNDLED_CHALLENGES
-
-    text = (BUNDLED_CHALLENGES / "lagc-2024.toml").read_text().replace('slug = "lagc-2024"', 'slug = "tiny-limits"')
+    text = factories.bundled_text(slug="tiny-limits")
     text = text.split("[limits]")[0] + ("[limits]\nsubmissions_per_day = 2\nsubmissions_total = 3\n"
                                         "max_bytes_per_submission = 4000\nupload_expiry_hours = 1\n")
     with db() as session:
-        return load_config_text(session, open_config_text(text)).slug
-
+        return factories.open_challenge(session, text).slug

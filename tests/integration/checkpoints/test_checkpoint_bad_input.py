@@ -7,7 +7,8 @@ import struct
 
 import pytest
 
-from tests.integration.checkpoints.conftest import TUS, checkpoint_files, storage_tree
+from tests.factories import checkpoint_files
+from tests.helpers import TUS, storage_tree
 
 
 class WritesAFile:

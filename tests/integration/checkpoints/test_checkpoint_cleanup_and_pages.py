@@ -6,8 +6,8 @@ import time
 from datetime import timedelta
 
 from app.accounts.models import Role
-from tests.integration.checkpoints.conftest import checkpoint_files, storage_tree
-from tests.integration.conftest import sign_in
+from tests.factories import checkpoint_files
+from tests.helpers import sign_in, storage_tree
 
 
 def test_abandoned_uploads_are_deleted_and_their_submission_stops_counting(entrant, storage, db):
@@ -59,7 +59,7 @@ def test_pages_show_a_team_its_submissions_and_hide_them_from_other_teams(client
 
 
 def test_an_entrant_starts_an_upload_submission_from_the_page(client, eligible_team):
-    from tests.integration.conftest import submit
+    from tests.helpers import submit
 
     eligible_team("ines@iberia.eu", "Iberia NLP")
     sign_in(client, "ines@iberia.eu")

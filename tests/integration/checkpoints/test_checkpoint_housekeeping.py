@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from tests.integration.checkpoints.conftest import checkpoint_files, storage_tree
+from tests.factories import checkpoint_files
+from tests.helpers import storage_tree
 
 GRACE = 24 * 3600
 

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from tests.integration.checkpoints._fakehub import FakeHub
-from tests.integration.checkpoints.conftest import checkpoint_files
+from tests.factories import checkpoint_files
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from app.audit.models import AuditEvent
 from app.challenges.services import get_challenge, load_config_text
 from app.checkpoints.models import Submission, Upload
 from app.db import utcnow
-from tests.integration.checkpoints.conftest import TUS, checkpoint_files, meta, storage_tree
-from tests.integration.conftest import csrf_token, open_config_text, sign_in, submit
+from tests.factories import checkpoint_files, open_config_text
+from tests.helpers import TUS, csrf_token, meta, sign_in, storage_tree, submit
 
 CLOSED = "Checkpoint submissions closed on "
 PROBLEM = "application/problem+json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
-from tests.integration.checkpoints.conftest import checkpoint_files
+from tests.factories import checkpoint_files
 
 
 def test_a_team_that_is_not_eligible_cannot_start_a_submission(eligible_team):

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from tests.integration.checkpoints.conftest import TUS, checkpoint_files, chunk_checksum, storage_tree
-from tests.integration.conftest import sign_in
+from tests.factories import checkpoint_files
+from tests.helpers import TUS, chunk_checksum, sign_in, storage_tree
 
 
 def test_a_checkpoint_uploaded_in_chunks_is_accepted_pinned_and_described(entrant, storage):

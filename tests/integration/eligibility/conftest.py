@@ -2,21 +2,12 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import pytest
 
 from app.accounts.models import Role
-from tests.integration.conftest import bearer
-
-APPLICATION: dict[str, Any] = {
-    "legal_name": "Aurora Language Labs Oy", "country": "FI", "founded_on": "2021-05-10",
-    "staff_headcount": 24, "annual_turnover_eur": 1_800_000, "balance_sheet_total_eur": 2_500_000,
-    "accounts_approved": True, "previous_period": None, "partner_enterprises": [], "linked_enterprises": [],
-    "public_bodies_control_percent": 0, "responsible_ai_commitment": True,
-    "large_scale_ai_experience": "We trained a 13B Finnish-English model on LUMI in 2023.",
-    "planned_model": {"parameters": 34_000_000_000, "from_scratch": True},
-}
+from tests.factories import APPLICATION
+from tests.helpers import bearer
 
 
 @pytest.fixture

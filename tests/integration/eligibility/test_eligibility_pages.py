@@ -9,7 +9,7 @@ from sqlmodel import select
 from app.accounts.models import Role
 from app.audit.models import AuditEvent
 from app.eligibility.models import EligibilityApplication
-from tests.integration.conftest import sign_in, submit
+from tests.helpers import sign_in, submit
 
 PAGE = "/c/lagc-2024/eligibility"
 

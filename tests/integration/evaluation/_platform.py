@@ -2,23 +2,21 @@
 accepted submission whose checkpoint folder sits where the intake pins it."""
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from sqlmodel import Session, select
 
-from app.accounts.models import Role, User
-from app.accounts.services import create_user
+from app.accounts.models import User
 from app.challenges.services import load_config_text
-from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus
+from app.checkpoints.models import Submission
 from app.checkpoints.services import storage_of
 from app.db import utcnow
 from app.demo import EVALUATION_SECTIONS, demo_config_text, without_sections
-from app.teams.services import register_team
 from evaluation import jobs
 from evaluation.models import Evaluation
+from tests import factories
 
 FAKE_LM_EVAL = Path(__file__).with_name("_fake_lm_eval.py")
 TASKS = ("lagc_capitals_mc", "lagc_capitals_yesno")
@@ -57,24 +55,16 @@ def make_challenge(session: Session, text: str):
 
 
 def make_team(session: Session, challenge, email: str):
-    user = create_user(session, email, "correct-horse-battery", email.split("@")[0], Role.entrant)
-    return user, register_team(session, user, challenge, f"Team {email.split('@')[0]}")
+    user = factories.user(session, email)
+    return user, factories.registered_team(session, user, challenge, f"Team {email.split('@')[0]}")
 
 
 def accepted_submission(session: Session, settings, challenge, team, user, model: Path | None = None,
                         behaviour: str = "ok") -> Submission:
     """An accepted submission; its pinned folder holds `model` (or an empty stand-in) and a `behaviour` file."""
-    sub = Submission(challenge_id=challenge.id, team_id=team.id, submitted_by_id=user.id, label="test model",
-                     source=SubmissionSource.upload, status=SubmissionStatus.accepted, accepted_at=utcnow(),
-                     parameters=150_000)
-    session.add(sub)
-    session.flush()
-    folder = storage_of(settings).submission_dir(sub.id)
-    if model is not None:
-        shutil.copytree(model, folder)
-    else:
-        folder.mkdir(parents=True)
-        (folder / "config.json").write_text("{}")
+    sub = factories.submission(session, challenge.id, team.id, user.id, label="test model", parameters=150_000,
+                               licence_verdict=None)
+    folder = factories.pin(storage_of(settings).submission_dir(sub.id), model)
     (folder / "behaviour").write_text(behaviour)
     return sub
 

@@ -5,9 +5,9 @@ from sqlmodel import Session, select
 
 from app.accounts.models import Role
 from evaluation.models import Evaluation, EvaluationState as S
+from tests.helpers import bearer, sign_in, submit
 
 from ._platform import accepted_submission, challenge_text, cycle_until, make_challenge, make_team
-from ..conftest import bearer, sign_in, submit
 
 
 def _one_finished(app, db, settings):

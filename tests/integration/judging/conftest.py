@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 from app.accounts.models import Role
-from app.settings import BUNDLED_CHALLENGES
-from tests.integration.conftest import IN_2024_REGISTRATION
+from tests import factories
+from tests.factories import IN_2024_REGISTRATION, SHEET
 
 BENCHMARK = """
 [benchmark]
@@ -38,8 +38,12 @@ RESULTS = {
     "Bravo": {"arc": (0.52, 0.01), "boolq": (0.72, 0.02), "secret": (0.30, None)},
     "Baseline": {"arc": (0.40, 0.01), "boolq": (0.50, 0.02)},
 }
-SHEET = {"technical_excellence": 7, "european_languages_and_impact": 8, "responsible_ai": 6,
-         "feasibility_of_plan": 7, "openness": 9}
+# Each entry's accepted submission and finished evaluation, as the intake and the ingest leave them.
+SUBMISSION = {"parameters": 1_234_567_890, "total_bytes": 2_469_135_780, "dtypes": {"bfloat16": 1_234_567_890},
+              "manifest": [{"name": "model.safetensors", "bytes": 2_469_135_780, "sha256": "ab" * 32}],
+              "licence_verdict": "pass", "licence_id": "apache-2.0", "licence_reasons": ["Apache-2.0 is open."]}
+EVALUATION = {"cluster": "leonardo", "job_id": "4242", "gpu_hours": 3.5,
+              "provenance": {"lm_eval_version": "0.4.8", "task_hashes": {"arc": "feedc0de" * 4}}}
 
 
 def _without_benchmark(text: str) -> str:
@@ -54,47 +58,25 @@ def _without_benchmark(text: str) -> str:
 
 
 def _evaluate(session, challenge, team, user_id, results) -> None:
-    from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus
-    from evaluation.models import Evaluation, EvaluationState, TaskResult
-
-    submission = Submission(challenge_id=challenge.id, team_id=team.id, submitted_by_id=user_id,
-                            label=f"{team.name} v1", source=SubmissionSource.upload,
-                            status=SubmissionStatus.accepted, parameters=1_234_567_890, total_bytes=2_469_135_780,
-                            dtypes={"bfloat16": 1_234_567_890},
-                            manifest=[{"name": "model.safetensors", "bytes": 2_469_135_780, "sha256": "ab" * 32}],
-                            licence_verdict="pass", licence_id="apache-2.0", licence_reasons=["Apache-2.0 is open."])
-    session.add(submission)
-    session.flush()
-    evaluation = Evaluation(challenge_id=challenge.id, team_id=team.id, submission_id=submission.id,
-                            state=EvaluationState.finished, cluster="leonardo", job_id="4242", gpu_hours=3.5,
-                            provenance={"lm_eval_version": "0.4.8", "task_hashes": {"arc": "feedc0de" * 4}})
-    session.add(evaluation)
-    session.flush()
-    for task, (value, stderr) in results.items():
-        session.add(TaskResult(evaluation_id=evaluation.id, task=task, metric="acc", value=value, stderr=stderr,
-                               task_hash=None if task == "arc" else f"hash-{task}"))
+    submission = factories.submission(session, challenge.id, team.id, user_id, label=f"{team.name} v1", **SUBMISSION)
+    factories.evaluation(session, submission, results, task_hashes={t: f"hash-{t}" for t in results if t != "arc"},
+                         **EVALUATION)
 
 
 @pytest.fixture
 def field(db, make_user):
     """The judging world; returns ids, e-mails and the slug."""
-    from app.accounts.models import User
     from app.challenges.services import load_config_text
-    from app.teams.models import Team
-    from app.teams.services import register_team
 
     ids = {name: make_user(f"{name}@example.eu", role) for name, role in (
         ("j1", Role.judge), ("j2", Role.judge), ("j3", Role.judge), ("org", Role.organiser),
         ("alice", Role.entrant), ("bob", Role.entrant))}
     with db() as session:
-        text = _without_benchmark((BUNDLED_CHALLENGES / "lagc-2024.toml").read_text(encoding="utf-8")) + BENCHMARK
-        challenge = load_config_text(session, text)
+        challenge = load_config_text(session, _without_benchmark(factories.bundled_text()) + BENCHMARK)
         # The 2024 phases are over: the teams registered back then, during its registration phase.
-        team_a = register_team(session, session.get(User, ids["alice"]), challenge, "Alpha", now=IN_2024_REGISTRATION)
-        team_b = register_team(session, session.get(User, ids["bob"]), challenge, "Bravo", now=IN_2024_REGISTRATION)
-        baseline = Team(challenge_id=challenge.id, name="Baseline", is_baseline=True)
-        session.add(baseline)
-        session.flush()
+        team_a = factories.registered_team(session, ids["alice"], challenge, "Alpha", now=IN_2024_REGISTRATION)
+        team_b = factories.registered_team(session, ids["bob"], challenge, "Bravo", now=IN_2024_REGISTRATION)
+        baseline = factories.team(session, challenge.id, "Baseline", baseline=True)
         for team in (team_a, team_b, baseline):
             _evaluate(session, challenge, team, ids["org"], RESULTS[team.name])
         return SimpleNamespace(slug=challenge.slug, challenge_id=challenge.id, a=team_a.id, b=team_b.id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from app.audit.models import AuditEvent
-from tests.integration.conftest import sign_in, submit
+from tests.helpers import sign_in, submit
 
 
 def test_the_matrix_assigns_and_unassigns_judges(client, field, judging):

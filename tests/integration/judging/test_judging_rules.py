@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from app.accounts.models import Role
-from tests.integration.conftest import bearer, sign_in, submit
-from tests.integration.judging.conftest import SHEET
+from tests.factories import SHEET
+from tests.helpers import bearer, sign_in, submit
 
 
 def _form(scores: dict) -> dict:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.integration.conftest import sign_in
+from tests.helpers import sign_in
 
 
 def _row(html: str, task: str) -> str:

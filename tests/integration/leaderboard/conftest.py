@@ -1,11 +1,14 @@
-"""Fixtures for the leaderboard tests (helpers in `_board.py`)."""
+"""Fixtures for the leaderboard tests: the board challenge (`_board.py`) and a `World` on it whose entries are
+accepted and evaluated now, from the Hub."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import pytest
 
-from ._board import Board, config_text
+from tests.factories import World
+
+from ._board import config_text
 
 
 @pytest.fixture
@@ -16,5 +19,5 @@ def board_challenge(db):
 
 
 @pytest.fixture
-def board(db, make_user, board_challenge) -> Board:
-    return Board(db, board_challenge, make_user("uploader@example.eu"))
+def board(db, make_user, board_challenge) -> World:
+    return World(db, board_challenge, make_user("uploader@example.eu"), submission_defaults={"source": "hub"})

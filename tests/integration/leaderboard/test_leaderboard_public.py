@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.integration.conftest import sign_in
+from tests.helpers import sign_in
 
 from ._board import HIDDEN, SLUG
 
@@ -196,7 +196,7 @@ def test_the_scheduler_step_recomputes_a_stale_snapshot(app, board, db, settings
 
 def test_organisers_freeze_and_unfreeze_through_the_api(client, board, make_user, db):
     from app.accounts.models import Role
-    from tests.integration.conftest import bearer
+    from tests.helpers import bearer
     headers = bearer(client, make_user, db, "org@example.eu", Role.organiser)
     made = client.post(f"/api/v1/leaderboard/{SLUG}/freeze", json={"reason": "final week"}, headers=headers)
     assert made.status_code == 201 and made.get_json()["frozen"] is True

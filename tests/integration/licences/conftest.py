@@ -1,52 +1,39 @@
-"""Licence test fixtures: a team with an accepted submission, model card files, and FakeHub, a real local
+"""Licence test fixtures: a team with an accepted submission, and FakeHub, a real local
 HTTP server speaking the two Hub REST calls the release check makes (the Hugging Face Hub cannot be reached
 from here)."""
 from __future__ import annotations
 
 import hashlib
 import json
-import textwrap
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
-DATA = Path(__file__).parents[2] / "unit" / "licences" / "data"
-MIT_LICENSE = (DATA / "LICENSE-mit-markdown.md").read_bytes()
-
-
-def card(front_matter: str, body: str = "# A model\n") -> bytes:
-    """A README.md with the given YAML front matter."""
-    return f"---\n{textwrap.dedent(front_matter).strip()}\n---\n{body}".encode()
+from tests import factories
 
 
 @pytest.fixture
-def entrant_team(db, make_user, challenge):
+def make_team(db, make_user, challenge):
+    """`make_team(email, name)`: an entrant, their team in the 2024 challenge and one accepted submission (no
+    licence verdict yet); returns their ids, the e-mail and the slug."""
+    def make(email: str, name: str, slug: str = challenge) -> dict:
+        user_id = make_user(email)
+        with db() as session:
+            team = factories.registered_team(session, user_id, slug, name)
+            session.flush()
+            submission = factories.submission(session, team.challenge_id, team.id, user_id, label=f"{name} 7B",
+                                              licence_verdict=None, parameters=None, accepted_at=None)
+            return {"user_id": user_id, "email": email, "team_id": team.id, "submission_id": submission.id,
+                    "challenge_id": team.challenge_id, "slug": slug}
+    return make
+
+
+@pytest.fixture
+def entrant_team(make_team):
     """An entrant (ana@example.eu) with a team in the 2024 challenge and one accepted submission."""
-    return make_team(db, make_user, challenge, "ana@example.eu", "Aurora Labs")
-
-
-def make_team(db, make_user, slug: str, email: str, name: str) -> dict:
-    """Create an entrant, their team and an accepted submission; return their ids."""
-    from app.accounts.models import User
-    from app.challenges.services import get_challenge
-    from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus
-    from app.teams.services import register_team
-
-    user_id = make_user(email)
-    with db() as session:
-        challenge = get_challenge(session, slug)
-        team = register_team(session, session.get(User, user_id), challenge, name)
-        session.flush()
-        submission = Submission(challenge_id=challenge.id, team_id=team.id, submitted_by_id=user_id,
-                                label=f"{name} 7B", source=SubmissionSource.upload,
-                                status=SubmissionStatus.accepted)
-        session.add(submission)
-        session.flush()
-        return {"user_id": user_id, "email": email, "team_id": team.id, "submission_id": submission.id,
-                "challenge_id": challenge.id, "slug": slug}
+    return make_team("ana@example.eu", "Aurora Labs")
 
 
 class FakeHub:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 
 from app.licences.api import MAX_CHECK_BYTES
-from tests.integration.licences.conftest import MIT_LICENSE, card
+from tests.factories import MIT_LICENSE, model_card as card
 
 URL = "/api/v1/licences/check"
 

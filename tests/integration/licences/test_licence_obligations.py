@@ -18,8 +18,8 @@ from app.licences.obligations import (
 )
 from app.licences.services import LicenceError
 from app.teams.models import Team
-from tests.integration.conftest import sign_in, submit
-from tests.integration.licences.conftest import MIT_LICENSE, card, make_team
+from tests.factories import MIT_LICENSE, model_card as card
+from tests.helpers import sign_in, submit
 
 AWARDED = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 PROPRIETARY = b"Copyright 2024 Example Labs. All rights reserved. You may not copy or distribute these weights."
@@ -161,9 +161,9 @@ def test_organisers_see_overdue_obligations_and_entrants_see_their_own(client, d
     assert 'class="overdue"' in page and "Aurora Labs" in page
 
 
-def test_an_entrant_of_another_team_gets_a_404_for_someone_elses_obligation(client, db, make_user, challenge,
+def test_an_entrant_of_another_team_gets_a_404_for_someone_elses_obligation(client, db, make_team, challenge,
                                                                             obligation):
-    other = make_team(db, make_user, challenge, "bob@example.eu", "Baltic Tensor")
+    other = make_team("bob@example.eu", "Baltic Tensor")
     sign_in(client, other["email"])
     assert "no release obligation" in client.get(f"/c/{challenge}/release").get_data(as_text=True)
     response = submit(client, f"/c/{challenge}/release/{obligation}/publication",

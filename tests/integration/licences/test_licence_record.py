@@ -7,7 +7,7 @@ from sqlmodel import select
 from app.audit.models import AuditEvent
 from app.checkpoints.models import Submission
 from app.licences.services import record_submission_licence, recheck_submission_licence
-from tests.integration.licences.conftest import MIT_LICENSE, card
+from tests.factories import MIT_LICENSE, model_card as card
 
 LLAMA_CARD = card("license: llama3\nbase_model: meta-llama/Meta-Llama-3-8B")
 

@@ -12,7 +12,7 @@ from app.checkpoints.models import Submission
 from app.db import utcnow
 from app.licences.models import LicenceResolution, ResolutionsAreAppendOnly
 from app.licences.services import LicenceError, effective_verdict, resolve_review, submissions_in_review
-from tests.integration.conftest import bearer, sign_in, submit
+from tests.helpers import bearer, sign_in, submit
 
 REASON = "The Llama 3 licence allows this research release; checked with the legal team."
 

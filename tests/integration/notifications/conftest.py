@@ -1,16 +1,12 @@
 """A real SMTP server on a free localhost port (aiosmtpd) that keeps what arrives, and a team to notify."""
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests import factories
+from tests.helpers import free_port
 
 
 class Inbox:
@@ -51,14 +47,7 @@ def smtp_server():
 @pytest.fixture
 def team(db, make_user, challenge):
     """A team of two entrants (ann, bob) in the challenge; returns (team id, challenge id, [user ids])."""
-    from app.accounts.models import User
-    from app.challenges.services import get_challenge
-    from app.teams.models import TeamMembership
-    from app.teams.services import register_team
-
     ann, bob = make_user("ann@example.org"), make_user("bob@example.org")
     with db() as session:
-        found = get_challenge(session, challenge)
-        created = register_team(session, session.get(User, ann), found, "Acme Models")
-        session.add(TeamMembership(team_id=created.id, user_id=bob, challenge_id=found.id))
-        return created.id, found.id, [ann, bob]
+        created = factories.registered_team(session, ann, challenge, "Acme Models", members=[bob])
+        return created.id, created.challenge_id, [ann, bob]

@@ -68,7 +68,7 @@ def test_each_event_is_notified_once_however_often_the_step_runs(db, settings, t
 
 
 def test_without_an_smtp_server_emails_stay_queued_with_the_reason(db, settings, team, client):
-    from tests.integration.conftest import sign_in
+    from tests.helpers import sign_in
 
     with db() as session:
         record(session, "release.obligation_opened", "release_obligation", 1, challenge_id=team[1],
@@ -82,8 +82,7 @@ def test_without_an_smtp_server_emails_stay_queued_with_the_reason(db, settings,
 
 def test_a_failing_smtp_server_is_retried_with_backoff_until_it_gives_up(db, settings, team, client):
     from app.notifications.rules import MAX_ATTEMPTS
-    from tests.integration.conftest import sign_in, submit
-    from tests.integration.notifications.conftest import free_port
+    from tests.helpers import free_port, sign_in, submit
 
     broken = settings.with_overrides(smtp_host="127.0.0.1", smtp_port=free_port())  # nothing listens there
     sign_in(client, "ann@example.org")
@@ -107,7 +106,7 @@ def test_a_failing_smtp_server_is_retried_with_backoff_until_it_gives_up(db, set
 
 
 def test_an_email_retried_after_a_failure_arrives_once_the_server_is_back(db, settings, team, smtp_server):
-    from tests.integration.notifications.conftest import free_port
+    from tests.helpers import free_port
 
     host, port, inbox = smtp_server
     with db() as session:

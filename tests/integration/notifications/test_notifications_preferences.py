@@ -7,7 +7,7 @@ from app.audit.services import record
 from app.notifications.fanout import process_audit_log, remind_deadlines
 from app.notifications.models import Notification
 from app.notifications.sender import send_due
-from tests.integration.conftest import csrf_token, sign_in, submit
+from tests.helpers import csrf_token, sign_in, submit
 
 
 def mine(db, user_id):

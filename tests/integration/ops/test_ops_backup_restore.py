@@ -9,7 +9,7 @@ import pytest
 from app.accounts.models import Role
 from app.audit.services import record
 from app.ops.backup import row_counts, sha256_of
-from tests.integration.conftest import _create_database, _drop_database
+from tests.helpers import create_database, drop_database
 
 BLOB = b"safetensors bytes " * 1000
 
@@ -38,11 +38,11 @@ def fresh_instance(settings, tmp_path):
     if settings.database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'fresh' / 'platform.db'}"
     else:
-        url = _create_database(server, name)
+        url = create_database(server, name)
     yield settings.with_overrides(database_url=url, instance_dir=tmp_path / "fresh",
                                   storage_dir=tmp_path / "fresh" / "storage")
     if not settings.database_url.startswith("sqlite"):
-        _drop_database(server, name)
+        drop_database(server, name)
 
 
 def test_a_backup_restored_into_a_fresh_instance_has_the_same_rows_and_files(app, db, settings, make_user, challenge,

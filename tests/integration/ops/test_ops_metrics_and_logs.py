@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from app.accounts.models import Role
-from tests.integration.conftest import bearer
+from tests.helpers import bearer
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from sqlmodel import select
 from app.audit.models import AuditEvent
 from app.challenges.models import Challenge, Phase
 from app.challenges.services import get_challenge
-from tests.integration.conftest import csrf_token
-from tests.integration.organiser.conftest import page_text, post_config, preview_then_save
+from tests.helpers import csrf_token, page_text, post_config, preview_then_save
 
 EDIT = "/organiser/c/lagc-2024/config"
 SUBMISSION_ENDS = "ends = 2024-04-30T15:00:00Z   # unconfirmed"

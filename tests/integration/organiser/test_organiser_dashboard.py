@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.accounts.models import Role, User
-from app.challenges.services import get_challenge
+from app.accounts.models import Role
 from app.teams.models import Team
-from app.teams.services import register_team
-from tests.integration.conftest import sign_in, submit
+from tests import factories
+from tests.helpers import sign_in, submit
 
 PAGES = ["/organiser/", "/organiser/c/lagc-2024", "/organiser/c/lagc-2024/config", "/organiser/new",
          "/organiser/c/lagc-2024/config.toml", "/organiser/audit", "/organiser/audit/export.csv",
@@ -21,26 +20,17 @@ def test_the_dashboard_renders_for_a_challenge_without_activity(organiser, close
 
 
 def _activity(db, make_user) -> None:
-    from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus
-    from app.judging.models import JudgeAssignment, RubricScoreSheet
-    from evaluation.models import Evaluation, EvaluationState, GpuCharge
+    from evaluation.models import GpuCharge
 
     ana, judge = make_user("ana@aurora.eu"), make_user("jonas@lagc.eu", Role.judge)
     with db() as session:
-        challenge = get_challenge(session, "lagc-2024")
-        team = register_team(session, session.get(User, ana), challenge, "Aurora Labs")
-        sub = Submission(challenge_id=challenge.id, team_id=team.id, submitted_by_id=ana, label="v1",
-                         source=SubmissionSource.upload, status=SubmissionStatus.accepted)
-        session.add(sub)
-        session.flush()
-        ev = Evaluation(challenge_id=challenge.id, team_id=team.id, submission_id=sub.id, cluster="lumi-g",
-                        state=EvaluationState.finished)
-        session.add(ev)
-        session.flush()
-        session.add(GpuCharge(challenge_id=challenge.id, team_id=team.id, evaluation_id=ev.id, cluster="lumi-g",
+        team = factories.registered_team(session, ana, "lagc-2024", "Aurora Labs")
+        sub = factories.submission(session, team.challenge_id, team.id, ana, label="v1")
+        ev = factories.evaluation(session, sub, cluster="lumi-g")
+        session.add(GpuCharge(challenge_id=team.challenge_id, team_id=team.id, evaluation_id=ev.id, cluster="lumi-g",
                               gpu_hours=150.0))
-        session.add(JudgeAssignment(challenge_id=challenge.id, judge_id=judge, team_id=team.id))
-        session.add(RubricScoreSheet(challenge_id=challenge.id, judge_id=judge, team_id=team.id, scores={}))
+        factories.assignment(session, team.challenge_id, judge, team.id)
+        factories.sheet(session, team.challenge_id, judge, team.id, scores={})
 
 
 def test_the_dashboard_counts_applications_submissions_evaluations_gpu_hours_and_judging(organiser, db,

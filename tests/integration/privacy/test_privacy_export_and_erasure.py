@@ -8,16 +8,14 @@ from app.accounts.models import ApiToken, Role, User
 from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.db import utcnow
-from tests.integration.conftest import bearer, sign_in, submit
+from tests import factories
+from tests.helpers import bearer, sign_in, submit
 
 
 def make_team(db, make_user, challenge, email, name):
-    from app.challenges.services import get_challenge
-    from app.teams.services import register_team
-
     user_id = make_user(email)
     with db() as session:
-        team = register_team(session, session.get(User, user_id), get_challenge(session, challenge), name)
+        team = factories.registered_team(session, user_id, challenge, name)
         record(session, "submission.accepted", "team", team.id, challenge_id=team.challenge_id)
         return user_id, team.id
 

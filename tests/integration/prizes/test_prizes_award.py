@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import JSON, bindparam, text
 from sqlmodel import select
 
-from .conftest import NOW, SLUG, load_challenge, World
+from tests.factories import NOW, PRIZE_SLUG as SLUG, prize_world
 
 
 def _challenge(session):
@@ -177,8 +177,7 @@ def test_a_tie_at_the_cut_off_names_the_tied_entries_until_the_organisers_decide
     from app.audit.models import AuditEvent
     from app.prizes.workflow import decide_tie
 
-    world = World(db, load_challenge(db, entry_id_tie_break=False), people["entrant"], people["judge"],
-                  people["organiser"])
+    world = prize_world(db, people, entry_id_tie_break=False)
     first, left, right = world.entry("Aurora", 0.85), world.entry("Baltic", 0.70), world.entry("Celtic", 0.70)
     world.settle()
     preview = _state(db, app).preview

@@ -6,9 +6,8 @@ import re
 import pytest
 from sqlmodel import select
 
-from tests.integration.conftest import bearer, sign_in, submit
-
-from .conftest import SLUG
+from tests.factories import PRIZE_SLUG as SLUG, prize_world
+from tests.helpers import bearer, sign_in, submit
 
 PAGE = f"/organiser/c/{SLUG}/prizes"
 WINNERS = f"/c/{SLUG}/winners"
@@ -100,9 +99,7 @@ def test_a_forfeit_and_rerun_on_the_page_pass_the_prize_on_and_the_history_shows
 def test_the_tie_break_form_names_the_tied_entries_and_records_the_decision(client, db, people):
     from app.audit.models import AuditEvent
 
-    from .conftest import World, load_challenge
-    world = World(db, load_challenge(db, entry_id_tie_break=False), people["entrant"], people["judge"],
-                  people["organiser"])
+    world = prize_world(db, people, entry_id_tie_break=False)
     world.entry("Aurora", 0.85)
     left, right = world.entry("Baltic", 0.70), world.entry("Celtic", 0.70)
     world.settle()

@@ -6,14 +6,10 @@ from pathlib import Path
 import pytest
 
 from app.licences.policy import LicencePolicy
+from tests.factories import model_card
 
 DATA = Path(__file__).with_name("data")
 REFERENCES = Path(__file__).parents[3] / "app" / "licences" / "texts"
-
-
-def card(front_matter: str, body: str = "# A model\n") -> bytes:
-    """A README.md with the given YAML front matter."""
-    return f"---\n{textwrap.dedent(front_matter).strip()}\n---\n{body}".encode()
 
 
 def reformatted(licence_id: str, width: int = 61) -> bytes:
@@ -28,7 +24,7 @@ POLICY = LicencePolicy.default()
 @pytest.fixture(name="card")
 def card_fixture():
     """Build a README.md from YAML front matter."""
-    return card
+    return model_card
 
 
 @pytest.fixture(name="reformatted")
