@@ -1,6 +1,10 @@
 """The schema comes from the Alembic migrations, and the models never drift from them."""
 from __future__ import annotations
 
+import re
+from datetime import date
+from pathlib import Path
+
 from sqlalchemy import inspect, text
 
 from app.db import make_engine
@@ -27,3 +31,40 @@ def test_the_migrations_build_every_core_table(database_url):
     engine.dispose()
     assert {"challenge", "phase", "user", "team", "teammembership", "invitation", "apitoken",
             "auditevent", "schedulerlease", "alembic_version"} <= tables
+
+
+# The revisions that each feature owned before dated migrations (released; never edited).
+NUMBERED = [f"{n:04d}" for n in range(1, 11)]
+DATED = re.compile(r"^(\d{4})_(\d{2})_(\d{2})_[a-z0-9]+(?:_[a-z0-9]+)*$")
+
+
+def _chain() -> list:
+    """The revisions from the base to the head, following each one's down_revision."""
+    from alembic.script import ScriptDirectory
+
+    from app.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    heads = script.get_heads()
+    assert len(heads) == 1, f"the migrations have {len(heads)} heads {heads}: point your down_revision at main's head"
+    chain = list(reversed(list(script.walk_revisions("base", heads[0]))))
+    every = list(script.walk_revisions())
+    assert len(chain) == len(every), "a revision is not on the chain from the base to the head"
+    return chain
+
+
+def test_the_migrations_form_one_line_from_the_base_to_a_single_head():
+    chain = _chain()
+    assert [rev.down_revision for rev in chain] == [None] + [rev.revision for rev in chain[:-1]]
+    assert not any(rev.is_merge_point or rev.is_branch_point for rev in chain)
+
+
+def test_every_revision_after_0010_is_a_dated_file_named_by_its_revision_id():
+    chain = _chain()
+    assert [rev.revision for rev in chain[:len(NUMBERED)]] == NUMBERED
+    for rev in chain[len(NUMBERED):]:
+        match = DATED.match(rev.revision)
+        assert match, f"{rev.revision}: a new revision is YYYY_MM_DD_<slug> (scripts/dev/new-migration.sh SLUG)"
+        date(*map(int, match.groups()))  # a real date
+        assert len(rev.revision) <= 32, f"{rev.revision}: alembic_version holds at most 32 characters"
+        assert Path(rev.path).name == f"{rev.revision}.py", f"{rev.path}: name the file after its revision id"
