@@ -270,7 +270,8 @@ class World:
                               **{**self.submission_defaults, "licence_verdict": licence, **columns}).id
 
     def evaluation(self, team_id: int, submission_id: int, results: dict, **columns) -> int:
-        """A finished evaluation of the team's submission with `results` ({task: (value, stderr)})."""
+        """An evaluation of the team's submission with `results` ({task: (value, stderr)}); finished unless
+        `state` says otherwise."""
         with self.db() as session:
             of = session.get(Submission, submission_id)
             assert of.team_id == team_id, "the submission is another team's"
