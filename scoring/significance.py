@@ -19,7 +19,7 @@ import numpy as np
 ALPHA = 0.05  # below this p-value two runs count as distinguishable
 RESAMPLES = 10_000
 _CELL_LIMIT = 64  # at most this many distinct (a, b) pairs: resample cell counts instead of item indices
-_CHUNK_CELLS = 4_000_000  # elements of one block of resampled indices or signs (32 MB of float64)
+_CHUNK_CELLS = 1 << 18  # elements of one block of resampled indices or signs: 2 MB, stays in the CPU cache
 
 
 def mcnemar_p(a_only: int, b_only: int) -> float:
