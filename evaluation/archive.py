@@ -8,8 +8,8 @@ is the durable, backed-up place (``ops backup`` copies everything in it but uplo
 The results files are copied byte for byte; the samples files (hundreds of KB to hundreds of MB, one JSON
 line per item) are gzip-compressed, losslessly, at level 6 with no name or time in the header, so the same
 samples always give the same bytes. gzip rather than zstd: Python 3.11 reads and writes it with no extra
-dependency, and so does every tool (``zcat``, ``zgrep``, pandas); zstd saved 10-20% more on lm-eval's
-samples (bench/evaluation.md), which does not pay for a dependency. The provenance records each file's
+dependency, and so does every tool (``zcat``, ``zgrep``, pandas); zstd -3 would save about 17% more on
+HellaSwag and GSM8K samples (bench/evaluation.md), not worth a dependency. The provenance records each file's
 sha256 of its uncompressed bytes, i.e. of the file exactly as lm-eval wrote it (``zcat FILE | sha256sum``),
 and both sizes. The folder is built under a temporary name and renamed, so it is complete or absent, and
 its files are read-only.
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from evaluation.models import Evaluation
-from evaluation.samples import LmEvalRun, SamplesError, read_run, task_files, task_items
+from evaluation.samples import LmEvalRun, SamplesError, read_run, run_id, task_files, task_items
 from scoring.paired import TaskItems
 
 FOLDER = "evaluations"
@@ -150,6 +150,15 @@ def stored_items(ev: Evaluation, task: str, storage_dir: str | Path, metric: str
     items = task_items(run, spec["lm_eval_task"], metric or spec["metric"])
     return TaskItems(task, items.metric, items.doc_ids, items.values, items.task_hash, items.item_hashes,
                      items.prompt_hashes)
+
+
+def stored_run_id(ev: Evaluation) -> str:
+    """The id a paired comparison seeds from (``scoring.paired.generator``): the same as ``read_run`` gives
+    for the evaluation's kept folder, or its job's output folder; SamplesError when nothing was kept."""
+    kept = (ev.provenance or {}).get("kept")
+    if not kept or not kept.get("results"):
+        raise SamplesError(f"evaluation {ev.id} was recorded before per-item results were kept")
+    return run_id([entry["sha256"] for entry in kept["results"]])
 
 
 def _verify(ev: Evaluation, kept: dict, storage: Path, run: LmEvalRun, lm_task: str) -> None:

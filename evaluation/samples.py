@@ -67,7 +67,7 @@ class LmEvalRun:
     def run_id(self) -> str:
         """sha256 over the sorted sha256 of its results files: the same results give the same id wherever the
         folder lives (the seed of a paired comparison is derived from it)."""
-        return hashlib.sha256("\n".join(sorted(f.sha256 for f in self.files)).encode()).hexdigest()
+        return run_id([f.sha256 for f in self.files])
 
     @property
     def tasks(self) -> list[str]:
@@ -80,6 +80,12 @@ class LmEvalRun:
         inner = {child for f in self.files for children in (f.raw.get("group_subtasks") or {}).values()
                  for child in children}
         return sorted(set(self.by_task) - inner)
+
+
+def run_id(results_sha256: list[str]) -> str:
+    """A run's id: the sha256 over the sorted sha256 of its results files (one rule for folders and for the
+    evaluations whose files the platform kept, so both compare with the same seed)."""
+    return hashlib.sha256("\n".join(sorted(results_sha256)).encode()).hexdigest()
 
 
 def read_run(folder: str | Path) -> LmEvalRun:

@@ -18,12 +18,12 @@ from app.audit.models import AuditEvent
 from app.challenges.models import Challenge
 from app.db import utcnow
 from evaluation import jobs, services
-from evaluation.archive import evaluation_folder, stored_items
+from evaluation.archive import evaluation_folder, stored_items, stored_run_id
 from evaluation.models import Evaluation, EvaluationState as S, GpuCharge, TaskResult
 from evaluation.phases import record_phase_events
 from evaluation.planning import build_job_command, job_name, setup_of
 from evaluation.runners.local import LocalRunner
-from evaluation.samples import SamplesError
+from evaluation.samples import SamplesError, read_run
 
 from ._platform import TASKS, accepted_submission, challenge_text, cycle_until, make_challenge, make_team
 
@@ -105,6 +105,8 @@ def test_the_kept_samples_give_each_tasks_items_checked_against_their_sha256(app
     items = stored_items(ev, "lagc_capitals_yesno", settings.storage_dir)
     assert items.metric == "acc" and list(items.doc_ids) == list(range(8)) and items.values.mean() == 0.375
     assert stored_items(ev, "lagc_capitals_mc", settings.storage_dir, metric="exact_match").values.sum() == 4
+    kept_folder = settings.storage_dir / ev.provenance["kept"]["folder"]
+    assert stored_run_id(ev) == read_run(kept_folder).run_id == read_run(Path(ev.work_dir) / "output").run_id
     stored = settings.storage_dir / ev.provenance["kept"]["samples"]["lagc_capitals_yesno"]["file"]
     os.chmod(stored, 0o644)
     stored.write_bytes(gzip.compress(b'{"doc_id": 0, "filter": "none", "acc": 1.0}\n'))

@@ -71,8 +71,8 @@ def test_with_a_challenge_the_overall_is_its_weighted_normalised_benchmark_score
     assert set(data["tasks"]) == {"hellaswag", "gsm8k"}  # the suite's tasks both folders have
     suite = [TaskSpec("hellaswag", "hellaswag", 10, "acc_norm", 1.0, 0.25),
              TaskSpec("gsm8k", "gsm8k", 5, "exact_match,strict-match", 1.0, 0.0)]
-    score = {run_: benchmark_score(suite, {t: TaskResult(sum(v) / len(v)) for t, (_, v) in runs.items() if t != "extra"})
-             for run_, runs in (("a", A), ("b", B))}
+    score = {name: benchmark_score(suite, {t: TaskResult(sum(v) / len(v)) for t, (_, v) in run_.items()
+                                           if t != "extra"}) for name, run_ in (("a", A), ("b", B))}
     assert data["overall"]["a"] == pytest.approx(score["a"].value, abs=1e-9)
     assert data["overall"]["difference"] == pytest.approx(score["a"].value - score["b"].value, abs=1e-9)
     assert any("covers 2 of the suite's" in note for note in data["notes"])

@@ -191,4 +191,5 @@ def test_a_task_outside_the_suite_is_refused():
 
 def test_alignment_keeps_doc_id_order():
     aligned = align(items([0.1, 0.2, 0.3], ids=[7, 3, 5]), items([1.0, 2.0, 3.0], ids=[5, 7, 3]))
-    assert list(aligned.doc_ids) == [3, 5, 7] and list(aligned.a) == [0.2, 0.3, 0.1] and list(aligned.b) == [3.0, 1.0, 2.0]
+    assert list(aligned.doc_ids) == [3, 5, 7]
+    assert list(aligned.a) == [0.2, 0.3, 0.1] and list(aligned.b) == [3.0, 1.0, 2.0]
