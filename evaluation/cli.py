@@ -133,8 +133,9 @@ def _plan(facts: ModelFacts, profile: ClusterProfile) -> Layout:
 
 def _report(handle: RunHandle, status: RunStatus, tasks: tuple[str, ...], metric_for: dict[str, str],
             backend: str) -> dict:
-    """The JSON printed by ``eval run``: status, headline scores, and where everything is."""
-    report = {"status": status.state, "reason": status.reason, "tasks": {}, "results_file": None,
+    """The JSON printed by ``eval run``: status, headline scores, and where everything is (the per-item samples
+    lm-eval logged beside the results file: ``flask scores paired`` compares two such folders)."""
+    report = {"status": status.state, "reason": status.reason, "tasks": {}, "results_file": None, "samples_files": [],
               "job_id": handle.job_id, "job_dir": handle.job_dir, "node": status.node,
               "elapsed_seconds": status.elapsed_seconds, "backend": backend}
     if status.state == SUCCEEDED:
@@ -142,6 +143,7 @@ def _report(handle: RunHandle, status: RunStatus, tasks: tuple[str, ...], metric
             results = collect(handle, tasks)
             report["tasks"] = headline_scores(results, tasks, metric_for)
             report["results_file"] = results.path
+            report["samples_files"] = sorted(str(p) for p in Path(results.path).parent.glob("samples_*.jsonl"))
         except ResultsError as exc:
             report.update(status=FAILED, reason=str(exc))
     if report["status"] != SUCCEEDED and status.log_tail:

@@ -1,7 +1,8 @@
 """Build the lm-eval command line for one evaluation (pure: argv and env, nothing is run).
 
 Every knob that changes scores is pinned and written on the command line (batch size, dtype, seed, device,
-limit, few-shot), so the results file records it and a rerun reproduces it.
+limit, few-shot), so the results file records it and a rerun reproduces it. ``--log_samples`` is always on:
+every evaluation writes its per-item results, which the platform keeps for paired comparisons.
 
 Safety: ``trust_remote_code=False`` always, so an entrant's checkpoint never runs its own Python; with the
 ``hf`` backend ``use_safetensors=True`` always, so a pickle is never read. vLLM rejects ``use_safetensors``
@@ -48,7 +49,6 @@ class EvalSpec:
     dtype: str = "float32"
     device: str = "cpu"
     seed: int = 0
-    log_samples: bool = True
     num_parameters: int | None = None
     max_length: int | None = None
 
@@ -131,8 +131,7 @@ def build_command(
         argv += ["--limit", str(spec.limit)]
     if spec.num_fewshot is not None:
         argv += ["--num_fewshot", str(spec.num_fewshot)]
-    if spec.log_samples:
-        argv.append("--log_samples")
+    argv.append("--log_samples")  # always: the per-item results paired comparisons need (evaluation.archive)
     return Command(argv=tuple(argv), env={**OFFLINE_ENV, **(extra_env or {})}, backend=backend, layout=layout)
 
 

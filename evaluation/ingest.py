@@ -1,7 +1,8 @@
 """Reading a finished job's results into the database: per-task scores, provenance and the GPU-hour charge.
 
-The raw ``results_*.json`` and ``samples_*.jsonl`` files stay exactly where lm-eval wrote them (the job
-folder); the rows hold the counted metric of each task and the paths of those files.
+The raw ``results_*.json`` files and the per-item ``samples_*.jsonl`` files lm-eval wrote in the job folder
+are kept under the platform's storage (``evaluation.archive``: results unchanged, samples gzip-compressed),
+with their sha256 in the provenance; the rows hold the counted metric of each task.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any, Mapping
 
 from sqlmodel import Session, delete
 
+from evaluation.archive import keep
 from evaluation.clusters import ClusterProfile
 from evaluation.models import Evaluation, TaskResult
 from evaluation.planning import output_dirs, planned_nodes
@@ -48,11 +50,11 @@ def task_rows(ev: Evaluation, results: list[EvalResults]) -> list[TaskResult]:
 
 
 def provenance(ev: Evaluation, results: list[EvalResults], status: RunStatus, gpu_hours: float,
-               profile: ClusterProfile) -> dict[str, Any]:
-    """What a judge needs to trust the numbers, taken from lm-eval's own record and the cluster's."""
+               profile: ClusterProfile, kept: dict[str, Any]) -> dict[str, Any]:
+    """What a judge needs to trust the numbers, taken from lm-eval's own record and the cluster's; ``kept``
+    lists the results and samples files kept in the storage, with the sha256 of their uncompressed bytes."""
     first = results[0]
     tasks = {name: t for r in results for name, t in r.tasks.items()}
-    samples = sorted(str(p) for out, _ in output_dirs(ev.request, Path(ev.work_dir)) for p in out.rglob("samples_*.jsonl"))
     return {
         "lm_eval_version": first.lm_eval_version, "transformers_version": first.transformers_version,
         "task_versions": {n: t.version for n, t in tasks.items()}, "task_hashes": {n: t.task_hash for n, t in tasks.items()},
@@ -66,7 +68,7 @@ def provenance(ev: Evaluation, results: list[EvalResults], status: RunStatus, gp
         "lm_eval_seconds": sum(r.total_evaluation_time_seconds or 0.0 for r in results),
         "gpus": profile.gpus_per_node * planned_nodes(ev.request), "nodes": planned_nodes(ev.request),
         "layout": ev.request.get("plan"), "gpu_hours": gpu_hours, "attempt": ev.attempt,
-        "results_files": [r.path for r in results], "samples_files": samples,
+        "kept": kept,
     }
 
 
@@ -76,15 +78,26 @@ def attempt_gpu_hours(elapsed_seconds: float | None, profile: ClusterProfile, re
     return profile.job_gpu_hours(max(0.0, elapsed_seconds or 0.0), planned_nodes(request))
 
 
-def ingest(session: Session, ev: Evaluation, status: RunStatus, profile: ClusterProfile, now: datetime) -> None:
-    """Record a succeeded attempt: scores, provenance, charge, finished; ResultsError leaves the row untouched."""
+def keep_files(ev: Evaluation, storage_dir: Path) -> dict[str, Any]:
+    """Keep the job's results and samples in the storage; a filesystem error is a ResultsError (retried)."""
+    try:
+        return keep([out for out, _ in output_dirs(ev.request, Path(ev.work_dir))], storage_dir, ev.id)
+    except OSError as exc:
+        raise ResultsError(f"the results could not be kept in the storage ({exc})") from None
+
+
+def ingest(session: Session, ev: Evaluation, status: RunStatus, profile: ClusterProfile, now: datetime,
+           storage_dir: Path) -> None:
+    """Record a succeeded attempt: files kept, scores, provenance, charge, finished; ResultsError leaves the
+    row untouched."""
     results = read_results(ev)
     rows = task_rows(ev, results)
+    kept = keep_files(ev, storage_dir)
     hours = attempt_gpu_hours(status.elapsed_seconds, profile, ev.request)
     session.exec(delete(TaskResult).where(TaskResult.evaluation_id == ev.id))  # a re-run replaces, never adds
     session.add_all(rows)
-    ev.provenance = provenance(ev, results, status, hours, profile)
-    ev.results_path = results[0].path
+    ev.provenance = provenance(ev, results, status, hours, profile, kept)
+    ev.results_path = str(Path(storage_dir) / kept["results"][0]["file"])
     ev.elapsed_seconds = status.elapsed_seconds
     ev.node = status.node or ev.node
     charge(session, ev, hours, now)

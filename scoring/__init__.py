@@ -1,7 +1,8 @@
-"""The pure scoring core: normalisation, aggregation, the judges' rubric and the ranking.
+"""The pure scoring core: normalisation, aggregation, the judges' rubric, the ranking, and the
+paired comparisons of runs item by item (``paired``, ``separation``, ``significance``).
 
-Standard library only; entry points gather the inputs, call these functions and store
-what they decide.
+Standard library only, except numpy in the paired comparisons; entry points gather the
+inputs, call these functions and store what they decide.
 """
 
 from scoring.aggregate import (

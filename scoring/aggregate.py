@@ -100,8 +100,7 @@ def benchmark_score(
         (task.name, normalise(results[task.name].value, task.baseline, results[task.name].stderr))
         for task in present
     )
-    total_weight = math.fsum(task.weight for task in present)
-    shares = [task.weight / total_weight for task in present]
+    shares = weight_shares([task.weight for task in present])
     value = math.fsum(share * score.value for share, (_, score) in zip(shares, normalised))
     return BenchmarkScore(
         value=value,
@@ -110,6 +109,15 @@ def benchmark_score(
         missing_tasks=tuple(task.name for task in suite if task.name not in results),
         tasks=normalised,
     )
+
+
+def weight_shares(weights: Sequence[float]) -> list[float]:
+    """Each task's share of the benchmark score: its weight over the total weight of the tasks present.
+
+    The paired comparisons (``scoring.paired``) weight the tasks with this same function.
+    """
+    total_weight = math.fsum(weights)
+    return [weight / total_weight for weight in weights]
 
 
 def final_score(

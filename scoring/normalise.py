@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+CHANCE = 0.0  # the normalised score of random guessing, and the floor every normalised score is clipped at
+
 
 @dataclass(frozen=True)
 class NormalisedScore:
@@ -44,15 +46,24 @@ def normalise(value: float, baseline: float, stderr: float | None = None) -> Nor
         _require_number("stderr", stderr)
         if stderr < 0:
             raise ValueError(f"stderr must not be negative, got {stderr!r}")
-    span = 1.0 - baseline
-    rescaled = (value - baseline) / span
+    rescaled = rescale(value, baseline)
     return NormalisedScore(
-        value=max(rescaled, 0.0),
-        stderr=None if stderr is None else stderr / span,
+        value=max(rescaled, CHANCE),
+        stderr=None if stderr is None else stderr / (1.0 - baseline),
         raw=value,
         baseline=baseline,
-        clipped=rescaled < 0.0,
+        clipped=rescaled < CHANCE,
     )
+
+
+def rescale(value, baseline: float):
+    """The linear part of the rule, before clipping: ``(value - baseline) / (1 - baseline)``.
+
+    Written with operators only, so it applies elementwise to a numpy array as well as to a
+    float: the paired comparisons (``scoring.paired``) rescale thousands of resampled means
+    with this same function and clip them at ``CHANCE``.
+    """
+    return (value - baseline) / (1.0 - baseline)
 
 
 def _require_number(name: str, number: object) -> None:

@@ -20,6 +20,7 @@ def test_jobs_read_the_staged_datasets_offline_and_run_one_lm_eval_per_fewshot_c
     script = command.argv[2]
     assert "--tasks hellaswag,gsm8k" in script and "--num_fewshot 10" in script
     assert "--tasks arc_challenge" in script and "--num_fewshot 25" in script
+    assert script.count("--log_samples") == 2  # every run logs its per-item results
     assert [str(p) for p, _ in output_dirs(REQUEST, Path("/j"))] == ["/j/output/shots-10", "/j/output/shots-25"]
 
 

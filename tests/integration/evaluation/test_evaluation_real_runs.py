@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from evaluation import services
+from evaluation.archive import stored_items
 from evaluation.models import Evaluation, EvaluationState as S, TaskResult
 
 from ._platform import accepted_submission, challenge_text, cycle_until, make_challenge, make_team
@@ -45,6 +46,14 @@ def _assert_same_scores_as_by_hand(app, ev, by_hand):
         assert (rows[task].value, rows[task].stderr) == (value, stderr)  # to the last digit
 
 
+def _assert_samples_kept(ev, settings, by_hand):
+    for task, metric in METRICS.items():  # the kept, compressed samples give back every item of the scores
+        assert ev.provenance["kept"]["samples"][task]["file"].endswith(".jsonl.gz")
+        items = stored_items(ev, task, settings.storage_dir)
+        assert items.metric == metric and items.values.size == by_hand.task(task).n_samples_effective
+        assert items.values.mean() == pytest.approx(by_hand.task(task).metrics()[metric][0], abs=1e-12)
+
+
 @pytest.mark.lmeval
 def test_the_platform_records_exactly_the_scores_of_lm_eval_run_by_hand_locally(app, db, settings, tiny_model,
                                                                                 suite, by_hand):
@@ -53,6 +62,7 @@ def test_the_platform_records_exactly_the_scores_of_lm_eval_run_by_hand_locally(
     [ev] = cycle_until(app.extensions["lagc_engine"], settings, _final, timeout=300, pause=1)
     _assert_same_scores_as_by_hand(app, ev, by_hand)
     assert ev.provenance["lm_eval_version"] and ev.provenance["transformers_version"]
+    _assert_samples_kept(ev, settings, by_hand)
 
 
 @pytest.mark.lmeval
@@ -65,6 +75,7 @@ def test_the_platform_records_exactly_the_scores_of_lm_eval_run_by_hand_on_slurm
     [ev] = cycle_until(app.extensions["lagc_engine"], slurm, _final, timeout=300, pause=1)
     _assert_same_scores_as_by_hand(app, ev, by_hand)
     assert ev.runner == "slurm" and ev.job_id.isdigit() and ev.provenance["node"]
+    _assert_samples_kept(ev, slurm, by_hand)
 
 
 def _slurm_settings(settings):

@@ -3,7 +3,14 @@ the lm_eval command (see _fake_lm_eval.py): queueing, dispatch limits, ingest, f
 limits, cancel, crash recovery and phase events, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import gzip
+import hashlib
+import os
+import stat
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from sqlmodel import Session, select
 
@@ -11,10 +18,12 @@ from app.audit.models import AuditEvent
 from app.challenges.models import Challenge
 from app.db import utcnow
 from evaluation import jobs, services
+from evaluation.archive import evaluation_folder, stored_items, stored_run_id
 from evaluation.models import Evaluation, EvaluationState as S, GpuCharge, TaskResult
 from evaluation.phases import record_phase_events
 from evaluation.planning import build_job_command, job_name, setup_of
 from evaluation.runners.local import LocalRunner
+from evaluation.samples import SamplesError, read_run
 
 from ._platform import TASKS, accepted_submission, challenge_text, cycle_until, make_challenge, make_team
 
@@ -64,10 +73,53 @@ def test_a_finished_run_records_each_counted_metric_provenance_and_the_gpu_charg
     prov = ev.provenance
     assert prov["lm_eval_version"] == "0.0-fake" and prov["cluster"] == "local" and prov["job_id"] == ev.job_id
     assert prov["batch_size"] == "4" and prov["seeds"]["random_seed"] == 0 and prov["model_sha256"]
-    assert prov["results_files"][0].endswith(".json") and prov["samples_files"]
+    assert ev.results_path == str(settings.storage_dir / prov["kept"]["results"][0]["file"])
     assert len(charges) == 1 and charges[0].gpu_hours == 0.0  # a CPU run costs no GPU-hours
     assert [h["to"] for h in ev.history] == ["queued", "dispatching", "dispatched", "running", "finished"] or \
         [h["to"] for h in ev.history] == ["queued", "dispatching", "dispatched", "finished"]
+
+
+def test_a_finished_evaluation_keeps_its_results_and_compressed_samples_with_their_sha256(app, db, settings):
+    _setup(db, settings)
+    [ev] = cycle_until(_engine(app), settings, _final)
+    kept = ev.provenance["kept"]
+    folder = settings.storage_dir / kept["folder"]
+    assert folder == evaluation_folder(settings.storage_dir, ev.id) and folder.is_dir()
+    assert set(kept["samples"]) == set(TASKS)
+    job_output = Path(ev.work_dir) / "output" / "fake-model"
+    for task, entry in kept["samples"].items():
+        stored = settings.storage_dir / entry["file"]
+        original = (job_output / f"samples_{task}_2026-01-01T00-00-00.jsonl").read_bytes()
+        assert stored.name.endswith(".jsonl.gz") and gzip.decompress(stored.read_bytes()) == original
+        assert entry["sha256"] == hashlib.sha256(original).hexdigest() and entry["bytes"] == len(original)
+        assert entry["stored_bytes"] == stored.stat().st_size and stat.S_IMODE(stored.stat().st_mode) == 0o444
+    [results] = kept["results"]
+    original = (job_output / "results_2026-01-01T00-00-00.json").read_bytes()
+    assert (settings.storage_dir / results["file"]).read_bytes() == original  # unchanged, uncompressed
+    assert results["sha256"] == hashlib.sha256(original).hexdigest()
+
+
+def test_the_kept_samples_give_each_tasks_items_checked_against_their_sha256(app, db, settings):
+    _setup(db, settings)
+    [ev] = cycle_until(_engine(app), settings, _final)
+    items = stored_items(ev, "lagc_capitals_yesno", settings.storage_dir)
+    assert items.metric == "acc" and list(items.doc_ids) == list(range(8)) and items.values.mean() == 0.375
+    assert stored_items(ev, "lagc_capitals_mc", settings.storage_dir, metric="exact_match").values.sum() == 4
+    kept_folder = settings.storage_dir / ev.provenance["kept"]["folder"]
+    assert stored_run_id(ev) == read_run(kept_folder).run_id == read_run(Path(ev.work_dir) / "output").run_id
+    stored = settings.storage_dir / ev.provenance["kept"]["samples"]["lagc_capitals_yesno"]["file"]
+    os.chmod(stored, 0o644)
+    stored.write_bytes(gzip.compress(b'{"doc_id": 0, "filter": "none", "acc": 1.0}\n'))
+    with pytest.raises(SamplesError, match="does not match the sha256"):
+        stored_items(ev, "lagc_capitals_yesno", settings.storage_dir)
+
+
+def test_an_evaluation_recorded_before_samples_were_kept_says_so(app, db, settings):
+    _setup(db, settings)
+    [ev] = cycle_until(_engine(app), settings, _final)
+    ev.provenance = {k: v for k, v in ev.provenance.items() if k != "kept"}
+    with pytest.raises(SamplesError, match="recorded before per-item results were kept"):
+        stored_items(ev, "lagc_capitals_mc", settings.storage_dir)
 
 
 def test_dispatch_keeps_to_the_cluster_concurrency_and_gives_queue_positions(app, db, settings):
