@@ -51,6 +51,8 @@ class Settings:
     retention_application_years: int = 5
     # Storage housekeeping: an unused blob or left-over folder is deleted once unchanged for this long.
     storage_gc_grace_hours: int = 24
+    # The lock this environment was installed from: its sha256 goes into each evaluation's provenance.
+    lock_file: Path = PROJECT_ROOT / "uv.lock"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -123,6 +125,7 @@ class Settings:
             retention_audit_years=int(_number(env, "LAGC_RETENTION_AUDIT_YEARS", 10)),
             retention_application_years=int(_number(env, "LAGC_RETENTION_APPLICATION_YEARS", 5)),
             storage_gc_grace_hours=int(_number(env, "LAGC_STORAGE_GC_GRACE_HOURS", 24)),
+            lock_file=Path(env.get("LAGC_LOCK_FILE") or cls.lock_file).resolve(),
         )
 
 

@@ -15,10 +15,12 @@ from typing import Any, Mapping
 
 from sqlmodel import Session, delete
 
+from app.settings import Settings
 from evaluation.archive import keep
 from evaluation.clusters import ClusterProfile
+from evaluation.environment import environment_lock_sha256
 from evaluation.models import Evaluation, TaskResult
-from evaluation.planning import output_dirs, planned_nodes
+from evaluation.planning import output_dirs, planned_nodes, runs_platform_python
 from evaluation.results import EvalResults, ResultsError, find_results_file, headline_scores, load_results
 from evaluation.runners.base import RunStatus
 from evaluation.services import charge, finish
@@ -50,13 +52,15 @@ def task_rows(ev: Evaluation, results: list[EvalResults]) -> list[TaskResult]:
 
 
 def provenance(ev: Evaluation, results: list[EvalResults], status: RunStatus, gpu_hours: float,
-               profile: ClusterProfile, kept: dict[str, Any]) -> dict[str, Any]:
+               profile: ClusterProfile, kept: dict[str, Any], lock_sha256: str | None = None) -> dict[str, Any]:
     """What a judge needs to trust the numbers, taken from lm-eval's own record and the cluster's; ``kept``
-    lists the results and samples files kept in the storage, with the sha256 of their uncompressed bytes."""
+    lists the results and samples files kept in the storage, with the sha256 of their uncompressed bytes;
+    ``lock_sha256`` names the lock of the environment lm-eval ran in (None where it is not known)."""
     first = results[0]
     tasks = {name: t for r in results for name, t in r.tasks.items()}
     return {
         "lm_eval_version": first.lm_eval_version, "transformers_version": first.transformers_version,
+        "lock_sha256": lock_sha256,
         "task_versions": {n: t.version for n, t in tasks.items()}, "task_hashes": {n: t.task_hash for n, t in tasks.items()},
         "n_shot": {n: t.n_shot for n, t in tasks.items()},
         "model_sha256": ev.request.get("model_sha256"), "model_files": ev.request.get("model_files"),
@@ -86,18 +90,24 @@ def keep_files(ev: Evaluation, storage_dir: Path) -> dict[str, Any]:
         raise ResultsError(f"the results could not be kept in the storage ({exc})") from None
 
 
+def run_lock_sha256(profile: ClusterProfile, settings: Settings) -> str | None:
+    """The lock hash of the environment lm-eval ran in: this platform's own where it ran this Python (None if
+    the installed packages drifted from uv.lock); unknown (None) where the site provides the environment."""
+    return environment_lock_sha256(settings.lock_file) if runs_platform_python(profile) else None
+
+
 def ingest(session: Session, ev: Evaluation, status: RunStatus, profile: ClusterProfile, now: datetime,
-           storage_dir: Path) -> None:
+           settings: Settings) -> None:
     """Record a succeeded attempt: files kept, scores, provenance, charge, finished; ResultsError leaves the
     row untouched."""
     results = read_results(ev)
     rows = task_rows(ev, results)
-    kept = keep_files(ev, storage_dir)
+    kept = keep_files(ev, settings.storage_dir)
     hours = attempt_gpu_hours(status.elapsed_seconds, profile, ev.request)
     session.exec(delete(TaskResult).where(TaskResult.evaluation_id == ev.id))  # a re-run replaces, never adds
     session.add_all(rows)
-    ev.provenance = provenance(ev, results, status, hours, profile, kept)
-    ev.results_path = str(Path(storage_dir) / kept["results"][0]["file"])
+    ev.provenance = provenance(ev, results, status, hours, profile, kept, run_lock_sha256(profile, settings))
+    ev.results_path = str(Path(settings.storage_dir) / kept["results"][0]["file"])
     ev.elapsed_seconds = status.elapsed_seconds
     ev.node = status.node or ev.node
     charge(session, ev, hours, now)

@@ -278,7 +278,7 @@ def _act_on(cycle: Cycle, ev: Evaluation, setup: Setup, runner, handle: RunHandl
     profile = setup.profile(ev.cluster)
     if status.state == SUCCEEDED:  # even if a cancel came late: the results are complete
         try:
-            ingest(cycle.session, ev, status, profile, cycle.now, cycle.settings.storage_dir)
+            ingest(cycle.session, ev, status, profile, cycle.now, cycle.settings)
             return
         except ResultsError as exc:
             status = RunStatus(FAILED, f"the results could not be read: {exc}", status.exit_code, status.log_tail,

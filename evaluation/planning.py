@@ -155,9 +155,15 @@ def pinned_request(setup: Setup, settings: Settings, submission: Submission, fol
     }
 
 
+def runs_platform_python(profile: ClusterProfile) -> bool:
+    """Whether lm-eval runs in this platform's own Python (this machine and its test cluster), rather than in
+    the environment a site provides."""
+    return profile.name in LOCAL_CLUSTERS and profile.lm_eval == ("lm_eval",)
+
+
 def lm_eval_argv(profile: ClusterProfile) -> tuple[str, ...]:
     """The lm-eval command on the cluster; on this machine (and its test cluster) this Python's own."""
-    if profile.name in LOCAL_CLUSTERS and profile.lm_eval == ("lm_eval",):
+    if runs_platform_python(profile):
         return (sys.executable, "-m", "lm_eval")
     return profile.lm_eval
 

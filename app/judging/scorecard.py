@@ -60,12 +60,12 @@ class Scorecard:
 
     @property
     def provenance(self) -> dict[str, Any]:
-        """The counted evaluation's provenance: lm-eval version, cluster, job id, GPU-hours."""
+        """The counted evaluation's provenance: lm-eval version, environment lock, cluster, job id, GPU-hours."""
         if self.run is None:
             return {}
         ev, prov = self.run.evaluation, self.run.evaluation.provenance or {}
         return {"evaluation_id": ev.id, "lm_eval_version": prov.get("lm_eval_version"),
-                "transformers_version": prov.get("transformers_version"),
+                "transformers_version": prov.get("transformers_version"), "lock_sha256": prov.get("lock_sha256"),
                 "cluster": prov.get("cluster") or ev.cluster, "job_id": prov.get("job_id") or ev.job_id,
                 "node": prov.get("node") or ev.node, "gpu_hours": ev.gpu_hours, "finished_at": ev.finished_at,
                 "model_sha256": prov.get("model_sha256")}

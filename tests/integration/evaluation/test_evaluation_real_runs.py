@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from evaluation import services
 from evaluation.archive import stored_items
+from evaluation.environment import lock_sha256
 from evaluation.models import Evaluation, EvaluationState as S, TaskResult
 
 from ._platform import accepted_submission, challenge_text, cycle_until, make_challenge, make_team
@@ -63,6 +64,8 @@ def test_the_platform_records_exactly_the_scores_of_lm_eval_run_by_hand_locally(
     _assert_same_scores_as_by_hand(app, ev, by_hand)
     assert ev.provenance["lm_eval_version"] and ev.provenance["transformers_version"]
     _assert_samples_kept(ev, settings, by_hand)
+    # lm-eval ran in this platform's Python, installed from uv.lock: the provenance names that lock.
+    assert ev.provenance["lock_sha256"] == lock_sha256(settings.lock_file)
 
 
 @pytest.mark.lmeval

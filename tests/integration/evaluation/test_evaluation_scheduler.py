@@ -74,6 +74,7 @@ def test_a_finished_run_records_each_counted_metric_provenance_and_the_gpu_charg
     assert prov["lm_eval_version"] == "0.0-fake" and prov["cluster"] == "local" and prov["job_id"] == ev.job_id
     assert prov["batch_size"] == "4" and prov["seeds"]["random_seed"] == 0 and prov["model_sha256"]
     assert ev.results_path == str(settings.storage_dir / prov["kept"]["results"][0]["file"])
+    assert prov["lock_sha256"] is None  # a cluster's own lm-eval (here a fake) ran in an environment not known
     assert len(charges) == 1 and charges[0].gpu_hours == 0.0  # a CPU run costs no GPU-hours
     assert [h["to"] for h in ev.history] == ["queued", "dispatching", "dispatched", "running", "finished"] or \
         [h["to"] for h in ev.history] == ["queued", "dispatching", "dispatched", "finished"]

@@ -66,6 +66,33 @@ def test_scorecard_shows_baselines_provenance_checkpoint_and_chart(client, field
     assert "<script>" not in html
 
 
+def _record_lock(db, team_id: int, lock_sha256) -> None:
+    from sqlmodel import select
+
+    from evaluation.models import Evaluation
+
+    with db() as session:
+        ev = session.exec(select(Evaluation).where(Evaluation.team_id == team_id)).one()
+        ev.provenance = {**ev.provenance, "lock_sha256": lock_sha256}
+
+
+def _lock_fact(html: str) -> str:
+    match = re.search(r"<dd data-lock>(.*?)</dd>", html, re.S)
+    assert match, "the provenance names no environment"
+    return match.group(1)
+
+
+def test_the_provenance_names_the_lock_of_the_environment_that_evaluated(client, db, field):
+    _record_lock(db, field.a, "5eed" * 16)
+    fact = _lock_fact(_page(client, field, "org", field.a).get_data(as_text=True))
+    assert f'title="{"5eed" * 16}"' in fact and ">5eed5eed5eed5eed</code>" in fact
+
+
+def test_an_evaluation_without_a_known_environment_says_so(client, db, field):
+    _record_lock(db, field.a, None)
+    assert _lock_fact(_page(client, field, "org", field.a).get_data(as_text=True)) == "not recorded"
+
+
 def test_an_entrant_sees_their_own_scorecard_without_hidden_tasks_or_judges_notes(client, field, judging):
     judging.assign("j1", field.a)
     judging.sheet("j1", field.a, notes="TOP-SECRET-NOTE")
