@@ -66,6 +66,7 @@ ensure_venv() {
   [ ! -e .venv ] || [ -x .venv/bin/python ] || rm -rf .venv  # the leftover of a failed first install
   echo "Installing the platform's Python packages from uv.lock into .venv (extras: ${extras:-none}; log in .venv/install.log) ..."
   log="$(mktemp)"
+  rm -f "$stamp"
   if ! "$UV" sync "$mode" --python python3 "${flags[@]}" > "$log" 2>&1; then
     mkdir -p .venv && mv "$log" .venv/install.log
     tail -n 40 .venv/install.log >&2

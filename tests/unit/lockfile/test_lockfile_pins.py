@@ -31,6 +31,8 @@ def uv(*args: str, cwd: Path = ROOT, cache: Path) -> subprocess.CompletedProcess
 
 
 def test_the_lock_agrees_with_pyproject(tmp_path):
+    local = [Path(p["source"]["path"]) for p in locked_packages(LOCK) if "path" in p["source"]]
+    assert all(path.exists() for path in local), f"uv reads {local} to check the lock; this machine lacks one"
     result = uv("lock", "--check", "--python", sys.executable, cache=tmp_path)
     assert result.returncode == 0, f"uv.lock does not match pyproject.toml: run scripts/lock.sh\n{result.stderr}"
 
