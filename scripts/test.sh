@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/venv.sh
+# uv installs no bytecode unless asked; the suite starts hundreds of Python processes (servers, lm-eval runs),
+# each of which would compile its imports again where PYTHONDONTWRITEBYTECODE is set. start.sh does not ask:
+# compiling all of site-packages costs the first start more than it saves it (bench/fresh_start.md).
+export UV_COMPILE_BYTECODE=1
 ensure_venv eval,dev
 export LAGC_SERVICES_BASE="${LAGC_SERVICES_BASE:-/tmp/lagc-services}"
 eval "$(bash scripts/services/all.sh start --chromium)"

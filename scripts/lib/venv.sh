@@ -1,7 +1,8 @@
 # Sourced by scripts/start.sh, scripts/test.sh and scripts/lock.sh. The Python packages come from uv.lock and
 # nothing else: ensure_uv installs the pinned uv (scripts/lib/uv-requirements.txt, hash-checked) into .tools/,
 # ensure_venv installs exactly the locked versions into .venv (uv checks every file against the lock's hash).
-# Idempotent: it reinstalls only when uv.lock, pyproject.toml, the uv pin or the requested extras change.
+# Idempotent: it reinstalls only when uv.lock, pyproject.toml, the uv pin, the requested extras or the request
+# to compile bytecode (UV_COMPILE_BYTECODE, which uv reads) change.
 
 ensure_python() {
   if ! python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
@@ -54,6 +55,7 @@ ensure_venv() {
   local -a flags=()
   ensure_uv || return 1
   want="$(cat uv.lock pyproject.toml scripts/lib/uv-requirements.txt | sha256sum | cut -c1-16)-$extras"
+  want="$want${UV_COMPILE_BYTECODE:+-compiled}"  # test.sh asks uv to compile the bytecode too
   stamp=.venv/.lagc-installed
   [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
   IFS=, read -ra list <<< "$extras"
