@@ -80,3 +80,10 @@ def test_a_missing_or_unreadable_lock_gives_no_hash(tmp_path):
 
 def test_the_installed_versions_include_this_project():
     assert installed_versions()["lagc-platform"] == locked_version(LOCK, "lagc-platform")
+
+
+def test_the_lock_is_the_checkouts_unless_lagc_lock_file_names_another(tmp_path):
+    from app.settings import Settings
+
+    assert Settings.from_env({}).lock_file == LOCK
+    assert Settings.from_env({"LAGC_LOCK_FILE": str(tmp_path / "site.lock")}).lock_file == tmp_path / "site.lock"
