@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up (idempotent) and run the whole test suite: installs and starts PostgreSQL, a single-node Slurm
-# cluster and Chromium for the tests, checks the import architecture and the migrations, runs pytest.
+# cluster and Chromium for the tests, fetches axe-core (pinned, hash-checked: scripts/services/axe.sh) for the
+# browser tests, checks the import architecture and the migrations, runs pytest.
 # Extra arguments go to pytest (e.g. scripts/test.sh tests/unit -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."

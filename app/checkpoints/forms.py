@@ -1,16 +1,16 @@
 """Forms of the submission pages (Flask-WTF, CSRF on each)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from app.forms import WebForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
-class UploadSubmissionForm(FlaskForm):
+class UploadSubmissionForm(WebForm):
     label = StringField("Label (e.g. the model's name and version)", validators=[DataRequired(), Length(max=120)])
 
 
-class HubSubmissionForm(FlaskForm):
+class HubSubmissionForm(WebForm):
     label = StringField("Label", validators=[DataRequired(), Length(max=120)])
     hub_repo = StringField("Repository on the Hugging Face Hub (organisation/name)",
                            validators=[DataRequired(), Length(max=200)])
@@ -20,5 +20,5 @@ class HubSubmissionForm(FlaskForm):
                               validators=[Optional(), Length(max=400)])
 
 
-class FinaliseForm(FlaskForm):
+class FinaliseForm(WebForm):
     """Only the CSRF token: the button says every file is uploaded."""

@@ -10,7 +10,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_wtf import FlaskForm
+from app.forms import WebForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField, TextAreaField,
@@ -59,7 +59,7 @@ _figures(LinkedRow)
 _figures(PartnerRow)
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(WebForm):
     """Every field of the JSON document; partners and linked enterprises as repeatable rows."""
 
     legal_name = StringField("Legal name of the enterprise")
@@ -89,7 +89,7 @@ _figures(ApplicationForm)
 _figures(ApplicationForm, "previous_")
 
 
-class JsonDocumentForm(FlaskForm):
+class JsonDocumentForm(WebForm):
     """The application as a JSON document, pasted or uploaded (the same document the API takes)."""
 
     text = TextAreaField("Paste the JSON document", render_kw={"rows": 8, "spellcheck": "false"})
@@ -97,13 +97,13 @@ class JsonDocumentForm(FlaskForm):
     send_json = SubmitField("Send the JSON document")
 
 
-class ConfirmExperienceForm(FlaskForm):
+class ConfirmExperienceForm(WebForm):
     """An organiser confirms the experience evidence."""
 
     confirm = SubmitField("Confirm the experience evidence")
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(WebForm):
     """An organiser overrides a verdict, with a justification the team will read."""
 
     status = RadioField("Decide", choices=_choices([("eligible", "Eligible"), ("ineligible", "Not eligible")]),

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask_wtf import FlaskForm
+from app.forms import WebForm
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional as Blank
 
 from scoring.rubric import Criterion, Rubric
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(WebForm):
     """A judge's declaration of a conflict of interest with a team."""
 
     team_id = SelectField("Team", coerce=int, validators=[DataRequired()])
@@ -18,11 +18,11 @@ class ConflictForm(FlaskForm):
                            validators=[DataRequired(), Length(min=3, max=2000)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(WebForm):
     """A button with CSRF protection only (assignments matrix, finalise, publish)."""
 
 
-class RubricFormBase(FlaskForm):
+class RubricFormBase(WebForm):
     """The rubric form; `rubric_form` adds one whole-number field per criterion."""
 
     notes = TextAreaField("Private notes (seen by you and the organisers, never by the team or other judges)",

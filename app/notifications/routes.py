@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from app.forms import WebForm
 
 from app.db import get_session
 from app.notifications import services
@@ -13,11 +13,11 @@ from app.security import signed_in
 bp = Blueprint("notifications", __name__, template_folder="templates")
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(WebForm):
     """Only the CSRF token: mark as read."""
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(WebForm):
     """The CSRF token; the check boxes (`email-<kind>`, `dashboard-<kind>`) are read from the request."""
 
 

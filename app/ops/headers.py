@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from flask import Response, request
 
-# No inline script anywhere: JavaScript lives in static files. Inline styles stay allowed for server-rendered SVG.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+# Nothing inline: JavaScript lives in static files, styles in stylesheets (no `style` attribute or style block,
+# server-rendered SVG charts included; scripts may still set CSS custom properties through the CSSOM, which the
+# policy does not govern). No directive allows 'unsafe-inline' (tests/integration/test_pages.py and
+# tests/unit/ops/test_ops_no_inline_styles.py; the browser tests fail on any CSP violation a page reports).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 

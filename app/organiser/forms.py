@@ -1,27 +1,27 @@
 """Organiser console forms; Flask-WTF adds a CSRF token to each that changes something."""
-from flask_wtf import FlaskForm
+from app.forms import WebForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
-class ConfigForm(FlaskForm):
+class ConfigForm(WebForm):
     """The configuration file in a textarea; `previewed_sha256` ties "Save" to the text that was previewed."""
 
     text = TextAreaField("Configuration (TOML)", validators=[DataRequired(), Length(max=512 * 1024)])
     previewed_sha256 = HiddenField()
 
 
-class ImportForm(FlaskForm):
+class ImportForm(WebForm):
     file = FileField("Configuration file (.toml)", validators=[FileRequired()])
 
 
-class BaselineForm(FlaskForm):
+class BaselineForm(WebForm):
     model = StringField("Baseline model (e.g. Llama-3-8B, or a Hub repository)",
                         validators=[DataRequired(), Length(max=100)])
 
 
-class AuditSearchForm(FlaskForm):
+class AuditSearchForm(WebForm):
     """A GET search form: no CSRF token (it changes nothing and its URL can be shared)."""
 
     class Meta:

@@ -5,7 +5,7 @@ import json
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, logout_user
-from flask_wtf import FlaskForm
+from app.forms import WebForm
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -17,7 +17,7 @@ from app.security import public, signed_in
 bp = Blueprint("privacy", __name__, template_folder="templates")
 
 
-class ErasureForm(FlaskForm):
+class ErasureForm(WebForm):
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)])
     confirm = BooleanField("I understand that my account is erased for good and cannot be restored",
                            validators=[DataRequired("Tick the box to confirm.")])

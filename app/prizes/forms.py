@@ -3,24 +3,24 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from flask_wtf import FlaskForm
+from app.forms import WebForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.prizes.workflow import MIN_REASON
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(WebForm):
     """Confirm the award (or the re-run) exactly as previewed."""
 
     fingerprint = HiddenField(validators=[DataRequired()])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(WebForm):
     """A button with CSRF protection only (publish)."""
 
 
-class ForfeitForm(FlaskForm):
+class ForfeitForm(WebForm):
     """An organiser disqualifies a team from the prize, with a written reason."""
 
     team_id = SelectField("Team", coerce=int, validators=[DataRequired()])
@@ -28,7 +28,7 @@ class ForfeitForm(FlaskForm):
                            validators=[DataRequired(), Length(min=MIN_REASON, max=2000)])
 
 
-class TieBreakFormBase(FlaskForm):
+class TieBreakFormBase(WebForm):
     """The organisers' order for entries tied at the cut-off; `tie_break_form` adds one field per place."""
 
     justification = TextAreaField("Justification (kept in the audit log)",

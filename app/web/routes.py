@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from app.forms import WebForm
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from wtforms import StringField
@@ -24,7 +24,7 @@ bp = Blueprint("web", __name__, template_folder="templates")
 bp.add_app_template_global(utc_words, "utc_words")
 
 
-class TeamForm(FlaskForm):
+class TeamForm(WebForm):
     name = StringField("Team (start-up) name", validators=[DataRequired(), Length(min=2, max=120)])
 
 

@@ -10,11 +10,15 @@
 #   install   one `apt-get update` + one `apt-get install -y
 #             --no-install-recommends` of every missing package, and nothing
 #             (no network) when all are present; --chromium adds Chromium
+#             (and npm, when missing, for axe-core)
 #   start     install, then start postgres and slurm (idempotent), and print
 #             on stdout the lines to eval:
 #               export TEST_POSTGRES_URL=postgresql+psycopg://...
 #               export SLURM_CONF=BASE/slurm/etc/slurm.conf
-#             --chromium also checks that Chromium runs
+#             --chromium also checks that Chromium runs and fetches axe-core
+#             for the browser tests' accessibility checks (axe.sh: pinned
+#             version and integrity hash; no network once cached):
+#               export LAGC_AXE_JS=BASE/axe-core/VERSION/axe.min.js
 #   env       print those export lines without starting anything
 #   stop      stop slurm (cancelling its jobs) and postgres
 #
@@ -50,7 +54,7 @@ do_install() {
     mapfile -t pkgs < <(
         "$HERE/postgres.sh" packages
         "$HERE/slurm.sh" packages
-        if ((WITH_CHROMIUM)); then "$HERE/chromium.sh" packages; fi
+        if ((WITH_CHROMIUM)); then "$HERE/chromium.sh" packages; "$HERE/axe.sh" packages "$BASE"; fi
     )
     ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
 }
@@ -66,8 +70,11 @@ case "$CMD" in
         do_install
         "$HERE/postgres.sh" start "$BASE"
         "$HERE/slurm.sh" start "$BASE"
-        if ((WITH_CHROMIUM)); then "$HERE/chromium.sh" check >/dev/null; fi
         do_env
+        if ((WITH_CHROMIUM)); then
+            "$HERE/chromium.sh" check >/dev/null
+            "$HERE/axe.sh" fetch "$BASE"
+        fi
         ;;
     env) do_env ;;
     stop)

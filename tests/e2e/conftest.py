@@ -1,6 +1,9 @@
 """End-to-end fixtures: the platform started as a real process (web server and scheduler, as the README's
 first command does) on a free port with its own SQLite database, driven in Debian's Chromium through
-Playwright. Screenshots go to test-artifacts/. Signing in through the pages is in `tests/e2e/signin.py`."""
+Playwright. Every page a test loads is checked by axe-core and the project's own checks (tests/e2e/pagecheck.py)
+at desktop and phone width, and must report no Content-Security-Policy violation. Screenshots go to the
+artefacts folder: tests/e2e/artifacts/, or `LAGC_E2E_ARTIFACTS`. Signing in through the pages is in
+`tests/e2e/signin.py`."""
 from __future__ import annotations
 
 import os
@@ -14,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.pagecheck import DESKTOP, PageChecker, axe_source, install_step_hooks
 from tests.e2e.signin import SERVER_DATABASE_ENV
 from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
@@ -82,25 +85,78 @@ def server(server_instance, server_database_url):
     log.close()
 
 
+def _required() -> bool:
+    """Whether a missing test tool fails the run (CI and the test command) rather than skipping."""
+    return bool(os.environ.get("CI") or os.environ.get("LAGC_REQUIRE_POSTGRES"))
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """The folder screenshots go to, for a reviewer: `LAGC_E2E_ARTIFACTS`, else tests/e2e/artifacts/."""
+    folder = Path(os.environ.get("LAGC_E2E_ARTIFACTS") or ROOT / "tests" / "e2e" / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        if os.environ.get("CI") or os.environ.get("LAGC_REQUIRE_POSTGRES"):
+        if _required():
             pytest.fail("Chromium is missing: scripts/test.sh installs Debian's chromium")
         pytest.skip("Debian's chromium is not installed (scripts/services/chromium.sh install)")
     from playwright.sync_api import sync_playwright
 
+    install_step_hooks()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def axe() -> str:
+    """axe-core's source, fetched beforehand by scripts/services/axe.sh (pinned version and hash)."""
+    try:
+        return axe_source()
+    except FileNotFoundError as missing:
+        if _required():
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="session")
+def audited() -> set:
+    """(person, method, page, width) already audited in this session: each is checked once."""
+    return set()
+
+
 @pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+def new_page(browser, axe, audited, artifacts, request):
+    """Open a page in a fresh browser context (a person of their own), checked like `page`; at the test's end
+    each page's screenshot is saved and the test fails on any accessibility problem or CSP violation."""
+    opened = []
+
+    def open_page(viewport: dict = DESKTOP):
+        context = browser.new_context(viewport=viewport)
+        checker = PageChecker(context.new_page(), axe, audited).attach()
+        opened.append(checker)
+        return checker.page
+
+    yield open_page
+    reports = []
+    for number, checker in enumerate(opened):
+        if not checker.page.is_closed():
+            checker.detach()
+            suffix = f"-{number}" if number else ""
+            checker.page.screenshot(path=str(artifacts / f"{request.node.name}{suffix}.png"), full_page=True)
+        reports.append(checker.report())
+        checker.page.context.close()
+    report = "\n".join(line for line in reports if line)
+    if report:
+        pytest.fail(f"accessibility or CSP problems on the pages this test visited:\n{report}", pytrace=False)
+
+
+@pytest.fixture
+def page(new_page):
+    """A page at desktop width (1280x800), checked on every document it loads (see `new_page`)."""
+    return new_page()

@@ -58,7 +58,7 @@ def test_an_entrant_cannot_open_the_organisers_invitations(page, server):
     expect(page.get_by_role("heading", name="Forbidden")).to_be_visible()
 
 
-def test_an_organiser_invites_a_judge_who_joins_through_the_link(page, server, browser):
+def test_an_organiser_invites_a_judge_who_joins_through_the_link(page, server, new_page):
     sign_in(page, server, "organiser@demo.lagc.eu")
     expect(page.get_by_role("heading", name="Organiser's console")).to_be_visible()
     page.get_by_role("link", name="Invitations").first.click()
@@ -66,7 +66,7 @@ def test_an_organiser_invites_a_judge_who_joins_through_the_link(page, server, b
     page.get_by_label("Role").select_option("judge")
     page.get_by_role("button", name="Create the invitation").click()
     link = page.locator("#invitation-link").inner_text()
-    judge = browser.new_context().new_page()
+    judge = new_page()  # a browser of their own
     judge.goto(link)
     judge.get_by_label("Your name").fill("New Judge")
     judge.get_by_label("Password (at least 10 characters)").fill("judge-password-1")
@@ -78,7 +78,6 @@ def test_an_organiser_invites_a_judge_who_joins_through_the_link(page, server, b
     assert judge.locator("#recovery-codes li").count() == 10
     judge.get_by_role("link", name="Continue to your dashboard").click()
     expect(judge.get_by_role("heading", name="Judge's dashboard")).to_be_visible()
-    judge.context.close()
 
 
 def test_a_forged_cross_site_form_is_rejected(server):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.pagecheck import DESKTOP, PHONE
 from tests.e2e.signin import sign_in
 
 pytestmark = pytest.mark.e2e
@@ -18,13 +19,17 @@ def tiny_checkpoint(tmp_path_factory):
     return sorted(str(p) for p in folder.iterdir() if p.is_file())
 
 
-def test_an_entrant_uploads_pauses_resumes_and_sees_the_checkpoint_accepted(page, server, tiny_checkpoint):
+def test_an_entrant_uploads_pauses_resumes_and_sees_the_checkpoint_accepted(page, server, tiny_checkpoint,
+                                                                             artifacts):
     sign_in(page, server, "aurora@demo.lagc.eu")
     page.goto(server + "/c/demo/submissions")
     expect(page.locator("tr[data-status=accepted]", has_text="Tiny GPT-2 (demo)")).to_be_visible()
     page.get_by_label("Label (e.g. the model's name and version)").fill("Aurora tiny, through the browser")
     page.get_by_role("button", name="Start the submission").click()
     expect(page.get_by_role("heading", name="Upload the checkpoint's files")).to_be_visible()
+    page.set_viewport_size(PHONE)  # for a reviewer: the upload page on a phone
+    page.screenshot(path=str(artifacts / "phone-upload.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
     page.locator("#uploader").evaluate("box => { box.dataset.chunkBytes = '8192'; }")  # many small chunks
     page.get_by_label("Checkpoint files (choose them all at once)").set_input_files(tiny_checkpoint)
     page.get_by_role("button", name="Upload", exact=True).click()

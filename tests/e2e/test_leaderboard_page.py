@@ -1,24 +1,20 @@
 """The public leaderboard in headless Chromium: the demo's synthetic board, sorting by a column through a
-link, filtering through the form, an entry page with its charts; screenshot in test-artifacts/leaderboard.png."""
+link, filtering through the form, an entry page with its charts; screenshot leaderboard.png in the artefacts."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
 
-def test_the_public_follows_the_board_sorts_filters_and_opens_an_entry(server, page):
+def test_the_public_follows_the_board_sorts_filters_and_opens_an_entry(server, page, artifacts):
     page.goto(f"{server}/leaderboard?challenge=synthetic")
     assert page.locator("h1").inner_text().startswith("Leaderboard: Synthetic Grand Challenge")
     assert page.locator("table.leaderboard tbody tr").count() == 50
     assert page.locator("svg#distribution title").first.text_content() == "Distribution of scores per task"
     assert "hidden_reasoning" not in page.content()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=False)
+    page.screenshot(path=str(artifacts / "leaderboard.png"), full_page=False)
 
     page.get_by_role("link", name="Team").first.click()
     assert "sort=team" in page.url
@@ -28,6 +24,7 @@ def test_the_public_follows_the_board_sorts_filters_and_opens_an_entry(server, p
     page.select_option("select[name=licence]", "pass")
     page.get_by_role("button", name="Apply").click()
     assert "licence=pass" in page.url and "sort=team" in page.url
+    expect(page.locator("table.leaderboard tbody .badge").first).to_be_visible()  # the filtered board has loaded
     badges = page.locator("table.leaderboard tbody .badge").all_inner_texts()
     assert badges and set(badges) == {"pass"}
 

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.accounts.services import find_user
+from tests.e2e.pagecheck import DESKTOP, PHONE
 from tests.e2e.signin import sign_in
 from tests.factories import PRIZE_SLUG, prize_world
 
@@ -30,23 +31,25 @@ def settled_challenge(server_db) -> str:
 
 
 def test_an_organiser_previews_confirms_and_publishes_and_the_public_sees_the_winners(
-        page, browser, server, settled_challenge):
+        page, new_page, server, settled_challenge, artifacts):
     sign_in(page, server, ORGANISER)
     page.goto(f"{server}/organiser/c/{settled_challenge}/prizes")
     preview = page.locator("table.prize-preview")
     expect(preview.locator("tr[data-team='Aurora'][data-status='in']")).to_be_visible()
     assert "baselines never win" in preview.locator("tr[data-team='Reference']").inner_text()
+    page.set_viewport_size(PHONE)  # for a reviewer: on a phone, each team of the preview is a card
+    preview.screenshot(path=str(artifacts / "phone-prize-preview.png"))
+    page.set_viewport_size(DESKTOP)
     page.get_by_role("button", name="Confirm the award").click()
     expect(page.get_by_text("The award is confirmed and recorded.")).to_be_visible()
     expect(page.locator("[data-chain='ok']")).to_be_visible()
     page.get_by_role("button", name="Publish the winners page").click()
     expect(page.get_by_text("The winners page is public.")).to_be_visible()
 
-    public = browser.new_context().new_page()
+    public = new_page()
     response = public.goto(f"{server}/c/{settled_challenge}/winners")
     assert response.status == 200
     table = public.locator("table.winners")
     assert "EUR 500,000.00" in table.locator("tr[data-team='Aurora']").inner_text()
     assert "EUR 500,000.00" in table.locator("tr[data-team='Baltic']").inner_text()
     assert table.locator("tr[data-team='Iberia']").count() == 0
-    public.context.close()

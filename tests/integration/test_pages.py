@@ -109,6 +109,15 @@ def test_every_response_carries_the_security_headers(client):
     assert "Strict-Transport-Security" in client.get("/", base_url="https://localhost").headers
 
 
+def test_no_directive_of_the_content_security_policy_allows_inline_code_or_styles(client, challenge):
+    for path in ("/", "/leaderboard", f"/c/{challenge}", "/signin", "/api/v1/challenges", "/no/such/page"):
+        policy = client.get(path).headers["Content-Security-Policy"]
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+        assert directives["style-src"] == "'self'" and directives["script-src"] == "'self'"
+        assert not [name for name, sources in directives.items() if "'unsafe-inline'" in sources], policy
+        assert "'unsafe-eval'" not in policy
+
+
 def test_behind_a_tls_proxy_the_forwarded_scheme_turns_on_hsts(settings):
     app = create_app(settings.with_overrides(proxy_hops=1))
     headers = app.test_client().get("/", headers={"X-Forwarded-Proto": "https"}).headers

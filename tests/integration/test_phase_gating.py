@@ -204,6 +204,7 @@ def test_the_configuration_editor_shows_an_unknown_action_as_a_problem(client, m
 
 def test_the_phase_tables_say_what_entrants_may_do_in_each_phase(client, challenge):
     for page in (client.get(f"/c/{challenge}").get_data(as_text=True), client.get("/").get_data(as_text=True)):
-        assert "<th scope=\"col\">Entrants may</th>" in page
-        assert "<td>register a team, apply for eligibility, submit checkpoints</td>" in page  # the running phase
-        assert "<td>submit checkpoints</td>" in page and "<td>–</td>" in page  # submission; evaluation
+        may = '<td role="cell"><span class="cell-label" aria-hidden="true">Entrants may</span>'
+        assert '<th scope="col" role="columnheader">Entrants may</th>' in page
+        assert f"{may}register a team, apply for eligibility, submit checkpoints</td>" in page  # the running phase
+        assert f"{may}submit checkpoints</td>" in page and f"{may}–</td>" in page  # submission; evaluation

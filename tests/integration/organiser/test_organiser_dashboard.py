@@ -40,8 +40,9 @@ def test_the_dashboard_counts_applications_submissions_evaluations_gpu_hours_and
     assert "<dt>not applied</dt><dd>1</dd>" in page
     assert "<dt>accepted</dt><dd>1</dd>" in page
     assert '<tr><th scope="row">lumi-g</th><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td>' in page
-    assert "<td>Aurora Labs</td><td>lumi-g</td><td>150.00</td>\n      <td>200</td>" in page and "75%" in page
-    assert "<td>jonas</td><td>1</td><td>1 / 1</td>" in page
+    assert ('<td><span class="name" title="Aurora Labs">Aurora Labs</span></td><td>lumi-g</td><td>150.00</td>\n'
+            "      <td>200</td>") in page and "75%" in page
+    assert '<td><span class="name" title="jonas">jonas</span></td><td>1</td><td>1 / 1</td>' in page
 
 
 def test_an_organiser_registers_a_baseline_team(organiser, db, challenge):
