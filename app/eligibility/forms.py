@@ -6,7 +6,6 @@ A blank field is left out of the document (and reported as missing), never given
 """
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.eligibility.application import FIGURE_FIELDS, INVESTOR_TYPES
 from app.eligibility.countries import COUNTRY_NAMES
+from app.jsonbody import MAX_JSON_BYTES, JsonBodyError, load_json
 
 
 
@@ -214,13 +214,13 @@ def json_document(form: JsonDocumentForm) -> tuple[Any, str | None]:
     """The pasted or uploaded document, or an error message saying why it is not JSON."""
     raw: str | bytes = form.text.data or ""
     if form.upload.data and getattr(form.upload.data, "filename", ""):
-        raw = form.upload.data.read()
-    if not (raw.strip() if isinstance(raw, str) else raw.strip()):
+        raw = form.upload.data.read(MAX_JSON_BYTES + 1)  # one byte more tells "too large"
+    if not raw.strip():
         return None, "Paste the JSON document or choose a file."
     try:
-        return json.loads(raw), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"This is not valid JSON: {exc}"
+        return load_json(raw), None
+    except JsonBodyError as exc:
+        return None, str(exc)
 
 
 def _field_for(form: ApplicationForm, path: str, rows: dict[str, list[int]]) -> Any:
