@@ -20,7 +20,9 @@ class DatabaseIdConverter(IntegerConverter):
     """`<int:...>` in routes: a whole number from 0 up to the largest id the database can hold."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        from app.db import MAX_DATABASE_ID
+
+        kwargs.setdefault("max", MAX_DATABASE_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -70,7 +72,7 @@ def _init_database(app: Flask, settings: Settings) -> None:
 
 def _init_auth(app: Flask) -> None:
     from app.accounts.models import User
-    from app.db import get_session
+    from app.db import database_id, get_session
     from app.api import authenticate_token
     from app.ops.ratelimit import enforce_limits
     from app.security import enforce_access
@@ -81,7 +83,8 @@ def _init_auth(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+        ident = database_id(user_id)
+        user = get_session().get(User, ident) if ident is not None else None
         return user if user is not None and user.is_active else None
 
     @app.before_request
