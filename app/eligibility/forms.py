@@ -6,6 +6,7 @@ A blank field is left out of the document (and reported as missing), never given
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -113,18 +114,22 @@ class OverrideForm(FlaskForm):
     override = SubmitField("Override the verdict")
 
 
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def _number(text: str | None) -> Any:
-    """A typed number as int or Decimal; anything else is passed on as text so the parser names the problem."""
+    """A typed number as int or Decimal, as the JSON parser would give it; anything else is passed on as
+    text so that the parser names the problem, and its bounds apply to both alike."""
     cleaned = (text or "").strip().replace(" ", "").replace("_", "")
-    try:
-        return int(cleaned)
-    except ValueError:
-        pass
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
+    match = _DECIMAL.fullmatch(cleaned)
+    if match is None:
         return text
-    return amount if amount.is_finite() else text
+    if "." not in cleaned and match.group(3) is None and len(cleaned) <= 4000:  # int() stops at 4,300 digits
+        return int(cleaned)
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:  # an exponent beyond Decimal's range: infinite or zero, as a float would be
+        return float(cleaned)
 
 
 def _put(doc: dict[str, Any], key: str, value: Any, kind: str = "text") -> None:
