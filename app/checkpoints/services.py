@@ -21,7 +21,7 @@ from app.checkpoints.storage import Storage
 from app.db import utcnow
 from app.settings import Settings
 from app.teams.models import Team
-from app.teams.services import team_ids_of, team_of
+from app.teams.services import no_team_reason, team_ids_of, team_of
 
 MAX_LABEL = 120
 
@@ -94,7 +94,7 @@ def _entrant_team(session: Session, user: User, challenge: Challenge) -> Team:
 
     team = team_of(session, user, challenge.id)
     if team is None:
-        raise IntakeError(403, "Register a team for this challenge before submitting a checkpoint.")
+        raise IntakeError(403, no_team_reason(challenge, "you can submit checkpoints once it is eligible"))
     eligible, reason = team_is_eligible(session, team.id)
     if not eligible:
         raise IntakeError(403, reason)

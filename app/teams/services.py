@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from app.accounts.models import Role, User
 from app.audit.services import record
 from app.challenges.models import Challenge
-from app.challenges.services import PhaseClosed, require_phase
+from app.challenges.services import PhaseClosed, phase_gate, require_phase
 from app.teams.models import Team, TeamMembership
 
 
@@ -28,6 +28,16 @@ def team_of(session: Session, user: User, challenge_id: int) -> Optional[Team]:
     return session.exec(select(Team).join(TeamMembership, TeamMembership.team_id == Team.id)
                         .where(TeamMembership.user_id == user.id,
                                TeamMembership.challenge_id == challenge_id)).first()
+
+
+def no_team_reason(challenge: Challenge, then: str, now: Optional[datetime] = None) -> str:
+    """Why an entrant without a team in `challenge` cannot act yet, in words: register first (and `then`
+    what they can do), or, when the phases do not allow registering now, the phase gate's reason, so that
+    nobody is sent to a registration that would refuse them."""
+    gate = phase_gate(challenge, "register", now)
+    if gate.allowed:
+        return f"Register a team for {challenge.name} on your dashboard first; then {then}."
+    return f"You have no team in {challenge.name}. {gate.reason}"
 
 
 def teams_of(session: Session, user: User) -> list[Team]:
