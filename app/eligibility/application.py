@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.eligibility.countries import COUNTRY_NAMES
+from app.visible import hidden_character_problem
 
 INVESTOR_TYPES: tuple[str, ...] = (
     "public_investment_corporation", "venture_capital", "business_angel",
@@ -134,6 +135,14 @@ class _Reader:
             self.error(path, "must not be blank")
         return value if isinstance(value, str) else None
 
+    def name(self, d: Mapping[str, Any] | None, key: str, prefix: str) -> str | None:
+        """A name others read: text without invisible or direction-changing characters."""
+        value = self.text(d, key, prefix)
+        hidden = hidden_character_problem(value, "The name") if value else None
+        if hidden:
+            self.error(_join(prefix, key), hidden)
+        return value
+
     def flag(self, d: Mapping[str, Any] | None, key: str, prefix: str, optional: bool = False) -> bool | None:
         value, path = self.get(d, key, prefix, optional)
         if d is not None and key in d and not isinstance(value, bool):
@@ -194,7 +203,7 @@ def _previous_period(r: _Reader, d: Mapping[str, Any]) -> Figures | None:
 
 def _partner(r: _Reader, value: object, path: str) -> PartnerEnterprise:
     d = r.obj(value, path, ("name", "stake_percent", "investor_type", *FIGURE_FIELDS))
-    name = r.text(d, "name", path)
+    name = r.name(d, "name", path)
     stake = r.number(d, "stake_percent", path, maximum=100)
     if stake is not None and stake > 50:
         r.error(_join(path, "stake_percent"),
@@ -207,7 +216,7 @@ def _partner(r: _Reader, value: object, path: str) -> PartnerEnterprise:
 
 def _linked(r: _Reader, value: object, path: str) -> LinkedEnterprise:
     d = r.obj(value, path, ("name", *FIGURE_FIELDS))
-    return LinkedEnterprise(r.text(d, "name", path), _figures(r, d, path))
+    return LinkedEnterprise(r.name(d, "name", path), _figures(r, d, path))
 
 
 def _planned_model(r: _Reader, d: Mapping[str, Any]) -> PlannedModel:
@@ -267,7 +276,7 @@ def parse_application(data: object, *, require: Collection[str] = ()) -> Applica
     if not isinstance(data, Mapping):
         raise ApplicationErrors(r.errors)
     application = Application(
-        legal_name=r.text(d, "legal_name", ""), country=_country(r, d), founded_on=_founded_on(r, d),
+        legal_name=r.name(d, "legal_name", ""), country=_country(r, d), founded_on=_founded_on(r, d),
         figures=_figures(r, d, ""), accounts_approved=r.flag(d, "accounts_approved", ""),
         previous_period=_previous_period(r, d),
         partner_enterprises=tuple(_partner(r, v, p) for v, p in r.items(d, "partner_enterprises")),

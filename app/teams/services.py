@@ -11,6 +11,7 @@ from app.audit.services import record
 from app.challenges.models import Challenge
 from app.challenges.services import PhaseClosed, phase_gate, require_phase
 from app.teams.models import Team, TeamMembership
+from app.visible import hidden_character_problem
 
 
 class TeamError(ValueError):
@@ -62,6 +63,9 @@ def register_team(session: Session, user: User, challenge: Challenge, name: str,
         raise TeamError(str(closed), phase_closed=True) from None
     if not 2 <= len(name) <= 120:
         raise TeamError("The team name must be 2 to 120 characters.", "name")
+    hidden = hidden_character_problem(name, "The team name")
+    if hidden:
+        raise TeamError(hidden, "name")
     if team_of(session, user, challenge.id) is not None:
         raise TeamError("You already belong to a team in this challenge.")
     taken = session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.name == name)).first()
