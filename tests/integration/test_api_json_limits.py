@@ -2,12 +2,11 @@
 parsed: deeply nested brackets get a 400 that names the limit, never a 500 from a RecursionError."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from app.accounts.models import Role, User
+from app.accounts.models import Role
 from app.jsonbody import MAX_JSON_BYTES, MAX_JSON_DEPTH
+from tests.helpers import bearer, sign_in, submit
 
 DEEP = "[" * 1000 + "]" * 1000
 DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
@@ -15,16 +14,9 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
-def token(db, make_user):
-    """`token(email, role)`: the Authorization header of a new account's API token."""
-    from app.accounts.services import issue_token
-
-    def make(email: str, role: Role = Role.entrant) -> dict:
-        user_id = make_user(email, role)
-        with db() as session:
-            _, plain = issue_token(session, session.get(User, user_id), "tests")
-        return {"Authorization": f"Bearer {plain}", **JSON}
-    return make
+def token(client, db, make_user):
+    """`token(email, role)`: JSON headers with a new account's API token."""
+    return lambda email, role=Role.entrant: {**bearer(client, make_user, db, email, role), **JSON}
 
 
 @pytest.fixture
@@ -87,22 +79,13 @@ def test_nan_is_not_json(client, token):
     assert response.status_code == 400 and "NaN is not a JSON number" in response.get_json()["detail"]
 
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-
-
 def _post_json_box(client, page: str, text: str):
     """Send the eligibility page's JSON box as a browser would (with the page's CSRF token)."""
-    match = CSRF.search(client.get(page).get_data(as_text=True))
-    return client.post(page, data={"json-text": text, "json-send_json": "Send the JSON document",
-                                   "csrf_token": match.group(1) or match.group(2)})
+    return submit(client, page, {"json-text": text, "json-send_json": "Send the JSON document"})
 
 
 def _signed_in_entrant(client, entrant_team) -> None:
-    page = client.get("/signin").get_data(as_text=True)
-    match = CSRF.search(page)
-    response = client.post("/signin", data={"email": "ada@aurora.fi", "password": "correct-horse-battery",
-                                            "csrf_token": match.group(1) or match.group(2)})
-    assert response.status_code == 302
+    assert sign_in(client, "ada@aurora.fi").status_code == 302
 
 
 def test_the_eligibility_forms_json_box_refuses_deep_nesting_as_a_form_error(client, entrant_team, challenge):

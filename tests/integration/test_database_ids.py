@@ -2,38 +2,26 @@
 (tus headers and metadata, JSON bodies), is refused with a 4xx, never an OverflowError 500."""
 from __future__ import annotations
 
-import base64
-
 import pytest
 
-from app.accounts.models import Role, User
+from app.accounts.models import Role
 from app.db import MAX_DATABASE_ID, database_id
+from tests.helpers import bearer, meta
 
 TUS = {"Tus-Resumable": "1.0.0"}
 HUGE = [2**31, 2**63, 10**30]
 
 
 @pytest.fixture
-def token(db, make_user):
+def token(client, db, make_user):
     """`token(email, role)`: the Authorization header of a new account's API token."""
-    from app.accounts.services import issue_token
-
-    def make(email: str, role: Role = Role.entrant) -> dict:
-        user_id = make_user(email, role)
-        with db() as session:
-            _, plain = issue_token(session, session.get(User, user_id), "tests")
-        return {"Authorization": f"Bearer {plain}"}
-    return make
-
-
-def _metadata(**values: str) -> str:
-    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+    return lambda email, role=Role.entrant: bearer(client, make_user, db, email, role)
 
 
 @pytest.mark.parametrize("number", HUGE)
 def test_a_submission_id_too_large_for_the_database_in_tus_metadata_is_not_found(client, token, number):
     headers = {**token("ada@aurora.fi"), **TUS, "Upload-Length": "10",
-               "Upload-Metadata": _metadata(filename="config.json", submission=str(number))}
+               "Upload-Metadata": meta(filename="config.json", submission=str(number))}
     response = client.post("/api/v1/uploads", headers=headers)
     assert response.status_code == 404, response.get_data(as_text=True)[:300]
     assert response.get_json()["detail"] == "There is no such submission in your team."
@@ -42,7 +30,7 @@ def test_a_submission_id_too_large_for_the_database_in_tus_metadata_is_not_found
 @pytest.mark.parametrize("header", ["Upload-Length", "Upload-Offset"])
 def test_a_byte_count_too_large_to_store_is_too_large_not_malformed(client, token, header):
     headers = {**token("ada@aurora.fi"), **TUS, "Upload-Length": "10", header: str(10**23),
-               "Upload-Metadata": _metadata(filename="config.json", submission="1"),
+               "Upload-Metadata": meta(filename="config.json", submission="1"),
                "Content-Type": "application/offset+octet-stream"}
     response = (client.post("/api/v1/uploads", headers=headers) if header == "Upload-Length"
                 else client.patch("/api/v1/uploads/nope", data=b"x", headers=headers))

@@ -2,11 +2,9 @@
 failed is closed by then, so the page must not read the database through it)."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+from tests.helpers import bearer, sign_in
 
 
 @pytest.fixture
@@ -27,17 +25,10 @@ def failing_app(app):
     return app
 
 
-def _sign_in(client, email: str) -> None:
-    match = CSRF.search(client.get("/signin").get_data(as_text=True))
-    response = client.post("/signin", data={"email": email, "password": "correct-horse-battery",
-                                            "csrf_token": match.group(1) or match.group(2)})
-    assert response.status_code == 302
-
-
 def test_a_500_while_signed_in_shows_the_styled_error_page_with_the_navigation(failing_app, make_user):
     client = failing_app.test_client()
     make_user("ada@aurora.fi")
-    _sign_in(client, "ada@aurora.fi")
+    assert sign_in(client, "ada@aurora.fi").status_code == 302
     response = client.get("/test-only/broken")
     html = response.get_data(as_text=True)
     assert response.status_code == 500
@@ -47,15 +38,10 @@ def test_a_500_while_signed_in_shows_the_styled_error_page_with_the_navigation(f
 
 
 def test_a_500_on_the_api_is_a_problem_document(failing_app, make_user, db):
-    from app.accounts.models import User
-    from app.accounts.services import issue_token
-
     failing_app.add_url_rule("/api/v1/test-only/broken", "api.test_broken",
                              failing_app.view_functions["test_broken"])
-    with db() as session:
-        _, plain = issue_token(session, session.get(User, make_user("ada@aurora.fi")), "tests")
-    response = failing_app.test_client().get("/api/v1/test-only/broken",
-                                             headers={"Authorization": f"Bearer {plain}"})
+    client = failing_app.test_client()
+    response = client.get("/api/v1/test-only/broken", headers=bearer(client, make_user, db, "ada@aurora.fi"))
     assert response.status_code == 500 and response.mimetype == "application/problem+json"
     assert response.get_json()["detail"] == "Something went wrong on our side; it has been logged."
 
@@ -67,6 +53,6 @@ def test_a_404_while_signed_in_keeps_the_notification_count(app, client, make_us
     with db() as session:
         session.add(Notification(recipient_id=user_id, kind="evaluation", subject="Your evaluation finished",
                                  body="Scores are in.", dedupe_key=f"test:{user_id}"))
-    _sign_in(client, "ada@aurora.fi")
+    sign_in(client, "ada@aurora.fi")
     response = client.get("/no-such-page")
     assert response.status_code == 404 and 'aria-label="1 unread"' in response.get_data(as_text=True)

@@ -2,35 +2,21 @@
 pages and the API alike, with a message naming the character; nothing is stored."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlmodel import select
 
 from app.accounts.models import Role, User
 from app.teams.models import Team
+from tests.helpers import bearer, sign_in, submit
 
 RLO = "\u202e"
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 NAMED = "U+202E RIGHT-TO-LEFT OVERRIDE"
 
 
 @pytest.fixture
-def token(db, make_user):
+def token(client, db, make_user):
     """`token(email, role)`: the Authorization header of a new account's API token."""
-    from app.accounts.services import issue_token
-
-    def make(email: str, role: Role = Role.entrant) -> dict:
-        user_id = make_user(email, role)
-        with db() as session:
-            _, plain = issue_token(session, session.get(User, user_id), "tests")
-        return {"Authorization": f"Bearer {plain}"}
-    return make
-
-
-def _post_form(client, page: str, url: str, data: dict):
-    match = CSRF.search(client.get(page).get_data(as_text=True))
-    return client.post(url, data={**data, "csrf_token": match.group(1) or match.group(2)})
+    return lambda email, role=Role.entrant: bearer(client, make_user, db, email, role)
 
 
 def test_the_api_refuses_a_team_name_with_a_right_to_left_override(client, token, challenge, db):
@@ -44,15 +30,15 @@ def test_the_api_refuses_a_team_name_with_a_right_to_left_override(client, token
 
 def test_the_dashboard_refuses_a_team_name_with_a_zero_width_space(client, make_user, challenge, db):
     make_user("ada@aurora.fi")
-    _post_form(client, "/signin", "/signin", {"email": "ada@aurora.fi", "password": "correct-horse-battery"})
-    response = _post_form(client, "/dashboard", f"/c/{challenge}/teams", {"name": "Aurora\u200bLabs"})
+    sign_in(client, "ada@aurora.fi")
+    response = submit(client, f"/c/{challenge}/teams", {"name": "Aurora\u200bLabs"}, page="/dashboard")
     assert response.status_code == 422 and "U+200B ZERO WIDTH SPACE" in response.get_data(as_text=True)
     with db() as session:
         assert session.exec(select(Team)).all() == []
 
 
 def test_sign_up_refuses_a_display_name_with_a_bidi_isolate(client, db):
-    response = _post_form(client, "/signup", "/signup", {
+    response = submit(client, "/signup", {
         "email": "eve@example.eu", "password": "correct-horse-battery", "confirm": "correct-horse-battery",
         "display_name": "Eve \u2067Admin\u2069"})
     assert response.status_code == 422 and "U+2067 RIGHT-TO-LEFT ISOLATE" in response.get_data(as_text=True)

@@ -7,9 +7,7 @@ import re
 
 import pytest
 
-from app.accounts.models import User
-
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+from tests.helpers import bearer, sign_in
 
 
 @pytest.fixture
@@ -28,9 +26,7 @@ def frontier(db):
 @pytest.fixture
 def entrant(client, make_user):
     make_user("ada@aurora.fi")
-    match = CSRF.search(client.get("/signin").get_data(as_text=True))
-    client.post("/signin", data={"email": "ada@aurora.fi", "password": "correct-horse-battery",
-                                 "csrf_token": match.group(1) or match.group(2)})
+    sign_in(client, "ada@aurora.fi")
     return client
 
 
@@ -48,13 +44,9 @@ def test_the_eligibility_page_says_registration_closed_rather_than_register_firs
 
 
 def test_the_api_says_registration_closed_when_a_teamless_entrant_submits(client, make_user, db, frontier):
-    from app.accounts.services import issue_token
-
     slug, reason = frontier
-    with db() as session:
-        _, plain = issue_token(session, session.get(User, make_user("ada@aurora.fi")), "tests")
     response = client.post(f"/api/v1/challenges/{slug}/submissions", json={"label": "Aurora 30B v1"},
-                           headers={"Authorization": f"Bearer {plain}"})
+                           headers=bearer(client, make_user, db, "ada@aurora.fi"))
     assert response.status_code == 403 and reason in response.get_json()["detail"]
 
 

@@ -3,15 +3,14 @@ the form is refused, as 1e400 is on the API, and nothing is stored."""
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from sqlmodel import select
 
 from app.eligibility.application import MAX_EUR, MAX_PARAMETERS
 from app.eligibility.models import EligibilityApplication
+from tests.helpers import sign_in, submit
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 FORM = {
     "legal_name": "Aurora Language Labs Oy", "country": "FI", "founded_on": "2021-05-10",
     "staff_headcount": "24", "annual_turnover_eur": "1800000", "balance_sheet_total_eur": "2500000",
@@ -25,15 +24,8 @@ FORM = {
 def entrant_page(client, team, challenge):
     """An entrant with a team, signed in; returns a function posting the application form with changes."""
     team("ada@aurora.fi", "Aurora Labs")
-    match = CSRF.search(client.get("/signin").get_data(as_text=True))
-    client.post("/signin", data={"email": "ada@aurora.fi", "password": "correct-horse-battery",
-                                 "csrf_token": match.group(1) or match.group(2)})
-    page = f"/c/{challenge}/eligibility"
-
-    def send(**changes: str):
-        token = CSRF.search(client.get(page).get_data(as_text=True))
-        return client.post(page, data={**FORM, **changes, "csrf_token": token.group(1) or token.group(2)})
-    return send
+    sign_in(client, "ada@aurora.fi")
+    return lambda **changes: submit(client, f"/c/{challenge}/eligibility", {**FORM, **changes})
 
 
 @pytest.mark.parametrize("typed", ["1e999", "1e9999999999999999999", "10000000000001"])
