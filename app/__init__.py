@@ -20,7 +20,9 @@ class DatabaseIdConverter(IntegerConverter):
     """`<int:...>` in routes: a whole number from 0 up to the largest id the database can hold."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        from app.db import MAX_DATABASE_ID
+
+        kwargs.setdefault("max", MAX_DATABASE_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -70,7 +72,7 @@ def _init_database(app: Flask, settings: Settings) -> None:
 
 def _init_auth(app: Flask) -> None:
     from app.accounts.models import User
-    from app.db import get_session
+    from app.db import database_id, get_session
     from app.api import authenticate_token
     from app.ops.ratelimit import enforce_limits
     from app.security import enforce_access
@@ -81,7 +83,8 @@ def _init_auth(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+        ident = database_id(user_id)
+        user = get_session().get(User, ident) if ident is not None else None
         return user if user is not None and user.is_active else None
 
     @app.before_request
@@ -131,14 +134,38 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        visitor = _visitor_without_database()  # before the session closes: its objects are unusable after
         session = g.pop("db_session", None)
         if session is not None:
             session.rollback()
             session.close()
         if wants_problem():
             return problem(500, "Something went wrong on our side; it has been logged.")
+        # The page must not read the database: it may be what failed, and the user object belonged to the
+        # closed session (reading it raised DetachedInstanceError, leaving gunicorn's bare error page).
         return render_template("errors/error.html", code=500, title="Something went wrong",
-                               message="Something went wrong on our side; it has been logged."), 500
+                               message="Something went wrong on our side; it has been logged.",
+                               current_user=visitor, notifications_unread=lambda: 0), 500
+
+
+def _visitor_without_database():
+    """Who is signed in, as plain values read from what is already loaded (no SQL), for the 500 page."""
+    from types import SimpleNamespace
+
+    from flask import session as cookie
+    from flask_login import AnonymousUserMixin
+    from sqlalchemy import inspect
+
+    user = g.get("_login_user")  # flask-login's user of this request, if it was loaded before the failure
+    state = inspect(user, raiseerr=False) if user is not None else None
+    if state is None and "_user_id" not in cookie:
+        return AnonymousUserMixin()
+    loaded = state.dict if state is not None else {}
+    if state is not None and not loaded.get("is_active", True):
+        return AnonymousUserMixin()
+    return SimpleNamespace(is_authenticated=True, is_anonymous=False, is_active=True,
+                           id=loaded.get("id"), email=loaded.get("email", "your account"),
+                           display_name=loaded.get("display_name", ""), role=loaded.get("role"))
 
 
 def _register_cli(app: Flask) -> None:

@@ -65,6 +65,27 @@ def users_create(email: str, role: str, display_name: str, password: str | None)
     click.echo(f"created {role} #{user_id} {email}" + (f" with password {password}" if generated else ""))
 
 
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+def users_token(email: str, name: str) -> None:
+    """Create an API token for EMAIL and print it once as {"token": ...}: stored hashed and audited like a
+    token made on the API tokens page."""
+    from app.accounts.services import AccountError, find_user, issue_token
+
+    with session_scope(_engine()) as session:
+        user = find_user(session, email)
+        if user is None:
+            raise click.ClickException(f"There is no account for {email}.")
+        if not user.is_active:
+            raise click.ClickException(f"The account {email} is disabled; it gets no token.")
+        try:
+            _, plain = issue_token(session, user, name)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps({"token": plain}))
+
+
 @challenges_cli.command("load")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 def challenges_load(files: tuple[str, ...]) -> None:

@@ -1,15 +1,37 @@
 """Database engine and sessions: SQLite (WAL, foreign keys on) by default, PostgreSQL through DATABASE_URL."""
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Annotated, Iterator
 
 from flask import current_app, g
+from pydantic import Field as PydanticField
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+
+
+# Ids are 32-bit INTEGER columns (PostgreSQL's SERIAL; SQLite would take more, PostgreSQL would not).
+MAX_DATABASE_ID = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def database_id(value: object) -> int | None:
+    """An id a caller sent (text from a header, metadata, a form or a query string, or a JSON number) as an
+    int the database can hold, or None: then nothing has that id. Never pass a user's number to the database
+    without it (`<int:...>` in routes and `DatabaseId` in API bodies apply the same bound)."""
+    if isinstance(value, str):
+        value = int(value) if _DIGITS.fullmatch(value) and len(value.lstrip("0")) <= 10 else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 1 <= value <= MAX_DATABASE_ID else None
+
+
+# In API bodies (pydantic models): an id in the database's range, stated in the OpenAPI document too.
+DatabaseId = Annotated[int, PydanticField(ge=1, le=MAX_DATABASE_ID, description="an id (1 to 2,147,483,647)")]
 
 
 def utcnow() -> datetime:

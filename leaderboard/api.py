@@ -1,8 +1,6 @@
 """The leaderboard API: the public rows as JSON or CSV (the page's filters), and the organisers' freeze."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime
 from typing import Optional
@@ -13,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from app.accounts.models import Role
 from app.api import ApiProblem, parse_body, query_param, route
 from app.challenges.services import get_challenge
+from app.csvfile import csv_text
 from app.db import get_session, utcnow
 from app.security import public, roles
 from leaderboard.projection import with_tie_reasons
@@ -88,21 +87,12 @@ def _json_row(row: dict, names: list[str]) -> dict:
 
 
 def _csv(rows: list[dict], names: list[str]) -> str:
-    """One line per row; per task its normalised score and raw value."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    """One line per row; per task its normalised score and raw value (through the platform's safe writer:
+    names like formulas become text, scores stay numbers)."""
     flat = [f for f in ROW_FIELDS if f not in ("missing", "reasons")]
-    writer.writerow(flat + [f"{n}{suffix}" for n in names for suffix in ("", "_raw", "_stderr")])
-    for row in rows:
-        cells = [_text(row[f]) for f in flat]
-        for c in row["tasks"]:
-            cells += [_text(c[2]), _text(c[0]), _text(c[1])]
-        writer.writerow(cells)
-    return buffer.getvalue()
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value)
+    header = flat + [f"{n}{suffix}" for n in names for suffix in ("", "_raw", "_stderr")]
+    return csv_text(header, ([row[f] for f in flat] + [v for c in row["tasks"] for v in (c[2], c[0], c[1])]
+                             for row in rows))
 
 
 class FreezeBody(BaseModel):

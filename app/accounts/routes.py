@@ -208,7 +208,7 @@ def accept_invitation(token: str):
             session.commit()
         except services.AccountError as exc:
             session.rollback()
-            form.password.errors.append(str(exc))
+            getattr(form, exc.field or "password").errors.append(str(exc))
         else:
             login_user(user)
             return redirect(url_for("web.dashboard"))
@@ -222,8 +222,12 @@ def tokens():
     form, plain = TokenForm(), None
     session = get_session()
     if form.validate_on_submit():
-        _, plain = services.issue_token(session, current_user, form.name.data)
-        session.commit()
+        try:
+            _, plain = services.issue_token(session, current_user, form.name.data)
+            session.commit()
+        except services.AccountError as exc:
+            session.rollback()
+            form.name.errors.append(str(exc))
     mine = session.exec(select(ApiToken).where(ApiToken.user_id == current_user.id)
                         .order_by(ApiToken.created_at.desc())).all()
     return render_template("accounts/tokens.html", form=form, plain=plain, tokens=mine,

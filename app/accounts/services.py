@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from app.accounts.models import ApiToken, Invitation, Role, User
 from app.audit.services import record
 from app.db import utcnow
+from app.visible import hidden_character_problem
 
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the account does not exist, so an unknown e-mail costs the same time as a wrong password.
@@ -44,6 +45,9 @@ def create_user(session: Session, email: str, password: str, display_name: str, 
         raise AccountError("An account with this e-mail address already exists.", "email")
     if len(password) < 10:
         raise AccountError("Choose a password of at least 10 characters.", "password")
+    hidden = hidden_character_problem(display_name.strip(), "Your name")
+    if hidden:
+        raise AccountError(hidden, "display_name")
     user = User(email=normalise_email(email), display_name=display_name.strip() or email,
                 role=role, password_hash=HASHER.hash(password))
     session.add(user)
@@ -73,6 +77,9 @@ def _digest(token: str) -> str:
 
 def issue_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
     """Create an API token; the plain token is returned once and only its hash is stored."""
+    hidden = hidden_character_problem(name, "The token's name")
+    if hidden:
+        raise AccountError(hidden, "name")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name.strip()[:80] or "token", prefix=plain[:12],
                      token_hash=_digest(plain))

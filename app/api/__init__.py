@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.api.problems import problem, pydantic_errors
 from app.db import get_session
+from app.jsonbody import JsonBodyError, check_size, load_json
 from app.security import Access, access_of
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -60,17 +61,37 @@ def route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, tag: 
     return decorator
 
 
-def parse_body(model: Type[BaseModel]) -> BaseModel:
-    """Validate the JSON body with a data model; a bad body becomes a 422 (or 415/400) problem."""
+def json_body(what: str = "the body") -> Any:
+    """The request's JSON document, read within `app.jsonbody`'s size and depth limits before it is parsed:
+    415 without a JSON content type, 413 too large, 400 too deep or not JSON (each names the limit)."""
     if not request.is_json:
-        raise ApiProblem(415, "Send the body as JSON with Content-Type: application/json.")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiProblem(400, "The body is not valid JSON.")
+        raise ApiProblem(415, f"Send {what} as JSON with Content-Type: application/json.")
+    try:
+        check_size(request.content_length or 0)  # a body announced as too large is never read
+        return load_json(request.get_data(cache=True))
+    except JsonBodyError as error:
+        raise ApiProblem(error.status, str(error)) from None
+
+
+def parse_body(model: Type[BaseModel]) -> BaseModel:
+    """Validate the JSON body with a data model; a bad body becomes a 422 (or 415/413/400) problem."""
+    data = json_body()
+    if not isinstance(data, dict):
+        raise ApiProblem(422, f"The body must be a JSON object ({{...}}), not {_json_kind(data)}.",
+                         errors={"body": ["must be a JSON object"]})
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ApiProblem(422, "Some fields are missing or invalid.", errors=pydantic_errors(exc)) from None
+
+
+def _json_kind(value: Any) -> str:
+    """What a decoded JSON value is, in the words of the JSON format."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    return {str: "a string", list: "an array"}.get(type(value), "a number")
 
 
 class ApiProblem(Exception):

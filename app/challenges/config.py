@@ -124,6 +124,8 @@ def parse_config(text: str) -> ChallengeConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"not valid TOML: {exc}"]) from None
+    except RecursionError:  # tomllib recurses once per level of nesting, like Python's JSON parser
+        raise ConfigError(["not valid TOML: it nests arrays or tables too deeply"]) from None
     problems: list[str] = []
     head = _table(data, "challenge", problems)
     slug = _get(head, "challenge.slug", str, problems, "")

@@ -87,7 +87,10 @@ def submit_baseline_command(slug: str, model: str, email: str, directory: Path) 
             raise click.ClickException(f"{email} is not an organiser's account.")
         team = session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.is_baseline == True,  # noqa: E712
                                                Team.name == f"Baseline: {model.strip()}")).first()
-        team = team or register_baseline(session, challenge, model, organiser.id)
+        try:
+            team = team or register_baseline(session, challenge, model, organiser.id)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
         try:
             submission = submit_folder(session, settings, organiser, challenge, model, directory, baseline=team)
         except IntakeError as exc:

@@ -9,15 +9,18 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.challenges.models import Challenge
+from app.challenges.services import phase_gate
 from app.checkpoints.intake import complete, finalise
 from app.checkpoints.models import Submission
 from app.checkpoints.services import create_submission, start_upload, storage_of
+from app.db import utcnow
 from app.settings import Settings
 from app.teams.models import Team, TeamMembership
 
@@ -31,6 +34,7 @@ def extend_demo(session: Session, settings: Settings, challenge: Challenge) -> N
 
     teams = session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.is_baseline == False)  # noqa: E712
                          .order_by(Team.id)).all()
+    submitted_at = seed_moment(challenge, utcnow())
     for seed, team in enumerate(teams):
         if not team_is_eligible(session, team.id)[0] or _has_demo_submission(session, team.id):
             continue
@@ -41,7 +45,18 @@ def extend_demo(session: Session, settings: Settings, challenge: Challenge) -> N
             from evaluation.tinymodel import make_tiny_model
 
             make_tiny_model(folder, seed=seed)
-            submit_folder(session, settings, owner, challenge, DEMO_LABEL, Path(folder))
+            submit_folder(session, settings, owner, challenge, DEMO_LABEL, Path(folder), submitted_at=submitted_at)
+
+
+def seed_moment(challenge: Challenge, now: datetime) -> datetime:
+    """When the demo's seeded submissions count as made: before today (UTC), inside the submission window
+    open now, so they leave the day's allowance (`[limits] submissions_per_day`) to a newcomer trying the
+    demo; `now` only when the window opened today."""
+    gate = phase_gate(challenge, "submit", now)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if gate.allowed and gate.opens is not None and gate.opens < midnight:
+        return max(gate.opens, midnight - timedelta(days=1))
+    return now
 
 
 def _has_demo_submission(session: Session, team_id: int) -> bool:
@@ -50,10 +65,10 @@ def _has_demo_submission(session: Session, team_id: int) -> bool:
 
 
 def submit_folder(session: Session, settings: Settings, user: User, challenge: Challenge, label: str,
-                  folder: Path, baseline: Team | None = None) -> Submission:
+                  folder: Path, baseline: Team | None = None, submitted_at: datetime | None = None) -> Submission:
     """Submit the files of `folder` as `user` (for a `baseline` team, an organiser) through the upload
-    intake, and complete it."""
-    submission = create_submission(session, user, challenge, label, baseline=baseline)
+    intake, and complete it; `submitted_at`: the moment it counts as started (phase gate and limits)."""
+    submission = create_submission(session, user, challenge, label, baseline=baseline, now=submitted_at)
     session.commit()
     store = storage_of(settings)
     for path in sorted(p for p in folder.iterdir() if p.is_file()):

@@ -22,7 +22,7 @@ from app.checkpoints.services import (IntakeError, create_submission, limits_of,
 from app.db import get_session
 from app.security import public, roles
 from app.teams.models import Team
-from app.teams.services import team_of
+from app.teams.services import no_team_reason, team_of
 
 bp = Blueprint("checkpoints", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/checkpoints")
@@ -42,7 +42,7 @@ def _gate(challenge: Challenge) -> tuple[bool, str]:
 
     team = team_of(get_session(), current_user, challenge.id)
     if team is None:
-        return False, "Register a team for this challenge on your dashboard first."
+        return False, no_team_reason(challenge, "you can submit checkpoints once it is eligible")
     return team_is_eligible(get_session(), team.id)
 
 

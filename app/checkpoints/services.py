@@ -21,7 +21,8 @@ from app.checkpoints.storage import Storage
 from app.db import utcnow
 from app.settings import Settings
 from app.teams.models import Team
-from app.teams.services import team_ids_of, team_of
+from app.teams.services import no_team_reason, team_ids_of, team_of
+from app.visible import hidden_character_problem
 
 MAX_LABEL = 120
 
@@ -63,6 +64,9 @@ def create_submission(session: Session, user: User, challenge: Challenge, label:
     label = " ".join((label or "").split())
     if not 1 <= len(label) <= MAX_LABEL:
         raise IntakeError(422, f"Give the submission a label of 1 to {MAX_LABEL} characters.", "label")
+    hidden = hidden_character_problem(label, "The label")
+    if hidden:
+        raise IntakeError(422, hidden, "label")
     team = baseline if baseline is not None else _entrant_team(session, user, challenge)
     if baseline is not None and not (baseline.is_baseline and Role(user.role) is Role.organiser
                                      and baseline.challenge_id == challenge.id):
@@ -94,7 +98,7 @@ def _entrant_team(session: Session, user: User, challenge: Challenge) -> Team:
 
     team = team_of(session, user, challenge.id)
     if team is None:
-        raise IntakeError(403, "Register a team for this challenge before submitting a checkpoint.")
+        raise IntakeError(403, no_team_reason(challenge, "you can submit checkpoints once it is eligible"))
     eligible, reason = team_is_eligible(session, team.id)
     if not eligible:
         raise IntakeError(403, reason)

@@ -20,6 +20,8 @@ OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 CHECKSUM_MISMATCH = 460  # tus's own status code: "Checksum Mismatch"
 _KEY = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+_DIGITS = re.compile(r"[0-9]+")
+MAX_LENGTH = 2**63 - 1  # byte counts are stored as 64-bit integers (BigInteger)
 
 
 class TusError(ValueError):
@@ -31,11 +33,15 @@ class TusError(ValueError):
 
 
 def parse_length(value: str | None, header: str) -> int:
-    """A non-negative decimal header value (Upload-Length, Upload-Offset, Content-Length)."""
+    """A non-negative decimal header value (Upload-Length, Upload-Offset, Content-Length), at most
+    `MAX_LENGTH` (what the database's byte counts hold)."""
     if value is None:
         raise TusError(400, f"the {header} header is required")
-    if not value.isdigit() or len(value) > 20:
+    if not _DIGITS.fullmatch(value):
         raise TusError(400, f"{header} must be a non-negative whole number of bytes, not {value[:40]!r}")
+    if len(value) > len(str(MAX_LENGTH)) or int(value) > MAX_LENGTH:
+        raise TusError(400, f"{header} is too large: {value[:40]} bytes is more than any file can hold "
+                            f"(at most {MAX_LENGTH:,})")
     return int(value)
 
 

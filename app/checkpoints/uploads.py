@@ -23,7 +23,7 @@ from app.checkpoints.filenames import check_filename
 from app.checkpoints.models import Submission, SubmissionStatus, Upload
 from app.checkpoints.services import IntakeError, limits_of, own_receiving_submission, start_upload, storage_of
 from app.checkpoints.storage import ChecksumMismatch, IncompleteChunk, UploadBusy
-from app.db import get_session, utcnow
+from app.db import database_id, get_session, utcnow
 from app.teams.services import team_ids_of
 
 
@@ -74,11 +74,14 @@ def create(user, location: Callable[[str], str]) -> Response:
     name_problem = check_filename(filename)
     if name_problem is not None:
         raise tus.TusError(400, name_problem)
-    if not submission_id.isdigit():
+    if not submission_id.isascii() or not submission_id.isdigit():
         raise tus.TusError(400, "Upload-Metadata must give the submission's id (submission)")
     declared = tus.parse_sha256_hex(metadata.get("sha256"))
     session = get_session()
-    submission = own_receiving_submission(session, user, int(submission_id))
+    ident = database_id(submission_id)
+    if ident is None:  # a number no submission can have
+        raise IntakeError(404, "There is no such submission in your team.")
+    submission = own_receiving_submission(session, user, ident)
     upload = start_upload(session, _settings(), user, submission, filename, length, declared)
     response = Response(status=201)
     response.headers.update({"Location": location(upload.id), "Upload-Expires": tus.http_date(upload.expires_at)})

@@ -327,7 +327,8 @@ def _warnings(names: list[str]) -> list[str]:
     if "README.md" not in names:
         warnings.append("README.md (model card) is missing")
     if not any(file_kind(name) is FileKind.LICENSE for name in names):
-        warnings.append("no LICENSE file: the licence will be taken from the submission form only")
+        warnings.append("no LICENSE file: the licence is read from the `license:` field of the model card "
+                        "(README.md) alone; add the licence's text as LICENSE")
     if not any(name in TOKENIZER_NAMES for name in names):
         warnings.append("no tokenizer files: the evaluation needs the model's tokenizer")
     return warnings

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.ops.ratelimit import PUBLIC_API_PER_ADDRESS, limited
 from app.accounts.models import Role
-from app.api import ApiProblem, parse_body, query_param, route
+from app.api import ApiProblem, json_body, parse_body, query_param, route
 from app.challenges.models import Challenge
 from app.challenges.services import PhaseClosed, get_challenge
 from app.db import get_session
@@ -35,15 +35,6 @@ STATUS_SCHEMA = {"type": "object", "properties": {
     "versions": {"type": "array", "items": {"type": "object"}}}}
 
 
-def _json_body() -> Any:
-    if not request.is_json:
-        raise ApiProblem(415, "Send the application as JSON with Content-Type: application/json.")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiProblem(400, "The body is not valid JSON.")
-    return data
-
-
 def _invalid(exc: ApplicationErrors) -> ApiProblem:
     return ApiProblem(422, "The application has missing or invalid fields.", errors=exc.errors)
 
@@ -64,7 +55,7 @@ def check_eligibility():
             raise ApiProblem(404, f"No challenge {slug!r}.")
         rules = rules_for(found)
     try:
-        application = parse_application(_json_body(), require=rules.required_fields)
+        application = parse_application(json_body("the application"), require=rules.required_fields)
     except ApplicationErrors as exc:
         raise _invalid(exc) from None
     return jsonify(decide(application, rules).to_dict())
@@ -115,7 +106,7 @@ def submit_team_eligibility(team_id: int):
     team = _visible_team(team_id)
     session = get_session()
     try:
-        submit_application(session, team, g.api_user, _json_body(), rules_for(session.get(Challenge,
+        submit_application(session, team, g.api_user, json_body("the application"), rules_for(session.get(Challenge,
                                                                                           team.challenge_id)))
     except ApplicationErrors as exc:
         session.rollback()

@@ -15,12 +15,20 @@ from decimal import Decimal
 from typing import Any
 
 from app.eligibility.countries import COUNTRY_NAMES
+from app.visible import hidden_character_problem
 
 INVESTOR_TYPES: tuple[str, ...] = (
     "public_investment_corporation", "venture_capital", "business_angel",
     "university", "institutional_investor", "local_authority",
 )
 FIGURE_FIELDS = ("staff_headcount", "annual_turnover_eur", "balance_sheet_total_eur")
+# Plausible ceilings, so that a typo or a hostile number is refused rather than stored: no enterprise has a
+# turnover or balance sheet above EUR 10 trillion (the largest are under 1 trillion), nor more than 10 million
+# staff (the largest employers have about 2 million), and no planned model has 100 trillion parameters.
+MAX_EUR = 10**13
+MAX_HEADCOUNT = 10**7
+MAX_PARAMETERS = 10**14
+FIGURE_MAXIMA = {"staff_headcount": MAX_HEADCOUNT, "annual_turnover_eur": MAX_EUR, "balance_sheet_total_eur": MAX_EUR}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -127,6 +135,14 @@ class _Reader:
             self.error(path, "must not be blank")
         return value if isinstance(value, str) else None
 
+    def name(self, d: Mapping[str, Any] | None, key: str, prefix: str) -> str | None:
+        """A name others read: text without invisible or direction-changing characters."""
+        value = self.text(d, key, prefix)
+        hidden = hidden_character_problem(value, "The name") if value else None
+        if hidden:
+            self.error(_join(prefix, key), hidden)
+        return value
+
     def flag(self, d: Mapping[str, Any] | None, key: str, prefix: str, optional: bool = False) -> bool | None:
         value, path = self.get(d, key, prefix, optional)
         if d is not None and key in d and not isinstance(value, bool):
@@ -144,7 +160,7 @@ class _Reader:
         elif amount < 0:
             self.error(path, "must not be negative")
         elif maximum is not None and amount > maximum:
-            self.error(path, f"must be between 0 and {maximum}")
+            self.error(path, f"must be between 0 and {maximum:,}")
         else:
             return amount
         return None
@@ -163,17 +179,19 @@ def _not_a_number(value: object) -> str:
 
 
 def _to_decimal(value: object) -> Decimal | None:
-    """A JSON number as an exact Decimal (floats via their shortest repr, so 24.99 stays 24.99)."""
+    """A JSON number as an exact Decimal (floats via their shortest repr, so 24.99 stays 24.99). An infinite
+    float is what JSON's 1e400 becomes: it stays infinite, so that the bounds call it too large (or negative)
+    exactly as they do 1e999 typed into the form, which Decimal holds exactly. NaN is not a number."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float) and math.isnan(value):
         return None
-    amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    return amount if amount.is_finite() else None
+    amount = Decimal(repr(value)) if isinstance(value, float) and math.isfinite(value) else Decimal(value)
+    return None if amount.is_nan() else amount
 
 
 def _figures(r: _Reader, d: Mapping[str, Any] | None, prefix: str) -> Figures:
-    return Figures(*(r.number(d, key, prefix) for key in FIGURE_FIELDS))
+    return Figures(*(r.number(d, key, prefix, maximum=FIGURE_MAXIMA[key]) for key in FIGURE_FIELDS))
 
 
 def _previous_period(r: _Reader, d: Mapping[str, Any]) -> Figures | None:
@@ -185,7 +203,7 @@ def _previous_period(r: _Reader, d: Mapping[str, Any]) -> Figures | None:
 
 def _partner(r: _Reader, value: object, path: str) -> PartnerEnterprise:
     d = r.obj(value, path, ("name", "stake_percent", "investor_type", *FIGURE_FIELDS))
-    name = r.text(d, "name", path)
+    name = r.name(d, "name", path)
     stake = r.number(d, "stake_percent", path, maximum=100)
     if stake is not None and stake > 50:
         r.error(_join(path, "stake_percent"),
@@ -198,7 +216,7 @@ def _partner(r: _Reader, value: object, path: str) -> PartnerEnterprise:
 
 def _linked(r: _Reader, value: object, path: str) -> LinkedEnterprise:
     d = r.obj(value, path, ("name", *FIGURE_FIELDS))
-    return LinkedEnterprise(r.text(d, "name", path), _figures(r, d, path))
+    return LinkedEnterprise(r.name(d, "name", path), _figures(r, d, path))
 
 
 def _planned_model(r: _Reader, d: Mapping[str, Any]) -> PlannedModel:
@@ -210,6 +228,8 @@ def _planned_model(r: _Reader, d: Mapping[str, Any]) -> PlannedModel:
         isinstance(parameters, int) and not isinstance(parameters, bool) and parameters > 0
     ):
         r.error(p_path, "expected a positive whole number")
+    elif m is not None and "parameters" in m and parameters > MAX_PARAMETERS:
+        r.error(p_path, f"must be between 1 and {MAX_PARAMETERS:,}")
     return PlannedModel(
         parameters, r.flag(m, "from_scratch", path),
         mixture_of_experts=r.flag(m, "mixture_of_experts", path, optional=True),
@@ -256,7 +276,7 @@ def parse_application(data: object, *, require: Collection[str] = ()) -> Applica
     if not isinstance(data, Mapping):
         raise ApplicationErrors(r.errors)
     application = Application(
-        legal_name=r.text(d, "legal_name", ""), country=_country(r, d), founded_on=_founded_on(r, d),
+        legal_name=r.name(d, "legal_name", ""), country=_country(r, d), founded_on=_founded_on(r, d),
         figures=_figures(r, d, ""), accounts_approved=r.flag(d, "accounts_approved", ""),
         previous_period=_previous_period(r, d),
         partner_enterprises=tuple(_partner(r, v, p) for v, p in r.items(d, "partner_enterprises")),
@@ -316,9 +336,9 @@ def _obj(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str
 
 
 _FIGURES = {
-    "staff_headcount": _num("Staff in annual work units (part-time and seasonal work as fractions)."),
-    "annual_turnover_eur": _num("Annual turnover in euros."),
-    "balance_sheet_total_eur": _num("Annual balance sheet total in euros."),
+    "staff_headcount": _num("Staff in annual work units (part-time and seasonal work as fractions).", MAX_HEADCOUNT),
+    "annual_turnover_eur": _num("Annual turnover in euros.", MAX_EUR),
+    "balance_sheet_total_eur": _num("Annual balance sheet total in euros.", MAX_EUR),
 }
 _NAME = {"type": "string", "minLength": 1}
 
@@ -344,7 +364,8 @@ APPLICATION_JSON_SCHEMA: dict[str, Any] = {
         "responsible_ai_commitment": {"type": "boolean"},
         "large_scale_ai_experience": {"type": "string"},
         "planned_model": _obj({
-            "parameters": {"type": "integer", "minimum": 1}, "from_scratch": {"type": "boolean"},
+            "parameters": {"type": "integer", "minimum": 1, "maximum": MAX_PARAMETERS},
+            "from_scratch": {"type": "boolean"},
             "mixture_of_experts": {"type": "boolean"}, "open_weights": {"type": "boolean"},
         }, optional=("mixture_of_experts", "open_weights")),
         "eu_controlled": {"type": "boolean"},

@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 
 from app.eligibility.application import ApplicationErrors, parse_application
 from app.eligibility.rules import RuleSet, decide
+from app.jsonbody import JsonBodyError, load_json
 
 cli = AppGroup("eligibility", help="Check applications against a challenge's eligibility rules.")
 
@@ -40,9 +41,9 @@ def check(file: Path, challenge_config: Path | None, experience_confirmed: bool)
     """Print the eligibility verdict for the application in FILE (JSON)."""
     rules = _load_rules(challenge_config)
     try:
-        application = parse_application(json.loads(file.read_text(encoding="utf-8")), require=rules.required_fields)
-    except json.JSONDecodeError as exc:
-        _fail({"$": [f"not valid JSON: {exc}"]})
+        application = parse_application(load_json(file.read_bytes()), require=rules.required_fields)
+    except JsonBodyError as exc:
+        _fail({"$": [str(exc)]})
     except ApplicationErrors as exc:
         _fail(exc.errors)
     verdict = decide(application, rules, experience_confirmed=experience_confirmed)

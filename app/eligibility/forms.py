@@ -6,7 +6,7 @@ A blank field is left out of the document (and reported as missing), never given
 """
 from __future__ import annotations
 
-import json
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.eligibility.application import FIGURE_FIELDS, INVESTOR_TYPES
 from app.eligibility.countries import COUNTRY_NAMES
+from app.jsonbody import MAX_JSON_BYTES, JsonBodyError, load_json
 
 
 
@@ -113,18 +114,22 @@ class OverrideForm(WebForm):
     override = SubmitField("Override the verdict")
 
 
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def _number(text: str | None) -> Any:
-    """A typed number as int or Decimal; anything else is passed on as text so the parser names the problem."""
+    """A typed number as int or Decimal, as the JSON parser would give it; anything else is passed on as
+    text so that the parser names the problem, and its bounds apply to both alike."""
     cleaned = (text or "").strip().replace(" ", "").replace("_", "")
-    try:
-        return int(cleaned)
-    except ValueError:
-        pass
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
+    match = _DECIMAL.fullmatch(cleaned)
+    if match is None:
         return text
-    return amount if amount.is_finite() else text
+    if "." not in cleaned and match.group(3) is None and len(cleaned) <= 4000:  # int() stops at 4,300 digits
+        return int(cleaned)
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:  # an exponent beyond Decimal's range: infinite or zero, as a float would be
+        return float(cleaned)
 
 
 def _put(doc: dict[str, Any], key: str, value: Any, kind: str = "text") -> None:
@@ -214,13 +219,13 @@ def json_document(form: JsonDocumentForm) -> tuple[Any, str | None]:
     """The pasted or uploaded document, or an error message saying why it is not JSON."""
     raw: str | bytes = form.text.data or ""
     if form.upload.data and getattr(form.upload.data, "filename", ""):
-        raw = form.upload.data.read()
-    if not (raw.strip() if isinstance(raw, str) else raw.strip()):
+        raw = form.upload.data.read(MAX_JSON_BYTES + 1)  # one byte more tells "too large"
+    if not raw.strip():
         return None, "Paste the JSON document or choose a file."
     try:
-        return json.loads(raw), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"This is not valid JSON: {exc}"
+        return load_json(raw), None
+    except JsonBodyError as exc:
+        return None, str(exc)
 
 
 def _field_for(form: ApplicationForm, path: str, rows: dict[str, list[int]]) -> Any:

@@ -20,7 +20,7 @@ from app.eligibility.services import (
 )
 from app.security import roles
 from app.teams.models import Team
-from app.teams.services import team_of
+from app.teams.services import no_team_reason, team_of
 
 bp = Blueprint("eligibility", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/eligibility")
@@ -51,7 +51,7 @@ def _entrant_team(slug: str) -> tuple[Challenge, Team]:
     challenge = get_challenge(session, slug) or abort(404)
     team = team_of(session, current_user, challenge.id)
     if team is None:
-        flash(f"Register your team for {challenge.name} first; then fill in the eligibility application.", "error")
+        flash(no_team_reason(challenge, "fill in the eligibility application"), "error")
         abort(redirect(url_for("web.dashboard")))
     return challenge, team
 

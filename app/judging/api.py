@@ -15,7 +15,7 @@ from app.accounts.models import Role, User
 from app.api import ApiProblem, parse_body, route
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge
-from app.db import get_session
+from app.db import DatabaseId, get_session
 from app.judging.overview import judge_entries
 from app.judging.services import (
     JudgingError, assign_judge, declare_conflict, finalise, judges_scores, judging_state, lock_of, publish,
@@ -100,7 +100,7 @@ class ConflictBody(BaseModel):
     """A declared conflict of interest with a team."""
 
     model_config = ConfigDict(extra="forbid")
-    team_id: int
+    team_id: DatabaseId
     reason: str = Field(min_length=3, max_length=2000)
 
 
@@ -118,8 +118,8 @@ class AssignmentBody(BaseModel):
     """An organiser's assignment of a judge to an entry."""
 
     model_config = ConfigDict(extra="forbid")
-    judge_id: int
-    team_id: int
+    judge_id: DatabaseId
+    team_id: DatabaseId
 
 
 @route("/judging/<slug>/assignments", methods=("POST",), tag="judging", request_model=AssignmentBody,

@@ -112,7 +112,9 @@ def judge_text_alone(match: TextMatch, policy: LicencePolicy) -> tuple[list[Find
     if match.licence == "proprietary":
         return [], None  # `judge_text` already explains the proprietary text
     expression = parse_expression(match.licence)
-    missing = Finding(Outcome.REVIEW, "The model card declares no licence in its front matter, so "
+    # Advice, not a reason for review: the identified text decides under the policy (a licence the policy
+    # passes passes), but the Hub only shows a licence the card declares.
+    missing = Finding(Outcome.PASS, "The model card declares no licence in its front matter, so "
                       "the Hub shows none; add `license: " + match.licence + "` to README.md.")
     return [_judge_expression(expression, policy, "The LICENSE file contains"), missing], expression
 

@@ -49,6 +49,28 @@ _DEFAULT_REVIEW = (
 )
 _DEFAULT_FAIL = ("unknown", "proprietary", "all-rights-reserved", "licenseref-proprietary")
 
+# What each well-known licence lets people do with released weights, for the reasons of a passing verdict
+# ("it passes because ..."). A passing licence not listed here is described only as accepted by the
+# challenge: the words must never promise more than the licence allows.
+_PERMISSIVE = "it lets anyone use, modify and redistribute the weights for any purpose"
+_COPYLEFT = "it lets anyone use, modify and redistribute the weights, under the same licence"
+TERMS = {
+    **dict.fromkeys(("apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "isc", "zlib",
+                     "bsl-1.0"), _PERMISSIVE),
+    **dict.fromkeys(("cc0-1.0", "unlicense"), "it puts the weights in the public domain: anyone may use them "
+                    "for any purpose"),
+    "cc-by-4.0": "it lets anyone use, adapt and share the weights for any purpose, with attribution",
+    "cc-by-sa-4.0": "it lets anyone use, adapt and share the weights for any purpose, with attribution and "
+                    "under the same licence",
+    "cc-by-nc-4.0": "it lets anyone use, adapt and share the weights for non-commercial use, with attribution",
+    "cc-by-nc-sa-4.0": "it lets anyone use, adapt and share the weights for non-commercial use, with "
+                       "attribution and under the same licence",
+    "cc-by-nd-4.0": "it lets anyone share the weights unchanged, with attribution (no adaptations)",
+    "cc-by-nc-nd-4.0": "it lets anyone share the weights unchanged for non-commercial use, with attribution "
+                       "(no adaptations)",
+    **dict.fromkeys(("gpl-3.0", "agpl-3.0", "lgpl-3.0", "mpl-2.0", "eupl-1.2"), _COPYLEFT),
+}
+
 
 @dataclass(frozen=True)
 class LicencePolicy:
@@ -100,7 +122,7 @@ class LicencePolicy:
         if key in self.failing:
             return Outcome.FAIL, "the challenge does not accept it"
         if key in self.passing:
-            return Outcome.PASS, "it lets anyone obtain, use and redistribute the weights"
+            return Outcome.PASS, TERMS.get(key, "the challenge accepts it")
         if key in self.reviewed:
             return Outcome.REVIEW, "it restricts use or derivatives, so an organiser decides"
         if self.unlisted is Outcome.PASS:

@@ -1,8 +1,6 @@
 """Searching and exporting the audit log: by challenge, action prefix, actor, subject and date range."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -13,6 +11,7 @@ from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.audit.models import AuditEvent
+from app.csvfile import csv_text
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000  # one export holds at most this many events; narrow the search for more
@@ -85,16 +84,7 @@ def export_json(session: Session, query: AuditQuery) -> str:
 def export_csv(session: Session, query: AuditQuery) -> str:
     """The matching events, oldest first, as CSV (details as a JSON object; cells that a spreadsheet would
     run as a formula are prefixed with an apostrophe)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in _records(session, query):
-        row["details"] = json.dumps(row["details"], sort_keys=True, default=str)
-        writer.writerow([_cell(row[c]) for c in COLUMNS])
-    return out.getvalue()
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    rows = ({**row, "details": json.dumps(row["details"], sort_keys=True, default=str)}
+            for row in _records(session, query))
+    return csv_text(COLUMNS, ([row[c] for c in COLUMNS] for row in rows))
 

@@ -19,6 +19,7 @@ from app.challenges.services import config_of, get_challenge, load_config_text
 from app.organiser.changes import DiffLine, summarise, unified_diff
 from app.settings import BUNDLED_CHALLENGES
 from app.teams.models import Team
+from app.visible import hidden_character_problem
 
 log = logging.getLogger(__name__)
 TEMPLATE_FILE = BUNDLED_CHALLENGES / "lagc-2024.toml"
@@ -251,6 +252,9 @@ def register_baseline(session: Session, challenge: Challenge, model: str, actor_
     name = f"Baseline: {model}"[:120]
     if not model:
         raise ValueError("Name the baseline model.")
+    hidden = hidden_character_problem(model, "The baseline model's name")
+    if hidden:
+        raise ValueError(hidden)
     if session.exec(select(Team.id).where(Team.challenge_id == challenge.id, Team.name == name)).first():
         raise ValueError(f"There is already a team called {name!r}.")
     team = Team(challenge_id=challenge.id, name=name, is_baseline=True)

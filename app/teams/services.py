@@ -9,8 +9,9 @@ from sqlmodel import Session, select
 from app.accounts.models import Role, User
 from app.audit.services import record
 from app.challenges.models import Challenge
-from app.challenges.services import PhaseClosed, require_phase
+from app.challenges.services import PhaseClosed, phase_gate, require_phase
 from app.teams.models import Team, TeamMembership
+from app.visible import hidden_character_problem
 
 
 class TeamError(ValueError):
@@ -28,6 +29,16 @@ def team_of(session: Session, user: User, challenge_id: int) -> Optional[Team]:
     return session.exec(select(Team).join(TeamMembership, TeamMembership.team_id == Team.id)
                         .where(TeamMembership.user_id == user.id,
                                TeamMembership.challenge_id == challenge_id)).first()
+
+
+def no_team_reason(challenge: Challenge, then: str, now: Optional[datetime] = None) -> str:
+    """Why an entrant without a team in `challenge` cannot act yet, in words: register first (and `then`
+    what they can do), or, when the phases do not allow registering now, the phase gate's reason, so that
+    nobody is sent to a registration that would refuse them."""
+    gate = phase_gate(challenge, "register", now)
+    if gate.allowed:
+        return f"Register a team for {challenge.name} on your dashboard first; then {then}."
+    return f"You have no team in {challenge.name}. {gate.reason}"
 
 
 def teams_of(session: Session, user: User) -> list[Team]:
@@ -52,6 +63,9 @@ def register_team(session: Session, user: User, challenge: Challenge, name: str,
         raise TeamError(str(closed), phase_closed=True) from None
     if not 2 <= len(name) <= 120:
         raise TeamError("The team name must be 2 to 120 characters.", "name")
+    hidden = hidden_character_problem(name, "The team name")
+    if hidden:
+        raise TeamError(hidden, "name")
     if team_of(session, user, challenge.id) is not None:
         raise TeamError("You already belong to a team in this challenge.")
     taken = session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.name == name)).first()

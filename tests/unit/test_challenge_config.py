@@ -93,3 +93,9 @@ def test_a_broken_capability_section_is_reported_with_the_file():
     with pytest.raises(ConfigError) as info:
         parse_config(text)
     assert any(p.startswith("[eligibility]") for p in info.value.problems)
+
+
+def test_a_configuration_nested_a_thousand_levels_deep_is_a_clear_problem_not_a_crash():
+    with pytest.raises(ConfigError) as refused:
+        parse_config("a = " + "[" * 1000 + "]" * 1000)
+    assert refused.value.problems == ["not valid TOML: it nests arrays or tables too deeply"]

@@ -58,3 +58,12 @@ def test_csv_and_json_export_the_filtered_view(organiser, db, make_user, challen
     assert rows[0]["details"].startswith('{"justification"')  # a formula-looking value stays inside JSON
     data = organiser.get("/organiser/audit/export.json?actor=aurora&action=eligibility").get_json()
     assert len(data) == 1 and data[0]["details"]["justification"].startswith("=cmd")
+
+
+def test_the_csv_export_neutralises_an_actor_address_that_reads_as_a_formula(organiser, db, make_user, challenge):
+    evil = make_user("=cmd|'/Ccalc'!a0@evil.example")
+    with db() as session:
+        record(session, "eligibility.overridden", "team", 9, actor_id=evil)
+    exported = organiser.get("/organiser/audit/export.csv?action=eligibility.").get_data(as_text=True)
+    row = next(csv.DictReader(io.StringIO(exported)))
+    assert row["actor"] == "'=cmd|'/ccalc'!a0@evil.example" and row["actor_id"] == str(evil)

@@ -34,9 +34,16 @@ def test_a_sha256_checksum_is_its_32_digest_bytes():
 
 def test_lengths_are_plain_decimal_numbers():
     assert tus.parse_length("0", "Upload-Offset") == 0
-    for bad in (None, "-1", "1e3", " 12", "9" * 21):
-        with pytest.raises(tus.TusError):
+    for bad in (None, "-1", "1e3", " 12", "٣"):
+        with pytest.raises(tus.TusError, match="required|whole number"):
             tus.parse_length(bad, "Upload-Length")
+
+
+def test_a_length_larger_than_the_database_holds_is_too_large():
+    assert tus.parse_length(str(tus.MAX_LENGTH), "Upload-Length") == 2**63 - 1
+    for big in (str(tus.MAX_LENGTH + 1), "9" * 21, "1" + "0" * 23):
+        with pytest.raises(tus.TusError, match="Upload-Length is too large"):
+            tus.parse_length(big, "Upload-Length")
 
 
 def test_expiry_is_an_http_date():

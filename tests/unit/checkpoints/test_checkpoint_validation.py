@@ -183,6 +183,12 @@ def test_missing_model_card_licence_and_tokenizer_are_only_warnings(sharded_chec
     assert len(report.warnings) == 3
 
 
+def test_the_missing_licence_warning_points_at_the_model_card_not_at_a_form_field(sharded_checkpoint):
+    warning = next(w for w in validate_checkpoint(sharded_checkpoint).warnings if w.startswith("no LICENSE"))
+    assert "form" not in warning
+    assert "`license:` field of the model card (README.md)" in warning
+
+
 def test_the_validator_imports_neither_torch_nor_transformers():
     code = (
         "import sys, app.checkpoints.validation, app.checkpoints.filenames; "

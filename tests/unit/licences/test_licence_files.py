@@ -84,11 +84,24 @@ def test_a_proprietary_licence_file_fails_even_with_an_open_card(card, data, pol
     assert "proprietary" in result["reasons"][1]
 
 
-def test_a_licence_file_alone_gives_the_licence_but_asks_for_a_declaration(data, policy):
+def test_a_licence_file_alone_gives_the_licence_and_advises_a_declaration(data, policy):
     result = check_licence({"LICENSE.md": (data / "LICENSE-mit-markdown.md").read_bytes()}, policy)
-    assert result.to_dict()["verdict"] == "review"
+    assert result.to_dict()["verdict"] == "pass"
     assert result.licence == "mit"
     assert "add `license: mit` to README.md" in result.reasons[1]
+
+
+def test_an_identified_bsd_3_clause_licence_file_passes_a_card_without_a_licence(card, data, policy):
+    files = {"README.md": card("tags: [text-generation]"), "LICENSE": (data / "LICENSE-bsd3-wrapped.txt").read_bytes()}
+    result = check_licence(files, policy)
+    assert (result.to_dict()["verdict"], result.licence) == ("pass", "bsd-3-clause")
+    assert "add `license: bsd-3-clause` to README.md" in result.reasons[1]
+
+
+def test_a_licence_file_alone_with_a_licence_the_policy_reviews_still_goes_to_review(card, reformatted, policy):
+    files = {"README.md": card("tags: [text-generation]"), "LICENSE": reformatted("llama3")}
+    result = check_licence(files, policy)
+    assert result.to_dict()["verdict"] == "review" and "add `license: llama3` to README.md" in result.reasons[1]
 
 
 def test_a_proprietary_licence_file_alone_fails(data, policy):
