@@ -18,7 +18,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-ENTRANT = "aurora@demo.lagc.eu"
+ENTRANT = "readme-example@example.eu"  # its own team: other e2e files spend the demo teams' daily allowance
 
 
 def readme_block(language: str) -> str:
@@ -31,11 +31,27 @@ def readme_block(language: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def token(server, server_instance) -> str:
+def entrant(server_db) -> str:
+    """A fresh entrant whose new team is eligible in the demo challenge: its whole daily allowance is left,
+    whatever other e2e files submitted on the shared platform as the demo's teams."""
+    from app.accounts.services import find_user
+    from app.demo import DEMO_SLUG
+    from app.eligibility.demo import ORGANISER
+    from tests import factories
+
+    with server_db() as session:
+        owner = factories.user(session, ENTRANT, name="README Example")
+        team = factories.registered_team(session, owner, DEMO_SLUG, "README Example Labs")
+        factories.eligible(session, team, owner, find_user(session, ORGANISER))
+    return ENTRANT
+
+
+@pytest.fixture(scope="module")
+def token(server, server_instance, entrant) -> str:
     """A token made as the README says: `flask users token` against the running platform's instance."""
     env = {**os.environ, "LAGC_INSTANCE_DIR": str(server_instance), "FLASK_APP": "app"}
     env.pop("DATABASE_URL", None)
-    result = subprocess.run([sys.executable, "-m", "flask", "users", "token", ENTRANT, "--name", "README test"],
+    result = subprocess.run([sys.executable, "-m", "flask", "users", "token", entrant, "--name", "README test"],
                             env=env, cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(result.stdout)["token"]
 
