@@ -103,8 +103,11 @@ def counted_entries(session: Session, challenge: Challenge, as_of: Optional[date
     """Team id -> what counts for it as of ``as_of``, for every team of the challenge with an accepted
     submission (of ``team_ids`` only, when given). A team left out has nothing (`CountedEntry(team_id)`).
 
-    Three indexed queries, whatever the number of teams: the accepted submissions with their primary
-    evaluations, the teams' choices, then `decide` per team.
+    The rule is `evaluation.counting.decide`: the team's chosen scored submission (where the challenge lets teams
+    choose), else its latest scored one, each with its latest finished primary evaluation; a failed or running
+    evaluation never replaces a scored submission; without one the team is pending, failed or has nothing.
+    Two indexed queries, whatever the number of teams (the accepted submissions outer-joined with their primary
+    evaluations; the teams' choices), then `decide` per team.
     """
     rule = scoring_of(challenge).counted_submission
     teams = None if team_ids is None else sorted(set(team_ids))
