@@ -198,7 +198,7 @@ def _competition(app, db, w) -> dict[str, tuple]:
         client = app.test_client()
         sign_in(client, f"{who}@example.eu")
         card = client.get(f"/c/{w.slug}/scorecards/{w.teams['Alpha']}").get_data(as_text=True)
-        shown = re.search(r"<dd>[^<]* \(#(\d+)\)</dd>", card)
+        shown = re.search(r"<dt>Submission</dt><dd>.*? \(#(\d+)\)</dd>", card)
         evaluation = re.search(r"<dt>Evaluation</dt><dd>#(\d+)", card)
         out[f"scorecard ({who})"] = (int(shown.group(1)), int(evaluation.group(1)))
         pending = client.get(f"/c/{w.slug}/scorecards/{w.teams['Charlie']}").get_data(as_text=True)
@@ -238,8 +238,9 @@ def _label_in(w, html: str) -> int:
 
 
 def _label_in_row(w, page: str, team: str) -> int:
-    row = re.search(rf'<tr[^>]*><td>[^<]*</td><td><a [^>]*>{team}</a></td><td>(.*?)</td>', page, re.S)
-    return _label_in(w, row.group(1))
+    rows = [row for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S) if f">{team}<" in row]
+    assert len(rows) == 1, f"{team} should have one row on the board"
+    return _label_in(w, re.search(r'<td class="model">(.*?)</td>', rows[0], re.S).group(1))
 
 
 def _team_api(counted: dict) -> tuple:
