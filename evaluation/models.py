@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Optional
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -27,12 +27,23 @@ class EvaluationState(str, Enum):
     cancelled = "cancelled"
 
 
+class EvaluationPurpose(str, Enum):
+    """Why an evaluation runs. Only ``primary`` runs (the scheduler's one run of each accepted submission) can
+    count for a team (`evaluation.counting.COUNTED_PURPOSES`); re-runs of the same submission at another site,
+    for reproducibility checks, will get a purpose of their own and never count."""
+
+    primary = "primary"
+
+
 class Evaluation(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     challenge_id: int = Field(foreign_key="challenge.id", index=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     submission_id: int = Field(foreign_key="submission.id", index=True)
     state: EvaluationState = Field(default=EvaluationState.queued, max_length=12, index=True)
+    # An `EvaluationPurpose` value, stored as text so a new purpose needs no change to a database enum type.
+    purpose: str = Field(default=EvaluationPurpose.primary.value, max_length=20,
+                         sa_column_kwargs={"server_default": EvaluationPurpose.primary.value})
     runner: str = Field(default="local", max_length=10)  # local | slurm
     cluster: str = Field(default="local", max_length=40)
     job_id: Optional[str] = Field(default=None, max_length=64)  # pid for local, Slurm job id
@@ -90,3 +101,47 @@ class GpuCharge(SQLModel, table=True):
     cluster: str = Field(max_length=40)
     gpu_hours: float
     charged_at: datetime = Field(default_factory=utcnow)
+
+
+class LeaderboardFreeze(SQLModel, table=True):
+    """An organiser's freeze of the board: the competition's cut-off. Results finished after ``frozen_at`` stay
+    off the public board, its exports, the judges' scorecards and the award (`evaluation.counted.cutoff`) until
+    ``unfrozen_at``; the organisers' live view and each team's own live result still show them."""
+
+    __tablename__ = "leaderboardfreeze"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="challenge.id", index=True)
+    frozen_at: datetime
+    unfrozen_at: Optional[datetime] = None
+    frozen_by_id: int = Field(foreign_key="user.id")
+    unfrozen_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CountedChoice(SQLModel, table=True):
+    """A team's choice of which of its evaluated submissions counts; ``submission_id`` None goes back to the
+    default (the latest scored one). Append-only: the latest choice made by a moment is the one in force at
+    that moment, so a choice made after the freeze never changes the frozen board (`evaluation.counting`)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="challenge.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    submission_id: Optional[int] = Field(default=None, foreign_key="submission.id")
+    chosen_by_id: int = Field(foreign_key="user.id")
+    chosen_at: datetime = Field(default_factory=utcnow)
+
+
+class ChoicesAreAppendOnly(RuntimeError):
+    """Raised when code tries to change or delete a team's recorded choice."""
+
+
+@event.listens_for(CountedChoice, "before_update")
+def _refuse_update(_mapper, _connection, target) -> None:
+    raise ChoicesAreAppendOnly(f"counted choice {target.id} cannot be changed")
+
+
+@event.listens_for(CountedChoice, "before_delete")
+def _refuse_delete(_mapper, _connection, target) -> None:
+    raise ChoicesAreAppendOnly(f"counted choice {target.id} cannot be deleted")

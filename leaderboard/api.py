@@ -1,4 +1,7 @@
-"""The leaderboard API: the public rows as JSON or CSV (the page's filters), and the organisers' freeze."""
+"""The leaderboard API: the public rows as JSON or CSV (the page's filters), and the organisers' freeze.
+
+The rows are the public snapshot the scheduler computed (counted as of the freeze); before the first one the
+export answers 503 with ``Retry-After`` (the board is being prepared), never computing it in the request."""
 from __future__ import annotations
 
 import json
@@ -10,14 +13,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.accounts.models import Role
 from app.api import ApiProblem, parse_body, query_param, route
+from app.api.problems import problem
 from app.challenges.services import get_challenge
 from app.csvfile import csv_text
 from app.db import get_session, utcnow
 from app.security import public, roles
 from leaderboard.projection import with_tie_reasons
 from leaderboard.query import FIXED_SORTS, LICENCES, PER_PAGE, SIZES, parse_query, view_rows
-from leaderboard.serving import cached_body, fresh_head, load_board, not_modified
-from leaderboard.services import active_freeze, freeze, unfreeze
+from evaluation.counted import active_freeze
+from leaderboard.serving import PREPARING, RETRY_AFTER, board_head, cached_body, load_board, not_modified
+from leaderboard.services import freeze, unfreeze
 
 ROW_FIELDS = ("rank", "team", "baseline", "submission", "parameters", "size", "licence", "cluster", "evaluated_at",
               "score", "se", "complete", "missing", "final", "final_se", "judges", "judges_se", "tied", "reasons")
@@ -49,18 +54,29 @@ def leaderboard_export():
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         raise ApiProblem(422, "Unknown format.", {"format": ["use json or csv"]})
-    head = fresh_head(request.args.get("challenge") or None)
-    if head is None or head.etag is None:
+    head = board_head(request.args.get("challenge") or None)
+    if head is None:
         raise ApiProblem(404, "There is no such challenge.")
+    if head.etag is None:
+        return _preparing()
     early = not_modified(head)
     if early is not None:
         return early
     return cached_body(head, fmt, lambda: _export(head, fmt))
 
 
+def _preparing():
+    """503 with Retry-After: the scheduler has not computed this board yet."""
+    response = problem(503, PREPARING)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def _export(head, fmt: str) -> tuple[str, str]:
     """The body and media type of an export for this request's filters."""
     board = load_board(head)
+    if board is None:
+        raise ApiProblem(503, PREPARING)
     names = [task["name"] for task in board.meta["tasks"]]
     query, errors = parse_query(request.args, names, board.meta["clusters"])
     if errors:
@@ -81,6 +97,8 @@ def _json_row(row: dict, names: list[str]) -> dict:
     """A public row: its facts and, per task, the raw and normalised scores with their standard errors."""
     out = {name: row[name] for name in ROW_FIELDS}
     out["team_id"] = row["team_id"]
+    for name in ("submission_id", "evaluation_id", "chosen", "newer"):  # which submission and evaluation count
+        out[name] = row.get(name)
     out["tasks"] = {name: {"raw": c[0], "stderr": c[1], "normalised": c[2], "normalised_stderr": c[3]}
                     for name, c in zip(names, row["tasks"])}
     return out

@@ -1,4 +1,5 @@
-"""Leaderboard tables: precomputed snapshots (what each audience may see) and organisers' freezes."""
+"""Leaderboard tables: precomputed snapshots (what each audience may see). The organisers' freeze is the
+competition's cut-off, read by judging and prizes too: `evaluation.models.LeaderboardFreeze`."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -58,17 +59,3 @@ class LeaderboardSnapshot(SQLModel, table=True):
     compute_ms: float = Field(default=0.0)
     meta: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     rows: list = Field(default_factory=list, sa_column=Column(JSONText, nullable=False))
-
-
-class LeaderboardFreeze(SQLModel, table=True):
-    """An organiser's freeze of the public board: results finished after ``frozen_at`` stay off the public
-    board (their team and the organisers still see them) until ``unfrozen_at``."""
-
-    id: Optional[int] = Field(default=None, primary_key=True)
-    challenge_id: int = Field(foreign_key="challenge.id", index=True)
-    frozen_at: datetime
-    unfrozen_at: Optional[datetime] = None
-    frozen_by_id: int = Field(foreign_key="user.id")
-    unfrozen_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
-    reason: str = Field(default="", max_length=500)
-    created_at: datetime = Field(default_factory=utcnow)

@@ -65,7 +65,8 @@ def project(standings: Any, *, reveal_hidden: bool) -> tuple[list[dict], dict]:
     boxes = _task_boxes(standings)
     tasks = [standings.suite[i] for i in shown]
     meta = {
-        "key": standings.key, "policy": standings.policy, "ranking_policy": list(standings.ranking_policy),
+        "key": standings.key, "policy": standings.policy, "counted_rule": standings.counted_rule,
+        "ranking_policy": list(standings.ranking_policy),
         "judging_published": standings.judging_published,
         "as_of": _iso(standings.as_of), "hidden_tasks_withheld": len(hidden),
         "tasks": [{"name": t.name, "metric": t.metric, "baseline": t.baseline, "weight": t.weight,
@@ -119,7 +120,8 @@ def _base(row: dict, key: str) -> dict:
         "submission_id": row["submission_id"], "submission": row["submission_label"],
         "submitted_at": _iso(row["submitted_at"]), "parameters": row["parameters"],
         "size": size_class(row["parameters"]), "licence": row["licence_verdict"], "cluster": row["cluster"],
-        "evaluation_id": row["evaluation_id"], "evaluated_at": _iso(row["evaluated_at"]), "tasks": None,
+        "evaluation_id": row["evaluation_id"], "evaluated_at": _iso(row["evaluated_at"]),
+        "chosen": row["chosen"], "newer": row["newer"], "tasks": None,
         "score": _r(row["benchmark_score"]), "se": _r(row["benchmark_stderr"]), "complete": row["complete"],
         "missing": None,
         "judges": _r(row["judges_score"]), "judges_se": _r(row["judges_stderr"]),

@@ -1,7 +1,8 @@
 """The public leaderboard pages, an entry's public scorecard, and the organisers' freeze page.
 
-Every page is rendered from a precomputed snapshot (`leaderboard.services`); see `leaderboard.serving` for
-the order of work that keeps the board quick under load.
+Every page is rendered from a snapshot the scheduler computed (`leaderboard.services`), never computed in
+the request: before the first one the page says the board is being prepared (503, ``Retry-After``). See
+`leaderboard.serving` for the order of work that keeps the board quick under load.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from app.accounts.models import Role
-from app.challenges.models import Challenge
 from app.challenges.services import get_challenge, list_challenges
 from app.db import get_session, utcnow
 from app.security import public, roles
@@ -21,8 +21,9 @@ from app.teams.services import team_ids_of
 from leaderboard import charts
 from leaderboard.projection import SIZE_CLASSES, with_tie_reasons
 from leaderboard.query import LICENCES, PER_PAGE, BoardQuery, parse_query, view_rows
-from leaderboard.serving import anonymous, cached_body, fresh_head, load_board, not_modified
-from leaderboard.services import active_freeze, current_snapshot, freeze, unfreeze
+from evaluation.counted import active_freeze
+from leaderboard.serving import PREPARING, RETRY_AFTER, anonymous, board_head, cached_body, load_board, not_modified
+from leaderboard.services import freeze, stored_snapshot, unfreeze
 
 bp = Blueprint("leaderboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/leaderboard-static")
@@ -33,13 +34,13 @@ MODEL_CARD_BYTES = 64_000
 @public
 def index():
     """The ranked board of one challenge (``?challenge=slug``, else the newest), filtered, sorted, paged."""
-    head = fresh_head(request.args.get("challenge") or None)
+    head = board_head(request.args.get("challenge") or None)
     if head is None:
         if request.args.get("challenge"):
             abort(404, "There is no such challenge.")
         return render_template("leaderboard/index.html", board=None, challenges=[])
     if head.etag is None:
-        abort(404, "There is no such challenge.")
+        return _preparing(head)
     early = not_modified(head)
     if early is not None:
         return early
@@ -48,7 +49,7 @@ def index():
 
 def _render_index(head) -> str:
     """Render the board page for this request's query."""
-    board = load_board(head)
+    board = load_board(head) or abort(503, PREPARING)
     names = [task["name"] for task in board.meta["tasks"]]
     query, errors = parse_query(request.args, names, board.meta["clusters"])
     if errors:
@@ -67,10 +68,12 @@ def _render_index(head) -> str:
 @public
 def entry(slug: str, team_id: int):
     """An entry's public scorecard and model card; its own team and organisers also see the live result."""
-    head = fresh_head(slug)
-    if head is None or head.etag is None:
+    head = board_head(slug)
+    if head is None:
         abort(404, "There is no such challenge.")
-    board = load_board(head)
+    board = load_board(head) if head.etag else None
+    if board is None:
+        return _preparing(head)
     row = next((r for r in board.rows if r["team_id"] == team_id), None)
     if row is None:
         abort(404, "There is no such entry on this board.")
@@ -80,6 +83,12 @@ def entry(slug: str, team_id: int):
         return early
     return cached_body(head, f"entry-{team_id}",
                        lambda: (_render_entry(board, with_tie_reasons(board.rows, [row])[0], live), "text/html"))
+
+
+def _preparing(head):
+    """The page a board without a snapshot yet shows: it is being prepared (the scheduler computes it)."""
+    body = render_template("leaderboard/preparing.html", head=head, message=PREPARING)
+    return body, 503, {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
 
 
 def _render_entry(board, row: dict, live: Optional[dict]) -> str:
@@ -93,15 +102,17 @@ def _render_entry(board, row: dict, live: Optional[dict]) -> str:
 
 
 def _live_row(challenge_id: int, team_id: int) -> Optional[dict]:
-    """The live (unfrozen) row for the entry's own team or an organiser, hidden tasks withheld from the team;
-    None for everyone else or when it equals the public row anyway."""
+    """The live row (everything so far, not the frozen board) for the entry's own team or an organiser, hidden
+    tasks withheld from the team; None for everyone else, or before the scheduler computed the live board."""
     if anonymous():
         return None
     session = get_session()
     is_organiser = Role(current_user.role) is Role.organiser
     if not is_organiser and team_id not in team_ids_of(session, current_user):
         return None
-    snapshot = current_snapshot(session, session.get(Challenge, challenge_id), "organiser")
+    snapshot = stored_snapshot(session, challenge_id, "organiser")
+    if snapshot is None:
+        return None
     rows = snapshot.rows
     row = next((r for r in rows if r["team_id"] == team_id), None)
     if row is None:
@@ -111,7 +122,7 @@ def _live_row(challenge_id: int, team_id: int) -> Optional[dict]:
     tasks = snapshot.meta["tasks"]
     keep = [i for i, task in enumerate(tasks) if is_organiser or not task["hidden"]]
     return {**row, "tasks": [row["tasks"][i] for i in keep], "task_names": [tasks[i]["name"] for i in keep],
-            "reasons": [] if not is_organiser else row["reasons"]}
+            "reasons": [] if not is_organiser else row["reasons"], "for_organiser": is_organiser}
 
 
 def _model_card(submission_id: Optional[int]) -> Optional[str]:

@@ -2,6 +2,10 @@
 an accepted submission and a finished evaluation on a 20-task suite (two tasks hidden), for benchmarks and
 the demo. Inserted in bulk; re-running replaces the synthetic challenge's teams. Deterministic for a seed.
 
+Some teams show the counted-submission rule (`evaluation.counting`): every 25th team's newer submission failed
+its evaluation (no tokenizer), so its older scored one still counts; every 40th team submitted a newer model
+that scored but chose to keep its older one; every 60th team has a newer submission still being evaluated.
+
 The numbers are made up but shaped like real ones: each team has a hidden skill, each task a difficulty;
 the raw metric is the task's chance baseline plus skill-dependent headroom plus noise, with the binomial
 standard error of a task of 500 to 2,000 questions.
@@ -24,7 +28,7 @@ from app.challenges.models import Challenge
 from app.challenges.services import get_challenge, load_config_text
 from app.checkpoints.models import Submission, SubmissionStatus
 from app.teams.models import Team
-from evaluation.models import Evaluation, EvaluationState, TaskResult
+from evaluation.models import CountedChoice, Evaluation, EvaluationState, TaskResult
 from scoring.config import DEFAULT_2024_TOML
 
 SLUG = "synthetic"
@@ -71,7 +75,9 @@ def seed(session: Session, teams: int, *, rng_seed: int = 0, now: datetime) -> C
     subs = session.execute(select(Submission.id, Submission.team_id, Submission.accepted_at)
                            .where(Submission.challenge_id == challenge.id)).all()
     _bulk(session, Evaluation, [_evaluation(challenge.id, sub, rng) for sub in subs])
-    evaluations = session.execute(select(Evaluation.id).where(Evaluation.challenge_id == challenge.id)
+    _rule_cases(session, challenge.id, team_ids, user.id, rng, now)
+    evaluations = session.execute(select(Evaluation.id).where(Evaluation.challenge_id == challenge.id,
+                                                              Evaluation.state == EvaluationState.finished)
                                   .order_by(Evaluation.id)).scalars().all()
     suite = task_suite()
     difficulty = {name: rng.uniform(0.6, 1.1) for name, _ in suite}
@@ -89,7 +95,7 @@ def _wipe(session: Session, challenge_id: int) -> None:
     """Remove the synthetic challenge's results, evaluations, submissions and teams."""
     evaluations = select(Evaluation.id).where(Evaluation.challenge_id == challenge_id)
     session.execute(delete(TaskResult).where(TaskResult.evaluation_id.in_(evaluations)))
-    for model in (Evaluation, Submission, Team):
+    for model in (CountedChoice, Evaluation, Submission, Team):
         session.execute(delete(model).where(model.challenge_id == challenge_id))
 
 
@@ -100,6 +106,43 @@ def _submission(challenge_id: int, team_id: int, user_id: int, rng: random.Rando
             "status": SubmissionStatus.accepted, "created_at": accepted, "accepted_at": accepted,
             "parameters": int(10 ** rng.uniform(8.7, 11.2)),
             "licence_verdict": rng.choices(("pass", "review", "fail"), (80, 15, 5))[0]}
+
+
+def _rule_cases(session: Session, challenge_id: int, team_ids: list[int], user_id: int, rng: random.Random,
+                now: datetime) -> None:
+    """A second, newer submission for some teams (see the module docstring): failed, scored but not chosen
+    (the team chose its first one), or still being evaluated."""
+    cases = {team_id: case for i, team_id in enumerate(team_ids) if i >= 3
+             for case in (("failed" if i % 25 == 7 else "chosen" if i % 40 == 11 else "running"
+                           if i % 60 == 23 else None),) if case}
+    if not cases:
+        return
+    firsts = dict(session.execute(select(Submission.team_id, Submission.id).where(
+        Submission.challenge_id == challenge_id, Submission.team_id.in_(cases))).all())
+    newer = [{**_submission(challenge_id, team_id, user_id, rng, now), "accepted_at": now - timedelta(hours=3),
+              "created_at": now - timedelta(hours=3), "label": f"synth-{case}-v2"} for team_id, case in cases.items()]
+    _bulk(session, Submission, newer)
+    seconds = session.execute(select(Submission.id, Submission.team_id, Submission.accepted_at).where(
+        Submission.challenge_id == challenge_id, Submission.team_id.in_(cases),
+        Submission.id.not_in(firsts.values()))).all()
+    _bulk(session, Evaluation, [_second_evaluation(challenge_id, sub, cases[sub.team_id], rng) for sub in seconds])
+    _bulk(session, CountedChoice, [{"challenge_id": challenge_id, "team_id": team_id, "submission_id": firsts[team_id],
+                                    "chosen_by_id": user_id, "chosen_at": now - timedelta(hours=1)}
+                                   for team_id, case in cases.items() if case == "chosen"])
+
+
+def _second_evaluation(challenge_id: int, sub: Any, case: str, rng: random.Random) -> dict:
+    """The evaluation of a newer submission: finished (``chosen``), failed or running."""
+    row = {**_evaluation(challenge_id, sub, rng), "failure_reason": None, "started_at": None}  # one set of keys
+    if case == "failed":
+        row.update(state=EvaluationState.failed, finished_at=sub.accepted_at + timedelta(minutes=4),
+                   failure_reason="the checkpoint has no tokenizer files: the model cannot be evaluated")
+    elif case == "running":
+        row.update(state=EvaluationState.running, started_at=sub.accepted_at + timedelta(minutes=5),
+                   finished_at=None)
+    else:
+        row.update(finished_at=sub.accepted_at + timedelta(hours=1))
+    return row
 
 
 def _evaluation(challenge_id: int, sub: Any, rng: random.Random) -> dict:

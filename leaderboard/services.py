@@ -1,9 +1,11 @@
-"""Leaderboard snapshots: computed when results change (never per request), invalidated by `results_changed`,
-and the organisers' freeze.
+"""Leaderboard snapshots: computed by the scheduler when their inputs change (never in a request), invalidated
+by `results_changed` or noticed by the `watermark`; and the organisers' freeze.
 
-Audiences: ``public`` (hidden tasks withheld until the challenge's last phase ends; under a freeze, only what
-existed at the freeze) and ``organiser`` (everything, live, judges' scores before publication). A snapshot's
-ETag is the hash of its content, so a recomputation that changes nothing visible keeps the same ETag.
+Audiences: ``public`` (hidden tasks withheld until the challenge's last phase ends; counted as of the
+competition's cut-off, the freeze: `evaluation.counted.cutoff`) and ``organiser`` (everything, live, judges'
+scores before publication; the pages label it live). A snapshot's ETag is the hash of its content, so a
+recomputation that changes nothing visible keeps the same ETag. A request that finds no snapshot says the
+board is being prepared (`stored_snapshot` returns None); it never computes one.
 
 A recomputation for 10,000 teams takes well under 2 seconds (`bench/leaderboard_load.py --profile` prints where
 the time goes): the rows are serialised once with orjson (the ETag is the hash of the stored text, and each
@@ -24,7 +26,7 @@ from datetime import datetime
 from typing import Optional
 
 import orjson
-from sqlalchemy import Text, func, select, type_coerce, update
+from sqlalchemy import Text, case, func, select, type_coerce, update
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
@@ -33,29 +35,25 @@ from app.audit.services import record
 from app.challenges.models import Challenge, Phase
 from app.checkpoints.models import Submission, SubmissionStatus
 from app.db import utcnow
-from evaluation.models import Evaluation, EvaluationState
+from app.judging.services import PUBLISHED, judges_scores, judging_state
+from app.licences.models import LicenceResolution
+from evaluation.counted import COMPETITION, LIVE, active_freeze, cutoff
+from evaluation.models import CountedChoice, Evaluation, EvaluationState, LeaderboardFreeze
 from leaderboard import cache
-from leaderboard.models import LeaderboardFreeze, LeaderboardSnapshot
+from leaderboard.models import LeaderboardSnapshot
 from leaderboard.projection import project
-from leaderboard.standings import counted_entries, judges_of, rank_board
+from leaderboard.standings import board_entries, judges_of, rank_board
 
 AUDIENCES = ("public", "organiser")
+VIEW_OF = {"public": COMPETITION, "organiser": LIVE}  # the cut-off each audience counts as of
 
 
 def results_changed(session: Session, challenge_id: int) -> None:
-    """Mark the challenge's snapshots stale (in the caller's transaction): the scheduler's next cycle, or the
-    first request after it, recomputes them. Call it whenever a result, submission or verdict changes."""
+    """Mark the challenge's snapshots stale (in the caller's transaction): the scheduler's next cycle
+    recomputes them. Call it whenever a result, submission or verdict changes."""
     session.execute(update(LeaderboardSnapshot).where(LeaderboardSnapshot.challenge_id == challenge_id)
                     .values(stale=True))
     cache.forget_heads()  # this worker sees it at once; the others within cache.HEAD_TTL
-
-
-def active_freeze(session: Session, challenge_id: int) -> Optional[LeaderboardFreeze]:
-    """The freeze in force (set and not lifted), if any; its ``frozen_at`` may still be ahead."""
-    query = (select(LeaderboardFreeze).where(LeaderboardFreeze.challenge_id == challenge_id,
-                                             LeaderboardFreeze.unfrozen_at.is_(None))
-             .order_by(LeaderboardFreeze.id.desc()))
-    return session.execute(query).scalars().first()
 
 
 def freeze(session: Session, challenge: Challenge, at: datetime, by_id: int, reason: str = "") -> LeaderboardFreeze:
@@ -90,36 +88,32 @@ def challenge_end(session: Session, challenge_id: int) -> Optional[datetime]:
 
 def watermark(session: Session, challenge: Challenge) -> str:
     """A fingerprint of everything the standings read, so a change nobody announced is still noticed."""
-    ev = session.execute(select(func.count(Evaluation.id), func.max(Evaluation.id), func.max(Evaluation.finished_at))
-                         .where(Evaluation.challenge_id == challenge.id,
-                                Evaluation.state == EvaluationState.finished)).one()
+    ended = case((Evaluation.state.in_((EvaluationState.failed, EvaluationState.cancelled)), 1), else_=0)
+    ev = session.execute(select(func.count(Evaluation.id), func.max(Evaluation.id), func.max(Evaluation.finished_at),
+                                func.sum(case((Evaluation.state == EvaluationState.finished, 1), else_=0)),
+                                func.sum(ended), func.count(Evaluation.retry_at))
+                         .where(Evaluation.challenge_id == challenge.id)).one()
     sub = session.execute(select(func.count(Submission.id), func.max(Submission.accepted_at))
                           .where(Submission.challenge_id == challenge.id,
                                  Submission.status == SubmissionStatus.accepted)).one()
+    chosen = session.execute(select(func.count(CountedChoice.id), func.max(CountedChoice.id))
+                             .where(CountedChoice.challenge_id == challenge.id)).one()
     frozen = active_freeze(session, challenge.id)
-    parts = [*ev, *sub, frozen.id if frozen else None, challenge.config_sha256[:12], _judging(session, challenge),
-             _licence_resolutions(session, challenge)]
+    parts = [*ev, *sub, *chosen, frozen.id if frozen else None, challenge.config_sha256[:12],
+             _judging(session, challenge), _licence_resolutions(session, challenge)]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
 
 
 def _licence_resolutions(session: Session, challenge: Challenge) -> tuple:
     """(count, newest id) of the organisers' licence resolutions in the challenge (the board shows the verdict
-    they settle, `standings._effective_verdicts`), when the licences feature is installed."""
-    try:
-        from app.licences.models import LicenceResolution
-    except ImportError:
-        return ()
+    in force, `app.licences.services.verdicts_in_force`)."""
     return tuple(session.execute(select(func.count(LicenceResolution.id), func.max(LicenceResolution.id))
                                  .join(Submission, Submission.id == LicenceResolution.submission_id)
                                  .where(Submission.challenge_id == challenge.id)).one())
 
 
 def _judging(session: Session, challenge: Challenge) -> str:
-    """The judging state and a fingerprint of the sheets, when the judging feature is installed."""
-    try:
-        from app.judging.services import judges_scores, judging_state
-    except ImportError:
-        return ""
+    """The judging state and a fingerprint of the sheets."""
     scores = judges_scores(session, challenge, published_only=False)
     return judging_state(session, challenge) + ":" + repr(sorted((k, v.value) for k, v in scores.items()))
 
@@ -153,7 +147,9 @@ def recompute_audiences(session: Session, challenge: Challenge, audiences: Seque
     no sheets yet), the organisers' board is the public one with the hidden tasks shown.
     """
     with _collector_paused():  # everything the computation allocates is freed before the collector resumes
-        return _recompute_audiences(session, challenge, audiences, now or utcnow(), watch or Stopwatch())
+        done = _recompute_audiences(session, challenge, audiences, now or utcnow(), watch or Stopwatch())
+    cache.forget_heads()  # this process serves the new snapshots at once (web workers within cache.HEAD_TTL)
+    return done
 
 
 def _recompute_audiences(session: Session, challenge: Challenge, audiences: Sequence[str], now: datetime,
@@ -161,17 +157,17 @@ def _recompute_audiences(session: Session, challenge: Challenge, audiences: Sequ
     """`recompute_audiences`, inside the pause of the garbage collector."""
     mark = watermark(session, challenge)
     end = challenge_end(session, challenge.id)
-    key = _key(session, challenge, "public")
+    key = _key(session, challenge)
     watch.lap("inputs")
     entries: dict = {}
     boards: list = []
     done, started = {}, time.perf_counter()
+    frozen = active_freeze(session, challenge.id)
     for audience in audiences:
-        frozen = active_freeze(session, challenge.id) if audience == "public" else None
-        as_of = frozen.frozen_at if frozen else None
+        as_of = cutoff(session, challenge.id, VIEW_OF[audience])
         judges, published = judges_of(session, challenge, audience == "public")
         if as_of not in entries:
-            entries[as_of] = counted_entries(session, challenge.id, as_of)
+            entries[as_of] = board_entries(session, challenge, as_of)
             watch.lap("read rows")
         board = next((b for a, j, p, b in boards if (a, j, p) == (as_of, judges, published)), None)
         if board is None:
@@ -179,8 +175,8 @@ def _recompute_audiences(session: Session, challenge: Challenge, audiences: Sequ
             boards.append((as_of, judges, published, board))
             watch.lap("score and rank")
         revealed = audience == "organiser" or (end is not None and end <= now)
-        done[audience] = _store(session, challenge, audience, board, revealed, frozen, mark, end, now,
-                                started, watch)
+        done[audience] = _store(session, challenge, audience, board, revealed,
+                                frozen if VIEW_OF[audience] == COMPETITION else None, mark, end, now, started, watch)
         started = time.perf_counter()
     return done
 
@@ -224,12 +220,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _key(session: Session, challenge: Challenge, audience: str) -> str:
-    """The ranking key: the final score once judging is published (for organisers, once any sheet is in)."""
-    try:
-        from app.judging.services import PUBLISHED, judging_state
-    except ImportError:
-        return "benchmark_score"
+def _key(session: Session, challenge: Challenge) -> str:
+    """The ranking key: the final score once judging is published."""
     return "final_score" if judging_state(session, challenge) == PUBLISHED else "benchmark_score"
 
 
@@ -256,13 +248,10 @@ def needs_recompute(snapshot: Optional[LeaderboardSnapshot], now: datetime) -> b
     return snapshot is None or snapshot.stale or (snapshot.valid_until is not None and snapshot.valid_until <= now)
 
 
-def current_snapshot(session: Session, challenge: Challenge, audience: str) -> LeaderboardSnapshot:
-    """The audience's snapshot, recomputed first (once, then committed) when it is missing, stale or expired."""
-    snapshot = _find_snapshot(session, challenge.id, audience)
-    if needs_recompute(snapshot, utcnow()):
-        snapshot = recompute(session, challenge, audience)
-        session.commit()
-    return snapshot
+def stored_snapshot(session: Session, challenge_id: int, audience: str) -> Optional[LeaderboardSnapshot]:
+    """The audience's stored snapshot as the scheduler last wrote it (stale or expired ones included: the next
+    scheduler cycle replaces them within seconds), or None before its first computation. Never computes."""
+    return _find_snapshot(session, challenge_id, audience)
 
 
 def refresh_all(session: Session, now: Optional[datetime] = None) -> list[tuple[str, str, float]]:

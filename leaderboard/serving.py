@@ -5,6 +5,10 @@ Order of work for a public request: one cached head lookup (`leaderboard.cache.h
 `If-None-Match` -> 304, then the rendered-body cache, and only then filtering and rendering. Bodies for
 anonymous visitors are shared (``Cache-Control: public``); signed-in people get their own page (their
 navigation differs), never stored in a shared cache.
+
+A request only reads what the scheduler stored: a stale snapshot is served until the scheduler's next cycle
+replaces it (seconds), and a board without a snapshot yet is "being prepared" (`PREPARING`, with
+``Retry-After``), never computed in the request.
 """
 from __future__ import annotations
 
@@ -14,12 +18,12 @@ from typing import Callable, Optional
 from flask import Response, current_app, request, session as cookie_session
 from flask_login import current_user
 
-from app.challenges.models import Challenge
-from app.db import get_session, utcnow
+from app.db import get_session
 from leaderboard import cache
-from leaderboard.services import current_snapshot
 
 MAX_AGE = 5  # seconds a browser or proxy may reuse a page without asking; after that a 304 is cheap
+RETRY_AFTER = 5  # seconds: the scheduler computes a new board within a cycle or two
+PREPARING = "The board is being prepared: it appears within a few seconds. Try again shortly."
 
 
 @dataclass(frozen=True)
@@ -35,26 +39,24 @@ def _engine_key() -> str:
     return str(current_app.extensions["lagc_engine"].url)
 
 
-def fresh_head(slug: Optional[str], audience: str = "public") -> Optional[cache.Head]:
-    """The head of the board, recomputing the snapshot first (lazily, once) when it is missing or stale."""
-    session = get_session()
-    found = cache.head(session, _engine_key(), slug, audience)
-    if found is None or found.fresh(utcnow()):
-        return found
-    current_snapshot(session, session.get(Challenge, found.challenge_id), audience)
-    cache.forget_heads()
-    return cache.head(session, _engine_key(), slug, audience)
+def board_head(slug: Optional[str], audience: str = "public") -> Optional[cache.Head]:
+    """The head of the board as the scheduler last stored it; None when there is no such challenge. Its
+    ``etag`` is None while the board is being prepared (no snapshot yet)."""
+    return cache.head(get_session(), _engine_key(), slug, audience)
 
 
-def load_board(head: cache.Head, audience: str = "public") -> Board:
-    """The parsed snapshot behind ``head`` (re-reading the head once if the snapshot moved meanwhile)."""
+def load_board(head: cache.Head, audience: str = "public") -> Optional[Board]:
+    """The parsed snapshot behind ``head`` (re-reading the head once if the snapshot moved meanwhile);
+    None when there is none."""
     session = get_session()
-    data = cache.snapshot_data(session, head.challenge_id, audience, head.etag)
+    data = cache.snapshot_data(session, head.challenge_id, audience, head.etag) if head.etag else None
     if data is None:
         cache.forget_heads()
-        head = fresh_head(head.slug, audience)
+        head = board_head(head.slug, audience)
+        if head is None or head.etag is None:
+            return None
         data = cache.snapshot_data(session, head.challenge_id, audience, head.etag)
-    return Board(head, *data)
+    return Board(head, *data) if data is not None else None
 
 
 def anonymous() -> bool:

@@ -18,6 +18,17 @@ from scoring.rubric import Criterion, Rubric
 
 SCORE_KEYS = ("final_score", "benchmark_score", "judges_score")
 TIE_BREAK_KEYS = (*SCORE_KEYS, "earlier_submission")
+# Which of a team's submissions counts (``scoring.counted_submission``), and the sentence the board states.
+# Under both, a submission whose evaluation failed never replaces a scored one (see `evaluation.counting`).
+CHOSEN_OR_LATEST_SCORED = "chosen_or_latest_scored"
+LATEST_SCORED = "latest_scored"
+COUNTED_RULES = {
+    CHOSEN_OR_LATEST_SCORED: "Each team's counted result is the evaluated submission it chose (until the board "
+                             "freezes), else its latest submission with a finished evaluation; a submission whose "
+                             "evaluation failed never replaces a scored one.",
+    LATEST_SCORED: "Each team's counted result is its latest submission with a finished evaluation; a submission "
+                   "whose evaluation failed never replaces a scored one.",
+}
 _WEIGHT_TOLERANCE = 1e-9
 
 
@@ -74,6 +85,17 @@ class ScoringConfig:
     weights: ScoreWeights
     rubric: Rubric
     ranking: RankingPolicy
+    counted_submission: str = CHOSEN_OR_LATEST_SCORED  # a key of COUNTED_RULES
+
+    @property
+    def teams_may_choose(self) -> bool:
+        """True when a team may choose which of its evaluated submissions counts."""
+        return self.counted_submission == CHOSEN_OR_LATEST_SCORED
+
+    @property
+    def counted_rule_words(self) -> str:
+        """The rule of the counted submission, in one sentence (the board states it)."""
+        return COUNTED_RULES[self.counted_submission]
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> ScoringConfig:
@@ -82,9 +104,13 @@ class ScoringConfig:
         weights = _parse_weights(section.get("weights"), errors)
         rubric = _parse_rubric(section.get("rubric"), errors)
         ranking = _parse_ranking(section, errors)
+        counted = section.get("counted_submission", CHOSEN_OR_LATEST_SCORED)
+        if counted not in COUNTED_RULES:
+            errors.append(f"scoring.counted_submission: unknown rule {counted!r}; use one of "
+                          f"{', '.join(COUNTED_RULES)}")
         if errors:
             raise ConfigError(errors)
-        return cls(weights=weights, rubric=rubric, ranking=ranking)
+        return cls(weights=weights, rubric=rubric, ranking=ranking, counted_submission=counted)
 
     @classmethod
     def default_2024(cls) -> ScoringConfig:
@@ -277,6 +303,10 @@ weights = { benchmark = 0.6, judges = 0.4 }
 tie_break = ["judges_score", "earlier_submission"]
 # Always end with the entry id, so the order is deterministic and no two entries share a rank.
 tie_break_by_entry_id = true
+# Which submission counts for each team: "chosen_or_latest_scored" (the evaluated submission the team chose
+# on its submissions page, until the board freezes; else its latest one with a finished evaluation) or
+# "latest_scored" (teams do not choose). Either way, a failed evaluation never replaces a scored submission.
+counted_submission = "chosen_or_latest_scored"
 
 [[scoring.rubric]]
 id = "technical_excellence"

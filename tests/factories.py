@@ -40,8 +40,7 @@ from app.judging.models import JudgeAssignment, JudgingLock, RubricScoreSheet
 from app.settings import BUNDLED_CHALLENGES
 from app.teams.models import Team, TeamMembership
 from app.teams.services import register_team
-from evaluation.models import Evaluation, EvaluationState, TaskResult
-from leaderboard.models import LeaderboardFreeze
+from evaluation.models import Evaluation, EvaluationState, LeaderboardFreeze, TaskResult
 from scoring.config import DEFAULT_2024_TOML
 
 PASSWORD = "correct-horse-battery"
@@ -292,6 +291,13 @@ class World:
             if judged:
                 sheet(session, self.challenge_id, self.judge_id, team_id, scores)
         return team_id
+
+    def refresh(self) -> None:
+        """Run the scheduler's leaderboard step, the only writer of snapshots (a request never computes one)."""
+        from leaderboard.services import refresh_all
+
+        with self.db() as session:
+            refresh_all(session)
 
     def lock_judging(self) -> None:
         with self.db() as session:

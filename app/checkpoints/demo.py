@@ -1,4 +1,6 @@
-"""Demo submissions: each eligible demo team gets an accepted submission of a tiny generated GPT-2.
+"""Demo submissions: each eligible demo team gets an accepted submission of a tiny generated GPT-2, and the
+last of them a newer one without its tokenizer, whose evaluation fails: the board still counts its scored
+submission (the counted rule, `evaluation.counting`) and says that the newer one failed.
 
 The files go through exactly the intake an upload takes (upload rows, part files written chunk by chunk
 with their sha256 checked, finalise, then completion: hashing, blobs, pinning, licence), not a shortcut.
@@ -18,6 +20,7 @@ from app.accounts.models import User
 from app.challenges.models import Challenge
 from app.challenges.services import phase_gate
 from app.checkpoints.intake import complete, finalise
+from app.checkpoints.filenames import TOKENIZER_NAMES
 from app.checkpoints.models import Submission
 from app.checkpoints.services import create_submission, start_upload, storage_of
 from app.db import utcnow
@@ -25,6 +28,7 @@ from app.settings import Settings
 from app.teams.models import Team, TeamMembership
 
 DEMO_LABEL = "Tiny GPT-2 (demo)"
+BROKEN_LABEL = "Tiny GPT-2 without tokenizer (demo)"
 CHUNK_BYTES = 8 * 1024 * 1024
 
 
@@ -35,8 +39,12 @@ def extend_demo(session: Session, settings: Settings, challenge: Challenge) -> N
     teams = session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.is_baseline == False)  # noqa: E712
                          .order_by(Team.id)).all()
     submitted_at = seed_moment(challenge, utcnow())
-    for seed, team in enumerate(teams):
-        if not team_is_eligible(session, team.id)[0] or _has_demo_submission(session, team.id):
+    eligible = [(seed, team) for seed, team in enumerate(teams) if team_is_eligible(session, team.id)[0]]
+    for seed, team in eligible:
+        broken = (seed, team) == eligible[-1]
+        wanted = [label for label in (DEMO_LABEL, BROKEN_LABEL if broken else None)
+                  if label and not _has_demo_submission(session, team.id, label)]
+        if not wanted:
             continue
         owner = session.exec(select(User).join(TeamMembership, TeamMembership.user_id == User.id)
                              .where(TeamMembership.team_id == team.id)
@@ -45,7 +53,11 @@ def extend_demo(session: Session, settings: Settings, challenge: Challenge) -> N
             from evaluation.tinymodel import make_tiny_model
 
             make_tiny_model(folder, seed=seed)
-            submit_folder(session, settings, owner, challenge, DEMO_LABEL, Path(folder), submitted_at=submitted_at)
+            for label in wanted:  # the scored one first: the broken one is the team's newest
+                if label == BROKEN_LABEL:
+                    for name in TOKENIZER_NAMES:
+                        (Path(folder) / name).unlink(missing_ok=True)
+                submit_folder(session, settings, owner, challenge, label, Path(folder), submitted_at=submitted_at)
 
 
 def seed_moment(challenge: Challenge, now: datetime) -> datetime:
@@ -59,9 +71,9 @@ def seed_moment(challenge: Challenge, now: datetime) -> datetime:
     return now
 
 
-def _has_demo_submission(session: Session, team_id: int) -> bool:
+def _has_demo_submission(session: Session, team_id: int, label: str) -> bool:
     return session.exec(select(Submission.id).where(Submission.team_id == team_id,
-                                                    Submission.label == DEMO_LABEL)).first() is not None
+                                                    Submission.label == label)).first() is not None
 
 
 def submit_folder(session: Session, settings: Settings, user: User, challenge: Challenge, label: str,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.forms import WebForm
-from wtforms import PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -22,3 +22,9 @@ class HubSubmissionForm(WebForm):
 
 class FinaliseForm(WebForm):
     """Only the CSRF token: the button says every file is uploaded."""
+
+
+class CountedChoiceForm(WebForm):
+    """Which evaluated submission counts for the team: its id, or empty for the latest scored one."""
+
+    submission_id = HiddenField()

@@ -1,6 +1,7 @@
 """The submission pages: a team's submissions, starting one (upload or Hub reference), uploading its files
 with pause and resume (static/upload.js, tus under /uploads with the session and the X-CSRFToken header),
-and what validation found. Organisers see every submission; other teams get 404."""
+what validation found, and which evaluated submission counts for the team (`evaluation.choice`: the team may
+choose one until the board freezes). Organisers see every submission; other teams get 404."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,15 +15,16 @@ from app.api.problems import problem
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge, phase_gate
 from app.checkpoints import uploads
-from app.checkpoints.forms import FinaliseForm, HubSubmissionForm, UploadSubmissionForm
+from app.checkpoints.forms import CountedChoiceForm, FinaliseForm, HubSubmissionForm, UploadSubmissionForm
 from app.checkpoints.hub import HubError
 from app.checkpoints.intake import finalise
 from app.checkpoints.services import (IntakeError, create_submission, limits_of, own_receiving_submission,
                                       start_hub_submission, submissions_for, uploads_of, visible_submission)
-from app.db import get_session
+from app.db import database_id, get_session
 from app.security import public, roles
 from app.teams.models import Team
 from app.teams.services import no_team_reason, team_of
+from evaluation.choice import ChoiceRefused, choice_panel, choose
 
 bp = Blueprint("checkpoints", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/checkpoints")
@@ -58,9 +60,39 @@ def _index(challenge: Challenge, status: int = 200):
     found = submissions_for(session, current_user, challenge)
     teams = {t.id: t.name for t in session.exec(select(Team).where(Team.challenge_id == challenge.id))}
     gate = _gate(challenge) if current_user.role == Role.entrant.value else (False, "")
+    team = team_of(session, current_user, challenge.id) if current_user.role == Role.entrant.value else None
     return render_template("checkpoints/index.html", challenge=challenge, submissions=found, teams=teams,
                            gate=gate, phase=phase_gate(challenge, "submit"), limits=limits_of(challenge),
-                           upload_form=UploadSubmissionForm(), hub_form=HubSubmissionForm()), status
+                           upload_form=UploadSubmissionForm(), hub_form=HubSubmissionForm(),
+                           counted=choice_panel(session, challenge, team.id) if team else None,
+                           choice_form=CountedChoiceForm()), status
+
+
+@bp.route("/c/<slug>/submissions/counted", methods=["POST"])
+@roles(Role.entrant)
+def choose_counted(slug: str):
+    """The team chooses which of its evaluated submissions counts (empty: its latest scored one)."""
+    challenge, session = _challenge(slug), get_session()
+    form = CountedChoiceForm()
+    team = team_of(session, current_user, challenge.id) or abort(404)
+    raw = (form.submission_id.data or "").strip()
+    if not form.validate_on_submit():
+        abort(400)
+    chosen = database_id(raw) if raw else None
+    if raw and chosen is None:
+        abort(404)
+    try:
+        choice = choose(session, challenge, team, current_user.id, chosen)
+    except ChoiceRefused as refused:
+        session.rollback()
+        if refused.status == 404:
+            abort(404)
+        flash(refused.message, "error")
+        return _index(challenge, refused.status)
+    session.commit()
+    flash("Your latest scored submission counts again." if choice.submission_id is None else
+          "Your choice is recorded: this submission counts for your team.", "success")
+    return redirect(url_for("checkpoints.index", slug=slug), 303)
 
 
 @bp.route("/c/<slug>/submissions", methods=["POST"])

@@ -1,15 +1,17 @@
 """The field of entries on each benchmark task: normalised scores, per-task ranks, ties and field markers.
 
-Until the public leaderboard's `standings(...)` offers per-task ranks, the scorecard ranks each task here
-with the pure scoring core (`benchmark_score` on a one-task suite, then `rank_entries`) over the latest
-finished evaluation of every team. Per-task tie policy: an exact tie shares its rank (competition ranks
-1, 2, 2, 4; no entry-id tie-break on a single task), and entries within their combined standard error are
-marked statistically tied.
+The field is every team's counted evaluation as the board ranks it: `evaluation.counted.counted_entries` as of
+the competition's cut-off (the freeze in force, `evaluation.counted.cutoff`), so a judge scores exactly the
+numbers the frozen board ranks, and sees "evaluation pending" where the board does. The scorecard ranks each
+task here with the pure scoring core (`benchmark_score` on a one-task suite, then `rank_entries`). Per-task
+tie policy: an exact tie shares its rank (competition ranks 1, 2, 2, 4; no entry-id tie-break on a single
+task), and entries within their combined standard error are marked statistically tied.
 """
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Optional
 
 from sqlmodel import Session, select
@@ -18,7 +20,10 @@ from app.challenges.config import parse_section
 from app.challenges.models import Challenge
 from app.challenges.services import config_of
 from app.teams.models import Team
-from evaluation.models import Evaluation, EvaluationState, TaskResult
+from evaluation.counted import (COMPETITION, CountedEntry, counted_entries, counted_evaluations, counted_task_results,
+                                cutoff)
+from evaluation.counting import SCORED
+from evaluation.models import Evaluation, TaskResult
 from scoring.aggregate import EntryScores, TaskResult as Result, benchmark_score
 from scoring.config import RankingPolicy, TaskSpec
 from scoring.normalise import NormalisedScore
@@ -29,7 +34,7 @@ PER_TASK_POLICY = RankingPolicy(tie_break=(), break_ties_by_entry_id=False)
 
 @dataclass(frozen=True)
 class Run:
-    """A team's counted evaluation (its latest finished one) and its results by task name."""
+    """A team's counted evaluation (`evaluation.counted`) and its results by task name."""
 
     team: Team
     evaluation: Evaluation
@@ -74,19 +79,25 @@ def suite_of(challenge: Challenge, runs: list[Run]) -> tuple[TaskSpec, ...]:
     return tuple(TaskSpec(name, name, 0, metrics[name], 1.0, 0.0) for name in names)
 
 
-def latest_runs(session: Session, challenge: Challenge) -> dict[int, Run]:
-    """Team id -> its latest finished evaluation with results, baselines included."""
-    evaluations = session.exec(select(Evaluation).where(
-        Evaluation.challenge_id == challenge.id, Evaluation.state == EvaluationState.finished)
-        .order_by(Evaluation.id)).all()
-    latest: dict[int, Evaluation] = {}
-    for evaluation in evaluations:
-        latest[evaluation.team_id] = evaluation  # ordered by id: the last one wins
-    runs = {}
-    for team_id, evaluation in latest.items():
-        rows = session.exec(select(TaskResult).where(TaskResult.evaluation_id == evaluation.id)).all()
-        runs[team_id] = Run(session.get(Team, team_id), evaluation, {row.task: row for row in rows})
-    return runs
+@dataclass(frozen=True)
+class Field:
+    """What the scorecards read: every team's counted entry as of ``as_of`` (the freeze, or None), the runs of
+    the scored ones (baselines included) and every task of the suite across the field."""
+
+    as_of: Optional[datetime]
+    entries: dict[int, CountedEntry]
+    runs: dict[int, Run]
+    tasks: list[TaskField]
+
+
+def counted_runs(session: Session, challenge: Challenge, entries: dict[int, CountedEntry]) -> dict[int, Run]:
+    """Team id -> its counted evaluation with its results, for the scored entries of ``entries``."""
+    scored = {team_id: e.evaluation_id for team_id, e in entries.items() if e.status == SCORED}
+    evaluations = counted_evaluations(session, scored.values())
+    results = counted_task_results(session, scored.values())
+    teams = {team.id: team for team in session.exec(select(Team).where(Team.challenge_id == challenge.id))}
+    return {team_id: Run(teams[team_id], evaluations[ev_id], {row.task: row for row in results.get(ev_id, ())})
+            for team_id, ev_id in scored.items()}
 
 
 def task_field(spec: TaskSpec, runs: dict[int, Run]) -> TaskField:
@@ -105,7 +116,9 @@ def task_field(spec: TaskSpec, runs: dict[int, Run]) -> TaskField:
                      sum(1 for row in ranked if row.rank is not None))
 
 
-def field_of(session: Session, challenge: Challenge) -> tuple[dict[int, Run], list[TaskField]]:
-    """Every team's counted run and every task of the suite across the field."""
-    runs = latest_runs(session, challenge)
-    return runs, [task_field(spec, runs) for spec in suite_of(challenge, list(runs.values()))]
+def field_of(session: Session, challenge: Challenge) -> Field:
+    """Every team's counted entry and run as of the competition's cut-off, and every task across the field."""
+    as_of = cutoff(session, challenge.id, COMPETITION)
+    entries = counted_entries(session, challenge, as_of)
+    runs = counted_runs(session, challenge, entries)
+    return Field(as_of, entries, runs, [task_field(spec, runs) for spec in suite_of(challenge, list(runs.values()))])

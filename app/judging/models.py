@@ -1,6 +1,6 @@
 """Judging: who judges which entry, declared conflicts, the judges' score sheets and the lock.
 
-An entry is a team of a challenge (its latest evaluated submission is what the judges look at).
+An entry is a team of a challenge (its counted evaluation, `evaluation.counted`, is what the judges look at).
 """
 from __future__ import annotations
 

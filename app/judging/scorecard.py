@@ -5,10 +5,15 @@ Who sees what: organisers everything; an assigned, non-recused judge everything 
 and other judges' scores only after submitting their own sheet (or once judging is locked); the team's own
 entrants the benchmarks (hidden tasks left out), verdicts and provenance, and only the judges' aggregate
 score once published, never a single judge's scores or notes. Everyone else: 404 (`JudgingError`).
+
+The checkpoint and benchmarks are the team's counted evaluation as the board ranks it, as of the freeze
+(`app.judging.field.field_of`); without one, the card says why in the board's words ("evaluation of ...
+pending").
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Optional
 
 from sqlmodel import Session, select
@@ -24,6 +29,7 @@ from app.judging.services import (
     sheet_of, sheets_of,
 )
 from app.teams.models import Team, TeamMembership
+from evaluation.counted import CountedEntry
 from scoring.rubric import JudgesScore, Rubric, weighted_rubric_score
 
 
@@ -52,6 +58,8 @@ class Scorecard:
     eligibility: Any
     run: Optional[Run]
     submission: Optional[Submission]
+    counted: Optional[CountedEntry] = None  # what counts for the team (status, notes)
+    as_of: Optional[datetime] = None  # the cut-off counted as of: the freeze in force, or None (live)
     lines: list[TaskLine] = field(default_factory=list)
     own_sheet: Optional[RubricScoreSheet] = None
     others: list[dict[str, Any]] = field(default_factory=list)
@@ -90,13 +98,15 @@ def build_scorecard(session: Session, challenge: Challenge, team_id: int, user: 
     """The scorecard of the entry as `user` may see it (404 `JudgingError` when they may not)."""
     team = entry_team(session, challenge, team_id)
     viewer = viewer_role(session, challenge, user, team)
-    runs, tasks = field_of(session, challenge)
+    found = field_of(session, challenge)
+    runs = found.runs
     run = runs.get(team.id)
     card = Scorecard(challenge, team, viewer, judging_state(session, challenge), rubric_of(challenge),
                      current_status(session, team.id), run,
-                     session.get(Submission, run.evaluation.submission_id) if run else None)
+                     session.get(Submission, run.evaluation.submission_id) if run else None,
+                     found.entries.get(team.id) or CountedEntry(team.id), found.as_of)
     baselines = [r for r in runs.values() if r.team.is_baseline]
-    card.lines = [_line(task, run, runs, baselines) for task in tasks
+    card.lines = [_line(task, run, runs, baselines) for task in found.tasks
                   if not (viewer == "entrant" and task.spec.hidden)]
     _judges_part(session, card, user)
     return card

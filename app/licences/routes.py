@@ -18,7 +18,8 @@ from app.licences.models import ReleaseObligation
 from app.licences.obligations import (
     accept_obligation, declare_publication, declare_weights, obligations_for_organisers, obligations_of_team,
 )
-from app.licences.services import LicenceError, latest_resolution, resolve_review, submissions_in_review
+from app.licences.services import (LicenceError, effective_verdict, latest_resolution, resolve_review,
+                                   submissions_in_review)
 from app.security import roles
 from app.teams.models import Team
 from app.teams.services import team_of
@@ -32,7 +33,7 @@ _LABELS = {"pass": ("passes", "open"), "review": ("in review", "upcoming"), "fai
 def licence_status(submission: Submission) -> dict:
     """What `licences/_verdict.html` shows: the effective verdict, its badge, the licence and the reasons."""
     resolution = latest_resolution(get_session(), submission.id) if submission.id else None
-    verdict = resolution.outcome if resolution is not None else submission.licence_verdict
+    verdict = effective_verdict(get_session(), submission) if submission.id else submission.licence_verdict
     label, css = _LABELS.get(verdict or "", ("not checked yet", ""))
     return {"verdict": verdict, "label": label, "css": css, "licence": submission.licence_id,
             "reasons": submission.licence_reasons or [], "resolution": resolution}

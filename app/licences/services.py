@@ -5,6 +5,7 @@ policy, stores what the engine decided on the `Submission` row, and leaves an au
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Optional
@@ -22,6 +23,7 @@ from app.licences.policy import LicencePolicy, Outcome
 from app.licences.verify import LicenceVerdict, check_licence_dir
 
 MIN_JUSTIFICATION = 20
+_CHUNK = 2_000  # submission ids per IN (...) list
 
 
 class LicenceError(ValueError):
@@ -56,11 +58,17 @@ def record_submission_licence(session: Session, submission: Submission,
     return verdict
 
 
+def licence_verdict_now(session: Session, submission: Submission, directory: str | Path) -> LicenceVerdict:
+    """What the engine decides on the submission's stored files today (nothing is stored: a preview reads)."""
+    return check_licence_dir(directory, _policy_for(session, submission))
+
+
 def recheck_submission_licence(session: Session, submission: Submission,
                                directory: str | Path) -> LicenceVerdict:
-    """Run the engine again on the stored files (at award time); audit only when the verdict changed."""
+    """Run the engine again on the stored files (at award time) and store the verdict; audit only when the
+    verdict changed."""
     before = submission.licence_verdict
-    verdict = check_licence_dir(directory, _policy_for(session, submission))
+    verdict = licence_verdict_now(session, submission, directory)
     if verdict.verdict.value != before or verdict.licence != submission.licence_id:
         _store(submission, verdict)
         session.add(submission)
@@ -83,10 +91,26 @@ def latest_resolution(session: Session, submission_id: int) -> Optional[LicenceR
     return session.exec(query).first()
 
 
+def verdicts_in_force(session: Session, recorded: Mapping[int, Optional[str]]) -> dict[int, Optional[str]]:
+    """Submission id -> the licence verdict in force: the organiser's latest resolution of its review (by
+    ``at``, then id), else ``recorded[id]`` (the verdict recorded at intake or at the last re-check).
+
+    The one rule every reader follows (the board, the scorecards, the prize preview and award, the pages);
+    one query per few thousand submissions."""
+    ids = sorted(recorded)
+    found = dict(recorded)
+    for start in range(0, len(ids), _CHUNK):
+        query = (select(LicenceResolution.submission_id, LicenceResolution.outcome)
+                 .where(LicenceResolution.submission_id.in_(ids[start:start + _CHUNK]))
+                 .order_by(LicenceResolution.at, LicenceResolution.id))
+        for submission_id, outcome in session.exec(query):
+            found[submission_id] = outcome  # in order: the latest resolution wins
+    return found
+
+
 def effective_verdict(session: Session, submission: Submission) -> Optional[str]:
-    """The verdict that counts: the latest organiser resolution, else the recorded verdict."""
-    resolution = latest_resolution(session, submission.id)
-    return resolution.outcome if resolution is not None else submission.licence_verdict
+    """The verdict in force of one submission (`verdicts_in_force`)."""
+    return verdicts_in_force(session, {submission.id: submission.licence_verdict})[submission.id]
 
 
 def resolve_review(session: Session, submission: Submission, outcome: str, justification: str,

@@ -72,7 +72,6 @@ def prizes_preview(slug: str):
     """The preview with each entry in or out and why, and the fingerprint to confirm it with."""
     challenge, session = _challenge(slug), get_session()
     state = preview_state(session, challenge, current_app.config["LAGC"], utcnow())
-    session.commit()  # a licence re-check may have recorded a changed verdict
     if state.missing:
         raise ApiProblem(409, "The award cannot be previewed yet.", errors={"preconditions": state.missing})
     preview = state.preview

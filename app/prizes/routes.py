@@ -55,7 +55,6 @@ def _page(challenge: Challenge, status: int = 200, tie_form=None, forfeit_form=N
     plan = workflow.rerun_preview(session, challenge, _settings()) if award is not None else None
     if tie_form is None and state is not None and state.preview is not None and state.preview.tied:
         tie_form = tie_break_form([(r.team_id, r.team) for r in state.preview.rows if r.status == "tied"])
-    session.commit()  # a licence re-check may have recorded a changed verdict
     return render_template(
         "prizes/organise.html", challenge=challenge, rules=prize_rules(challenge), records=rows,
         chain=check(session, challenge), award=award, published=published_award(rows), state=state, plan=plan,
@@ -170,7 +169,6 @@ def winners(slug: str):
 def _previewed_winners(challenge: Challenge) -> list[dict]:
     """For organisers before the award: the winners the preview would name (none while inputs are missing)."""
     state = preview_state(get_session(), challenge, _settings(), utcnow())
-    get_session().commit()
     if state.preview is None or state.preview.refused:
         return []
     return [{"team": r.team, "rank": r.rank, "amount_cents": r.amount_cents, "gpu_hours": dict(r.gpu_hours),

@@ -1,9 +1,13 @@
 """Gathering the award's inputs and previewing it.
 
 The shell around the pure `app.prizes.preview`: it checks the preconditions (judging locked, the board
-frozen), reads the final ranking of the frozen board (`leaderboard.standings`, key ``final_score``), each
-team's eligibility, its licence verdict re-checked at award time, the forfeits (an organiser's forfeit
-record, or a release obligation gone overdue) and the organisers' latest tie-break decision.
+frozen), reads the final ranking of the frozen board (`leaderboard.standings`, key ``final_score``, counted
+as of the competition's cut-off: `evaluation.counted.cutoff`), each team's eligibility, its licence verdict
+in force re-checked at award time, the forfeits (an organiser's forfeit record, or a release obligation gone
+overdue) and the organisers' latest tie-break decision.
+
+A preview only reads (its page is a GET): the licence engine runs again on the pinned files in memory, and
+`record_licence_rechecks` stores changed verdicts when the award is confirmed or re-run.
 """
 from __future__ import annotations
 
@@ -20,12 +24,12 @@ from app.checkpoints.storage import Storage
 from app.eligibility.services import current_status
 from app.judging.services import LOCKED, PUBLISHED, judging_state
 from app.licences.models import ObligationStatus, ReleaseObligation
-from app.licences.services import effective_verdict, recheck_submission_licence
+from app.licences.services import licence_verdict_now, recheck_submission_licence, verdicts_in_force
 from app.prizes.models import PrizeTieBreak
 from app.prizes.preview import Candidate, Preview, PrizeRules, compute_preview
 from app.prizes.records import chain_of, forfeit_records
 from app.settings import Settings
-from leaderboard.services import active_freeze
+from evaluation.counted import COMPETITION, active_freeze, cutoff
 from leaderboard.standings import standings
 
 
@@ -70,7 +74,7 @@ def preview_state(session: Session, challenge: Challenge, settings: Settings, no
     tie = latest_tie_break(session, challenge)
     if missing:
         return PreviewState(missing, None, state, frozen_at, tie)
-    candidates = gather_candidates(session, challenge, settings, frozen_at)
+    candidates = gather_candidates(session, challenge, settings, cutoff(session, challenge.id, COMPETITION))
     preview = compute_preview(candidates, prize_rules(challenge), tie.order if tie else ())
     return PreviewState([], preview, state, frozen_at, tie)
 
@@ -79,36 +83,56 @@ def gather_candidates(session: Session, challenge: Challenge, settings: Settings
                       as_of: Optional[datetime]) -> list[Candidate]:
     """Every team on the final ranking of the board as it stood at ``as_of``, with today's facts."""
     board = standings(session, challenge, key="final_score", as_of=as_of, judges_published_only=False)
-    forfeits = forfeited_teams(session, challenge)
     candidates = []
     for row in board.rows:
         unranked = "; ".join(row.reasons[:1]) if row.rank is None else ""
-        base = Candidate(row.team_id, row.team, row.is_baseline, row.rank, row.final_score, row.submission_id,
-                         "not_applied", "", None, unranked=unranked or ("no final score yet" if row.rank is None
-                                                                       else ""))
-        candidates.append(refresh(session, settings, base, forfeits))
-    return candidates
+        candidates.append(Candidate(row.team_id, row.team, row.is_baseline, row.rank, row.final_score,
+                                    row.submission_id, "not_applied", "", None,
+                                    unranked=unranked or ("no final score yet" if row.rank is None else "")))
+    return refreshed(session, settings, candidates, forfeited_teams(session, challenge))
 
 
-def refresh(session: Session, settings: Settings, candidate: Candidate, forfeits: dict[int, str]) -> Candidate:
-    """The candidate with its eligibility, licence (re-checked) and forfeit as they stand now."""
+def refreshed(session: Session, settings: Settings, candidates: list[Candidate],
+              forfeits: dict[int, str]) -> list[Candidate]:
+    """The candidates with their eligibility, licence in force (re-checked) and forfeit as they stand now."""
+    licences = licences_now(session, settings, [c.submission_id for c in candidates if not c.is_baseline])
+    return [refresh(session, c, forfeits, licences) for c in candidates]
+
+
+def refresh(session: Session, candidate: Candidate, forfeits: dict[int, str],
+            licences: dict[int, Optional[str]]) -> Candidate:
+    """One candidate with its eligibility, licence (from ``licences``, `licences_now`) and forfeit."""
     if candidate.is_baseline:
         return replace(candidate, eligibility="baseline", eligibility_words="baseline", forfeit=None)
     status = current_status(session, candidate.team_id)
     return replace(candidate, eligibility=status.status, eligibility_words=status.words,
-                   licence=licence_now(session, settings, candidate.submission_id),
-                   forfeit=forfeits.get(candidate.team_id))
+                   licence=licences.get(candidate.submission_id), forfeit=forfeits.get(candidate.team_id))
 
 
-def licence_now(session: Session, settings: Settings, submission_id: Optional[int]) -> Optional[str]:
-    """The submission's effective licence verdict, after running the engine again on its pinned files."""
-    submission = session.get(Submission, submission_id) if submission_id else None
-    if submission is None:
-        return None
-    folder = Storage(settings.storage_dir).submission_dir(submission.id)
-    if folder.is_dir():  # a Hub submission kept no files of its own: its recorded verdict stands
-        recheck_submission_licence(session, submission, folder)
-    return effective_verdict(session, submission)
+def licences_now(session: Session, settings: Settings, submission_ids) -> dict[int, Optional[str]]:
+    """Submission id -> its licence verdict in force at award time (`verdicts_in_force`): an organiser's
+    resolution, else the engine's verdict on its pinned files today (a Hub submission kept no files of its own:
+    its recorded verdict). Nothing is stored."""
+    recorded = {}
+    for submission in _submissions(session, submission_ids):
+        folder = Storage(settings.storage_dir).submission_dir(submission.id)
+        recorded[submission.id] = (licence_verdict_now(session, submission, folder).verdict.value
+                                   if folder.is_dir() else submission.licence_verdict)
+    return verdicts_in_force(session, recorded)
+
+
+def record_licence_rechecks(session: Session, settings: Settings, submission_ids) -> None:
+    """Store (and audit) the re-checked licence verdicts of the award's submissions whose verdict changed:
+    what `licences_now` computed for the preview the organisers confirm."""
+    for submission in _submissions(session, submission_ids):
+        folder = Storage(settings.storage_dir).submission_dir(submission.id)
+        if folder.is_dir():
+            recheck_submission_licence(session, submission, folder)
+
+
+def _submissions(session: Session, submission_ids) -> list[Submission]:
+    ids = sorted({i for i in submission_ids if i is not None})
+    return list(session.exec(select(Submission).where(Submission.id.in_(ids)).order_by(Submission.id))) if ids else []
 
 
 def forfeited_teams(session: Session, challenge: Challenge) -> dict[int, str]:

@@ -22,7 +22,8 @@ from app.prizes.preview import Preview, candidates_from_snapshot, compute_previe
 from app.prizes.records import (
     PrizeError, append, chain_of, current_award, forfeit_records, published_award,
 )
-from app.prizes.services import forfeited_teams, overdue_teams, preview_state, prize_rules, refresh
+from app.prizes.services import (forfeited_teams, overdue_teams, preview_state, prize_rules,
+                                 record_licence_rechecks, refreshed)
 from app.settings import Settings
 from app.teams.models import Team
 
@@ -53,6 +54,7 @@ def confirm(session: Session, challenge: Challenge, settings: Settings, actor: U
     if state.missing:
         raise PrizeError(409, " ".join(state.missing))
     preview = _usable(state.preview, fingerprint)
+    _record_rechecks(session, settings, preview)
     body = {**preview.payload, "judging": state.judging, "as_of": state.frozen_at.isoformat(),
             "confirmed_by": actor.email, "confirmed_at": now.isoformat()}
     row = append(session, challenge, "award", body, actor, now)
@@ -72,6 +74,12 @@ def _usable(preview: Optional[Preview], fingerprint: str) -> Preview:
         raise PrizeError(409, "The inputs changed since you opened the preview (a ranking, eligibility, licence "
                               "or forfeit); review the new preview and confirm again.", "fingerprint")
     return preview
+
+
+def _record_rechecks(session: Session, settings: Settings, preview: Preview) -> None:
+    """Store the licence verdicts the confirmed preview re-checked (a preview itself only reads)."""
+    record_licence_rechecks(session, settings, [c["submission_id"] for c in preview.payload["ranking"]
+                                                if not c["is_baseline"]])
 
 
 def _open_obligations(session: Session, challenge: Challenge, award: AwardRecord, now: datetime) -> None:
@@ -119,8 +127,7 @@ def rerun_preview(session: Session, challenge: Challenge, settings: Settings) ->
     winners = {a["team_id"] for a in previous.payload["awards"]}
     if not winners & set(forfeits):
         return None
-    candidates = [refresh(session, settings, c, forfeits)
-                  for c in candidates_from_snapshot(previous.payload["ranking"])]
+    candidates = refreshed(session, settings, candidates_from_snapshot(previous.payload["ranking"]), forfeits)
     preview = compute_preview(candidates, prize_rules(challenge), previous.payload.get("tie_break") or ())
     return Rerun(preview, {t: r for t, r in forfeits.items() if t in winners}, previous)
 
@@ -132,6 +139,7 @@ def rerun(session: Session, challenge: Challenge, settings: Settings, actor: Use
     if plan is None:
         raise PrizeError(409, "No winner of the award in force has forfeited: there is nothing to re-run.")
     preview = _usable(plan.preview, fingerprint)
+    _record_rechecks(session, settings, preview)
     recorded = forfeit_records(chain_of(session, challenge.id))
     overdue = overdue_teams(session, challenge)
     for team_id in sorted(set(plan.forfeits) - set(recorded)):

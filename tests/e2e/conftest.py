@@ -6,12 +6,14 @@ artefacts folder: tests/e2e/artifacts/, or `LAGC_E2E_ARTIFACTS`. Signing in thro
 `tests/e2e/signin.py`."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -76,6 +78,7 @@ def server(server_instance, server_database_url):
                 process.kill()
                 pytest.fail("the platform did not start:\n" + (instance / "server.log").read_text())
             time.sleep(0.2)
+    _wait_for_boards(base, process, instance)
     yield base
     process.send_signal(signal.SIGINT)
     try:
@@ -96,6 +99,23 @@ def artifacts() -> Path:
     folder = Path(os.environ.get("LAGC_E2E_ARTIFACTS") or ROOT / "tests" / "e2e" / "artifacts")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _wait_for_boards(base: str, process, instance: Path) -> None:
+    """Wait until the scheduler has computed every challenge's board (a request never computes one: until
+    then the board answers 503, "being prepared")."""
+    slugs = [c["slug"] for c in json.loads(urllib.request.urlopen(base + "/api/v1/challenges").read())["challenges"]]
+    deadline = time.monotonic() + 90
+    for slug in slugs:
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/v1/leaderboard?challenge={slug}", timeout=10)
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code != 503 or process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the board of {slug} was not prepared ({exc.code}):\n"
+                                + (instance / "server.log").read_text())
+                time.sleep(0.5)
 
 
 @pytest.fixture(scope="session")

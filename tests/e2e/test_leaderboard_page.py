@@ -14,6 +14,7 @@ def test_the_public_follows_the_board_sorts_filters_and_opens_an_entry(server, p
     assert page.locator("table.leaderboard tbody tr").count() == 50
     assert page.locator("svg#distribution title").first.text_content() == "Distribution of scores per task"
     assert "hidden_reasoning" not in page.content()
+    assert "never replaces a scored one" in page.locator("#counted-rule").inner_text()  # the rule, stated
     page.screenshot(path=str(artifacts / "leaderboard.png"), full_page=False)
 
     page.get_by_role("link", name="Team").first.click()

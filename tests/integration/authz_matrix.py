@@ -75,6 +75,7 @@ POST      /organiser/eligibility/applications/<int:application_id>/override  no 
 GET       /c/<slug>/submissions                                              no   ok   ok   no   no   ok
 POST      /c/<slug>/submissions                                              no   ok   ok   no   no   no
 POST      /c/<slug>/submissions/hub                                          no   ok   ok   no   no   no
+POST      /c/<slug>/submissions/counted                                      no   ok   ok   no   no   no
 GET       /submissions/<int:submission_id>                                   no   ok   404  no   no   ok
 POST      /submissions/<int:submission_id>/finalise                          no   ok   404  no   no   no
 OPTIONS   /uploads                                                           ok   ok   ok   ok   ok   ok
@@ -158,6 +159,8 @@ DELETE    /api/v1/uploads/<upload_id>                                        no 
 # the API: evaluation, licences, judging, leaderboard, prizes
 GET       /api/v1/challenges/<slug>/evaluations                              no   ok   ok   404  404  404
 GET       /api/v1/evaluations/<int:evaluation_id>                            no   ok   404  404  404  ok
+GET       /api/v1/challenges/<slug>/counted                                  no   ok   ok   no   no   no
+POST      /api/v1/challenges/<slug>/counted                                  no   ok   ok   no   no   no
 POST      /api/v1/submissions/<int:submission_id>/licence-resolution         no   no   no   no   no   ok
 GET       /api/v1/judging/<slug>/assignments                                 no   no   no   ok   ok   no
 POST      /api/v1/judging/<slug>/assignments                                 no   no   no   no   no   ok
@@ -222,6 +225,8 @@ CALLS: dict[str, dict] = {
     "POST /api/v1/judging/<slug>/lock": dict(values={"slug": "other_slug"}),
     "POST /api/v1/judging/<slug>/publish": dict(values={"slug": "other_slug"}),
     "POST /leaderboard/<slug>/freeze": dict(form={"action": "unfreeze"}),
+    # a team's choice of its counted submission: back to the default (its latest scored one)
+    "POST /api/v1/challenges/<slug>/counted": dict(json={"submission_id": None}),
     # team A's own things
     "GET /c/<slug>/scorecards/<int:team_id>": dict(team_a=True),
     "GET /submissions/<int:submission_id>": dict(team_a=True),

@@ -59,6 +59,10 @@ def world(settings):
     engine = application.extensions["lagc_engine"]
     with session_scope(engine) as session:
         ids = _build(session, application)
+    with session_scope(engine) as session:
+        from leaderboard.services import refresh_all
+
+        refresh_all(session)  # the scheduler's step: the boards the pages read
     roles = {"anonymous": _credentials(application, None, None)}
     for role, email in EMAILS.items():
         roles[role] = _credentials(application, email, ids.tokens[role])
@@ -292,3 +296,48 @@ def test_anonymous_visitors_reach_only_public_routes(world):
         for key, rule in routes.items():
             if MATRIX[key].expect[0] == OK:
                 assert access_of(rule.endpoint).audience == "public", f"{key} serves anonymous visitors"
+
+
+WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|CREATE|DROP|ALTER|TRUNCATE)\b", re.I)
+# The writes a GET still makes, each named with the reason it is left for now (the accounts feature owns them;
+# issue 17's accounts-and-sessions work decides). Any other write fails the test.
+KNOWN_GET_WRITES = {
+    # every authenticated API call stamps its token's last use, shown on the tokens page so a leak is noticed
+    ("*", "UPDATE apitoken SET"), ("*", "flush of ['ApiToken']"),
+    # the enrolment page makes the pending authenticator secret it shows (stored encrypted, replaced on reload)
+    ("GET /account/2fa", "INSERT INTO totpcredential"), ("GET /account/2fa", "UPDATE totpcredential SET"),
+    ("GET /account/2fa", "flush of ['TotpCredential']"),
+}
+
+
+def test_no_get_writes_to_the_database_for_any_role(world):
+    """GET never writes: every GET route, called as every role, flushes nothing and sends no INSERT, UPDATE or
+    DELETE (a session listener catches flushes, an engine listener statements written in Core)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    engine, writes = world.app.extensions["lagc_engine"], []
+    current = {"key": None}
+
+    def on_statement(_conn, _cursor, statement, _params, _context, _executemany):
+        if WRITE.match(statement):
+            writes.append((current["key"], " ".join(statement.split()[:3])))
+
+    def on_flush(session, _context):
+        writes.append((current["key"], f"flush of {sorted({type(o).__name__ for o in session.dirty | session.new})}"))
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(Session, "after_flush", on_flush)
+    try:
+        routes = served_routes(world.app)
+        for key in sorted(k for k in MATRIX if k.startswith("GET ")):
+            current["key"] = key
+            for role in CALL_ORDER:
+                call(world, key, routes[key], role, MATRIX[key])
+    finally:
+        event.remove(Session, "after_flush", on_flush)
+        event.remove(engine, "before_cursor_execute", on_statement)
+    unexpected = sorted({f"{key}: {what}" for key, what in writes
+                         if (key, what) not in KNOWN_GET_WRITES and ("*", what) not in KNOWN_GET_WRITES})
+    assert not unexpected, "GET requests that write:\n  " + "\n  ".join(unexpected)
+    assert ("GET /api/v1/me", "UPDATE apitoken SET") in writes  # the listeners do see writes

@@ -26,7 +26,11 @@ def test_the_challenge_page_shows_the_prize(client, challenge):
     assert "LUMI: 4,000,000 GPU hours" in page
 
 
-def test_the_leaderboard_page_is_public_and_says_it_is_empty(client, challenge):
+def test_the_leaderboard_page_is_public_and_says_it_is_empty(client, challenge, db):
+    from leaderboard.services import refresh_all
+
+    with db() as session:
+        refresh_all(session)  # the scheduler's step: a request never computes the board
     response = client.get("/leaderboard")
     assert response.status_code == 200
     assert "No evaluated entries yet" in response.get_data(as_text=True)
@@ -82,6 +86,34 @@ def test_the_demo_loads_twice_without_duplicates(app, db):
         demo = get_challenge(session, DEMO_SLUG)
         assert len(session.exec(select(Team).where(Team.challenge_id == demo.id)).all()) == 3
     assert {role for _, role, _ in accounts} == {"organiser", "judge", "entrant"}
+
+
+def test_the_demo_shows_which_submission_counts(app, db, client):
+    """One demo team's newest checkpoint has no tokenizer (its evaluation fails; its scored one still counts),
+    and the synthetic board has teams with a failed newer submission, a chosen older one, and one evaluating."""
+    from sqlmodel import select
+
+    from app.checkpoints.demo import BROKEN_LABEL, DEMO_LABEL
+    from app.checkpoints.models import Submission, SubmissionStatus
+    from app.demo import load_demo
+    from leaderboard.services import refresh_all
+
+    with db() as session:
+        load_demo(session, app.config["LAGC"])
+    with db() as session:
+        by_label = {}
+        for row in session.exec(select(Submission).where(Submission.label.in_((DEMO_LABEL, BROKEN_LABEL)))):
+            by_label.setdefault(row.label, []).append(row)
+        [broken] = by_label[BROKEN_LABEL]
+        assert broken.status == SubmissionStatus.accepted and "tokenizer" in str(broken.findings["warnings"])
+        scored_first = next(s for s in by_label[DEMO_LABEL] if s.team_id == broken.team_id)
+        assert scored_first.accepted_at < broken.accepted_at
+        refresh_all(session)
+    rows = client.get("/api/v1/leaderboard?challenge=synthetic").get_json()["rows"]
+    assert {row["newer"] for row in rows} == {None, "failed", "evaluating"}
+    assert any(row["chosen"] for row in rows) and all(row["score"] is not None for row in rows)
+    page = client.get("/leaderboard?challenge=synthetic").get_data(as_text=True)
+    assert "a submission whose evaluation failed never replaces a scored one" in page
 
 
 def test_a_demo_older_than_its_submission_window_is_moved_to_today(app, db):

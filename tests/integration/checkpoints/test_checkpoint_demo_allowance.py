@@ -9,7 +9,7 @@ from sqlmodel import select
 
 def test_the_demos_seeded_submissions_leave_the_daily_allowance_to_the_entrant(app, db):
     from app.challenges.services import get_challenge, phase_gate
-    from app.checkpoints.demo import DEMO_LABEL
+    from app.checkpoints.demo import BROKEN_LABEL, DEMO_LABEL
     from app.checkpoints.limits import limit_problem
     from app.checkpoints.models import Submission
     from app.checkpoints.services import count_submissions, limits_of
@@ -22,11 +22,11 @@ def test_the_demos_seeded_submissions_leave_the_daily_allowance_to_the_entrant(a
     midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
     with db() as session:
         demo = get_challenge(session, DEMO_SLUG)
-        seeded = session.exec(select(Submission).where(Submission.label == DEMO_LABEL)).all()
-        assert len(seeded) == 2  # the two eligible demo teams
+        seeded = session.exec(select(Submission).where(Submission.label.in_((DEMO_LABEL, BROKEN_LABEL)))).all()
+        assert len(seeded) == 3  # the two eligible demo teams, and the second one's newer checkpoint without tokenizer
         for submission in seeded:
             assert submission.created_at < midnight
             assert phase_gate(demo, "submit", submission.created_at).allowed
             today, total = count_submissions(session, submission.team_id, now)
-            assert (today, total) == (0, 1)
+            assert (today, total) == (0, sum(s.team_id == submission.team_id for s in seeded))
             assert limit_problem(limits_of(demo), today + limits_of(demo).submissions_per_day - 1, total) is None

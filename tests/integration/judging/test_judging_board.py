@@ -52,6 +52,7 @@ def test_an_entry_page_shows_the_model_card_as_escaped_text(client, db, field, a
     folder = app.config["LAGC"].storage_dir / "submissions" / str(submission.id)
     folder.mkdir(parents=True)
     (folder / "README.md").write_text("# Alpha 1B\n<script>alert(1)</script>\nTrained on EuroHPC.\n")
+    _scheduler_cycle(db)
     html = client.get(f"/leaderboard/{field.slug}/entries/{field.a}").get_data(as_text=True)
     assert "# Alpha 1B" in html and "Trained on EuroHPC." in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html

@@ -24,6 +24,7 @@ def fresh_caches():
 def test_a_team_named_like_a_formula_is_exported_as_text_and_scores_stay_numbers(client, board):
     board.entry(EVIL, {"arc_easy": (0.1, SE), "boolq": (0.4, SE), HIDDEN: (0.5, SE)})
     board.entry("@SUM(A1:A9)", {"arc_easy": (0.9, SE), "boolq": (0.9, SE), HIDDEN: (0.5, SE)})
+    board.refresh()
     text = client.get(f"/api/v1/leaderboard?challenge={SLUG}&format=csv").get_data(as_text=True)
     rows = {row["team"]: row for row in csv.DictReader(io.StringIO(text))}
     assert set(rows) == {"'" + EVIL, "'@SUM(A1:A9)"}

@@ -31,6 +31,7 @@ def seed(board):
                 parameters=40_000_000_000, licence="review", cluster="leonardo", finished_at=NOW - timedelta(days=3))
     board.entry("Reference", {"arc_easy": (0.55, SE), "boolq": (0.7, SE), HIDDEN: (0.55, SE)}, baseline=True)
     board.entry("Team D", {"arc_easy": (1.0, SE), "boolq": (1.0, SE)}, parameters=None, licence=None)
+    board.refresh()
 
 
 def bodies(client) -> dict[str, str]:
@@ -76,6 +77,7 @@ def test_filters_and_sorting_apply_to_the_page_and_the_exports_alike(client, boa
 def test_pagination_and_bad_query_values(client, board):
     for i in range(30):
         board.entry(f"Team {i:02d}", {"arc_easy": (0.3 + i / 100, SE), "boolq": (0.6, SE), HIDDEN: (0.5, SE)})
+    board.refresh()
     page2 = client.get(f"/leaderboard?challenge={SLUG}&per_page=25&page=2").get_data(as_text=True)
     assert "Page 2 of 2" in page2 and "Team 04" in page2 and "Team 05" not in page2
     assert client.get(f"/leaderboard?challenge={SLUG}&sort=nonsense").status_code == 400
@@ -99,6 +101,7 @@ def test_hidden_tasks_appear_once_the_challenge_has_ended(client, board, db):
     seed(board)
     with db() as session:
         load_config_text(session, config_text(NOW, ended=True))
+    board.refresh()
     for name, body in bodies(client).items():
         assert HIDDEN in body, name
 
@@ -117,6 +120,7 @@ def test_a_result_after_the_freeze_stays_off_the_public_board_but_its_team_sees_
     board.evaluation(team, sub, {"arc_easy": (0.9917, SE), "boolq": (0.99, SE), HIDDEN: (0.9, SE)}, finished_at=NOW)
     with db() as session:
         results_changed(session, board.challenge_id)
+    board.refresh()
     for name, body in bodies(client).items():
         assert "0.9917" not in body, name
     assert "frozen" in bodies(client)["html"]
@@ -146,6 +150,7 @@ def test_the_team_sees_its_result_after_the_freeze_on_its_entry_page(client, boa
     from leaderboard.services import results_changed
     with db() as session:
         results_changed(session, board.challenge_id)
+    board.refresh()
     assert "0.8123" not in client.get(f"/leaderboard/{SLUG}/entries/{team}").get_data(as_text=True)
     member = make_user("frozen@example.eu")
     with db() as session:
@@ -170,6 +175,8 @@ def test_a_landing_result_changes_the_etag_and_repeat_visits_get_304(client, boa
     board.entry("Newcomer", {"arc_easy": (0.7, SE), "boolq": (0.8, SE), HIDDEN: (0.6, SE)})
     with db() as session:
         results_changed(session, board.challenge_id)
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304  # stale: served until recomputed
+    board.refresh()
     second = client.get(url, headers={"If-None-Match": etag})
     assert second.status_code == 200 and second.headers["ETag"] != etag
     assert "Newcomer" in second.get_data(as_text=True)
@@ -204,3 +211,22 @@ def test_organisers_freeze_and_unfreeze_through_the_api(client, board, make_user
     assert client.delete(f"/api/v1/leaderboard/{SLUG}/freeze", headers=headers).get_json() == {"frozen": False}
     entrant = bearer(client, make_user, db, "ent@example.eu")
     assert client.post(f"/api/v1/leaderboard/{SLUG}/freeze", json={}, headers=entrant).status_code == 403
+
+
+def test_before_the_scheduler_computes_the_board_every_representation_says_it_is_being_prepared(client, board, db):
+    from leaderboard.models import LeaderboardSnapshot
+    from sqlmodel import select
+
+    board.entry("Team A", {"arc_easy": (0.625, SE), "boolq": (0.75, SE), HIDDEN: (0.5, SE)})
+    page = client.get(f"/leaderboard?challenge={SLUG}")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+    assert "The board is being prepared" in page.get_data(as_text=True)
+    entry = client.get(f"/leaderboard/{SLUG}/entries/1")
+    assert entry.status_code == 503 and "being prepared" in entry.get_data(as_text=True)
+    api = client.get(f"/api/v1/leaderboard?challenge={SLUG}&format=csv")
+    assert api.status_code == 503 and api.headers["Retry-After"] == "5"
+    assert api.mimetype == "application/problem+json" and "being prepared" in api.get_json()["detail"]
+    with db() as session:
+        assert session.exec(select(LeaderboardSnapshot)).all() == []  # the requests computed nothing
+    board.refresh()
+    assert client.get(f"/leaderboard?challenge={SLUG}").status_code == 200

@@ -54,14 +54,21 @@ def test_the_counted_evaluation_is_the_latest_of_the_latest_accepted_submission(
     assert (row.submission_label, row.tasks[0].raw) == ("new", 0.5)
 
 
-def test_a_newer_submission_still_being_evaluated_leaves_the_team_unscored(db, board):
+def test_a_newer_submission_still_being_evaluated_leaves_the_older_score_standing(db, board):
     team = board.team("Team F")
     old = board.submission(team, "old", accepted_at=NOW - timedelta(days=3))
     board.evaluation(team, old, {"arc_easy": (0.9, 0.01)}, finished_at=NOW - timedelta(days=2))
     board.submission(team, "pending", accepted_at=NOW - timedelta(hours=1))
     row = _standings(db, board.challenge_id).rows[0]
+    assert (row.submission_label, row.tasks[0].raw, row.rank, row.newer) == ("old", 0.9, 1, "evaluating")
+    assert row.reasons[0] == "a newer submission, pending, is being evaluated"
+
+
+def test_a_team_whose_only_submission_is_being_evaluated_is_pending(db, board):
+    board.submission(board.team("Team P"), "first", accepted_at=NOW - timedelta(hours=1))
+    row = _standings(db, board.challenge_id).rows[0]
     assert row.benchmark_score is None and row.rank is None
-    assert row.reasons[0] == "evaluation of pending pending"
+    assert row.reasons[0] == "evaluation of first pending"
 
 
 def test_as_of_ignores_what_finished_after_it(db, board):

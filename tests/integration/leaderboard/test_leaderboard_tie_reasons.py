@@ -35,18 +35,21 @@ def seed_close_board(board, teams: int = 40) -> None:
             del results[HIDDEN]
         board.entry(name, results, baseline=i == 5, finished_at=NOW - timedelta(hours=i))
     board.submission(board.team("Team pending"), "pending")
+    board.refresh()
 
 
 def pure_reasons(db, challenge_id: int, hidden: tuple[str, ...]) -> dict[str, list[str]]:
     """team -> its reasons as the pure ranking words them (every tie sentence made by `rank_entries`), the
     hidden names scrubbed as the projection scrubs them: the output before ties were stored compactly."""
     from app.challenges.models import Challenge
-    from leaderboard.rows import _reasons, fast_scores
-    from leaderboard.standings import counted_entries, scoring_of, suite_of
+    from evaluation.counted import scoring_of
+    from leaderboard.rows import _reasons
+    from leaderboard.standings import board_entries, suite_of
     from scoring import rank_entries
+    from scoring.fast import fast_scores
     with db() as session:
         challenge = session.get(Challenge, challenge_id)
-        entries, suite, config = counted_entries(session, challenge_id, None), suite_of(challenge), scoring_of(challenge)
+        entries, suite, config = board_entries(session, challenge, None), suite_of(challenge), scoring_of(challenge)
     by_team = {entry["team"]: entry for entry in entries}
     ranked = rank_entries([fast_scores(entry, suite, config.weights, None)[0] for entry in entries], config.ranking,
                           "benchmark_score", max_listed_ties=10)

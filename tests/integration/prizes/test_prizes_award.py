@@ -6,6 +6,7 @@ from sqlalchemy import JSON, bindparam, text
 from sqlmodel import select
 
 from tests.factories import NOW, PRIZE_SLUG as SLUG, prize_world
+from tests.helpers import sign_in
 
 
 def _challenge(session):
@@ -191,3 +192,29 @@ def test_a_tie_at_the_cut_off_names_the_tied_entries_until_the_organisers_decide
     assert [r.team_id for r in preview.winners] == [first, right]
     with db() as session:
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "prize.tie_break")).one()
+
+
+def test_the_preview_rechecks_licences_without_writing_and_the_confirmation_records_the_change(
+        db, app, world, four_entries, people):
+    from app.audit.models import AuditEvent
+    from app.checkpoints.models import Submission
+    from app.checkpoints.storage import Storage
+
+    world.settle()
+    with db() as session:
+        baltic = session.exec(select(Submission).where(Submission.team_id == four_entries["Baltic"])).one()
+    folder = Storage(app.config["LAGC"].storage_dir).submission_dir(baltic.id)
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text("---\nlicense: llama2\n---\n# Baltic\n")  # the pinned card says review now
+    client = app.test_client()
+    sign_in(client, "olga@example.eu")
+    html = client.get(f"/organiser/c/{SLUG}/prizes").get_data(as_text=True)
+    assert 'data-team="Baltic" data-status="out"' in html and "licence still under review" in html
+    with db() as session:
+        assert session.get(Submission, baltic.id).licence_verdict == "pass"  # the preview wrote nothing
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "licence.verdict_changed")).all() == []
+    _confirm(db, app, people["organiser"])
+    with db() as session:
+        assert session.get(Submission, baltic.id).licence_verdict == "review"
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "licence.verdict_changed")).all()
+        assert (event.details["before"], event.details["after"]) == ("pass", "review")

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leaderboard.projection import _histogram, _quartiles
-from leaderboard.rows import six
+from scoring.fast import six
 
 scores = st.floats(min_value=0.0, max_value=1.5) | st.sampled_from([0.0, 0.1, 0.3, 0.7, 0.9, 1.0, 1.2])
 
@@ -48,14 +48,14 @@ def test_six_agrees_with_round_away_from_exact_halves():
 @given(st.lists(st.tuples(st.floats(min_value=0.0, max_value=1.0), st.none() | st.floats(min_value=0.0, max_value=0.1)),
                 min_size=1, max_size=6))
 def test_the_display_columns_of_the_cells_are_the_normalised_numbers_rounded_by_six(results):
-    from leaderboard.rows import CELL, _scores, _shares, _specs
     from scoring import ScoreWeights, TaskSpec
+    from scoring.fast import CELL, entry_scores, suite_specs, weight_shares
 
     suite = [TaskSpec(f"t{i}", f"t{i}", 0, "acc", 1.0, 0.25, False) for i in range(len(results))]
     entry = {"team": "T", "is_baseline": False, "submitted_at": None,
              "results": {f"t{i}": result for i, result in enumerate(results)}}
-    specs = _specs(suite)
-    _, flat = _scores(entry, specs, ScoreWeights(1.0, 0.0), None, _shares(specs))
+    specs = suite_specs(suite)
+    _, flat = entry_scores(entry, specs, ScoreWeights(1.0, 0.0), None, weight_shares(specs))
     for at in range(0, len(flat), CELL):
         normalised, se, shown, shown_se = flat[at + 2], flat[at + 3], flat[at + 4], flat[at + 5]
         assert shown == six(normalised) and shown_se == (None if se is None else six(se))

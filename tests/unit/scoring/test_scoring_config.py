@@ -127,6 +127,31 @@ def test_a_missing_scoring_section_reports_every_missing_part():
     ]
 
 
+def test_teams_choose_their_counted_submission_unless_the_challenge_says_the_latest_scored_counts():
+    section = _default_section()
+    assert ScoringConfig.from_config(section).teams_may_choose
+    del section["counted_submission"]
+    assert ScoringConfig.from_config(section).counted_submission == "chosen_or_latest_scored"
+    section["counted_submission"] = "latest_scored"
+    config = ScoringConfig.from_config(section)
+    assert not config.teams_may_choose and "latest submission with a finished evaluation" in config.counted_rule_words
+
+
+def test_an_unknown_counted_submission_rule_names_the_rules_there_are():
+    section = _default_section()
+    section["counted_submission"] = "best_scored"
+    assert _errors_of(section) == ["scoring.counted_submission: unknown rule 'best_scored'; use one of "
+                                   "chosen_or_latest_scored, latest_scored"]
+
+
+@pytest.mark.parametrize("name", ["lagc-2024.toml", "frontier-2026.toml"])
+def test_the_bundled_challenges_state_their_counted_submission_rule(name):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "app" / "challenges" / "configs" / name).read_text()
+    assert tomllib.loads(text)["scoring"]["counted_submission"] == "chosen_or_latest_scored"
+
+
 def test_benchmark_tasks_are_read_from_the_toml_with_hidden_defaulting_to_false():
     tasks = parse_benchmark_tasks(tomllib.loads(BENCHMARK_TOML)["benchmark"]["tasks"])
     assert tasks == (

@@ -1,6 +1,6 @@
-"""The leaderboard's fast paths against the pure definitions they replace, on random data (no database).
+"""The board's fast paths against the pure definitions they replace, on random data (no database).
 
-`leaderboard.rows.fast_scores` must give exactly the floats `scoring.score_entry` gives, and the ranking's
+`scoring.fast.fast_scores` must give exactly the floats `scoring.score_entry` gives, and the ranking's
 statistical ties (found by spans, not by testing every pair) must be exactly the pairs `_within_stderr`
 accepts, listing the nearest ones by position.
 """
@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leaderboard.rows import EMPTY_CELL, fast_scores
 from scoring import JudgesScore, RankingPolicy, ScoreWeights, TaskResult, TaskSpec, rank_entries, score_entry
 from scoring.aggregate import BenchmarkScore, EntryScores
+from scoring.fast import EMPTY_CELL, fast_scores
 from scoring.ranking import _within_stderr
 
 ODD_NUMBERS = st.sampled_from([math.nan, math.inf, -math.inf, True, "0.5", None])
