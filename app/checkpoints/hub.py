@@ -4,19 +4,13 @@ At submission time (in the web request: metadata only) the revision is resolved 
 model cannot change afterwards, and the accepted file names are chosen. The download runs in the
 scheduler (`jobs.py`), of exactly those files at exactly that commit (`allow_patterns`). A token for a
 private or gated repository is stored Fernet-encrypted (key derived from SECRET_KEY) and erased once the
-download ends, whatever its outcome. The endpoint is `HF_ENDPOINT` (settings.extra or the environment),
-so tests point it at a fake server.
-
-huggingface_hub reads HF_HUB_OFFLINE once, at import, into `huggingface_hub.constants.HF_HUB_OFFLINE`,
-and refuses every request while it is true. Intake is the one place that must reach the Hub even where
-offline mode protects the evaluation (lm-eval, transformers), so `hub_online()` clears that flag for
-the duration of our own calls only (the scheduler and gunicorn's sync workers run one call at a time).
+download ends, whatever its outcome. The Hub is `Settings.hub_endpoint` (`HF_ENDPOINT`), reached through
+`app.hub` like every Hub call, so tests point it at a fake server.
 """
 from __future__ import annotations
 
 import base64
 import glob
-import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,9 +18,9 @@ from pathlib import Path
 from typing import Iterator
 
 from app.checkpoints.filenames import check_filename
+from app.hub import hub_online, model_info
 from app.settings import Settings
 
-DEFAULT_ENDPOINT = "https://huggingface.co"
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 MAX_SKIPPED_SHOWN = 20
@@ -49,23 +43,6 @@ class HubSnapshot:
     skipped: tuple[str, ...]
 
 
-def endpoint_of(settings: Settings) -> str:
-    return settings.extra.get("HF_ENDPOINT") or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
-
-
-@contextmanager
-def hub_online() -> Iterator[None]:
-    """Let huggingface_hub make requests even when HF_HUB_OFFLINE=1 was set for the rest of the process."""
-    from huggingface_hub import constants
-
-    saved = constants.HF_HUB_OFFLINE
-    constants.HF_HUB_OFFLINE = False
-    try:
-        yield
-    finally:
-        constants.HF_HUB_OFFLINE = saved
-
-
 def check_reference(repo: str, revision: str) -> list[tuple[str, str]]:
     """(field, message) for a malformed repository id or revision; empty when both look right."""
     problems = []
@@ -78,11 +55,8 @@ def check_reference(repo: str, revision: str) -> list[tuple[str, str]]:
 
 def resolve(repo: str, revision: str, token: str | None, endpoint: str) -> HubSnapshot:
     """Pin `revision` of model `repo` to its commit and choose the files to download (names only)."""
-    from huggingface_hub import HfApi
-
-    with hub_online(), _hub_errors(repo, revision):
-        info = HfApi(endpoint=endpoint).model_info(repo, revision=revision, token=token or False,
-                                                  files_metadata=True)
+    with _hub_errors(repo, revision):
+        info = model_info(endpoint, repo, revision, token, files_metadata=True)
     files, skipped = [], []
     for sibling in info.siblings or ():
         problem = check_filename(sibling.rfilename)

@@ -9,7 +9,6 @@ from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlmodel import select
 
-from app import csrf
 from app.accounts.models import Role
 from app.api.problems import problem
 from app.challenges.models import Challenge
@@ -21,6 +20,7 @@ from app.checkpoints.intake import finalise
 from app.checkpoints.services import (IntakeError, create_submission, limits_of, own_receiving_submission,
                                       start_hub_submission, submissions_for, uploads_of, visible_submission)
 from app.db import database_id, get_session
+from app.extensions import csrf
 from app.security import public, roles
 from app.teams.models import Team
 from app.teams.services import no_team_reason, team_of

@@ -199,7 +199,7 @@ def start_hub_submission(session: Session, settings: Settings, user: User, chall
     problems = hub.check_reference(repo.strip(), revision.strip())
     if problems:
         raise IntakeError(422, problems[0][1], problems[0][0])
-    snapshot = hub.resolve(repo.strip(), revision.strip(), token or None, hub.endpoint_of(settings))
+    snapshot = hub.resolve(repo.strip(), revision.strip(), token or None, settings.hub_endpoint)
     if not snapshot.files:
         raise IntakeError(422, f"{repo} at {revision} holds no file a checkpoint may contain.", "hub_repo")
     total = sum(size for _, size in snapshot.files)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from flask import g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.ops.ratelimit import PUBLIC_API_PER_ADDRESS, limited
+from app.security.ratelimit import PUBLIC_API_PER_ADDRESS, limited
 from app.accounts.models import Role
 from app.api import ApiProblem, json_body, parse_body, query_param, route
 from app.challenges.models import Challenge

@@ -5,7 +5,7 @@ from flask import jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.ops.ratelimit import PUBLIC_API_PER_ADDRESS, limited
+from app.security.ratelimit import PUBLIC_API_PER_ADDRESS, limited
 from app.accounts.models import Role
 from app.api import ApiProblem, parse_body, query_param, route
 from app.checkpoints.models import Submission

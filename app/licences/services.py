@@ -16,6 +16,7 @@ from app.audit.services import record
 from app.challenges.config import parse_section
 from app.challenges.models import Challenge
 from app.challenges.services import config_of
+from app.checkpoints.events import submission_accepted
 from app.checkpoints.models import Submission
 from app.db import utcnow
 from app.licences.models import LicenceResolution
@@ -61,6 +62,12 @@ def record_submission_licence(session: Session, submission: Submission,
 def licence_verdict_now(session: Session, submission: Submission, directory: str | Path) -> LicenceVerdict:
     """What the engine decides on the submission's stored files today (nothing is stored: a preview reads)."""
     return check_licence_dir(directory, _policy_for(session, submission))
+
+
+@submission_accepted.connect
+def _record_on_acceptance(_sender, *, session: Session, submission: Submission, folder: Path) -> None:
+    """The intake accepted a submission: its licence verdict is recorded in the same transaction."""
+    record_submission_licence(session, submission, folder)
 
 
 def recheck_submission_licence(session: Session, submission: Submission,
