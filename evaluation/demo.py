@@ -12,7 +12,6 @@ Generating the tiny model needs the evaluation extra (torch, transformers, token
 """
 from __future__ import annotations
 
-import importlib.util
 import logging
 import tempfile
 from datetime import datetime, timedelta
@@ -35,7 +34,6 @@ from evaluation.suite import write_suite
 SUITE_FOLDER = "eval-suite"
 DEMO_LABEL = "Tiny GPT-2 (demo)"
 BROKEN_LABEL = "Tiny GPT-2 without tokenizer (demo)"
-MODEL_PACKAGES = ("torch", "transformers", "tokenizers")  # what evaluation.tinymodel needs (the eval extra)
 log = logging.getLogger("lagc.demo")
 
 
@@ -43,10 +41,13 @@ def extend_demo(session: Session, settings: Settings, challenge: Challenge) -> N
     """Write the offline suite (the same seed writes the same bytes), then give every eligible team of the
     demo challenge its accepted tiny checkpoint, once."""
     write_suite(Path(settings.instance_dir) / SUITE_FOLDER, seed=0)
-    missing = [name for name in MODEL_PACKAGES if importlib.util.find_spec(name) is None]
-    if missing:
-        log.warning("demo teams get no tiny model: generating it needs %s (pip install '.[eval]')",
-                    ", ".join(missing))
+    try:  # an optional extra, not a feature: without it the rest of the demo still loads
+        import tokenizers  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as missing:
+        log.warning("demo teams get no tiny model: generating it needs the eval extra (pip install '.[eval]'): %s",
+                    missing)
         return
     from evaluation.tinymodel import make_tiny_model
 

@@ -90,9 +90,9 @@ def create_team():
     try:
         team = register_team(session, g.api_user, found, body.name)
         session.commit()
-    except TeamError as exc:
+    except TeamError:
         session.rollback()
-        raise ApiProblem(exc.status, str(exc), {exc.field: [str(exc)]} if exc.field else None) from None
+        raise  # the shell answers it as a problem (422 with the field, else 409)
     except IntegrityError:
         session.rollback()
         raise ApiProblem(409, "You already belong to a team in this challenge.") from None

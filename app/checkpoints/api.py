@@ -11,11 +11,9 @@ from app.accounts.models import Role
 from app.api import ApiProblem, parse_body, route
 from app.challenges.services import get_challenge
 from app.checkpoints import uploads
-from app.checkpoints.hub import HubError
 from app.checkpoints.intake import finalise
-from app.checkpoints.services import (IntakeError, create_submission, own_receiving_submission,
-                                      start_hub_submission, submission_json, submissions_for, uploads_of,
-                                      visible_submission)
+from app.checkpoints.services import (create_submission, own_receiving_submission, start_hub_submission,
+                                      submission_json, submissions_for, uploads_of, visible_submission)
 from app.db import get_session
 from app.security import current_identity, public, roles
 
@@ -56,14 +54,11 @@ def _challenge(slug: str):
 def create_submission_api(slug: str):
     body = parse_body(SubmissionCreate)
     session, user = get_session(), current_identity()
-    try:
-        if body.hub_repo or body.hub_revision:
-            submission = start_hub_submission(session, _settings(), user, _challenge(slug), body.label,
-                                              body.hub_repo or "", body.hub_revision or "", body.hub_token)
-        else:
-            submission = create_submission(session, user, _challenge(slug), body.label)
-    except (IntakeError, HubError) as error:
-        raise ApiProblem(error.status, str(error), getattr(error, "errors", None)) from None
+    if body.hub_repo or body.hub_revision:  # an IntakeError or HubError is answered by the shell (problem+json)
+        submission = start_hub_submission(session, _settings(), user, _challenge(slug), body.label,
+                                          body.hub_repo or "", body.hub_revision or "", body.hub_token)
+    else:
+        submission = create_submission(session, user, _challenge(slug), body.label)
     session.commit()
     response = jsonify(submission_json(submission, []))
     response.status_code = 201
@@ -97,11 +92,8 @@ def submission_api(submission_id: int):
 @roles(Role.entrant)
 def finalise_api(submission_id: int):
     session, user = get_session(), current_identity()
-    try:
-        submission = own_receiving_submission(session, user, submission_id)
-        finalise(session, _settings(), submission, user.id)
-    except IntakeError as error:
-        raise ApiProblem(error.status, str(error)) from None
+    submission = own_receiving_submission(session, user, submission_id)  # an IntakeError: the shell answers it
+    finalise(session, _settings(), submission, user.id)
     session.commit()
     body = submission_json(submission)
     if submission.status.value == "rejected":

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from app.checkpoints.filenames import check_filename
+from app.errors import DomainError, Kind
 from app.hub import hub_online, model_info
 from app.settings import Settings
 
@@ -26,12 +27,11 @@ REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 MAX_SKIPPED_SHOWN = 20
 
 
-class HubError(ValueError):
-    """The Hub refused or could not answer; `status` is what our API answers."""
+class HubError(DomainError, ValueError):
+    """The Hub refused the reference (invalid) or could not answer (unavailable)."""
 
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
+    def __init__(self, kind: Kind, message: str):
+        super().__init__(message, kind=kind)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def resolve(repo: str, revision: str, token: str | None, endpoint: str) -> HubSn
         elif not sibling.rfilename.startswith("."):
             skipped.append(f"not downloaded: {problem}")
     if not info.sha or not re.fullmatch(r"[0-9a-f]{40}", info.sha):
-        raise HubError(502, "The Hub did not say which commit this revision is.")
+        raise HubError(Kind.unavailable, "The Hub did not say which commit this revision is.")
     return HubSnapshot(info.sha, tuple(sorted(files)), tuple(skipped[:MAX_SKIPPED_SHOWN]))
 
 
@@ -88,20 +88,20 @@ def _hub_errors(repo: str, revision: str) -> Iterator[None]:
     try:
         yield
     except errors.GatedRepoError:
-        raise HubError(422, f"{repo} is gated: accept its conditions on the Hub and give a token that "
+        raise HubError(Kind.invalid, f"{repo} is gated: accept its conditions on the Hub and give a token that "
                             "may read it.") from None
     except errors.RevisionNotFoundError:
-        raise HubError(422, f"{repo} has no revision {revision!r}.") from None
+        raise HubError(Kind.invalid, f"{repo} has no revision {revision!r}.") from None
     except errors.RepositoryNotFoundError:
-        raise HubError(422, f"{repo} was not found, or it is private and no token that may read it was "
+        raise HubError(Kind.invalid, f"{repo} was not found, or it is private and no token that may read it was "
                             "given.") from None
     except errors.HfHubHTTPError as error:
-        raise HubError(502, f"The Hub answered with an error: {str(error).splitlines()[0][:200]}") from None
+        raise HubError(Kind.unavailable, f"The Hub answered with an error: {str(error).splitlines()[0][:200]}") from None
     except OSError as error:
-        raise HubError(502, f"The Hub could not be reached: {str(error)[:200]}") from None
+        raise HubError(Kind.unavailable, f"The Hub could not be reached: {str(error)[:200]}") from None
     except Exception as error:  # httpx's transport errors are not OSErrors
         if type(error).__module__.split(".")[0].startswith("httpx"):
-            raise HubError(502, f"The Hub could not be reached: {str(error)[:200]}") from None
+            raise HubError(Kind.unavailable, f"The Hub could not be reached: {str(error)[:200]}") from None
         raise
 
 

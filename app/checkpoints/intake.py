@@ -30,6 +30,7 @@ from app.checkpoints.services import IntakeError, create_submission, start_uploa
 from app.checkpoints.storage import Storage, remove_tree
 from app.checkpoints.validation import ValidationReport, validate_checkpoint
 from app.db import utcnow
+from app.errors import Kind
 from app.settings import Settings
 from app.teams.models import Team
 
@@ -44,10 +45,10 @@ def finalise(session: Session, settings: Settings, submission: Submission, actor
     """
     uploads = uploads_of(session, submission.id)
     if not uploads:
-        raise IntakeError(422, "Upload at least the config.json and the weights before finalising.")
+        raise IntakeError(Kind.invalid, "Upload at least the config.json and the weights before finalising.")
     unfinished = [f"{u.filename} ({u.offset:,} of {u.length:,} bytes)" for u in uploads if u.offset < u.length]
     if unfinished:
-        raise IntakeError(409, "Some files have not finished uploading: " + ", ".join(unfinished))
+        raise IntakeError(Kind.conflict, "Some files have not finished uploading: " + ", ".join(unfinished))
     store = storage_of(settings)
     folder = store.stage(submission.id, [(u.filename, store.part_path(u.id)) for u in uploads])
     report = validate_checkpoint(folder, hash_files=False)

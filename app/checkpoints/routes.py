@@ -10,7 +10,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlmodel import select
 
 from app.accounts.models import Role
-from app.api.problems import problem
+from app.api.problems import problem, status_of
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge, phase_gate
 from app.checkpoints import uploads
@@ -108,7 +108,7 @@ def create(slug: str):
         except IntakeError as error:
             session.rollback()
             flash(error.message, "error")
-            return _index(challenge, error.status)
+            return _index(challenge, status_of(error))
     return redirect(url_for("checkpoints.index", slug=slug))
 
 
@@ -128,7 +128,7 @@ def create_hub(slug: str):
         except (IntakeError, HubError) as error:
             session.rollback()
             flash(str(error), "error")
-            return _index(challenge, error.status)
+            return _index(challenge, status_of(error))
     else:
         flash("Fill in the label, the repository and the revision.", "error")
     return redirect(url_for("checkpoints.index", slug=slug))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.security.ratelimit import PUBLIC_API_PER_ADDRESS, limited
 from app.accounts.models import Role
 from app.api import ApiProblem, json_body, parse_body, query_param, route
+from app.api.problems import status_of
 from app.challenges.models import Challenge
 from app.challenges.services import PhaseClosed, get_challenge
 from app.db import get_session
@@ -36,7 +37,7 @@ STATUS_SCHEMA = {"type": "object", "properties": {
 
 
 def _invalid(exc: ApplicationErrors) -> ApiProblem:
-    return ApiProblem(422, "The application has missing or invalid fields.", errors=exc.errors)
+    return ApiProblem(status_of(exc), "The application has missing or invalid fields.", errors=exc.errors)
 
 
 @route("/eligibility/check", methods=("POST",), tag="eligibility", request_schema=APPLICATION_JSON_SCHEMA,
@@ -111,9 +112,9 @@ def submit_team_eligibility(team_id: int):
     except ApplicationErrors as exc:
         session.rollback()
         raise _invalid(exc) from None
-    except PhaseClosed as closed:
+    except PhaseClosed:
         session.rollback()
-        raise ApiProblem(closed.status, str(closed)) from None
+        raise  # the shell answers it as a problem
     session.commit()
     return jsonify(status_json(session, team, current_status(session, team.id))), 201
 
@@ -129,10 +130,9 @@ def _decided(application: EligibilityApplication, decide_fn) -> Any:
     session = get_session()
     try:
         decide_fn(session)
-    except DecisionError as exc:
+    except DecisionError:
         session.rollback()
-        status = 409 if "$" in exc.errors else 422
-        raise ApiProblem(status, str(exc), errors=None if status == 409 else exc.errors) from None
+        raise  # the shell answers it as a problem: 409 for the state, 422 with the field for the input
     session.commit()
     team = session.get(Team, application.team_id)
     return jsonify(status_json(session, team, current_status(session, team.id)))

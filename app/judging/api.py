@@ -36,13 +36,13 @@ def _challenge(slug: str) -> Challenge:
 
 
 def _act(action: Callable[[Any], Any]) -> Any:
-    """Run a judging act and commit, turning a JudgingError into its problem response."""
+    """Run a judging act and commit; a JudgingError rolls it back (the shell answers it as a problem)."""
     session = get_session()
     try:
         result = action(session)
-    except JudgingError as exc:
+    except JudgingError:
         session.rollback()
-        raise ApiProblem(exc.status, exc.message, errors=exc.errors or None) from None
+        raise
     session.commit()
     return result
 

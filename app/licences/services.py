@@ -19,6 +19,7 @@ from app.challenges.services import config_of
 from app.checkpoints.events import submission_accepted
 from app.checkpoints.models import Submission
 from app.db import utcnow
+from app.errors import DomainError
 from app.licences.models import LicenceResolution
 from app.licences.policy import LicencePolicy, Outcome
 from app.licences.verify import LicenceVerdict, check_licence_dir
@@ -27,11 +28,11 @@ MIN_JUSTIFICATION = 20
 _CHUNK = 2_000  # submission ids per IN (...) list
 
 
-class LicenceError(ValueError):
-    """A licence decision the platform refuses, with a message for the person and the field at fault."""
+class LicenceError(DomainError, ValueError):
+    """A licence decision the platform refuses (invalid), with a message for the person and the field at fault."""
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
+        super().__init__(message, field=field)
         self.field = field
 
 

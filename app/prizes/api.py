@@ -90,9 +90,8 @@ def prizes_confirm(slug: str):
     try:
         award = workflow.confirm(session, challenge, current_app.config["LAGC"], g.api_user, body.fingerprint,
                                  utcnow())
-    except workflow.PrizeError as exc:
+    except workflow.PrizeError:
         session.rollback()
-        raise ApiProblem(exc.status, exc.message,
-                         errors={exc.field: [exc.message]} if exc.field else None) from None
+        raise  # the shell answers it as a problem
     session.commit()
     return jsonify(_award_json(challenge, award)), 201
