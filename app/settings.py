@@ -26,14 +26,12 @@ class Settings:
     database_url: str = ""
     storage_dir: Path = Path()
     challenge_files: tuple[Path, ...] = ()
-    default_challenge: str = "lagc-2024"
     eval_runner: str = "local"
     port: int = 8000
     host: str = "127.0.0.1"  # the embedded run's address (`python -m app.launcher`)
     web_concurrency: int = 2  # gunicorn workers of the embedded run
     session_hours: int = 12
     secure_cookies: bool = False
-    demo: bool = True
     proxy_hops: int = 0  # reverse proxies in front (TLS terminated there): trust their X-Forwarded-* headers
     rate_limit_scale: float = 1.0  # multiplies every rate limit; 0 turns them off (never in production)
     # Notifications: e-mail through SMTP, sent by the scheduler only (no host: e-mails stay queued).
@@ -116,14 +114,12 @@ class Settings:
             database_url=env.get("DATABASE_URL", ""),
             storage_dir=_folder(env, "LAGC_STORAGE_DIR"),
             challenge_files=files,
-            default_challenge=env.get("LAGC_DEFAULT_CHALLENGE", "lagc-2024"),
             eval_runner=env.get("LAGC_EVAL_RUNNER", "local"),
             port=port,
             host=env.get("HOST", "127.0.0.1"),
             web_concurrency=int(_number(env, "WEB_CONCURRENCY", 2)),
             session_hours=hours,
             secure_cookies=env.get("LAGC_SECURE_COOKIES", "1" if mode == "production" else "0") == "1",
-            demo=env.get("LAGC_DEMO", "0" if mode == "production" else "1") == "1",
             rate_limit_scale=_number(env, "LAGC_RATE_LIMIT_SCALE", 1.0),
             proxy_hops=int(_number(env, "LAGC_PROXY_HOPS", 0)),
             smtp_host=env.get("LAGC_SMTP_HOST", ""),
