@@ -20,6 +20,7 @@ from app.checkpoints.intake import finalise
 from app.checkpoints.services import (IntakeError, create_submission, limits_of, own_receiving_submission,
                                       start_hub_submission, submissions_for, uploads_of, visible_submission)
 from app.db import database_id, get_session
+from app.errors import Kind
 from app.extensions import csrf
 from app.security import public, roles
 from app.teams.models import Team
@@ -165,7 +166,7 @@ def finalise_view(submission_id: int):
                 flash("All files are in. They are being hashed and stored; this page updates when done.", "success")
         except IntakeError as error:
             session.rollback()
-            if error.status == 404:
+            if error.kind is Kind.not_found:
                 abort(404)
             flash(error.message, "error")
     return redirect(url_for("checkpoints.detail", submission_id=submission_id))
