@@ -99,9 +99,9 @@ def main() -> int:
         to_board.append((seen - landed[0]) * 1000)
         print(f"  {name}: cycle ends {to_cycle_end[-1]:.0f} ms after the landing, on the board after "
               f"{to_board[-1]:.0f} ms (cycle {last_ms[0]:.0f} ms)")
-    print(f"median: cycle end {statistics.median(to_cycle_end):.0f} ms, on the board {statistics.median(to_board):.0f} ms"
-          f" after the landing; the scheduler's interval is {settings.scheduler_interval:.1f} s, the web worker's"
-          f" head cache {HEAD_TTL:.1f} s")
+    print(f"median: cycle end {statistics.median(to_cycle_end):.0f} ms, on the board "
+          f"{statistics.median(to_board):.0f} ms after the landing; the scheduler's interval is "
+          f"{settings.scheduler_interval:.1f} s, the web worker's head cache {HEAD_TTL:.1f} s")
     worst = max(to_board) / 1000
     if late or worst > max(to_cycle_end) / 1000 + HEAD_TTL + 1:
         print("a result did not reach the board within its cycle and the head cache", file=sys.stderr)

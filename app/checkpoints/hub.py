@@ -89,14 +89,15 @@ def _hub_errors(repo: str, revision: str) -> Iterator[None]:
         yield
     except errors.GatedRepoError:
         raise HubError(Kind.invalid, f"{repo} is gated: accept its conditions on the Hub and give a token that "
-                            "may read it.") from None
+                                     "may read it.") from None
     except errors.RevisionNotFoundError:
         raise HubError(Kind.invalid, f"{repo} has no revision {revision!r}.") from None
     except errors.RepositoryNotFoundError:
         raise HubError(Kind.invalid, f"{repo} was not found, or it is private and no token that may read it was "
-                            "given.") from None
+                                     "given.") from None
     except errors.HfHubHTTPError as error:
-        raise HubError(Kind.unavailable, f"The Hub answered with an error: {str(error).splitlines()[0][:200]}") from None
+        raise HubError(Kind.unavailable,
+                       f"The Hub answered with an error: {str(error).splitlines()[0][:200]}") from None
     except OSError as error:
         raise HubError(Kind.unavailable, f"The Hub could not be reached: {str(error)[:200]}") from None
     except Exception as error:  # httpx's transport errors are not OSErrors

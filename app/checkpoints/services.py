@@ -137,7 +137,8 @@ def own_receiving_submission(session: Session, user: User, submission_id: int) -
     if submission is None or not _may_write(session, user, submission):
         raise IntakeError(Kind.not_found, "There is no such submission in your team.")
     if submission.source != SubmissionSource.upload or submission.status != SubmissionStatus.receiving:
-        raise IntakeError(Kind.conflict, f"This submission is {submission.status.value}; its files can no longer change.")
+        raise IntakeError(Kind.conflict,
+                          f"This submission is {submission.status.value}; its files can no longer change.")
     return submission
 
 
@@ -201,7 +202,8 @@ def start_hub_submission(session: Session, settings: Settings, user: User, chall
     total = sum(size for _, size in snapshot.files)
     maximum = limits_of(challenge).max_bytes_per_submission
     if total > maximum:
-        raise IntakeError(Kind.too_large, f"The accepted files hold {total:,} bytes, over the limit of {maximum:,} bytes.")
+        raise IntakeError(Kind.too_large,
+                          f"The accepted files hold {total:,} bytes, over the limit of {maximum:,} bytes.")
     return create_submission(
         session, user, challenge, label, source=SubmissionSource.hub, hub_repo=repo.strip(),
         hub_revision=revision.strip(), hub_commit=snapshot.commit,

@@ -68,7 +68,7 @@ def append(session: Session, challenge: Challenge, kind: str, body: dict[str, An
         session.flush()
     except IntegrityError:
         raise PrizeError(Kind.conflict, "Another organiser recorded an award step at the same moment; reload the page "
-                              "and review it before acting again.") from None
+                                        "and review it before acting again.") from None
     return row
 
 

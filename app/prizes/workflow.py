@@ -72,8 +72,8 @@ def _usable(preview: Optional[Preview], fingerprint: str) -> Preview:
     if not preview.winners:
         raise PrizeError(Kind.conflict, "No entry meets the conditions: there is no winner to confirm.")
     if fingerprint != preview.fingerprint:
-        raise PrizeError(Kind.conflict, "The inputs changed since you opened the preview (a ranking, eligibility, licence "
-                              "or forfeit); review the new preview and confirm again.", "fingerprint")
+        raise PrizeError(Kind.conflict, "The inputs changed since you opened the preview (a ranking, eligibility, "
+                                        "licence or forfeit); review the new preview and confirm again.", "fingerprint")
     return preview
 
 
@@ -101,7 +101,7 @@ def record_forfeit(session: Session, challenge: Challenge, actor: Optional[User]
     text = (reason or "").strip()
     if len(text) < MIN_REASON:
         raise PrizeError(Kind.invalid, f"Write a reason of at least {MIN_REASON} characters: it is kept in the award "
-                              "history.", "reason")
+                                       "history.", "reason")
     rows = chain_of(session, challenge.id)
     if team_id in forfeit_records(rows):
         raise PrizeError(Kind.conflict, f"{team.name} has already forfeited.", "team_id")
@@ -181,7 +181,7 @@ def decide_tie(session: Session, challenge: Challenge, actor: User, order: Seque
     text = (justification or "").strip()
     if len(text) < MIN_REASON:
         raise PrizeError(Kind.invalid, f"Write a justification of at least {MIN_REASON} characters: it is kept in the "
-                              "audit log.", "justification")
+                                       "audit log.", "justification")
     if len(set(order)) != len(order) or len(order) < 2:
         raise PrizeError(Kind.invalid, "Give each tied entry its own place in the order.", "order")
     decision = PrizeTieBreak(challenge_id=challenge.id, order=list(order), justification=text[:4000],

@@ -63,8 +63,8 @@ class WebOnlyInstall(importlib.abc.MetaPathFinder):
         owners = {canonicalize_name(d) for d in self.owners.get(top, ())}
         if owners and not owners & self.allowed:
             self.refused.add(top)
-            raise ModuleNotFoundError(f"No module named {top!r} (a web-only install has no {', '.join(sorted(owners))})",
-                                      name=fullname)
+            raise ModuleNotFoundError(f"No module named {top!r} (a web-only install has no "
+                                      f"{', '.join(sorted(owners))})", name=fullname)
         return None
 
 
@@ -113,7 +113,8 @@ def get_everything(app, values: dict) -> tuple[int, list[str]]:
     """GET every route that answers GET, as each demo account and anonymously: (requests, failures)."""
     from app.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-    rules = [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and not rule.endpoint.endswith("static")]
+    rules = [rule for rule in app.url_map.iter_rules()
+             if "GET" in rule.methods and not rule.endpoint.endswith("static")]
     failures, count = [], 0
     for email in [None] + [account[0] for account in DEMO_ACCOUNTS]:
         client = app.test_client()
