@@ -30,6 +30,7 @@ class Operation:
     tag: str = "platform"
     request_content_type: str = "application/json"
     query: tuple[dict, ...] = ()
+    response_model: Type[BaseModel] | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -47,18 +48,25 @@ def query_param(name: str, description: str, schema: dict | None = None, require
 def route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, tag: str = "platform",
           request_model: Type[BaseModel] | None = None, request_schema: dict | None = None,
           response_schema: dict | None = None, request_content_type: str = "application/json",
-          query: list[dict] | tuple[dict, ...] = ()) -> Callable:
+          query: list[dict] | tuple[dict, ...] = (), response_model: Type[BaseModel] | None = None) -> Callable:
     """Register an API route and describe it for the OpenAPI document in one place; `query` lists the
-    query-string parameters it reads (see `query_param`)."""
+    query-string parameters it reads (see `query_param`). The response is described by a pydantic
+    `response_model` (the view answers with `respond(model)`) or, where none exists yet, a hand-written
+    `response_schema`."""
     def decorator(view: Callable) -> Callable:
         endpoint = view.__name__
         bp.add_url_rule(rule, endpoint, view, methods=list(methods))
         for method in methods:
             OPERATIONS.append(Operation(rule, method, f"api.{endpoint}", summary, request_model,
                                         request_schema, response_schema or {"type": "object"}, tag,
-                                        request_content_type, tuple(query)))
+                                        request_content_type, tuple(query), response_model))
         return view
     return decorator
+
+
+def respond(body: BaseModel, status: int = 200):
+    """A view's JSON answer from its response model: the document says what the answer holds, and it does."""
+    return jsonify(body.model_dump(mode="json")), status
 
 
 def json_body(what: str = "the body") -> Any:
@@ -136,6 +144,7 @@ def authenticate_token() -> None:
 def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every registered API operation."""
     paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
     for op in OPERATIONS:
         path = "/api/v1" + PARAM.sub(r"{\1}", op.rule)
         access = access_lookup(op.endpoint)
@@ -144,7 +153,7 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
             "summary": op.summary, "tags": [op.tag],
             "x-access": access.describe() if access else "undeclared",
             "responses": {"200": {"description": "OK", "content": {"application/json": {
-                "schema": op.response_schema}}},
+                "schema": _response_schema(op, schemas)}}},
                 "default": {"description": "A problem", "content": {"application/problem+json": {
                     "schema": {"$ref": "#/components/schemas/Problem"}}}}},
         }
@@ -165,7 +174,7 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Problem": {"type": "object", "properties": {
+            "schemas": {**schemas, "Problem": {"type": "object", "properties": {
                 "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                 "detail": {"type": "string"}, "errors": {"type": "object", "additionalProperties": {
                     "type": "array", "items": {"type": "string"}}}}}},
@@ -173,4 +182,13 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
     }
 
 
-from app.api import core  # noqa: E402,F401  (registers the core routes)
+
+def _response_schema(op: Operation, schemas: dict[str, Any]) -> dict:
+    """The operation's response schema: its model's, as a reference into `components/schemas`, or the
+    hand-written one."""
+    if op.response_model is None:
+        return op.response_schema
+    schema = op.response_model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[op.response_model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{op.response_model.__name__}"}
