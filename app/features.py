@@ -86,8 +86,9 @@ def cli() -> tuple[ModuleType, ...]:
     from app.organiser import cli as organiser
     from app.prizes import cli as prizes
     from evaluation import cli as evaluation
+    from leaderboard import cli as leaderboard
 
-    return (ops, eligibility, checkpoints, licences, evaluation, prizes, organiser)
+    return (ops, eligibility, checkpoints, licences, evaluation, leaderboard, prizes, organiser)
 
 
 def jobs() -> tuple[ModuleType, ...]:
@@ -129,6 +130,7 @@ def metrics() -> tuple[ModuleType, ...]:
     """Every feature's gauges for `/metrics` (registered with `app.ops.metrics` on import)."""
     from app.checkpoints import metrics as checkpoints
     from app.notifications import metrics as notifications
+    from app.ops import metrics as ops
     from evaluation import metrics as evaluation
 
-    return (checkpoints, evaluation, notifications)
+    return (ops, checkpoints, evaluation, notifications)
