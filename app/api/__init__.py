@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Type
+from datetime import datetime
+from typing import Annotated, Any, Callable, Type
 
-from flask import Blueprint, g, jsonify, request
-from pydantic import BaseModel, ValidationError
+from flask import Blueprint, Response, g, jsonify, request
+from pydantic import BaseModel, PlainSerializer, ValidationError, WithJsonSchema
 from werkzeug.exceptions import HTTPException
 
 from app.api.problems import problem, pydantic_errors
@@ -34,6 +35,10 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+# A moment in a response model, written as `datetime.isoformat()` writes it ("+00:00", as the pages and the
+# answers before the models did; pydantic alone would write "Z").
+IsoDateTime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+                        WithJsonSchema({"type": "string", "format": "date-time"})]
 PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 CONVERTER = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 PATH_SCHEMAS = {"int": {"type": "integer", "minimum": 0}}  # what Flask's converter accepts; else a string
@@ -64,9 +69,13 @@ def route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, tag: 
     return decorator
 
 
-def respond(body: BaseModel, status: int = 200):
-    """A view's JSON answer from its response model: the document says what the answer holds, and it does."""
-    return jsonify(body.model_dump(mode="json")), status
+def respond(body: BaseModel, status: int = 200) -> Response:
+    """A view's JSON answer from its response model: the document says what the answer holds, and it does.
+    A response, so a view can add headers (`Location`) before returning it. A field the view leaves unset
+    (one with a default, such as a list only one route fills) is left out of the answer."""
+    response = jsonify(body.model_dump(mode="json", exclude_unset=True))
+    response.status_code = status
+    return response
 
 
 def json_body(what: str = "the body") -> Any:
@@ -188,7 +197,7 @@ def _response_schema(op: Operation, schemas: dict[str, Any]) -> dict:
     hand-written one."""
     if op.response_model is None:
         return op.response_schema
-    schema = op.response_model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = op.response_model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
     schemas.update(schema.pop("$defs", {}))
     schemas[op.response_model.__name__] = schema
     return {"$ref": f"#/components/schemas/{op.response_model.__name__}"}
