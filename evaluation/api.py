@@ -157,8 +157,8 @@ def choose_team_counted(slug: str):
     session = get_session()
     try:
         choose(session, challenge, team, current_identity().id, body.submission_id)
-    except ChoiceRefused as refused:
+    except ChoiceRefused:
         session.rollback()
-        raise ApiProblem(refused.status, refused.message) from None
+        raise  # the shell answers it as a problem (404 or 409)
     session.commit()
     return jsonify(_counted_json(choice_panel(session, challenge, team.id)))

@@ -86,10 +86,10 @@ def choose_counted(slug: str):
         choice = choose(session, challenge, team, current_user.id, chosen)
     except ChoiceRefused as refused:
         session.rollback()
-        if refused.status == 404:
+        if refused.kind is Kind.not_found:
             abort(404)
         flash(refused.message, "error")
-        return _index(challenge, refused.status)
+        return _index(challenge, status_of(refused))
     session.commit()
     flash("Your latest scored submission counts again." if choice.submission_id is None else
           "Your choice is recorded: this submission counts for your team.", "success")

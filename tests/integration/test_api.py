@@ -84,6 +84,7 @@ def test_the_public_check_endpoints_answer_429_with_retry_after_when_hammered(cl
 # Operations whose answer is still described by a hand-written schema (or is no JSON document: tus, the
 # OpenAPI document itself). A new route describes its answer with a response model instead.
 HAND_WRITTEN = {
+    "GET /challenges/<slug>/counted", "POST /challenges/<slug>/counted",
     "GET /openapi.json", "GET /leaderboard", "GET /leaderboard/<slug>/freeze", "POST /leaderboard/<slug>/freeze",
     "DELETE /leaderboard/<slug>/freeze", "POST /prizes/<slug>/preview",
     "OPTIONS /uploads", "POST /uploads", "HEAD /uploads/<upload_id>", "PATCH /uploads/<upload_id>",
