@@ -5,7 +5,8 @@
 An import hook refuses every distribution that `pip install .` would not install: anything outside
 pyproject.toml's runtime dependencies and what they require in turn (torch, lm-eval, transformers, requests,
 pytest, playwright, ... are refused as if absent). Then, in that interpreter: create the app, migrate a fresh
-SQLite database, load the demo (no evaluation runs), import the scheduler's steps, and GET every page and API
+SQLite database, load the demo (no evaluation runs), import the scheduler's steps, run the leaderboard's step
+once (as the scheduler's first cycle does: a request never computes a board), and GET every page and API
 route as each demo account and as an anonymous visitor. Prints a JSON report; exits 1 on any failure.
 """
 from __future__ import annotations
@@ -146,9 +147,13 @@ def main(instance: Path) -> int:
     engine = app.extensions["lagc_engine"]
     with app.app_context(), session_scope(engine) as session:
         load_demo(session, settings)
+    steps = [step.__name__ for step in collect_steps()]  # the scheduler's modules import too
+    from leaderboard.jobs import refresh_leaderboards
+
+    with app.app_context(), session_scope(engine) as session:
+        refresh_leaderboards(session, settings)
     with session_scope(engine) as session:
         values = path_values(session)
-    steps = [step.__name__ for step in collect_steps()]  # the scheduler's modules import too
     count, failures = get_everything(app, values)
     print(json.dumps({"requests": count, "failures": failures, "steps": steps, "refused": sorted(guard.refused)}))
     return 1 if failures else 0
