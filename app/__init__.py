@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from http import HTTPStatus
 
-from flask import Flask, g, redirect, render_template, request, url_for
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask import Flask, g, make_response, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from app.errors import DomainError
+from app.extensions import csrf, login_manager
+from app.security.ratelimit import RateLimited
 from app.settings import Settings
-
-csrf = CSRFProtect()
-login_manager = LoginManager()
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -71,11 +71,12 @@ def _init_database(app: Flask, settings: Settings) -> None:
 
 
 def _init_auth(app: Flask) -> None:
+    from app.accounts.access import require_second_factor
     from app.accounts.models import User
-    from app.db import database_id, get_session
     from app.api import authenticate_token
-    from app.ops.ratelimit import enforce_limits
+    from app.db import database_id, get_session
     from app.security import enforce_access
+    from app.security.ratelimit import enforce_limits
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -96,26 +97,47 @@ def _init_auth(app: Flask) -> None:
             session.permanent = True
 
     app.before_request(authenticate_token)
+    app.before_request(require_second_factor)  # ahead of the declared access: enrol first, whatever the page
     app.before_request(enforce_access)
     app.before_request(enforce_limits)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app import features
     from app.api import bp as api_bp
-    from app.features import feature_modules
 
-    feature_modules("api")  # API routes register themselves on the API blueprint when imported
+    features.sections()  # every configuration section has its parser before a challenge is read
+    features.metrics()  # every feature's gauges are known to /metrics
+    features.api()  # API routes register themselves on the API blueprint when imported
     csrf.exempt(api_bp)  # the API authenticates with Bearer tokens, never with the session cookie
-    for module in feature_modules("routes"):
+    for module in features.routes():
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
-    from app.api.problems import problem
+    from app.api.problems import domain_problem, problem, status_of
 
     def wants_problem() -> bool:
         return request.path.startswith("/api/")
+
+    @app.errorhandler(RateLimited)
+    def rate_limited(exc: RateLimited):
+        if wants_problem():
+            response = problem(429, f"Too many requests: try again in {exc.retry_after} seconds.")
+        else:
+            response = make_response(exc.message, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.errorhandler(DomainError)
+    def refused(exc: DomainError):
+        """A rule's refusal that no view turned into a page of its own: its kind decides the status."""
+        if wants_problem():
+            return domain_problem(exc)
+        status = status_of(exc)
+        return render_template("errors/error.html", code=status, title=HTTPStatus(status).phrase,
+                               message=exc.message), status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -160,9 +160,9 @@ def demo_seed(teams: int, rng_seed: int) -> None:
 
 def register(app: Flask) -> None:
     """Add the core command groups and every feature's `cli` group to the app's CLI."""
-    from app.features import feature_modules
+    from app import features
 
     for group in (db_cli, users_cli, challenges_cli, demo_cli):
         app.cli.add_command(group)
-    for module in feature_modules("cli"):
+    for module in features.cli():
         app.cli.add_command(module.cli)

@@ -6,25 +6,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.accounts.models import Role
+from app import features
+from app.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from app.accounts.services import create_user, find_user
 from app.challenges.services import get_challenge, load_config_file, load_config_text, phase_gate
 from app.db import utcnow
-from app.features import feature_modules
 from app.settings import BUNDLED_CHALLENGES, Settings
 from app.teams.services import register_team, team_of
 
 DEMO_SLUG = "demo"
-DEMO_PASSWORD = "demo-password-2026"
-DEMO_ACCOUNTS = (
-    ("organiser@demo.lagc.eu", "Olga Organiser", Role.organiser, None),
-    ("judge@demo.lagc.eu", "Jonas Judge", Role.judge, None),
-    ("judge2@demo.lagc.eu", "Joana Judge", Role.judge, None),
-    ("aurora@demo.lagc.eu", "Aino (Aurora Labs)", Role.entrant, "Aurora Labs (FI)"),
-    ("baltic@demo.lagc.eu", "Baiba (Baltic Tensor)", Role.entrant, "Baltic Tensor (LV)"),
-    ("iberia@demo.lagc.eu", "Inês (Iberia NLP)", Role.entrant, "Iberia NLP (PT)"),
-)
-
 
 # The demo evaluates for real, on this machine, with the offline suite that evaluation/demo.py writes under
 # the instance folder (relative include paths are relative to it), a few documents per task.
@@ -128,7 +118,7 @@ def load_demo(session: Session, settings: Settings, today: datetime | None = Non
         if team and team_of(session, user, demo.id) is None:
             register_team(session, user, demo, team, now=today)
     session.flush()
-    for module in feature_modules("demo"):
+    for module in features.demos():
         module.extend_demo(session, settings, demo)
         session.flush()
     return [(email, role.value, DEMO_PASSWORD) for email, _, role, _ in DEMO_ACCOUNTS]

@@ -12,11 +12,10 @@ from app.settings import Settings
 
 def main() -> int:
     settings = Settings.from_env()
-    host = os.environ.get("HOST", "127.0.0.1")
-    workers = os.environ.get("WEB_CONCURRENCY", "2")
+    host = settings.host
     bin_dir = os.path.dirname(sys.executable)
-    web = [os.path.join(bin_dir, "gunicorn"), "--bind", f"{host}:{settings.port}", "--workers", workers,
-           "--access-logfile", "-", "app:create_app()"]
+    web = [os.path.join(bin_dir, "gunicorn"), "-c", "python:app.ops.gunicorn", "--bind", f"{host}:{settings.port}",
+           "--workers", str(settings.web_concurrency), "--access-logfile", "-", "app:create_app()"]
     scheduler = [sys.executable, "-m", "evaluation.scheduler"]
     processes = [subprocess.Popen(cmd) for cmd in (web, scheduler)]
     print(f"\nThe platform runs at http://{host}:{settings.port}/ (Ctrl-C stops the web server and the scheduler)\n",

@@ -1,4 +1,4 @@
 """Every table model, imported in one place so Alembic and the application see the whole schema."""
-from app.features import feature_modules
+from app.features import models
 
-MODELS = feature_modules("models")
+MODELS = models()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -26,12 +26,12 @@ class Settings:
     database_url: str = ""
     storage_dir: Path = Path()
     challenge_files: tuple[Path, ...] = ()
-    default_challenge: str = "lagc-2024"
     eval_runner: str = "local"
     port: int = 8000
+    host: str = "127.0.0.1"  # the embedded run's address (`python -m app.launcher`)
+    web_concurrency: int = 2  # gunicorn workers of the embedded run
     session_hours: int = 12
     secure_cookies: bool = False
-    demo: bool = True
     proxy_hops: int = 0  # reverse proxies in front (TLS terminated there): trust their X-Forwarded-* headers
     rate_limit_scale: float = 1.0  # multiplies every rate limit; 0 turns them off (never in production)
     # Notifications: e-mail through SMTP, sent by the scheduler only (no host: e-mails stay queued).
@@ -41,9 +41,16 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
-    # Operations: Prometheus bearer token for /metrics, log format ("text" or "json").
+    # Operations: Prometheus bearer token for /metrics, the folder where each web worker keeps its metrics
+    # (prometheus_client's multiprocess mode), log format ("text" or "json").
     metrics_token: str = ""
+    metrics_dir: Path = Path()
     log_format: str = "text"
+    # The scheduler: seconds between cycles, and between its cheap checks for urgent work.
+    scheduler_interval: float = 2.0
+    scheduler_wake: float = 0.25
+    # The Hugging Face Hub that intake and the release check read from (one endpoint for every Hub call).
+    hub_endpoint: str = "https://huggingface.co"
     # Privacy: retention periods (see the /privacy page).
     retention_notification_days: int = 365
     retention_invitation_days: int = 90
@@ -53,7 +60,6 @@ class Settings:
     storage_gc_grace_hours: int = 24
     # The lock this environment was installed from: its sha256 goes into each evaluation's provenance.
     lock_file: Path = PROJECT_ROOT / "uv.lock"
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -62,12 +68,16 @@ class Settings:
             object.__setattr__(self, "database_url", f"sqlite:///{self.instance_dir / 'platform.db'}")
         if self.storage_dir == Path():
             object.__setattr__(self, "storage_dir", self.instance_dir / "storage")
+        if self.metrics_dir == Path():
+            object.__setattr__(self, "metrics_dir", self.instance_dir / "metrics")
         if not self.challenge_files:
             object.__setattr__(self, "challenge_files", tuple(sorted(BUNDLED_CHALLENGES.glob("*.toml"))))
         if self.eval_runner not in ("local", "slurm"):
             raise SettingsError(f"LAGC_EVAL_RUNNER must be 'local' or 'slurm', not {self.eval_runner!r}")
         if self.storage_gc_grace_hours < 1:  # storing a blob and pinning it must fit in the grace period
             raise SettingsError("LAGC_STORAGE_GC_GRACE_HOURS must be at least 1")
+        if self.scheduler_interval <= 0 or self.scheduler_wake < 0:
+            raise SettingsError("LAGC_SCHEDULER_INTERVAL must be above 0 and LAGC_SCHEDULER_WAKE at least 0")
 
     @property
     def production(self) -> bool:
@@ -102,14 +112,14 @@ class Settings:
             secret_key=env.get("SECRET_KEY", DEFAULT_SECRET),
             instance_dir=instance,
             database_url=env.get("DATABASE_URL", ""),
-            storage_dir=Path(env["LAGC_STORAGE_DIR"]).resolve() if env.get("LAGC_STORAGE_DIR") else Path(),
+            storage_dir=_folder(env, "LAGC_STORAGE_DIR"),
             challenge_files=files,
-            default_challenge=env.get("LAGC_DEFAULT_CHALLENGE", "lagc-2024"),
             eval_runner=env.get("LAGC_EVAL_RUNNER", "local"),
             port=port,
+            host=env.get("HOST", "127.0.0.1"),
+            web_concurrency=int(_number(env, "WEB_CONCURRENCY", 2)),
             session_hours=hours,
             secure_cookies=env.get("LAGC_SECURE_COOKIES", "1" if mode == "production" else "0") == "1",
-            demo=env.get("LAGC_DEMO", "0" if mode == "production" else "1") == "1",
             rate_limit_scale=_number(env, "LAGC_RATE_LIMIT_SCALE", 1.0),
             proxy_hops=int(_number(env, "LAGC_PROXY_HOPS", 0)),
             smtp_host=env.get("LAGC_SMTP_HOST", ""),
@@ -119,6 +129,10 @@ class Settings:
             smtp_password=env.get("LAGC_SMTP_PASSWORD", ""),
             smtp_starttls=env.get("LAGC_SMTP_STARTTLS", "0") == "1",
             metrics_token=env.get("LAGC_METRICS_TOKEN", ""),
+            metrics_dir=_folder(env, "PROMETHEUS_MULTIPROC_DIR"),
+            scheduler_interval=_number(env, "LAGC_SCHEDULER_INTERVAL", 2.0),
+            scheduler_wake=_number(env, "LAGC_SCHEDULER_WAKE", 0.25),
+            hub_endpoint=env.get("HF_ENDPOINT") or "https://huggingface.co",
             log_format=env.get("LAGC_LOG_FORMAT", "json" if mode == "production" else "text"),
             retention_notification_days=int(_number(env, "LAGC_RETENTION_NOTIFICATION_DAYS", 365)),
             retention_invitation_days=int(_number(env, "LAGC_RETENTION_INVITATION_DAYS", 90)),
@@ -134,3 +148,8 @@ def _number(env: Mapping[str, str], key: str, default: float) -> float:
         return float(env.get(key, default))
     except ValueError:
         raise SettingsError(f"{key} must be a number") from None
+
+
+def _folder(env: Mapping[str, str], key: str) -> Path:
+    """The folder a variable names, made absolute; `Path()` (the default under the instance folder) when unset."""
+    return Path(env[key]).resolve() if env.get(key) else Path()

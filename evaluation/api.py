@@ -2,14 +2,14 @@
 submissions counts (the team may choose an evaluated one until the board freezes: `evaluation.choice`)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Literal, Optional
 
 from flask import jsonify
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
 from app.accounts.models import Role
-from app.api import ApiProblem, parse_body, route
+from app.api import ApiProblem, parse_body, respond, route
 from app.challenges.services import get_challenge
 from app.db import DatabaseId, get_session
 from app.security import current_identity, roles, signed_in
@@ -20,17 +20,44 @@ from evaluation.counted import CountedEntry
 from evaluation.models import Evaluation
 from evaluation.status import status_of
 
-STATUS_SCHEMA = {"type": "object", "required": ["id", "state", "label", "final"], "properties": {
-    "id": {"type": "integer"},
-    "state": {"type": "string", "enum": ["queued", "dispatching", "dispatched", "running", "finished", "failed",
-                                         "cancelled"]},
-    "label": {"type": "string"}, "final": {"type": "boolean"}, "attempt": {"type": "integer"},
-    "queue_position": {"type": ["integer", "null"]}, "started_at": {"type": ["string", "null"]},
-    "reason": {"type": ["string", "null"]}, "log_tail": {"type": "array", "items": {"type": "string"}},
-    "scores": {"type": "array", "items": {"type": "object"}},
-    "layout": {"type": ["object", "null"], "description": "the planned layout: backend, nodes, "
-               "tensor_parallel_size, pipeline_parallel_size, expert_parallel and the planner's reasons"},
-    "layout_words": {"type": ["string", "null"]}}}
+
+class EvaluationStatus(BaseModel):
+    """Where an evaluation stands (`evaluation.status.status_of`), as a script reads it."""
+
+    model_config = ConfigDict(extra="forbid")  # a key status_of adds must be described here too
+    id: int
+    state: Literal["queued", "dispatching", "dispatched", "running", "finished", "failed", "cancelled"]
+    label: str
+    final: bool
+    attempt: int
+    max_attempts: int
+    submission_id: int
+    queue_position: Optional[int]
+    cluster: Optional[str]
+    runner: Optional[str]
+    job_id: Optional[str]
+    node: Optional[str]
+    queued_at: Optional[str]
+    dispatched_at: Optional[str]
+    started_at: Optional[str]
+    running_seconds: Optional[int]
+    finished_at: Optional[str]
+    reason: Optional[str]
+    retry_at: Optional[str]
+    log_tail: list[str]
+    gpu_hours: Optional[float]
+    elapsed_seconds: Optional[float]
+    layout: Optional[dict[str, Any]] = Field(description="the planned layout: backend, nodes, tensor_parallel_size, "
+                                             "pipeline_parallel_size, expert_parallel and the planner's reasons")
+    layout_words: Optional[str]
+    scores: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+
+
+class TeamEvaluations(BaseModel):
+    """A team's evaluations in a challenge, newest first."""
+
+    evaluations: list[EvaluationStatus]
 
 
 def _visible(session, user, evaluation_id: int) -> Evaluation:
@@ -46,17 +73,16 @@ def _visible(session, user, evaluation_id: int) -> Evaluation:
 
 @route("/evaluations/<int:evaluation_id>", summary="Where an evaluation stands: state, queue position, "
        "failure reason and log tail, scores (team members and organisers)", tag="evaluation",
-       response_schema=STATUS_SCHEMA)
+       response_model=EvaluationStatus)
 @signed_in
 def evaluation_status(evaluation_id: int):
     session, user = get_session(), current_identity()
     ev = _visible(session, user, evaluation_id)
-    return jsonify(status_of(session, ev, organiser=Role(user.role) is Role.organiser))
+    return respond(EvaluationStatus(**status_of(session, ev, organiser=Role(user.role) is Role.organiser)))
 
 
 @route("/challenges/<slug>/evaluations", summary="Your team's evaluations in a challenge, newest first",
-       tag="evaluation", response_schema={"type": "object", "properties": {
-           "evaluations": {"type": "array", "items": STATUS_SCHEMA}}})
+       tag="evaluation", response_model=TeamEvaluations)
 @signed_in
 def team_evaluations(slug: str):
     session, user = get_session(), current_identity()
@@ -65,7 +91,8 @@ def team_evaluations(slug: str):
     if team is None:
         raise ApiProblem(404, f"You have no team in challenge {slug!r}.")
     rows = session.exec(select(Evaluation).where(Evaluation.team_id == team.id).order_by(Evaluation.id.desc())).all()
-    return jsonify({"evaluations": [status_of(session, ev, organiser=False) for ev in rows]})
+    return respond(TeamEvaluations(evaluations=[EvaluationStatus(**status_of(session, ev, organiser=False))
+                                                for ev in rows]))
 
 
 ENTRY_SCHEMA = {"type": ["object", "null"], "properties": {
@@ -130,8 +157,8 @@ def choose_team_counted(slug: str):
     session = get_session()
     try:
         choose(session, challenge, team, current_identity().id, body.submission_id)
-    except ChoiceRefused as refused:
+    except ChoiceRefused:
         session.rollback()
-        raise ApiProblem(refused.status, refused.message) from None
+        raise  # the shell answers it as a problem (404 or 409)
     session.commit()
     return jsonify(_counted_json(choice_panel(session, challenge, team.id)))

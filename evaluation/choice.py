@@ -1,7 +1,7 @@
 """A team chooses which of its evaluated submissions counts (as Kaggle lets teams select final submissions),
 until the board freezes. The choice is a dated row (`evaluation.models.CountedChoice`), so the rule
 (`evaluation.counting.decide`) reads it as of any cut-off: a choice made after the freeze changes nothing on
-the frozen board. The page and the API call `choose` and turn a `ChoiceRefused` into its status.
+the frozen board. The page and the API call `choose`; a `ChoiceRefused` is a `DomainError` (its kind decides the status).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from app.audit.services import record
 from app.challenges.models import Challenge
 from app.checkpoints.models import Submission
 from app.db import database_id, utcnow
+from app.errors import DomainError, Kind
 from app.teams.models import Team
 from evaluation.counted import (COMPETITION, LIVE, CountedEntry, active_freeze, counted_entry, cutoff, scoring_of,
                                 submission_states)
@@ -23,12 +24,11 @@ from evaluation.counting import SCORED
 from evaluation.models import CountedChoice
 
 
-class ChoiceRefused(Exception):
-    """A choice the platform refuses: 404 (not the team's submission) or 409 (why it cannot count now)."""
+class ChoiceRefused(DomainError):
+    """A choice the platform refuses: not found (not the team's submission) or a conflict (why it cannot count
+    now)."""
 
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
+    kind = Kind.conflict
 
 
 def choosing_closed(session: Session, challenge: Challenge, now: datetime) -> Optional[str]:
@@ -54,13 +54,13 @@ def choose(session: Session, challenge: Challenge, team: Team, user_id: int, sub
         found = database_id(submission_id)  # a number the database cannot hold is no submission
         submission = session.get(Submission, found) if found is not None else None
         if submission is None or submission.team_id != team.id or submission.challenge_id != challenge.id:
-            raise ChoiceRefused(404, "No such submission.")
+            raise ChoiceRefused("No such submission.", kind=Kind.not_found)
         label = submission.label
     closed = choosing_closed(session, challenge, now)
     if closed:
-        raise ChoiceRefused(409, closed)
+        raise ChoiceRefused(closed)
     if submission_id is not None and submission_states(session, challenge, team.id).get(submission_id) != SCORED:
-        raise ChoiceRefused(409, f"{label} has no finished evaluation: only an evaluated submission can count.")
+        raise ChoiceRefused(f"{label} has no finished evaluation: only an evaluated submission can count.")
     choice = CountedChoice(challenge_id=challenge.id, team_id=team.id, submission_id=submission_id,
                            chosen_by_id=user_id, chosen_at=now)
     session.add(choice)

@@ -2,12 +2,12 @@
 
 The raw ``results_*.json`` files and the per-item ``samples_*.jsonl`` files lm-eval wrote in the job folder
 are kept under the platform's storage (``evaluation.archive``: results unchanged, samples gzip-compressed),
-with their sha256 in the provenance; the rows hold the counted metric of each task.
+with their sha256 in the provenance; the rows hold the counted metric of each task. Nothing here tells the
+leaderboard: its snapshots carry a watermark of the results they were computed from, so its scheduler step,
+which runs after this feature's in the same cycle, notices the new result and ranks it.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -112,13 +112,3 @@ def ingest(session: Session, ev: Evaluation, status: RunStatus, profile: Cluster
     ev.node = status.node or ev.node
     charge(session, ev, hours, now)
     finish(session, ev, now)
-    results_changed(session, ev.challenge_id)
-
-
-def results_changed(session: Session, challenge_id: int) -> None:
-    """Tell the leaderboard its inputs changed, if the leaderboard feature provides the hook."""
-    if importlib.util.find_spec("leaderboard.services") is None:
-        return
-    hook = getattr(importlib.import_module("leaderboard.services"), "results_changed", None)
-    if hook is not None:
-        hook(session, challenge_id)

@@ -4,7 +4,7 @@
 that have work: enqueue (accepted submissions get an evaluation), dispatch (reconcile half-submitted jobs,
 then submit within each cluster's concurrency and each team's allocation), follow (poll each cluster's jobs
 in one batch, cancel on request, stop runs over their time, ingest finished ones, record failures) and
-retry. ``record_phase_events`` writes ``phase.opened``/``phase.closed`` once per boundary crossed.
+retry.
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from app.settings import Settings
 from evaluation import services
 from evaluation.ingest import attempt_gpu_hours, ingest
 from evaluation.models import Evaluation, EvaluationState as S
-from evaluation.phases import record_phase_events
 from evaluation.planning import (
     SetupError, Setup, build_job_command, gpu_hours_at_most, job_dir_of, job_name, pinned_request, planned_nodes,
     setup_of,
@@ -334,5 +333,5 @@ def wake(session: Session) -> float | None:
     return BUSY_INTERVAL if waiting or active or retry else None
 
 
-STEPS = [run_evaluations, record_phase_events]
+STEPS = [run_evaluations]
 WAKE = wake

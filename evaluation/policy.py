@@ -155,23 +155,6 @@ def queue_positions(queued: Iterable[tuple[int, str]]) -> dict[int, int]:
     return out
 
 
-def phase_boundaries(phases: Iterable[tuple[str, datetime, datetime]], now: datetime) -> list[tuple[str, str]]:
-    """(phase key, "phase.opened" | "phase.closed") for every boundary at or before ``now``, in time order."""
-    events = []
-    for key, starts, ends in phases:
-        if starts <= now:
-            events.append((starts, key, "phase.opened"))
-        if ends <= now:
-            events.append((ends, key, "phase.closed"))
-    return [(key, action) for _, key, action in sorted(events, key=lambda e: (e[0], e[2] == "phase.opened"))]
-
-
-def next_boundary(phases: Iterable[tuple[str, datetime, datetime]], now: datetime) -> datetime | None:
-    """The first phase start or end after ``now`` (None when every phase is over)."""
-    later = [moment for _, starts, ends in phases for moment in (starts, ends) if moment > now]
-    return min(later) if later else None
-
-
 def hidden_tasks_revealed(phases: Sequence[tuple[str, datetime, datetime]], now: datetime) -> bool:
     """Hidden tasks stay hidden until the challenge's last phase (the award) has begun."""
     return bool(phases) and max(starts for _, starts, _ in phases) <= now

@@ -32,18 +32,21 @@ Step = Callable[[Session, Settings], None]
 
 
 def collect_steps() -> list[Step]:
-    """Every feature's `jobs.STEPS`, in feature order: callables taking (session, settings)."""
-    from app.features import feature_modules
+    """Every feature's `jobs.STEPS`, in feature order: callables taking (session, settings). The scheduler is
+    the process's entry point, so it reaches up to the shell's list of features (and their configuration
+    sections, which the steps read)."""
+    from app import features
 
-    return [step for module in feature_modules("jobs") for step in module.STEPS]
+    features.sections()
+    return [step for module in features.jobs() for step in module.STEPS]
 
 
 def collect_wakers() -> list[Callable[[Session], float | None]]:
     """Every feature's `jobs.WAKE` (if any): given a session, how soon after the last cycle the next one is
     wanted (0: now, e.g. an evaluation was queued), or None when the regular interval will do."""
-    from app.features import feature_modules
+    from app import features
 
-    return [module.WAKE for module in feature_modules("jobs") if getattr(module, "WAKE", None)]
+    return [module.WAKE for module in features.jobs() if getattr(module, "WAKE", None)]
 
 
 def wanted_in(engine: Engine, wakers: list) -> float | None:
@@ -122,8 +125,7 @@ def main() -> None:
     configure_logging(settings.log_format)  # JSON lines with LAGC_LOG_FORMAT=json (the production default)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per wake-up
     engine = make_engine(settings.database_url)
-    interval = float(os.environ.get("LAGC_SCHEDULER_INTERVAL", "2"))
-    wake_every = float(os.environ.get("LAGC_SCHEDULER_WAKE", "0.25"))
+    interval, wake_every = settings.scheduler_interval, settings.scheduler_wake
     ttl = timedelta(seconds=max(15.0, interval * 5))
     holder, last_ms = holder_id(), []
     steps, wakers = collect_steps(), collect_wakers()

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.db import utcnow
+from app.errors import DomainError, Kind
 from evaluation.models import Evaluation, EvaluationState as S, GpuCharge
 from evaluation.runners.base import RunHandle
 
@@ -22,8 +23,10 @@ OPEN = (S.queued, *ACTIVE)
 LOG_LINES = 20
 
 
-class EvaluationError(ValueError):
+class EvaluationError(DomainError, ValueError):
     """A transition that is not allowed from the evaluation's state (the message says why)."""
+
+    kind = Kind.conflict
 
 
 def _move(ev: Evaluation, to: S, now: datetime, reason: str | None = None) -> None:

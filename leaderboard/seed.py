@@ -18,7 +18,6 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic_core import PydanticUndefined
 from sqlalchemy import delete, insert, select
 from sqlmodel import Session, SQLModel
 
@@ -169,7 +168,7 @@ def _bulk(session: Session, model: type[SQLModel], rows: list[dict]) -> None:
             continue
         if info.default_factory is not None:
             defaults[name] = info.default_factory
-        elif info.default is not PydanticUndefined:
+        elif not info.is_required():
             defaults[name] = (lambda value: lambda: value)(info.default)
     for start in range(0, len(rows), 20_000):
         batch = [{**{k: make() for k, make in defaults.items()}, **row} for row in rows[start:start + 20_000]]

@@ -6,3 +6,9 @@ from hypothesis import HealthCheck, settings
 # hypothesis's default 200 ms deadline without anything being wrong.
 settings.register_profile("lagc", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("lagc")
+
+# Pure code parses whole challenge files in the unit tests too: every configuration section the platform knows
+# has its parser, as in the web process and the scheduler (`app.features.sections`, pure modules only).
+from app.features import sections  # noqa: E402
+
+sections()

@@ -16,9 +16,9 @@ from app.accounts.forms import (AcceptInvitationForm, CodeForm, EmptyForm, Invit
 from app.accounts.models import ApiToken, Invitation, Role, User
 from app.audit.services import record
 from app.db import get_session
-from app.ops.ratelimit import (SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, Rule, check,
-                               limited)
 from app.security import public, roles, signed_in
+from app.security.ratelimit import (SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, Rule, check,
+                                    limited)
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from app.accounts.models import ApiToken, Invitation, Role, User
 from app.audit.services import record
 from app.db import utcnow
+from app.errors import DomainError, Kind
 from app.visible import hidden_character_problem
 
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -22,12 +23,11 @@ TOKEN_PREFIX = "lagc_"
 INVITATION_DAYS = 14
 
 
-class AccountError(ValueError):
-    """A request about accounts that cannot be granted; `field` names the form field it concerns."""
+class AccountError(DomainError, ValueError):
+    """A request about accounts that cannot be granted (invalid); `field` names the form field it concerns."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+    def __init__(self, message: str, field: str | None = None, *, kind: Kind = Kind.invalid):
+        super().__init__(message, kind=kind, field=field)
 
 
 def normalise_email(email: str) -> str:
@@ -92,7 +92,7 @@ def issue_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]
 def revoke_token(session: Session, user: User, token_id: int) -> None:
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise AccountError("No such token.")
+        raise AccountError("No such token.", kind=Kind.not_found)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record(session, "token.revoked", "api_token", token.id, actor_id=user.id)

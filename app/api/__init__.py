@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Type
+from datetime import datetime
+from typing import Annotated, Any, Callable, Type
 
-from flask import Blueprint, g, jsonify, request
-from pydantic import BaseModel, ValidationError
+from flask import Blueprint, Response, g, jsonify, request
+from pydantic import BaseModel, PlainSerializer, ValidationError, WithJsonSchema
 from werkzeug.exceptions import HTTPException
 
 from app.api.problems import problem, pydantic_errors
@@ -30,9 +31,14 @@ class Operation:
     tag: str = "platform"
     request_content_type: str = "application/json"
     query: tuple[dict, ...] = ()
+    response_model: Type[BaseModel] | None = None
 
 
 OPERATIONS: list[Operation] = []
+# A moment in a response model, written as `datetime.isoformat()` writes it ("+00:00", as the pages and the
+# answers before the models did; pydantic alone would write "Z").
+IsoDateTime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+                        WithJsonSchema({"type": "string", "format": "date-time"})]
 PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 CONVERTER = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 PATH_SCHEMAS = {"int": {"type": "integer", "minimum": 0}}  # what Flask's converter accepts; else a string
@@ -47,18 +53,29 @@ def query_param(name: str, description: str, schema: dict | None = None, require
 def route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, tag: str = "platform",
           request_model: Type[BaseModel] | None = None, request_schema: dict | None = None,
           response_schema: dict | None = None, request_content_type: str = "application/json",
-          query: list[dict] | tuple[dict, ...] = ()) -> Callable:
+          query: list[dict] | tuple[dict, ...] = (), response_model: Type[BaseModel] | None = None) -> Callable:
     """Register an API route and describe it for the OpenAPI document in one place; `query` lists the
-    query-string parameters it reads (see `query_param`)."""
+    query-string parameters it reads (see `query_param`). The response is described by a pydantic
+    `response_model` (the view answers with `respond(model)`) or, where none exists yet, a hand-written
+    `response_schema`."""
     def decorator(view: Callable) -> Callable:
         endpoint = view.__name__
         bp.add_url_rule(rule, endpoint, view, methods=list(methods))
         for method in methods:
             OPERATIONS.append(Operation(rule, method, f"api.{endpoint}", summary, request_model,
                                         request_schema, response_schema or {"type": "object"}, tag,
-                                        request_content_type, tuple(query)))
+                                        request_content_type, tuple(query), response_model))
         return view
     return decorator
+
+
+def respond(body: BaseModel, status: int = 200) -> Response:
+    """A view's JSON answer from its response model: the document says what the answer holds, and it does.
+    A response, so a view can add headers (`Location`) before returning it. A field the view leaves unset
+    (one with a default, such as a list only one route fills) is left out of the answer."""
+    response = jsonify(body.model_dump(mode="json", exclude_unset=True))
+    response.status_code = status
+    return response
 
 
 def json_body(what: str = "the body") -> Any:
@@ -136,6 +153,7 @@ def authenticate_token() -> None:
 def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every registered API operation."""
     paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
     for op in OPERATIONS:
         path = "/api/v1" + PARAM.sub(r"{\1}", op.rule)
         access = access_lookup(op.endpoint)
@@ -144,7 +162,7 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
             "summary": op.summary, "tags": [op.tag],
             "x-access": access.describe() if access else "undeclared",
             "responses": {"200": {"description": "OK", "content": {"application/json": {
-                "schema": op.response_schema}}},
+                "schema": _response_schema(op, schemas)}}},
                 "default": {"description": "A problem", "content": {"application/problem+json": {
                     "schema": {"$ref": "#/components/schemas/Problem"}}}}},
         }
@@ -165,7 +183,7 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Problem": {"type": "object", "properties": {
+            "schemas": {**schemas, "Problem": {"type": "object", "properties": {
                 "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                 "detail": {"type": "string"}, "errors": {"type": "object", "additionalProperties": {
                     "type": "array", "items": {"type": "string"}}}}}},
@@ -173,4 +191,13 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
     }
 
 
-from app.api import core  # noqa: E402,F401  (registers the core routes)
+
+def _response_schema(op: Operation, schemas: dict[str, Any]) -> dict:
+    """The operation's response schema: its model's, as a reference into `components/schemas`, or the
+    hand-written one."""
+    if op.response_model is None:
+        return op.response_schema
+    schema = op.response_model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[op.response_model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{op.response_model.__name__}"}

@@ -1,13 +1,15 @@
 """Challenge configuration files (TOML): parsed and validated into frozen dataclasses.
 
-Pure: no Flask, no database. The sections that later capabilities own (eligibility, benchmark, clusters,
-scoring, licence, limits) are kept as plain dicts here and validated by those capabilities' own parsers,
-registered in `SECTION_PARSERS` by the shell.
+Pure: no Flask, no database. The sections that capabilities own (eligibility, benchmark, clusters, scoring,
+licence, limits, evaluation) are kept as plain dicts here and validated by those capabilities' own parsers:
+the pure scoring library's (`[scoring]`, `[benchmark]`) are known here; each feature registers its own with
+`register_section` in its `sections.py` (the shell imports every one, see `app.features.sections`). A section
+nobody registered is refused, never skipped: a broken or missing parser fails loudly instead of leaving the
+platform on defaults.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -16,45 +18,43 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from app.challenges.gating import ACTIONS, PhaseGate, default_allows, gate, unknown_actions
+from scoring.config import ScoringConfig, parse_benchmark_section
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 PRIZE_POLICIES = ("fixed", "equal", "rank_weighted", "score_proportional")
-# Parsers for the sections other capabilities own: section -> "module:Class.method" taking the section's dict
-# and raising ValueError (or TypeError/KeyError) with a message naming the key. Resolved lazily so this module
-# stays free of the features it configures.
-SECTION_PARSERS: dict[str, str] = {
-    "eligibility": "app.eligibility.rules:RuleSet.from_config",
-    "licence": "app.licences.policy:LicencePolicy.from_config",
-    "scoring": "scoring.config:ScoringConfig.from_config",
-    "benchmark": "scoring.config:parse_benchmark_section",
-    "clusters": "evaluation.clusters:parse_clusters_section",
-    "evaluation": "evaluation.policy:EvaluationPolicy.from_config",
-    "limits": "app.checkpoints.limits:SubmissionLimits.from_config",
+CORE_TABLES = ("challenge", "phases", "prize")
+# A section's parser takes the section's dict and returns its parsed value, raising ValueError (or TypeError,
+# KeyError) with a message naming the key.
+SectionParser = Callable[[Any], Any]
+SECTION_PARSERS: dict[str, SectionParser] = {
+    "scoring": ScoringConfig.from_config,
+    "benchmark": parse_benchmark_section,
 }
 
 
-def section_parser(section: str) -> Callable[[Mapping[str, Any]], Any] | None:
-    """The parser of a section, or None when the feature that owns it is not installed (yet)."""
-    target = SECTION_PARSERS.get(section)
-    if target is None:
-        return None
-    module_name, _, attribute = target.partition(":")
-    try:
-        value: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            value = getattr(value, part)
-    except (ImportError, AttributeError):
-        return None
-    return value
+def register_section(section: str, parser: SectionParser) -> None:
+    """Declare the parser of a configuration section (a feature's `sections.py` calls this on import)."""
+    known = SECTION_PARSERS.get(section)
+    if known is not None and known != parser:
+        raise ValueError(f"[{section}] already has a parser: {known!r}")
+    SECTION_PARSERS[section] = parser
+
+
+def section_parser(section: str) -> SectionParser:
+    """The parser of a section; ConfigError when no feature registered one."""
+    parser = SECTION_PARSERS.get(section)
+    if parser is None:
+        raise ConfigError([f"[{section}] is not a section this platform knows (the sections are "
+                           f"{', '.join(sorted(SECTION_PARSERS))})"])
+    return parser
 
 
 def parse_section(config: "ChallengeConfig", section: str) -> Any:
     """A section of a challenge's configuration, parsed by its feature; None when the section is absent."""
-    parser = section_parser(section)
     raw = config.sections.get(section)
-    if raw is None or parser is None:
+    if raw is None:
         return None
-    return parser(raw)
+    return section_parser(section)(raw)
 
 
 class ConfigError(ValueError):
@@ -136,14 +136,14 @@ def parse_config(text: str) -> ChallengeConfig:
     description = head.get("description", "") if isinstance(head.get("description", ""), str) else ""
     phases = _parse_phases(data.get("phases"), problems)
     prize = _parse_prize(_table(data, "prize", problems), problems)
-    sections = {k: v for k, v in data.items() if k not in ("challenge", "phases", "prize")}
-    for key in SECTION_PARSERS:
-        parser = section_parser(key)
-        if key in sections and parser is not None:
-            try:
-                parser(sections[key])
-            except (ValueError, TypeError, KeyError) as exc:
-                problems.append(f"[{key}]: {exc}")
+    sections = {k: v for k, v in data.items() if k not in CORE_TABLES}
+    for key, raw in sections.items():
+        try:
+            section_parser(key)(raw)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+        except (ValueError, TypeError, KeyError) as exc:
+            problems.append(f"[{key}]: {exc}")
     if problems:
         raise ConfigError(problems)
     return ChallengeConfig(slug, name, call_date, description, phases, prize,

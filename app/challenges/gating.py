@@ -132,3 +132,20 @@ def until(moment: datetime, later: datetime) -> str:
             count = seconds // size
             return f"in {count} {unit}{'' if count == 1 else 's'}"
     return "in less than a minute"
+
+
+def phase_boundaries(phases: Iterable[tuple[str, datetime, datetime]], now: datetime) -> list[tuple[str, str]]:
+    """(phase key, "phase.opened" | "phase.closed") for every boundary at or before ``now``, in time order."""
+    events = []
+    for key, starts, ends in phases:
+        if starts <= now:
+            events.append((starts, key, "phase.opened"))
+        if ends <= now:
+            events.append((ends, key, "phase.closed"))
+    return [(key, action) for _, key, action in sorted(events, key=lambda e: (e[0], e[2] == "phase.opened"))]
+
+
+def next_boundary(phases: Iterable[tuple[str, datetime, datetime]], now: datetime) -> datetime | None:
+    """The first phase start or end after ``now`` (None when every phase is over)."""
+    later = [moment for _, starts, ends in phases for moment in (starts, ends) if moment > now]
+    return min(later) if later else None

@@ -13,12 +13,13 @@ from app.challenges.config import ChallengeConfig, ConfigError, parse_config
 from app.challenges.gating import PhaseGate
 from app.challenges.models import Challenge, Phase
 from app.db import utcnow
+from app.errors import DomainError, Kind
 
 
-class PhaseClosed(ValueError):
-    """An entrant action the challenge's phases do not allow now: "the phase is closed", answered 409."""
+class PhaseClosed(DomainError, ValueError):
+    """An entrant action the challenge's phases do not allow now: "the phase is closed", a conflict."""
 
-    status = 409
+    kind = Kind.conflict
 
     def __init__(self, gate: PhaseGate):
         super().__init__(gate.reason)

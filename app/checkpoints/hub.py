@@ -4,19 +4,13 @@ At submission time (in the web request: metadata only) the revision is resolved 
 model cannot change afterwards, and the accepted file names are chosen. The download runs in the
 scheduler (`jobs.py`), of exactly those files at exactly that commit (`allow_patterns`). A token for a
 private or gated repository is stored Fernet-encrypted (key derived from SECRET_KEY) and erased once the
-download ends, whatever its outcome. The endpoint is `HF_ENDPOINT` (settings.extra or the environment),
-so tests point it at a fake server.
-
-huggingface_hub reads HF_HUB_OFFLINE once, at import, into `huggingface_hub.constants.HF_HUB_OFFLINE`,
-and refuses every request while it is true. Intake is the one place that must reach the Hub even where
-offline mode protects the evaluation (lm-eval, transformers), so `hub_online()` clears that flag for
-the duration of our own calls only (the scheduler and gunicorn's sync workers run one call at a time).
+download ends, whatever its outcome. The Hub is `Settings.hub_endpoint` (`HF_ENDPOINT`), reached through
+`app.hub` like every Hub call, so tests point it at a fake server.
 """
 from __future__ import annotations
 
 import base64
 import glob
-import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,20 +18,20 @@ from pathlib import Path
 from typing import Iterator
 
 from app.checkpoints.filenames import check_filename
+from app.errors import DomainError, Kind
+from app.hub import hub_online, model_info
 from app.settings import Settings
 
-DEFAULT_ENDPOINT = "https://huggingface.co"
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 MAX_SKIPPED_SHOWN = 20
 
 
-class HubError(ValueError):
-    """The Hub refused or could not answer; `status` is what our API answers."""
+class HubError(DomainError, ValueError):
+    """The Hub refused the reference (invalid) or could not answer (unavailable)."""
 
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
+    def __init__(self, kind: Kind, message: str):
+        super().__init__(message, kind=kind)
 
 
 @dataclass(frozen=True)
@@ -47,23 +41,6 @@ class HubSnapshot:
     commit: str
     files: tuple[tuple[str, int], ...]
     skipped: tuple[str, ...]
-
-
-def endpoint_of(settings: Settings) -> str:
-    return settings.extra.get("HF_ENDPOINT") or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
-
-
-@contextmanager
-def hub_online() -> Iterator[None]:
-    """Let huggingface_hub make requests even when HF_HUB_OFFLINE=1 was set for the rest of the process."""
-    from huggingface_hub import constants
-
-    saved = constants.HF_HUB_OFFLINE
-    constants.HF_HUB_OFFLINE = False
-    try:
-        yield
-    finally:
-        constants.HF_HUB_OFFLINE = saved
 
 
 def check_reference(repo: str, revision: str) -> list[tuple[str, str]]:
@@ -78,11 +55,8 @@ def check_reference(repo: str, revision: str) -> list[tuple[str, str]]:
 
 def resolve(repo: str, revision: str, token: str | None, endpoint: str) -> HubSnapshot:
     """Pin `revision` of model `repo` to its commit and choose the files to download (names only)."""
-    from huggingface_hub import HfApi
-
-    with hub_online(), _hub_errors(repo, revision):
-        info = HfApi(endpoint=endpoint).model_info(repo, revision=revision, token=token or False,
-                                                  files_metadata=True)
+    with _hub_errors(repo, revision):
+        info = model_info(endpoint, repo, revision, token, files_metadata=True)
     files, skipped = [], []
     for sibling in info.siblings or ():
         problem = check_filename(sibling.rfilename)
@@ -91,7 +65,7 @@ def resolve(repo: str, revision: str, token: str | None, endpoint: str) -> HubSn
         elif not sibling.rfilename.startswith("."):
             skipped.append(f"not downloaded: {problem}")
     if not info.sha or not re.fullmatch(r"[0-9a-f]{40}", info.sha):
-        raise HubError(502, "The Hub did not say which commit this revision is.")
+        raise HubError(Kind.unavailable, "The Hub did not say which commit this revision is.")
     return HubSnapshot(info.sha, tuple(sorted(files)), tuple(skipped[:MAX_SKIPPED_SHOWN]))
 
 
@@ -114,20 +88,21 @@ def _hub_errors(repo: str, revision: str) -> Iterator[None]:
     try:
         yield
     except errors.GatedRepoError:
-        raise HubError(422, f"{repo} is gated: accept its conditions on the Hub and give a token that "
-                            "may read it.") from None
+        raise HubError(Kind.invalid, f"{repo} is gated: accept its conditions on the Hub and give a token that "
+                                     "may read it.") from None
     except errors.RevisionNotFoundError:
-        raise HubError(422, f"{repo} has no revision {revision!r}.") from None
+        raise HubError(Kind.invalid, f"{repo} has no revision {revision!r}.") from None
     except errors.RepositoryNotFoundError:
-        raise HubError(422, f"{repo} was not found, or it is private and no token that may read it was "
-                            "given.") from None
+        raise HubError(Kind.invalid, f"{repo} was not found, or it is private and no token that may read it was "
+                                     "given.") from None
     except errors.HfHubHTTPError as error:
-        raise HubError(502, f"The Hub answered with an error: {str(error).splitlines()[0][:200]}") from None
+        raise HubError(Kind.unavailable,
+                       f"The Hub answered with an error: {str(error).splitlines()[0][:200]}") from None
     except OSError as error:
-        raise HubError(502, f"The Hub could not be reached: {str(error)[:200]}") from None
+        raise HubError(Kind.unavailable, f"The Hub could not be reached: {str(error)[:200]}") from None
     except Exception as error:  # httpx's transport errors are not OSErrors
         if type(error).__module__.split(".")[0].startswith("httpx"):
-            raise HubError(502, f"The Hub could not be reached: {str(error)[:200]}") from None
+            raise HubError(Kind.unavailable, f"The Hub could not be reached: {str(error)[:200]}") from None
         raise
 
 

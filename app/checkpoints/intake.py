@@ -5,27 +5,37 @@ Two stages, so that no web request ever hashes 60 GB:
   and names only (`hash_files=False`). Bad input is refused here with its findings, and its files deleted.
 - `complete` (in the scheduler): full validation, which hashes every file once in 1 MiB blocks; the
   hashes are checked against the ones the client announced, the files become read-only content-addressed
-  blobs, the submission folder is pinned, and the licence verdict is recorded.
+  blobs, the submission folder is pinned, and `events.submission_accepted` lets the licence feature record
+  its verdict in the same transaction.
 Per-chunk sha256 checksums (tus) are verified while streaming; the whole-file hash is verified here,
 because hashlib's state cannot be persisted across requests served by different gunicorn workers.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
 from sqlmodel import Session, delete
 
+from app.accounts.models import User
 from app.audit.services import record
+from app.challenges.models import Challenge
+from app.checkpoints.events import submission_accepted
 from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus, Upload
-from app.checkpoints.services import IntakeError, storage_of, uploads_of
+from app.checkpoints.services import IntakeError, create_submission, start_upload, storage_of, uploads_of
 from app.checkpoints.storage import Storage, remove_tree
 from app.checkpoints.validation import ValidationReport, validate_checkpoint
 from app.db import utcnow
+from app.errors import Kind
 from app.settings import Settings
+from app.teams.models import Team
 
 log = logging.getLogger("lagc.checkpoints")
+CHUNK_BYTES = 8 * 1024 * 1024
 
 
 def finalise(session: Session, settings: Settings, submission: Submission, actor_id: int | None) -> Submission:
@@ -35,10 +45,10 @@ def finalise(session: Session, settings: Settings, submission: Submission, actor
     """
     uploads = uploads_of(session, submission.id)
     if not uploads:
-        raise IntakeError(422, "Upload at least the config.json and the weights before finalising.")
+        raise IntakeError(Kind.invalid, "Upload at least the config.json and the weights before finalising.")
     unfinished = [f"{u.filename} ({u.offset:,} of {u.length:,} bytes)" for u in uploads if u.offset < u.length]
     if unfinished:
-        raise IntakeError(409, "Some files have not finished uploading: " + ", ".join(unfinished))
+        raise IntakeError(Kind.conflict, "Some files have not finished uploading: " + ", ".join(unfinished))
     store = storage_of(settings)
     folder = store.stage(submission.id, [(u.filename, store.part_path(u.id)) for u in uploads])
     report = validate_checkpoint(folder, hash_files=False)
@@ -124,9 +134,7 @@ def _declared_hash_errors(session: Session, submission: Submission, report: Vali
 
 
 def _accept(session: Session, submission: Submission, report: ValidationReport, folder: Path) -> None:
-    """Record what validation found, the licence verdict, and the acceptance."""
-    from app.licences.services import record_submission_licence
-
+    """Record what validation found, announce the acceptance (the licence verdict), and audit it."""
     submission.manifest = [{"name": f.name, "bytes": f.bytes, "sha256": f.sha256} for f in report.files]
     submission.parameters = report.parameters
     submission.dtypes = dict(report.dtypes)
@@ -135,7 +143,32 @@ def _accept(session: Session, submission: Submission, report: ValidationReport, 
     submission.status = SubmissionStatus.accepted
     submission.accepted_at = submission.decided_at = utcnow()
     session.add(submission)
-    record_submission_licence(session, submission, folder)
+    submission_accepted.send(submission, session=session, submission=submission, folder=folder)
     record(session, "submission.accepted", "submission", submission.id, challenge_id=submission.challenge_id,
            parameters=report.parameters, bytes=report.total_bytes,
            files={f.name: f.sha256 for f in report.files})
+
+
+def submit_folder(session: Session, settings: Settings, user: User, challenge: Challenge, label: str,
+                  folder: Path, baseline: Team | None = None, submitted_at: datetime | None = None) -> Submission:
+    """Submit the files of `folder` as `user` (for a `baseline` team, an organiser) through the upload
+    intake, and complete it (the demo and the organisers' baselines; files of a few megabytes); `submitted_at`:
+    the moment it counts as started (phase gate and limits)."""
+    submission = create_submission(session, user, challenge, label, baseline=baseline, now=submitted_at)
+    session.commit()
+    store = storage_of(settings)
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        data = path.read_bytes()
+        upload = start_upload(session, settings, user, submission, path.name, len(data),
+                              hashlib.sha256(data).hexdigest())
+        with store.open_part(upload.id) as part:
+            for start in range(0, len(data), CHUNK_BYTES):
+                chunk = data[start:start + CHUNK_BYTES]
+                upload.offset = part.append(start, io.BytesIO(chunk), len(chunk), hashlib.sha256(chunk).digest())
+        session.add(upload)
+        session.commit()
+    finalise(session, settings, submission, user.id)
+    complete(session, settings, submission)
+    session.flush()
+    return submission
+

@@ -44,7 +44,7 @@ def download_submission(session: Session, settings: Settings, submission: Submis
     try:
         remove_tree(into)
         folder = hub.download(submission.hub_repo, submission.hub_commit, names, token,
-                              hub.endpoint_of(settings), into)
+                              settings.hub_endpoint, into)
         staged = store.stage(submission.id, [(name, folder / name) for name in names])
     except (hub.HubError, OSError) as error:
         reject(session, settings, submission, [f"The download from the Hub failed: {error}"])

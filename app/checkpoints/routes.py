@@ -9,9 +9,8 @@ from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlmodel import select
 
-from app import csrf
 from app.accounts.models import Role
-from app.api.problems import problem
+from app.api.problems import problem, status_of
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge, phase_gate
 from app.checkpoints import uploads
@@ -21,6 +20,8 @@ from app.checkpoints.intake import finalise
 from app.checkpoints.services import (IntakeError, create_submission, limits_of, own_receiving_submission,
                                       start_hub_submission, submissions_for, uploads_of, visible_submission)
 from app.db import database_id, get_session
+from app.errors import Kind
+from app.extensions import csrf
 from app.security import public, roles
 from app.teams.models import Team
 from app.teams.services import no_team_reason, team_of
@@ -85,10 +86,10 @@ def choose_counted(slug: str):
         choice = choose(session, challenge, team, current_user.id, chosen)
     except ChoiceRefused as refused:
         session.rollback()
-        if refused.status == 404:
+        if refused.kind is Kind.not_found:
             abort(404)
         flash(refused.message, "error")
-        return _index(challenge, refused.status)
+        return _index(challenge, status_of(refused))
     session.commit()
     flash("Your latest scored submission counts again." if choice.submission_id is None else
           "Your choice is recorded: this submission counts for your team.", "success")
@@ -108,7 +109,7 @@ def create(slug: str):
         except IntakeError as error:
             session.rollback()
             flash(error.message, "error")
-            return _index(challenge, error.status)
+            return _index(challenge, status_of(error))
     return redirect(url_for("checkpoints.index", slug=slug))
 
 
@@ -128,7 +129,7 @@ def create_hub(slug: str):
         except (IntakeError, HubError) as error:
             session.rollback()
             flash(str(error), "error")
-            return _index(challenge, error.status)
+            return _index(challenge, status_of(error))
     else:
         flash("Fill in the label, the repository and the revision.", "error")
     return redirect(url_for("checkpoints.index", slug=slug))
@@ -165,7 +166,7 @@ def finalise_view(submission_id: int):
                 flash("All files are in. They are being hashed and stored; this page updates when done.", "success")
         except IntakeError as error:
             session.rollback()
-            if error.status == 404:
+            if error.kind is Kind.not_found:
                 abort(404)
             flash(error.message, "error")
     return redirect(url_for("checkpoints.detail", submission_id=submission_id))

@@ -19,6 +19,7 @@ from app.checkpoints.limits import SubmissionLimits, limit_problem, size_problem
 from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus, Upload
 from app.checkpoints.storage import Storage
 from app.db import utcnow
+from app.errors import DomainError, Kind
 from app.settings import Settings
 from app.teams.models import Team
 from app.teams.services import no_team_reason, team_ids_of, team_of
@@ -27,16 +28,11 @@ from app.visible import hidden_character_problem
 MAX_LABEL = 120
 
 
-class IntakeError(ValueError):
-    """A request about a submission that cannot be granted: the HTTP status, the reason, the field."""
+class IntakeError(DomainError, ValueError):
+    """A request about a submission that cannot be granted: its kind, the reason, the field at fault."""
 
-    def __init__(self, status: int, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
-
-    @property
-    def errors(self) -> dict[str, list[str]] | None:
-        return {self.field: [self.message]} if self.field else None
+    def __init__(self, kind: Kind, message: str, field: str | None = None):
+        super().__init__(message, kind=kind, field=field)
 
 
 def limits_of(challenge: Challenge) -> SubmissionLimits:
@@ -63,18 +59,18 @@ def create_submission(session: Session, user: User, challenge: Challenge, label:
         submissions_open(challenge, now)
     label = " ".join((label or "").split())
     if not 1 <= len(label) <= MAX_LABEL:
-        raise IntakeError(422, f"Give the submission a label of 1 to {MAX_LABEL} characters.", "label")
+        raise IntakeError(Kind.invalid, f"Give the submission a label of 1 to {MAX_LABEL} characters.", "label")
     hidden = hidden_character_problem(label, "The label")
     if hidden:
-        raise IntakeError(422, hidden, "label")
+        raise IntakeError(Kind.invalid, hidden, "label")
     team = baseline if baseline is not None else _entrant_team(session, user, challenge)
     if baseline is not None and not (baseline.is_baseline and Role(user.role) is Role.organiser
                                      and baseline.challenge_id == challenge.id):
-        raise IntakeError(403, "Only organisers submit checkpoints for baseline teams.")
+        raise IntakeError(Kind.forbidden, "Only organisers submit checkpoints for baseline teams.")
     lock_team(session, team.id)
     problem = limit_problem(limits_of(challenge), *count_submissions(session, team.id, now))
     if problem is not None:
-        raise IntakeError(429, problem)
+        raise IntakeError(Kind.too_many, problem)
     submission = Submission(challenge_id=challenge.id, team_id=team.id, submitted_by_id=user.id,
                             label=label, source=source, created_at=now, **fields)
     session.add(submission)
@@ -89,7 +85,7 @@ def submissions_open(challenge: Challenge, now: datetime | None = None) -> None:
     try:
         require_phase(challenge, "submit", now)
     except PhaseClosed as closed:
-        raise IntakeError(closed.status, str(closed)) from None
+        raise IntakeError(closed.kind, closed.message) from None
 
 
 def _entrant_team(session: Session, user: User, challenge: Challenge) -> Team:
@@ -98,10 +94,10 @@ def _entrant_team(session: Session, user: User, challenge: Challenge) -> Team:
 
     team = team_of(session, user, challenge.id)
     if team is None:
-        raise IntakeError(403, no_team_reason(challenge, "you can submit checkpoints once it is eligible"))
+        raise IntakeError(Kind.forbidden, no_team_reason(challenge, "you can submit checkpoints once it is eligible"))
     eligible, reason = team_is_eligible(session, team.id)
     if not eligible:
-        raise IntakeError(403, reason)
+        raise IntakeError(Kind.forbidden, reason)
     return team
 
 
@@ -139,9 +135,10 @@ def own_receiving_submission(session: Session, user: User, submission_id: int) -
     """The caller's own team's submission that still accepts files (404 / 409 otherwise)."""
     submission = session.get(Submission, submission_id)
     if submission is None or not _may_write(session, user, submission):
-        raise IntakeError(404, "There is no such submission in your team.")
+        raise IntakeError(Kind.not_found, "There is no such submission in your team.")
     if submission.source != SubmissionSource.upload or submission.status != SubmissionStatus.receiving:
-        raise IntakeError(409, f"This submission is {submission.status.value}; its files can no longer change.")
+        raise IntakeError(Kind.conflict,
+                          f"This submission is {submission.status.value}; its files can no longer change.")
     return submission
 
 
@@ -198,14 +195,15 @@ def start_hub_submission(session: Session, settings: Settings, user: User, chall
     submissions_open(challenge)
     problems = hub.check_reference(repo.strip(), revision.strip())
     if problems:
-        raise IntakeError(422, problems[0][1], problems[0][0])
-    snapshot = hub.resolve(repo.strip(), revision.strip(), token or None, hub.endpoint_of(settings))
+        raise IntakeError(Kind.invalid, problems[0][1], problems[0][0])
+    snapshot = hub.resolve(repo.strip(), revision.strip(), token or None, settings.hub_endpoint)
     if not snapshot.files:
-        raise IntakeError(422, f"{repo} at {revision} holds no file a checkpoint may contain.", "hub_repo")
+        raise IntakeError(Kind.invalid, f"{repo} at {revision} holds no file a checkpoint may contain.", "hub_repo")
     total = sum(size for _, size in snapshot.files)
     maximum = limits_of(challenge).max_bytes_per_submission
     if total > maximum:
-        raise IntakeError(413, f"The accepted files hold {total:,} bytes, over the limit of {maximum:,} bytes.")
+        raise IntakeError(Kind.too_large,
+                          f"The accepted files hold {total:,} bytes, over the limit of {maximum:,} bytes.")
     return create_submission(
         session, user, challenge, label, source=SubmissionSource.hub, hub_repo=repo.strip(),
         hub_revision=revision.strip(), hub_commit=snapshot.commit,
@@ -233,11 +231,11 @@ def start_upload(session: Session, settings: Settings, user: User, submission: S
                         .where(Upload.submission_id == submission.id)).one()
     too_big = size_problem(limits, int(held), length)
     if too_big is not None:
-        raise IntakeError(413, too_big)
+        raise IntakeError(Kind.too_large, too_big)
     taken = f"{filename!r} is already being uploaded to this submission: resume it, or terminate it (DELETE) first"
     if session.exec(select(Upload.id).where(Upload.submission_id == submission.id,
                                             Upload.filename == filename)).first() is not None:
-        raise IntakeError(409, taken)
+        raise IntakeError(Kind.conflict, taken)
     upload = Upload(id=secrets.token_hex(16), submission_id=submission.id, team_id=submission.team_id,
                     created_by_id=user.id, filename=filename, length=length, declared_sha256=declared_sha256,
                     expires_at=utcnow() + timedelta(hours=limits.upload_expiry_hours))
@@ -249,5 +247,5 @@ def start_upload(session: Session, settings: Settings, user: User, submission: S
     except IntegrityError:
         session.rollback()
         store.remove_part(upload.id)
-        raise IntakeError(409, taken) from None
+        raise IntakeError(Kind.conflict, taken) from None
     return upload

@@ -16,7 +16,7 @@ from typing import Callable
 
 from flask import Response, request
 
-from app.api.problems import problem
+from app.api.problems import problem, status_of
 from app.challenges.models import Challenge
 from app.checkpoints import tus
 from app.checkpoints.filenames import check_filename
@@ -24,6 +24,7 @@ from app.checkpoints.models import Submission, SubmissionStatus, Upload
 from app.checkpoints.services import IntakeError, limits_of, own_receiving_submission, start_upload, storage_of
 from app.checkpoints.storage import ChecksumMismatch, IncompleteChunk, UploadBusy
 from app.db import database_id, get_session, utcnow
+from app.errors import Kind
 from app.teams.services import team_ids_of
 
 
@@ -35,7 +36,7 @@ def tus_view(handler: Callable[..., Response]) -> Callable[..., Response]:
             response = handler(*args, **kwargs)
         except (tus.TusError, IntakeError) as error:
             get_session().rollback()
-            response = _problem(error.status, str(error))
+            response = _problem(error.status if isinstance(error, tus.TusError) else status_of(error), str(error))
         except UploadBusy as error:
             response = problem(423, f"{error}; wait for it to finish, then ask for the offset (HEAD)")
         response.headers["Tus-Resumable"] = tus.VERSION
@@ -80,7 +81,7 @@ def create(user, location: Callable[[str], str]) -> Response:
     session = get_session()
     ident = database_id(submission_id)
     if ident is None:  # a number no submission can have
-        raise IntakeError(404, "There is no such submission in your team.")
+        raise IntakeError(Kind.not_found, "There is no such submission in your team.")
     submission = own_receiving_submission(session, user, ident)
     upload = start_upload(session, _settings(), user, submission, filename, length, declared)
     response = Response(status=201)

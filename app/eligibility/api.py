@@ -2,14 +2,15 @@
 status, and the organisers' decisions. Bad input is a 422 problem with a message per field path."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
-from flask import g, jsonify, request
+from flask import g, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.ops.ratelimit import PUBLIC_API_PER_ADDRESS, limited
+from app.security.ratelimit import PUBLIC_API_PER_ADDRESS, limited
 from app.accounts.models import Role
-from app.api import ApiProblem, json_body, parse_body, query_param, route
+from app.api import ApiProblem, json_body, parse_body, query_param, respond, route
+from app.api.problems import status_of
 from app.challenges.models import Challenge
 from app.challenges.services import PhaseClosed, get_challenge
 from app.db import get_session
@@ -23,24 +24,64 @@ from app.eligibility.services import (
 from app.security import public, roles
 from app.teams.models import Team
 
-VERDICT_SCHEMA = {"type": "object", "properties": {
-    "status": {"enum": ["eligible", "needs_review", "ineligible"]},
-    "checks": {"type": "array", "items": {"type": "object", "properties": {
-        "rule": {"type": "string"}, "outcome": {"enum": ["pass", "review", "fail"]},
-        "reason": {"type": "string"}}}}}}
-STATUS_SCHEMA = {"type": "object", "properties": {
-    "team_id": {"type": "integer"}, "status": {"type": "string"}, "may_submit_checkpoints": {"type": "boolean"},
-    "reason": {"type": "string"}, "version": {"type": ["integer", "null"]}, "verdict": VERDICT_SCHEMA,
-    "experience_confirmed": {"type": "boolean"}, "override": {"type": ["object", "null"]},
-    "versions": {"type": "array", "items": {"type": "object"}}}}
+class CheckOut(BaseModel):
+    """One rule's outcome and the reason in words."""
+
+    model_config = ConfigDict(extra="forbid")
+    rule: str
+    outcome: Literal["pass", "review", "fail"]
+    reason: str
+
+
+class VerdictOut(BaseModel):
+    """The rules' verdict on an application, with one check per rule."""
+
+    model_config = ConfigDict(extra="allow")  # a verdict stored with an application is shown as it was stored
+    status: Literal["eligible", "needs_review", "ineligible"]
+    checks: list[CheckOut]
+
+
+class OverrideOut(BaseModel):
+    """An organiser's override of the verdict."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: str
+    justification: str
+    at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class VersionOut(BaseModel):
+    """One version of the team's application."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    version: int
+    status: str
+    submitted_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class TeamEligibility(BaseModel):
+    """A team's eligibility: the status, whether it may submit checkpoints and why, the verdict, every version."""
+
+    model_config = ConfigDict(extra="forbid")  # a key status_json adds must be described here too
+    team_id: int
+    status: str = Field(description="not_applied, eligible, needs_review or ineligible")
+    may_submit_checkpoints: bool
+    reason: str
+    version: Optional[int]
+    verdict: Optional[VerdictOut]
+    experience_confirmed: bool
+    document: Optional[dict[str, Any]] = Field(description="the current application as sent")
+    override: Optional[OverrideOut]
+    versions: list[VersionOut]
 
 
 def _invalid(exc: ApplicationErrors) -> ApiProblem:
-    return ApiProblem(422, "The application has missing or invalid fields.", errors=exc.errors)
+    return ApiProblem(status_of(exc), "The application has missing or invalid fields.", errors=exc.errors)
 
 
 @route("/eligibility/check", methods=("POST",), tag="eligibility", request_schema=APPLICATION_JSON_SCHEMA,
-       response_schema=VERDICT_SCHEMA,
+       response_model=VerdictOut,
        summary="Check an application against a challenge's rules (?challenge=slug, default: the 2024 rules)",
        query=[query_param("challenge", "The challenge whose rules apply (its slug); default: the 2024 rules")])
 @public
@@ -58,7 +99,7 @@ def check_eligibility():
         application = parse_application(json_body("the application"), require=rules.required_fields)
     except ApplicationErrors as exc:
         raise _invalid(exc) from None
-    return jsonify(decide(application, rules).to_dict())
+    return respond(VerdictOut.model_validate(decide(application, rules).to_dict()))
 
 
 def _visible_team(team_id: int) -> Team:
@@ -87,18 +128,22 @@ def status_json(session, team: Team, state: EligibilityStatus) -> dict[str, Any]
     }
 
 
-@route("/teams/<int:team_id>/eligibility", tag="eligibility", response_schema=STATUS_SCHEMA,
+def _status(session, team: Team) -> TeamEligibility:
+    return TeamEligibility.model_validate(status_json(session, team, current_status(session, team.id)))
+
+
+@route("/teams/<int:team_id>/eligibility", tag="eligibility", response_model=TeamEligibility,
        summary="A team's eligibility: status, verdict with reasons, and every application version")
 @roles(Role.entrant, Role.judge, Role.organiser)
 def team_eligibility(team_id: int):
     """Team members, judges and organisers may read; other entrants get 404."""
     team = _visible_team(team_id)
     session = get_session()
-    return jsonify(status_json(session, team, current_status(session, team.id)))
+    return respond(_status(session, team))
 
 
 @route("/teams/<int:team_id>/eligibility", methods=("POST",), tag="eligibility",
-       request_schema=APPLICATION_JSON_SCHEMA, response_schema=STATUS_SCHEMA,
+       request_schema=APPLICATION_JSON_SCHEMA, response_model=TeamEligibility,
        summary="Send a new version of the team's eligibility application")
 @roles(Role.entrant)
 def submit_team_eligibility(team_id: int):
@@ -111,11 +156,11 @@ def submit_team_eligibility(team_id: int):
     except ApplicationErrors as exc:
         session.rollback()
         raise _invalid(exc) from None
-    except PhaseClosed as closed:
+    except PhaseClosed:
         session.rollback()
-        raise ApiProblem(closed.status, str(closed)) from None
+        raise  # the shell answers it as a problem
     session.commit()
-    return jsonify(status_json(session, team, current_status(session, team.id))), 201
+    return respond(_status(session, team), 201)
 
 
 def _application(application_id: int) -> EligibilityApplication:
@@ -129,17 +174,16 @@ def _decided(application: EligibilityApplication, decide_fn) -> Any:
     session = get_session()
     try:
         decide_fn(session)
-    except DecisionError as exc:
+    except DecisionError:
         session.rollback()
-        status = 409 if "$" in exc.errors else 422
-        raise ApiProblem(status, str(exc), errors=None if status == 409 else exc.errors) from None
+        raise  # the shell answers it as a problem: 409 for the state, 422 with the field for the input
     session.commit()
     team = session.get(Team, application.team_id)
-    return jsonify(status_json(session, team, current_status(session, team.id)))
+    return respond(_status(session, team))
 
 
 @route("/eligibility/applications/<int:application_id>/confirm-experience", methods=("POST",),
-       tag="eligibility", response_schema=STATUS_SCHEMA,
+       tag="eligibility", response_model=TeamEligibility,
        summary="Confirm the experience evidence of a team's current application (organisers)")
 @roles(Role.organiser)
 def confirm_application_experience(application_id: int):
@@ -157,7 +201,7 @@ class OverrideBody(BaseModel):
 
 
 @route("/eligibility/applications/<int:application_id>/override", methods=("POST",), tag="eligibility",
-       request_model=OverrideBody, response_schema=STATUS_SCHEMA,
+       request_model=OverrideBody, response_model=TeamEligibility,
        summary="Override the verdict of a team's current application, with a written justification (organisers)")
 @roles(Role.organiser)
 def override_application(application_id: int):

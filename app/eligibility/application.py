@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.eligibility.countries import COUNTRY_NAMES
+from app.errors import DomainError
 from app.visible import hidden_character_problem
 
 INVESTOR_TYPES: tuple[str, ...] = (
@@ -88,12 +89,11 @@ class Application:
     eu_controlled: bool | None = None
 
 
-class ApplicationErrors(ValueError):
-    """Raised by `parse_application`; `errors` maps field paths ("$" for the document) to messages."""
+class ApplicationErrors(DomainError, ValueError):
+    """Raised by `parse_application` (invalid); `errors` maps field paths ("$" for the document) to messages."""
 
     def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(f"{sum(map(len, errors.values()))} error(s) in the application")
-        self.errors = errors
+        super().__init__(f"{sum(map(len, errors.values()))} error(s) in the application", errors=errors)
 
 
 def _join(prefix: str, key: str) -> str:

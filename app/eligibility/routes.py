@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.accounts.models import Role, User
+from app.api.problems import status_of
 from app.challenges.models import Challenge
 from app.challenges.services import PhaseClosed, get_challenge, phase_gate
 from app.db import get_session
@@ -85,7 +86,7 @@ def _submit(challenge: Challenge, team: Team, data: object, on_error):
 
 def _closed(challenge: Challenge, team: Team, closed: PhaseClosed):
     """The page again, saying why nothing was saved (409: the phase does not allow applying now)."""
-    return _page(challenge, team, ApplicationForm(), JsonDocumentForm(prefix="json"), [str(closed)], closed.status)
+    return _page(challenge, team, ApplicationForm(), JsonDocumentForm(prefix="json"), [str(closed)], status_of(closed))
 
 
 @bp.route("/c/<slug>/eligibility", methods=["GET", "POST"])
@@ -156,9 +157,7 @@ def _decide(application_id: int, act) -> object:
         message = act(session, found)
     except DecisionError as exc:
         session.rollback()
-        for messages in exc.errors.values():
-            for text in messages:
-                flash(text, "error")
+        flash(exc.message, "error")
         return redirect(url_for("eligibility.application", application_id=application_id))
     session.commit()
     flash(message, "success")

@@ -20,6 +20,7 @@ from app.challenges.services import config_of, require_phase
 from app.eligibility.application import ApplicationErrors, application_to_dict, parse_application
 from app.eligibility.models import EligibilityApplication, EligibilityDecision
 from app.eligibility.rules import RuleSet, Verdict, decide
+from app.errors import DomainError, Kind
 from app.teams.models import Team, TeamMembership
 
 MIN_JUSTIFICATION = 20
@@ -28,12 +29,12 @@ STATUS_WORDS = {"not_applied": "not applied yet", "eligible": "eligible", "needs
                 "ineligible": "not eligible"}
 
 
-class DecisionError(ValueError):
-    """An organiser's decision that cannot be taken; `errors` maps a field to its messages."""
+class DecisionError(DomainError, ValueError):
+    """An organiser's decision that cannot be taken: invalid input names its field; without one, the state
+    does not allow it (a conflict: a newer version, already confirmed, ...)."""
 
-    def __init__(self, message: str, field_name: str = "$"):
-        super().__init__(message)
-        self.errors = {field_name: [message]}
+    def __init__(self, message: str, field_name: str | None = None):
+        super().__init__(message, kind=Kind.invalid if field_name else Kind.conflict, field=field_name)
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ an entry the judge is not assigned to (or is recused from) answers 404.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Literal, Optional
 
-from flask import g, jsonify
+from flask import g
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.accounts.models import Role, User
-from app.api import ApiProblem, parse_body, route
+from app.api import ApiProblem, IsoDateTime, parse_body, respond, route
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge
 from app.db import DatabaseId, get_session
@@ -23,9 +23,81 @@ from app.judging.services import (
 )
 from app.security import public, roles
 
-STATE_SCHEMA = {"type": "object", "properties": {
-    "state": {"enum": ["open", "locked", "published"]}, "locked_at": {"type": ["string", "null"]},
-    "published_at": {"type": ["string", "null"]}, "judges_scores": {"type": "object"}}}
+JudgingStateName = Literal["open", "locked", "published"]
+
+
+class JudgesScoreOut(BaseModel):
+    """The judges' score of a team in [0, 1], its standard error (null with one judge) and how many judged."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: float
+    stderr: Optional[float]
+    n_judges: int
+
+
+class JudgingStateOut(BaseModel):
+    """The judging state; the judges' scores (team id -> score) only once published."""
+
+    model_config = ConfigDict(extra="forbid")
+    state: JudgingStateName
+    locked_at: Optional[IsoDateTime]
+    published_at: Optional[IsoDateTime]
+    judges_scores: dict[str, JudgesScoreOut] = Field(description="team id -> the judges' score")
+
+
+class CriterionOut(BaseModel):
+    """A rubric criterion: its weight, its scale [min, max] and the words anchoring some of its scores."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str
+    weight: float
+    scale: tuple[int, int]
+    anchors: dict[str, str] = Field(description="score -> what it means")
+
+
+class EntryOut(BaseModel):
+    """An entry assigned to the calling judge, or one the judge is recused from."""
+
+    model_config = ConfigDict(extra="forbid")
+    team_id: int
+    team: str
+    status: Literal["to score", "submitted", "recused"]
+    scores: Optional[dict[str, Any]] = Field(description="the judge's own sheet, once submitted")
+
+
+class JudgeAssignments(BaseModel):
+    """The calling judge's entries with the rubric they are scored on."""
+
+    model_config = ConfigDict(extra="forbid")
+    state: JudgingStateName
+    rubric: list[CriterionOut]
+    entries: list[EntryOut]
+
+
+class SheetOut(BaseModel):
+    """A submitted score sheet (its private notes are not repeated)."""
+
+    model_config = ConfigDict(extra="forbid")
+    team_id: int
+    scores: dict[str, Any]
+    submitted_at: IsoDateTime
+
+
+class Recusal(BaseModel):
+    """The calling judge is recused from the team."""
+
+    model_config = ConfigDict(extra="forbid")
+    team_id: int
+    recused: bool
+
+
+class AssignmentOut(BaseModel):
+    """A judge assigned to an entry."""
+
+    model_config = ConfigDict(extra="forbid")
+    judge_id: int
+    team_id: int
 
 
 def _challenge(slug: str) -> Challenge:
@@ -36,46 +108,48 @@ def _challenge(slug: str) -> Challenge:
 
 
 def _act(action: Callable[[Any], Any]) -> Any:
-    """Run a judging act and commit, turning a JudgingError into its problem response."""
+    """Run a judging act and commit; a JudgingError rolls it back (the shell answers it as a problem)."""
     session = get_session()
     try:
         result = action(session)
-    except JudgingError as exc:
+    except JudgingError:
         session.rollback()
-        raise ApiProblem(exc.status, exc.message, errors=exc.errors or None) from None
+        raise
     session.commit()
     return result
 
 
-def _state_json(session, challenge: Challenge) -> dict[str, Any]:
+def _state(session, challenge: Challenge) -> JudgingStateOut:
     lock = lock_of(session, challenge)
-    return {"state": judging_state(session, challenge),
-            "locked_at": lock.locked_at.isoformat() if lock else None,
-            "published_at": lock.published_at.isoformat() if lock and lock.published_at else None,
-            "judges_scores": {str(team_id): {"value": s.value, "stderr": s.stderr, "n_judges": s.n_judges}
-                              for team_id, s in judges_scores(session, challenge).items()}}
+    return JudgingStateOut(
+        state=judging_state(session, challenge), locked_at=lock.locked_at if lock else None,
+        published_at=lock.published_at if lock else None,
+        judges_scores={str(team_id): JudgesScoreOut(value=s.value, stderr=s.stderr, n_judges=s.n_judges)
+                       for team_id, s in judges_scores(session, challenge).items()})
 
 
-@route("/judging/<slug>", tag="judging", response_schema=STATE_SCHEMA,
+@route("/judging/<slug>", tag="judging", response_model=JudgingStateOut,
        summary="The judging state and, once published, the judges' score of each team")
 @public
 def judging_state_api(slug: str):
     """Anyone: open, locked or published; the judges' scores only once published."""
-    return jsonify(_state_json(get_session(), _challenge(slug)))
+    return respond(_state(get_session(), _challenge(slug)))
 
 
 @route("/judging/<slug>/assignments", tag="judging",
-       summary="The calling judge's entries: to score, submitted or recused, with their rubric")
+       summary="The calling judge's entries: to score, submitted or recused, with their rubric",
+       response_model=JudgeAssignments)
 @roles(Role.judge)
 def judging_my_assignments(slug: str):
     """The judge's own assignments only; sheets of other judges are never listed here."""
     challenge = _challenge(slug)
     entries = judge_entries(get_session(), challenge, g.api_user)
-    return jsonify({"state": judging_state(get_session(), challenge),
-                    "rubric": [{"id": c.id, "title": c.title, "weight": c.weight, "scale": [c.scale_min, c.scale_max],
-                                "anchors": {str(k): v for k, v in c.anchors}} for c in rubric_of(challenge).criteria],
-                    "entries": [{"team_id": e.team.id, "team": e.team.name, "status": e.status,
-                                 "scores": e.sheet.scores if e.sheet else None} for e in entries]})
+    return respond(JudgeAssignments(
+        state=judging_state(get_session(), challenge),
+        rubric=[CriterionOut(id=c.id, title=c.title, weight=c.weight, scale=(c.scale_min, c.scale_max),
+                             anchors={str(k): v for k, v in c.anchors}) for c in rubric_of(challenge).criteria],
+        entries=[EntryOut(team_id=e.team.id, team=e.team.name, status=e.status,
+                          scores=e.sheet.scores if e.sheet else None) for e in entries]))
 
 
 class SheetBody(BaseModel):
@@ -87,13 +161,14 @@ class SheetBody(BaseModel):
 
 
 @route("/judging/<slug>/entries/<int:team_id>/sheet", methods=("POST",), tag="judging", request_model=SheetBody,
-       summary="Submit or revise the calling judge's score sheet for an entry (until judging is locked)")
+       summary="Submit or revise the calling judge's score sheet for an entry (until judging is locked)",
+       response_model=SheetOut)
 @roles(Role.judge)
 def judging_submit_sheet(slug: str, team_id: int):
     """422 with a message per criterion; 409 once locked; 404 unless assigned and not recused."""
     challenge, body = _challenge(slug), parse_body(SheetBody)
     sheet = _act(lambda s: submit_sheet(s, challenge, g.api_user, team_id, body.scores, body.notes))
-    return jsonify({"team_id": team_id, "scores": sheet.scores, "submitted_at": sheet.submitted_at.isoformat()}), 201
+    return respond(SheetOut(team_id=team_id, scores=sheet.scores, submitted_at=sheet.submitted_at), 201)
 
 
 class ConflictBody(BaseModel):
@@ -105,13 +180,14 @@ class ConflictBody(BaseModel):
 
 
 @route("/judging/<slug>/conflicts", methods=("POST",), tag="judging", request_model=ConflictBody,
-       summary="Declare a conflict of interest with a team: the calling judge is recused from it")
+       summary="Declare a conflict of interest with a team: the calling judge is recused from it",
+       response_model=Recusal)
 @roles(Role.judge)
 def judging_declare_conflict(slug: str):
     """The assignment, if any, is removed and new ones are refused."""
     challenge, body = _challenge(slug), parse_body(ConflictBody)
     _act(lambda s: declare_conflict(s, challenge, g.api_user, body.team_id, body.reason))
-    return jsonify({"team_id": body.team_id, "recused": True}), 201
+    return respond(Recusal(team_id=body.team_id, recused=True), 201)
 
 
 class AssignmentBody(BaseModel):
@@ -123,7 +199,8 @@ class AssignmentBody(BaseModel):
 
 
 @route("/judging/<slug>/assignments", methods=("POST",), tag="judging", request_model=AssignmentBody,
-       summary="Assign a judge to an entry (organisers); 409 when the judge is recused or judging is locked")
+       summary="Assign a judge to an entry (organisers); 409 when the judge is recused or judging is locked",
+       response_model=AssignmentOut)
 @roles(Role.organiser)
 def judging_assign(slug: str):
     """Idempotent: assigning twice keeps one assignment."""
@@ -132,24 +209,24 @@ def judging_assign(slug: str):
     if judge is None:
         raise ApiProblem(422, "No such judge.", errors={"judge_id": ["no such user"]})
     row = _act(lambda s: assign_judge(s, challenge, judge, body.team_id, actor_id=g.api_user.id))
-    return jsonify({"judge_id": row.judge_id, "team_id": row.team_id}), 201
+    return respond(AssignmentOut(judge_id=row.judge_id, team_id=row.team_id), 201)
 
 
-@route("/judging/<slug>/lock", methods=("POST",), tag="judging", response_schema=STATE_SCHEMA,
+@route("/judging/<slug>/lock", methods=("POST",), tag="judging", response_model=JudgingStateOut,
        summary="Finalise judging: lock every score sheet and assignment (organisers)")
 @roles(Role.organiser)
 def judging_lock(slug: str):
     """409 when already finalised."""
     challenge = _challenge(slug)
     _act(lambda s: finalise(s, challenge, actor_id=g.api_user.id))
-    return jsonify(_state_json(get_session(), challenge))
+    return respond(_state(get_session(), challenge))
 
 
-@route("/judging/<slug>/publish", methods=("POST",), tag="judging", response_schema=STATE_SCHEMA,
+@route("/judging/<slug>/publish", methods=("POST",), tag="judging", response_model=JudgingStateOut,
        summary="Publish the locked judges' scores (organisers)")
 @roles(Role.organiser)
 def judging_publish(slug: str):
     """409 unless finalised and not yet published."""
     challenge = _challenge(slug)
     _act(lambda s: publish(s, challenge, actor_id=g.api_user.id))
-    return jsonify(_state_json(get_session(), challenge))
+    return respond(_state(get_session(), challenge))

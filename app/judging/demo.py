@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from app.accounts.demo import DEMO_ACCOUNTS
 from app.accounts.services import find_user
 from app.challenges.models import Challenge
-from app.demo import DEMO_ACCOUNTS
 from app.judging.services import (
     OPEN, assign_judge, declare_conflict, entry_teams, is_recused, judging_state, sheet_of, submit_sheet,
 )

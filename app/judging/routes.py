@@ -6,9 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.accounts.models import Role
+from app.api.problems import status_of
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge
 from app.db import get_session
+from app.errors import Kind
 from app.judging.forms import ActionForm, ConflictForm, rubric_form
 from app.judging.overview import judge_entries, organiser_overview
 from app.judging.scorecard import build_scorecard
@@ -61,11 +63,11 @@ def score(slug: str, team_id: int):
         submit_sheet(session, challenge, current_user, team_id, form.scores(), form.notes.data or "")
     except JudgingError as exc:
         session.rollback()
-        if exc.status == 404:
+        if exc.kind is Kind.not_found:
             abort(404)
         form.add_errors(exc.errors)
         flash(exc.message, "error")
-        return _scorecard_page(challenge, team_id, form, exc.status)
+        return _scorecard_page(challenge, team_id, form, status_of(exc))
     session.commit()
     flash("Your scores are saved. The other judges' scores are now shown below.", "success")
     return redirect(url_for("judging.scorecard", slug=slug, team_id=team_id))
@@ -105,7 +107,7 @@ def conflict(slug: str):
     except JudgingError as exc:
         session.rollback()
         form.reason.errors = list(form.reason.errors) + [exc.message]
-        return _judge_page(challenge, form, exc.status)
+        return _judge_page(challenge, form, status_of(exc))
     session.commit()
     flash("Conflict declared: you are recused from this team.", "success")
     return redirect(url_for("judging.judge_home", slug=slug))

@@ -22,6 +22,7 @@ from app.accounts.models import Role, User
 from app.challenges.models import Challenge
 from app.checkpoints.models import Submission
 from app.eligibility.services import current_status
+from app.errors import Kind
 from app.judging.field import Run, TaskField, field_of
 from app.judging.models import RubricScoreSheet
 from app.judging.services import (
@@ -90,7 +91,7 @@ def viewer_role(session: Session, challenge: Challenge, user: User, team: Team) 
     member = session.exec(select(TeamMembership).where(
         TeamMembership.team_id == team.id, TeamMembership.user_id == user.id)).first()
     if member is None:
-        raise JudgingError(404, "No such entry.")
+        raise JudgingError(Kind.not_found, "No such entry.")
     return "entrant"
 
 

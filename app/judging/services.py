@@ -16,6 +16,7 @@ from app.challenges.config import parse_section
 from app.challenges.models import Challenge
 from app.challenges.services import config_of
 from app.db import utcnow
+from app.errors import DomainError, Kind
 from app.judging.models import ConflictDeclaration, JudgeAssignment, JudgingLock, RubricScoreSheet
 from app.teams.models import Team
 from scoring.config import ScoringConfig
@@ -24,14 +25,12 @@ from scoring.rubric import JudgesScore, Rubric, judges_score, validate_rubric_sc
 OPEN, LOCKED, PUBLISHED = "open", "locked", "published"
 
 
-class JudgingError(Exception):
-    """A judging act that cannot be done: `status` (404, 409, 422), a message and per-field errors."""
+class JudgingError(DomainError):
+    """A judging act that cannot be done: its kind (not found, conflict, invalid), a message and per-field
+    errors."""
 
-    def __init__(self, status: int, message: str, errors: Optional[dict[str, list[str]]] = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors or {}
+    def __init__(self, kind: Kind, message: str, errors: Optional[dict[str, list[str]]] = None):
+        super().__init__(message, kind=kind, errors=errors or {})
 
 
 @dataclass(frozen=True)
@@ -120,13 +119,13 @@ def entry_team(session: Session, challenge: Challenge, team_id: int) -> Team:
     """A non-baseline team of the challenge, or JudgingError 404."""
     team = session.get(Team, team_id)
     if team is None or team.challenge_id != challenge.id or team.is_baseline:
-        raise JudgingError(404, "No such entry.")
+        raise JudgingError(Kind.not_found, "No such entry.")
     return team
 
 
 def _require_open(session: Session, challenge: Challenge) -> None:
     if judging_state(session, challenge) != OPEN:
-        raise JudgingError(409, "Judging is finalised: scores and assignments are locked.")
+        raise JudgingError(Kind.conflict, "Judging is finalised: scores and assignments are locked.")
 
 
 def assign_judge(session: Session, challenge: Challenge, judge: User, team_id: int, *, actor_id: int) -> JudgeAssignment:
@@ -134,9 +133,9 @@ def assign_judge(session: Session, challenge: Challenge, judge: User, team_id: i
     _require_open(session, challenge)
     team = entry_team(session, challenge, team_id)
     if judge.role != Role.judge or not judge.is_active:
-        raise JudgingError(422, "Only active judges can be assigned.", {"judge_id": ["not an active judge"]})
+        raise JudgingError(Kind.invalid, "Only active judges can be assigned.", {"judge_id": ["not an active judge"]})
     if is_recused(session, challenge, judge.id, team.id):
-        raise JudgingError(409, f"{judge.display_name} declared a conflict with {team.name} and is recused.")
+        raise JudgingError(Kind.conflict, f"{judge.display_name} declared a conflict with {team.name} and is recused.")
     existing = assignment(session, challenge, judge.id, team.id)
     if existing is not None:
         return existing
@@ -162,7 +161,7 @@ def declare_conflict(session: Session, challenge: Challenge, judge: User, team_i
     team = entry_team(session, challenge, team_id)
     reason = (reason or "").strip()
     if not reason:
-        raise JudgingError(422, "Say briefly why.", {"reason": ["a reason is required"]})
+        raise JudgingError(Kind.invalid, "Say briefly why.", {"reason": ["a reason is required"]})
     row = ConflictDeclaration(challenge_id=challenge.id, judge_id=judge.id, team_id=team.id, reason=reason[:2000])
     session.add(row)
     existing = assignment(session, challenge, judge.id, team.id)
@@ -184,7 +183,7 @@ def require_judge_access(session: Session, challenge: Challenge, judge: User, te
     """The team when the judge is assigned and not recused; JudgingError 404 otherwise."""
     team = entry_team(session, challenge, team_id)
     if is_recused(session, challenge, judge.id, team.id) or assignment(session, challenge, judge.id, team.id) is None:
-        raise JudgingError(404, "No such entry.")
+        raise JudgingError(Kind.not_found, "No such entry.")
     return team
 
 
@@ -195,7 +194,7 @@ def submit_sheet(session: Session, challenge: Challenge, judge: User, team_id: i
     _require_open(session, challenge)
     errors = sheet_errors(rubric_of(challenge), scores)
     if errors:
-        raise JudgingError(422, "The score sheet has problems.", errors)
+        raise JudgingError(Kind.invalid, "The score sheet has problems.", errors)
     sheet = sheet_of(session, challenge, judge.id, team.id)
     first = sheet is None
     if first:
@@ -219,7 +218,7 @@ def sheet_errors(rubric: Rubric, scores: dict[str, Any]) -> dict[str, list[str]]
 def finalise(session: Session, challenge: Challenge, *, actor_id: int) -> JudgingLock:
     """Lock judging: no more sheets, revisions, assignments. 409 when already locked."""
     if lock_of(session, challenge) is not None:
-        raise JudgingError(409, "Judging is already finalised.")
+        raise JudgingError(Kind.conflict, "Judging is already finalised.")
     lock = JudgingLock(challenge_id=challenge.id, locked_by=actor_id)
     session.add(lock)
     record(session, "judging.locked", "challenge", challenge.id, actor_id=actor_id, challenge_id=challenge.id,
@@ -231,9 +230,9 @@ def publish(session: Session, challenge: Challenge, *, actor_id: int) -> Judging
     """Publish the locked judges' scores (the public board then shows them). 409 unless locked, not yet published."""
     lock = lock_of(session, challenge)
     if lock is None:
-        raise JudgingError(409, "Finalise judging before publishing it.")
+        raise JudgingError(Kind.conflict, "Finalise judging before publishing it.")
     if lock.published_at is not None:
-        raise JudgingError(409, "Judging is already published.")
+        raise JudgingError(Kind.conflict, "Judging is already published.")
     lock.published_at, lock.published_by = utcnow(), actor_id
     session.add(lock)
     record(session, "judging.published", "challenge", challenge.id, actor_id=actor_id, challenge_id=challenge.id)

@@ -1,13 +1,15 @@
 """Licence API: check a model card and LICENSE before submitting (public), and organisers' resolutions."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from typing import Literal, Optional
+
+from flask import request
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.ops.ratelimit import PUBLIC_API_PER_ADDRESS, limited
+from app.security.ratelimit import PUBLIC_API_PER_ADDRESS, limited
 from app.accounts.models import Role
-from app.api import ApiProblem, parse_body, query_param, route
+from app.api import ApiProblem, IsoDateTime, parse_body, query_param, respond, route
 from app.checkpoints.models import Submission
 from app.db import get_session
 from app.licences.modelcard import MAX_README_BYTES
@@ -20,16 +22,32 @@ from app.security import current_identity, public, roles
 
 MAX_CHECK_BYTES = MAX_README_BYTES + MAX_LICENSE_BYTES + MAX_CONFIG_BYTES + 64_000  # the three files and framing
 MAX_CHECK_FILES = 8
-VERDICT_SCHEMA = {"type": "object", "required": ["verdict", "licence", "reasons"], "properties": {
-    "verdict": {"type": "string", "enum": ["pass", "review", "fail"]},
-    "licence": {"type": ["string", "null"]}, "reasons": {"type": "array", "items": {"type": "string"}}}}
 CHECK_BODY = {"type": "object", "description": "multipart/form-data: README.md, LICENSE and config.json as files",
               "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}
 
 
+class VerdictOut(BaseModel):
+    """A licence verdict: pass, review (an organiser decides) or fail, the licence found, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["pass", "review", "fail"]
+    licence: Optional[str]
+    reasons: list[str]
+
+
+class ResolutionOut(BaseModel):
+    """An organiser's resolution of a licence review, and the verdict that now counts."""
+
+    model_config = ConfigDict(extra="forbid")
+    submission_id: int
+    outcome: Literal["pass", "fail"]
+    effective_verdict: Optional[Literal["pass", "review", "fail"]]
+    at: IsoDateTime
+
+
 @route("/licences/check", methods=("POST",), summary="Check the licence of a model card and LICENSE file "
        "(multipart upload, the same verdict a submission gets)", tag="licences",
-       request_schema=CHECK_BODY, response_schema=VERDICT_SCHEMA, request_content_type="multipart/form-data",
+       request_schema=CHECK_BODY, response_model=VerdictOut, request_content_type="multipart/form-data",
        query=[query_param("challenge", "The challenge whose licence policy applies (its slug); default: 2024's")])
 @public
 @limited(PUBLIC_API_PER_ADDRESS)
@@ -50,7 +68,7 @@ def check_licence_files():
     if len(uploads) > MAX_CHECK_FILES:
         raise ApiProblem(400, f"Send at most {MAX_CHECK_FILES} files.")
     files = {(f.filename or f.name or "file"): f.read(MAX_README_BYTES + 1) for f in uploads}
-    return jsonify(check_licence(files, _policy(request.args.get("challenge"))).to_dict())
+    return respond(VerdictOut(**check_licence(files, _policy(request.args.get("challenge"))).to_dict()))
 
 
 def _policy(slug: str | None) -> LicencePolicy:
@@ -71,7 +89,7 @@ class ResolutionIn(BaseModel):
 
 @route("/submissions/<int:submission_id>/licence-resolution", methods=("POST",), tag="licences",
        summary="Resolve a submission's licence review (organisers), with a written justification",
-       request_model=ResolutionIn)
+       request_model=ResolutionIn, response_model=ResolutionOut)
 @roles(Role.organiser)
 def licence_resolution(submission_id: int):
     """Record an organiser's pass or fail on a submission in licence review."""
@@ -86,6 +104,5 @@ def licence_resolution(submission_id: int):
     except LicenceError as exc:
         raise ApiProblem(422, str(exc), errors={exc.field or "body": [str(exc)]}) from None
     session.commit()
-    return jsonify({"submission_id": submission.id, "outcome": resolution.outcome,
-                    "effective_verdict": effective_verdict(session, submission),
-                    "at": resolution.at.isoformat()}), 201
+    return respond(ResolutionOut(submission_id=submission.id, outcome=resolution.outcome,
+                                 effective_verdict=effective_verdict(session, submission), at=resolution.at), 201)

@@ -1,25 +1,22 @@
 """Reading a released model from the Hugging Face Hub: resolve a revision to a commit, fetch its licence files.
 
-The one network edge of the licence feature. It speaks the Hub's public REST API directly with `requests`
-(`GET {endpoint}/api/models/{repo}/revision/{rev}` for the commit sha and file list, `GET
-{endpoint}/{repo}/resolve/{sha}/{file}` for a file) rather than through `huggingface_hub`: those two calls are
-all we need, bounded reads are easy to guarantee, and `huggingface_hub` refuses to go online when
-`HF_HUB_OFFLINE=1` is set, which would make the check depend on the process's environment rather than on the
-endpoint it is given. Tests point `endpoint` at a local fake Hub.
+The one network edge of the licence feature, through `app.hub` (huggingface_hub, `Settings.hub_endpoint`):
+the model's description at the revision gives the commit sha and the file list, then the README, LICENSE
+and config are read at that commit, each only up to one byte past the licence engine's limit. Tests point
+the endpoint at a local fake Hub.
 """
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from typing import Iterator
 
-import requests
-
+from app.hub import model_info, read_head
 from app.licences.modelcard import MAX_README_BYTES
 from app.licences.texts import MAX_LICENSE_BYTES
 from app.licences.verify import CONFIG_NAMES, LICENSE_NAMES, MAX_CONFIG_BYTES, README_NAMES
 
-DEFAULT_ENDPOINT = "https://huggingface.co"
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -50,39 +47,40 @@ def check_names(repo: str, revision: str) -> None:
 def fetch_release(endpoint: str, repo: str, revision: str, timeout: float = TIMEOUT) -> HubRelease:
     """Resolve `revision` of the public model `repo` to a commit and read its README, LICENSE and config."""
     check_names(repo, revision)
-    base = endpoint.rstrip("/")
-    info = _model_info(base, repo, revision, timeout)
-    commit = info.get("sha")
+    with _hub_errors(repo, revision):
+        info = model_info(endpoint, repo, revision)
+    commit = info.sha
     if not isinstance(commit, str) or not SHA.match(commit):
         raise HubError("The Hub did not say which commit this revision is.")
-    if info.get("private") or info.get("gated"):
+    if info.private or info.gated:
         raise HubError(f"{repo} is private or gated: the release must be public.")
-    names = [s.get("rfilename") for s in info.get("siblings") or [] if isinstance(s, dict)]
     files = {}
-    for name in names:
-        limit = _limit(name)
+    for sibling in info.siblings or ():
+        limit = _limit(sibling.rfilename)
         if limit is not None:
-            files[name] = _download(f"{base}/{repo}/resolve/{commit}/{quote(name)}", limit, timeout)
+            with _hub_errors(repo, revision, sibling.rfilename):
+                files[sibling.rfilename] = read_head(endpoint, repo, commit, sibling.rfilename, limit + 1, timeout)
     return HubRelease(repo=repo, commit=commit, files=files)
 
 
-def _model_info(base: str, repo: str, revision: str, timeout: float) -> dict:
-    url = f"{base}/api/models/{repo}/revision/{quote(revision, safe='')}"
+@contextmanager
+def _hub_errors(repo: str, revision: str, filename: str | None = None) -> Iterator[None]:
+    """huggingface_hub's exceptions in words an entrant can act on."""
+    from huggingface_hub import errors
+
     try:
-        response = requests.get(url, timeout=timeout)
-    except requests.RequestException as exc:
-        raise HubError(f"The Hub could not be reached ({type(exc).__name__}).") from None
-    if response.status_code in (401, 403, 404):
-        raise HubError(f"{repo} at {revision} is not a public model on the Hub.")
-    if response.status_code != 200:
-        raise HubError(f"The Hub answered {response.status_code} for {repo}.")
-    try:
-        info = response.json()
-    except ValueError:
-        raise HubError("The Hub's answer was not JSON.") from None
-    if not isinstance(info, dict):
-        raise HubError("The Hub's answer was not a model description.")
-    return info
+        yield
+    except (errors.RepositoryNotFoundError, errors.RevisionNotFoundError, errors.GatedRepoError):
+        raise HubError(f"{repo} at {revision} is not a public model on the Hub.") from None
+    except errors.HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else "an error"
+        raise HubError(f"The Hub answered {status} for {filename or repo}.") from None
+    except ValueError:  # an answer that is not the JSON of a model description
+        raise HubError("The Hub's answer was not a model description.") from None
+    except Exception as error:  # the transport's errors (connection refused, timeout, ...)
+        if isinstance(error, OSError) or type(error).__module__.split(".")[0].startswith("httpx"):
+            raise HubError(f"The Hub could not be reached ({type(error).__name__}).") from None
+        raise
 
 
 def _limit(name: object) -> int | None:
@@ -95,19 +93,3 @@ def _limit(name: object) -> int | None:
     if lower in LICENSE_NAMES:
         return MAX_LICENSE_BYTES
     return MAX_CONFIG_BYTES if lower in CONFIG_NAMES else None
-
-
-def _download(url: str, limit: int, timeout: float) -> bytes:
-    """Read at most `limit + 1` bytes (one more tells the engine the file is too large)."""
-    try:
-        with requests.get(url, timeout=timeout, stream=True) as response:
-            if response.status_code != 200:
-                raise HubError(f"The Hub answered {response.status_code} for {url.rsplit('/', 1)[-1]}.")
-            data = bytearray()
-            for chunk in response.iter_content(65536):
-                data.extend(chunk)
-                if len(data) > limit:
-                    break
-            return bytes(data[: limit + 1])
-    except requests.RequestException as exc:
-        raise HubError(f"The Hub could not be reached ({type(exc).__name__}).") from None

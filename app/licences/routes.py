@@ -1,8 +1,6 @@
 """Licence pages: the organisers' review queue and obligations, and a winner's release declaration."""
 from __future__ import annotations
 
-import os
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlmodel import select
@@ -13,7 +11,7 @@ from app.challenges.services import get_challenge
 from app.checkpoints.models import Submission
 from app.db import get_session
 from app.licences.forms import AcceptForm, PublicationForm, ResolveForm, WeightsForm
-from app.licences.hub import DEFAULT_ENDPOINT, fetch_release
+from app.licences.hub import fetch_release
 from app.licences.models import ReleaseObligation
 from app.licences.obligations import (
     accept_obligation, declare_publication, declare_weights, obligations_for_organisers, obligations_of_team,
@@ -37,12 +35,6 @@ def licence_status(submission: Submission) -> dict:
     label, css = _LABELS.get(verdict or "", ("not checked yet", ""))
     return {"verdict": verdict, "label": label, "css": css, "licence": submission.licence_id,
             "reasons": submission.licence_reasons or [], "resolution": resolution}
-
-
-def hub_endpoint() -> str:
-    """The Hub to read releases from: the `hub_endpoint` setting, else HF_ENDPOINT, else huggingface.co."""
-    settings = current_app.config["LAGC"]
-    return settings.extra.get("hub_endpoint") or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
 
 
 @bp.route("/organiser/licences")
@@ -124,7 +116,7 @@ def _own_obligation(slug: str, obligation_id: int) -> ReleaseObligation:
 def declare_release_weights(slug: str, obligation_id: int):
     obligation, form = _own_obligation(slug, obligation_id), WeightsForm()
     if form.validate_on_submit():
-        endpoint = hub_endpoint()
+        endpoint = current_app.config["LAGC"].hub_endpoint
         _declare(lambda: declare_weights(get_session(), obligation, form.hub_repo.data, form.revision.data,
                                          lambda r, v: fetch_release(endpoint, r, v), current_user.id))
     else:

@@ -16,8 +16,10 @@ from app.audit.services import record
 from app.challenges.config import parse_section
 from app.challenges.models import Challenge
 from app.challenges.services import config_of
+from app.checkpoints.events import submission_accepted
 from app.checkpoints.models import Submission
 from app.db import utcnow
+from app.errors import DomainError
 from app.licences.models import LicenceResolution
 from app.licences.policy import LicencePolicy, Outcome
 from app.licences.verify import LicenceVerdict, check_licence_dir
@@ -26,11 +28,11 @@ MIN_JUSTIFICATION = 20
 _CHUNK = 2_000  # submission ids per IN (...) list
 
 
-class LicenceError(ValueError):
-    """A licence decision the platform refuses, with a message for the person and the field at fault."""
+class LicenceError(DomainError, ValueError):
+    """A licence decision the platform refuses (invalid), with a message for the person and the field at fault."""
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
+        super().__init__(message, field=field)
         self.field = field
 
 
@@ -61,6 +63,12 @@ def record_submission_licence(session: Session, submission: Submission,
 def licence_verdict_now(session: Session, submission: Submission, directory: str | Path) -> LicenceVerdict:
     """What the engine decides on the submission's stored files today (nothing is stored: a preview reads)."""
     return check_licence_dir(directory, _policy_for(session, submission))
+
+
+@submission_accepted.connect
+def _record_on_acceptance(_sender, *, session: Session, submission: Submission, folder: Path) -> None:
+    """The intake accepted a submission: its licence verdict is recorded in the same transaction."""
+    record_submission_licence(session, submission, folder)
 
 
 def recheck_submission_licence(session: Session, submission: Submission,

@@ -1,8 +1,13 @@
-"""`/metrics` in the Prometheus text format.
+"""`/metrics` in the Prometheus text format, through `prometheus_client`.
 
-Gauges are computed from the database at scrape time (queue depth, evaluations by state, submissions by
-status, notification e-mails by state, the scheduler's last cycle), so every worker answers the same and no
-multiprocess client library is needed. Request latency is a histogram per worker (see `observability`).
+Two kinds of metrics:
+- gauges read from the database at scrape time, so every worker answers the same: each feature contributes
+  its own in its `metrics.py` with `@gauges` (evaluations, submissions, notification e-mails), and this
+  feature the scheduler's (last cycle, heartbeat age);
+- the request-latency histogram, which each gunicorn worker writes to its file in the metrics folder
+  (prometheus_client's multiprocess mode, see `observability`); a scrape adds every worker's up.
+
+Names follow Prometheus' conventions: base units (seconds, bytes) in the name, `_total` only on counters.
 
 Access: a Prometheus server sends `Authorization: Bearer $LAGC_METRICS_TOKEN`; an organiser may use their
 personal API token (or their signed-in session). Anyone else gets 401.
@@ -10,24 +15,82 @@ personal API token (or their signed-in session). Anyone else gets 401.
 from __future__ import annotations
 
 import hmac
+from typing import Callable, Iterable, Iterator
 
 from flask import Response, current_app, request
 from flask_login import current_user
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.accounts.models import Role
+from app.accounts.services import user_for_token
 from app.db import get_session, utcnow
-from app.ops.exposition import CONTENT_TYPE, family, histogram_samples
 from app.ops.models import SchedulerLease
-from app.ops.observability import worker_histograms
+from app.ops.observability import enable_multiprocess
 from app.ops.routes import bp
 from app.security import public
 
+Gauges = Callable[[Session], Iterable[Metric]]
+SOURCES: list[Gauges] = []
+
+
+def gauges(source: Gauges) -> Gauges:
+    """Register a feature's gauges: a function of a session that yields metric families at scrape time."""
+    SOURCES.append(source)
+    return source
+
+
+def counts_by(session: Session, column, values: Iterable[str]) -> dict[str, int]:
+    """How many rows have each of `values` in `column` (zero for the ones no row has)."""
+    found = {getattr(key, "value", key): count
+             for key, count in session.execute(select(column, func.count()).group_by(column)).all()}
+    return {value: found.get(value, 0) for value in values}
+
+
+def by_label(name: str, documentation: str, label: str, counts: dict[str, int]) -> GaugeMetricFamily:
+    """A gauge family with one sample per value of `label`."""
+    family = GaugeMetricFamily(name, documentation, labels=[label])
+    for value, count in counts.items():
+        family.add_metric([value], count)
+    return family
+
+
+@gauges
+def scheduler_gauges(session: Session) -> Iterator[Metric]:
+    """The scheduler's last cycle and how long ago it last renewed its lease (absent before it first ran)."""
+    lease = session.get(SchedulerLease, "scheduler")
+    if lease is None:
+        return
+    yield GaugeMetricFamily("lagc_scheduler_last_cycle_seconds", "Duration of the scheduler's last cycle.",
+                            value=(lease.last_cycle_ms or 0) / 1000)
+    yield GaugeMetricFamily("lagc_scheduler_heartbeat_age_seconds", "Seconds since the scheduler's last heartbeat.",
+                            value=(utcnow() - lease.heartbeat_at).total_seconds())
+
+
+class DatabaseGauges:
+    """A collector over every registered source, for one scrape's session."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def collect(self) -> Iterator[Metric]:
+        for source in SOURCES:
+            yield from source(self.session)
+
+
+def exposition(session: Session) -> bytes:
+    """Every gauge and every worker's latency histogram, in the Prometheus text format."""
+    registry = CollectorRegistry()
+    registry.register(DatabaseGauges(session))
+    MultiProcessCollector(registry, path=str(enable_multiprocess(current_app.config["LAGC"].metrics_dir)))
+    return generate_latest(registry)
+
 
 def _allowed(session: Session) -> bool:
-    from app.accounts.services import user_for_token
-
     settings = current_app.config["LAGC"]
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
@@ -37,46 +100,6 @@ def _allowed(session: Session) -> bool:
         user = user_for_token(session, plain)
         return user is not None and Role(user.role) is Role.organiser
     return current_user.is_authenticated and Role(current_user.role) is Role.organiser
-
-
-def _counts(session: Session, column, states) -> list[tuple[str, dict, float]]:
-    found = dict(session.execute(select(column, func.count()).group_by(column)).all())
-    found = {getattr(k, "value", k): v for k, v in found.items()}
-    return [("", {"state": s}, found.get(s, 0)) for s in states]
-
-
-def database_families(session: Session) -> list[str]:
-    """The gauges read from the database."""
-    from app.checkpoints.models import Submission, SubmissionStatus
-    from app.notifications.models import Notification
-    from evaluation.models import Evaluation, EvaluationState
-
-    evaluations = _counts(session, Evaluation.state, [s.value for s in EvaluationState])
-    queued = next(v for _, labels, v in evaluations if labels["state"] == "queued")
-    submissions = [("", {"status": labels["state"]}, v) for _, labels, v in
-                   _counts(session, Submission.status, [s.value for s in SubmissionStatus])]
-    emails = _counts(session, Notification.email_state, ["queued", "sent", "failed", "skipped"])
-    lease = session.get(SchedulerLease, "scheduler")
-    families = [
-        family("lagc_evaluation_queue_depth", "gauge", "Evaluations waiting to be dispatched.", [("", {}, queued)]),
-        family("lagc_evaluations", "gauge", "Evaluations by state.", evaluations),
-        family("lagc_submissions", "gauge", "Submissions by status.", submissions),
-        family("lagc_notification_emails", "gauge", "Notification e-mails by state.", emails),
-    ]
-    if lease is not None:
-        families.append(family("lagc_scheduler_last_cycle_milliseconds", "gauge",
-                               "Duration of the scheduler's last cycle.", [("", {}, lease.last_cycle_ms or 0)]))
-        families.append(family("lagc_scheduler_heartbeat_age_seconds", "gauge", "Seconds since the scheduler's "
-                               "last heartbeat.", [("", {}, (utcnow() - lease.heartbeat_at).total_seconds())]))
-    return families
-
-
-def latency_family() -> str:
-    """The request-latency histogram of every worker, labelled by worker."""
-    samples = []
-    for worker, snapshot in sorted(worker_histograms(current_app.config["LAGC"].instance_dir).items()):
-        samples += histogram_samples(snapshot, {"worker": worker})
-    return family("lagc_http_request_duration_seconds", "histogram", "Web request latency per worker.", samples)
 
 
 @bp.route("/metrics")
@@ -89,5 +112,4 @@ def metrics():
         return Response("Send a metrics bearer token or an organiser's API token.\n", 401,
                         {"WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "text/plain"})
     session.commit()  # a token's last_used_at
-    body = "".join(database_families(session)) + latency_family()
-    return Response(body, 200, {"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
+    return Response(exposition(session), 200, {"Content-Type": CONTENT_TYPE_PLAIN_0_0_4, "Cache-Control": "no-store"})

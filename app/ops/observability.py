@@ -5,9 +5,9 @@ object per line: time, level, logger, message and, inside a request, request id,
 duration_ms and user id. The request id comes from `X-Request-ID` (when it looks like an id) or is made
 here, and is echoed in the response.
 
-Latency: each gunicorn worker keeps its own histogram and writes it to `<instance>/metrics/<worker>.json`
-at most every few seconds; `/metrics` reads every worker's file and exposes each with a `worker` label, so a
-scrape that lands on any worker sees them all (Prometheus sums them with `sum without (worker)`).
+Latency: a `prometheus_client` histogram in multiprocess mode. Each gunicorn worker writes its observations to
+its own memory-mapped file in the metrics folder (`PROMETHEUS_MULTIPROC_DIR`, `Settings.metrics_dir`), and
+`/metrics`, on whichever worker the scrape lands, adds up every worker's (`app.ops.metrics`).
 """
 from __future__ import annotations
 
@@ -15,23 +15,20 @@ import json
 import logging
 import os
 import re
-import socket
 import sys
 import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Optional
 
 from flask import Flask, g, has_request_context, request
-
-from app.ops.exposition import Histogram
+from prometheus_client import Histogram, values
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id")
-FLUSH_SECONDS = 5.0
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
-LATENCY = Histogram()
-_flushed = [0.0]
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_metrics: dict[str, object] = {}  # the process's metrics folder and latency histogram, made once
 request_log = logging.getLogger("lagc.request")
 
 
@@ -76,13 +73,11 @@ def _finish_request(response):
         return response
     elapsed = time.perf_counter() - started
     response.headers["X-Request-ID"] = g.request_id
-    LATENCY.observe(elapsed)
+    _latency().observe(elapsed)
     from flask import current_app
     from flask_login import current_user
 
-    settings = current_app.config["LAGC"]
-    _flush(settings.instance_dir)
-    if settings.log_format == "json":
+    if current_app.config["LAGC"].log_format == "json":
         user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
         request_log.info("%s %s %s", request.method, request.path, response.status_code,
                          extra={"request_id": g.request_id, "method": request.method, "path": request.path,
@@ -91,49 +86,46 @@ def _finish_request(response):
     return response
 
 
-def metrics_dir(instance_dir: Path) -> Path:
-    return Path(instance_dir) / "metrics"
-
-
-def _flush(instance_dir: Path, force: bool = False) -> None:
-    """Write this worker's histogram to its file (atomically), at most every FLUSH_SECONDS."""
-    now = time.monotonic()
-    if not force and now - _flushed[0] < FLUSH_SECONDS:
-        return
-    _flushed[0] = now
-    folder = metrics_dir(instance_dir)
-    try:
+def enable_multiprocess(folder: Path) -> Path:
+    """Put prometheus_client in multiprocess mode, its files in `folder`; returns the folder in use. The first
+    app made in a process decides (prometheus_client keeps one folder per process, named by the environment
+    variable it reads when it opens a file; the value comes from `Settings.metrics_dir`)."""
+    if "folder" not in _metrics:
+        folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{WORKER.replace(':', '-')}.json"
-        temporary = target.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"worker": WORKER, **LATENCY.snapshot()}))
-        os.replace(temporary, target)
-    except OSError:  # metrics must never break a request
-        logging.getLogger("lagc.metrics").warning("could not write %s", folder, exc_info=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+        if not getattr(values.ValueClass, "_multiprocess", False):  # imported before the variable was set
+            values.ValueClass = values.MultiProcessValue()
+        _metrics["folder"] = folder
+    return _metrics["folder"]  # type: ignore[return-value]
 
 
-def worker_histograms(instance_dir: Path, max_age_seconds: float = 86400) -> dict[str, dict]:
-    """Every worker's latest histogram (this worker's from memory); files of long-gone workers are removed."""
-    _flush(instance_dir, force=True)
-    found: dict[str, dict] = {}
-    for path in sorted(metrics_dir(instance_dir).glob("*.json")):
-        try:
-            if time.time() - path.stat().st_mtime > max_age_seconds:
-                path.unlink(missing_ok=True)
-                continue
-            data = json.loads(path.read_text())
-            found[data["worker"]] = data
-        except (OSError, ValueError, KeyError):
-            continue
-    found[WORKER] = {"worker": WORKER, **LATENCY.snapshot()}
-    return found
+def metrics_folder() -> Optional[Path]:
+    """The folder this process's metrics are written to, once `enable_multiprocess` ran."""
+    return _metrics.get("folder")  # type: ignore[return-value]
+
+
+def clear_metrics_folder(folder: Path) -> None:
+    """Delete the metric files a previous run left (the web server calls this before its workers start,
+    as prometheus_client's multiprocess mode asks)."""
+    for path in Path(folder).glob("*.db"):
+        path.unlink(missing_ok=True)
+
+
+def _latency() -> Histogram:
+    """This process's request-latency histogram, made on the first request (not by CLI commands)."""
+    if "latency" not in _metrics:
+        _metrics["latency"] = Histogram("lagc_http_request_duration_seconds", "Web request latency.",
+                                        buckets=LATENCY_BUCKETS, registry=None)
+    return _metrics["latency"]  # type: ignore[return-value]
 
 
 def init_observability(app: Flask) -> None:
     """Install the request hooks (the request-id hook first of all) and the log format."""
+    settings = app.config["LAGC"]
+    enable_multiprocess(settings.metrics_dir)
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
     app.after_request(_finish_request)
-    settings = app.config["LAGC"]
     if settings.log_format == "json":
         from flask.logging import default_handler
 

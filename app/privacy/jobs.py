@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.accounts.models import Invitation
 from app.db import utcnow
 from app.notifications.models import Notification
-from app.ops.models import RateCounter
+from app.security.models import RateCounter
 from app.settings import Settings
 
 RATE_COUNTER_DAYS = 1

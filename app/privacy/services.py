@@ -19,13 +19,14 @@ from app.accounts.models import ApiToken, Invitation, Role, User
 from app.accounts.services import HASHER
 from app.audit.services import record
 from app.db import utcnow
+from app.errors import DomainError
 from app.teams.models import Team, TeamMembership
 
 SECRET_MARKERS = ("hash", "encrypted", "secret", "password")
 UNUSABLE_PASSWORD = "!erased"  # not an argon2 hash: verification fails for every password
 
 
-class ErasureRefused(ValueError):
+class ErasureRefused(DomainError, ValueError):
     """The erasure cannot go ahead (wrong password, the last organiser, ...)."""
 
 

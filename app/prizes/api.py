@@ -6,13 +6,13 @@ fingerprint of the preview it confirms (409 when the inputs changed in between).
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Optional, Union
 
 from flask import current_app, g, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.accounts.models import Role
-from app.api import ApiProblem, parse_body, route
+from app.api import ApiProblem, IsoDateTime, parse_body, respond, route
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge
 from app.db import get_session, utcnow
@@ -21,12 +21,30 @@ from app.prizes.records import chain_of, published_award
 from app.prizes.services import preview_state, winners_of
 from app.security import public, roles
 
-AWARD_SCHEMA = {"type": "object", "properties": {
-    "challenge": {"type": "string"}, "sequence": {"type": "integer"}, "kind": {"type": "string"},
-    "hash": {"type": "string"}, "policy": {"type": "string"}, "confirmed_at": {"type": "string"},
-    "winners": {"type": "array", "items": {"type": "object", "properties": {
-        "team": {"type": "string"}, "rank": {"type": "integer"}, "amount_cents": {"type": "integer"},
-        "gpu_hours": {"type": "object"}, "obligation": {"type": "string"}}}}}}
+class WinnerOut(BaseModel):
+    """A winner: rank, money in euro cents, GPU hours per cluster, and its release obligation."""
+
+    model_config = ConfigDict(extra="forbid")
+    team: str
+    team_id: int
+    rank: int
+    amount_cents: int
+    gpu_hours: dict[str, Union[int, float]] = Field(description="cluster name -> GPU hours")
+    obligation: str = Field(description="pending, met, overdue, or not opened")
+    deadline: Optional[IsoDateTime]
+
+
+class AwardOut(BaseModel):
+    """An award record of the challenge's hash chain, with its winners."""
+
+    model_config = ConfigDict(extra="forbid")
+    challenge: str
+    sequence: int
+    kind: str
+    hash: str
+    policy: Optional[str]
+    confirmed_at: Optional[str] = Field(json_schema_extra={"format": "date-time"})
+    winners: list[WinnerOut]
 
 
 class ConfirmBody(BaseModel):
@@ -43,17 +61,16 @@ def _challenge(slug: str) -> Challenge:
     return found
 
 
-def _award_json(challenge: Challenge, award) -> dict[str, Any]:
-    winners = [{"team": w["team"], "team_id": w["team_id"], "rank": w["rank"], "amount_cents": w["amount_cents"],
-                "gpu_hours": w["gpu_hours"], "obligation": w["obligation"],
-                "deadline": w["deadline"].isoformat() if w["deadline"] else None}
+def _award(challenge: Challenge, award) -> AwardOut:
+    winners = [WinnerOut(team=w["team"], team_id=w["team_id"], rank=w["rank"], amount_cents=w["amount_cents"],
+                         gpu_hours=w["gpu_hours"], obligation=w["obligation"], deadline=w["deadline"])
                for w in winners_of(get_session(), challenge, award)]
-    return {"challenge": challenge.slug, "sequence": award.sequence, "kind": award.kind, "hash": award.hash,
-            "policy": award.payload.get("policy"), "confirmed_at": award.payload.get("confirmed_at"),
-            "winners": winners}
+    return AwardOut(challenge=challenge.slug, sequence=award.sequence, kind=award.kind, hash=award.hash,
+                    policy=award.payload.get("policy"), confirmed_at=award.payload.get("confirmed_at"),
+                    winners=winners)
 
 
-@route("/prizes/<slug>/award", tag="prizes", response_schema=AWARD_SCHEMA,
+@route("/prizes/<slug>/award", tag="prizes", response_model=AwardOut,
        summary="The published award: winners, amounts in euro cents, GPU hours, release obligations")
 @public
 def prizes_published_award(slug: str):
@@ -62,7 +79,7 @@ def prizes_published_award(slug: str):
     award = published_award(chain_of(get_session(), challenge.id))
     if award is None:
         raise ApiProblem(404, "The award of this challenge is not published yet.")
-    return jsonify(_award_json(challenge, award))
+    return respond(_award(challenge, award))
 
 
 @route("/prizes/<slug>/preview", methods=("POST",), tag="prizes",
@@ -81,7 +98,7 @@ def prizes_preview(slug: str):
 
 
 @route("/prizes/<slug>/confirm", methods=("POST",), tag="prizes", request_model=ConfirmBody,
-       response_schema=AWARD_SCHEMA, summary="Confirm the previewed award (organisers): a chained record")
+       response_model=AwardOut, summary="Confirm the previewed award (organisers): a chained record")
 @roles(Role.organiser)
 def prizes_confirm(slug: str):
     """Record the award exactly as previewed; 409 when it was awarded already or the inputs changed."""
@@ -90,9 +107,8 @@ def prizes_confirm(slug: str):
     try:
         award = workflow.confirm(session, challenge, current_app.config["LAGC"], g.api_user, body.fingerprint,
                                  utcnow())
-    except workflow.PrizeError as exc:
+    except workflow.PrizeError:
         session.rollback()
-        raise ApiProblem(exc.status, exc.message,
-                         errors={exc.field: [exc.message]} if exc.field else None) from None
+        raise  # the shell answers it as a problem
     session.commit()
-    return jsonify(_award_json(challenge, award)), 201
+    return respond(_award(challenge, award)), 201

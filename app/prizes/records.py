@@ -14,18 +14,19 @@ from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.challenges.models import Challenge
+from app.errors import DomainError, Kind
 from app.prizes.chain import ChainCheck, ChainRecord, next_record, verify_chain
 from app.prizes.models import KINDS, AwardRecord
 
 AWARD_KINDS = ("award", "rerun")
 
 
-class PrizeError(Exception):
-    """An award act the platform refuses: ``status`` (404, 409, 422), a message, and the field at fault."""
+class PrizeError(DomainError):
+    """An award act the platform refuses: its kind (not found, conflict, invalid), a message, and the field at
+    fault."""
 
-    def __init__(self, status: int, message: str, field: Optional[str] = None):
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
+    def __init__(self, kind: Kind, message: str, field: Optional[str] = None):
+        super().__init__(message, kind=kind, field=field)
 
 
 def chain_of(session: Session, challenge_id: int) -> list[AwardRecord]:
@@ -66,8 +67,8 @@ def append(session: Session, challenge: Challenge, kind: str, body: dict[str, An
     try:
         session.flush()
     except IntegrityError:
-        raise PrizeError(409, "Another organiser recorded an award step at the same moment; reload the page "
-                              "and review it before acting again.") from None
+        raise PrizeError(Kind.conflict, "Another organiser recorded an award step at the same moment; reload the page "
+                                        "and review it before acting again.") from None
     return row
 
 

@@ -16,6 +16,7 @@ from app.accounts.models import User
 from app.audit.services import record
 from app.challenges.models import Challenge
 from app.checkpoints.models import Submission
+from app.errors import Kind
 from app.licences.obligations import open_obligation, release_deadline
 from app.prizes.models import AwardRecord, PrizeTieBreak
 from app.prizes.preview import Preview, candidates_from_snapshot, compute_preview
@@ -49,10 +50,10 @@ def confirm(session: Session, challenge: Challenge, settings: Settings, actor: U
             now: datetime) -> AwardRecord:
     """Record the award the organiser previewed and open each winner's release obligation."""
     if current_award(chain_of(session, challenge.id)) is not None:
-        raise PrizeError(409, "The prize is already awarded; after a forfeit, re-run the award instead.")
+        raise PrizeError(Kind.conflict, "The prize is already awarded; after a forfeit, re-run the award instead.")
     state = preview_state(session, challenge, settings, now)
     if state.missing:
-        raise PrizeError(409, " ".join(state.missing))
+        raise PrizeError(Kind.conflict, " ".join(state.missing))
     preview = _usable(state.preview, fingerprint)
     _record_rechecks(session, settings, preview)
     body = {**preview.payload, "judging": state.judging, "as_of": state.frozen_at.isoformat(),
@@ -67,12 +68,12 @@ def confirm(session: Session, challenge: Challenge, settings: Settings, actor: U
 def _usable(preview: Optional[Preview], fingerprint: str) -> Preview:
     """The preview, unless it is refused or differs from the one the organiser confirmed."""
     if preview is None or preview.refused:
-        raise PrizeError(409, preview.refused if preview else "There is nothing to confirm yet.")
+        raise PrizeError(Kind.conflict, preview.refused if preview else "There is nothing to confirm yet.")
     if not preview.winners:
-        raise PrizeError(409, "No entry meets the conditions: there is no winner to confirm.")
+        raise PrizeError(Kind.conflict, "No entry meets the conditions: there is no winner to confirm.")
     if fingerprint != preview.fingerprint:
-        raise PrizeError(409, "The inputs changed since you opened the preview (a ranking, eligibility, licence "
-                              "or forfeit); review the new preview and confirm again.", "fingerprint")
+        raise PrizeError(Kind.conflict, "The inputs changed since you opened the preview (a ranking, eligibility, "
+                                        "licence or forfeit); review the new preview and confirm again.", "fingerprint")
     return preview
 
 
@@ -96,14 +97,14 @@ def record_forfeit(session: Session, challenge: Challenge, actor: Optional[User]
     """Record that a team forfeits the prize (disqualified with a written reason, or release overdue)."""
     team = session.get(Team, team_id)
     if team is None or team.challenge_id != challenge.id:
-        raise PrizeError(404, "No such team in this challenge.", "team_id")
+        raise PrizeError(Kind.not_found, "No such team in this challenge.", "team_id")
     text = (reason or "").strip()
     if len(text) < MIN_REASON:
-        raise PrizeError(422, f"Write a reason of at least {MIN_REASON} characters: it is kept in the award "
-                              "history.", "reason")
+        raise PrizeError(Kind.invalid, f"Write a reason of at least {MIN_REASON} characters: it is kept in the award "
+                                       "history.", "reason")
     rows = chain_of(session, challenge.id)
     if team_id in forfeit_records(rows):
-        raise PrizeError(409, f"{team.name} has already forfeited.", "team_id")
+        raise PrizeError(Kind.conflict, f"{team.name} has already forfeited.", "team_id")
     award = current_award(rows)
     row = append(session, challenge, "forfeit", {"team_id": team.id, "team": team.name, "cause": cause,
                                                  "reason": text[:2000],
@@ -137,7 +138,7 @@ def rerun(session: Session, challenge: Challenge, settings: Settings, actor: Use
     """Re-run the award after a forfeit: the prize passes to the next eligible entry, chained to the last award."""
     plan = rerun_preview(session, challenge, settings)
     if plan is None:
-        raise PrizeError(409, "No winner of the award in force has forfeited: there is nothing to re-run.")
+        raise PrizeError(Kind.conflict, "No winner of the award in force has forfeited: there is nothing to re-run.")
     preview = _usable(plan.preview, fingerprint)
     _record_rechecks(session, settings, preview)
     recorded = forfeit_records(chain_of(session, challenge.id))
@@ -164,9 +165,9 @@ def publish(session: Session, challenge: Challenge, actor: User, now: datetime) 
     rows = chain_of(session, challenge.id)
     award = current_award(rows)
     if award is None:
-        raise PrizeError(409, "Confirm the award before publishing it.")
+        raise PrizeError(Kind.conflict, "Confirm the award before publishing it.")
     if published_award(rows) is award:
-        raise PrizeError(409, "This award is already published.")
+        raise PrizeError(Kind.conflict, "This award is already published.")
     row = append(session, challenge, "publish", {"award_sequence": award.sequence, "award_hash": award.hash},
                  actor, now)
     record(session, "prize.published", "award_record", award.sequence, actor_id=actor.id,
@@ -179,10 +180,10 @@ def decide_tie(session: Session, challenge: Challenge, actor: User, order: Seque
     """Record the organisers' order for entries tied at the cut-off; the next preview uses it."""
     text = (justification or "").strip()
     if len(text) < MIN_REASON:
-        raise PrizeError(422, f"Write a justification of at least {MIN_REASON} characters: it is kept in the "
-                              "audit log.", "justification")
+        raise PrizeError(Kind.invalid, f"Write a justification of at least {MIN_REASON} characters: it is kept in the "
+                                       "audit log.", "justification")
     if len(set(order)) != len(order) or len(order) < 2:
-        raise PrizeError(422, "Give each tied entry its own place in the order.", "order")
+        raise PrizeError(Kind.invalid, "Give each tied entry its own place in the order.", "order")
     decision = PrizeTieBreak(challenge_id=challenge.id, order=list(order), justification=text[:4000],
                              decided_by_id=actor.id, decided_at=now)
     session.add(decision)

@@ -10,18 +10,18 @@ from app.accounts.models import Role, User
 from app.audit.services import record
 from app.challenges.models import Challenge
 from app.challenges.services import PhaseClosed, phase_gate, require_phase
+from app.errors import DomainError, Kind
 from app.teams.models import Team, TeamMembership
 from app.visible import hidden_character_problem
 
 
-class TeamError(ValueError):
-    """A registration that cannot be made; `status` is what the API answers (422 for a field, else 409).
-    `phase_closed`: the challenge's phases do not allow registering now."""
+class TeamError(DomainError, ValueError):
+    """A registration that cannot be made: invalid when a field is at fault, else a conflict (a team already,
+    a closed phase, not an entrant). `phase_closed`: the challenge's phases do not allow registering now."""
 
     def __init__(self, message: str, field: str | None = None, phase_closed: bool = False):
-        super().__init__(message)
-        self.field, self.phase_closed = field, phase_closed
-        self.status = 422 if field else 409
+        super().__init__(message, kind=Kind.invalid if field else Kind.conflict, field=field)
+        self.phase_closed = phase_closed
 
 
 def team_of(session: Session, user: User, challenge_id: int) -> Optional[Team]:

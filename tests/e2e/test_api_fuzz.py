@@ -73,9 +73,9 @@ def _operations() -> list[str]:
     """'METHOD /api/v1/path' of every registered API operation (read at collection, from the same registry
     the OpenAPI document is built from, so each operation is its own test and a new one joins by itself)."""
     from app.api import OPERATIONS, PARAM
-    from app.features import feature_modules
+    from app.features import api
 
-    feature_modules("api")
+    api()
     return sorted({op.method + " /api/v1" + PARAM.sub(r"{\1}", op.rule) for op in OPERATIONS})
 
 

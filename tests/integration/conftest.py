@@ -56,7 +56,7 @@ def limiter_clock(monkeypatch):
     so a test's burst of requests never straddles two windows, which would reset the count half-way."""
     from types import SimpleNamespace
 
-    monkeypatch.setattr("app.ops.ratelimit.time", SimpleNamespace(time=lambda: 1_800_000_000.0))  # 3600-aligned
+    monkeypatch.setattr("app.security.ratelimit.time", SimpleNamespace(time=lambda: 1_800_000_000.0))  # 3600-aligned
 
 
 @pytest.fixture

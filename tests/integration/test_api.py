@@ -79,3 +79,45 @@ def test_the_public_check_endpoints_answer_429_with_retry_after_when_hammered(cl
         assert 429 not in statuses[:60] and statuses[60] == 429, path
         response = client.post(path, **kwargs)
         assert response.mimetype == "application/problem+json" and int(response.headers["Retry-After"]) > 0
+
+
+# Operations whose answer is still described by a hand-written schema (or is no JSON document: tus, the
+# OpenAPI document itself). A new route describes its answer with a response model instead.
+HAND_WRITTEN = {
+    "GET /challenges/<slug>/counted", "POST /challenges/<slug>/counted",
+    "GET /openapi.json", "GET /leaderboard", "GET /leaderboard/<slug>/freeze", "POST /leaderboard/<slug>/freeze",
+    "DELETE /leaderboard/<slug>/freeze", "POST /prizes/<slug>/preview",
+    "OPTIONS /uploads", "POST /uploads", "HEAD /uploads/<upload_id>", "PATCH /uploads/<upload_id>",
+    "DELETE /uploads/<upload_id>",
+}
+
+
+def test_every_new_api_answer_is_described_by_a_response_model(app):
+    from app.api import OPERATIONS
+
+    without_model = {f"{op.method} {op.rule}" for op in OPERATIONS if op.response_model is None}
+    assert without_model <= HAND_WRITTEN, "describe these answers with response_model=: " + \
+        ", ".join(sorted(without_model - HAND_WRITTEN))
+
+
+def test_the_openapi_document_takes_the_challenge_answer_from_its_model(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    answer = document["paths"]["/api/v1/challenges/{slug}"]["get"]["responses"]["200"]["content"]
+    assert answer["application/json"]["schema"] == {"$ref": "#/components/schemas/ChallengeOut"}
+    schemas = document["components"]["schemas"]
+    assert schemas["PhaseOut"]["properties"]["starts_at"]["format"] == "date-time"
+    assert {"slug", "phases", "actions", "prize"} <= set(schemas["ChallengeOut"]["required"])
+    me = document["paths"]["/api/v1/me"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert me == {"$ref": "#/components/schemas/Me"} and schemas["Role"]["enum"] == ["entrant", "judge", "organiser"]
+
+
+def test_the_challenge_answer_writes_its_moments_as_before_the_models(client, db, challenge):
+    from app.challenges.services import get_challenge, phases_of
+
+    body = client.get(f"/api/v1/challenges/{challenge}").get_json()
+    with db() as session:
+        phases = phases_of(session, get_challenge(session, challenge))
+        expected = [(p.key, p.starts_at.isoformat(), p.ends_at.isoformat()) for p in phases]
+    assert [(p["key"], p["starts_at"], p["ends_at"]) for p in body["phases"]] == expected
+    assert set(body["actions"]) == {"register", "apply", "submit"} and body["actions"]["submit"]["allowed"]
+    assert body["call_date"] == "2023-11-16"

@@ -93,7 +93,7 @@ def test_the_demo_shows_which_submission_counts(app, db, client):
     and the synthetic board has teams with a failed newer submission, a chosen older one, and one evaluating."""
     from sqlmodel import select
 
-    from app.checkpoints.demo import BROKEN_LABEL, DEMO_LABEL
+    from evaluation.demo import BROKEN_LABEL, DEMO_LABEL
     from app.checkpoints.models import Submission, SubmissionStatus
     from app.demo import load_demo
     from leaderboard.services import refresh_all

@@ -99,3 +99,10 @@ def test_a_configuration_nested_a_thousand_levels_deep_is_a_clear_problem_not_a_
     with pytest.raises(ConfigError) as refused:
         parse_config("a = " + "[" * 1000 + "]" * 1000)
     assert refused.value.problems == ["not valid TOML: it nests arrays or tables too deeply"]
+
+
+def test_a_section_no_feature_parses_is_a_problem_not_a_silent_default():
+    text = (BUNDLED_CHALLENGES / "lagc-2024.toml").read_text() + '\n[eligibilty]\nrules = ["sme"]\n'
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    assert any(p.startswith("[eligibilty] is not a section this platform knows") for p in info.value.problems)

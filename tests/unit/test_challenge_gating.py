@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app.challenges.config import ConfigError, PhaseSpec, parse_config
-from app.challenges.gating import gate, until, utc_words, windows
+from app.challenges.gating import gate, next_boundary, phase_boundaries, until, utc_words, windows
 from app.settings import BUNDLED_CHALLENGES
 
 UTC = timezone.utc
@@ -139,3 +139,13 @@ def test_until_rounds_down_to_the_largest_unit(delta, words):
 
 def test_utc_words_writes_the_day_without_a_leading_zero():
     assert utc_words(datetime(2024, 5, 1, 9, 5, tzinfo=UTC)) == "1 May 2024 09:05 UTC"
+
+
+def test_phase_boundaries_are_listed_in_time_order_closing_before_the_next_opens():
+    phases = [("registration", REG_STARTS, REG_STARTS + timedelta(days=10)),
+              ("submission", REG_STARTS + timedelta(days=10), REG_STARTS + timedelta(days=20))]
+    assert phase_boundaries(phases, REG_STARTS - timedelta(seconds=1)) == []
+    assert phase_boundaries(phases, REG_STARTS + timedelta(days=10)) == [
+        ("registration", "phase.opened"), ("registration", "phase.closed"), ("submission", "phase.opened")]
+    assert next_boundary(phases, REG_STARTS + timedelta(days=10)) == REG_STARTS + timedelta(days=20)
+    assert next_boundary(phases, REG_STARTS + timedelta(days=30)) is None

@@ -5,6 +5,7 @@ import pytest
 from sqlmodel import select
 
 from app.accounts.models import Role, User
+from app.api.problems import status_of
 from app.challenges.services import get_challenge
 from app.checkpoints.models import Submission, SubmissionStatus
 from app.checkpoints.services import IntakeError, create_submission
@@ -43,7 +44,7 @@ def test_only_organisers_submit_for_baseline_teams(db, make_user, challenge):
         team = register_baseline(session, found, "Reference", organiser_id)
         with pytest.raises(IntakeError) as refused:
             create_submission(session, session.get(User, entrant_id), found, "sneaky", baseline=team)
-        assert refused.value.status == 403
+        assert status_of(refused.value) == 403
 
 
 def test_an_unknown_challenge_or_a_non_organiser_is_refused_by_the_command(app, make_user, tiny_model):

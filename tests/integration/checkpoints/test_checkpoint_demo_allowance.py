@@ -9,7 +9,7 @@ from sqlmodel import select
 
 def test_the_demos_seeded_submissions_leave_the_daily_allowance_to_the_entrant(app, db):
     from app.challenges.services import get_challenge, phase_gate
-    from app.checkpoints.demo import BROKEN_LABEL, DEMO_LABEL
+    from evaluation.demo import BROKEN_LABEL, DEMO_LABEL
     from app.checkpoints.limits import limit_problem
     from app.checkpoints.models import Submission
     from app.checkpoints.services import count_submissions, limits_of

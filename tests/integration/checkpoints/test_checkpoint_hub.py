@@ -5,8 +5,8 @@ import hashlib
 
 import pytest
 
-from tests.integration.checkpoints._fakehub import FakeHub
 from tests.factories import checkpoint_files
+from tests.fakehub import FakeHub
 
 
 @pytest.fixture
@@ -14,7 +14,7 @@ def fake_hub():
     hub = FakeHub()
     hub.thread.start()
     yield hub
-    hub.server.shutdown()
+    hub.stop()
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def settings(settings, fake_hub, monkeypatch):
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # as in the evaluation's environment
     monkeypatch.setenv("HF_HOME", str(settings.instance_dir / "hf-home"))
-    return settings.with_overrides(extra={"HF_ENDPOINT": fake_hub.url})
+    return settings.with_overrides(hub_endpoint=fake_hub.url)
 
 
 def submit(entrant, repo: str, revision: str = "main", token: str | None = None):

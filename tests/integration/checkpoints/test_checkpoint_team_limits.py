@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
+from app.api.problems import status_of
 from tests.factories import checkpoint_files
 
 
@@ -57,7 +58,7 @@ def test_two_concurrent_submissions_cannot_both_slip_under_the_limit(eligible_te
                 outcomes.append("created")
             except IntakeError as error:
                 session.rollback()
-                outcomes.append(error.status)
+                outcomes.append(status_of(error))
     threads = [threading.Thread(target=attempt, args=(f"racer {i}",)) for i in range(2)]
     for thread in threads:
         thread.start()

@@ -160,3 +160,13 @@ def test_a_chunk_cut_short_is_discarded_and_answered_400(entrant, storage, reset
     assert response.headers["Tus-Resumable"] == "1.0.0"
     assert storage_tree(storage) == before
     assert entrant.head(url).headers["Upload-Offset"] == "40"
+
+
+def test_only_a_single_submissions_answer_lists_the_files_still_arriving(entrant):
+    submission = entrant.start()
+    assert entrant.create(submission, "model.safetensors", 100).status_code == 201
+    one = entrant.get(submission)
+    assert [(u["filename"], u["length"], u["offset"]) for u in one["uploads"]] == [("model.safetensors", 100, 0)]
+    listing = entrant.client.get("/api/v1/challenges/lagc-2024/submissions", headers=entrant.headers).get_json()
+    assert [s["id"] for s in listing["submissions"]] == [submission]
+    assert "uploads" not in listing["submissions"][0] and listing["submissions"][0]["status"] == "receiving"

@@ -1,10 +1,13 @@
 """What entrants and organisers see of evaluations: the live team page, its JSON, the API, the organiser view."""
 from __future__ import annotations
 
+import json
+
 from sqlmodel import Session, select
 
 from app.accounts.models import Role
 from evaluation.models import Evaluation, EvaluationState as S
+from evaluation.status import status_of
 from tests.helpers import bearer, sign_in, submit
 
 from ._platform import accepted_submission, challenge_text, cycle_until, make_challenge, make_team
@@ -54,6 +57,17 @@ def test_scripts_read_the_status_through_the_api(app, client, db, settings):
     assert body["state"] == "finished" and len(body["scores"]) == 2
     listing = client.get("/api/v1/challenges/demo/evaluations", headers=headers).get_json()
     assert [e["id"] for e in listing["evaluations"]] == [ev.id]
+    with db() as session:  # the answer is the status the pages read, exactly
+        expected = status_of(session, session.get(Evaluation, ev.id), organiser=False)
+    assert body == json.loads(json.dumps(expected)) == listing["evaluations"][0]
+
+
+def test_the_openapi_document_describes_the_status_with_its_response_model(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    answer = document["paths"]["/api/v1/evaluations/{evaluation_id}"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/EvaluationStatus"}
+    schema = document["components"]["schemas"]["EvaluationStatus"]
+    assert "queue_position" in schema["required"] and schema["properties"]["state"]["enum"][0] == "queued"
 
 
 def test_an_organiser_sees_evaluations_per_cluster_and_retries_a_finished_one_only_when_failed(

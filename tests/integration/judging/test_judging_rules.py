@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.accounts.models import Role
+from app.api.problems import status_of
 from tests.factories import SHEET
 from tests.helpers import bearer, sign_in, submit
 
@@ -22,7 +23,7 @@ def test_declaring_a_conflict_recuses_the_judge_from_that_team(client, field, ju
     assert client.get(f"/c/{field.slug}/scorecards/{field.a}").status_code == 404
     with pytest.raises(Exception) as refused:
         judging.assign("j1", field.a)
-    assert getattr(refused.value, "status", None) == 409
+    assert status_of(refused.value) == 409
 
 
 def test_a_recused_judges_earlier_sheet_no_longer_counts(field, judging):

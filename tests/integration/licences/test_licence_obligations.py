@@ -28,7 +28,7 @@ PROPRIETARY = b"Copyright 2024 Example Labs. All rights reserved. You may not co
 @pytest.fixture
 def settings(settings, fake_hub):
     """The application reads releases from FakeHub."""
-    return settings.with_overrides(extra={"hub_endpoint": fake_hub.endpoint})
+    return settings.with_overrides(hub_endpoint=fake_hub.url)
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_opening_an_obligation_twice_for_the_same_award_keeps_one(db, entrant_te
 
 def test_weights_released_under_an_open_licence_meet_the_obligation_at_a_pinned_commit(
         client, db, fake_hub, entrant_team, obligation):
-    sha = fake_hub.publish("aurora/aurora-7b", {"README.md": card("license: mit"), "LICENSE": MIT_LICENSE,
+    sha = fake_hub.add("aurora/aurora-7b", {"README.md": card("license: mit"), "LICENSE": MIT_LICENSE,
                                                 "model.safetensors": b"\0" * 8})
     sign_in(client, entrant_team["email"])
     page = declare_weights_page(client, entrant_team, obligation, "aurora/aurora-7b").get_data(as_text=True)
@@ -81,7 +81,7 @@ def test_weights_released_under_an_open_licence_meet_the_obligation_at_a_pinned_
 
 def test_weights_released_under_a_proprietary_licence_stay_pending_with_the_reasons(
         client, db, fake_hub, entrant_team, obligation):
-    fake_hub.publish("aurora/aurora-7b", {"README.md": b"# Aurora\n", "LICENSE": PROPRIETARY}, revision="v1")
+    fake_hub.add("aurora/aurora-7b", {"README.md": b"# Aurora\n", "LICENSE": PROPRIETARY}, branch="v1")
     sign_in(client, entrant_team["email"])
     page = declare_weights_page(client, entrant_team, obligation, "aurora/aurora-7b", "v1").get_data(as_text=True)
     assert "fails the check" in page and "proprietary" in page
@@ -90,7 +90,7 @@ def test_weights_released_under_a_proprietary_licence_stay_pending_with_the_reas
 
 
 def test_a_private_or_missing_hub_repo_is_refused_with_a_reason(client, db, fake_hub, entrant_team, obligation):
-    fake_hub.publish("aurora/secret", {"README.md": card("license: mit")}, private=True)
+    fake_hub.add("aurora/secret", {"README.md": card("license: mit")}, token="hf_the_owners_token")
     sign_in(client, entrant_team["email"])
     page = declare_weights_page(client, entrant_team, obligation, "aurora/secret").get_data(as_text=True)
     assert "not a public model" in page

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import JSON, bindparam, text
 from sqlmodel import select
 
+from app.api.problems import status_of
 from tests.factories import NOW, PRIZE_SLUG as SLUG, prize_world
 from tests.helpers import sign_in
 
@@ -170,7 +171,7 @@ def test_a_confirmation_of_a_preview_that_changed_since_is_refused(db, app, worl
     with db() as session, pytest.raises(PrizeError) as refused:
         confirm(session, _challenge(session), app.config["LAGC"], session.get(User, people["organiser"]),
                 stale, NOW)
-    assert refused.value.status == 409 and "changed since you opened the preview" in refused.value.message
+    assert status_of(refused.value) == 409 and "changed since you opened the preview" in refused.value.message
 
 
 def test_a_tie_at_the_cut_off_names_the_tied_entries_until_the_organisers_decide(db, app, people):

@@ -1,5 +1,6 @@
-"""The eligibility core stays pure: standard library, its own modules and the platform's shared pure rule
-for names (app.visible, itself standard library only) only, and no clock."""
+"""The eligibility core stays pure: standard library, its own modules and the platform's shared pure leaves
+(app.visible, the rule for names, and app.errors, the refusal kinds; both standard library only) only, and no
+clock."""
 
 import ast
 import sys
@@ -11,7 +12,7 @@ import app.eligibility
 
 PACKAGE = Path(app.eligibility.__file__).parent
 PURE_MODULES = ["__init__.py", "application.py", "countries.py", "rules.py"]
-SHARED_PURE = {"app.visible"}  # in the import-linter contract of pure rules
+SHARED_PURE = {"app.visible", "app.errors"}  # in the import-linter contract of pure rules
 
 
 def imported_roots(source: str) -> set[str]:

@@ -6,8 +6,8 @@ import pytest
 
 from evaluation.clusters import parse_clusters_section
 from evaluation.policy import (
-    Candidate, EvaluationPolicy, effective_runner, hidden_tasks_revealed, model_digest, next_boundary,
-    phase_boundaries, plan_dispatch, queue_positions,
+    Candidate, EvaluationPolicy, effective_runner, hidden_tasks_revealed, model_digest,
+    plan_dispatch, queue_positions,
 )
 from evaluation.staging import stage_command
 
@@ -62,16 +62,6 @@ def test_a_team_at_its_allocation_gets_nothing_more_on_that_cluster_but_others_d
 
 def test_queue_positions_count_per_cluster():
     assert queue_positions([(5, "a"), (6, "b"), (7, "a")]) == {5: 1, 6: 1, 7: 2}
-
-
-def test_phase_boundaries_are_listed_in_time_order_closing_before_the_next_opens():
-    phases = [("registration", T0, T0 + timedelta(days=10)), ("submission", T0 + timedelta(days=10),
-                                                                T0 + timedelta(days=20))]
-    assert phase_boundaries(phases, T0 - timedelta(seconds=1)) == []
-    assert phase_boundaries(phases, T0 + timedelta(days=10)) == [
-        ("registration", "phase.opened"), ("registration", "phase.closed"), ("submission", "phase.opened")]
-    assert next_boundary(phases, T0 + timedelta(days=10)) == T0 + timedelta(days=20)
-    assert next_boundary(phases, T0 + timedelta(days=30)) is None
 
 
 def test_hidden_tasks_are_revealed_when_the_last_phase_begins():

@@ -1,7 +1,8 @@
 """Rate limits, counted in the database so every web worker shares them; answered with 429 and Retry-After.
 
 Views declare limits with `@limited(RULE, ...)` (keyed by the client address); views that limit by something
-in the request (the account being signed in to) call `check(rule, key)` themselves.
+in the request (the account being signed in to) call `check(rule, key)` themselves. Over the limit, `check`
+raises `RateLimited`; the shell answers it (a short text on pages, a problem document on the API).
 """
 from __future__ import annotations
 
@@ -9,12 +10,23 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import abort, current_app, make_response, request
+from flask import current_app, request
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.db import get_session
-from app.ops.models import RateCounter
+from app.errors import DomainError, Kind
+from app.security.models import RateCounter
+
+
+class RateLimited(DomainError):
+    """Over a rate limit: try again after `retry_after` seconds."""
+
+    kind = Kind.too_many
+
+    def __init__(self, retry_after: int):
+        super().__init__("Too many requests: wait a little and try again.")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ def enforce_limits() -> None:
 
 
 def check(rule: Rule, who: str) -> None:
-    """Count one request for `who` under `rule`; abort with 429 and Retry-After once over the limit."""
+    """Count one request for `who` under `rule`; raise `RateLimited` once over the limit."""
     settings = current_app.config["LAGC"]
     if settings.rate_limit_scale <= 0:
         return
@@ -61,18 +73,7 @@ def check(rule: Rule, who: str) -> None:
     start = now - now % rule.window_seconds
     count = _increment(f"{rule.name}:{who}"[:200], start)
     if count > limit:
-        retry = str(start + rule.window_seconds - now)
-        response = make_response("Too many requests: wait a little and try again.", 429)
-        response.headers["Retry-After"] = retry
-        abort(response if not request.path.startswith("/api/") else _problem(retry))
-
-
-def _problem(retry: str):
-    from app.api.problems import problem
-
-    response = problem(429, f"Too many requests: try again in {retry} seconds.")
-    response.headers["Retry-After"] = retry
-    return response
+        raise RateLimited(start + rule.window_seconds - now)
 
 
 def _increment(key: str, window_start: int) -> int:

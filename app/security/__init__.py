@@ -1,17 +1,18 @@
-"""Who may use which page or API route.
+"""Who may use which page or API route, and how often (`ratelimit`).
 
 Every view declares its audience with one of the decorators below; `enforce_access` (a before_request hook)
 refuses a request whose endpoint declares nothing, so a new route cannot forget to say who may use it.
+Roles are compared by value, so this layer sits below the accounts feature that defines them; the rules
+about a person (the second factor, API tokens) belong to accounts (`app.accounts.access`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Callable
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, g, request
 from flask_login import current_user
-
-from app.accounts.models import Role
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,20 @@ class Access:
     """A view's declared audience: anyone, any signed-in person, or people with one of `roles`."""
 
     audience: str  # "public" | "signed_in" | "roles"
-    roles: frozenset[Role] = frozenset()
+    roles: frozenset[str] = frozenset()  # the roles' values ("organiser", ...)
 
     def describe(self) -> str:
         if self.audience == "roles":
-            return "role: " + ", ".join(sorted(r.value for r in self.roles))
+            return "role: " + ", ".join(sorted(self.roles))
         return self.audience.replace("_", " ")
+
+    def admits(self, role: Enum | str) -> bool:
+        """Whether a person with this role may use the view (any role, unless the view names roles)."""
+        return self.audience != "roles" or _value(role) in self.roles
+
+
+def _value(role: Enum | str) -> str:
+    return role.value if isinstance(role, Enum) else str(role)
 
 
 def _declare(access: Access) -> Callable:
@@ -44,9 +53,9 @@ def signed_in(view: Callable) -> Callable:
     return _declare(Access("signed_in"))(view)
 
 
-def roles(*allowed: Role) -> Callable:
-    """Only people with one of these roles may use this view."""
-    return _declare(Access("roles", frozenset(allowed)))
+def roles(*allowed: Enum) -> Callable:
+    """Only people with one of these roles (`app.accounts.models.Role`) may use this view."""
+    return _declare(Access("roles", frozenset(_value(role) for role in allowed)))
 
 
 def access_of(endpoint: str | None) -> Access | None:
@@ -67,7 +76,8 @@ def current_identity():
 
 
 def enforce_access() -> None:
-    """before_request: apply the endpoint's declared access; 401 when not signed in, 403 for a wrong role."""
+    """before_request: apply the endpoint's declared access; 401 when not signed in, 403 for a wrong role.
+    (The accounts feature's second-factor check runs just before it, see `app.accounts.access`.)"""
     if request.endpoint is None:
         return  # 404 / 405 are answered by Flask itself
     access = access_of(request.endpoint)
@@ -75,36 +85,9 @@ def enforce_access() -> None:
         current_app.logger.error("endpoint %s declares no access; refused", request.endpoint)
         abort(403)
     if access.audience == "public":
-        if g.get("api_request") and g.get("api_user") is not None:
-            require_second_factor(g.api_user)  # public pages stay open: anyone may see them signed out
         return
     user = current_identity()
     if user is None:
         abort(401)
-    require_second_factor(user)
-    if access.audience == "roles" and Role(user.role) not in access.roles:
+    if not access.admits(user.role):
         abort(403)
-
-
-
-# What an organiser or judge without a second factor may still use: the enrolment page and signing out.
-SECOND_FACTOR_EXEMPT = frozenset({"accounts.two_factor", "accounts.sign_out"})
-
-
-def require_second_factor(user) -> None:
-    """Organisers and judges without a confirmed authenticator can do nothing but enrol one: pages for
-    signed-in people redirect to the enrolment page, the API answers 403 for their tokens."""
-    from app.accounts.twofactor import is_enrolled, requires_second_factor
-    from app.db import get_session
-
-    endpoint = request.endpoint or ""
-    if endpoint in SECOND_FACTOR_EXEMPT or endpoint == "static" or endpoint.endswith(".static"):
-        return
-    if not requires_second_factor(user) or is_enrolled(get_session(), user.id):
-        return
-    if g.get("api_request"):
-        from app.api.problems import problem
-
-        abort(problem(403, "enable two-factor authentication: organisers and judges sign in with an "
-                           "authenticator app (at /account/2fa) before they can use the platform or the API"))
-    abort(redirect(url_for("accounts.two_factor")))

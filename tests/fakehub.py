@@ -1,18 +1,22 @@
-"""FakeHub (the Hugging Face Hub cannot be reached from here): a real local HTTP server speaking the few
-endpoints huggingface_hub calls to resolve a revision and download files at a commit.
+"""FakeHub, the one fake in the tests, at their one true outer edge (the Hugging Face Hub cannot be reached
+from here): a real local HTTP server speaking the few endpoints huggingface_hub calls to resolve a revision
+and read files at a commit, for intake (checkpoints) and the release check (licences) alike.
 
     GET  /api/models/{repo}/revision/{revision}   model_info (siblings with sizes)
     GET  /api/models/{repo}/tree/{commit}          list_repo_tree (used by snapshot_download)
     HEAD /{repo}/resolve/{commit}/{file}           the metadata hf_hub_download needs (X-Repo-Commit, ETag, size)
-    GET  /{repo}/resolve/{commit}/{file}           the bytes
+    GET  /{repo}/resolve/{commit}/{file}           the bytes (a `Range: bytes=a-b` request gets 206 and that slice)
 
 A repository given a token answers 404 with X-Error-Code: RepoNotFound to anyone without that token, as
 the Hub does for private repositories. Every request path is logged, so tests can see what was fetched.
+
+    hub = FakeHub(); hub.thread.start(); sha = hub.add("owner/name", {"config.json": b"{}"}); ... hub.stop()
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -33,6 +37,10 @@ class FakeHub:
         entry["commits"][commit] = files
         entry["branches"][branch] = commit
         return commit
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
     def downloaded(self) -> set[str]:
         """File names whose bytes were fetched (GET on resolve)."""
@@ -95,8 +103,16 @@ def _handler(hub: FakeHub):
             if data is None:
                 self._send(404, b"", body, {"X-Error-Code": "EntryNotFound"})
                 return
-            self._send(200, data, body, {"X-Repo-Commit": commit, "ETag": f'"{_oid(data)}"',
-                                         "Content-Type": "application/octet-stream"})
+            headers = {"X-Repo-Commit": commit, "ETag": f'"{_oid(data)}"', "Content-Type": "application/octet-stream"}
+            wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range") or "")
+            if wanted and body:
+                first = int(wanted.group(1))
+                last = int(wanted.group(2)) if wanted.group(2) else len(data) - 1
+                part = data[first:last + 1]
+                headers["Content-Range"] = f"bytes {first}-{first + len(part) - 1}/{len(data)}"
+                self._send(206, part, body, headers)
+                return
+            self._send(200, data, body, headers)
 
         def _send(self, status: int, data: bytes, body: bool, headers: dict | None = None) -> None:
             self.send_response(status)

@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
 from app.audit.services import record
+from app.challenges.gating import next_boundary, phase_boundaries
 from app.challenges.models import Phase
 from app.db import utcnow
 from app.settings import Settings
-from evaluation.policy import next_boundary, phase_boundaries
 
 RECHECK = timedelta(seconds=30)
 _memo: dict[str, Optional[datetime]] = {"next": None, "checked": None}
@@ -52,3 +52,6 @@ def record_phase_events(session: Session, settings: Settings, now: Optional[date
     spans = [(p.key, _aware(p.starts_at), _aware(p.ends_at)) for p in phases]
     _memo.update(next=next_boundary(spans, now), checked=now)
     return written
+
+
+STEPS = [record_phase_events]
