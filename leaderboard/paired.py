@@ -13,6 +13,7 @@ function a single comparison reports its p-value with, so they always agree); th
 """
 from __future__ import annotations
 
+import copy
 import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,9 @@ Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
 METHOD = ("paired over the items both entries answered, on the benchmark score (each task normalised and "
           "weighted as the challenge scores it); p < 0.05 is distinguishable")
 _MEMO_LIMIT = 4_000  # evaluations whose per-item values stay in memory (their kept files never change)
-_ITEMS: OrderedDict = OrderedDict()  # (storage, evaluation id, suite key) -> {task: TaskItems} or a reason
+_ITEMS: OrderedDict = OrderedDict()
+_COMPARED: OrderedDict = OrderedDict()  # compare_entries' answers (bootstrap of 10,000 resamples: worth keeping)
+_COMPARED_LIMIT = 500  # (storage, evaluation id, suite key) -> {task: TaskItems} or a reason
 
 
 class CompareError(ValueError):
@@ -243,6 +246,18 @@ def compare_entries(a: Entry, b: Entry, suite: Sequence[TaskSpec], storage_dir: 
     overall, as in the score), with a note. CompareError when an entry has no kept per-item results."""
     if a.team_id == b.team_id:
         raise CompareError(422, "Name two different entries: an entry compared with itself differs by nothing.")
+    key = (str(storage_dir), a.team_id, a.evaluation.id, b.team_id, b.evaluation.id, _suite_key(suite),
+           tuple(hidden), seed)
+    found = _COMPARED.get(key)
+    if found is None:  # the same inputs always give the same JSON: computed once per process
+        found = _COMPARED[key] = _compare_entries(a, b, suite, storage_dir, hidden, seed)
+        if len(_COMPARED) > _COMPARED_LIMIT:
+            _COMPARED.popitem(last=False)
+    return copy.deepcopy(found)
+
+
+def _compare_entries(a: Entry, b: Entry, suite: Sequence[TaskSpec], storage_dir: str | Path,
+                     hidden: Sequence[str], seed: int) -> dict[str, Any]:
     runs = []
     for entry in (a, b):
         found = run_items(entry.evaluation, suite, storage_dir)
