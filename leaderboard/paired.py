@@ -36,12 +36,12 @@ from scoring.paired_json import report
 from scoring.separation import Scale, distinguishable, overall_z
 
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
-METHOD = ("paired over the items both entries answered, on the benchmark score (each task normalised and "
-          "weighted as the challenge scores it); p < 0.05 is distinguishable")
 _MEMO_LIMIT = 4_000  # evaluations whose per-item values stay in memory (their kept files never change)
-_ITEMS: OrderedDict = OrderedDict()
-_COMPARED: OrderedDict = OrderedDict()  # compare_entries' answers (bootstrap of 10,000 resamples: worth keeping)
-_COMPARED_LIMIT = 500  # (storage, evaluation id, suite key) -> {task: TaskItems} or a reason
+_ITEMS: OrderedDict = OrderedDict()  # (storage, evaluation id, suite key) -> {task: TaskItems}
+_NO_ITEMS_LIMIT = 200_000  # evaluations without kept per-item results: a sentence each
+_NO_ITEMS: OrderedDict = OrderedDict()  # (storage, evaluation id, suite key) -> why there are none
+_COMPARED_LIMIT = 500
+_COMPARED: OrderedDict = OrderedDict()  # compare_entries' answers (a bootstrap of 10,000 resamples: worth keeping)
 
 
 class CompareError(ValueError):
@@ -61,25 +61,34 @@ def run_items(ev: Evaluation, suite: Sequence[TaskSpec], storage_dir: str | Path
     """Every suite task's per-item values of an evaluation, or the reason in words why there are none.
     Memoised per evaluation (kept files are read-only and checked against their sha256 on the first read)."""
     key = (str(storage_dir), ev.id, _suite_key(suite))
-    found = _ITEMS.get(key)
+    found = _remembered(key)
     if found is None:
         try:
             found = {spec.name: stored_items(ev, spec.name, storage_dir) for spec in suite}
-        except (ResultsError, OSError, ValueError) as exc:  # SamplesError is a ResultsError
+        except OSError as exc:  # the storage unreachable for now: said, and tried again next time
+            return f"the kept per-item results of evaluation {ev.id} cannot be read now ({exc.strerror or exc})"
+        except (ResultsError, ValueError) as exc:  # SamplesError is a ResultsError
             found = str(exc)
-        _ITEMS[key] = found
-        if len(_ITEMS) > _MEMO_LIMIT:
-            _ITEMS.popitem(last=False)
-    else:
-        _ITEMS.move_to_end(key)
+        memo, limit = (_NO_ITEMS, _NO_ITEMS_LIMIT) if isinstance(found, str) else (_ITEMS, _MEMO_LIMIT)
+        memo[key] = found
+        if len(memo) > limit:
+            memo.popitem(last=False)
     return found
+
+
+def _remembered(key: tuple) -> dict[str, TaskItems] | str | None:
+    """What `run_items` found before for ``key`` (None: nothing yet)."""
+    if key in _ITEMS:
+        _ITEMS.move_to_end(key)
+        return _ITEMS[key]
+    return _NO_ITEMS.get(key)
 
 
 def items_of(session: Session, evaluation_ids: Sequence[int], suite: Sequence[TaskSpec],
              storage_dir: str | Path) -> dict[int, dict[str, TaskItems] | str]:
     """`run_items` of many evaluations; only those not in memory are read from the database."""
     suite_key, storage = _suite_key(suite), str(storage_dir)
-    found = {ev_id: _ITEMS.get((storage, ev_id, suite_key)) for ev_id in evaluation_ids}
+    found = {ev_id: _remembered((storage, ev_id, suite_key)) for ev_id in evaluation_ids}
     missing = [ev_id for ev_id, items in found.items() if items is None]
     for ev_id, ev in counted_evaluations(session, missing).items():
         found[ev_id] = run_items(ev, suite, storage_dir)
@@ -153,13 +162,14 @@ def _why_not(a: Any, b: Any, pair: Pair) -> str:
     for found, row in ((a, pair.upper), (b, pair.lower)):
         if isinstance(found, str):
             return f"{row['team']}: {found}"
+    reasons = []
     for task in a:
         if a[task].task_hash != b[task].task_hash:
             try:
                 align(a[task], b[task])
             except NotComparable as exc:
-                return "; ".join(exc.reasons)
-    return ""
+                reasons += exc.reasons
+    return "; ".join(reasons)
 
 
 def _test(runs: Sequence[Mapping[str, TaskItems]], upper: np.ndarray, lower: np.ndarray,
@@ -307,3 +317,20 @@ def _mirrored(numbers: dict) -> dict:
         return dict(numbers)
     ci = numbers.get("ci95")
     return {**numbers, "difference": -numbers["difference"], "ci95": None if ci is None else [-ci[1], -ci[0]]}
+
+
+def without_hidden(text: str, hidden: Sequence[str]) -> str:
+    """A sentence with hidden task names replaced (longest first), for the public."""
+    for name in sorted(hidden, key=len, reverse=True):
+        text = text.replace(name, "a hidden task")
+    return text
+
+
+def public_comparisons(comparisons: Optional[dict], hidden: Sequence[str]) -> Optional[dict]:
+    """A row's stored comparisons with hidden task names scrubbed from the reasons a comparison was not made
+    (a refusal can name the task whose versions differ)."""
+    if not comparisons or not hidden:
+        return comparisons
+    scrub = (lambda c: c if c is None or "unavailable" not in c
+             else {**c, "unavailable": without_hidden(c["unavailable"], hidden)})
+    return {"next": scrub(comparisons.get("next")), "baselines": [scrub(c) for c in comparisons.get("baselines", [])]}

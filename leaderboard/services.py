@@ -43,7 +43,8 @@ from evaluation.counted import COMPETITION, LIVE, active_freeze, cutoff
 from evaluation.models import CountedChoice, Evaluation, EvaluationState, LeaderboardFreeze
 from leaderboard import cache
 from leaderboard.models import LeaderboardSnapshot
-from leaderboard.paired import CompareError, board_comparisons, compare_entries, entry_of, resolve_team
+from leaderboard.paired import (CompareError, board_comparisons, compare_entries, entry_of, public_comparisons,
+                                resolve_team, without_hidden)
 from leaderboard.projection import project
 from leaderboard.standings import board_entries, judges_of, rank_board, suite_of
 
@@ -199,8 +200,9 @@ def _store(session: Session, challenge: Challenge, audience: str, board, reveale
     rows, meta = project(board, reveal_hidden=revealed)
     paired = board.derived.get("paired")
     if paired is not None:  # each ranked row: distinguishable from the next one down? (and vs each baseline)
+        hidden = () if revealed else tuple(task.name for task in board.suite if task.hidden)
         for row in rows:
-            row["paired"] = paired.get(row["position"])
+            row["paired"] = public_comparisons(paired.get(row["position"]), hidden)
         meta["paired"] = True
     meta.update(audience=audience, frozen_at=frozen.frozen_at.isoformat() if frozen else None,
                 challenge=challenge.slug, computed_at=now.isoformat())
@@ -308,7 +310,10 @@ def compare_for(session: Session, challenge: Challenge, entry_a: Optional[str], 
     end = challenge_end(session, challenge.id)
     revealed = everything or (end is not None and end <= (now or utcnow()))
     hidden = () if revealed else tuple(t.name for t in suite if t.hidden)
-    body = compare_entries(entry_of(session, challenge, a, as_of), entry_of(session, challenge, b, as_of), suite,
-                           storage_dir, hidden=hidden, seed=seed)
+    try:
+        body = compare_entries(entry_of(session, challenge, a, as_of), entry_of(session, challenge, b, as_of),
+                               suite, storage_dir, hidden=hidden, seed=seed)
+    except CompareError as exc:  # a refusal may name a hidden task
+        raise CompareError(exc.status, without_hidden(exc.detail, hidden)) from None
     body.update(challenge=challenge.slug, as_of=None if as_of is None else as_of.isoformat())
     return body

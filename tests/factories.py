@@ -199,10 +199,10 @@ def task_results(session: Session, evaluation_id: int, results: dict, *, metric:
 LM_EVAL_STAMP = "2026-03-04T05-06-07.000001"
 
 
-def lm_eval_output(folder: Path, items: dict, *, task_hash: str = "h") -> Path:
+def lm_eval_output(folder: Path, items: dict, *, task_hash: str = "h", documents: str = "d") -> Path:
     """An lm-eval output folder as `--log_samples` leaves it: `items` maps a task to (its metric key, e.g.
     `acc_norm,none`, and the per-item values, doc ids 0..n-1); each item's document and target hashes are its
-    doc id's, so runs of the same task pair item by item."""
+    doc id's (prefixed by `documents`), so runs of the same task pair item by item."""
     folder.mkdir(parents=True, exist_ok=True)
     results, hashes = {}, {}
     for task, (key, values) in items.items():
@@ -210,7 +210,7 @@ def lm_eval_output(folder: Path, items: dict, *, task_hash: str = "h") -> Path:
         hashes[task] = f"{task_hash}-{task}"
         metric, _, filter_name = key.partition(",")
         (folder / f"samples_{task}_{LM_EVAL_STAMP}.jsonl").write_text("".join(
-            json.dumps({"doc_id": i, "filter": filter_name, metric: v, "doc_hash": f"d{i}", "target_hash": "t",
+            json.dumps({"doc_id": i, "filter": filter_name, metric: v, "doc_hash": f"{documents}{i}", "target_hash": "t",
                         "prompt_hash": "p"}) + "\n" for i, v in enumerate(values)))
     (folder / f"results_{LM_EVAL_STAMP}.json").write_text(json.dumps({"results": results, "task_hashes": hashes,
                                                                       "config": {"model": "hf"}}))
@@ -218,15 +218,16 @@ def lm_eval_output(folder: Path, items: dict, *, task_hash: str = "h") -> Path:
 
 
 def kept_samples(session: Session, evaluation_id: int, storage_dir: Path, items: dict,
-                 output: Path | None = None) -> Evaluation:
+                 output: Path | None = None, **folder) -> Evaluation:
     """Keep per-item results for an evaluation as the scheduler does (`evaluation.archive.keep` into the
     storage, `provenance["kept"]`, each suite task in `request["tasks"]`): `items` as `lm_eval_output` takes
-    them, or the lm-eval output folder `output` of a real run (then `items` maps a task to its metric)."""
+    them (`folder`: `lm_eval_output`'s options), or the lm-eval output folder `output` of a real run (then
+    `items` maps a task to its metric)."""
     from evaluation.archive import keep
 
     row = session.get(Evaluation, evaluation_id)
     if output is None:
-        output = lm_eval_output(Path(storage_dir) / "lm-eval-output" / str(evaluation_id), items)
+        output = lm_eval_output(Path(storage_dir) / "lm-eval-output" / str(evaluation_id), items, **folder)
         metrics = {task: key.split(",")[0] for task, (key, _) in items.items()}
     else:
         metrics = dict(items)

@@ -39,7 +39,7 @@ def nearly(base: dict) -> dict:
     return out
 
 
-def add(board, db, storage, name, values, baseline=False):
+def add(board, db, storage, name, values, baseline=False, **folder):
     """A team whose counted evaluation's results are the means of `values`, with its samples kept (None: an
     evaluation recorded before samples were kept)."""
     results = {task: (float(np.mean(v)), 0.02) for task, (_, v) in values.items()}
@@ -49,7 +49,7 @@ def add(board, db, storage, name, values, baseline=False):
         from sqlmodel import select
         with db() as session:
             ev = session.exec(select(Evaluation).where(Evaluation.team_id == team_id)).one()
-            kept_samples(session, ev.id, storage, values)
+            kept_samples(session, ev.id, storage, values, **folder)
     return team_id
 
 
@@ -169,3 +169,17 @@ def test_scores_compare_prints_the_same_json_as_the_api_for_organisers(app, clie
     refused = app.test_cli_runner().invoke(args=["scores", "compare", "--challenge", SLUG, "Alpha", "Delta"])
     assert refused.exit_code == 1 and "before per-item results were kept" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_a_refusal_that_names_a_hidden_task_is_scrubbed_for_the_public(client, board, db, settings, make_user):
+    storage = settings.storage_dir
+    add(board, db, storage, "Alpha", items(0.85, 1))
+    add(board, db, storage, "Other", items(0.5, 2), task_hash="v2", documents="other-doc-")  # another task version
+    board.refresh(storage)
+    html = client.get(f"/leaderboard?challenge={SLUG}").get_data(as_text=True)
+    assert "not compared" in html and "a hidden task: the task hashes differ" in html and HIDDEN not in html
+    public = client.get(f"/api/v1/leaderboard/compare?challenge={SLUG}&a=Alpha&b=Other")
+    assert public.status_code == 409 and HIDDEN not in public.get_data(as_text=True)
+    headers = bearer(client, make_user, db, "judge@example.eu", Role.judge)
+    judged = client.get(f"/api/v1/leaderboard/compare?challenge={SLUG}&a=Alpha&b=Other", headers=headers)
+    assert judged.status_code == 409 and HIDDEN in judged.get_json()["detail"]
