@@ -7,6 +7,9 @@ items each, 0/1 values (acc, acc_norm, exact_match) with errors correlated acros
   McNemar, bootstrap interval, 10,000 resamples; the overall interval resampling items within each task),
   target under 2 s; also with continuous values (index resampling and sign-flip tests instead of cell counts).
 
+Then the same through the platform's code paths (``leaderboard.paired``): the scheduler's board step and the
+prize preview's cut-off comparison of two entries' kept samples (target under 2 s).
+
 It also counts the neighbours the paired test tells apart against the unpaired "within one combined standard
 error" rule the board used before. Times are the median of --repeats runs.
 
@@ -15,7 +18,9 @@ error" rule the board used before. Times are the median of --repeats runs.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -27,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scoring.config import TaskSpec  # noqa: E402
 from scoring.paired import TaskItems, challenge_scales, compare_runs  # noqa: E402
 from scoring.separation import neighbours, scaled_score  # noqa: E402
+from leaderboard.paired import compare_entries  # noqa: E402
 
 
 def synthetic_board(entries: int, tasks: int, items: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -83,6 +89,55 @@ def main() -> None:
                                                                     0, 1)) for n in names} for row in (3, 4))
     seconds, _ = timed(lambda: compare_runs(a, b, run_a="rank4", run_b="rank5", scales=scales), 1)
     print(f"prize boundary with continuous values (index resampling, sign-flip tests): {seconds:.3f} s")
+    platform_paths(ranked, suite, args)
+
+
+def platform_paths(ranked: dict[str, np.ndarray], suite: list[TaskSpec], args) -> None:
+    """The same work through the platform's code: the scheduler's board step (`leaderboard.paired.compare_pairs`,
+    every ranked row against the next, from the per-item values it keeps in memory per evaluation, with the
+    task-hash checks) and the prize preview's cut-off (`leaderboard.paired.compare_entries`: two evaluations'
+    kept samples read from the storage, checked against their sha256, compared and reported as JSON)."""
+    from leaderboard.paired import Pair, compare_pairs
+
+    names, ids = sorted(ranked), np.arange(args.items)
+    rows = [{"position": i + 1, "team_id": i + 1, "team": f"entry {i + 1}", "rank": i + 1, "is_baseline": False}
+            for i in range(args.entries)]
+    items = {row["position"]: {n: TaskItems(n, "acc", ids, ranked[n][i], task_hash=f"h-{n}") for n in names}
+             for i, row in enumerate(rows)}
+    pairs = [Pair(a, b) for a, b in zip(rows, rows[1:])]
+    seconds, results = timed(lambda: compare_pairs(pairs, items, suite), args.repeats)
+    apart = sum(1 for r in results if r.get("distinguishable"))
+    print(f"board step (leaderboard.paired.compare_pairs), {len(pairs)} neighbour comparisons from memory: "
+          f"{seconds:.3f} s (target < 1 s); {apart} distinguishable")
+    with tempfile.TemporaryDirectory() as storage:
+        a, b = (kept_entry(Path(storage), rank, {n: ranked[n][rank - 1] for n in names}) for rank in (4, 5))
+        cold, body = timed(lambda: compare_entries(a, b, suite, storage), 1)
+        warm, body = timed(lambda: compare_entries(a, b, suite, storage), args.repeats)
+    print(f"prize cut-off (leaderboard.paired.compare_entries, ranks 4 and 5): {warm:.3f} s with the items in "
+          f"memory (target < 2 s), {cold:.3f} s reading and verifying {2 * len(names)} kept samples files first; "
+          f"p = {body['overall']['p_value']:.3g}")
+
+
+def kept_entry(storage: Path, rank: int, values: dict[str, np.ndarray]):
+    """An entry whose evaluation's lm-eval output (results and samples files) is kept in ``storage`` as the
+    scheduler keeps it (`evaluation.archive.keep`)."""
+    from evaluation.archive import keep
+    from evaluation.models import Evaluation
+    from leaderboard.paired import Entry
+
+    out = storage / "lm-eval" / str(rank)
+    out.mkdir(parents=True)
+    stamp = "2026-01-01T00-00-00.000000"
+    for name, column in values.items():
+        with open(out / f"samples_{name}_{stamp}.jsonl", "w") as fh:
+            fh.writelines(json.dumps({"doc_id": i, "filter": "none", "acc": float(v), "doc_hash": f"d{i}",
+                                      "target_hash": "t", "prompt_hash": "p"}) + "\n" for i, v in enumerate(column))
+    results = {name: {"acc,none": float(np.mean(column)), "acc_stderr,none": 0.01} for name, column in values.items()}
+    (out / f"results_{stamp}.json").write_text(json.dumps({"results": results, "config": {"model": "hf"},
+                                                           "task_hashes": {n: f"h-{n}" for n in values}}))
+    ev = Evaluation(id=rank, challenge_id=1, team_id=rank, submission_id=rank, provenance={"kept": keep([out], storage,
+                    rank)}, request={"tasks": [{"name": n, "lm_eval_task": n, "metric": "acc"} for n in values]})
+    return Entry(rank, f"entry {rank}", rank, None, ev)
 
 
 def unpaired(ranked: dict[str, np.ndarray], scales, z: float) -> int:

@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Optional
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.accounts.models import Role
@@ -17,12 +17,14 @@ from app.api.problems import problem
 from app.challenges.services import get_challenge
 from app.csvfile import csv_text
 from app.db import get_session, utcnow
-from app.security import public, roles
+from app.security import current_identity, public, roles
+from leaderboard.paired import CompareError
 from leaderboard.projection import with_tie_reasons
 from leaderboard.query import FIXED_SORTS, LICENCES, PER_PAGE, SIZES, parse_query, view_rows
 from evaluation.counted import active_freeze
 from leaderboard.serving import PREPARING, RETRY_AFTER, board_head, cached_body, load_board, not_modified
-from leaderboard.services import freeze, unfreeze
+from leaderboard.services import compare_for, freeze, unfreeze
+from scoring.paired_json import dumps
 
 ROW_FIELDS = ("rank", "team", "baseline", "submission", "parameters", "size", "licence", "cluster", "evaluated_at",
               "score", "se", "complete", "missing", "final", "final_se", "judges", "judges_se", "tied", "reasons")
@@ -99,6 +101,7 @@ def _json_row(row: dict, names: list[str]) -> dict:
     out["team_id"] = row["team_id"]
     for name in ("submission_id", "evaluation_id", "chosen", "newer"):  # which submission and evaluation count
         out[name] = row.get(name)
+    out["paired"] = row.get("paired")  # vs the next ranked entry and each baseline (`leaderboard.paired`)
     out["tasks"] = {name: {"raw": c[0], "stderr": c[1], "normalised": c[2], "normalised_stderr": c[3]}
                     for name, c in zip(names, row["tasks"])}
     return out
@@ -162,3 +165,44 @@ def leaderboard_unfreeze(slug: str):
     unfreeze(session, challenge, g.api_user.id)
     session.commit()
     return jsonify({"frozen": False})
+
+
+COMPARE_QUERY = [
+    query_param("challenge", "The challenge's slug", required=True),
+    query_param("a", "Entry A: a team id, or a team's exact name", required=True),
+    query_param("b", "Entry B: a team id, or a team's exact name", required=True),
+    query_param("seed", "Mixed with both runs' ids into the random seed (default 0)",
+                {"type": "integer", "minimum": 0}),
+]
+COMPARE_SCHEMA = {"type": "object", "properties": {
+    "tasks": {"type": "object"}, "overall": {"type": "object"}, "runs": {"type": "object"},
+    "seed": {"type": "integer"}, "resamples": {"type": "integer"}, "notes": {"type": "array"},
+    "entries": {"type": "object"}, "distinguishable": {"type": "boolean"}, "challenge": {"type": "string"},
+    "as_of": {"type": ["string", "null"]}}}
+
+
+@route("/leaderboard/compare", summary="Two entries compared item by item (the JSON of `flask scores paired`): "
+       "per task and on the benchmark score, with 95% intervals and p-values. The public compares the entries "
+       "as the public board counts them (as of the freeze; hidden tasks only in the overall); judges and "
+       "organisers compare everything so far", tag="leaderboard", response_schema=COMPARE_SCHEMA,
+       query=COMPARE_QUERY)
+@public
+def leaderboard_compare():
+    args = request.args
+    seed_text = args.get("seed", "0")
+    if not seed_text.isdigit() or len(seed_text) > 18:
+        raise ApiProblem(422, "The seed must be a whole number from 0.", {"seed": ["a whole number from 0"]})
+    session = get_session()
+    challenge = get_challenge(session, args.get("challenge") or "") if args.get("challenge") else None
+    if challenge is None:
+        raise ApiProblem(404 if args.get("challenge") else 422, "Name a challenge that exists (?challenge=SLUG).",
+                         {"challenge": ["no such challenge"]})
+    user = current_identity()
+    everything = user is not None and Role(user.role) in (Role.judge, Role.organiser)
+    try:
+        body = compare_for(session, challenge, args.get("a"), args.get("b"), current_app.config["LAGC"].storage_dir,
+                           everything=everything, seed=int(seed_text), now=utcnow())
+    except CompareError as exc:
+        raise ApiProblem(exc.status, exc.detail) from None
+    return current_app.response_class(dumps(body), mimetype="application/json",
+                                      headers={"Cache-Control": "private, no-cache"})

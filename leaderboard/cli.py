@@ -1,6 +1,7 @@
 """``flask scores ...``: compare two runs item by item, the statistics of ``scoring.paired`` as JSON.
 
-``scores paired DIR_A DIR_B`` reads two lm-eval output folders (results and samples files, the samples
+``scores compare --challenge SLUG ENTRY_A ENTRY_B`` does the same for two entries' counted evaluations
+(`leaderboard.services.compare_for`, shared with the compare API). ``scores paired DIR_A DIR_B`` reads two lm-eval output folders (results and samples files, the samples
 compressed or not: an evaluation's folder under ``<storage>/evaluations/<id>`` is one), pairs each task's
 items by ``doc_id`` and prints the comparison. With ``--challenge`` the tasks are the challenge's suite (its
 task names, metrics, weights and baselines); without, every task both folders report, each with one metric.
@@ -10,12 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.challenges.config import parse_section
 from app.challenges.services import config_of, get_challenge
 from app.db import get_session
+from leaderboard.paired import CompareError
+from leaderboard.services import compare_for
 from evaluation.results import ResultsError
 from evaluation.samples import LmEvalRun, read_run, task_items
 from scoring.config import TaskSpec
@@ -59,6 +63,31 @@ def paired_command(dir_a: Path, dir_b: Path, task_list: str | None, metric: str 
     if slug:
         out["challenge"] = slug
     click.echo(dumps(out))
+
+
+@cli.command("compare")
+@click.option("--challenge", "slug", required=True, help="The challenge's slug.")
+@click.argument("entry_a")
+@click.argument("entry_b")
+@click.option("--seed", type=int, default=0, show_default=True, help="Mixed with both runs' ids into the seed.")
+@click.option("--public", "public_view", is_flag=True, help="Compare as the public sees the entries (as of the "
+              "freeze; hidden tasks only in the overall) instead of everything so far.")
+def compare_command(slug: str, entry_a: str, entry_b: str, seed: int, public_view: bool) -> None:
+    """Compare two entries of a challenge item by item (ENTRY: a team id, or a team's exact name), from their
+    counted evaluations' kept samples, and print the JSON of `scores paired` (and of the compare API)."""
+    session = get_session()
+    try:
+        challenge = get_challenge(session, slug)
+        if challenge is None:
+            raise click.ClickException(f"no challenge {slug!r}")
+        body = compare_for(session, challenge, entry_a, entry_b, current_app.config["LAGC"].storage_dir,
+                           everything=not public_view, seed=seed)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"the database cannot be read ({type(exc).__name__}); is it migrated "
+                                   "(flask --app app db upgrade)?") from None
+    except CompareError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(dumps(body))
 
 
 class _Plan:

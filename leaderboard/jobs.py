@@ -14,7 +14,7 @@ log = logging.getLogger("lagc.leaderboard")
 
 def refresh_leaderboards(session: Session, settings: Settings) -> None:
     """Recompute every stale, expired or out-of-date snapshot (a no-op when nothing changed)."""
-    for slug, audience, ms in refresh_all(session):
+    for slug, audience, ms in refresh_all(session, storage_dir=settings.storage_dir):
         log.info("leaderboard %s (%s) recomputed in %.0f ms", slug, audience, ms)
     session.commit()
 

@@ -19,6 +19,7 @@ from app.db import get_session, utcnow
 from app.security import public, roles
 from app.teams.services import team_ids_of
 from leaderboard import charts
+from leaderboard.paired import scorecard_comparisons
 from leaderboard.projection import SIZE_CLASSES, with_tie_reasons
 from leaderboard.query import LICENCES, PER_PAGE, BoardQuery, parse_query, view_rows
 from evaluation.counted import active_freeze
@@ -98,7 +99,8 @@ def _render_entry(board, row: dict, live: Optional[dict]) -> str:
     profile = charts.task_profile(names, [c[2] for c in row["tasks"]], [c[3] for c in row["tasks"]], medians,
                                   row["team"])
     return render_template("leaderboard/entry.html", board=board, row=row, live=live, profile_svg=profile,
-                           names=names, medians=medians, model_card=_model_card(row["submission_id"]))
+                           names=names, medians=medians, model_card=_model_card(row["submission_id"]),
+                           comparisons=scorecard_comparisons(board.rows, row))
 
 
 def _live_row(challenge_id: int, team_id: int) -> Optional[dict]:

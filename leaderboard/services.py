@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Optional
 
 import orjson
@@ -37,12 +38,15 @@ from app.checkpoints.models import Submission, SubmissionStatus
 from app.db import utcnow
 from app.judging.services import PUBLISHED, judges_scores, judging_state
 from app.licences.models import LicenceResolution
+from app.teams.models import Team
 from evaluation.counted import COMPETITION, LIVE, active_freeze, cutoff
 from evaluation.models import CountedChoice, Evaluation, EvaluationState, LeaderboardFreeze
 from leaderboard import cache
 from leaderboard.models import LeaderboardSnapshot
+from leaderboard.paired import (CompareError, board_comparisons, compare_entries, entry_of, public_comparisons,
+                                resolve_team, without_hidden)
 from leaderboard.projection import project
-from leaderboard.standings import board_entries, judges_of, rank_board
+from leaderboard.standings import board_entries, judges_of, rank_board, suite_of
 
 AUDIENCES = ("public", "organiser")
 VIEW_OF = {"public": COMPETITION, "organiser": LIVE}  # the cut-off each audience counts as of
@@ -133,27 +137,32 @@ class Stopwatch:
 
 
 def recompute(session: Session, challenge: Challenge, audience: str, now: Optional[datetime] = None,
-              watch: Optional[Stopwatch] = None) -> LeaderboardSnapshot:
+              watch: Optional[Stopwatch] = None, storage_dir: Optional[Path] = None) -> LeaderboardSnapshot:
     """Compute and store the snapshot of one audience (inserting or updating its row); returns it."""
-    return recompute_audiences(session, challenge, (audience,), now, watch)[audience]
+    return recompute_audiences(session, challenge, (audience,), now, watch, storage_dir)[audience]
 
 
 def recompute_audiences(session: Session, challenge: Challenge, audiences: Sequence[str],
-                        now: Optional[datetime] = None, watch: Optional[Stopwatch] = None) -> dict:
+                        now: Optional[datetime] = None, watch: Optional[Stopwatch] = None,
+                        storage_dir: Optional[Path] = None) -> dict:
     """Compute and store the snapshots of ``audiences``; returns {audience: snapshot}.
+
+    With ``storage_dir`` (the scheduler's), each ranked row also carries its paired comparisons with the next
+    ranked entry and with each baseline (`leaderboard.paired.board_comparisons`), from the kept samples.
 
     The inputs are read once per distinct cut-off (the public board's freeze), and the standings are
     computed once per distinct (cut-off, judges' scores): without a freeze and with judging published (or
     no sheets yet), the organisers' board is the public one with the hidden tasks shown.
     """
     with _collector_paused():  # everything the computation allocates is freed before the collector resumes
-        done = _recompute_audiences(session, challenge, audiences, now or utcnow(), watch or Stopwatch())
+        done = _recompute_audiences(session, challenge, audiences, now or utcnow(), watch or Stopwatch(),
+                                    storage_dir)
     cache.forget_heads()  # this process serves the new snapshots at once (web workers within cache.HEAD_TTL)
     return done
 
 
 def _recompute_audiences(session: Session, challenge: Challenge, audiences: Sequence[str], now: datetime,
-                         watch: Stopwatch) -> dict:
+                         watch: Stopwatch, storage_dir: Optional[Path]) -> dict:
     """`recompute_audiences`, inside the pause of the garbage collector."""
     mark = watermark(session, challenge)
     end = challenge_end(session, challenge.id)
@@ -174,6 +183,9 @@ def _recompute_audiences(session: Session, challenge: Challenge, audiences: Sequ
             board = rank_board(challenge, entries[as_of], judges, published, key=key, as_of=as_of)
             boards.append((as_of, judges, published, board))
             watch.lap("score and rank")
+            if storage_dir is not None:
+                board.derived["paired"] = board_comparisons(session, board.table, board.suite, storage_dir)
+                watch.lap("paired comparisons")
         revealed = audience == "organiser" or (end is not None and end <= now)
         done[audience] = _store(session, challenge, audience, board, revealed,
                                 frozen if VIEW_OF[audience] == COMPETITION else None, mark, end, now, started, watch)
@@ -186,6 +198,12 @@ def _store(session: Session, challenge: Challenge, audience: str, board, reveale
            started: float, watch: Stopwatch) -> LeaderboardSnapshot:
     """Project ``board`` for ``audience``, serialise it once and write it to the audience's snapshot row."""
     rows, meta = project(board, reveal_hidden=revealed)
+    paired = board.derived.get("paired")
+    if paired is not None:  # each ranked row: distinguishable from the next one down? (and vs each baseline)
+        hidden = () if revealed else tuple(task.name for task in board.suite if task.hidden)
+        for row in rows:
+            row["paired"] = public_comparisons(paired.get(row["position"]), hidden)
+        meta["paired"] = True
     meta.update(audience=audience, frozen_at=frozen.frozen_at.isoformat() if frozen else None,
                 challenge=challenge.slug, computed_at=now.isoformat())
     watch.lap(f"project {audience}")
@@ -254,9 +272,11 @@ def stored_snapshot(session: Session, challenge_id: int, audience: str) -> Optio
     return _find_snapshot(session, challenge_id, audience)
 
 
-def refresh_all(session: Session, now: Optional[datetime] = None) -> list[tuple[str, str, float]]:
+def refresh_all(session: Session, now: Optional[datetime] = None,
+                storage_dir: Optional[Path] = None) -> list[tuple[str, str, float]]:
     """Recompute every snapshot that is missing, stale, expired or whose watermark moved; returns
-    (challenge slug, audience, milliseconds) for each one recomputed."""
+    (challenge slug, audience, milliseconds) for each one recomputed. ``storage_dir``: where the kept
+    per-item results are, for the rows' paired comparisons (the scheduler passes its storage)."""
     now = now or utcnow()
     done = []
     for challenge in session.execute(select(Challenge)).scalars().all():
@@ -267,6 +287,33 @@ def refresh_all(session: Session, now: Optional[datetime] = None) -> list[tuple[
             if needs_recompute(snapshot, now) or snapshot.watermark != mark:
                 due.append(audience)
         if due:
-            snapshots = recompute_audiences(session, challenge, due, now)
+            snapshots = recompute_audiences(session, challenge, due, now, storage_dir=storage_dir)
             done.extend((challenge.slug, audience, snapshots[audience].compute_ms) for audience in due)
     return done
+
+
+def compare_for(session: Session, challenge: Challenge, entry_a: Optional[str], entry_b: Optional[str],
+                storage_dir: Path, *, everything: bool, seed: int = 0, now: Optional[datetime] = None) -> dict:
+    """Two entries (team id or exact team name) compared item by item, as an audience may see it: the public
+    compares what the public board counts (as of the freeze in force) with the hidden tasks' own numbers
+    withheld until the challenge ends (they still count in the overall, as in the score); judges and
+    organisers (``everything``) compare what counts now, every task shown. CompareError says why not."""
+    suite = suite_of(challenge)
+    if not suite:
+        raise CompareError(409, f"Challenge {challenge.slug} has no benchmark suite to compare entries on.")
+    teams = session.execute(select(Team.id, Team.name).where(Team.challenge_id == challenge.id)
+                            .order_by(Team.id)).all()
+    a, b = resolve_team(teams, entry_a, "a"), resolve_team(teams, entry_b, "b")
+    if a[0] == b[0]:
+        raise CompareError(422, "Name two different entries: an entry compared with itself differs by nothing.")
+    as_of = cutoff(session, challenge.id, LIVE if everything else COMPETITION)
+    end = challenge_end(session, challenge.id)
+    revealed = everything or (end is not None and end <= (now or utcnow()))
+    hidden = () if revealed else tuple(t.name for t in suite if t.hidden)
+    try:
+        body = compare_entries(entry_of(session, challenge, a, as_of), entry_of(session, challenge, b, as_of),
+                               suite, storage_dir, hidden=hidden, seed=seed)
+    except CompareError as exc:  # a refusal may name a hidden task
+        raise CompareError(exc.status, without_hidden(exc.detail, hidden)) from None
+    body.update(challenge=challenge.slug, as_of=None if as_of is None else as_of.isoformat())
+    return body

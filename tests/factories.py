@@ -196,6 +196,50 @@ def task_results(session: Session, evaluation_id: int, results: dict, *, metric:
                                task_hash=(task_hashes or {}).get(task)))
 
 
+LM_EVAL_STAMP = "2026-03-04T05-06-07.000001"
+
+
+def lm_eval_output(folder: Path, items: dict, *, task_hash: str = "h", documents: str = "d") -> Path:
+    """An lm-eval output folder as `--log_samples` leaves it: `items` maps a task to (its metric key, e.g.
+    `acc_norm,none`, and the per-item values, doc ids 0..n-1); each item's document and target hashes are its
+    doc id's (prefixed by `documents`), so runs of the same task pair item by item."""
+    folder.mkdir(parents=True, exist_ok=True)
+    results, hashes = {}, {}
+    for task, (key, values) in items.items():
+        results[task] = {key: sum(values) / len(values), key.replace(",", "_stderr,", 1): 0.01}
+        hashes[task] = f"{task_hash}-{task}"
+        metric, _, filter_name = key.partition(",")
+        (folder / f"samples_{task}_{LM_EVAL_STAMP}.jsonl").write_text("".join(
+            json.dumps({"doc_id": i, "filter": filter_name, metric: v, "doc_hash": f"{documents}{i}", "target_hash": "t",
+                        "prompt_hash": "p"}) + "\n" for i, v in enumerate(values)))
+    (folder / f"results_{LM_EVAL_STAMP}.json").write_text(json.dumps({"results": results, "task_hashes": hashes,
+                                                                      "config": {"model": "hf"}}))
+    return folder
+
+
+def kept_samples(session: Session, evaluation_id: int, storage_dir: Path, items: dict,
+                 output: Path | None = None, **folder) -> Evaluation:
+    """Keep per-item results for an evaluation as the scheduler does (`evaluation.archive.keep` into the
+    storage, `provenance["kept"]`, each suite task in `request["tasks"]`): `items` as `lm_eval_output` takes
+    them (`folder`: `lm_eval_output`'s options), or the lm-eval output folder `output` of a real run (then
+    `items` maps a task to its metric)."""
+    from evaluation.archive import keep
+
+    row = session.get(Evaluation, evaluation_id)
+    if output is None:
+        output = lm_eval_output(Path(storage_dir) / "lm-eval-output" / str(evaluation_id), items, **folder)
+        metrics = {task: key.split(",")[0] for task, (key, _) in items.items()}
+    else:
+        metrics = dict(items)
+    kept = keep([output], storage_dir, evaluation_id)
+    row.provenance = {**(row.provenance or {}), "kept": kept}
+    row.request = {**(row.request or {}), "tasks": [{"name": task, "lm_eval_task": task, "metric": metric}
+                                                    for task, metric in metrics.items()]}
+    session.add(row)
+    session.flush()
+    return row
+
+
 def pin(folder: Path, model: Path | None = None) -> Path:
     """A submission's pinned checkpoint folder (`storage.submission_dir(id)`), holding a copy of `model` or a
     stand-in `config.json`."""
@@ -292,12 +336,13 @@ class World:
                 sheet(session, self.challenge_id, self.judge_id, team_id, scores)
         return team_id
 
-    def refresh(self) -> None:
-        """Run the scheduler's leaderboard step, the only writer of snapshots (a request never computes one)."""
+    def refresh(self, storage_dir: Path | None = None) -> None:
+        """Run the scheduler's leaderboard step, the only writer of snapshots (a request never computes one);
+        with `storage_dir` (where kept samples are), the rows' paired comparisons too."""
         from leaderboard.services import refresh_all
 
         with self.db() as session:
-            refresh_all(session)
+            refresh_all(session, storage_dir=storage_dir)
 
     def lock_judging(self) -> None:
         with self.db() as session:

@@ -8,10 +8,11 @@ forfeits) and an organiser's tie-break order; this module turns them into `Prize
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Optional
 
 from app.prizes.chain import GENESIS_HASH, record_hash
+from scoring.separation import distinguishable
 from app.prizes.split import (
     DEFAULT_WEIGHTS, InvalidSplitInput, PrizeEntry, SplitRefused, split_compute, split_prize,
 )
@@ -69,6 +70,7 @@ class Preview:
     payload: Mapping[str, Any]
     refused: Optional[str] = None
     tied: tuple[int, ...] = ()
+    cut_off: str = ""  # the paired test at the prize cut-off, in words (`settle_cut_off`)
 
     @property
     def fingerprint(self) -> str:
@@ -212,3 +214,93 @@ def candidates_from_snapshot(ranking: Sequence[Mapping[str, Any]]) -> list[Candi
     """The candidates an earlier award recorded (its ranking snapshot), for a re-run."""
     names = set(Candidate.__dataclass_fields__)
     return [Candidate(**{k: v for k, v in item.items() if k in names}) for item in ranking]
+
+
+# ------------------------------------------------------------------ the cut-off, tested item by item
+
+@dataclass(frozen=True)
+class CutOffTest:
+    """The paired comparison of the last winner with the first entry below it that meets every condition,
+    on the benchmark score (difference = last winner minus the other); ``unavailable`` says why there are no
+    numbers (an evaluation recorded before per-item results were kept)."""
+
+    last_winner: int
+    first_out: int
+    p_value: Optional[float] = None
+    difference: Optional[float] = None
+    ci95: Optional[tuple[float, float]] = None
+    unavailable: str = ""
+
+
+def cut_off_pair(preview: Preview, candidates: Sequence[Candidate]) -> Optional[tuple[int, int]]:
+    """(team id of the last winner, team id of the best-ranked entry below it that meets every condition):
+    the entry that would win in its place. None when the preview is refused, has no winner, or nobody below
+    could win (an excluded entry could not take the place, so its comparison decides nothing)."""
+    if preview.refused or not preview.winners:
+        return None
+    last = max(preview.winners, key=lambda row: row.rank)
+    facts = {c.team_id: c for c in candidates}
+    below = sorted((row for row in preview.rows if row.status == "out" and row.rank is not None
+                    and row.rank > last.rank and not facts[row.team_id].is_baseline
+                    and not exclusion_reason(facts[row.team_id])), key=lambda row: row.rank)
+    return (last.team_id, below[0].team_id) if below else None
+
+
+def settle_cut_off(preview: Preview, candidates: Sequence[Candidate], rules: PrizeRules, tie_order: Sequence[int],
+                   test: Optional[CutOffTest]) -> Preview:
+    """The rule at the prize cut-off: the last winner must be distinguishable from the entry that would win in
+    its place (paired, p < 0.05, on the benchmark score). If it is not, the preview is held, naming both with
+    the numbers, until the organisers' tie-break decision orders the two (the existing decision, which then
+    decides: listing the other entry first gives it the place). Without per-item results the preview says the
+    cut-off could not be tested and goes ahead. The outcome is in ``cut_off`` and in the recorded payload."""
+    if test is None:
+        return preview
+    names = {c.team_id: c.team for c in candidates}
+    ranks = {row.team_id: row.rank for row in preview.rows}
+    last, first_out = test.last_winner, test.first_out
+    pair = f"rank {ranks[last]} ({names[last]}) and rank {ranks[first_out]} ({names[first_out]})"
+    if test.unavailable:
+        return _with_cut_off(preview, f"The cut-off between {pair} could not be tested item by item: "
+                                      f"{test.unavailable}.")
+    numbers = _cut_off_numbers(test)
+    if distinguishable(test.p_value):
+        return _with_cut_off(preview, f"The cut-off stands: {pair} are distinguishable ({numbers}).")
+    order = list(tie_order)
+    if last in order and first_out in order:
+        if order.index(first_out) < order.index(last):  # the organisers gave the place to the other entry
+            swapped = [replace(c, rank=ranks[last]) if c.team_id == first_out else
+                       replace(c, rank=ranks[first_out]) if c.team_id == last else c for c in candidates]
+            preview = compute_preview(swapped, rules, tie_order)
+        return _with_cut_off(preview, f"{pair.capitalize()} cannot be told apart ({numbers}); the organisers' "
+                                      "tie-break decision orders them.")
+    reason = (f"{pair} cannot be told apart ({numbers}): the award cannot be confirmed until the organisers "
+              "record their tie-break decision ordering the two")
+    rows = tuple(_held_row(row, (last, first_out)) for row in preview.rows)
+    words = reason[0].upper() + reason[1:]
+    payload = {**_payload(candidates, rows, rules, tie_order), "cut_off": words}
+    return Preview(rows, payload, refused=words, tied=(last, first_out), cut_off=words)
+
+
+def _held_row(row: PreviewRow, pair: tuple[int, int]) -> PreviewRow:
+    """A row of a preview held at the cut-off: the two entries tied, the other winners waiting."""
+    if row.team_id in pair:
+        return PreviewRow(row.team_id, row.team, row.rank, row.score, "tied", "cannot be told apart at the prize "
+                          "cut-off (paired, on the benchmark score)")
+    if row.status == "in":
+        return PreviewRow(row.team_id, row.team, row.rank, row.score, "pending",
+                          "meets every condition; amounts wait for the organisers' decision")
+    return row
+
+
+def _with_cut_off(preview: Preview, words: str) -> Preview:
+    return replace(preview, payload={**preview.payload, "cut_off": words}, cut_off=words)
+
+
+def _cut_off_numbers(test: CutOffTest) -> str:
+    parts = []
+    if test.difference is not None:
+        parts.append(f"difference {test.difference:.4f}")
+    if test.ci95 is not None:
+        parts.append(f"95% interval {test.ci95[0]:.4f} to {test.ci95[1]:.4f}")
+    parts.append(f"p = {test.p_value:.3g}" if test.p_value is not None else "p undefined")
+    return ", ".join(parts)

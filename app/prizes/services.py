@@ -26,11 +26,13 @@ from app.judging.services import LOCKED, PUBLISHED, judging_state
 from app.licences.models import ObligationStatus, ReleaseObligation
 from app.licences.services import licence_verdict_now, recheck_submission_licence, verdicts_in_force
 from app.prizes.models import PrizeTieBreak
-from app.prizes.preview import Candidate, Preview, PrizeRules, compute_preview
+from app.prizes.preview import (Candidate, CutOffTest, Preview, PrizeRules, compute_preview, cut_off_pair,
+                                settle_cut_off)
 from app.prizes.records import chain_of, forfeit_records
 from app.settings import Settings
 from evaluation.counted import COMPETITION, active_freeze, cutoff
-from leaderboard.standings import standings
+from leaderboard.paired import CompareError, compare_entries, entry_of
+from leaderboard.standings import standings, suite_of
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,29 @@ def preview_state(session: Session, challenge: Challenge, settings: Settings, no
     tie = latest_tie_break(session, challenge)
     if missing:
         return PreviewState(missing, None, state, frozen_at, tie)
-    candidates = gather_candidates(session, challenge, settings, cutoff(session, challenge.id, COMPETITION))
-    preview = compute_preview(candidates, prize_rules(challenge), tie.order if tie else ())
-    return PreviewState([], preview, state, frozen_at, tie)
+    as_of = cutoff(session, challenge.id, COMPETITION)
+    candidates = gather_candidates(session, challenge, settings, as_of)
+    rules, order = prize_rules(challenge), tie.order if tie else ()
+    preview = compute_preview(candidates, rules, order)
+    test = cut_off_test(session, challenge, settings, cut_off_pair(preview, candidates), candidates, as_of)
+    return PreviewState([], settle_cut_off(preview, candidates, rules, order, test), state, frozen_at, tie)
+
+
+def cut_off_test(session: Session, challenge: Challenge, settings: Settings, pair: Optional[tuple[int, int]],
+                 candidates: list[Candidate], as_of: Optional[datetime]) -> Optional[CutOffTest]:
+    """The paired comparison of the two entries at the prize cut-off (`cut_off_pair`), as the frozen board
+    counts them, from their kept per-item results (`leaderboard.paired`); None when there is no cut-off."""
+    if pair is None:
+        return None
+    names = {c.team_id: c.team for c in candidates}
+    try:
+        a, b = (entry_of(session, challenge, (team_id, names[team_id]), as_of) for team_id in pair)
+        body = compare_entries(a, b, suite_of(challenge), settings.storage_dir)
+    except CompareError as exc:
+        return CutOffTest(*pair, unavailable=exc.detail.rstrip("."))
+    overall = body["overall"]
+    return CutOffTest(*pair, p_value=overall["p_value"], difference=overall["difference"],
+                      ci95=tuple(overall["ci95"]))
 
 
 def gather_candidates(session: Session, challenge: Challenge, settings: Settings,

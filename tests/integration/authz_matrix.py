@@ -136,6 +136,7 @@ POST      /api/v1/eligibility/check                                          ok 
 POST      /api/v1/licences/check                                             ok   ok   ok   ok   ok   ok
 GET       /api/v1/judging/<slug>                                             ok   ok   ok   ok   ok   ok
 GET       /api/v1/leaderboard                                                ok   ok   ok   ok   ok   ok
+GET       /api/v1/leaderboard/compare                                        ok   ok   ok   ok   ok   ok
 GET       /api/v1/prizes/<slug>/award                                        404  404  404  404  404  404
 OPTIONS   /api/v1/uploads                                                    ok   ok   ok   ok   ok   ok
 

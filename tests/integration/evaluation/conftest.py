@@ -8,6 +8,7 @@ real jobs to the cluster named by SLURM_CONF (``eval "$(bash scripts/services/sl
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -73,6 +74,22 @@ def by_hand(tiny_model, suite, job_root):
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return load_results(find_results_file(out), tasks)
+
+
+@pytest.fixture(scope="session")
+def two_runs(tiny_model, suite, job_root):
+    """``eval run`` at 0 and at 2 few-shot examples: {shots: its JSON report}. One pair for the session,
+    shared by the tests of `scores paired` and of the comparisons on the board and the API."""
+    suite_dir, tasks = suite
+    reports = {}
+    for shots in (0, 2):
+        argv = [sys.executable, "-m", "evaluation.cli", "run", "--checkpoint", str(tiny_model), "--tasks",
+                ",".join(tasks), "--include-path", str(suite_dir), "--limit", str(LIMIT), "--batch-size",
+                str(BATCH_SIZE), "--num-fewshot", str(shots), "--work-dir", str(job_root / f"paired-{shots}-shot")]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+        reports[shots] = json.loads(proc.stdout)
+    return reports
 
 
 OVERTIME_TEST = "test_a_job_over_its_time_limit_is_stopped_and_reported_as_such"

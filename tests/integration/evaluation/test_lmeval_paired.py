@@ -13,25 +13,10 @@ import pytest
 
 from evaluation.results import load_results
 
-from ._support import BATCH_SIZE, LIMIT
+from ._support import LIMIT
 
 pytestmark = pytest.mark.lmeval
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="session")
-def two_runs(tiny_model, suite, job_root):
-    """``eval run`` at 0 and at 2 few-shot examples: {shots: its JSON report}."""
-    suite_dir, tasks = suite
-    reports = {}
-    for shots in (0, 2):
-        argv = [sys.executable, "-m", "evaluation.cli", "run", "--checkpoint", str(tiny_model), "--tasks",
-                ",".join(tasks), "--include-path", str(suite_dir), "--limit", str(LIMIT), "--batch-size",
-                str(BATCH_SIZE), "--num-fewshot", str(shots), "--work-dir", str(job_root / f"paired-{shots}-shot")]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
-        reports[shots] = json.loads(proc.stdout)
-    return reports
 
 
 def scores_paired(*args: str, instance: Path) -> subprocess.CompletedProcess:
