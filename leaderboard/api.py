@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.accounts.models import Role
 from app.api import ApiProblem, parse_body, query_param, route
-from app.api.problems import problem
+from app.api.problems import problem, status_of
 from app.challenges.services import get_challenge
 from app.csvfile import csv_text
 from app.db import get_session, utcnow
@@ -203,6 +203,6 @@ def leaderboard_compare():
         body = compare_for(session, challenge, args.get("a"), args.get("b"), current_app.config["LAGC"].storage_dir,
                            everything=everything, seed=int(seed_text), now=utcnow())
     except CompareError as exc:
-        raise ApiProblem(exc.status, exc.detail) from None
+        raise ApiProblem(status_of(exc), exc.detail) from None
     return current_app.response_class(dumps(body), mimetype="application/json",
                                       headers={"Cache-Control": "private, no-cache"})

@@ -26,6 +26,7 @@ import numpy as np
 from sqlmodel import Session
 
 from app.challenges.models import Challenge
+from app.errors import DomainError, Kind
 from evaluation.archive import stored_items, stored_run_id
 from evaluation.counted import counted_entry, counted_evaluations
 from evaluation.models import Evaluation
@@ -44,13 +45,13 @@ _COMPARED_LIMIT = 500
 _COMPARED: OrderedDict = OrderedDict()  # compare_entries' answers (a bootstrap of 10,000 resamples: worth keeping)
 
 
-class CompareError(ValueError):
-    """Two entries cannot be compared; ``status`` is the HTTP status a route answers with (404: no such entry,
-    422: a bad request, 409: an entry without a scored evaluation or without kept per-item results)."""
+class CompareError(DomainError):
+    """Two entries cannot be compared, by kind: not_found (no such entry), invalid (a bad request), conflict (an
+    entry without a scored evaluation or without kept per-item results). The routes map the kind to a status."""
 
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.detail = status, detail
+    def __init__(self, kind: Kind, detail: str) -> None:
+        super().__init__(detail, kind=kind)
+        self.detail = detail
 
 
 def _suite_key(suite: Sequence[TaskSpec]) -> tuple:
@@ -231,11 +232,11 @@ def resolve_team(teams: Sequence[tuple[int, str]], text: Optional[str], which: s
     """(team id, name) of ENTRY: a team id (digits), else a team's exact name; CompareError otherwise."""
     text = (text or "").strip()
     if not text:
-        raise CompareError(422, f"Name entry {which}: a team id or a team's exact name.")
+        raise CompareError(Kind.invalid, f"Name entry {which}: a team id or a team's exact name.")
     for team_id, name in teams:
         if (text.isdigit() and int(text) == team_id) or (not text.isdigit() and name == text):
             return team_id, name
-    raise CompareError(404, f"Entry {which} ({text[:80]}) is not a team of this challenge.")
+    raise CompareError(Kind.not_found, f"Entry {which} ({text[:80]}) is not a team of this challenge.")
 
 
 def entry_of(session: Session, challenge: Challenge, team: tuple[int, str], as_of: Optional[datetime]) -> Entry:
@@ -244,7 +245,7 @@ def entry_of(session: Session, challenge: Challenge, team: tuple[int, str], as_o
     counted = counted_entry(session, challenge, team[0], as_of)
     if counted.status != "scored" or counted.evaluation_id is None:
         why = "; ".join(counted.notes) or "no scored evaluation"
-        raise CompareError(409, f"{team[1]} has no scored evaluation to compare ({why}).")
+        raise CompareError(Kind.conflict, f"{team[1]} has no scored evaluation to compare ({why}).")
     evaluation = counted_evaluations(session, [counted.evaluation_id])[counted.evaluation_id]
     return Entry(team[0], team[1], counted.submission_id, counted.label, evaluation)
 
@@ -255,7 +256,7 @@ def compare_entries(a: Entry, b: Entry, suite: Sequence[TaskSpec], storage_dir: 
     score's difference); the per-task numbers of ``hidden`` tasks are left out (they still count in the
     overall, as in the score), with a note. CompareError when an entry has no kept per-item results."""
     if a.team_id == b.team_id:
-        raise CompareError(422, "Name two different entries: an entry compared with itself differs by nothing.")
+        raise CompareError(Kind.invalid, "Name two different entries: an entry compared with itself differs by nothing.")
     key = (str(storage_dir), a.team_id, a.evaluation.id, b.team_id, b.evaluation.id, _suite_key(suite),
            tuple(hidden), seed)
     found = _COMPARED.get(key)
@@ -272,14 +273,14 @@ def _compare_entries(a: Entry, b: Entry, suite: Sequence[TaskSpec], storage_dir:
     for entry in (a, b):
         found = run_items(entry.evaluation, suite, storage_dir)
         if isinstance(found, str):
-            raise CompareError(409, f"{entry.team} cannot be compared item by item: {found}.")
+            raise CompareError(Kind.conflict, f"{entry.team} cannot be compared item by item: {found}.")
         runs.append(found)
     try:
         comparison = compare_runs(runs[0], runs[1], run_a=stored_run_id(a.evaluation),
                                   run_b=stored_run_id(b.evaluation),
                                   scales=challenge_scales(suite, [t.name for t in suite]), seed=seed)
     except NotComparable as exc:
-        raise CompareError(409, "The entries cannot be compared item by item: " + "; ".join(exc.reasons)) from None
+        raise CompareError(Kind.conflict, "The entries cannot be compared item by item: " + "; ".join(exc.reasons)) from None
     out = report(comparison)
     if hidden:
         out["tasks"] = {name: task for name, task in out["tasks"].items() if name not in hidden}

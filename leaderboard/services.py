@@ -43,6 +43,7 @@ from evaluation.counted import COMPETITION, LIVE, active_freeze, cutoff
 from evaluation.models import CountedChoice, Evaluation, EvaluationState, LeaderboardFreeze
 from leaderboard import cache
 from leaderboard.models import LeaderboardSnapshot
+from app.errors import Kind
 from leaderboard.paired import (CompareError, board_comparisons, compare_entries, entry_of, public_comparisons,
                                 resolve_team, without_hidden)
 from leaderboard.projection import project
@@ -300,12 +301,12 @@ def compare_for(session: Session, challenge: Challenge, entry_a: Optional[str], 
     organisers (``everything``) compare what counts now, every task shown. CompareError says why not."""
     suite = suite_of(challenge)
     if not suite:
-        raise CompareError(409, f"Challenge {challenge.slug} has no benchmark suite to compare entries on.")
+        raise CompareError(Kind.conflict, f"Challenge {challenge.slug} has no benchmark suite to compare entries on.")
     teams = session.execute(select(Team.id, Team.name).where(Team.challenge_id == challenge.id)
                             .order_by(Team.id)).all()
     a, b = resolve_team(teams, entry_a, "a"), resolve_team(teams, entry_b, "b")
     if a[0] == b[0]:
-        raise CompareError(422, "Name two different entries: an entry compared with itself differs by nothing.")
+        raise CompareError(Kind.invalid, "Name two different entries: an entry compared with itself differs by nothing.")
     as_of = cutoff(session, challenge.id, LIVE if everything else COMPETITION)
     end = challenge_end(session, challenge.id)
     revealed = everything or (end is not None and end <= (now or utcnow()))
@@ -314,6 +315,6 @@ def compare_for(session: Session, challenge: Challenge, entry_a: Optional[str], 
         body = compare_entries(entry_of(session, challenge, a, as_of), entry_of(session, challenge, b, as_of),
                                suite, storage_dir, hidden=hidden, seed=seed)
     except CompareError as exc:  # a refusal may name a hidden task
-        raise CompareError(exc.status, without_hidden(exc.detail, hidden)) from None
+        raise CompareError(exc.kind, without_hidden(exc.detail, hidden)) from None
     body.update(challenge=challenge.slug, as_of=None if as_of is None else as_of.isoformat())
     return body

@@ -89,6 +89,8 @@ HAND_WRITTEN = {
     "DELETE /leaderboard/<slug>/freeze", "POST /prizes/<slug>/preview",
     "OPTIONS /uploads", "POST /uploads", "HEAD /uploads/<upload_id>", "PATCH /uploads/<upload_id>",
     "DELETE /uploads/<upload_id>",
+    # byte for byte the JSON of `flask scores paired` (scoring.paired_json), so it is not re-serialised by a model
+    "GET /leaderboard/compare",
 }
 
 
