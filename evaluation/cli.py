@@ -23,7 +23,8 @@ from evaluation.command import BackendPolicy, EvalSpec, build_command
 from evaluation.layout import (
     GB, Layout, LayoutRefused, MoE, ModelFacts, canonical_dtype, model_facts, plan_layout,
 )
-from evaluation.planning import checkpoint_facts, lm_eval_argv
+from evaluation.jobspec import lm_eval_argv
+from evaluation.planning import checkpoint_facts
 from evaluation.results import ResultsError, headline_scores
 from evaluation.runners.base import FAILED, SUCCEEDED, JobPaths, RunHandle, RunStatus, collect, wait
 from evaluation.runners.batch_script import render_batch_script

@@ -20,7 +20,7 @@ from evaluation.archive import keep
 from evaluation.clusters import ClusterProfile
 from evaluation.environment import environment_lock_sha256
 from evaluation.models import Evaluation, TaskResult
-from evaluation.planning import output_dirs, planned_nodes, runs_platform_python
+from evaluation.jobspec import output_dirs, planned_nodes, runs_platform_python
 from evaluation.results import EvalResults, ResultsError, find_results_file, headline_scores, load_results
 from evaluation.runners.base import RunStatus
 from evaluation.services import charge, finish

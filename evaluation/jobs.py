@@ -26,10 +26,8 @@ from evaluation import services
 from evaluation.ingest import attempt_gpu_hours, ingest
 from evaluation.models import Evaluation, EvaluationState as S
 from evaluation.phases import record_phase_events
-from evaluation.planning import (
-    SetupError, Setup, build_job_command, gpu_hours_at_most, job_dir_of, job_name, pinned_request, planned_nodes,
-    setup_of,
-)
+from evaluation.jobspec import build_job_command, job_name, planned_nodes
+from evaluation.planning import SetupError, Setup, gpu_hours_at_most, job_dir_of, pinned_request, setup_of
 from evaluation.policy import Candidate, plan_dispatch
 from evaluation.results import ResultsError
 from evaluation.runners.base import (

@@ -12,7 +12,7 @@ from app.challenges.models import Phase
 from app.db import utcnow
 from evaluation.layout import describe
 from evaluation.models import Evaluation, EvaluationState as S, TaskResult
-from evaluation.planning import planned_layout
+from evaluation.jobspec import planned_layout
 from evaluation.policy import hidden_tasks_revealed
 from evaluation.services import queue_position
 
