@@ -20,7 +20,7 @@ from app.settings import Settings
 from evaluation.clusters import ClusterProfile, default_profiles
 from evaluation.jobspec import planned_nodes
 from evaluation.layout import Layout, LayoutRefused, ModelFacts, model_facts, plan_layout
-from evaluation.policy import EvaluationPolicy, effective_runner, model_digest
+from evaluation.policy import SITE_RUNNER, EvaluationPolicy, effective_runner, model_digest
 
 class SetupError(ValueError):
     """The challenge cannot be evaluated as configured (the message says why, for the organiser)."""
@@ -117,25 +117,49 @@ def gpu_hours_at_most(setup: Setup, cluster: str, request: Mapping[str, Any]) ->
 
 def pinned_request(setup: Setup, settings: Settings, submission: Submission, folder: Path) -> dict:
     """The request stored in Evaluation.request: everything that decides the scores, and the planned layout.
-    SetupError when no layout fits (the planner's reason), ValueError for an unreadable config.json."""
+    SetupError when no layout fits (the planner's reason), ValueError for an unreadable config.json.
+
+    An evaluation leased to sites is planned for each of its challenge's clusters (``clusters``: the layout,
+    device and dtype on each); the lease pins the one chosen (``choose_cluster``)."""
     runner, cluster = effective_runner(setup.policy, settings.eval_runner)
-    profile = setup.profile(cluster)
-    gpu = profile.gpus_per_node > 0
     files = checkpoint_files(submission, folder)
     p = setup.policy
-    dtype = p.dtype or ("bfloat16" if gpu else "float32")
-    layout = plan_for(checkpoint_facts(folder, submission.parameters, submission.dtypes, dtype), profile)
-    return {
+    request = {
         "checkpoint": str(folder), "model_sha256": model_digest(files), "model_files": dict(files),
         "num_parameters": submission.parameters, "runner": runner, "cluster": cluster,
         "tasks": [{"name": t.name, "lm_eval_task": t.lm_eval_task, "num_fewshot": t.num_fewshot,
                    "metric": t.metric, "weight": t.weight, "baseline": t.baseline, "hidden": t.hidden}
                   for t in setup.tasks],
         "include_path": setup.include_path, "batch_size": p.batch_size,
-        "dtype": dtype, "device": "cuda" if gpu else "cpu",
         "limit": p.limit, "seed": p.seed, "timeout_minutes": p.timeout_minutes,
-        "datasets_cache": p.datasets_cache, "plan": layout.to_dict(),
+        "datasets_cache": p.datasets_cache,
     }
+    if runner != SITE_RUNNER:
+        return {**request, **cluster_part(setup, submission, folder, cluster)}
+    options, refusals = {}, []
+    for name in p.clusters:
+        try:
+            options[name] = cluster_part(setup, submission, folder, name)
+        except SetupError as exc:
+            refusals.append(f"{name}: {exc}")
+    if not options:
+        raise SetupError("no cluster of the challenge can run it (" + "; ".join(refusals) + ")")
+    return {**request, "clusters": options}
+
+
+def cluster_part(setup: Setup, submission: Submission, folder: Path, cluster: str) -> dict[str, Any]:
+    """What depends on the cluster: the planned layout, the device and the dtype (bfloat16 on GPUs)."""
+    profile = setup.profile(cluster)
+    gpu = profile.gpus_per_node > 0
+    dtype = setup.policy.dtype or ("bfloat16" if gpu else "float32")
+    layout = plan_for(checkpoint_facts(folder, submission.parameters, submission.dtypes, dtype), profile)
+    return {"dtype": dtype, "device": "cuda" if gpu else "cpu", "plan": layout.to_dict()}
+
+
+def choose_cluster(request: Mapping[str, Any], cluster: str, profile: ClusterProfile) -> dict[str, Any]:
+    """A site evaluation's request once leased on ``cluster``: that cluster's layout, device and dtype, and
+    its profile (as the platform reads it: the challenge's ``[clusters.NAME]`` over the shipped one)."""
+    return {**request, **request["clusters"][cluster], "cluster": cluster, "profile": profile.to_dict()}
 
 
 def job_dir_of(settings: Settings, profile: ClusterProfile, evaluation_id: int, attempt: int) -> Path:
