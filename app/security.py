@@ -18,7 +18,7 @@ from app.accounts.models import Role
 class Access:
     """A view's declared audience: anyone, any signed-in person, or people with one of `roles`."""
 
-    audience: str  # "public" | "signed_in" | "roles"
+    audience: str  # "public" | "signed_in" | "roles" | "agent" (a machine with its own token, e.g. a site)
     roles: frozenset[Role] = frozenset()
 
     def describe(self) -> str:
@@ -49,6 +49,11 @@ def roles(*allowed: Role) -> Callable:
     return _declare(Access("roles", frozenset(allowed)))
 
 
+def agent(view: Callable) -> Callable:
+    """Only a machine authenticated by its own token may use this API view (see `app.api.token_realm`)."""
+    return _declare(Access("agent"))(view)
+
+
 def access_of(endpoint: str | None) -> Access | None:
     """The declared access of an endpoint, or None when it declares none."""
     if endpoint is None:
@@ -74,6 +79,10 @@ def enforce_access() -> None:
     if access is None:
         current_app.logger.error("endpoint %s declares no access; refused", request.endpoint)
         abort(403)
+    if access.audience == "agent":
+        if g.get("api_agent") is None:
+            abort(401)
+        return
     if access.audience == "public":
         if g.get("api_request") and g.get("api_user") is not None:
             require_second_factor(g.api_user)  # public pages stay open: anyone may see them signed out

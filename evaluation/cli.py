@@ -259,6 +259,22 @@ def stage_datasets_command(slug, cache_dir, dry_run):
         raise click.ClickException(f"staging failed (exit code {code}): is the network reachable from here?")
 
 
+@cli.command("list")
+@click.option("--challenge", "slug", required=True, help="The challenge whose evaluations to list.")
+def list_command(slug):
+    """Every evaluation of a challenge, oldest first, as JSON: its team, submission, state, where it ran (site,
+    cluster, job id) and each task's counted metric with its standard error."""
+    from app.challenges.services import get_challenge
+    from app.db import get_session
+    from evaluation.services import listing
+
+    session = get_session()
+    challenge = get_challenge(session, slug)
+    if challenge is None:
+        raise click.ClickException(f"no challenge {slug!r}")
+    click.echo(json.dumps(listing(session, challenge.id), indent=2))
+
+
 @cli.command("suite-write", with_appcontext=False)
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--seed", type=int, default=0, show_default=True)

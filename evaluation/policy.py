@@ -90,7 +90,12 @@ class EvaluationPolicy:
 
     def slurm_minutes(self) -> int:
         """Slurm's ``--time``: the platform's timeout rounded up, plus one minute to write the results."""
-        return int(math.ceil(self.timeout_minutes)) + 1
+        return slurm_minutes(self.timeout_minutes)
+
+
+def slurm_minutes(timeout_minutes: float) -> int:
+    """Slurm's ``--time`` for a run the platform stops after ``timeout_minutes`` (the site agent asks the same)."""
+    return int(math.ceil(timeout_minutes)) + 1
 
 
 def _mapping(section: Mapping[str, Any], key: str, problems: list[str], whole: bool) -> dict:

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from app.audit.services import record
 from app.db import utcnow
-from evaluation.models import Evaluation, EvaluationState as S, GpuCharge
+from app.teams.models import Team
+from evaluation.models import Evaluation, EvaluationState as S, GpuCharge, Site, TaskResult
 from evaluation.policy import SITE_RUNNER, SITES_CLUSTER
 from evaluation.runners.base import RunHandle
 
@@ -175,3 +176,17 @@ def used_gpu_hours(session: Session, team_ids: Iterable[int]) -> dict[tuple[int,
     rows = session.exec(select(GpuCharge.team_id, GpuCharge.cluster, func.sum(GpuCharge.gpu_hours))
                         .where(GpuCharge.team_id.in_(ids)).group_by(GpuCharge.team_id, GpuCharge.cluster)).all()
     return {(team, cluster): float(hours or 0.0) for team, cluster, hours in rows}
+
+
+def listing(session: Session, challenge_id: int) -> list[dict]:
+    """Every evaluation of a challenge, oldest first: ``{id, team, submission, state, site, cluster, job_id,
+    tasks: {task: {metric, value, stderr}}}`` (``flask eval list``)."""
+    rows = session.exec(select(Evaluation, Team.name, Site.name).join(Team, Team.id == Evaluation.team_id)
+                        .outerjoin(Site, Site.id == Evaluation.site_id)
+                        .where(Evaluation.challenge_id == challenge_id).order_by(Evaluation.id)).all()
+    scores: dict[int, dict] = {}
+    for r in session.exec(select(TaskResult).where(TaskResult.evaluation_id.in_([ev.id for ev, _, _ in rows]))
+                          .order_by(TaskResult.id)).all():
+        scores.setdefault(r.evaluation_id, {})[r.task] = {"metric": r.metric, "value": r.value, "stderr": r.stderr}
+    return [{"id": ev.id, "team": team, "submission": ev.submission_id, "state": S(ev.state).value, "site": site,
+             "cluster": ev.cluster, "job_id": ev.job_id, "tasks": scores.get(ev.id, {})} for ev, team, site in rows]

@@ -54,6 +54,11 @@ class JobPaths:
     def output(self) -> Path:
         return self.root / "output"
 
+    @property
+    def gpus(self) -> Path:
+        """The GPU models the job's first node reported (nvidia-smi or rocm-smi), for the provenance."""
+        return self.root / "gpus.txt"
+
 
 @dataclass(frozen=True)
 class RunHandle:
