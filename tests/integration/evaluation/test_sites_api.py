@@ -12,7 +12,7 @@ from app.audit.models import AuditEvent
 from app.challenges.models import Challenge
 from evaluation.models import Evaluation, EvaluationState as S, GpuCharge, Site, SiteUpload, TaskResult
 
-from ..conftest import bearer, sign_in
+from tests.helpers import bearer, sign_in
 from ._sites import API, SiteAgent, cycle, register, results_json, run_to_the_end, sites_challenge
 
 
