@@ -36,6 +36,7 @@ class AgentSettings:
     hub: bool = False
     hub_endpoint: str = "https://huggingface.co"
     keep_hours: float = 24.0
+    max_backoff: float = 300.0
     lock_file: Path | None = None
     host: str = field(default_factory=socket.gethostname)
 
@@ -73,6 +74,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--hub-endpoint", default="https://huggingface.co", help="The Hub to download from.")
     p.add_argument("--keep-hours", type=float, default=24.0, help="Staged files unused for this long are "
                    "deleted (default 24).")
+    p.add_argument("--max-backoff", type=float, default=300.0, help="While the platform cannot be reached, the "
+                   "longest wait between two tries (exponential backoff with jitter; default 300 s).")
     p.add_argument("--lock-file", type=Path, help="The uv.lock this environment was installed from (its sha256 "
                    "goes into the provenance when the installed packages match it).")
     return p
@@ -85,14 +88,14 @@ def from_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | No
     token = _token(args.token_file, env)
     if not args.platform.startswith(("https://", "http://")):
         raise AgentSettingsError("--platform must be an http(s):// URL")
-    if args.poll <= 0 or args.idle_exit < 0 or args.keep_hours <= 0:
-        raise AgentSettingsError("--poll and --keep-hours must be above 0, --idle-exit at least 0")
+    if args.poll <= 0 or args.idle_exit < 0 or args.keep_hours <= 0 or args.max_backoff <= 0:
+        raise AgentSettingsError("--poll, --keep-hours and --max-backoff must be above 0, --idle-exit at least 0")
     return AgentSettings(
         platform=args.platform.rstrip("/"), site=args.site, workdir=args.workdir.resolve(), token=token,
         once=args.once, poll_seconds=args.poll, idle_exit_seconds=args.idle_exit,
         site_dir=args.site_dir.resolve() if args.site_dir else None, datasets_cache=args.datasets_cache,
         clusters_file=args.clusters_file, hub=args.hub, hub_endpoint=args.hub_endpoint,
-        keep_hours=args.keep_hours, lock_file=args.lock_file or _default_lock())
+        keep_hours=args.keep_hours, max_backoff=args.max_backoff, lock_file=args.lock_file or _default_lock())
 
 
 def _token(token_file: Path | None, env: Mapping[str, str]) -> str:

@@ -48,7 +48,8 @@ class Agent:
         self.state = AgentState(settings.workdir)
         self.stager = Stager(settings.workdir, self.client, hub_fetch)
         self.info = running.agent_info(settings.host, settings.hub, self.transport, lock_sha256)
-        self.backoff, self.clock, self.sleep = Backoff(), clock, sleep
+        self.backoff = Backoff(base=min(settings.poll_seconds, settings.max_backoff), cap=settings.max_backoff)
+        self.clock, self.sleep = clock, sleep
         self.runners: dict[str, Any] = {}
         self.last_lease, self.last_housekeeping = clock(), 0.0
 
@@ -150,9 +151,13 @@ class Agent:
                                      entry)
             except Refused as exc:
                 record["outbox"] = []
-                if exc.status == 422 and entry["event"] == "result":
-                    record["phase"] = DONE  # the platform refused the results and failed the attempt
-                    log.error("evaluation %s: %s", record["evaluation_id"], exc.detail)
+                log.error("evaluation %s: the platform refused a %r report: %s", record["evaluation_id"],
+                          entry["event"], exc.detail)
+                if exc.status == 422 and entry["event"] == "result" and "task_hashes" not in exc.detail and \
+                        not exc.detail.startswith("the results were refused"):
+                    self.report(record, FAILED, retryable=True, reason=f"the site's result was refused: {exc.detail}")
+                elif exc.status == 422 and entry["event"] == "result":
+                    record["phase"] = DONE  # the platform refused the results and failed the attempt itself
                     self.state.save()
                 else:
                     self.drop(record, f"the platform refused a {entry['event']!r} report ({exc})")
@@ -285,6 +290,9 @@ class Agent:
         request, job_dir = record["lease"]["request"], Path(record["job_dir"])
         local = self.transport.fetch_folder(job_dir, self.settings.workdir / "fetched" / record["key"])
         files = running.outputs(request, job_dir, Path(local))
+        if not any(relative.rsplit("/", 1)[-1].startswith("results_") for relative, _ in files):
+            self.report(record, FAILED, retryable=True, reason="the job ended without writing a results file")
+            return
         listed = []
         for relative, path in files:
             sha = record["uploaded"].get(relative) or running.sha256_of(path)

@@ -28,7 +28,8 @@ from evaluation.runners.base import (
 )
 from evaluation.runners.batch_script import render_batch_script, sbatch_directives  # noqa: F401 (API)
 from evaluation.runners.slurm_states import (
-    SACCT_FORMAT, SQUEUE_FORMAT, SlurmJob, chunks, find_many_in_jobcomp, job_ids_named_in_jobcomp, meaning,
+    SACCT_FORMAT, SQUEUE_FORMAT, SlurmJob, chunks, find_many_in_jobcomp, job_ids_in, job_ids_named_in_jobcomp,
+    meaning,
     parse_sacct_many, parse_sbatch_job_id, parse_squeue,
 )
 from evaluation.runners.transport import LocalTransport, Transport, read_int, read_tail
@@ -82,26 +83,28 @@ class SlurmRunner:
         self._ask("scancel", handle.job_id)  # a hang or a missing command is SlurmError: tried again later
 
     def find(self, name: str, job_dir: str | Path) -> RunHandle | None:
-        """The job submitted under this name (the last one), from the controller or the finished-job record.
+        """The job submitted under this name from this job folder (the last one), from the controller or the
+        finished-job record. The folder counts too: a name alone may be another platform's on a shared cluster.
 
         Raises SlurmError when the controller cannot be asked: "not found" must never be guessed.
         """
-        proc = self._slurm("squeue", "-h", "--states=all", "--name", name, "-o", "%i")
-        ids = [word for word in proc.stdout.split() if word.isdigit()]
+        folder = str(_absolute(job_dir))
+        proc = self._slurm("squeue", "-h", "--states=all", "--name", name, "-o", "%i|%Z")
+        ids = job_ids_in(proc.stdout, folder)
         if not ids:
             kind, location = self.accounting()
             if kind == "sacct":
-                out = self._slurm("sacct", "--name", name, "-X", "-n", "-P", "-o", "JobID", "-S", "now-30days")
-                ids = [word for word in out.stdout.split() if word.isdigit()]
+                out = self._slurm("sacct", "--name", name, "-X", "-n", "-P", "-o", "JobID,WorkDir", "-S",
+                                  "now-30days")
+                ids = job_ids_in(out.stdout, folder)
             elif location:
                 try:
-                    ids = job_ids_named_in_jobcomp(self._read_text(location), name)
+                    ids = job_ids_named_in_jobcomp(self._read_text(location), name, folder)
                 except OSError:
                     ids = []
         if not ids:
             return None
-        return RunHandle(runner=self.kind, job_id=max(ids, key=int), job_dir=str(_absolute(job_dir)),
-                         token=self.profile.name)
+        return RunHandle(runner=self.kind, job_id=max(ids, key=int), job_dir=folder, token=self.profile.name)
 
     def job(self, job_id: str) -> SlurmJob | None:
         """What Slurm knows about the job (None: no record anywhere); SlurmError when it cannot be asked."""

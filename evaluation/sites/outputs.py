@@ -34,7 +34,7 @@ from evaluation.sites.services import HELD, SiteError
 
 FOLDER = "sites"
 OUTPUT_NAME = re.compile(r"^(results_[^/]+\.json|samples_[^/]+\.jsonl)$")
-PART = re.compile(r"^[A-Za-z0-9._+-]{1,200}$")
+PART = re.compile(r"^[A-Za-z0-9._+-]{1,255}$")
 BLOCK = 1 << 20
 
 
