@@ -224,4 +224,6 @@ def site_result(evaluation_id: int, attempt: int):
     session.commit()
     if refused:
         raise ApiProblem(422, "the results were refused: " + "; ".join(refused), {"task_hashes": refused})
+    if S(ev.state) == S.finished:
+        outputs.discard_uploads(_settings(), ev)
     return jsonify(leases.summary(ev))

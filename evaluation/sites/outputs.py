@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 import stat
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -134,10 +135,17 @@ def settle_result(session: Session, settings: Settings, site: Site, ev: Evaluati
         return mismatches
     status = status_from({**(body.get("status") or {}), "reason": "", "retryable": False}, SUCCEEDED)
     provenance = {**dict(body.get("provenance") or {}), "site": site.name}
-    settle(session, ev, status, pinned_profile(ev), now, retry_delay(session, settings, ev), job_dir=folder,
-           site=provenance)
+    settle(session, ev, status, pinned_profile(ev), now, retry_delay(session, settings, ev), settings.storage_dir,
+           job_dir=folder, site=provenance)
     services.audit(session, ev, "evaluation.result", site=site.name, state=S(ev.state).value)
     return []
+
+
+def discard_uploads(settings: Settings, ev: Evaluation) -> None:
+    """Once an attempt is ingested its outputs are kept in the storage (``evaluation.archive``: the results as
+    they are, the samples compressed): the uploaded copies go. Their rows stay, so the same upload again gets
+    the same answer."""
+    shutil.rmtree(upload_folder(settings.storage_dir, ev.id, ev.attempt), ignore_errors=True)
 
 
 def _check_listed(session: Session, ev: Evaluation, outputs: list) -> None:

@@ -89,6 +89,9 @@ def test_a_lease_runs_to_the_end_and_its_results_are_ingested_once(app, client, 
     assert S(done.state) == S.finished and done.job_id == "77" and done.node == "node1"
     assert {r.task: r.value for r in rows} == {"lagc_capitals_mc": 0.5, "lagc_capitals_yesno": 0.625}
     assert len(charges) == 1 and done.provenance["site"]["site"] == "alpha"
+    assert done.provenance["kept"]["results"][0]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (settings.storage_dir / done.provenance["kept"]["results"][0]["file"]).read_bytes() == data
+    assert not (settings.storage_dir / "sites" / str(ev.id)).joinpath("attempt-1").exists()  # kept once
     assert done.provenance["site"]["job_id"] == "77" and done.provenance["task_hashes"]["lagc_capitals_mc"]
     assert actions == ["evaluation.queued", "evaluation.leased", "evaluation.staged", "evaluation.submitted",
                        "evaluation.output_uploaded", "evaluation.finished", "evaluation.result"]
