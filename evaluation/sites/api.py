@@ -134,7 +134,7 @@ def site_heartbeat():
     held = heartbeat(session, site, body.agent.model_dump(), [(h.evaluation_id, h.attempt) for h in body.holding],
                      utcnow(), settings.site_lease_seconds)
     answer = {"site": site.name, "cluster": site.cluster, "lease_seconds": settings.site_lease_seconds,
-              "leases": [leases.summary(ev) for ev in held]}
+              "leases": held}
     session.commit()
     return jsonify(answer)
 

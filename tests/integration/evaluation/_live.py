@@ -90,8 +90,8 @@ class Live:
 class AgentProcess:
     """``python -m evaluation.agent`` for one site, in a work folder of its own."""
 
-    def __init__(self, live: Live, site: str, token: str, workdir: Path):
-        self.live, self.site, self.token, self.workdir = live, site, token, workdir
+    def __init__(self, live: Live, site: str, token: str, workdir: Path, poll: float = 0.5):
+        self.live, self.site, self.token, self.workdir, self.poll = live, site, token, workdir, poll
         self.process: subprocess.Popen | None = None
         self.log = live.logs / f"agent-{site}.log"
 
@@ -101,7 +101,7 @@ class AgentProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "evaluation.agent", "--platform", self.live.url, "--site", self.site,
-             "--workdir", str(self.workdir), "--poll", "0.5", "--max-backoff", "2"],
+             "--workdir", str(self.workdir), "--poll", str(self.poll), "--max-backoff", "2"],
             env=env, cwd=self.workdir, stdout=open(self.log, "a"), stderr=subprocess.STDOUT, start_new_session=True)
         return self
 
