@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from evaluation import jobs
-from evaluation.models import Evaluation
+from evaluation.cycle import Cycle
+from evaluation.models import Evaluation, Site
+from evaluation.sites.dispatch import lease_to_sites
 from evaluation.sites.services import add_site
 
 from ._platform import accepted_submission, challenge_text, make_challenge, make_team
@@ -34,12 +37,25 @@ def register(db, name: str, cluster: str = "local-slurm", max_jobs: int = 4) -> 
         return add_site(session, name, cluster, max_jobs)[1]
 
 
-def cycle(app, settings) -> list[Evaluation]:
-    """One scheduler cycle of the evaluation steps; the evaluations afterwards (detached)."""
+def cycle(app, settings, now: datetime | None = None) -> list[Evaluation]:
+    """One scheduler cycle of the evaluation steps (with ``now``: the sites' leasing step alone, at that
+    time); the evaluations afterwards (detached)."""
     with Session(app.extensions["lagc_engine"], expire_on_commit=False) as session:
-        jobs.run_evaluations(session, settings)
+        if now is None:
+            jobs.run_evaluations(session, settings)
+        else:
+            lease_to_sites(Cycle(session, settings, now))
         session.commit()
         return session.exec(select(Evaluation).order_by(Evaluation.id)).all()
+
+
+def heard_from(app, site: str, at: datetime) -> None:
+    """The site's agent heartbeat at that time (as if the clock had moved on)."""
+    with Session(app.extensions["lagc_engine"]) as session:
+        row = session.exec(select(Site).where(Site.name == site)).one()
+        row.last_seen_at = at
+        session.add(row)
+        session.commit()
 
 
 class SiteAgent:

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from app.accounts.models import Role
+from app.accounts.models import Role, User
 from app.audit.models import AuditEvent
 from app.challenges.models import Challenge
+from app.db import utcnow
+from app.teams.models import Team
+from evaluation.clusters import default_profiles
 from evaluation.models import Evaluation, EvaluationState as S, GpuCharge, Site, SiteUpload, TaskResult
-
+from evaluation.sites.leases import grant
 from tests.helpers import bearer, sign_in
-from ._sites import API, SiteAgent, cycle, register, results_json, run_to_the_end, sites_challenge
+
+from ._platform import accepted_submission
+from ._sites import API, SiteAgent, cycle, heard_from, register, results_json, run_to_the_end, sites_challenge
 
 
 def _leased(app, client, db, settings, name="alpha"):
@@ -132,37 +139,28 @@ def test_results_whose_task_hashes_differ_from_the_platforms_are_refused(app, cl
 
 
 def test_an_unrenewed_lease_whose_job_never_started_moves_to_another_site(app, client, db, settings):
-    quick = settings.with_overrides(site_lease_seconds=1)
-    sites_challenge(db, quick)
+    sites_challenge(db, settings)
     alpha, beta = SiteAgent(client, register(db, "alpha")), SiteAgent(client, register(db, "beta", max_jobs=1))
     alpha.heartbeat()
-    [ev] = cycle(app, quick)
+    [ev] = cycle(app, settings)
     assert ev.site_id is not None
-    import time
-
-    time.sleep(1.2)  # alpha says nothing more: its lease expires, and it is offline
-    beta.heartbeat()
-    [moved] = cycle(app, quick)
+    later = utcnow() + timedelta(seconds=settings.site_lease_seconds + 1)
+    heard_from(app, "beta", later)  # alpha says nothing more: its lease expires, and it is offline
+    [moved] = cycle(app, settings, later)
     with Session(app.extensions["lagc_engine"]) as session:
         names = {s.id: s.name for s in session.exec(select(Site)).all()}
     assert names[moved.site_id] == "beta" and moved.attempt == 1
     assert alpha.event(ev.id, 1, "submitting", job_dir="/j").status_code == 404  # alpha may not submit it
     assert beta.event(ev.id, 1, "submitting", job_dir="/j").status_code == 200
-    time.sleep(1.2)  # bound now: beta's silence no longer moves it
-    alpha.heartbeat()
-    [kept] = cycle(app, quick)
+    much_later = later + timedelta(seconds=settings.site_lease_seconds + 1)
+    heard_from(app, "alpha", much_later)  # bound now: beta's silence no longer moves it
+    [kept] = cycle(app, settings, much_later)
     assert names[kept.site_id] == "beta" and S(kept.state) == S.dispatching
     assert any("expired" in (h.get("reason") or "") for h in kept.history)
 
 
 def test_no_two_processes_can_take_the_same_lease(app, db, settings):
     """Two schedulers (or a scheduler and a revoke) granting the same queued evaluation at once: one wins."""
-    import threading
-
-    from evaluation.clusters import default_profiles
-    from evaluation.sites.leases import grant
-    from app.db import utcnow
-
     sites_challenge(db, settings)
     register(db, "alpha"), register(db, "beta")
     cycle(app, settings)  # queued (no site is online)
@@ -190,10 +188,6 @@ def test_no_two_processes_can_take_the_same_lease(app, db, settings):
 def test_revoking_a_site_gives_its_unstarted_lease_back_and_fails_its_running_job(app, client, db, settings):
     sites_challenge(db, settings)
     with db() as session:  # a second submission of the same team, so the site holds two
-        from ._platform import accepted_submission
-        from app.challenges.models import Challenge
-        from app.teams.models import Team
-        from app.accounts.models import User
         accepted_submission(session, settings, session.exec(select(Challenge)).one(),
                             session.exec(select(Team)).one(), session.exec(select(User)).one())
     agent = SiteAgent(client, register(db, "alpha"))
