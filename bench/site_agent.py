@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -54,22 +54,25 @@ def _sites_challenge(engine, settings, slug: str, email: str, model: Path | None
 def staging(root: Path, gib: float) -> dict:
     """Seconds for sha256sum and for the agent's download of the same file, and the ratio of throughputs."""
     model = root / "big-model"
-    model.mkdir()
+    model.mkdir(parents=True)
     (model / "config.json").write_text("{}")
     with open(model / "model.safetensors", "wb") as fh:
         for _ in range(int(gib * 1024)):
             fh.write(os.urandom(1024 * 1024))
-    live = Live(root / "staging", f"sqlite:///{root / 'staging.db'}").start()
+    live = Live(root / "staging", f"sqlite:///{root / 'staging.db'}", lease_seconds=600).start()
     try:
         client = PlatformClient(live.url, live.add_site("bench"))
-        client.call("POST", "/heartbeat", {"agent": {}, "holding": []})
         submission = _sites_challenge(live.engine, live.settings, "bench-staging", "staging@example.eu", model)
-        lease = wait_for(lambda: client.call("GET", "/leases")["leases"], 120, "no lease")[0]
+        lease = wait_for(lambda: client.call("POST", "/heartbeat", {"agent": {}, "holding": []})["leases"]
+                         and client.call("GET", "/leases")["leases"], 300, "no lease")[0]
         stored = live.settings.storage_dir / "submissions" / str(submission) / "model.safetensors"
         subprocess.run(["sha256sum", str(stored)], capture_output=True, check=True)  # warm the cache
         started = time.perf_counter()
         subprocess.run(["sha256sum", str(stored)], capture_output=True, check=True)
         hashing = time.perf_counter() - started
+        live.stop_scheduler()  # nothing else runs while the download is timed
+        client.call("POST", "/heartbeat", {"agent": {}, "holding": [
+            {"evaluation_id": lease["evaluation_id"], "attempt": lease["attempt"]}]})  # renewed for the download
         stager = Stager(root / "agent", client)
         started = time.perf_counter()
         stager.stage_model(lease["evaluation_id"], lease["attempt"], lease["request"]["model"])
@@ -163,20 +166,23 @@ def idle_site(root: Path, samples: int, poll: float) -> dict:
     live = Live(root / "idle", f"sqlite:///{root / 'idle.db'}").start()
     agent = AgentProcess(live, "idle", live.add_site("idle"), root / "idle-agent", poll=poll)
     agent.start()
-    latencies = []
+    latencies, leasing = [], []
     try:
         for i in range(samples):
             submission = _sites_challenge(live.engine, live.settings, f"bench-idle-{i}", f"idle{i}@example.eu")
             ev = wait_for(lambda: next((e for e in live.evaluations() if e.submission_id == submission
                                         and S(e.state) in (S.finished, S.failed)), None), 120, "not finished")
-            queued = datetime.fromisoformat(ev.history[0]["at"])
+            queued = datetime.fromisoformat(ev.history[0]["at"]).timestamp()
+            leased = datetime.fromisoformat(ev.history[1]["at"]).timestamp()
             script = root / "idle-agent" / "jobs" / str(ev.id) / "attempt-1" / "run.sh"
-            latencies.append(datetime.fromtimestamp(script.stat().st_mtime, timezone.utc).timestamp()
-                             - queued.timestamp())
+            submitted = script.stat().st_mtime
+            latencies.append(submitted - queued)
+            leasing.append(leased - queued)
     finally:
         agent.stop()
         live.stop()
-    return {"poll_seconds": poll, "queued_to_sbatch_seconds": [round(x, 2) for x in latencies],
+    return {"poll_seconds": poll, "queued_to_leased_seconds": [round(x, 2) for x in leasing],
+            "queued_to_sbatch_seconds": [round(x, 2) for x in latencies],
             "median": round(statistics.median(latencies), 2), "max": round(max(latencies), 2)}
 
 

@@ -14,6 +14,7 @@ the agent can be killed at any moment:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -51,12 +52,15 @@ class Agent:
         self.backoff = Backoff(base=min(settings.poll_seconds, settings.max_backoff), cap=settings.max_backoff)
         self.clock, self.sleep = clock, sleep
         self.runners: dict[str, Any] = {}
-        self.last_lease, self.last_housekeeping = clock(), 0.0
+        self.last_lease, self.last_housekeeping, self.last_heartbeat = clock(), 0.0, clock()
+        self.holding: list[dict[str, int]] = []
 
     def run(self) -> int:
         """Loop until stopped (or, with ``--once``, until nothing is left)."""
         self.state.lock()
         self.state.load()
+        self.holding = self._holding()
+        threading.Thread(target=self._keep_alive, name="heartbeats", daemon=True).start()
         log.info("agent of site %s started (%s, work folder %s)", self.settings.site, self.settings.platform,
                  self.settings.workdir)
         while True:
@@ -83,7 +87,7 @@ class Agent:
         if reachable:
             try:
                 for record in list(self.state.active()):
-                    self.advance(record)
+                    self.advance_all(record)
             except Unreachable as exc:
                 log.warning("the platform cannot be reached: %s", exc)
                 reachable = False
@@ -95,9 +99,27 @@ class Agent:
     # -- the platform's view ---------------------------------------------------------------------------------
 
     def heartbeat(self) -> list[dict[str, Any]]:
-        holding = [{"evaluation_id": r["evaluation_id"], "attempt": r["attempt"]} for r in self.state.active()]
-        answer = self.client.call("POST", "/heartbeat", {"agent": self.info, "holding": holding})
+        self.holding = self._holding()
+        answer = self.client.call("POST", "/heartbeat", {"agent": self.info, "holding": self.holding})
+        self.last_heartbeat = self.clock()
         return answer["leases"]
+
+    def _holding(self) -> list[dict[str, int]]:
+        return [{"evaluation_id": r["evaluation_id"], "attempt": r["attempt"]} for r in self.state.active()]
+
+    def _keep_alive(self) -> None:
+        """Heartbeats while the loop is busy (staging a large checkpoint takes hours): the site stays online and
+        its leases renewed. Its own connection; the answers are the loop's business."""
+        client = PlatformClient(self.settings.platform, self.settings.token)
+        while True:
+            self.sleep(self.settings.poll_seconds)
+            if self.clock() - self.last_heartbeat < self.settings.poll_seconds:
+                continue
+            try:
+                client.call("POST", "/heartbeat", {"agent": self.info, "holding": list(self.holding)})
+                self.last_heartbeat = self.clock()
+            except (Unreachable, Refused) as exc:
+                log.debug("a heartbeat failed: %s", exc)
 
     def take_leases(self, held: list[dict[str, Any]]) -> None:
         """Add the leases the platform lists and the agent does not know; drop those it no longer lists."""
@@ -107,6 +129,7 @@ class Agent:
                 key = AgentState.key(lease["evaluation_id"], lease["attempt"])
                 if key in listed and key not in self.state.leases:
                     self.state.add(lease)
+                    self.holding = self._holding()
                     self.last_lease = self.clock()
                     log.info("leased evaluation %s (attempt %s)", lease["evaluation_id"], lease["attempt"])
             self.state.save()
@@ -174,6 +197,14 @@ class Agent:
             record["phase"] = DONE
 
     # -- one lease, one step at a time -----------------------------------------------------------------------
+
+    def advance_all(self, record: dict[str, Any]) -> None:
+        """Take a lease as far as it goes now (staged, bound and submitted in one go when nothing waits)."""
+        while True:
+            before = (record["phase"], len(record["outbox"]))
+            self.advance(record)
+            if (record["phase"], len(record["outbox"])) == before or record["phase"] in (SUBMITTED, DONE, DROPPED):
+                return
 
     def advance(self, record: dict[str, Any]) -> None:
         self.flush(record)

@@ -73,6 +73,10 @@ class Live:
         _stop(self.web)
         self.web = None
 
+    def stop_scheduler(self) -> None:
+        _stop(self.scheduler)
+        self.scheduler = None
+
     def stop(self) -> None:
         for process in (self.web, self.scheduler):
             _stop(process)
