@@ -276,3 +276,16 @@ def test_the_organisers_sites_page_shows_each_site_and_the_openapi_document_the_
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'data-site="lumi"' in html and "lumi-g" in html and "offline" in html and "never" in html
+
+
+def test_the_demo_registers_an_offline_site_that_its_public_token_brings_online(app, client, db, settings):
+    from evaluation.sites.demo import DEMO_SITE, DEMO_TOKEN, extend_demo
+
+    with db() as session:
+        extend_demo(session, settings, None)
+        extend_demo(session, settings, None)  # idempotent
+    runner = app.test_cli_runner()
+    [row] = json.loads(runner.invoke(args=["sites", "list"]).output)
+    assert (row["site"], row["cluster"], row["state"]) == (DEMO_SITE, "local", "offline")
+    assert SiteAgent(client, DEMO_TOKEN).heartbeat().get_json()["site"] == DEMO_SITE
+    assert json.loads(runner.invoke(args=["sites", "list"]).output)[0]["state"] == "online"
