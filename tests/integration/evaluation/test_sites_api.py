@@ -289,3 +289,23 @@ def test_the_demo_registers_an_offline_site_that_its_public_token_brings_online(
     assert (row["site"], row["cluster"], row["state"]) == (DEMO_SITE, "local", "offline")
     assert SiteAgent(client, DEMO_TOKEN).heartbeat().get_json()["site"] == DEMO_SITE
     assert json.loads(runner.invoke(args=["sites", "list"]).output)[0]["state"] == "online"
+
+
+def test_an_organisers_cancel_reaches_the_site_and_its_report_ends_the_evaluation(app, client, db, settings,
+                                                                                   make_user):
+    from evaluation import services
+
+    agent, ev = _leased(app, client, db, settings)
+    for event, body in (("staged", {}), ("submitting", {"job_dir": "/j"}), ("submitted", {"job_id": "12"})):
+        agent.event(ev.id, 1, event, **body)
+    organiser = make_user("boss@example.eu", Role.organiser)
+    with db() as session:
+        services.request_cancel(session, session.get(Evaluation, ev.id), organiser)
+    [summary] = agent.heartbeat([(ev.id, 1)]).get_json()["leases"]
+    assert summary["cancel"] is True and summary["state"] == "dispatched"
+    assert agent.event(ev.id, 1, "cancelled", elapsed_seconds=12.0, node="node1").status_code == 200
+    with Session(app.extensions["lagc_engine"]) as session:
+        ended = session.get(Evaluation, ev.id)
+        assert S(ended.state) == S.cancelled and ended.elapsed_seconds == 12.0
+    assert agent.heartbeat().get_json()["leases"] == []
+    assert agent.event(ev.id, 1, "cancelled").status_code == 409  # once

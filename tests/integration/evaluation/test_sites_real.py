@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -156,3 +157,14 @@ def _tampered_upload_is_refused(live: Live, token: str, evaluation_id: int) -> N
     assert refused.value.code == 422 and "refused" in json.loads(refused.value.read())["detail"]
     assert not (live.instance / "storage" / "sites" / str(evaluation_id) / "attempt-1" / "output" / "m"
                 / "results_x.json").exists()
+
+
+def test_an_agent_run_with_once_exits_when_nothing_is_left(live, tmp_path):
+    agent = AgentProcess(live, "cron", live.add_site("cron"), tmp_path / "cron")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "LAGC_"))}
+    proc = subprocess.run([sys.executable, "-m", "evaluation.agent", "--platform", live.url, "--site", "cron",
+                           "--workdir", str(agent.workdir), "--once", "--poll", "0.5", "--idle-exit", "1"],
+                          env={**env, "LAGC_SITE_TOKEN": agent.token}, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "nothing left to do" in proc.stderr
+    [row] = [s for s in json.loads(live.flask("sites", "list")) if s["site"] == "cron"]
+    assert row["last_seen"] is not None  # it was heard from
