@@ -12,10 +12,11 @@ writes on GET.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Literal, Optional
 
 from flask import current_app, g, jsonify, request, send_file
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.api import ApiProblem, parse_body, route, token_realm
 from app.checkpoints.services import storage_of
@@ -28,6 +29,7 @@ from evaluation.sites.services import HELD, SiteError, heartbeat, held_by, site_
 
 token_realm("/sites/", "site", site_for_token)
 TAG = "sites"
+PROVENANCE_BYTES = 65_536
 LEASE = "/sites/leases/<int:evaluation_id>/<int:attempt>"
 SUMMARY_SCHEMA = {"type": "object", "properties": {
     "evaluation_id": {"type": "integer"}, "attempt": {"type": "integer"}, "state": {"type": "string"},
@@ -102,6 +104,13 @@ class Result(BaseModel):
     status: RunEnd
     outputs: list[Output] = Field(min_length=1, max_length=1000)
     provenance: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("provenance")
+    @classmethod
+    def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value, default=str)) > PROVENANCE_BYTES:
+            raise ValueError(f"the provenance is kept with the evaluation: at most {PROVENANCE_BYTES:,} bytes of JSON")
+        return value
 
 
 def _site():

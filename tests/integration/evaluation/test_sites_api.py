@@ -309,3 +309,11 @@ def test_an_organisers_cancel_reaches_the_site_and_its_report_ends_the_evaluatio
         assert S(ended.state) == S.cancelled and ended.elapsed_seconds == 12.0
     assert agent.heartbeat().get_json()["leases"] == []
     assert agent.event(ev.id, 1, "cancelled").status_code == 409  # once
+
+
+def test_a_result_with_an_oversized_provenance_is_refused_before_anything_is_ingested(app, client, db, settings):
+    agent, ev = _leased(app, client, db, settings)
+    answer = client.post(f"{API}/leases/{ev.id}/1/result", headers=agent.headers, json={
+        "status": {}, "outputs": [{"path": "output/m/results_a.json", "sha256": "a" * 64, "bytes": 1}],
+        "provenance": {"notes": "x" * 70_000}})
+    assert answer.status_code == 422 and "provenance" in answer.get_json()["errors"]
