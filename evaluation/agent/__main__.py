@@ -17,6 +17,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from evaluation.agent.work import Agent  # after --help and the checks: the runners load only to work
+    from evaluation.environment import environment_lock_sha256
 
     hub_fetch = None
     if settings.hub:
@@ -24,7 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         hub_fetch = hub_fetcher(settings.hub_endpoint)
     try:
-        return Agent(settings, hub_fetch=hub_fetch).run()
+        lock = environment_lock_sha256(settings.lock_file) if settings.lock_file else None
+        return Agent(settings, lock_sha256=lock, hub_fetch=hub_fetch).run()
     except AgentBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -93,6 +93,6 @@ def _ended(session, settings, site, ev, event, body, now) -> None:
     if event == CANCELLED and not ev.cancel_requested:
         status = status_from({**body, "retryable": True, "reason": f"the job was cancelled at site {site.name}, "
                               "not by the platform"}, RUN_FAILED)
-    settle(session, ev, status, pinned_profile(ev), now, retry_delay(session, settings, ev), settings.storage_dir)
+    settle(session, ev, status, pinned_profile(ev), now, retry_delay(session, settings, ev), settings)
     services.audit(session, ev, "evaluation.site_" + event, site=site.name, reason=status.reason)
 

@@ -135,7 +135,7 @@ def settle_result(session: Session, settings: Settings, site: Site, ev: Evaluati
         return mismatches
     status = status_from({**(body.get("status") or {}), "reason": "", "retryable": False}, SUCCEEDED)
     provenance = {**dict(body.get("provenance") or {}), "site": site.name}
-    settle(session, ev, status, pinned_profile(ev), now, retry_delay(session, settings, ev), settings.storage_dir,
+    settle(session, ev, status, pinned_profile(ev), now, retry_delay(session, settings, ev), settings,
            job_dir=folder, site=provenance)
     services.audit(session, ev, "evaluation.result", site=site.name, state=S(ev.state).value)
     return []
