@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
 from app.db import session_scope
+from evaluation.environment import environment_lock_sha256
 from evaluation.models import EvaluationState as S, GpuCharge, TaskResult
 from evaluation.runners.slurm import SlurmRunner
 from evaluation.runners.slurm_states import job_ids_in, job_ids_named_in_jobcomp
@@ -35,6 +36,7 @@ from ._platform import accepted_submission, challenge_text, make_challenge, make
 from ._support import local_slurm_profile
 
 pytestmark = [pytest.mark.slurm]
+ROOT = Path(__file__).resolve().parents[3]
 METRICS = {"lagc_capitals_mc": "acc", "lagc_capitals_yesno": "acc", "lagc_capitals_gen": "exact_match"}
 
 
@@ -112,6 +114,8 @@ def test_an_agent_killed_mid_job_and_a_platform_down_until_it_ended_still_give_l
     assert site["site"] == "alpha" and site["job_id"] == done.job_id and site["nodes"] == done.node
     assert site["lm_eval_version"] == done.provenance["lm_eval_version"] and site["elapsed_seconds"] > 0
     assert done.provenance["task_hashes"] == {t: by_hand.task(t).task_hash for t in METRICS}
+    # lm-eval ran in the agent's own Python, installed from the lock: the run names that lock
+    assert done.provenance["lock_sha256"] == site["lock_sha256"] == environment_lock_sha256(ROOT / "uv.lock")
     script = (Path(done.work_dir) / "run.sh").read_text()
     assert str(live.instance) not in script and str(workdir) in script  # the site ran its own copies
 
