@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.api import ApiProblem, parse_body, route, token_realm
 from app.checkpoints.services import storage_of
-from app.db import get_session, utcnow
+from app.db import DatabaseId, get_session, utcnow
 from app.security import agent
 from evaluation.agent.protocol import EVENTS, SHA256_HEADER
 from evaluation.models import EvaluationState as S
@@ -49,7 +49,7 @@ class Agent(BaseModel):
 
 
 class Held(BaseModel):
-    evaluation_id: int = Field(ge=1, le=2**31 - 1)
+    evaluation_id: DatabaseId
     attempt: int = Field(ge=1, le=10_000)
 
 
