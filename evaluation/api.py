@@ -19,6 +19,7 @@ STATUS_SCHEMA = {"type": "object", "required": ["id", "state", "label", "final"]
     "state": {"type": "string", "enum": ["queued", "dispatching", "dispatched", "running", "finished", "failed",
                                          "cancelled"]},
     "label": {"type": "string"}, "final": {"type": "boolean"}, "attempt": {"type": "integer"},
+    "site": {"type": ["string", "null"], "description": "the site that holds or ran it (challenges run by sites)"},
     "queue_position": {"type": ["integer", "null"]}, "started_at": {"type": ["string", "null"]},
     "reason": {"type": ["string", "null"]}, "log_tail": {"type": "array", "items": {"type": "string"}},
     "scores": {"type": "array", "items": {"type": "object"}},

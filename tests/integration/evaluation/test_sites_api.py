@@ -17,6 +17,7 @@ from app.teams.models import Team
 from evaluation.clusters import default_profiles
 from evaluation.models import Evaluation, EvaluationState as S, GpuCharge, Site, SiteUpload, TaskResult
 from evaluation.sites.leases import grant
+from evaluation.status import status_of
 from tests.helpers import bearer, sign_in
 
 from ._platform import accepted_submission
@@ -89,6 +90,7 @@ def test_a_lease_runs_to_the_end_and_its_results_are_ingested_once(app, client, 
     assert same.status_code == 200 and same.get_json()["sha256"] == hashlib.sha256(data).hexdigest()
     with Session(app.extensions["lagc_engine"]) as session:
         done = session.get(Evaluation, ev.id)
+        assert status_of(session, done, organiser=False)["site"] == "alpha"
         rows = session.exec(select(TaskResult).where(TaskResult.evaluation_id == ev.id)).all()
         charges = session.exec(select(GpuCharge).where(GpuCharge.evaluation_id == ev.id)).all()
         actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.subject_type == "evaluation")
