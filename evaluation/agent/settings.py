@@ -41,9 +41,14 @@ class AgentSettings:
     host: str = field(default_factory=socket.gethostname)
 
     @property
+    def site_root(self) -> Path:
+        """The agent's folder as the compute nodes see it: job folders and the staged files put there."""
+        return self.site_dir or self.workdir
+
+    @property
     def jobs_root(self) -> Path:
         """Where the job folders are made (on the filesystem the compute nodes share)."""
-        return (self.site_dir or self.workdir) / "jobs"
+        return self.site_root / "jobs"
 
 
 def parser() -> argparse.ArgumentParser:

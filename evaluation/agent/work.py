@@ -246,9 +246,8 @@ class Agent:
             runner = self.runner(record)
             handle = runner.find(record["lease"]["job_name"], job_dir)
             if handle is None:
-                command = running.job_command(request, profile, job_dir, Path(record["model_dir"]),
-                                              Path(record["suite_dir"]) if record.get("suite_dir") else None,
-                                              self.settings.datasets_cache)
+                model, suite = self.on_site(record, "model_dir"), self.on_site(record, "suite_dir")
+                command = running.job_command(request, profile, job_dir, model, suite, self.settings.datasets_cache)
                 handle = running.start(runner, command, job_dir, record["lease"]["job_name"], request)
         except (SlurmError, OSError, ValueError) as exc:
             record.update(phase=ENDED, status={"state": "failed"})
@@ -258,6 +257,16 @@ class Agent:
         self.state.save()
         log.info("evaluation %s: job %s submitted", record["evaluation_id"], handle.job_id)
         self.report(record, SUBMITTED_EVENT, job_id=handle.job_id)
+
+    def on_site(self, record: dict[str, Any], key: str) -> Path | None:
+        """A staged folder where the compute nodes see it: put there through the transport (nothing to do when
+        the site's folder is the agent's own, as on a login node without --site-dir)."""
+        if not record.get(key):
+            return None
+        local = Path(record[key])
+        remote = self.settings.site_root / local.relative_to(self.settings.workdir)
+        self.transport.put_folder(local, remote)
+        return remote
 
     # -- the jobs --------------------------------------------------------------------------------------------
 

@@ -143,3 +143,22 @@ def test_the_agent_runs_where_no_web_framework_database_code_or_driver_is_instal
     proc = subprocess.run([sys.executable, "-c", BLOCKER], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "--platform" in proc.stdout and "LAGC_SITE_TOKEN" in proc.stdout
+
+
+def test_the_local_transport_puts_a_staged_folder_where_the_site_wants_it_by_hard_links(tmp_path):
+    from evaluation.runners.transport import LocalTransport, read_int, read_tail
+
+    staged = tmp_path / "agent" / "models" / "abc"
+    staged.mkdir(parents=True)
+    (staged / "model.safetensors").write_bytes(b"weights")
+    transport, remote = LocalTransport(), tmp_path / "scratch" / "models" / "abc"
+    transport.put_folder(staged, remote)
+    transport.put_folder(staged, remote)  # again: nothing changes
+    assert (remote / "model.safetensors").stat().st_ino == (staged / "model.safetensors").stat().st_ino
+    transport.put_folder(staged, staged)  # the site's folder is the agent's own: nothing to do
+    transport.write_bytes(remote / "job" / "exitcode", b"0\n")
+    assert read_int(transport, remote / "job" / "exitcode") == 0 and read_int(transport, remote / "none") is None
+    transport.write_bytes(remote / "job" / "log", b"a\nprogress 10%\rprogress 100%\nlast line\n")
+    assert read_tail(transport, remote / "job" / "log") == ("a", "progress 100%", "last line")
+    assert transport.fetch_folder(remote, tmp_path / "fetched") == remote
+    assert transport.run(["true"]).returncode == 0
