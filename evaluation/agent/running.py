@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from evaluation.agent.protocol import local_request
 from evaluation.clusters import ClusterProfile, profiles_from_toml
 from evaluation.command import Command
-from evaluation.jobspec import LOCAL_CLUSTERS, build_job_command, output_dirs, planned_nodes
+from evaluation.jobspec import build_job_command, output_dirs, planned_nodes, runs_platform_python
 from evaluation.policy import slurm_minutes
 from evaluation.results import ResultsError, load_results
 from evaluation.runners.base import JobPaths, RunHandle, RunStatus
@@ -107,13 +107,9 @@ def provenance(request: Mapping[str, Any], profile: ClusterProfile, status: RunS
             "lm_eval_version": lm_eval, "container": profile.container, "cluster": profile.name,
             "started_at": status.started_at, "ended_at": status.ended_at, "elapsed_seconds": status.elapsed_seconds,
             "gpu_hours": profile.job_gpu_hours(elapsed, nodes), "scheduler_state": status.scheduler_state,
-            "lock_sha256": agent.get("lock_sha256") if runs_agent_python(profile) else None,
+            # the agent's lock names lm-eval's environment only where lm-eval ran in the agent's own Python
+            "lock_sha256": agent.get("lock_sha256") if runs_platform_python(profile) else None,
             "agent": {k: agent.get(k) for k in ("version", "host", "transport", "python", "lock_sha256")}}
-
-
-def runs_agent_python(profile: ClusterProfile) -> bool:
-    """Whether lm-eval ran in the agent's own Python (then its lock hash names lm-eval's environment too)."""
-    return profile.name in LOCAL_CLUSTERS and profile.lm_eval == ("lm_eval",)
 
 
 def gpu_model(transport: Transport, job_dir: Path) -> str | None:

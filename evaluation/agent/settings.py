@@ -63,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", required=True, type=Path, help="The agent's folder: its state, staged files "
                    "and (unless --site-dir) the job folders. On a cluster: the project's shared filesystem.")
     p.add_argument("--token-file", type=Path, help=f"A file holding the site token (instead of ${TOKEN_ENV}).")
+    # Not an option: named so that `--token SECRET` is refused with a reason (argparse would otherwise take it
+    # as an abbreviation of --token-file and read the secret as a file name).
+    p.add_argument("--token", help=argparse.SUPPRESS)
     p.add_argument("--once", action="store_true", help="Work until nothing is left (nothing held and no new "
                    "lease for --idle-exit seconds), then exit: for scrontab or cron.")
     p.add_argument("--poll", type=float, default=5.0, help="Seconds between two polls of the platform "
@@ -90,6 +93,9 @@ def from_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | No
     """The settings of this run; AgentSettingsError for a missing token or a bad value."""
     args = parser().parse_args(argv)
     env = os.environ if environ is None else environ
+    if args.token is not None:
+        raise AgentSettingsError(f"the token never goes on the command line (ps and the shell history show it): "
+                                 f"set ${TOKEN_ENV} or pass --token-file FILE")
     token = _token(args.token_file, env)
     if not args.platform.startswith(("https://", "http://")):
         raise AgentSettingsError("--platform must be an http(s):// URL")
