@@ -210,9 +210,8 @@ class Agent:
         self.flush(record)
         if record["phase"] in (DONE, DROPPED) or record["outbox"]:
             return
-        if record.get("cancel") and record["phase"] in (NEW, STAGED_PHASE, BOUND) and not record.get("job_id"):
-            record["phase"] = ENDED
-            self.report(record, CANCELLED, reason="cancelled by an organiser before it was submitted")
+        if record.get("cancel") and record["phase"] in (NEW, STAGED_PHASE):
+            self.cancelled_before_submitting(record)
         elif record["phase"] == NEW:
             self.stage(record)
         elif record["phase"] == STAGED_PHASE:
@@ -238,13 +237,21 @@ class Agent:
         self.report(record, STAGED, seconds=round(self.clock() - started, 3),
                     fetched_bytes=self.stager.fetched - before)
 
+    def cancelled_before_submitting(self, record: dict[str, Any]) -> None:
+        record["phase"] = ENDED
+        self.report(record, CANCELLED, reason="cancelled by an organiser before it was submitted")
+
     def submit(self, record: dict[str, Any]) -> None:
-        """Submit the bound lease's job, unless one of its name exists already (submitted before a crash)."""
+        """Submit the bound lease's job, unless one of its name exists already (submitted before a crash: it
+        is adopted, and followed like any other, also when an organiser cancelled meanwhile)."""
         request, job_dir = record["lease"]["request"], Path(record["job_dir"])
         try:
             profile = running.profile_of(request, self.settings.clusters_file)
             runner = self.runner(record)
             handle = runner.find(record["lease"]["job_name"], job_dir)
+            if handle is None and record.get("cancel"):
+                self.cancelled_before_submitting(record)
+                return
             if handle is None:
                 model, suite = self.on_site(record, "model_dir"), self.on_site(record, "suite_dir")
                 command = running.job_command(request, profile, job_dir, model, suite, self.settings.datasets_cache)
