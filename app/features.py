@@ -17,7 +17,7 @@ from types import ModuleType
 
 FEATURES = (
     "app.accounts", "app.challenges", "app.teams", "app.audit", "app.ops", "app.web",
-    "app.eligibility", "app.checkpoints", "app.licences", "evaluation", "app.judging",
+    "app.eligibility", "app.checkpoints", "app.licences", "evaluation", "evaluation.sites", "app.judging",
     "leaderboard", "app.prizes", "app.organiser", "app.notifications", "app.privacy",
 )
 

@@ -60,6 +60,10 @@ class Settings:
     storage_gc_grace_hours: int = 24
     # The lock this environment was installed from: its sha256 goes into each evaluation's provenance.
     lock_file: Path = PROJECT_ROOT / "uv.lock"
+    # Sites: a lease not renewed by the site's heartbeats for this long expires (and the site counts as offline);
+    # the largest results or samples file a site may upload.
+    site_lease_seconds: float = 60.0
+    site_upload_max_bytes: int = 8 * 1024**3
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -78,6 +82,8 @@ class Settings:
             raise SettingsError("LAGC_STORAGE_GC_GRACE_HOURS must be at least 1")
         if self.scheduler_interval <= 0 or self.scheduler_wake < 0:
             raise SettingsError("LAGC_SCHEDULER_INTERVAL must be above 0 and LAGC_SCHEDULER_WAKE at least 0")
+        if self.site_lease_seconds < 1 or self.site_upload_max_bytes < 1:
+            raise SettingsError("LAGC_SITE_LEASE_SECONDS and LAGC_SITE_UPLOAD_MAX_BYTES must be at least 1")
 
     @property
     def production(self) -> bool:
@@ -140,6 +146,8 @@ class Settings:
             retention_application_years=int(_number(env, "LAGC_RETENTION_APPLICATION_YEARS", 5)),
             storage_gc_grace_hours=int(_number(env, "LAGC_STORAGE_GC_GRACE_HOURS", 24)),
             lock_file=Path(env.get("LAGC_LOCK_FILE") or cls.lock_file).resolve(),
+            site_lease_seconds=_number(env, "LAGC_SITE_LEASE_SECONDS", 60.0),
+            site_upload_max_bytes=int(_number(env, "LAGC_SITE_UPLOAD_MAX_BYTES", 8 * 1024**3)),
         )
 
 

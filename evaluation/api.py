@@ -34,6 +34,7 @@ class EvaluationStatus(BaseModel):
     submission_id: int
     queue_position: Optional[int]
     cluster: Optional[str]
+    site: Optional[str] = Field(description="the site that holds or ran it (challenges run by sites)")
     runner: Optional[str]
     job_id: Optional[str]
     node: Optional[str]

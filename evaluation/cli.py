@@ -23,7 +23,8 @@ from evaluation.command import BackendPolicy, EvalSpec, build_command
 from evaluation.layout import (
     GB, Layout, LayoutRefused, MoE, ModelFacts, canonical_dtype, model_facts, plan_layout,
 )
-from evaluation.planning import checkpoint_facts, lm_eval_argv
+from evaluation.jobspec import lm_eval_argv
+from evaluation.planning import checkpoint_facts
 from evaluation.results import ResultsError, headline_scores
 from evaluation.runners.base import FAILED, SUCCEEDED, JobPaths, RunHandle, RunStatus, collect, wait
 from evaluation.runners.batch_script import render_batch_script
@@ -256,6 +257,22 @@ def stage_datasets_command(slug, cache_dir, dry_run):
     code = subprocess.run(command.argv, env={**os.environ, **command.env}).returncode
     if code != 0:
         raise click.ClickException(f"staging failed (exit code {code}): is the network reachable from here?")
+
+
+@cli.command("list")
+@click.option("--challenge", "slug", required=True, help="The challenge whose evaluations to list.")
+def list_command(slug):
+    """Every evaluation of a challenge, oldest first, as JSON: its team, submission, state, where it ran (site,
+    cluster, job id) and each task's counted metric with its standard error."""
+    from app.challenges.services import get_challenge
+    from app.db import get_session
+    from evaluation.services import listing
+
+    session = get_session()
+    challenge = get_challenge(session, slug)
+    if challenge is None:
+        raise click.ClickException(f"no challenge {slug!r}")
+    click.echo(json.dumps(listing(session, challenge.id), indent=2))
 
 
 @cli.command("suite-write", with_appcontext=False)

@@ -79,6 +79,12 @@ class ClusterProfile:
             values["env"] = MappingProxyType({str(k): str(v) for k, v in values["env"].items()})
         return cls(**values)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON) that ``from_config`` takes back: how a lease tells a site's agent the profile."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out.update(modules=list(self.modules), lm_eval=list(self.lm_eval), env=dict(self.env))
+        return out
+
     def gpu_hours(self, elapsed_seconds: float, gpus_requested: int) -> float:
         """GPU-hours in this site's billing unit (on LUMI one GPU-hour is one MI250X, i.e. two GCDs)."""
         if elapsed_seconds < 0 or gpus_requested < 0:

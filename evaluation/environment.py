@@ -110,3 +110,38 @@ def uv_bootstrap_requirement(lock_file: Path) -> str:
                          "(uv belongs in the dev extra of pyproject.toml)")
     version, wheel = wheels[0]
     return f"uv=={version} --hash={wheel['hash']}"
+
+
+def extra_requirements(lock_file: Path, project: str, extra: str) -> list[str]:
+    """The pip requirements, each ``name==version`` with every locked file's hash, of one extra of the project
+    and everything it needs, from the lock: what ``pip install --no-deps --require-hashes -r`` installs for that
+    extra alone (the project's base dependencies not included). ValueError for an unknown extra."""
+    packages: dict[str, list[dict]] = {}
+    for package in locked_packages(lock_file):
+        packages.setdefault(normalise(package["name"]), []).append(package)
+    [root] = packages[normalise(project)]
+    if extra not in root.get("optional-dependencies", {}):
+        raise ValueError(f"{project} has no extra {extra!r} in {lock_file}")
+    markers: dict[str, set[str | None]] = {}
+    todo = [(d, None) for d in root["optional-dependencies"][extra]]
+    while todo:
+        dependency, inherited = todo.pop()
+        name, marker = normalise(dependency["name"]), dependency.get("marker") or inherited
+        if name not in packages or marker in markers.get(name, set()):
+            continue  # a package the lock's environments never install, or one already taken this way
+        markers.setdefault(name, set()).add(marker)
+        for package in packages[name]:
+            todo += [(d, marker) for d in package.get("dependencies", [])]
+            for wanted in dependency.get("extra", []):
+                todo += [(d, marker) for d in package.get("optional-dependencies", {}).get(wanted, [])]
+    return [_requirement(name, packages[name], markers[name]) for name in sorted(markers)]
+
+
+def _requirement(name: str, packages: list[dict], markers: set[str | None]) -> str:
+    if len(packages) != 1:
+        raise ValueError(f"the lock pins {len(packages)} versions of {name}: write its requirement by hand")
+    package = packages[0]
+    files = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
+    condition = "" if None in markers else " ; " + " or ".join(f"({m})" for m in sorted(markers))
+    hashes = "".join(f" \\\n    --hash={f['hash']}" for f in files if "hash" in f)
+    return f"{name}=={package['version']}{condition}{hashes}"

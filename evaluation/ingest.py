@@ -20,17 +20,19 @@ from evaluation.archive import keep
 from evaluation.clusters import ClusterProfile
 from evaluation.environment import environment_lock_sha256
 from evaluation.models import Evaluation, TaskResult
-from evaluation.planning import output_dirs, planned_nodes, runs_platform_python
+from evaluation.jobspec import output_dirs, planned_nodes, runs_platform_python
 from evaluation.results import EvalResults, ResultsError, find_results_file, headline_scores, load_results
-from evaluation.runners.base import RunStatus
-from evaluation.services import charge, finish
+from evaluation.runners.base import CANCELLED, FAILED, SUCCEEDED, RunStatus
+from evaluation.services import cancelled, charge, fail, finish
 
 log = logging.getLogger("lagc.evaluation")
 
 
-def read_results(ev: Evaluation) -> list[EvalResults]:
-    """Every few-shot group's results file; ResultsError if one is missing, corrupt or lacks a task."""
-    return [load_results(find_results_file(out), tasks) for out, tasks in output_dirs(ev.request, Path(ev.work_dir))]
+def read_results(ev: Evaluation, job_dir: Path | None = None) -> list[EvalResults]:
+    """Every few-shot group's results file under the job folder (default: the evaluation's own); ResultsError if
+    one is missing, corrupt or lacks a task."""
+    root = Path(job_dir or ev.work_dir)
+    return [load_results(find_results_file(out), tasks) for out, tasks in output_dirs(ev.request, root)]
 
 
 def task_rows(ev: Evaluation, results: list[EvalResults]) -> list[TaskResult]:
@@ -82,10 +84,11 @@ def attempt_gpu_hours(elapsed_seconds: float | None, profile: ClusterProfile, re
     return profile.job_gpu_hours(max(0.0, elapsed_seconds or 0.0), planned_nodes(request))
 
 
-def keep_files(ev: Evaluation, storage_dir: Path) -> dict[str, Any]:
+def keep_files(ev: Evaluation, storage_dir: Path, job_dir: Path | None = None) -> dict[str, Any]:
     """Keep the job's results and samples in the storage; a filesystem error is a ResultsError (retried)."""
+    root = Path(job_dir or ev.work_dir)
     try:
-        return keep([out for out, _ in output_dirs(ev.request, Path(ev.work_dir))], storage_dir, ev.id)
+        return keep([out for out, _ in output_dirs(ev.request, root)], storage_dir, ev.id)
     except OSError as exc:
         raise ResultsError(f"the results could not be kept in the storage ({exc})") from None
 
@@ -97,18 +100,46 @@ def run_lock_sha256(profile: ClusterProfile, settings: Settings) -> str | None:
 
 
 def ingest(session: Session, ev: Evaluation, status: RunStatus, profile: ClusterProfile, now: datetime,
-           settings: Settings) -> None:
+           settings: Settings, job_dir: Path | None = None, site: Mapping[str, Any] | None = None) -> None:
     """Record a succeeded attempt: files kept, scores, provenance, charge, finished; ResultsError leaves the
-    row untouched."""
-    results = read_results(ev)
+    row untouched. A site's run is read from the folder its uploads were stored in (``job_dir``), and what the
+    site reported of it (job, nodes, GPUs, software) is kept in the provenance under ``site``."""
+    results = read_results(ev, job_dir)
     rows = task_rows(ev, results)
-    kept = keep_files(ev, settings.storage_dir)
+    kept = keep_files(ev, settings.storage_dir, job_dir)
     hours = attempt_gpu_hours(status.elapsed_seconds, profile, ev.request)
     session.exec(delete(TaskResult).where(TaskResult.evaluation_id == ev.id))  # a re-run replaces, never adds
     session.add_all(rows)
-    ev.provenance = provenance(ev, results, status, hours, profile, kept, run_lock_sha256(profile, settings))
+    # A site's run: the lock hash its agent reported (set where lm-eval ran in the agent's own environment).
+    lock = site.get("lock_sha256") if site is not None else run_lock_sha256(profile, settings)
+    ev.provenance = provenance(ev, results, status, hours, profile, kept, lock)
+    if site is not None:
+        ev.provenance = {**ev.provenance, "site": dict(site)}
     ev.results_path = str(Path(settings.storage_dir) / kept["results"][0]["file"])
     ev.elapsed_seconds = status.elapsed_seconds
     ev.node = status.node or ev.node
     charge(session, ev, hours, now)
     finish(session, ev, now)
+
+
+def settle(session: Session, ev: Evaluation, status: RunStatus, profile: ClusterProfile, now: datetime,
+           retry_delay: float, settings: Settings, job_dir: Path | None = None,
+           site: Mapping[str, Any] | None = None) -> None:
+    """Act on a run that ended, as the scheduler and the site API both do: a success is ingested (results that
+    cannot be read make it a failure worth retrying); otherwise the attempt is charged and fails or, when an
+    organiser asked, is cancelled."""
+    if status.state == SUCCEEDED:  # even if a cancel came late: the results are complete
+        try:
+            ingest(session, ev, status, profile, now, settings, job_dir, site)
+            return
+        except ResultsError as exc:
+            status = RunStatus(FAILED, f"the results could not be read: {exc}", status.exit_code, status.log_tail,
+                               status.node, status.started_at, status.ended_at, status.elapsed_seconds, retryable=True)
+    charge(session, ev, attempt_gpu_hours(status.elapsed_seconds, profile, ev.request), now)
+    ev.elapsed_seconds, ev.node = status.elapsed_seconds, status.node or ev.node
+    if status.state == CANCELLED and ev.cancel_requested:
+        cancelled(session, ev, now)
+    else:
+        fail(session, ev, status.reason or "the evaluation failed", status.log_tail, retryable=status.retryable,
+             now=now, retry_delay=retry_delay)
+

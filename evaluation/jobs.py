@@ -17,23 +17,20 @@ from typing import Callable
 from sqlalchemy import exists, func, select as sa_select
 from sqlmodel import Session, select
 
-from app.challenges.models import Challenge
 from app.checkpoints.models import Submission, SubmissionStatus
 from app.checkpoints.services import storage_of
 from app.db import utcnow
 from app.settings import Settings
 from evaluation import services
-from evaluation.ingest import attempt_gpu_hours, ingest
+from evaluation.ingest import attempt_gpu_hours, settle
+from evaluation.cycle import Cycle, reserved_gpu_hours
 from evaluation.models import Evaluation, EvaluationState as S
-from evaluation.planning import (
-    SetupError, Setup, build_job_command, gpu_hours_at_most, job_dir_of, job_name, pinned_request, planned_nodes,
-    setup_of,
-)
-from evaluation.policy import Candidate, plan_dispatch
-from evaluation.results import ResultsError
-from evaluation.runners.base import (
-    CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, PollError, RunHandle, RunStatus, read_tail,
-)
+from evaluation.jobspec import build_job_command, job_name, planned_nodes
+from evaluation.planning import SetupError, Setup, gpu_hours_at_most, job_dir_of, pinned_request
+from evaluation.policy import SITE_RUNNER, Candidate, plan_dispatch
+from evaluation.sites.dispatch import lease_to_sites, sites_wake
+from evaluation.sites.pinning import pin_for_sites
+from evaluation.runners.base import PENDING, RUNNING, PollError, RunHandle, RunStatus, read_tail
 from evaluation.runners.local import LocalRunner
 from evaluation.runners.slurm import SlurmError, SlurmRunner
 
@@ -50,25 +47,6 @@ def runner_for(kind: str, setup: Setup, cluster: str):
     if key not in _RUNNERS:
         _RUNNERS[key] = LocalRunner() if kind == "local" else SlurmRunner(setup.profile(cluster))
     return _RUNNERS[key]
-
-
-class Cycle:
-    """What one cycle knows: the time, and each challenge's setup (parsed once)."""
-
-    def __init__(self, session: Session, settings: Settings, now: datetime | None = None):
-        self.session, self.settings, self.now = session, settings, now or utcnow()
-        self._setups: dict[int, Setup | SetupError] = {}
-
-    def setup(self, challenge_id: int) -> Setup:
-        if challenge_id not in self._setups:
-            try:
-                self._setups[challenge_id] = setup_of(self.session.get(Challenge, challenge_id), self.settings)
-            except (SetupError, ValueError) as exc:
-                self._setups[challenge_id] = SetupError(str(exc))
-        found = self._setups[challenge_id]
-        if isinstance(found, SetupError):
-            raise found
-        return found
 
 
 def survey(session: Session) -> tuple[bool, bool, bool]:
@@ -90,7 +68,7 @@ def run_evaluations(session: Session, settings: Settings) -> None:
     if to_enqueue:
         steps.append(enqueue)
     if in_flight or to_retry or to_enqueue:
-        steps += [follow, dispatch]
+        steps += [follow, dispatch, lease_to_sites]
     for step in steps:
         try:
             step(Cycle(session, settings))
@@ -111,6 +89,8 @@ def enqueue(cycle: Cycle) -> None:
         try:
             setup = cycle.setup(sub.challenge_id)
             request = pinned_request(setup, cycle.settings, sub, store.submission_dir(sub.id))
+            if request["runner"] == SITE_RUNNER:
+                request = pin_for_sites(request, sub, cycle.settings)
         except (ValueError, OSError) as exc:  # SetupError (the planner's refusal too) is a ValueError
             services.unrunnable(session, sub.challenge_id, sub.team_id, sub.id,
                                 f"the evaluation cannot run: {exc}", cycle.now)
@@ -129,9 +109,10 @@ def retry(cycle: Cycle) -> None:
 def dispatch(cycle: Cycle) -> None:
     """Reconcile half-submitted jobs, then submit queued evaluations the clusters and allocations allow."""
     session = cycle.session
-    for ev in session.exec(select(Evaluation).where(Evaluation.state == S.dispatching)).all():
+    for ev in session.exec(select(Evaluation).where(Evaluation.state == S.dispatching,
+                                                    Evaluation.runner != SITE_RUNNER)).all():
         _reconcile(cycle, ev)
-    queued = session.exec(select(Evaluation).where(Evaluation.state == S.queued)
+    queued = session.exec(select(Evaluation).where(Evaluation.state == S.queued, Evaluation.runner != SITE_RUNNER)
                           .order_by(Evaluation.queued_at, Evaluation.id).limit(DISPATCH_WINDOW)).all()
     if not queued:
         return
@@ -140,7 +121,7 @@ def dispatch(cycle: Cycle) -> None:
     candidates = [_candidate(cycle, ev) for ev in queued]
     teams = {c.team_id for c in candidates}
     go, exhausted = plan_dispatch(candidates, active, services.used_gpu_hours(session, teams),
-                                  _reserved(cycle, teams))
+                                  reserved_gpu_hours(cycle, teams))
     by_id = {ev.id: ev for ev in queued}
     needs = {c.evaluation_id: c.gpu_hours_at_most for c in candidates}
     for ev_id in exhausted:
@@ -160,22 +141,6 @@ def _candidate(cycle: Cycle, ev: Evaluation) -> Candidate:
     policy = setup.policy
     return Candidate(ev.id, ev.team_id, ev.cluster, policy.concurrency(ev.cluster), policy.allocation(ev.cluster),
                      gpu_hours_at_most(setup, ev.cluster, ev.request or {}))
-
-
-def _reserved(cycle: Cycle, team_ids: set[int]) -> dict[tuple[int, str], float]:
-    """{(team, cluster): GPU-hours the team's jobs in flight may still cost}, at most their whole time limit."""
-    reserved: dict[tuple[int, str], float] = {}
-    if not team_ids:
-        return reserved
-    rows = cycle.session.exec(select(Evaluation).where(
-        Evaluation.state.in_([s.value for s in services.ACTIVE]), Evaluation.team_id.in_(sorted(team_ids)))).all()
-    for ev in rows:
-        try:
-            hours = gpu_hours_at_most(cycle.setup(ev.challenge_id), ev.cluster, ev.request or {})
-        except SetupError:
-            continue
-        reserved[(ev.team_id, ev.cluster)] = reserved.get((ev.team_id, ev.cluster), 0.0) + hours
-    return reserved
 
 
 def _exhausted_reason(ev: Evaluation, need: float) -> str:
@@ -240,7 +205,8 @@ def follow(cycle: Cycle) -> None:
     session = cycle.session
     clock = time.monotonic()
     due: dict[tuple[str, str], list[Evaluation]] = {}
-    for ev in session.exec(select(Evaluation).where(Evaluation.state.in_([S.dispatched.value, S.running.value]))
+    for ev in session.exec(select(Evaluation).where(Evaluation.state.in_([S.dispatched.value, S.running.value]),
+                                                    Evaluation.runner != SITE_RUNNER)  # their agents follow them
                            .order_by(Evaluation.id)).all():
         if ev.runner == "slurm" and not ev.cancel_requested and clock - _LAST_POLL.get(ev.id, -1e9) < SLURM_POLL:
             continue
@@ -274,21 +240,8 @@ def _act_on(cycle: Cycle, ev: Evaluation, setup: Setup, runner, handle: RunHandl
             services.mark_running(ev, _started(status, cycle.now), status.node)
         _stop_if_overtime(cycle, ev, runner, handle)
         return
-    profile = setup.profile(ev.cluster)
-    if status.state == SUCCEEDED:  # even if a cancel came late: the results are complete
-        try:
-            ingest(cycle.session, ev, status, profile, cycle.now, cycle.settings)
-            return
-        except ResultsError as exc:
-            status = RunStatus(FAILED, f"the results could not be read: {exc}", status.exit_code, status.log_tail,
-                               status.node, status.started_at, status.ended_at, status.elapsed_seconds, retryable=True)
-    services.charge(cycle.session, ev, attempt_gpu_hours(status.elapsed_seconds, profile, ev.request), cycle.now)
-    ev.elapsed_seconds, ev.node = status.elapsed_seconds, status.node or ev.node
-    if status.state == CANCELLED and ev.cancel_requested:
-        services.cancelled(cycle.session, ev, cycle.now)
-    else:
-        services.fail(cycle.session, ev, status.reason or "the evaluation failed", status.log_tail,
-                      retryable=status.retryable, now=cycle.now, retry_delay=setup.policy.retry_delay_seconds)
+    settle(cycle.session, ev, status, setup.profile(ev.cluster), cycle.now, setup.policy.retry_delay_seconds,
+           cycle.settings)
 
 
 def _started(status: RunStatus, now: datetime) -> datetime:
@@ -321,16 +274,24 @@ BUSY_INTERVAL = 0.5  # seconds between cycles while jobs run, so a finished job'
 
 def wake(session: Session) -> float | None:
     """For the scheduler between cycles: 0 when something waits to be queued or dispatched (a cycle now),
-    BUSY_INTERVAL while jobs run or retries wait, None when idle. One read-only query."""
+    BUSY_INTERVAL while jobs run or retries wait, None when idle. Read-only queries: one, and one more when
+    site evaluations wait (they are urgent only while a site is online to take them)."""
     pending = exists().where(Submission.status == SubmissionStatus.accepted,
                              ~exists().where(Evaluation.submission_id == Submission.id))
-    waiting = exists().where(Evaluation.state.in_([S.queued.value, S.dispatching.value]))
-    active = exists().where(Evaluation.state.in_([S.dispatched.value, S.running.value]))
+    own = Evaluation.runner != SITE_RUNNER
+    waiting = exists().where(Evaluation.state.in_([S.queued.value, S.dispatching.value]), own)
+    active = exists().where(Evaluation.state.in_([S.dispatched.value, S.running.value]), own)
     retry = exists().where(Evaluation.state == S.failed, Evaluation.retry_at.is_not(None))
-    pending, waiting, active, retry = session.execute(sa_select(pending, waiting, active, retry)).one()
+    at_sites = exists().where(Evaluation.state.in_([s.value for s in services.OPEN]), ~own)
+    pending, waiting, active, retry, at_sites = session.execute(
+        sa_select(pending, waiting, active, retry, at_sites)).one()
     if pending or (waiting and not active):
         return 0.0  # new work and free clusters: a cycle now (with jobs running, the busy pace is soon enough)
-    return BUSY_INTERVAL if waiting or active or retry else None
+    wants = [BUSY_INTERVAL] if waiting or active or retry else []
+    if at_sites:
+        wants.append(sites_wake(session, utcnow(), BUSY_INTERVAL))
+    wants = [w for w in wants if w is not None]
+    return min(wants) if wants else None
 
 
 STEPS = [run_evaluations]

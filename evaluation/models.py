@@ -4,6 +4,11 @@ queued -> dispatching (job folder chosen, submission in flight) -> dispatched (j
 finished | failed (reason kept) | cancelled; a failure that is not the model's fault, with attempts left,
 goes back to queued at `retry_at`. Any process can die at any moment: the next scheduler cycle continues
 from these rows (a `dispatching` row is reconciled by the job's name before anything is submitted again).
+
+An evaluation of a challenge whose evaluations run at sites (`runner = "site"`) is leased to a `Site`: it is
+`dispatching` with `site_id` and `lease_expires_at` while the site's agent stages it, and may go back to the
+queue when the lease expires, until the agent says it is submitting the job (`work_dir` set): from then on
+the evaluation stays with its site (see evaluation/sites/services.py).
 """
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Optional
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from app.db import utcnow
@@ -44,7 +49,7 @@ class Evaluation(SQLModel, table=True):
     # An `EvaluationPurpose` value, stored as text so a new purpose needs no change to a database enum type.
     purpose: str = Field(default=EvaluationPurpose.primary.value, max_length=20,
                          sa_column_kwargs={"server_default": EvaluationPurpose.primary.value})
-    runner: str = Field(default="local", max_length=10)  # local | slurm
+    runner: str = Field(default="local", max_length=10)  # local | slurm | site
     cluster: str = Field(default="local", max_length=40)
     job_id: Optional[str] = Field(default=None, max_length=64)  # pid for local, Slurm job id
     job_token: Optional[str] = Field(default=None, max_length=64)  # RunHandle.token (pid start time, cluster)
@@ -69,6 +74,8 @@ class Evaluation(SQLModel, table=True):
     gpu_hours: Optional[float] = None
     cancel_requested: bool = Field(default=False)  # an organiser asked; the scheduler cancels the job
     retry_at: Optional[datetime] = None  # a retryable failure goes back to the queue at this time
+    site_id: Optional[int] = Field(default=None, foreign_key="site.id", index=True)  # the site holding the lease
+    lease_expires_at: Optional[datetime] = None  # renewed by the site's heartbeats while it stages
 
 
 class TaskResult(SQLModel, table=True):
@@ -145,3 +152,34 @@ def _refuse_update(_mapper, _connection, target) -> None:
 @event.listens_for(CountedChoice, "before_delete")
 def _refuse_delete(_mapper, _connection, target) -> None:
     raise ChoicesAreAppendOnly(f"counted choice {target.id} cannot be deleted")
+
+
+class Site(SQLModel, table=True):
+    """A supercomputer site whose agent pulls evaluations of one cluster profile. Only the sha256 of its token
+    is kept; the agent's last heartbeat says whether it is online."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40, unique=True)
+    cluster: str = Field(max_length=40, index=True)
+    max_jobs: int = Field(default=4)
+    token_sha256: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: Optional[datetime] = None
+    last_seen_at: Optional[datetime] = Field(default=None, index=True)
+    agent: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # version, host, hub, lock
+
+
+class SiteUpload(SQLModel, table=True):
+    """One output file (results or samples) a site uploaded for an attempt, stored under the platform's storage
+    at ``path`` relative to the attempt's upload folder; the same file again is the same answer."""
+
+    __table_args__ = (UniqueConstraint("evaluation_id", "attempt", "path"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    evaluation_id: int = Field(foreign_key="evaluation.id", index=True)
+    attempt: int
+    site_id: int = Field(foreign_key="site.id")
+    path: str = Field(max_length=500)
+    sha256: str = Field(max_length=64)
+    bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    uploaded_at: datetime = Field(default_factory=utcnow)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -20,12 +18,9 @@ from app.checkpoints.models import Submission
 from app.checkpoints.safetensors_header import DTYPE_BITS
 from app.settings import Settings
 from evaluation.clusters import ClusterProfile, default_profiles
-from evaluation.command import BackendPolicy, Command, EvalSpec, build_command, split_by_fewshot
+from evaluation.jobspec import planned_nodes
 from evaluation.layout import Layout, LayoutRefused, ModelFacts, model_facts, plan_layout
-from evaluation.policy import EvaluationPolicy, effective_runner, model_digest
-
-LOCAL_CLUSTERS = ("local", "local-slurm")  # where lm-eval is this platform's own Python
-
+from evaluation.policy import SITE_RUNNER, EvaluationPolicy, effective_runner, model_digest
 
 class SetupError(ValueError):
     """The challenge cannot be evaluated as configured (the message says why, for the organiser)."""
@@ -112,18 +107,6 @@ def plan_for(facts: ModelFacts, profile: ClusterProfile) -> Layout:
         raise SetupError(str(exc)) from None
 
 
-def planned_layout(request: Mapping[str, Any]) -> Layout | None:
-    """The layout pinned in a request (None for requests pinned before the planner: one node, as then)."""
-    plan = request.get("plan")
-    return Layout.from_dict(plan) if plan else None
-
-
-def planned_nodes(request: Mapping[str, Any]) -> int:
-    """How many nodes the evaluation's job holds (its GPU-hours count every one)."""
-    layout = planned_layout(request)
-    return layout.nodes if layout else 1
-
-
 def gpu_hours_at_most(setup: Setup, cluster: str, request: Mapping[str, Any]) -> float:
     """The most GPU-hours one attempt can cost: every device of every planned node for the job's whole time
     limit (what Slurm's "safe" allocation enforcement reserves before it starts a job)."""
@@ -134,80 +117,49 @@ def gpu_hours_at_most(setup: Setup, cluster: str, request: Mapping[str, Any]) ->
 
 def pinned_request(setup: Setup, settings: Settings, submission: Submission, folder: Path) -> dict:
     """The request stored in Evaluation.request: everything that decides the scores, and the planned layout.
-    SetupError when no layout fits (the planner's reason), ValueError for an unreadable config.json."""
+    SetupError when no layout fits (the planner's reason), ValueError for an unreadable config.json.
+
+    An evaluation leased to sites is planned for each of its challenge's clusters (``clusters``: the layout,
+    device and dtype on each); the lease pins the one chosen (``choose_cluster``)."""
     runner, cluster = effective_runner(setup.policy, settings.eval_runner)
-    profile = setup.profile(cluster)
-    gpu = profile.gpus_per_node > 0
     files = checkpoint_files(submission, folder)
     p = setup.policy
-    dtype = p.dtype or ("bfloat16" if gpu else "float32")
-    layout = plan_for(checkpoint_facts(folder, submission.parameters, submission.dtypes, dtype), profile)
-    return {
+    request = {
         "checkpoint": str(folder), "model_sha256": model_digest(files), "model_files": dict(files),
         "num_parameters": submission.parameters, "runner": runner, "cluster": cluster,
         "tasks": [{"name": t.name, "lm_eval_task": t.lm_eval_task, "num_fewshot": t.num_fewshot,
                    "metric": t.metric, "weight": t.weight, "baseline": t.baseline, "hidden": t.hidden}
                   for t in setup.tasks],
         "include_path": setup.include_path, "batch_size": p.batch_size,
-        "dtype": dtype, "device": "cuda" if gpu else "cpu",
         "limit": p.limit, "seed": p.seed, "timeout_minutes": p.timeout_minutes,
-        "datasets_cache": p.datasets_cache, "plan": layout.to_dict(),
+        "datasets_cache": p.datasets_cache,
     }
+    if runner != SITE_RUNNER:
+        return {**request, **cluster_part(setup, submission, folder, cluster)}
+    options, refusals = {}, []
+    for name in p.clusters:
+        try:
+            options[name] = cluster_part(setup, submission, folder, name)
+        except SetupError as exc:
+            refusals.append(f"{name}: {exc}")
+    if not options:
+        raise SetupError("no cluster of the challenge can run it (" + "; ".join(refusals) + ")")
+    return {**request, "clusters": options}
 
 
-def runs_platform_python(profile: ClusterProfile) -> bool:
-    """Whether lm-eval runs in this platform's own Python (this machine and its test cluster), rather than in
-    the environment a site provides."""
-    return profile.name in LOCAL_CLUSTERS and profile.lm_eval == ("lm_eval",)
+def cluster_part(setup: Setup, submission: Submission, folder: Path, cluster: str) -> dict[str, Any]:
+    """What depends on the cluster: the planned layout, the device and the dtype (bfloat16 on GPUs)."""
+    profile = setup.profile(cluster)
+    gpu = profile.gpus_per_node > 0
+    dtype = setup.policy.dtype or ("bfloat16" if gpu else "float32")
+    layout = plan_for(checkpoint_facts(folder, submission.parameters, submission.dtypes, dtype), profile)
+    return {"dtype": dtype, "device": "cuda" if gpu else "cpu", "plan": layout.to_dict()}
 
 
-def lm_eval_argv(profile: ClusterProfile) -> tuple[str, ...]:
-    """The lm-eval command on the cluster; on this machine (and its test cluster) this Python's own."""
-    if runs_platform_python(profile):
-        return (sys.executable, "-m", "lm_eval")
-    return profile.lm_eval
-
-
-def fewshot_groups(request: Mapping[str, Any]) -> list[tuple[int | None, tuple[str, ...]]]:
-    """lm-eval takes one few-shot count per run: the request's tasks grouped by it."""
-    return split_by_fewshot({t["lm_eval_task"]: t["num_fewshot"] for t in request["tasks"]})
-
-
-def output_dirs(request: Mapping[str, Any], job_dir: Path) -> list[tuple[Path, tuple[str, ...]]]:
-    """Where each few-shot group writes its results: ``output/`` for one group, ``output/shots-K/`` for more."""
-    groups = fewshot_groups(request)
-    if len(groups) == 1:
-        return [(job_dir / "output", groups[0][1])]
-    return [(job_dir / "output" / f"shots-{shots}", tasks) for shots, tasks in groups]
-
-
-def build_job_command(request: Mapping[str, Any], profile: ClusterProfile, job_dir: Path) -> Command:
-    """The command of one evaluation: one lm-eval run per few-shot group, chained in one job."""
-    limit = request.get("limit")
-    if isinstance(limit, float) and limit >= 1 and limit.is_integer():
-        limit = int(limit)
-    env = dict(profile.env)
-    if request.get("datasets_cache"):
-        env["HF_DATASETS_CACHE"] = request["datasets_cache"]
-    policy = BackendPolicy(vllm_min_parameters=profile.vllm_min_parameters, gpus_per_node=profile.gpus_per_node)
-    commands = []
-    for (out, tasks), (shots, _) in zip(output_dirs(request, job_dir), fewshot_groups(request)):
-        spec = EvalSpec(checkpoint=request["checkpoint"], tasks=tasks, output_path=str(out),
-                        include_path=request.get("include_path"), limit=limit, num_fewshot=shots,
-                        batch_size=request["batch_size"], dtype=request["dtype"], device=request["device"],
-                        seed=request["seed"], num_parameters=request.get("num_parameters"))
-        commands.append(build_command(spec, policy, lm_eval=lm_eval_argv(profile), extra_env=env,
-                                      layout=planned_layout(request)))
-    if len(commands) == 1:
-        return commands[0]
-    chained = " && ".join(shlex.join(c.argv) for c in commands)
-    return Command(argv=("/bin/sh", "-c", chained), env=commands[0].env, backend=commands[0].backend,
-                   layout=commands[0].layout)
-
-
-def job_name(evaluation_id: int, attempt: int) -> str:
-    """The job's name on the cluster: unique per attempt, so a restarted scheduler can find it again."""
-    return f"lagc-eval-{evaluation_id}-a{attempt}"
+def choose_cluster(request: Mapping[str, Any], cluster: str, profile: ClusterProfile) -> dict[str, Any]:
+    """A site evaluation's request once leased on ``cluster``: that cluster's layout, device and dtype, and
+    its profile (as the platform reads it: the challenge's ``[clusters.NAME]`` over the shipped one)."""
+    return {**request, **request["clusters"][cluster], "cluster": cluster, "profile": profile.to_dict()}
 
 
 def job_dir_of(settings: Settings, profile: ClusterProfile, evaluation_id: int, attempt: int) -> Path:

@@ -4,7 +4,9 @@
 
     [evaluation]
     runner = "slurm"                 # local | slurm (a deployment with LAGC_EVAL_RUNNER=local runs all locally)
+                                     # | sites: leased to the site agents serving one of `clusters`
     cluster = "lumi-g"               # a [clusters.NAME] of the same file, or a shipped profile
+    clusters = ["lumi-g", "leonardo-booster"]   # runner = "sites": the clusters its evaluations may run on
     max_concurrent = { lumi-g = 4 }  # jobs at once per cluster
     allocation_gpu_hours = { lumi-g = 500 }   # per team per cluster, in that cluster's billing unit
     max_attempts = 3                 # attempts for failures that are not the model's fault
@@ -23,8 +25,10 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
-RUNNERS = ("local", "slurm")
-_KEYS = {"runner", "cluster", "max_concurrent", "allocation_gpu_hours", "max_attempts", "timeout_minutes",
+RUNNERS = ("local", "slurm", "sites")
+SITE_RUNNER = "site"  # Evaluation.runner of an evaluation leased to a site (challenges with runner = "sites")
+SITES_CLUSTER = "sites"  # Evaluation.cluster of such an evaluation until a site of one of its clusters leases it
+_KEYS = {"runner", "cluster", "clusters", "max_concurrent", "allocation_gpu_hours", "max_attempts", "timeout_minutes",
          "batch_size", "dtype", "limit", "seed", "datasets_cache", "retry_delay_seconds"}
 
 
@@ -34,6 +38,7 @@ class EvaluationPolicy:
 
     runner: str = "local"
     cluster: str = "local"
+    clusters: tuple[str, ...] = ()
     max_concurrent: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     allocation_gpu_hours: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     max_attempts: int = 3
@@ -52,6 +57,12 @@ class EvaluationPolicy:
         runner = section.get("runner", "local")
         if runner not in RUNNERS:
             problems.append(f"runner must be one of {RUNNERS}, not {runner!r}")
+        clusters = section.get("clusters", [])
+        if not isinstance(clusters, list) or not all(isinstance(c, str) and c for c in clusters):
+            problems.append("clusters must be a list of cluster names, e.g. [\"lumi-g\", \"leonardo-booster\"]")
+            clusters = []
+        elif runner == "sites" and not clusters:
+            problems.append('runner = "sites" needs clusters = [...]: the clusters whose sites may run its evaluations')
         counts = _mapping(section, "max_concurrent", problems, whole=True)
         hours = _mapping(section, "allocation_gpu_hours", problems, whole=False)
         numbers = {key: section[key] for key in ("max_attempts", "timeout_minutes", "batch_size", "limit",
@@ -65,7 +76,7 @@ class EvaluationPolicy:
         if problems:
             raise ValueError("; ".join(problems))
         kept = {k: section[k] for k in ("cluster", "dtype", "seed", "datasets_cache") if k in section}
-        return cls(runner=runner, max_concurrent=MappingProxyType(counts),
+        return cls(runner=runner, clusters=tuple(dict.fromkeys(clusters)), max_concurrent=MappingProxyType(counts),
                    allocation_gpu_hours=MappingProxyType(hours), **numbers, **kept)
 
     def concurrency(self, cluster: str) -> int:
@@ -79,7 +90,12 @@ class EvaluationPolicy:
 
     def slurm_minutes(self) -> int:
         """Slurm's ``--time``: the platform's timeout rounded up, plus one minute to write the results."""
-        return int(math.ceil(self.timeout_minutes)) + 1
+        return slurm_minutes(self.timeout_minutes)
+
+
+def slurm_minutes(timeout_minutes: float) -> int:
+    """Slurm's ``--time`` for a run the platform stops after ``timeout_minutes`` (the site agent asks the same)."""
+    return int(math.ceil(timeout_minutes)) + 1
 
 
 def _mapping(section: Mapping[str, Any], key: str, problems: list[str], whole: bool) -> dict:
@@ -98,7 +114,10 @@ def _mapping(section: Mapping[str, Any], key: str, problems: list[str], whole: b
 
 
 def effective_runner(policy: EvaluationPolicy, deployment_runner: str) -> tuple[str, str]:
-    """(runner, cluster): a deployment without Slurm (``LAGC_EVAL_RUNNER=local``) runs everything here."""
+    """(runner, cluster): a deployment without Slurm (``LAGC_EVAL_RUNNER=local``) runs everything here, except
+    what sites run (the platform needs no Slurm of its own for them); a site's cluster is chosen at lease time."""
+    if policy.runner == "sites":
+        return SITE_RUNNER, SITES_CLUSTER
     if deployment_runner == "local" or policy.runner == "local":
         return "local", "local"
     return "slurm", policy.cluster
@@ -130,19 +149,36 @@ def plan_dispatch(candidates: Sequence[Candidate], active: Mapping[str, int],
     running, held = dict(active), dict(reserved or {})
     dispatch, exhausted = [], []
     for c in candidates:
-        key = (c.team_id, c.cluster)
-        if c.allocation is not None:
-            left = c.allocation - used.get(key, 0.0)
-            if left <= 0 or c.gpu_hours_at_most > left:
-                exhausted.append(c.evaluation_id)
-                continue
-            if c.gpu_hours_at_most > left - held.get(key, 0.0):
-                continue  # it fits once the team's jobs in flight have ended and been charged
-        if running.get(c.cluster, 0) < c.limit:
-            running[c.cluster] = running.get(c.cluster, 0) + 1
-            held[key] = held.get(key, 0.0) + c.gpu_hours_at_most
+        fit = allocation_fit(c, used, held)
+        if fit == NEVER:
+            exhausted.append(c.evaluation_id)
+        elif fit == GO and running.get(c.cluster, 0) < c.limit:
+            take(c, running, held)
             dispatch.append(c.evaluation_id)
     return dispatch, exhausted
+
+
+GO, WAIT, NEVER = "go", "wait", "never"
+
+
+def allocation_fit(c: Candidate, used: Mapping[tuple[int, str], float],
+                   held: Mapping[tuple[int, str], float]) -> str:
+    """Whether the team's allocation on the candidate's cluster lets its job start: GO, WAIT (once the team's
+    jobs in flight have ended and been charged) or NEVER (used up, or the job is bigger than what is left)."""
+    if c.allocation is None:
+        return GO
+    key = (c.team_id, c.cluster)
+    left = c.allocation - used.get(key, 0.0)
+    if left <= 0 or c.gpu_hours_at_most > left:
+        return NEVER
+    return WAIT if c.gpu_hours_at_most > left - held.get(key, 0.0) else GO
+
+
+def take(c: Candidate, running: dict[str, int], held: dict[tuple[int, str], float]) -> None:
+    """Count a dispatched candidate: one more job on its cluster, its worst case held from its team's allocation."""
+    running[c.cluster] = running.get(c.cluster, 0) + 1
+    key = (c.team_id, c.cluster)
+    held[key] = held.get(key, 0.0) + c.gpu_hours_at_most
 
 
 def queue_positions(queued: Iterable[tuple[int, str]]) -> dict[int, int]:
@@ -161,6 +197,7 @@ def hidden_tasks_revealed(phases: Sequence[tuple[str, datetime, datetime]], now:
 
 
 def model_digest(files: Iterable[tuple[str, str]]) -> str:
-    """One sha256 for a checkpoint folder: over its sorted ``sha256  name`` lines (as ``sha256sum`` prints)."""
+    """One sha256 for a set of files (a checkpoint folder, a task-suite bundle): over their sorted
+    ``sha256  name`` lines (as ``sha256sum`` prints them)."""
     lines = "".join(f"{sha}  {name}\n" for name, sha in sorted(files))
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()

@@ -15,7 +15,9 @@ from sqlmodel import Session, select
 from app.audit.services import record
 from app.db import utcnow
 from app.errors import DomainError, Kind
-from evaluation.models import Evaluation, EvaluationState as S, GpuCharge
+from app.teams.models import Team
+from evaluation.models import Evaluation, EvaluationState as S, GpuCharge, Site, TaskResult
+from evaluation.policy import SITE_RUNNER, SITES_CLUSTER
 from evaluation.runners.base import RunHandle
 
 ACTIVE = (S.dispatching, S.dispatched, S.running)
@@ -29,7 +31,7 @@ class EvaluationError(DomainError, ValueError):
     kind = Kind.conflict
 
 
-def _move(ev: Evaluation, to: S, now: datetime, reason: str | None = None) -> None:
+def move(ev: Evaluation, to: S, now: datetime, reason: str | None = None) -> None:
     """Change the state and remember the move (a new list, so the JSON column is seen as changed)."""
     entry = {"at": now.isoformat(), "from": S(ev.state).value, "to": to.value, "attempt": ev.attempt}
     if reason:
@@ -38,7 +40,7 @@ def _move(ev: Evaluation, to: S, now: datetime, reason: str | None = None) -> No
     ev.state = to
 
 
-def _audit(session: Session, ev: Evaluation, action: str, actor_id: int | None = None, **details) -> None:
+def audit(session: Session, ev: Evaluation, action: str, actor_id: int | None = None, **details) -> None:
     record(session, action, "evaluation", ev.id, actor_id=actor_id, challenge_id=ev.challenge_id,
            team_id=ev.team_id, submission_id=ev.submission_id, attempt=ev.attempt, **details)
 
@@ -53,7 +55,7 @@ def create(session: Session, challenge_id: int, team_id: int, submission_id: int
                     history=[{"at": now.isoformat(), "to": "queued", "attempt": 1}])
     session.add(ev)
     session.flush()
-    _audit(session, ev, "evaluation.queued", cluster=ev.cluster)
+    audit(session, ev, "evaluation.queued", cluster=ev.cluster)
     return ev
 
 
@@ -68,19 +70,19 @@ def unrunnable(session: Session, challenge_id: int, team_id: int, submission_id:
 def mark_dispatching(ev: Evaluation, work_dir: str, now: datetime) -> None:
     """The job folder is chosen and the submission to the cluster is about to happen (commit first)."""
     ev.work_dir, ev.dispatched_at = work_dir, now
-    _move(ev, S.dispatching, now)
+    move(ev, S.dispatching, now)
 
 
 def mark_dispatched(ev: Evaluation, handle: RunHandle, now: datetime) -> None:
     """The cluster accepted the job: its id is known."""
     ev.job_id, ev.job_token, ev.work_dir = handle.job_id, handle.token, handle.job_dir
-    _move(ev, S.dispatched, now, f"job {handle.job_id}")
+    move(ev, S.dispatched, now, f"job {handle.job_id}")
 
 
 def mark_running(ev: Evaluation, now: datetime, node: str | None = None) -> None:
     """The job started on a node."""
     ev.started_at, ev.node = now, node or ev.node
-    _move(ev, S.running, now, f"on {node}" if node else None)
+    move(ev, S.running, now, f"on {node}" if node else None)
 
 
 def handle_of(ev: Evaluation) -> RunHandle:
@@ -91,8 +93,8 @@ def handle_of(ev: Evaluation) -> RunHandle:
 def finish(session: Session, ev: Evaluation, now: datetime) -> None:
     """Scores are recorded (by ingest, in the same transaction)."""
     ev.finished_at, ev.failure_reason, ev.retry_at = now, None, None
-    _move(ev, S.finished, now)
-    _audit(session, ev, "evaluation.finished", cluster=ev.cluster, job_id=ev.job_id, gpu_hours=ev.gpu_hours)
+    move(ev, S.finished, now)
+    audit(session, ev, "evaluation.finished", cluster=ev.cluster, job_id=ev.job_id, gpu_hours=ev.gpu_hours)
 
 
 def fail(session: Session, ev: Evaluation, reason: str, log_tail: Iterable[str], retryable: bool,
@@ -105,23 +107,25 @@ def fail(session: Session, ev: Evaluation, reason: str, log_tail: Iterable[str],
         ev.log_tail = "\n".join(tail)
     will_retry = retryable and ev.attempt < ev.max_attempts
     ev.retry_at = now + timedelta(seconds=retry_delay) if will_retry else None
-    _move(ev, S.failed, now, reason)
-    _audit(session, ev, "evaluation.failed", reason=reason, will_retry=will_retry)
+    move(ev, S.failed, now, reason)
+    audit(session, ev, "evaluation.failed", reason=reason, will_retry=will_retry)
 
 
 def cancelled(session: Session, ev: Evaluation, now: datetime, reason: str = "cancelled by an organiser") -> None:
     """The job is stopped (or never started)."""
     ev.finished_at, ev.failure_reason, ev.retry_at, ev.cancel_requested = now, reason, None, False
-    _move(ev, S.cancelled, now, reason)
+    move(ev, S.cancelled, now, reason)
 
 
 def requeue(ev: Evaluation, now: datetime, reason: str) -> None:
     """A new attempt: back to the queue with the job fields cleared (the history keeps the old ones)."""
     ev.attempt += 1
     ev.job_id = ev.job_token = ev.node = ev.work_dir = ev.results_path = None
-    ev.dispatched_at = ev.started_at = ev.finished_at = ev.retry_at = None
+    ev.dispatched_at = ev.started_at = ev.finished_at = ev.retry_at = ev.lease_expires_at = ev.site_id = None
+    if ev.runner == SITE_RUNNER:
+        ev.cluster = SITES_CLUSTER  # any site of the challenge's clusters may lease the new attempt
     ev.cancel_requested, ev.queued_at = False, now
-    _move(ev, S.queued, now, reason)
+    move(ev, S.queued, now, reason)
 
 
 def request_cancel(session: Session, ev: Evaluation, actor_id: int, now: Optional[datetime] = None) -> None:
@@ -129,7 +133,7 @@ def request_cancel(session: Session, ev: Evaluation, actor_id: int, now: Optiona
     now = now or utcnow()
     if ev.state not in OPEN:
         raise EvaluationError(f"evaluation {ev.id} is {S(ev.state).value}: there is nothing to cancel")
-    _audit(session, ev, "evaluation.cancel_requested", actor_id=actor_id, state=S(ev.state).value)
+    audit(session, ev, "evaluation.cancel_requested", actor_id=actor_id, state=S(ev.state).value)
     if ev.state == S.queued:
         cancelled(session, ev, now)
     else:
@@ -143,7 +147,7 @@ def organiser_retry(session: Session, ev: Evaluation, actor_id: int, now: Option
         raise EvaluationError(f"evaluation {ev.id} is {S(ev.state).value}: only failed or cancelled ones are retried")
     ev.max_attempts = max(ev.max_attempts, ev.attempt + 1)
     requeue(ev, now, "retried by an organiser")
-    _audit(session, ev, "evaluation.retried", actor_id=actor_id)
+    audit(session, ev, "evaluation.retried", actor_id=actor_id)
 
 
 def charge(session: Session, ev: Evaluation, gpu_hours: float, now: datetime) -> None:
@@ -175,3 +179,17 @@ def used_gpu_hours(session: Session, team_ids: Iterable[int]) -> dict[tuple[int,
     rows = session.exec(select(GpuCharge.team_id, GpuCharge.cluster, func.sum(GpuCharge.gpu_hours))
                         .where(GpuCharge.team_id.in_(ids)).group_by(GpuCharge.team_id, GpuCharge.cluster)).all()
     return {(team, cluster): float(hours or 0.0) for team, cluster, hours in rows}
+
+
+def listing(session: Session, challenge_id: int) -> list[dict]:
+    """Every evaluation of a challenge, oldest first: ``{id, team, submission, state, site, cluster, job_id,
+    tasks: {task: {metric, value, stderr}}}`` (``flask eval list``)."""
+    rows = session.exec(select(Evaluation, Team.name, Site.name).join(Team, Team.id == Evaluation.team_id)
+                        .outerjoin(Site, Site.id == Evaluation.site_id)
+                        .where(Evaluation.challenge_id == challenge_id).order_by(Evaluation.id)).all()
+    scores: dict[int, dict] = {}
+    for r in session.exec(select(TaskResult).where(TaskResult.evaluation_id.in_([ev.id for ev, _, _ in rows]))
+                          .order_by(TaskResult.id)).all():
+        scores.setdefault(r.evaluation_id, {})[r.task] = {"metric": r.metric, "value": r.value, "stderr": r.stderr}
+    return [{"id": ev.id, "team": team, "submission": ev.submission_id, "state": S(ev.state).value, "site": site,
+             "cluster": ev.cluster, "job_id": ev.job_id, "tasks": scores.get(ev.id, {})} for ev, team, site in rows]

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from app.challenges.models import Phase
 from app.db import utcnow
 from evaluation.layout import describe
-from evaluation.models import Evaluation, EvaluationState as S, TaskResult
-from evaluation.planning import planned_layout
+from evaluation.models import Evaluation, EvaluationState as S, Site, TaskResult
+from evaluation.jobspec import planned_layout
 from evaluation.policy import hidden_tasks_revealed
 from evaluation.services import queue_position
 
@@ -66,6 +66,7 @@ def status_of(session: Session, ev: Evaluation, organiser: bool, now: Optional[d
             state == S.failed and ev.retry_at is None),
         "attempt": ev.attempt, "max_attempts": ev.max_attempts, "submission_id": ev.submission_id,
         "queue_position": queue_position(session, ev), "cluster": ev.cluster, "runner": ev.runner,
+        "site": _site_name(session, ev),
         "job_id": ev.job_id, "node": ev.node, "queued_at": _iso(ev.queued_at),
         "dispatched_at": _iso(ev.dispatched_at), "started_at": _iso(ev.started_at),
         "running_seconds": running_for, "finished_at": _iso(ev.finished_at),
@@ -75,6 +76,12 @@ def status_of(session: Session, ev: Evaluation, organiser: bool, now: Optional[d
         "scores": scores_of(session, ev, show_hidden) if state == S.finished else [],
         "history": ev.history if organiser else [],
     }
+
+
+def _site_name(session: Session, ev: Evaluation) -> Optional[str]:
+    """The site holding (or that ran) a site evaluation."""
+    site = session.get(Site, ev.site_id) if ev.site_id else None
+    return site.name if site else None
 
 
 def _layout(ev: Evaluation) -> dict[str, Any]:

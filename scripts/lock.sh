@@ -4,7 +4,8 @@
 #   scripts/lock.sh --upgrade               move every package to the newest version pyproject.toml allows
 #   scripts/lock.sh --upgrade-package NAME  move one package (and what it needs) only
 # Arguments go to `uv lock`. Then .venv is synced to the new lock (extras eval,dev) and the derived files are
-# rewritten from it: scripts/lib/uv-requirements.txt (the uv that bootstraps every install) and
+# rewritten from it: scripts/lib/uv-requirements.txt (the uv that bootstraps every install),
+# scripts/lib/agent-requirements.txt (the site agent's dependencies alone) and
 # app/checkpoints/native_architectures.txt (the model classes of the locked transformers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,16 @@ ensure_uv
   python3 -c 'import sys; sys.path.insert(0, "."); import evaluation.environment as e; print(e.uv_bootstrap_requirement("uv.lock"))'
 } > scripts/lib/uv-requirements.txt.new
 mv scripts/lib/uv-requirements.txt.new scripts/lib/uv-requirements.txt
+{
+  echo "# The site agent's dependencies alone (the agent extra and what it needs, no Flask, no database driver), as"
+  echo "# uv.lock pins them, with every file's hash (docs/SITES.md). Written by scripts/lock.sh; do not edit by hand:"
+  echo "#   pip install --no-deps --require-hashes -r scripts/lib/agent-requirements.txt"
+  echo "#   pip install --no-deps 'lagc-platform[agent]'"
+  python3 -c 'import sys; sys.path.insert(0, "."); import evaluation.environment as e; print("\n".join(e.extra_requirements("uv.lock", "lagc-platform", "agent")))'
+} > scripts/lib/agent-requirements.txt.new
+mv scripts/lib/agent-requirements.txt.new scripts/lib/agent-requirements.txt
 ensure_venv eval,dev
 FLASK_APP=app .venv/bin/flask checkpoint refresh-architectures
 echo "Commit these together:"
-git status --short -- pyproject.toml uv.lock scripts/lib/uv-requirements.txt app/checkpoints/native_architectures.txt
+git status --short -- pyproject.toml uv.lock scripts/lib/uv-requirements.txt scripts/lib/agent-requirements.txt \
+  app/checkpoints/native_architectures.txt

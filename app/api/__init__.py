@@ -132,6 +132,19 @@ def _api_http_error(exc: HTTPException):
     return response
 
 
+# Parts of the API whose callers are not people: {path prefix under /api/v1: (what the token is, its lookup)}.
+# A feature registers its realm when its API module is imported (the site agents' API: evaluation.sites.api);
+# there a Bearer token is looked up by that function only, so a person's token opens none of its routes and
+# its tokens open no other route.
+TOKEN_REALMS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {}
+
+
+def token_realm(prefix: str, what: str, lookup: Callable[[Any, str], Any]) -> None:
+    """Routes under ``/api/v1<prefix>`` authenticate with ``lookup(session, token)`` (None: unknown token);
+    the caller is ``g.api_agent``."""
+    TOKEN_REALMS[prefix] = (what, lookup)
+
+
 def authenticate_token() -> None:
     """before_request (app-wide, ahead of the access check): on API routes a Bearer token identifies the
     caller; the API never relies on the browser's session cookie."""
@@ -140,8 +153,17 @@ def authenticate_token() -> None:
     if not request.path.startswith(bp.url_prefix + "/"):
         return
     g.api_user = None
+    g.api_agent = None
     g.api_request = True
     header = request.headers.get("Authorization", "")
+    for prefix, (what, lookup) in TOKEN_REALMS.items():
+        if request.path.startswith(bp.url_prefix + prefix):
+            token = header[7:].strip() if header.startswith("Bearer ") else ""
+            g.api_agent = lookup(get_session(), token) if token else None
+            if g.api_agent is None:
+                raise ApiProblem(401, f"These routes take a {what} token (Authorization: Bearer ...); this one "
+                                      "is missing, unknown or revoked.")
+            return
     if header.startswith("Bearer "):
         user = user_for_token(get_session(), header[7:].strip())
         if user is None:

@@ -19,7 +19,7 @@ from flask_login import current_user
 class Access:
     """A view's declared audience: anyone, any signed-in person, or people with one of `roles`."""
 
-    audience: str  # "public" | "signed_in" | "roles"
+    audience: str  # "public" | "signed_in" | "roles" | "agent" (a machine with its own token, e.g. a site)
     roles: frozenset[str] = frozenset()  # the roles' values ("organiser", ...)
 
     def describe(self) -> str:
@@ -58,6 +58,11 @@ def roles(*allowed: Enum) -> Callable:
     return _declare(Access("roles", frozenset(_value(role) for role in allowed)))
 
 
+def agent(view: Callable) -> Callable:
+    """Only a machine authenticated by its own token may use this API view (see `app.api.token_realm`)."""
+    return _declare(Access("agent"))(view)
+
+
 def access_of(endpoint: str | None) -> Access | None:
     """The declared access of an endpoint, or None when it declares none."""
     if endpoint is None:
@@ -84,6 +89,10 @@ def enforce_access() -> None:
     if access is None:
         current_app.logger.error("endpoint %s declares no access; refused", request.endpoint)
         abort(403)
+    if access.audience == "agent":
+        if g.get("api_agent") is None:
+            abort(401)
+        return
     if access.audience == "public":
         return
     user = current_identity()

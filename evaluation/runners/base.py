@@ -54,6 +54,11 @@ class JobPaths:
     def output(self) -> Path:
         return self.root / "output"
 
+    @property
+    def gpus(self) -> Path:
+        """The GPU models the job's first node reported (nvidia-smi or rocm-smi), for the provenance."""
+        return self.root / "gpus.txt"
+
 
 @dataclass(frozen=True)
 class RunHandle:
@@ -163,6 +168,13 @@ def explain_failure(exit_code: int | None, log_tail: Sequence[str]) -> str:
     return f"lm-eval stopped with exit code {exit_code}; the last log lines say why"
 
 
+def tail_lines(data: bytes, lines: int = 20) -> tuple[str, ...]:
+    """The last non-empty lines of a log's tail; a progress bar is cut to its last update."""
+    text = data.decode("utf-8", errors="replace")
+    cleaned = [line.rstrip("\r").rsplit("\r", 1)[-1].rstrip() for line in text.split("\n")]
+    return tuple(line for line in cleaned if line)[-lines:]
+
+
 def read_tail(path: Path, lines: int = 20, max_bytes: int = 16_384) -> tuple[str, ...]:
     """The last lines of a log file (empty if there is none); progress bars are cut to their last update."""
     try:
@@ -170,11 +182,10 @@ def read_tail(path: Path, lines: int = 20, max_bytes: int = 16_384) -> tuple[str
             fh.seek(0, 2)
             size = fh.tell()
             fh.seek(max(0, size - max_bytes))
-            data = fh.read().decode("utf-8", errors="replace")
+            data = fh.read()
     except OSError:
         return ()
-    cleaned = [line.rstrip("\r").rsplit("\r", 1)[-1].rstrip() for line in data.split("\n")]
-    return tuple(line for line in cleaned if line)[-lines:]
+    return tail_lines(data, lines)
 
 
 def read_int(path: Path) -> int | None:

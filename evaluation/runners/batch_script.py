@@ -73,6 +73,8 @@ def render_batch_script(profile: ClusterProfile, command: Command, paths: JobPat
     body += [f"export {k}={shlex.quote(v)}" for k, v in command.env.items() if profile.env.get(k) != v]
     run = f"{shlex.join([*container(profile), *command.argv])} > {q(paths.log)} 2>&1"
     body.append(f"date +%s > {q(paths.started)}")
+    if profile.gpus_per_node:
+        body.append(gpu_models(paths))
     if nodes > 1:
         body += ray_cluster(profile, nodes, paths)
         body += ['if [ "$ray_nodes_up" = yes ]; then', f"  {run}", "  code=$?", "else",
@@ -84,6 +86,14 @@ def render_batch_script(profile: ClusterProfile, command: Command, paths: JobPat
         body.append('kill "$ray_head" "$ray_workers" 2>/dev/null  # stop Ray (Slurm would at the end of the job)')
     body.append("exit $code")
     return "\n".join(body) + "\n"
+
+
+def gpu_models(paths: JobPaths) -> str:
+    """The line that records the node's GPU models in the job folder, with whichever tool the node has."""
+    out = shlex.quote(str(paths.gpus))
+    return (f"if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi --query-gpu=name --format=csv,noheader "
+            f"> {out} 2>&1; elif command -v rocm-smi >/dev/null 2>&1; then rocm-smi --showproductname > {out} "
+            "2>&1; fi")
 
 
 def container(profile: ClusterProfile) -> list[str]:

@@ -8,12 +8,15 @@ chunk where the site has accounting, or one read of the jobcomp/filetxt file whe
 (``accounting = "auto"`` asks ``scontrol show config`` which one, once). Sites forbid polling the
 controller job by job; this costs one controller call per chunk and cycle.
 
-The job folder must be on a filesystem the compute node shares with the platform: the script writes
-lm-eval's log, its exit code and its results there, and the platform reads them back.
+The job folder must be on a filesystem the compute node shares with the platform (or the site agent): the
+script writes lm-eval's log, its exit code and its results there, and they are read back. Every Slurm command
+and every file of the job folder goes through a ``Transport`` (``evaluation.runners.transport``): this
+machine by default, or a login node reached another way.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,14 +24,16 @@ from typing import Callable, Sequence
 from evaluation.clusters import ClusterProfile
 from evaluation.command import Command
 from evaluation.runners.base import (
-    CANCELLED, FAILED, LOST, SUCCEEDED, JobPaths, PollError, RunHandle, RunStatus, explain_failure, read_int,
-    read_tail,
+    CANCELLED, FAILED, LOST, SUCCEEDED, JobPaths, PollError, RunHandle, RunStatus, explain_failure,
 )
 from evaluation.runners.batch_script import render_batch_script, sbatch_directives  # noqa: F401 (API)
 from evaluation.runners.slurm_states import (
-    SACCT_FORMAT, SQUEUE_FORMAT, SlurmJob, chunks, find_many_in_jobcomp, job_ids_named_in_jobcomp, meaning,
+    SACCT_FORMAT, SQUEUE_FORMAT, SlurmJob, chunks, find_many_in_jobcomp, job_ids_in, job_ids_named_in_jobcomp,
+    meaning,
     parse_sacct_many, parse_sbatch_job_id, parse_squeue,
 )
+from evaluation.runners.transport import LocalTransport, Transport, read_int, read_tail
+from evaluation.runners.transport import read_text as read_text_of
 
 CHUNK_SIZE = 500  # job ids per squeue/sacct call: about 4 KB of arguments, far below any command-line limit
 
@@ -42,13 +47,16 @@ class SlurmRunner:
 
     kind = "slurm"
 
-    def __init__(self, profile: ClusterProfile, run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
-                 read_text: Callable[[str], str] = lambda p: Path(p).read_text(errors="replace"),
-                 chunk_size: int = CHUNK_SIZE):
+    def __init__(self, profile: ClusterProfile, run: Callable[..., subprocess.CompletedProcess] | None = None,
+                 read_text: Callable[[str], str] | None = None, chunk_size: int = CHUNK_SIZE,
+                 transport: Transport | None = None):
+        """``transport``: where Slurm and the job folders are (this machine by default); ``run`` and
+        ``read_text`` replace its command runner and its reader of Slurm's own files (for tests)."""
         self.profile = profile
         self.chunk_size = chunk_size
-        self._run = run
-        self._read_text = read_text
+        self.transport = transport or LocalTransport()
+        self._run = run or (lambda argv, timeout=60, **_: self.transport.run(argv, timeout=timeout))
+        self._read_text = read_text or (lambda path: read_text_of(self.transport, path))
         self._accounting: tuple[str, str | None] | None = None
 
     def _slurm(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -60,41 +68,43 @@ class SlurmRunner:
     def start(self, command: Command, job_dir: str | Path, name: str = "lagc-eval",
               time_minutes: int | None = None) -> RunHandle:
         """Write the batch script into job_dir and submit it; returns the handle with the Slurm job id."""
-        paths = JobPaths(Path(job_dir).resolve())
-        paths.root.mkdir(parents=True, exist_ok=True)
+        paths = JobPaths(_absolute(job_dir))
         for stale in (paths.exit_code, paths.cancelled, paths.started):
-            stale.unlink(missing_ok=True)
-        paths.script.write_text(render_batch_script(self.profile, command, paths, name, time_minutes))
+            self.transport.remove(stale)
+        script = render_batch_script(self.profile, command, paths, name, time_minutes)
+        self.transport.write_bytes(paths.script, script.encode())
         proc = self._slurm("sbatch", "--parsable", str(paths.script))
         return RunHandle(runner=self.kind, job_id=parse_sbatch_job_id(proc.stdout), job_dir=str(paths.root),
                          token=self.profile.name)
 
     def cancel(self, handle: RunHandle) -> None:
         """Mark the run as cancelled by the platform and ``scancel`` it (harmless if it already ended)."""
-        JobPaths(Path(handle.job_dir)).cancelled.write_text("cancelled\n")
+        self.transport.write_bytes(JobPaths(Path(handle.job_dir)).cancelled, b"cancelled\n")
         self._ask("scancel", handle.job_id)  # a hang or a missing command is SlurmError: tried again later
 
     def find(self, name: str, job_dir: str | Path) -> RunHandle | None:
-        """The job submitted under this name (the last one), from the controller or the finished-job record.
+        """The job submitted under this name from this job folder (the last one), from the controller or the
+        finished-job record. The folder counts too: a name alone may be another platform's on a shared cluster.
 
         Raises SlurmError when the controller cannot be asked: "not found" must never be guessed.
         """
-        proc = self._slurm("squeue", "-h", "--states=all", "--name", name, "-o", "%i")
-        ids = [word for word in proc.stdout.split() if word.isdigit()]
+        folder = str(_absolute(job_dir))
+        proc = self._slurm("squeue", "-h", "--states=all", "--name", name, "-o", "%i|%Z")
+        ids = job_ids_in(proc.stdout, folder)
         if not ids:
             kind, location = self.accounting()
             if kind == "sacct":
-                out = self._slurm("sacct", "--name", name, "-X", "-n", "-P", "-o", "JobID", "-S", "now-30days")
-                ids = [word for word in out.stdout.split() if word.isdigit()]
+                out = self._slurm("sacct", "--name", name, "-X", "-n", "-P", "-o", "JobID,WorkDir", "-S",
+                                  "now-30days")
+                ids = job_ids_in(out.stdout, folder)
             elif location:
                 try:
-                    ids = job_ids_named_in_jobcomp(self._read_text(location), name)
+                    ids = job_ids_named_in_jobcomp(self._read_text(location), name, folder)
                 except OSError:
                     ids = []
         if not ids:
             return None
-        return RunHandle(runner=self.kind, job_id=max(ids, key=int), job_dir=str(Path(job_dir).resolve()),
-                         token=self.profile.name)
+        return RunHandle(runner=self.kind, job_id=max(ids, key=int), job_dir=folder, token=self.profile.name)
 
     def job(self, job_id: str) -> SlurmJob | None:
         """What Slurm knows about the job (None: no record anywhere); SlurmError when it cannot be asked."""
@@ -208,7 +218,7 @@ class SlurmRunner:
     def _status(self, handle: RunHandle, job: SlurmJob | None) -> RunStatus:
         """The run's status from Slurm's record of it (None: Slurm has none) and its job folder."""
         paths = JobPaths(Path(handle.job_dir))
-        code = read_int(paths.exit_code)
+        code = read_int(self.transport, paths.exit_code)
         if job is None:
             return self._without_record(handle, paths, code)
         m = meaning(job)
@@ -216,9 +226,10 @@ class SlurmRunner:
                       elapsed_seconds=job.elapsed_seconds, scheduler_state=job.state)
         if m.status not in (SUCCEEDED, FAILED, CANCELLED):
             return RunStatus(m.status, m.reason, **common)
-        tail = read_tail(paths.log) or read_tail(paths.root / f"slurm-{handle.job_id}.err")
+        tail = read_tail(self.transport, paths.log) or read_tail(self.transport,
+                                                                   paths.root / f"slurm-{handle.job_id}.err")
         exit_code = code if code is not None else job.exit_code
-        if paths.cancelled.exists() and m.status != SUCCEEDED:
+        if self.transport.exists(paths.cancelled) and m.status != SUCCEEDED:
             return RunStatus(CANCELLED, "the evaluation was cancelled", exit_code, tail, **common)
         if m.status == SUCCEEDED:
             return RunStatus(SUCCEEDED, "", exit_code, tail, **common)
@@ -227,10 +238,15 @@ class SlurmRunner:
 
     def _without_record(self, handle: RunHandle, paths: JobPaths, code: int | None) -> RunStatus:
         """No record in Slurm any more: trust the exit-code file if the job wrote one, else the run is lost."""
-        tail = read_tail(paths.log)
+        tail = read_tail(self.transport, paths.log)
         if code == 0:
             return RunStatus(SUCCEEDED, "", 0, tail)
         if code is not None:
             return RunStatus(FAILED, explain_failure(code, tail), code, tail)
         return RunStatus(LOST, f"the cluster has no record of job {handle.job_id} and it left no exit code",
                          None, tail, retryable=True)
+
+
+def _absolute(job_dir: str | Path) -> Path:
+    """The job folder as an absolute path, without touching the filesystem (it may be the site's, not ours)."""
+    return Path(os.path.abspath(job_dir))

@@ -209,13 +209,28 @@ def find_in_jobcomp(text: str, job_id: str) -> SlurmJob | None:
     return found
 
 
-def job_ids_named_in_jobcomp(text: str, name: str) -> list[str]:
-    """The ids of every finished job called ``name`` in a jobcomp/filetxt file, oldest first."""
+def job_ids_named_in_jobcomp(text: str, name: str, work_dir: str | None = None) -> list[str]:
+    """The ids of every finished job called ``name`` (and run in ``work_dir``, when given) in a jobcomp/filetxt
+    file, oldest first."""
     ids = []
     for line in text.splitlines():
+        if f"Name={name} " not in line:
+            continue
         fields = parse_key_values(line)
-        if fields.get("Name") == name and fields.get("JobId", "").isdigit():
+        if fields.get("Name") == name and fields.get("JobId", "").isdigit() and \
+                (work_dir is None or fields.get("WorkDir") == work_dir):
             ids.append(fields["JobId"])
+    return ids
+
+
+def job_ids_in(stdout: str, work_dir: str) -> list[str]:
+    """The ids in ``ID|WorkDir`` lines (``squeue -o '%i|%Z'``, ``sacct -P -o JobID,WorkDir``) of the jobs that
+    ran in ``work_dir``: a job's name alone may be another platform's or another user's."""
+    ids = []
+    for line in stdout.splitlines():
+        job_id, _, folder = line.strip().partition("|")
+        if job_id.isdigit() and folder.rstrip("/") == work_dir.rstrip("/"):
+            ids.append(job_id)
     return ids
 
 

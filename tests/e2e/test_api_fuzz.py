@@ -1,5 +1,5 @@
 """The API fuzzed with schemathesis against the running platform: every operation of `/api/v1/openapi.json`,
-as an organiser, as an entrant and anonymously, with generated (valid and invalid) path parameters, query
+as an organiser, as an entrant, as a site's agent (the demo's site) and anonymously, with generated (valid and invalid) path parameters, query
 strings and bodies; no answer may be a server error.
 
 Nothing is left out. Two things bound what the fuzz can reach, on purpose:
@@ -51,8 +51,11 @@ def fuzz_tokens(server_db, server_instance) -> dict[str, str]:
 def callers(fuzz_tokens) -> dict[str, dict[str, str]]:
     """Who calls, with their Authorization header (none for an anonymous visitor). Every generated case is
     sent as each of them (schemathesis's lazy schemas take no parametrised fixtures)."""
+    from evaluation.sites.demo import DEMO_TOKEN
+
     return {"organiser": {"Authorization": f"Bearer {fuzz_tokens['organiser']}"},
-            "entrant": {"Authorization": f"Bearer {fuzz_tokens['entrant']}"}, "anonymous": {}}
+            "entrant": {"Authorization": f"Bearer {fuzz_tokens['entrant']}"},
+            "site": {"Authorization": f"Bearer {DEMO_TOKEN}"}, "anonymous": {}}
 
 
 @pytest.fixture(scope="module")

@@ -89,6 +89,7 @@ GET       /evaluations/<int:evaluation_id>/status.json                       no 
 GET       /organiser/evaluations                                             no   no   no   no   no   ok
 POST      /organiser/evaluations/<int:evaluation_id>/cancel                  no   no   no   no   no   ok
 POST      /organiser/evaluations/<int:evaluation_id>/retry                   no   no   no   no   no   ok
+GET       /organiser/sites/                                                  no   no   no   no   no   ok
 
 # licences and release
 GET       /c/<slug>/release                                                  no   ok   ok   no   no   no
@@ -174,6 +175,14 @@ POST      /api/v1/leaderboard/<slug>/freeze                                  no 
 DELETE    /api/v1/leaderboard/<slug>/freeze                                  no   no   no   no   no   ok
 POST      /api/v1/prizes/<slug>/preview                                      no   no   no   no   no   ok
 POST      /api/v1/prizes/<slug>/confirm                                      no   no   no   no   no   ok
+
+# the site API: a site's token only (a person's token, even an organiser's, opens none of it)
+POST      /api/v1/sites/heartbeat                                            no   no   no   no   no   no
+GET       /api/v1/sites/leases                                               no   no   no   no   no   no
+POST      /api/v1/sites/leases/<int:evaluation_id>/<int:attempt>/events      no   no   no   no   no   no
+GET       /api/v1/sites/leases/<int:evaluation_id>/<int:attempt>/files/<sha256>  no   no   no   no   no   no
+PUT       /api/v1/sites/leases/<int:evaluation_id>/<int:attempt>/outputs/<path:path>  no   no   no   no   no   no
+POST      /api/v1/sites/leases/<int:evaluation_id>/<int:attempt>/result      no   no   no   no   no   no
 """
 
 

@@ -129,6 +129,7 @@ def _build(session, application) -> SimpleNamespace:
         "evaluation_id": evaluation.id, "application_id": application_row.id, "obligation_id": obligation.id,
         "upload_id": upload.id, "token": invitation_token, "token_id": spare.id,
         "notification_id": notification.id, "act": "publish", "fmt": "csv",
+        "attempt": 1, "sha256": "ab" * 32, "path": "output/model/results_2026-12-04T10-00-00.json",  # site API
     }
     return SimpleNamespace(values=values, tokens=tokens, users={k: u.id for k, u in users.items()},
                            team_a=team_a.id)

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from evaluation.clusters import default_profiles
-from evaluation.planning import build_job_command, output_dirs
+from evaluation.jobspec import build_job_command, output_dirs
 
 REQUEST = {"checkpoint": "/models/7", "batch_size": 8, "dtype": "bfloat16", "device": "cuda", "seed": 0,
            "limit": None, "include_path": None, "num_parameters": 7_000_000_000,

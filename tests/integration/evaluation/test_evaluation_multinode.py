@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 from app.checkpoints.services import storage_of
 from evaluation import jobs
 from evaluation.models import Evaluation, EvaluationState as S, GpuCharge
-from evaluation.planning import build_job_command, setup_of
+from evaluation.jobspec import build_job_command
+from evaluation.planning import setup_of
 from evaluation.runners.base import FAILED, JobPaths, RunStatus
 from evaluation.runners.batch_script import render_batch_script
 from evaluation.runners.slurm import SlurmRunner

@@ -21,7 +21,8 @@ from evaluation import jobs, services
 from evaluation.archive import evaluation_folder, stored_items, stored_run_id
 from evaluation.models import Evaluation, EvaluationState as S, GpuCharge, TaskResult
 from app.challenges.jobs import record_phase_events
-from evaluation.planning import build_job_command, job_name, setup_of
+from evaluation.jobspec import build_job_command, job_name
+from evaluation.planning import setup_of
 from evaluation.runners.local import LocalRunner
 from evaluation.samples import SamplesError, read_run
 

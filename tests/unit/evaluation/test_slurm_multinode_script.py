@@ -49,6 +49,7 @@ export TOKENIZERS_PARALLELISM=false
 export HF_ALLOW_CODE_EVAL=0
 export PYTHONUNBUFFERED=1
 date +%s > /scratch/lagc/jobs/42/started
+if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi --query-gpu=name --format=csv,noheader > /scratch/lagc/jobs/42/gpus.txt 2>&1; elif command -v rocm-smi >/dev/null 2>&1; then rocm-smi --showproductname > /scratch/lagc/jobs/42/gpus.txt 2>&1; fi
 # A Ray cluster over the 5 nodes (see evaluation/runners/batch_script.py for the recipe followed):
 # the head here, on the batch host, where lm-eval runs as vLLM's driver; one worker on each other node.
 export RAY_USAGE_STATS_ENABLED=0
