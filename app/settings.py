@@ -53,6 +53,8 @@ class Settings:
     storage_gc_grace_hours: int = 24
     # The lock this environment was installed from: its sha256 goes into each evaluation's provenance.
     lock_file: Path = PROJECT_ROOT / "uv.lock"
+    # Memory each web worker may use for public pages served without Flask (app.ops.public_cache); 0: off.
+    public_cache_mb: float = 64.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -66,6 +68,8 @@ class Settings:
             object.__setattr__(self, "challenge_files", tuple(sorted(BUNDLED_CHALLENGES.glob("*.toml"))))
         if self.eval_runner not in ("local", "slurm"):
             raise SettingsError(f"LAGC_EVAL_RUNNER must be 'local' or 'slurm', not {self.eval_runner!r}")
+        if self.public_cache_mb < 0:
+            raise SettingsError("LAGC_PUBLIC_CACHE_MB must be 0 (off) or more")
         if self.storage_gc_grace_hours < 1:  # storing a blob and pinning it must fit in the grace period
             raise SettingsError("LAGC_STORAGE_GC_GRACE_HOURS must be at least 1")
 
@@ -126,6 +130,7 @@ class Settings:
             retention_application_years=int(_number(env, "LAGC_RETENTION_APPLICATION_YEARS", 5)),
             storage_gc_grace_hours=int(_number(env, "LAGC_STORAGE_GC_GRACE_HOURS", 24)),
             lock_file=Path(env.get("LAGC_LOCK_FILE") or cls.lock_file).resolve(),
+            public_cache_mb=_number(env, "LAGC_PUBLIC_CACHE_MB", 64.0),
         )
 
 
