@@ -37,24 +37,6 @@ def flask_only(settings):
     application.extensions["lagc_engine"].dispose()
 
 
-@pytest.fixture
-def entries(board, db, settings) -> dict[str, int]:
-    """Three entries (one scoring on the hidden task), a public snapshot stored by the scheduler's step."""
-    ids = {"Team A": board.entry("Team A", {"arc_easy": (0.625, SE), "boolq": (0.75, SE), HIDDEN: (0.6123, SE)}),
-           "Team B": board.entry("Team B", {"arc_easy": (0.85, SE), "boolq": (0.9, SE), HIDDEN: (0.4, SE)},
-                                 licence="review"),
-           "Team C": board.entry("Team C", {"arc_easy": (0.5, SE), "boolq": (0.5, SE)})}
-    publish(db, settings)
-    return ids
-
-
-def publish(db, settings) -> None:
-    """What the scheduler does when results change: recompute the snapshots, then announce them."""
-    from leaderboard.jobs import refresh_leaderboards
-    with db() as session:
-        refresh_leaderboards(session, settings)
-
-
 def public_urls(team_id: int) -> list[str]:
     return [f"/leaderboard?challenge={SLUG}", f"/leaderboard?challenge={SLUG}&sort=score&order=desc",
             f"/leaderboard?challenge={SLUG}&licence=pass&per_page=25", f"/leaderboard/{SLUG}/entries/{team_id}",
@@ -134,14 +116,14 @@ def test_pages_for_signed_in_people_are_never_kept_for_anonymous_visitors(app, c
     assert all(HIDDEN.encode() not in page.body for page in fast_path(app).pages.values())
 
 
-def test_a_new_snapshot_replaces_every_kept_page(app, client, board, entries, db, settings):
+def test_a_new_snapshot_replaces_every_kept_page(app, client, board, entries, db, publish):
     from leaderboard.services import results_changed
     urls = [url for url in public_urls(entries["Team A"]) if url.startswith(("/leaderboard", "/api/"))]
     before = {url: client.get(url).headers["ETag"] for url in urls}
     board.entry("Newcomer", {"arc_easy": (0.99, SE), "boolq": (0.99, SE), HIDDEN: (0.5, SE)})
     with db() as session:
         results_changed(session, board.challenge_id)
-    publish(db, settings)
+    publish()
     for url in urls:
         after = client.get(url)
         assert after.headers["ETag"] != before[url], url
@@ -167,14 +149,14 @@ def test_an_announced_snapshot_from_another_process_is_served_at_once(app, clien
 
 
 def test_a_freeze_set_in_another_process_removes_later_results_from_every_kept_page(
-        app, client, board, entries, db, settings, make_user, monkeypatch):
+        app, client, board, entries, db, publish, make_user, monkeypatch):
     from app.accounts.models import Role
     from app.challenges.models import Challenge
     from app.ops import changes
     from leaderboard.services import freeze
     late = board.entry("Late Team", {"arc_easy": (0.9917, SE), "boolq": (0.99, SE), HIDDEN: (0.9, SE)},
                        finished_at=NOW)
-    publish(db, settings)
+    publish()
     urls = public_urls(entries["Team A"]) + [f"/leaderboard/{SLUG}/entries/{late}"]
     shown = [url for url in urls if b"0.9917" in client.get(url).get_data()]
     assert len(shown) == 3  # its entry page and the exports (the board shows 3 digits: 0.992)
@@ -182,7 +164,7 @@ def test_a_freeze_set_in_another_process_removes_later_results_from_every_kept_p
     organiser = make_user("org@example.eu", Role.organiser)
     with db() as session:  # an organiser freezes the board an hour back, in another worker
         freeze(session, session.get(Challenge, board.challenge_id), NOW - timedelta(hours=1), organiser)
-    publish(db, settings)  # the scheduler stores the frozen board and announces it
+    publish()  # the scheduler stores the frozen board and announces it
     monkeypatch.setattr(changes, "_commits", [commits])  # those commits were made in other processes
     for url in shown:
         for _ in range(2):
