@@ -44,8 +44,8 @@ def public_urls(team_id: int) -> list[str]:
             f"/api/v1/leaderboard?challenge={SLUG}&format=csv&sort=task.arc_easy"]
 
 
-def answer(client, url: str, method: str = "GET", **headers) -> tuple:
-    response = client.open(url, method=method, headers={**SAME_ID, **headers})
+def answer(client, url: str, method: str = "GET", base_url: str = "http://localhost", **headers) -> tuple:
+    response = client.open(url, method=method, base_url=base_url, headers={**SAME_ID, **headers})
     return response.status, list(response.headers.items()), response.get_data()
 
 
@@ -64,6 +64,20 @@ def test_the_fast_path_answers_every_public_page_with_flasks_exact_status_header
         assert answer(client, url, **{"If-None-Match": etag}) == answer(flask_only, url, **{"If-None-Match": etag})
         assert answer(client, url, **{"If-None-Match": etag})[0] == "304 NOT MODIFIED", url
     assert served.hits >= 3 * len(public_urls(0))
+
+
+def test_over_https_the_fast_path_sends_hsts_like_flask_and_keeps_http_and_https_apart(
+        app, client, flask_only, entries):
+    url, https = f"/leaderboard?challenge={SLUG}", "https://lagc.test"
+    answer(client, url, base_url=https)
+    hits = fast_path(app).hits
+    secure = answer(client, url, base_url=https)
+    assert fast_path(app).hits == hits + 1
+    assert secure == answer(flask_only, url, base_url=https)
+    assert dict(secure[1])["Strict-Transport-Security"].startswith("max-age=")
+    plain = answer(client, url, base_url="http://lagc.test")
+    assert fast_path(app).hits == hits + 1  # another URL: Flask answered, without HSTS
+    assert "Strict-Transport-Security" not in dict(plain[1])
 
 
 def test_the_board_carries_validators_a_proxy_can_revalidate_with(app, client, entries):
