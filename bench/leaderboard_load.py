@@ -14,7 +14,8 @@ Serving: three gunicorn servers with the same settings (2 sync workers, warning 
 Procfile runs it (`app:create_app()`, the public pages' fast path on), the platform with the fast path off
 (`LAGC_PUBLIC_CACHE_MB=0`, Flask alone), and `bench/minimal_wsgi.py`, a WSGI callable returning the bytes the
 platform sent for each page (the same headers, so the same size). wrk requests each public page from the
-platform and from the minimal callable in turn, ``--rounds`` times; the ratio of their requests/s is what
+platform and from the minimal callable in turn (platform, minimal, minimal, platform, so a load that drifts
+on a shared machine weighs on both alike), ``--rounds`` times; the ratio of their mean requests/s is what
 the platform keeps of the server's limit. Also measured in-process: the cost of one fast-path answer and of
 the change-signal check it makes on every request; then the page weight and conditional requests (304).
 ``--recompute-only`` stops after the recomputation (no gunicorn, no wrk). Exits 1 when a target is missed:
@@ -309,10 +310,9 @@ def _rounds(args, wrk_binary: str, platform: str, alone: str, minimal: str, page
     best: dict[str, float] = {}
     for round_number in range(1, args.rounds + 1):
         print(f"round {round_number} (load average {os.getloadavg()[0]:.1f}): requests/s, platform vs minimal "
-              f"WSGI callable, same gunicorn settings")
+              f"WSGI callable, same gunicorn settings, each the mean of two runs in the order ABBA")
         for name, path in pages:
-            served = wrk(wrk_binary, platform + path, args.seconds)
-            limit = wrk(wrk_binary, minimal + path, args.seconds)
+            served, limit = _paired(wrk_binary, platform + path, minimal + path, args.seconds)
             best[name] = max(best.get(name, 0.0), served / limit)
             extra = ""
             if path == pages[0][1]:
@@ -320,6 +320,13 @@ def _rounds(args, wrk_binary: str, platform: str, alone: str, minimal: str, page
                 extra = f"   (Flask alone, fast path off: {flask_only:,.0f}, ratio {flask_only / limit:.2f})"
             print(f"  {name:32s} {served:8,.0f} vs {limit:8,.0f}  ratio {served / limit:.2f}{extra}")
     return best
+
+
+def _paired(wrk_binary: str, platform: str, minimal: str, seconds: int) -> tuple[float, float]:
+    """Mean requests/s of ``platform`` and of ``minimal``, measured in the order platform, minimal, minimal,
+    platform: on a shared machine whose load drifts during the four runs, both get the same share of it."""
+    rates = [wrk(wrk_binary, url, seconds) for url in (platform, minimal, minimal, platform)]
+    return (rates[0] + rates[3]) / 2, (rates[1] + rates[2]) / 2
 
 
 def _report(base: str, first: tuple, ratios: dict[str, float], recompute_s: float, costs: dict) -> int:
