@@ -83,9 +83,12 @@ def _finish_request(response):
     from flask import current_app
     from flask_login import current_user
 
-    user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
-    record_request(current_app.config["LAGC"], g.request_id, request.method, request.path, response.status_code,
-                   elapsed, int(user_id) if user_id else None)
+    settings = current_app.config["LAGC"]
+    user_id = None
+    if settings.log_format == "json":  # only then: after a 500 the user's row may no longer be readable
+        user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
+    record_request(settings, g.request_id, request.method, request.path, response.status_code, elapsed,
+                   int(user_id) if user_id else None)
     return response
 
 
