@@ -135,15 +135,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wrk(binary: str, url: str, seconds: int) -> float:
+def wrk(binary: str, url: str, seconds: int, count: bool = False):
     """Requests per second wrk reaches on ``url`` (1 thread, 16 connections, so the load generator leaves
-    the CPU to the server as much as it can on a small machine)."""
+    the CPU to the server as much as it can on a small machine); with ``count``, (requests/s, requests)."""
     out = subprocess.run([binary, "-t1", "-c16", f"-d{seconds}s", "--latency", url], capture_output=True,
                          text=True, check=True).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         sys.exit(f"wrk saw {errors.group(1)} error responses on {url}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return (rate, int(re.search(r"(\d+) requests in", out).group(1))) if count else rate
 
 
 def fetch(url: str, headers: dict | None = None) -> tuple[int, bytes, dict]:
@@ -163,6 +164,23 @@ def capture(url: str) -> tuple[str, list, bytes]:
         return f"{response.status} {response.reason}", headers, response.read()
 
 
+MASTERS: dict[str, int] = {}  # base URL -> gunicorn master's process id
+
+
+def workers_cpu(base: str) -> float:
+    """CPU seconds (user and system) the gunicorn workers serving ``base`` have used so far."""
+    master = MASTERS[base]
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0
+    for child in children:
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def gunicorn(env: dict, target: str) -> Iterator[str]:
     """A gunicorn serving ``target`` with the benchmark's settings (2 sync workers); yields its base URL."""
@@ -170,6 +188,7 @@ def gunicorn(env: dict, target: str) -> Iterator[str]:
     server = subprocess.Popen([PYTHON, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
                                "warning", target], env=env, cwd=ROOT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    MASTERS[base] = server.pid
     try:
         for _ in range(200):
             try:
@@ -309,24 +328,36 @@ def _rounds(args, wrk_binary: str, platform: str, alone: str, minimal: str, page
             wrk(wrk_binary, base + path, 1)
     best: dict[str, float] = {}
     for round_number in range(1, args.rounds + 1):
-        print(f"round {round_number} (load average {os.getloadavg()[0]:.1f}): requests/s, platform vs minimal "
-              f"WSGI callable, same gunicorn settings, each the mean of two runs in the order ABBA")
+        print(f"round {round_number} (load average {os.getloadavg()[0]:.1f}): platform vs minimal WSGI callable, "
+              f"same gunicorn settings, each the mean of two runs in the order ABBA; requests/s and their ratio, "
+              f"then the workers' CPU time per request and its ratio (minimal / platform)")
         for name, path in pages:
-            served, limit = _paired(wrk_binary, platform + path, minimal + path, args.seconds)
+            served, limit, cpu, cpu_limit = _paired(wrk_binary, platform + path, minimal + path, args.seconds)
             best[name] = max(best.get(name, 0.0), served / limit)
             extra = ""
             if path == pages[0][1]:
                 flask_only = wrk(wrk_binary, alone + path, args.seconds)
-                extra = f"   (Flask alone, fast path off: {flask_only:,.0f}, ratio {flask_only / limit:.2f})"
-            print(f"  {name:32s} {served:8,.0f} vs {limit:8,.0f}  ratio {served / limit:.2f}{extra}")
+                extra = f"   (Flask alone, fast path off: {flask_only:,.0f} requests/s, ratio {flask_only / limit:.2f})"
+            print(f"  {name:32s} {served:8,.0f} vs {limit:8,.0f}  ratio {served / limit:.2f}   "
+                  f"CPU {cpu:6.0f} vs {cpu_limit:6.0f} us  ratio {cpu_limit / cpu:.2f}{extra}")
     return best
 
 
-def _paired(wrk_binary: str, platform: str, minimal: str, seconds: int) -> tuple[float, float]:
+def _paired(wrk_binary: str, platform: str, minimal: str, seconds: int) -> tuple[float, float, float, float]:
     """Mean requests/s of ``platform`` and of ``minimal``, measured in the order platform, minimal, minimal,
-    platform: on a shared machine whose load drifts during the four runs, both get the same share of it."""
-    rates = [wrk(wrk_binary, url, seconds) for url in (platform, minimal, minimal, platform)]
-    return (rates[0] + rates[3]) / 2, (rates[1] + rates[2]) / 2
+    platform (on a shared machine whose load drifts during the four runs, both get the same share of it),
+    and each one's workers' CPU microseconds per request (what other processes' load does not change)."""
+    rates, cpu, done = {platform: [], minimal: []}, {platform: 0.0, minimal: 0.0}, {platform: 0, minimal: 0}
+    for url in (platform, minimal, minimal, platform):
+        base = url.split("/", 3)
+        base = "/".join(base[:3])
+        before = workers_cpu(base)
+        rate, requests = wrk(wrk_binary, url, seconds, count=True)
+        cpu[url] += workers_cpu(base) - before
+        done[url] += requests
+        rates[url].append(rate)
+    return (sum(rates[platform]) / 2, sum(rates[minimal]) / 2, cpu[platform] / done[platform] * 1e6,
+            cpu[minimal] / done[minimal] * 1e6)
 
 
 def _report(base: str, first: tuple, ratios: dict[str, float], recompute_s: float, costs: dict) -> int:
