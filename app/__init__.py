@@ -45,6 +45,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         JSON_SORT_KEYS=False,
     )
+    from app.ops.public_cache import install as install_public_cache
+
+    install_public_cache(app, settings)  # inside ProxyFix: it sees the client's scheme and host
     if settings.proxy_hops:
         # Behind a TLS-terminating proxy: the client's address (rate limits) and scheme (HSTS, secure cookies).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,

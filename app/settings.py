@@ -64,6 +64,8 @@ class Settings:
     # the largest results or samples file a site may upload.
     site_lease_seconds: float = 60.0
     site_upload_max_bytes: int = 8 * 1024**3
+    # Memory each web worker may use for public pages served without Flask (app.ops.public_cache); 0: off.
+    public_cache_mb: float = 64.0
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -78,6 +80,8 @@ class Settings:
             object.__setattr__(self, "challenge_files", tuple(sorted(BUNDLED_CHALLENGES.glob("*.toml"))))
         if self.eval_runner not in ("local", "slurm"):
             raise SettingsError(f"LAGC_EVAL_RUNNER must be 'local' or 'slurm', not {self.eval_runner!r}")
+        if self.public_cache_mb < 0:
+            raise SettingsError("LAGC_PUBLIC_CACHE_MB must be 0 (off) or more")
         if self.storage_gc_grace_hours < 1:  # storing a blob and pinning it must fit in the grace period
             raise SettingsError("LAGC_STORAGE_GC_GRACE_HOURS must be at least 1")
         if self.scheduler_interval <= 0 or self.scheduler_wake < 0:
@@ -148,6 +152,7 @@ class Settings:
             lock_file=Path(env.get("LAGC_LOCK_FILE") or cls.lock_file).resolve(),
             site_lease_seconds=_number(env, "LAGC_SITE_LEASE_SECONDS", 60.0),
             site_upload_max_bytes=int(_number(env, "LAGC_SITE_UPLOAD_MAX_BYTES", 8 * 1024**3)),
+            public_cache_mb=_number(env, "LAGC_PUBLIC_CACHE_MB", 64.0),
         )
 
 

@@ -1,13 +1,14 @@
 """Per-worker caches that keep the public board cheap to serve.
 
-- ``head``: which snapshot a challenge's board shows now (its ETag and freshness): one indexed query,
-  re-read at most once per ``HEAD_TTL`` seconds per worker, so a 304 costs no more than that.
+- ``head``: which snapshot a challenge's board shows now (its ETag, time and freshness): one indexed query,
+  re-read at most once per ``HEAD_TTL`` seconds per worker, and at once when `app.ops.changes.generation`
+  moves (the scheduler announced new snapshots, or this process committed a change).
 - ``snapshot_data``: the parsed rows of a snapshot, by ETag (parsed once per worker per change).
 - ``pages``: rendered bodies keyed by (ETag, representation, query string): repeat views cost a dict lookup.
 
 Keys carry the snapshot's ETag, which is the hash of what it shows, so nothing outlives a change:
 `leaderboard.services.results_changed` marks the snapshot stale and clears this worker's heads at once;
-other workers notice within ``HEAD_TTL``.
+the scheduler announces the new snapshot it stores to every worker (`app.ops.changes.announce`).
 """
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ class Head:
     etag: Optional[str]
     stale: bool
     valid_until: Optional[datetime]
+    computed_at: Optional[datetime] = None
 
     def fresh(self, now: datetime) -> bool:
         """True when the snapshot exists, is not stale and has not expired."""
@@ -74,20 +76,22 @@ pages = Lru(512)
 _data = Lru(8)
 
 
-def head(session: Session, engine_key: str, slug: Optional[str], audience: str = "public") -> Optional[Head]:
-    """The challenge ``slug`` (or the newest challenge when None) and its snapshot state; cached ~1 s."""
+def head(session: Session, engine_key: str, slug: Optional[str], audience: str = "public",
+         generation: tuple = ()) -> Optional[Head]:
+    """The challenge ``slug`` (or the newest challenge when None) and its snapshot state; cached ~1 s, and
+    only while ``generation`` (`app.ops.changes.generation`) stays the same."""
     key = (engine_key, slug, audience)
     cached = _heads.get(key)
-    if cached is not None and time.monotonic() - cached[0] < HEAD_TTL:
+    if cached is not None and cached[2] == generation and time.monotonic() - cached[0] < HEAD_TTL:
         return cached[1]
     join = and_(LeaderboardSnapshot.challenge_id == Challenge.id, LeaderboardSnapshot.audience == audience)
     query = (select(Challenge.id, Challenge.slug, Challenge.name, LeaderboardSnapshot.etag,
-                    LeaderboardSnapshot.stale, LeaderboardSnapshot.valid_until)
+                    LeaderboardSnapshot.stale, LeaderboardSnapshot.valid_until, LeaderboardSnapshot.computed_at)
              .outerjoin(LeaderboardSnapshot, join))
     query = query.where(Challenge.slug == slug) if slug else query.order_by(Challenge.call_date.desc(), Challenge.slug)
     row = session.execute(query.limit(1)).first()
-    found = None if row is None else Head(row[0], row[1], row[2], row[3] or None, bool(row[4]), row[5])
-    _heads.put(key, (time.monotonic(), found))
+    found = None if row is None else Head(row[0], row[1], row[2], row[3] or None, bool(row[4]), row[5], row[6])
+    _heads.put(key, (time.monotonic(), found, generation))
     return found
 
 

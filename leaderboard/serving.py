@@ -3,7 +3,9 @@ reuse rendered bodies.
 
 Order of work for a public request: one cached head lookup (`leaderboard.cache.head`), then
 `If-None-Match` -> 304, then the rendered-body cache, and only then filtering and rendering. Bodies for
-anonymous visitors are shared (``Cache-Control: public``); signed-in people get their own page (their
+anonymous visitors are shared (`app.ops.headers.share_publicly`: ``Cache-Control: public``, the snapshot's
+ETag and its time as Last-Modified), and the web worker's fast path (`app.ops.public_cache`) serves them
+again without Flask until a new snapshot is announced; signed-in people get their own page (their
 navigation differs), never stored in a shared cache.
 
 A request only reads what the scheduler stored: a stale snapshot is served until the scheduler's next cycle
@@ -19,9 +21,10 @@ from flask import Response, current_app, request, session as cookie_session
 from flask_login import current_user
 
 from app.db import get_session
+from app.ops import changes
+from app.ops.headers import share_publicly, still_valid
 from leaderboard import cache
 
-MAX_AGE = 5  # seconds a browser or proxy may reuse a page without asking; after that a 304 is cheap
 RETRY_AFTER = 5  # seconds: the scheduler computes a new board within a cycle or two
 PREPARING = "The board is being prepared: it appears within a few seconds. Try again shortly."
 
@@ -40,9 +43,11 @@ def _engine_key() -> str:
 
 
 def board_head(slug: Optional[str], audience: str = "public") -> Optional[cache.Head]:
-    """The head of the board as the scheduler last stored it; None when there is no such challenge. Its
-    ``etag`` is None while the board is being prepared (no snapshot yet)."""
-    return cache.head(get_session(), _engine_key(), slug, audience)
+    """The head of the board as the scheduler last stored it, re-read at once when the public pages' change
+    signal moved (`app.ops.changes`); None when there is no such challenge. Its ``etag`` is None while the
+    board is being prepared (no snapshot yet)."""
+    signal = changes.signal_path(current_app.config["LAGC"].instance_dir)
+    return cache.head(get_session(), _engine_key(), slug, audience, changes.generation(signal))
 
 
 def load_board(head: cache.Head, audience: str = "public") -> Optional[Board]:
@@ -69,8 +74,10 @@ def quoted(etag: str) -> str:
 
 
 def not_modified(head: cache.Head) -> Optional[Response]:
-    """A 304 when the visitor is anonymous and already holds this snapshot's representation."""
-    if anonymous() and head.etag and head.etag in request.if_none_match:
+    """A 304 when the visitor is anonymous and already holds this snapshot's representation (If-None-Match,
+    or If-Modified-Since alone)."""
+    if anonymous() and head.etag and still_valid(head.etag, head.computed_at, request.headers.get("If-None-Match"),
+                                              request.headers.get("If-Modified-Since")):
         return _public(Response(status=304), head)
     return None
 
@@ -91,9 +98,9 @@ def cached_body(head: cache.Head, kind: str, build: Callable[[], tuple[bytes | s
 
 
 def _public(response: Response, head: cache.Head) -> Response:
-    """Mark a response shareable: ETag, Cache-Control, and no session cookie for an idle session."""
-    response.set_etag(head.etag)
-    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    """Mark a response shareable (ETag, Last-Modified, and Cache-Control from the security-headers hook), with
+    no session cookie for an idle session."""
+    share_publicly(response, head.etag, head.computed_at)
     if set(cookie_session.keys()) <= {"_permanent", "_fresh"}:
         cookie_session.clear()  # nothing in it: do not hand every visitor a cookie with a shared page
         cookie_session.modified = False

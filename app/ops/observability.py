@@ -59,10 +59,14 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
+def request_id_for(given: str) -> str:
+    """The request's id: the client's `X-Request-ID` when it looks like an id, else a new one."""
+    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
 def _start_request() -> None:
     """First before_request: the request id and the start time."""
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_id = request_id_for(request.headers.get("X-Request-ID", ""))
     g.request_started = time.perf_counter()
 
 
@@ -73,17 +77,27 @@ def _finish_request(response):
         return response
     elapsed = time.perf_counter() - started
     response.headers["X-Request-ID"] = g.request_id
-    _latency().observe(elapsed)
     from flask import current_app
     from flask_login import current_user
 
-    if current_app.config["LAGC"].log_format == "json":
+    settings = current_app.config["LAGC"]
+    user_id = None
+    if settings.log_format == "json":  # only then: after a 500 the user's row may no longer be readable
         user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
-        request_log.info("%s %s %s", request.method, request.path, response.status_code,
-                         extra={"request_id": g.request_id, "method": request.method, "path": request.path,
-                                "status": response.status_code, "duration_ms": round(elapsed * 1000, 2),
-                                "user_id": int(user_id) if user_id else None})
+    record_request(settings, g.request_id, request.method, request.path, response.status_code, elapsed,
+                   int(user_id) if user_id else None)
     return response
+
+
+def record_request(settings, request_id: str, method: str, path: str, status: int, elapsed: float,
+                   user_id: int | None = None) -> None:
+    """Count a request's latency and write its log line (JSON logs); also for the pages
+    `app.ops.public_cache` answers without Flask."""
+    _latency().observe(elapsed)
+    if settings.log_format == "json":
+        request_log.info("%s %s %s", method, path, status,
+                         extra={"request_id": request_id, "method": method, "path": path, "status": status,
+                                "duration_ms": round(elapsed * 1000, 2), "user_id": user_id})
 
 
 def enable_multiprocess(folder: Path) -> Path:

@@ -14,6 +14,7 @@ from app.audit.models import AuditEvent
 from app.challenges.gating import ACTIONS, utc_words
 from app.challenges.services import config_of, get_challenge, list_challenges, phase_gate, phases_of
 from app.db import get_session, utcnow
+from app.ops.headers import public_page
 from app.security import public, roles, signed_in
 from app.teams.models import Team
 from app.teams.services import TeamError, register_team, team_of, teams_of
@@ -33,9 +34,9 @@ class TeamForm(WebForm):
 def home():
     session = get_session()
     challenges = list_challenges(session)
-    return render_template("web/home.html", challenges=challenges, now=utcnow(),
-                           phases={c.id: phases_of(session, c) for c in challenges},
-                           allows={c.id: _allowed_words(c) for c in challenges})
+    return public_page(render_template("web/home.html", challenges=challenges, now=utcnow(),
+                                       phases={c.id: phases_of(session, c) for c in challenges},
+                                       allows={c.id: _allowed_words(c) for c in challenges}))
 
 
 # What each entrant action reads as in the phase tables.
@@ -57,9 +58,10 @@ def challenge(slug: str):
         abort(404, f"There is no challenge called {slug!r}.")
     from app.prizes.records import chain_of, published_award
 
-    return render_template("web/challenge.html", challenge=found, config=config_of(found),
-                           phases=phases_of(session, found), now=utcnow(), allows=_allowed_words(found),
-                           winners_published=published_award(chain_of(session, found.id)) is not None)
+    return public_page(render_template(
+        "web/challenge.html", challenge=found, config=config_of(found), phases=phases_of(session, found),
+        now=utcnow(), allows=_allowed_words(found),
+        winners_published=published_award(chain_of(session, found.id)) is not None))
 
 
 @bp.route("/dashboard")

@@ -10,7 +10,8 @@
 #   install   one `apt-get update` + one `apt-get install -y
 #             --no-install-recommends` of every missing package, and nothing
 #             (no network) when all are present; --chromium adds Chromium
-#             (and npm, when missing, for axe-core)
+#             (and npm, when missing, for axe-core) and nginx (the e2e tier's
+#             programs)
 #   start     install, then start postgres and slurm (idempotent), and print
 #             on stdout the lines to eval:
 #               export TEST_POSTGRES_URL=postgresql+psycopg://...
@@ -54,7 +55,7 @@ do_install() {
     mapfile -t pkgs < <(
         "$HERE/postgres.sh" packages
         "$HERE/slurm.sh" packages
-        if ((WITH_CHROMIUM)); then "$HERE/chromium.sh" packages; "$HERE/axe.sh" packages "$BASE"; fi
+        if ((WITH_CHROMIUM)); then "$HERE/chromium.sh" packages; "$HERE/axe.sh" packages "$BASE"; "$HERE/nginx.sh" packages; fi
     )
     ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
 }
