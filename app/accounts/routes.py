@@ -10,14 +10,13 @@ from flask import session as flask_session
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import select
 
-from app.accounts import services, totp, twofactor
+from app.accounts import services, signin, totp, twofactor
 from app.accounts.forms import (AcceptInvitationForm, CodeForm, EmptyForm, InvitationForm, SignInForm,
                                 SignUpForm, TokenForm)
 from app.accounts.models import ApiToken, Invitation, Role, User
 from app.audit.services import record
 from app.db import get_session
-from app.ops.ratelimit import (SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, Rule, check,
-                               limited)
+from app.ops.ratelimit import SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, Rule, check, limited
 from app.security import public, roles, signed_in
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -55,19 +54,28 @@ def sign_up():
 @public
 @limited(SIGN_IN_PER_ADDRESS)
 def sign_in():
-    form, status = SignInForm(), 200
+    """Password step. Wrong passwords are limited per account and client (`app.accounts.signin`)."""
+    form, status, refused = SignInForm(), 200, None
     if form.validate_on_submit():
-        check(SIGN_IN_PER_ACCOUNT, services.normalise_email(form.email.data))
-        session = get_session()
-        user = services.authenticate(session, form.email.data, form.password.data)
-        if user is not None:
-            session.commit()
-            return _after_password(session, user, _safe_next(request.args.get("next")))
-        form.password.errors.append("The e-mail or the password is wrong.")
-        status = 401
+        attempt = signin.attempt_for(form.email.data)
+        refused = signin.refusal(attempt)
+        if refused is None:
+            session = get_session()
+            user = services.authenticate(session, form.email.data, form.password.data)
+            if user is not None:
+                session.commit()
+                response = _after_password(session, user, _safe_next(request.args.get("next")))
+                return signin.remember_browser(response, attempt)
+            signin.wrong_password(attempt)
+            form.password.errors.append("The e-mail or the password is wrong.")
+            status = 401
     elif form.errors:
         status = 422
-    return render_template("accounts/sign_in.html", form=form), status
+    page = render_template("accounts/sign_in.html", form=form, refused=refused and refused[1],
+                           rule=signin.rule_words())
+    if refused is not None:
+        return page, 429, {"Retry-After": str(refused[0])}
+    return page, status
 
 
 PENDING_KEY = "second_factor_pending"

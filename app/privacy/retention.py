@@ -37,4 +37,7 @@ def policy(notification_days: int, invitation_days: int, audit_years: int, appli
                   f"{invitation_days} days after they were used, revoked or expired, then deleted.", True),
         Retention("Rate-limit counters (your network address while you sign in)",
                   "To slow down password guessing.", "One day, then deleted.", True),
+        Retention("A sign-in cookie in your browser (a random id and which accounts signed in with it)",
+                  "So that password guessing by others never locks you out of your own browser.",
+                  "One year in your browser; the platform keeps no copy.", False),
     ]
