@@ -29,6 +29,7 @@ class Settings:
     default_challenge: str = "lagc-2024"
     eval_runner: str = "local"
     port: int = 8000
+    public_url: str = ""  # the address people reach the platform at, for links in e-mails (default: this port)
     session_hours: int = 12
     secure_cookies: bool = False
     demo: bool = True
@@ -66,6 +67,7 @@ class Settings:
             object.__setattr__(self, "challenge_files", tuple(sorted(BUNDLED_CHALLENGES.glob("*.toml"))))
         if self.eval_runner not in ("local", "slurm"):
             raise SettingsError(f"LAGC_EVAL_RUNNER must be 'local' or 'slurm', not {self.eval_runner!r}")
+        object.__setattr__(self, "public_url", (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/"))
         if self.storage_gc_grace_hours < 1:  # storing a blob and pinning it must fit in the grace period
             raise SettingsError("LAGC_STORAGE_GC_GRACE_HOURS must be at least 1")
 
@@ -107,6 +109,7 @@ class Settings:
             default_challenge=env.get("LAGC_DEFAULT_CHALLENGE", "lagc-2024"),
             eval_runner=env.get("LAGC_EVAL_RUNNER", "local"),
             port=port,
+            public_url=env.get("LAGC_PUBLIC_URL", ""),
             session_hours=hours,
             secure_cookies=env.get("LAGC_SECURE_COOKIES", "1" if mode == "production" else "0") == "1",
             demo=env.get("LAGC_DEMO", "0" if mode == "production" else "1") == "1",

@@ -45,7 +45,8 @@ class Attempt:
     device: Optional[dict]
 
 
-def _digest(email: str) -> str:
+def account_digest(email: str) -> str:
+    """A keyed digest naming an e-mail address in rate-limit counters (no address is stored there)."""
     key = current_app.config["SECRET_KEY"].encode("utf-8")
     return hmac.new(key, email.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
@@ -69,7 +70,7 @@ def _device() -> Optional[dict]:
 
 def attempt_for(email: str) -> Attempt:
     """The attempt to sign in to `email` from this request's browser and address."""
-    account, device = _digest(email), _device()
+    account, device = account_digest(email), _device()
     if device is not None and account in device["a"]:
         return Attempt(account, "browser:" + device["n"], True, device)
     return Attempt(account, "address:" + client_address(), False, device)

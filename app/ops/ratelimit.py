@@ -27,6 +27,7 @@ class Rule:
 
 SIGN_IN_PER_ADDRESS = Rule("sign-in:address", 50, 900)
 SIGN_UP_PER_ADDRESS = Rule("sign-up:address", 10, 3600)
+SIGN_UP_PER_EMAIL = Rule("sign-up:email", 5, 86400)  # e-mails a typed address may be sent in a day
 PUBLIC_API_PER_ADDRESS = Rule("public-api:address", 60, 60)
 
 

@@ -37,6 +37,8 @@ POST      /leaderboard/<slug>/freeze                                         no 
 # accounts
 GET       /signup                                                            ok   ok   ok   ok   ok   ok
 POST      /signup                                                            ok   ok   ok   ok   ok   ok
+GET       /signup/confirm/<token>                                            404  404  404  404  404  404
+POST      /signup/confirm/<token>                                            404  404  404  404  404  404
 GET       /signin                                                            ok   ok   ok   ok   ok   ok
 POST      /signin                                                            ok   ok   ok   ok   ok   ok
 GET       /signin/code                                                       no   no   no   no   no   no
