@@ -29,9 +29,10 @@ def test_finalise_then_publish_from_the_console(client, field, judging):
     judging.sheet("j1", field.a)
     sign_in(client, "org@example.eu")
     page = f"/c/{field.slug}/judging/organise"
-    html = submit(client, f"/c/{field.slug}/judging/lock", {}, page=page, follow_redirects=True).get_data(as_text=True)
+    html = submit(client, f"/c/{field.slug}/judging/lock", {"confirm_lock": "y"}, page=page,
+                  follow_redirects=True).get_data(as_text=True)
     assert 'data-judging-state="locked"' in html and "1 of 1" in html
-    html = submit(client, f"/c/{field.slug}/judging/publish", {}, page=page,
+    html = submit(client, f"/c/{field.slug}/judging/publish", {"confirm_publish": "y"}, page=page,
                   follow_redirects=True).get_data(as_text=True)
     assert 'data-judging-state="published"' in html
     assert client.get(f"/api/v1/judging/{field.slug}").get_json()["judges_scores"][str(field.a)]["n_judges"] == 1
