@@ -40,9 +40,24 @@ def test_an_organiser_previews_confirms_and_publishes_and_the_public_sees_the_wi
     page.set_viewport_size(PHONE)  # for a reviewer: on a phone, each team of the preview is a card
     preview.screenshot(path=str(artifacts / "phone-prize-preview.png"))
     page.set_viewport_size(DESKTOP)
+    confirm = page.locator("form[data-confirm='award']")
+    expect(confirm.get_by_text("Aurora: EUR 500,000.00")).to_be_visible()  # what confirming does, by name
+    expect(confirm.get_by_text("cannot be edited or deleted afterwards")).to_be_visible()
+    page.get_by_role("button", name="Confirm the award").click()  # not ticked: the browser keeps the form
+    expect(page.locator("[data-chain='ok']")).to_contain_text("0 record(s)")
+    confirm.get_by_label("I confirm this award").check()
     page.get_by_role("button", name="Confirm the award").click()
     expect(page.get_by_text("The award is confirmed and recorded.")).to_be_visible()
     expect(page.locator("[data-chain='ok']")).to_be_visible()
+
+    # The winners page follows the judges' scores: publish those first, on the Judging page.
+    expect(page.locator("[data-publish-blocked]")).to_contain_text("Publish the judges' scores first")
+    page.get_by_role("link", name="Go to the Judging page").click()
+    page.get_by_label("I understand that publishing is final").check()
+    page.get_by_role("button", name="Publish the judges' scores").click()
+    expect(page.get_by_text("Judges' scores published.")).to_be_visible()
+    page.goto(f"{server}/organiser/c/{settled_challenge}/prizes")
+    page.get_by_label("I understand that the winners page becomes public").check()
     page.get_by_role("button", name="Publish the winners page").click()
     expect(page.get_by_text("The winners page is public.")).to_be_visible()
 
