@@ -14,18 +14,14 @@ from app.prizes import workflow
 from app.forms import team_choices
 from app.prizes.forms import ConfirmForm, ForfeitForm, PublishForm, RerunForm, tie_break_form
 from app.prizes.records import chain_of, check, current_award, published_award
-from app.prizes.services import preview_state, prize_rules, winners_of
+from app.prizes.services import eur, preview_state, prize_rules, winners_of
 from app.security import public, roles
 from app.teams.models import Team
 
 bp = Blueprint("prizes", __name__, template_folder="templates")
 
 
-@bp.app_template_filter("prize_eur")
-def prize_eur(cents) -> str:
-    """Euro cents as "EUR 250,000.00"."""
-    cents = int(cents or 0)
-    return f"EUR {cents // 100:,}.{cents % 100:02d}"
+bp.add_app_template_filter(eur, "prize_eur")  # euro cents as "EUR 250,000.00"
 
 
 def _challenge(slug: str) -> Challenge:
