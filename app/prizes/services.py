@@ -90,7 +90,9 @@ def gather_candidates(session: Session, challenge: Challenge, settings: Settings
         unranked = "; ".join(row.reasons[:1]) if row.rank is None else ""
         candidates.append(Candidate(row.team_id, row.team, row.is_baseline, row.rank, row.final_score,
                                     row.submission_id, "not_applied", "", None,
-                                    unranked=unranked or ("no final score yet" if row.rank is None else "")))
+                                    unranked=unranked or ("no final score yet" if row.rank is None else ""),
+                                    score_se=row.final_stderr, benchmark_se=row.benchmark_stderr,
+                                    judges=row.judges_score, judges_se=row.judges_stderr))
     return refreshed(session, settings, candidates, forfeited_teams(session, challenge))
 
 

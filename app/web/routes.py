@@ -18,11 +18,13 @@ from app.prizes.services import team_prize
 from app.security import public, roles, signed_in
 from app.teams.models import Team
 from app.teams.services import TeamError, register_team, team_of, teams_of
+from scoring import stderr_note
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
 
 bp.add_app_template_global(utc_words, "utc_words")
+bp.add_app_template_global(stderr_note, "stderr_note")  # why a score has no ±, on every page that shows one
 
 
 class TeamForm(WebForm):
