@@ -70,3 +70,16 @@ def test_the_demo_assigns_both_judges_with_one_conflict_and_some_sheets(db, sett
         assert {e.team.name: e.status for e in jonas}["Iberia NLP (PT)"] == "to score"
         assert judging_state(session, demo) == "open"
         assert len(judges_scores(session, demo, published_only=False)) == 2
+
+
+def test_finalising_the_demo_names_the_sheets_its_judges_have_not_sent(db, settings):
+    from app.challenges.services import get_challenge
+    from app.demo import load_demo
+    from app.judging.services import missing_sheets
+
+    with db() as session:
+        load_demo(session, settings)
+    with db() as session:
+        missing = missing_sheets(session, get_challenge(session, "demo"))
+        assert [m.words for m in missing] == ["Jonas Judge has not scored Baltic Tensor (LV)",
+                                              "Jonas Judge has not scored Iberia NLP (PT)"]
