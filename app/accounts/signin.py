@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask import Response, current_app, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.ops.ratelimit import Rule, client_address, count, effective_limit, exceeded
 
@@ -62,7 +62,7 @@ def _device() -> Optional[dict]:
         return None
     try:
         device = _serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
-    except BadSignature:
+    except BadData:  # a bad signature, an expired one, or (never without the key) a bad payload
         return None
     ok = isinstance(device, dict) and isinstance(device.get("n"), str) and isinstance(device.get("a"), list)
     return device if ok else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Optional
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlmodel import Session, select
 
 from app.accounts.models import Role, SignUpRequest, User
@@ -51,7 +51,7 @@ def open_request(session: Session, secret_key: str, token: str,
     """The request a genuine, unused, unexpired link names, or None."""
     try:
         data = _serializer(secret_key).loads(token, max_age=REQUEST_HOURS * 3600)
-    except BadSignature:
+    except BadData:  # a bad signature, an expired one, or (never without the key) a bad payload
         return None
     request_id = data.get("r") if isinstance(data, dict) else None
     row = session.get(SignUpRequest, request_id) if isinstance(request_id, int) else None

@@ -59,6 +59,19 @@ def test_the_owners_usual_browser_signs_in_even_from_the_attackers_network(app, 
     assert attempt(owner, ATTACKER, "eve@example.eu", "correct-horse-battery").status_code == 302
 
 
+def test_a_device_cookie_whose_contents_cannot_be_read_counts_as_an_unknown_browser(app, make_user, limiter_clock):
+    from itsdangerous import TimestampSigner
+
+    from app.accounts.signin import DEVICE_COOKIE
+
+    make_user("eve@example.eu")
+    browser = app.test_client()
+    # Signed with the key and salt, but not JSON: the browser is not recognised, and sign-in still works.
+    unreadable = TimestampSigner(app.config["SECRET_KEY"], salt="lagc-sign-in-device").sign(b"not json").decode()
+    browser.set_cookie(DEVICE_COOKIE, unreadable)
+    assert attempt(browser, OWNER_HOME, "eve@example.eu", "correct-horse-battery").status_code == 302
+
+
 def test_spraying_one_account_from_many_addresses_is_limited_but_not_for_the_owners_browser(
         app, make_user, limiter_clock):
     make_user("eve@example.eu")

@@ -132,6 +132,15 @@ def test_a_forged_or_expired_link_creates_nothing(client, db, settings, damage):
         assert session.exec(select(User)).all() == []
 
 
+def test_a_genuinely_signed_link_whose_contents_cannot_be_read_is_refused_not_a_500(client, app, db):
+    from itsdangerous import TimestampSigner
+
+    # Signed with the key and salt, but not JSON (a link from an older format, say): unreadable, so unknown.
+    token = TimestampSigner(app.config["SECRET_KEY"], salt="lagc-sign-up").sign(b"not json").decode()
+    response = client.get("/signup/confirm/" + token)
+    assert response.status_code == 404 and "Sign up again" in page_text(response)
+
+
 def test_sign_up_still_answers_each_bad_field_and_stores_nothing(client, db):
     response = sign_up(client, "not-an-email", password="short", confirm="other")
     assert response.status_code == 422 and "Invalid email address." in page_text(response)
