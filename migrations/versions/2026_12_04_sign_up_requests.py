@@ -6,7 +6,7 @@ of a taken address. The link's e-mail goes to an address with no account yet, so
 `address` instead of a `recipient_id`.
 
 Revision ID: 2026_12_04_sign_up_requests
-Revises: 0010
+Revises: 2026_12_04_counted_choice
 Create Date: 2026-12-04 13:32:39.959835
 """
 from alembic import op
@@ -15,7 +15,7 @@ import sqlmodel
 
 
 revision = '2026_12_04_sign_up_requests'
-down_revision = '0010'
+down_revision = '2026_12_04_counted_choice'
 branch_labels = None
 depends_on = None
 
