@@ -30,6 +30,7 @@ class Settings:
     port: int = 8000
     host: str = "127.0.0.1"  # the embedded run's address (`python -m app.launcher`)
     web_concurrency: int = 2  # gunicorn workers of the embedded run
+    public_url: str = ""  # the address people reach the platform at, for links in e-mails (default: this port)
     session_hours: int = 12
     secure_cookies: bool = False
     proxy_hops: int = 0  # reverse proxies in front (TLS terminated there): trust their X-Forwarded-* headers
@@ -82,6 +83,7 @@ class Settings:
             raise SettingsError(f"LAGC_EVAL_RUNNER must be 'local' or 'slurm', not {self.eval_runner!r}")
         if self.public_cache_mb < 0:
             raise SettingsError("LAGC_PUBLIC_CACHE_MB must be 0 (off) or more")
+        object.__setattr__(self, "public_url", (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/"))
         if self.storage_gc_grace_hours < 1:  # storing a blob and pinning it must fit in the grace period
             raise SettingsError("LAGC_STORAGE_GC_GRACE_HOURS must be at least 1")
         if self.scheduler_interval <= 0 or self.scheduler_wake < 0:
@@ -128,6 +130,7 @@ class Settings:
             port=port,
             host=env.get("HOST", "127.0.0.1"),
             web_concurrency=int(_number(env, "WEB_CONCURRENCY", 2)),
+            public_url=env.get("LAGC_PUBLIC_URL", ""),
             session_hours=hours,
             secure_cookies=env.get("LAGC_SECURE_COOKIES", "1" if mode == "production" else "0") == "1",
             rate_limit_scale=_number(env, "LAGC_RATE_LIMIT_SCALE", 1.0),

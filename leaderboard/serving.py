@@ -6,7 +6,7 @@ Order of work for a public request: one cached head lookup (`leaderboard.cache.h
 anonymous visitors are shared (`app.ops.headers.share_publicly`: ``Cache-Control: public``, the snapshot's
 ETag and its time as Last-Modified), and the web worker's fast path (`app.ops.public_cache`) serves them
 again without Flask until a new snapshot is announced; signed-in people get their own page (their
-navigation differs), never stored in a shared cache.
+navigation differs), never stored anywhere (``no-store``, by `app.ops.headers.personal_request`).
 
 A request only reads what the scheduler stored: a stale snapshot is served until the scheduler's next cycle
 replaces it (seconds), and a board without a snapshot yet is "being prepared" (`PREPARING`, with
@@ -86,9 +86,7 @@ def cached_body(head: cache.Head, kind: str, build: Callable[[], tuple[bytes | s
     """The body of ``kind`` for this request's query, rendered once per snapshot for anonymous visitors."""
     if not anonymous():
         body, mimetype = build()
-        response = Response(body, mimetype=mimetype)
-        response.headers["Cache-Control"] = "private, no-cache"
-        return response
+        return Response(body, mimetype=mimetype)  # never stored: `app.ops.headers.personal_request`
     key = (head.etag, kind, request.query_string)
     stored = cache.pages.get(key)
     if stored is None:

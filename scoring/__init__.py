@@ -10,10 +10,12 @@ from scoring.aggregate import (
     BenchmarkScore,
     EntryScores,
     FinalScore,
+    StderrNote,
     TaskResult,
     benchmark_score,
     final_score,
     score_entry,
+    stderr_note,
 )
 from scoring.config import (
     ConfigError,
@@ -48,6 +50,7 @@ __all__ = [
     "Rubric",
     "ScoreWeights",
     "ScoringConfig",
+    "StderrNote",
     "TaskResult",
     "TaskSpec",
     "benchmark_score",
@@ -57,6 +60,7 @@ __all__ = [
     "parse_benchmark_tasks",
     "rank_entries",
     "score_entry",
+    "stderr_note",
     "validate_rubric_scores",
     "weighted_rubric_score",
 ]

@@ -140,6 +140,37 @@ def final_score(
     )
 
 
+@dataclass(frozen=True)
+class StderrNote:
+    """Why a score is shown without ±: a short note for a table cell and the reason in a sentence."""
+
+    short: str
+    why: str
+
+
+ONE_JUDGE = "one judge scored this entry, and a single opinion has no spread to measure"
+TASK_WITHOUT_SE = "a benchmark task reported no standard error"
+
+
+def stderr_note(value: float | None, stderr: float | None, *, benchmark_stderr: float | None = None,
+                judges: float | None = None, judges_stderr: float | None = None,
+                part: str = "final") -> StderrNote | None:
+    """Why a final score (``part="final"``) or a judges' score (``"judges"``) has no standard error, or None
+    when it has one (or is not there). A judges' score has none when one judge scored (`judges_score`); a
+    final score when one of its parts has none (`final_score`): one judge, or a task without an error."""
+    if value is None or stderr is not None:
+        return None
+    reasons = []
+    if judges is not None and judges_stderr is None:
+        reasons.append(ONE_JUDGE)
+    if part == "final" and benchmark_stderr is None:
+        reasons.append(TASK_WITHOUT_SE)
+    if not reasons:
+        return StderrNote("no SE", "No ±: a part of the score has no standard error.")
+    short = "one judge" if reasons[0] == ONE_JUDGE else "no task SE"
+    return StderrNote(short, "No ±: " + "; ".join(reasons) + ".")
+
+
 def score_entry(
     entry_id: str,
     suite: Sequence[TaskSpec],

@@ -269,8 +269,11 @@ def sheet(session: Session, challenge_id: int, judge_id: int, team_id: int, scor
     return row
 
 
-def judging_lock(session: Session, challenge_id: int, organiser_id: int) -> JudgingLock:
-    row = JudgingLock(challenge_id=challenge_id, locked_by=organiser_id)
+def judging_lock(session: Session, challenge_id: int, organiser_id: int, *,
+                 published_at: datetime | None = None) -> JudgingLock:
+    """Judging locked by the organiser (and published at `published_at`, when given)."""
+    row = JudgingLock(challenge_id=challenge_id, locked_by=organiser_id, published_at=published_at,
+                      published_by=organiser_id if published_at else None)
     session.add(row)
     return row
 
@@ -347,6 +350,16 @@ class World:
     def lock_judging(self) -> None:
         with self.db() as session:
             judging_lock(session, self.challenge_id, self.organiser_id)
+
+    def publish_judging(self) -> None:
+        """The judges' scores published (judging locked first, when it is not)."""
+        with self.db() as session:
+            lock = session.exec(select(JudgingLock).where(JudgingLock.challenge_id == self.challenge_id)).first()
+            if lock is None:
+                judging_lock(session, self.challenge_id, self.organiser_id, published_at=utcnow())
+            else:
+                lock.published_at, lock.published_by = utcnow(), self.organiser_id
+                session.add(lock)
 
     def freeze(self, frozen_at: datetime | None = None) -> None:
         with self.db() as session:

@@ -59,6 +59,23 @@ class Invitation(SQLModel, table=True):
     revoked_at: Optional[datetime] = None
 
 
+class SignUpRequest(SQLModel, table=True):
+    """A sign-up waiting for its address: the scheduler e-mails the address a link that creates the account
+    (`app.accounts.signup`), or tells the owner of an address that already has one. The page answers alike in
+    both cases, so it never reveals who has an account. Deleted a day after it expires."""
+
+    __tablename__ = "sign_up_request"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    display_name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    mailed_at: Optional[datetime] = Field(default=None, index=True)
+    completed_at: Optional[datetime] = None
+
+
 class ApiToken(SQLModel, table=True):
     """A personal API token for scripted use: shown once, stored as its SHA-256, revocable."""
 

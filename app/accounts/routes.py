@@ -10,14 +10,14 @@ from flask import session as flask_session
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import select
 
-from app.accounts import services, totp, twofactor
+from app.accounts import services, signin, signup, totp, twofactor
 from app.accounts.forms import (AcceptInvitationForm, CodeForm, EmptyForm, InvitationForm, SignInForm,
                                 SignUpForm, TokenForm)
 from app.accounts.models import ApiToken, Invitation, Role, User
 from app.audit.services import record
 from app.db import get_session
 from app.security import public, roles, signed_in
-from app.security.ratelimit import (SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, Rule, check,
+from app.security.ratelimit import (SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, SIGN_UP_PER_EMAIL, Rule, check,
                                     limited)
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -34,40 +34,86 @@ def _safe_next(target: str | None) -> str:
 @public
 @limited(SIGN_UP_PER_ADDRESS)
 def sign_up():
+    """The same answer for every address (`app.accounts.signup`): the account is created from the e-mailed link."""
     form = SignUpForm()
     if form.validate_on_submit():
+        check(SIGN_UP_PER_EMAIL, signin.account_digest(form.email.data))
         session = get_session()
         try:
-            user = services.create_user(session, form.email.data, form.password.data, form.display_name.data,
-                                        Role.entrant)
+            request_row = signup.request_sign_up(session, form.email.data, form.password.data,
+                                                 form.display_name.data)
             session.commit()
         except services.AccountError as exc:
             session.rollback()
             getattr(form, exc.field or "email").errors.append(str(exc))
         else:
-            login_user(user)
-            flash("Welcome! Register your team to take part.", "success")
-            return redirect(url_for("web.dashboard"))
+            return render_template("accounts/sign_up_sent.html", email=request_row.email,
+                                   hours=signup.REQUEST_HOURS)
     return render_template("accounts/sign_up.html", form=form), 422 if form.errors else 200
+
+
+def _sign_up_request(token: str):
+    request_row = signup.open_request(get_session(), current_app.config["SECRET_KEY"], token)
+    if request_row is None:
+        abort(404, "This link is unknown, used or expired. Sign up again to get a new one.")
+    return request_row
+
+
+@bp.route("/signup/confirm/<token>")
+@public
+def confirm_sign_up(token: str):
+    """The e-mailed link: a button that creates the account (following a link never changes anything)."""
+    request_row = _sign_up_request(token)
+    if services.find_user(get_session(), request_row.email) is not None:
+        abort(404, "This address already has an account: sign in instead.")
+    return render_template("accounts/sign_up_confirm.html", request_row=request_row, form=EmptyForm())
+
+
+@bp.route("/signup/confirm/<token>", methods=["POST"])
+@public
+@limited(SIGN_UP_PER_ADDRESS)
+def complete_sign_up(token: str):
+    """Create the account from a confirmed request and sign its owner in."""
+    request_row, session = _sign_up_request(token), get_session()
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        user = signup.complete_sign_up(session, request_row)
+        session.commit()
+    except services.AccountError as exc:
+        session.rollback()
+        abort(404, str(exc))
+    login_user(user)
+    flash("Welcome! Your address is confirmed. Register your team to take part.", "success")
+    return redirect(url_for("web.dashboard"))
 
 
 @bp.route("/signin", methods=["GET", "POST"])
 @public
 @limited(SIGN_IN_PER_ADDRESS)
 def sign_in():
-    form, status = SignInForm(), 200
+    """Password step. Wrong passwords are limited per account and client (`app.accounts.signin`)."""
+    form, status, refused = SignInForm(), 200, None
     if form.validate_on_submit():
-        check(SIGN_IN_PER_ACCOUNT, services.normalise_email(form.email.data))
-        session = get_session()
-        user = services.authenticate(session, form.email.data, form.password.data)
-        if user is not None:
-            session.commit()
-            return _after_password(session, user, _safe_next(request.args.get("next")))
-        form.password.errors.append("The e-mail or the password is wrong.")
-        status = 401
+        attempt = signin.attempt_for(form.email.data)
+        refused = signin.refusal(attempt)
+        if refused is None:
+            session = get_session()
+            user = services.authenticate(session, form.email.data, form.password.data)
+            if user is not None:
+                session.commit()
+                response = _after_password(session, user, _safe_next(request.args.get("next")))
+                return signin.remember_browser(response, attempt)
+            signin.wrong_password(attempt)
+            form.password.errors.append("The e-mail or the password is wrong.")
+            status = 401
     elif form.errors:
         status = 422
-    return render_template("accounts/sign_in.html", form=form), status
+    page = render_template("accounts/sign_in.html", form=form, refused=refused and refused[1],
+                           rule=signin.rule_words())
+    if refused is not None:
+        return page, 429, {"Retry-After": str(refused[0])}
+    return page, status
 
 
 PENDING_KEY = "second_factor_pending"

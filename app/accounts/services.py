@@ -38,16 +38,22 @@ def find_user(session: Session, email: str) -> Optional[User]:
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
 
 
-def create_user(session: Session, email: str, password: str, display_name: str, role: Role,
-                actor_id: Optional[int] = None) -> User:
-    """Create an account; refuses an e-mail already registered."""
-    if find_user(session, email) is not None:
-        raise AccountError("An account with this e-mail address already exists.", "email")
+def check_new_account(password: str, display_name: str) -> None:
+    """The rules on a new account's password and name (AccountError naming the field)."""
     if len(password) < 10:
         raise AccountError("Choose a password of at least 10 characters.", "password")
     hidden = hidden_character_problem(display_name.strip(), "Your name")
     if hidden:
         raise AccountError(hidden, "display_name")
+
+
+def create_user(session: Session, email: str, password: str, display_name: str, role: Role,
+                actor_id: Optional[int] = None) -> User:
+    """Create an account; refuses an e-mail already registered (the CLI, invitations and the demo; people
+    signing up themselves go through `app.accounts.signup`, which never says that an address is taken)."""
+    if find_user(session, email) is not None:
+        raise AccountError("An account with this e-mail address already exists.", "email")
+    check_new_account(password, display_name)
     user = User(email=normalise_email(email), display_name=display_name.strip() or email,
                 role=role, password_hash=HASHER.hash(password))
     session.add(user)

@@ -2,24 +2,26 @@
 lock and publication; the judging state and published judges' scores for anyone.
 
 Score sheets with problems answer 422 with a message per criterion; anything after the lock answers 409;
-an entry the judge is not assigned to (or is recused from) answers 404.
+an entry the judge is not assigned to answers 404, one the judge is recused from 403 (saying so). Locking
+while score sheets are missing answers 409 listing them (`missing_sheets`) until the body names them all.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Literal, Optional
 
-from flask import g
+from flask import abort, g, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.accounts.models import Role, User
 from app.api import ApiProblem, IsoDateTime, parse_body, respond, route
+from app.api.problems import problem
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge
 from app.db import DatabaseId, get_session
 from app.judging.overview import judge_entries
 from app.judging.services import (
-    JudgingError, assign_judge, declare_conflict, finalise, judges_scores, judging_state, lock_of, publish,
-    rubric_of, submit_sheet,
+    JudgingError, MissingSheets, assign_judge, declare_conflict, finalise, judges_scores, judging_state, lock_of,
+    publish, rubric_of, submit_sheet,
 )
 from app.security import public, roles
 
@@ -212,14 +214,42 @@ def judging_assign(slug: str):
     return respond(AssignmentOut(judge_id=row.judge_id, team_id=row.team_id), 201)
 
 
-@route("/judging/<slug>/lock", methods=("POST",), tag="judging", response_model=JudgingStateOut,
-       summary="Finalise judging: lock every score sheet and assignment (organisers)")
+class MissingSheetRef(BaseModel):
+    """A missing score sheet the organiser accepts to lock without."""
+
+    model_config = ConfigDict(extra="forbid")
+    judge_id: int
+    team_id: int
+
+
+class LockBody(BaseModel):
+    """Optional: the missing score sheets (as a 409 listed them) to lock without."""
+
+    model_config = ConfigDict(extra="forbid")
+    accept_missing: list[MissingSheetRef] = Field(default_factory=list, max_length=100_000)
+
+
+@route("/judging/<slug>/lock", methods=("POST",), tag="judging", request_model=LockBody,
+       response_model=JudgingStateOut,
+       summary="Finalise judging: lock every score sheet and assignment (organisers); 409 lists missing sheets")
 @roles(Role.organiser)
 def judging_lock(slug: str):
-    """409 when already finalised."""
+    """409 when already finalised, or while a score sheet is missing that `accept_missing` does not name."""
     challenge = _challenge(slug)
-    _act(lambda s: finalise(s, challenge, actor_id=g.api_user.id))
-    return respond(_state(get_session(), challenge))
+    body = parse_body(LockBody) if request.content_length else LockBody()
+    accepted = [f"{ref.judge_id}:{ref.team_id}" for ref in body.accept_missing]
+    session = get_session()
+    try:
+        finalise(session, challenge, actor_id=g.api_user.id, accept_missing=accepted)
+    except MissingSheets as exc:
+        session.rollback()
+        abort(problem(409, exc.message, missing_sheets=[
+            {"judge_id": m.judge_id, "judge": m.judge, "team_id": m.team_id, "team": m.team} for m in exc.missing]))
+    except JudgingError:
+        session.rollback()
+        raise  # the shell answers it as a problem
+    session.commit()
+    return respond(_state(session, challenge))
 
 
 @route("/judging/<slug>/publish", methods=("POST",), tag="judging", response_model=JudgingStateOut,

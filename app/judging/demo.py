@@ -1,7 +1,9 @@
 """Demo judging: both demo judges assigned to the demo teams, one declared conflict, a few score sheets.
 
 Judging stays open: the demo's judging phase lies weeks ahead, so an organiser can try finalising and
-publishing, and Jonas still has Iberia NLP to score (Joana already did: he sees her scores once he submits).
+publishing, and Jonas still has Baltic Tensor and Iberia NLP to score (Joana scored Iberia NLP: he sees her
+scores once he submits). Finalising now names those two missing sheets and asks again. Joana is recused from Baltic Tensor: its scorecard
+tells her so (403), and her conflict form offers only the other teams.
 """
 from __future__ import annotations
 

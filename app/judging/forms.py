@@ -3,23 +3,42 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from app.forms import WebForm
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional as Blank
 
+from app.forms import WebForm, confirmation, team_select
 from scoring.rubric import Criterion, Rubric
 
 
 class ConflictForm(WebForm):
     """A judge's declaration of a conflict of interest with a team."""
 
-    team_id = SelectField("Team", coerce=int, validators=[DataRequired()])
+    team_id = team_select()
     reason = TextAreaField("Why (for example: advisor to the team, former employer, shareholder)",
                            validators=[DataRequired(), Length(min=3, max=2000)])
 
 
 class ActionForm(WebForm):
-    """A button with CSRF protection only (assignments matrix, finalise, publish)."""
+    """A button with CSRF protection only (the assignments matrix)."""
+
+
+class LockForm(WebForm):
+    """Finalise (lock) judging; `accept_missing` carries the missing sheets the organiser was shown."""
+
+    confirm_lock = confirmation("I understand that locking is final: no judge can submit or revise a score sheet "
+                                "and no assignment can change afterwards.")
+    accept_missing = HiddenField()
+
+    def accepted(self) -> list[str]:
+        """The "judge id:team id" keys of the missing sheets the organiser accepted to lock without."""
+        return [key for key in (self.accept_missing.data or "").split(",") if key]
+
+
+class PublishJudgingForm(WebForm):
+    """Publish the locked judges' scores."""
+
+    confirm_publish = confirmation("I understand that publishing is final: the judges' scores become public on "
+                                   "the leaderboard, which then ranks by the final score.")
 
 
 class RubricFormBase(WebForm):

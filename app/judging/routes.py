@@ -11,12 +11,13 @@ from app.challenges.models import Challenge
 from app.challenges.services import get_challenge
 from app.db import get_session
 from app.errors import Kind
-from app.judging.forms import ActionForm, ConflictForm, rubric_form
+from app.forms import team_choices
+from app.judging.forms import ActionForm, ConflictForm, LockForm, PublishJudgingForm, rubric_form
 from app.judging.overview import judge_entries, organiser_overview
 from app.judging.scorecard import build_scorecard
 from app.judging.services import (
-    JudgingError, assign_judge, declare_conflict, entry_teams, finalise, judging_state, publish, rubric_of,
-    submit_sheet, unassign_judge,
+    JudgingError, MissingSheets, assign_judge, declare_conflict, entry_teams, finalise, is_recused,
+    judging_state, publish, rubric_of, submit_sheet, unassign_judge,
 )
 from app.security import roles, signed_in
 
@@ -32,12 +33,13 @@ def _challenge(slug: str) -> Challenge:
 
 
 def _scorecard_page(challenge: Challenge, team_id: int, form=None, status: int = 200):
-    """Render the scorecard for the signed-in viewer; 404 when they may not see it."""
+    """Render the scorecard for the signed-in viewer; 404 when they may not see it, 403 (saying so) when the
+    judge is recused from it."""
     session = get_session()
     try:
         card = build_scorecard(session, challenge, team_id, current_user)
-    except JudgingError:
-        abort(404)
+    except JudgingError as exc:
+        abort(exc.status if exc.status == 403 else 404, exc.message)
     if form is None and card.viewer == "judge":
         sheet = card.own_sheet
         form = rubric_form(card.rubric, sheet.scores if sheet else None, sheet.notes if sheet else "")
@@ -63,8 +65,8 @@ def score(slug: str, team_id: int):
         submit_sheet(session, challenge, current_user, team_id, form.scores(), form.notes.data or "")
     except JudgingError as exc:
         session.rollback()
-        if exc.kind is Kind.not_found:
-            abort(404)
+        if exc.kind in (Kind.forbidden, Kind.not_found):
+            abort(status_of(exc), exc.message)
         form.add_errors(exc.errors)
         flash(exc.message, "error")
         return _scorecard_page(challenge, team_id, form, status_of(exc))
@@ -74,8 +76,11 @@ def score(slug: str, team_id: int):
 
 
 def _conflict_form(challenge: Challenge) -> ConflictForm:
+    """The conflict form, offering only the teams the judge is not recused from yet."""
+    session = get_session()
     form = ConflictForm()
-    form.team_id.choices = [(t.id, t.name) for t in entry_teams(get_session(), challenge)]
+    form.team_id.choices = team_choices(t for t in entry_teams(session, challenge)
+                                        if not is_recused(session, challenge, current_user.id, t.id))
     return form
 
 
@@ -116,10 +121,16 @@ def conflict(slug: str):
 @bp.route("/c/<slug>/judging/organise")
 @roles(Role.organiser)
 def organise(slug: str):
-    """The assignment matrix, each entry's progress, and the finalise and publish buttons."""
-    challenge = _challenge(slug)
+    """The assignment matrix, each entry's progress, and the finalise and publish forms."""
+    return _organise_page(_challenge(slug))
+
+
+def _organise_page(challenge: Challenge, status: int = 200, lock_form=None, publish_form=None, missing=()):
+    """The organisers' judging page; `missing` lists the sheets a lock attempt found missing (asked again)."""
     return render_template("judging/organise.html", challenge=challenge, form=ActionForm(),
-                           **organiser_overview(get_session(), challenge))
+                           lock_form=lock_form or LockForm(formdata=None),
+                           publish_form=publish_form or PublishJudgingForm(formdata=None), missing=missing,
+                           **organiser_overview(get_session(), challenge)), status
 
 
 @bp.route("/c/<slug>/judging/assignments", methods=["POST"])
@@ -151,16 +162,26 @@ def assign(slug: str):
 @bp.route("/c/<slug>/judging/<any(lock, publish):act>", methods=["POST"])
 @roles(Role.organiser)
 def lock(slug: str, act: str):
-    """Finalise (lock) judging, or publish the locked judges' scores."""
+    """Finalise (lock) judging, or publish the locked judges' scores, each once its confirmation is ticked.
+    Locking while sheets are missing names them and asks again (409) until the organiser accepts those."""
     challenge, session = _challenge(slug), get_session()
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    form = LockForm() if act == "lock" else PublishJudgingForm()
+    forms = {"lock_form" if act == "lock" else "publish_form": form}
+    if not form.validate_on_submit():
+        return _organise_page(challenge, 422, **forms)
     try:
-        (finalise if act == "lock" else publish)(session, challenge, actor_id=current_user.id)
+        if act == "lock":
+            finalise(session, challenge, actor_id=current_user.id, accept_missing=form.accepted())
+        else:
+            publish(session, challenge, actor_id=current_user.id)
+    except MissingSheets as exc:
+        session.rollback()
+        again = LockForm(formdata=None, accept_missing=",".join(m.key for m in exc.missing))
+        return _organise_page(challenge, 409, lock_form=again, missing=exc.missing)
     except JudgingError as exc:
         session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("judging.organise", slug=slug)), 303
+        return redirect(url_for("judging.organise", slug=slug), 303)
     session.commit()
     flash("Judging finalised: scores are locked." if act == "lock" else "Judges' scores published.", "success")
     return redirect(url_for("judging.organise", slug=slug))

@@ -3,8 +3,9 @@ the chart data, and the judges' part as far as the viewer may see it.
 
 Who sees what: organisers everything; an assigned, non-recused judge everything but other judges' notes,
 and other judges' scores only after submitting their own sheet (or once judging is locked); the team's own
-entrants the benchmarks (hidden tasks left out), verdicts and provenance, and only the judges' aggregate
-score once published, never a single judge's scores or notes. Everyone else: 404 (`JudgingError`).
+entrants the benchmarks (hidden tasks left out: `SEES_HIDDEN_TASKS`), verdicts and provenance, and only the
+judges' aggregate score once published, never a single judge's scores or notes. A recused judge: 403 saying
+so; everyone else: 404 (`JudgingError`).
 
 The checkpoint and benchmarks are the team's counted evaluation as the board ranks it, as of the freeze
 (`app.judging.field.field_of`); without one, the card says why in the board's words ("evaluation of ...
@@ -32,6 +33,14 @@ from app.judging.services import (
 from app.teams.models import Team, TeamMembership
 from evaluation.counted import CountedEntry
 from scoring.rubric import JudgesScore, Rubric, weighted_rubric_score
+
+
+# Who sees hidden tasks' scores on a scorecard: the one place that decides it. Organisers, and the judges
+# assigned to the entry: they judge the whole entry (technical excellence covers every task the final score
+# counts, and a gap between public and hidden tasks is a sign of overfitting), and they are bound to keep
+# them confidential, which the scorecard reminds them of. Never the team, nor the public board, before the
+# hidden tasks are revealed.
+SEES_HIDDEN_TASKS = frozenset({"organiser", "judge"})
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,7 @@ def build_scorecard(session: Session, challenge: Challenge, team_id: int, user: 
                      found.entries.get(team.id) or CountedEntry(team.id), found.as_of)
     baselines = [r for r in runs.values() if r.team.is_baseline]
     card.lines = [_line(task, run, runs, baselines) for task in found.tasks
-                  if not (viewer == "entrant" and task.spec.hidden)]
+                  if viewer in SEES_HIDDEN_TASKS or not task.spec.hidden]
     _judges_part(session, card, user)
     return card
 

@@ -1,12 +1,12 @@
 """Judging services: assignments, conflicts and recusal, score sheets, the lock and the judges' scores.
 
-Every act is an audit event. Errors are `JudgingError` with an HTTP-like status (404 not yours or recused,
+Every act is an audit event. Errors are `JudgingError` with an HTTP-like status (403 recused, 404 not yours,
 409 locked or conflicting, 422 invalid sheet with per-field errors) so pages and the API answer alike.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Collection, Optional
 
 from sqlmodel import Session, select
 
@@ -23,6 +23,7 @@ from scoring.config import ScoringConfig
 from scoring.rubric import JudgesScore, Rubric, judges_score, validate_rubric_scores
 
 OPEN, LOCKED, PUBLISHED = "open", "locked", "published"
+RECUSED = "You are recused from this entry: you declared a conflict of interest with the team."
 
 
 class JudgingError(DomainError):
@@ -31,6 +32,33 @@ class JudgingError(DomainError):
 
     def __init__(self, kind: Kind, message: str, errors: Optional[dict[str, list[str]]] = None):
         super().__init__(message, kind=kind, errors=errors or {})
+
+
+class MissingSheets(JudgingError):
+    """Locking would leave assigned judges' score sheets missing: `missing` names each (judge and entry)."""
+
+    def __init__(self, missing: list["MissingSheet"]):
+        super().__init__(Kind.conflict, f"{len(missing)} score sheet(s) are missing: "
+                              + "; ".join(m.words for m in missing) + ". Lock anyway only if they will not come.")
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class MissingSheet:
+    """An assigned, non-recused judge who has not scored the entry."""
+
+    judge_id: int
+    judge: str
+    team_id: int
+    team: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.judge_id}:{self.team_id}"
+
+    @property
+    def words(self) -> str:
+        return f"{self.judge} has not scored {self.team}"
 
 
 @dataclass(frozen=True)
@@ -159,6 +187,8 @@ def unassign_judge(session: Session, challenge: Challenge, judge_id: int, team_i
 def declare_conflict(session: Session, challenge: Challenge, judge: User, team_id: int, reason: str) -> ConflictDeclaration:
     """Record a judge's conflict with a team: the judge is recused (assignment removed, sheet no longer counts)."""
     team = entry_team(session, challenge, team_id)
+    if is_recused(session, challenge, judge.id, team.id):
+        raise JudgingError(Kind.conflict, f"You already declared a conflict with {team.name}: you are recused from it.")
     reason = (reason or "").strip()
     if not reason:
         raise JudgingError(Kind.invalid, "Say briefly why.", {"reason": ["a reason is required"]})
@@ -180,9 +210,12 @@ def sheet_of(session: Session, challenge: Challenge, judge_id: int, team_id: int
 
 
 def require_judge_access(session: Session, challenge: Challenge, judge: User, team_id: int) -> Team:
-    """The team when the judge is assigned and not recused; JudgingError 404 otherwise."""
+    """The team when the judge is assigned and not recused; JudgingError 403 (saying so) when recused, 404 when
+    not assigned."""
     team = entry_team(session, challenge, team_id)
-    if is_recused(session, challenge, judge.id, team.id) or assignment(session, challenge, judge.id, team.id) is None:
+    if is_recused(session, challenge, judge.id, team.id):
+        raise JudgingError(Kind.forbidden, RECUSED)
+    if assignment(session, challenge, judge.id, team.id) is None:
         raise JudgingError(Kind.not_found, "No such entry.")
     return team
 
@@ -215,14 +248,32 @@ def sheet_errors(rubric: Rubric, scores: dict[str, Any]) -> dict[str, list[str]]
     return errors
 
 
-def finalise(session: Session, challenge: Challenge, *, actor_id: int) -> JudgingLock:
-    """Lock judging: no more sheets, revisions, assignments. 409 when already locked."""
+def missing_sheets(session: Session, challenge: Challenge) -> list[MissingSheet]:
+    """Every assignment without a score sheet (recused judges have no assignment), by team then judge."""
+    sheets = {(s.judge_id, s.team_id) for s in session.exec(select(RubricScoreSheet).where(
+        RubricScoreSheet.challenge_id == challenge.id)).all()}
+    rows = session.exec(select(JudgeAssignment, User, Team)
+                        .join(User, User.id == JudgeAssignment.judge_id)
+                        .join(Team, Team.id == JudgeAssignment.team_id)
+                        .where(JudgeAssignment.challenge_id == challenge.id)).all()
+    missing = [MissingSheet(judge.id, judge.display_name, team.id, team.name) for row, judge, team in rows
+               if (row.judge_id, row.team_id) not in sheets]
+    return sorted(missing, key=lambda m: (m.team, m.judge, m.team_id, m.judge_id))
+
+
+def finalise(session: Session, challenge: Challenge, *, actor_id: int,
+             accept_missing: Collection[str] = ()) -> JudgingLock:
+    """Lock judging: no more sheets, revisions, assignments. 409 when already locked, and `MissingSheets`
+    while a sheet is missing that the organiser did not accept (`accept_missing`: "judge id:team id" keys)."""
     if lock_of(session, challenge) is not None:
         raise JudgingError(Kind.conflict, "Judging is already finalised.")
+    missing = missing_sheets(session, challenge)
+    if any(m.key not in set(accept_missing) for m in missing):
+        raise MissingSheets(missing)
     lock = JudgingLock(challenge_id=challenge.id, locked_by=actor_id)
     session.add(lock)
     record(session, "judging.locked", "challenge", challenge.id, actor_id=actor_id, challenge_id=challenge.id,
-           sheets=len(sheets_of(session, challenge)))
+           sheets=len(sheets_of(session, challenge)), missing_sheets=[m.key for m in missing])
     return lock
 
 

@@ -18,7 +18,7 @@ from app.checkpoints.models import Submission
 from app.db import utcnow
 from app.licences.hub import HubError, HubRelease
 from app.licences.models import ObligationKind, ObligationStatus, ReleaseObligation
-from app.licences.policy import Outcome
+from app.licences.policy import Outcome, ReleaseTerms, release_terms
 from app.licences.publication import parse_publication_id
 from app.licences.services import LicenceError, policy_of
 from app.licences.verify import check_licence
@@ -51,11 +51,42 @@ def open_obligation(session: Session, team: Team, submission: Submission, deadli
     return obligation
 
 
-def _open_for_declaration(obligation: ReleaseObligation) -> None:
+def _open_for_declaration(session: Session, obligation: ReleaseObligation, way: str) -> None:
+    """Refuse a declaration of an obligation that is settled, or in a way the challenge does not take."""
     if obligation.status is ObligationStatus.met:
         raise LicenceError("This obligation is already met.")
     if obligation.status is ObligationStatus.overdue:
         raise LicenceError("The deadline has passed; write to the organisers.")
+    ways = policy_of(session.get(Challenge, obligation.challenge_id)).release_ways
+    if way not in ways:
+        needed = "the weights" if ways == ("weights",) else "a publication"
+        raise LicenceError(f"This challenge asks for {needed}: {release_terms_of(session, obligation).words}")
+
+
+def release_terms_of(session: Session, obligation: ReleaseObligation) -> ReleaseTerms:
+    """The release obligation's terms, from its challenge's `[licence]` section."""
+    return release_terms(policy_of(session.get(Challenge, obligation.challenge_id)))
+
+
+def standing(obligation: Optional[ReleaseObligation], now: datetime) -> str:
+    """Where a team stands on its release obligation, in words (its dashboard and release page)."""
+    if obligation is None:
+        return "The release obligation opens when the award is confirmed."
+    deadline = f"{obligation.deadline:%d %b %Y} UTC"
+    if obligation.status is ObligationStatus.met:
+        return f"Met on {(obligation.accepted_at or obligation.declared_at or now):%d %b %Y}. Thank you."
+    if obligation.status is ObligationStatus.overdue:
+        return (f"Overdue since {deadline}: the prize passes to the next eligible entry unless the organisers "
+                "decide otherwise. Write to them.")
+    if obligation.kind is ObligationKind.publication:
+        return f"Publication {obligation.publication_id} declared: waiting for an organiser to accept it."
+    if obligation.kind is ObligationKind.weights and obligation.release_verdict == Outcome.REVIEW.value:
+        return f"Weights declared ({obligation.hub_repo}): their licence waits for an organiser's review."
+    if obligation.kind is ObligationKind.weights and obligation.release_verdict == Outcome.FAIL.value:
+        return (f"Weights declared ({obligation.hub_repo}), but their licence fails the check: fix the release "
+                f"and declare it again by {deadline}.")
+    days = max(0, (obligation.deadline - now).days)
+    return f"Not released yet: due by {deadline} ({days} day{'s' if days != 1 else ''} left)."
 
 
 def declare_weights(session: Session, obligation: ReleaseObligation, repo: str, revision: str,
@@ -65,7 +96,7 @@ def declare_weights(session: Session, obligation: ReleaseObligation, repo: str, 
     A passing licence meets the obligation; a review waits for an organiser; a fail leaves it pending so
     the team can fix the release and declare again.
     """
-    _open_for_declaration(obligation)
+    _open_for_declaration(session, obligation, "weights")
     try:
         release = fetch(repo.strip(), (revision or "main").strip())
     except HubError as exc:
@@ -91,7 +122,7 @@ def declare_weights(session: Session, obligation: ReleaseObligation, repo: str, 
 def declare_publication(session: Session, obligation: ReleaseObligation, publication_id: str,
                         actor_id: int, now: Optional[datetime] = None) -> ReleaseObligation:
     """Record a publication (DOI or arXiv id) instead of the weights; it waits for an organiser."""
-    _open_for_declaration(obligation)
+    _open_for_declaration(session, obligation, "publication")
     try:
         canonical = parse_publication_id(publication_id)
     except ValueError as exc:

@@ -72,6 +72,9 @@ TERMS = {
 }
 
 
+RELEASE_WAYS = ("weights", "publication")  # the ways a winner may meet the release obligation, in this order
+
+
 @dataclass(frozen=True)
 class LicencePolicy:
     """Lists of canonical licence ids per outcome, and what to do with the rest.
@@ -80,7 +83,8 @@ class LicencePolicy:
     by default). `base_model_forces_review` sends every model that declares a `base_model`
     to review, because the challenge asks for models trained from scratch.
     `release_deadline_days` is how long a winner has, from the award date, to release the
-    weights or publish.
+    weights or publish; `release_ways` how ("weights" on the Hub under a passing licence,
+    "publication" of the findings: a DOI or an arXiv id), from `release = [...]`.
     """
 
     passing: frozenset[str]
@@ -89,6 +93,7 @@ class LicencePolicy:
     unlisted: Outcome = Outcome.REVIEW
     base_model_forces_review: bool = True
     release_deadline_days: int = 365
+    release_ways: tuple[str, ...] = RELEASE_WAYS
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "LicencePolicy":
@@ -98,7 +103,7 @@ class LicencePolicy:
         typo in the configuration does not silently weaken the check.
         """
         known = {"pass", "review", "fail", "unlisted", "base_model_forces_review",
-                 "release_deadline_days"}
+                 "release_deadline_days", "release"}
         unknown = set(config) - known
         if unknown:
             raise ValueError(f"unknown keys in [licence]: {', '.join(sorted(unknown))}")
@@ -109,6 +114,7 @@ class LicencePolicy:
             unlisted=Outcome(config.get("unlisted", "review")),
             base_model_forces_review=bool(config.get("base_model_forces_review", True)),
             release_deadline_days=_days(config.get("release_deadline_days", 365)),
+            release_ways=_ways(config.get("release", list(RELEASE_WAYS))),
         )
 
     @classmethod
@@ -130,6 +136,46 @@ class LicencePolicy:
         if self.unlisted is Outcome.FAIL:
             return Outcome.FAIL, "it is not on the challenge's list of accepted licences"
         return Outcome.REVIEW, "it is not on the challenge's lists, so an organiser decides"
+
+
+@dataclass(frozen=True)
+class ReleaseTerms:
+    """What a winner must do: the ways allowed, the least use a released licence must allow, the deadline."""
+
+    ways: tuple[str, ...]
+    least_use: str  # "non-commercial use" | "any purpose"
+    deadline_days: int
+
+    @property
+    def words(self) -> str:
+        """The obligation in one sentence, as a winner's dashboard and the release page state it."""
+        use = "use for any purpose" if self.least_use == "any purpose" else f"at least {self.least_use}"
+        weights = ("Release the model's weights on the Hugging Face Hub under an open licence the challenge "
+                   f"accepts, allowing {use}")
+        publication = "publish your findings (a DOI or an arXiv id)"
+        if self.ways == ("weights",):
+            what = weights
+        elif self.ways == ("publication",):
+            what = publication[0].upper() + publication[1:]
+        else:
+            what = f"{weights}, or {publication}"
+        return f"{what}, within {self.deadline_days} days of the award."
+
+
+def release_terms(policy: LicencePolicy) -> ReleaseTerms:
+    """The release obligation of the challenge's winners, from its `[licence]` section: the least use a
+    passing licence allows is non-commercial when the challenge passes any non-commercial licence."""
+    non_commercial = any("-nc" in licence for licence in policy.passing)
+    return ReleaseTerms(policy.release_ways, "non-commercial use" if non_commercial else "any purpose",
+                        policy.release_deadline_days)
+
+
+def _ways(value: Any) -> tuple[str, ...]:
+    """`release`: a non-empty list of distinct ways among "weights" and "publication"."""
+    if (not isinstance(value, list) or not value or len(set(map(str, value))) != len(value)
+            or not set(value) <= set(RELEASE_WAYS)):
+        raise ValueError('licence.release must list how winners release: "weights", "publication" or both')
+    return tuple(way for way in RELEASE_WAYS if way in value)
 
 
 def _days(value: Any) -> int:

@@ -9,14 +9,16 @@ from app.accounts.models import Role
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge
 from app.checkpoints.models import Submission
-from app.db import get_session
+from app.db import get_session, utcnow
 from app.licences.forms import AcceptForm, PublicationForm, ResolveForm, WeightsForm
 from app.licences.hub import fetch_release
 from app.licences.models import ReleaseObligation
 from app.licences.obligations import (
     accept_obligation, declare_publication, declare_weights, obligations_for_organisers, obligations_of_team,
+    standing,
 )
-from app.licences.services import (LicenceError, effective_verdict, latest_resolution, resolve_review,
+from app.licences.policy import release_terms
+from app.licences.services import (LicenceError, effective_verdict, latest_resolution, policy_of, resolve_review,
                                    submissions_in_review)
 from app.security import roles
 from app.teams.models import Team
@@ -98,7 +100,8 @@ def release(slug: str):
     """A team's release obligations, with the forms to declare the weights or a publication."""
     challenge, team = _team_or_404(slug)
     return render_template("licences/release.html", challenge=challenge, team=team,
-                           obligations=obligations_of_team(get_session(), team.id),
+                           obligations=obligations_of_team(get_session(), team.id), now=utcnow(),
+                           terms=release_terms(policy_of(challenge)), standing=standing,
                            weights_form=WeightsForm(), publication_form=PublicationForm())
 
 

@@ -5,6 +5,7 @@ from sqlmodel import Session
 
 from app.notifications.fanout import process_audit_log, remind_deadlines, remind_obligations
 from app.notifications.sender import send_due
+from app.notifications.signups import mail_sign_up_requests
 from app.settings import Settings
 
 
@@ -24,4 +25,4 @@ def send_notification_emails(session: Session, settings: Settings) -> None:
     send_due(session, settings)
 
 
-STEPS = [notify_from_audit_log, remind_of_deadlines, send_notification_emails]
+STEPS = [notify_from_audit_log, mail_sign_up_requests, remind_of_deadlines, send_notification_emails]

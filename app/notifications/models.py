@@ -15,10 +15,13 @@ class Notification(SQLModel, table=True):
 
     `dedupe_key` makes creating it idempotent: `audit:<event id>:<user id>` or `deadline:phase:<id>:<user id>`.
     `email_state` is queued | sent | failed | skipped (the person does not want this kind by e-mail).
+    A message to an address without an account (the link that creates one) has no `recipient_id` but an
+    `address`, and is never on a dashboard.
     """
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    recipient_id: int = Field(foreign_key="user.id", index=True)
+    recipient_id: Optional[int] = Field(default=None, foreign_key="user.id", index=True)
+    address: Optional[str] = Field(default=None, max_length=254)
     kind: str = Field(max_length=40)
     subject: str = Field(max_length=200)
     body: str = Field(sa_column=Column(Text, nullable=False))

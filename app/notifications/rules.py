@@ -37,6 +37,7 @@ KINDS: dict[str, Kind] = {
     "award": Kind("Award decisions", "Decisions about the prize that concern your team."),
     "release": Kind("Release obligations", "Your team's duty to release its weights: opened, due, overdue, met."),
     "review": Kind("Review queue (organisers)", "Something waits for an organiser's decision."),
+    "account": Kind("Account security", "Someone tried to create an account with your e-mail address."),
 }
 
 
@@ -195,6 +196,23 @@ def deadline_draft(challenge_name: str, phase_key: str, phase_name: str, ends_at
     return Draft("deadline", audience, f"{phase_name} ends in less than 48 hours",
                  f"{phase_name} of {challenge_name} ends on {when}. Anything you still want to send must arrive "
                  "before then.")
+
+
+def sign_up_link_draft(link: str, hours: int) -> Draft:
+    """The e-mail to a new address: the link that creates the account (`app.accounts.signup`)."""
+    return Draft("account", "address", "Confirm your e-mail address to create your account",
+                 f"Someone, probably you, signed up on the Large AI Grand Challenge platform with this address. "
+                 f"Open this link within {hours} hours to confirm the address and create the account:\n\n"
+                 f"{link}\n\nIf it was not you, ignore this message: no account is created without the link.")
+
+
+def sign_up_taken_draft(sign_in_link: str) -> Draft:
+    """The e-mail to the owner of an address someone tried to sign up with: nothing changed."""
+    return Draft("account", "account", "Someone tried to create an account with your e-mail address",
+                 "Someone, perhaps you, tried to sign up on the Large AI Grand Challenge platform with this "
+                 "address, which already has an account. Nothing changed: your account and password are as "
+                 f"they were.\n\nIf it was you, sign in with your password: {sign_in_link}\n\nIf it was "
+                 "not you, you need not do anything.")
 
 
 def obligation_due_draft(challenge_name: str, deadline: datetime) -> Draft:

@@ -6,6 +6,7 @@ e-mails stay queued with the reason, and the dashboard still shows them.
 """
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from datetime import datetime
@@ -22,6 +23,7 @@ from app.notifications.models import Notification
 from app.notifications.rules import MAX_ATTEMPTS, gives_up, retry_delay
 from app.settings import Settings
 
+LOG = logging.getLogger(__name__)
 NO_SERVER = "no SMTP server configured"
 TIMEOUT_SECONDS = 10
 BATCH = 50
@@ -57,15 +59,24 @@ def _due(session: Session, now: datetime) -> list[Notification]:
         .order_by(Notification.id).limit(BATCH)))
 
 
+def address_of(session: Session, notification: Notification) -> Optional[str]:
+    """Where the e-mail goes: the recipient's address, or the address of a message to someone without an
+    account yet; None when the recipient's account is closed."""
+    if notification.recipient_id is None:
+        return notification.address
+    user = session.get(User, notification.recipient_id)
+    return user.email if user is not None and user.is_active else None
+
+
 def send_one(session: Session, settings: Settings, notification: Notification, now: datetime) -> bool:
     """Try to send one e-mail and record the outcome (sent, retry later, or failed for good)."""
-    user = session.get(User, notification.recipient_id)
-    if user is None or not user.is_active:
+    to = address_of(session, notification)
+    if to is None:
         notification.email_state, notification.last_error = "skipped", "the account is closed"
         session.add(notification)
         return False
     try:
-        deliver(settings, compose(settings, user.email, notification))
+        deliver(settings, compose(settings, to, notification))
     except (OSError, smtplib.SMTPException) as exc:  # connection refused, timeouts, refusals by the server
         notification.attempts += 1
         notification.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
@@ -82,10 +93,24 @@ def send_one(session: Session, settings: Settings, notification: Notification, n
     return True
 
 
+def _log_unsent(session: Session, settings: Settings) -> None:
+    """Without a mail server, outside production: write each newly queued e-mail to the log once, so whoever
+    runs the platform on their machine can follow a sign-up link. Never in production (links are secrets)."""
+    fresh = session.exec(select(Notification).where(Notification.email_state == "queued",
+                                                    Notification.last_error.is_(None))
+                         .order_by(Notification.id)).all()
+    for notification in fresh:
+        message = compose(settings, address_of(session, notification) or "(closed account)", notification)
+        LOG.info("e-mail not sent (no SMTP server, %s): To: %s; Subject: %s\n%s", settings.env, message["To"],
+                 message["Subject"], notification.body)
+
+
 def send_due(session: Session, settings: Settings, now: Optional[datetime] = None) -> int:
     """Send every e-mail that is due; commit after each so a crash never sends one twice. Returns how many sent."""
     now = now or utcnow()
     if not settings.smtp_host:
+        if not settings.production:
+            _log_unsent(session, settings)
         session.execute(update(Notification).where(Notification.email_state == "queued",
                                                    Notification.last_error.is_(None)).values(last_error=NO_SERVER))
         return 0

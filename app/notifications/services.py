@@ -56,6 +56,19 @@ def notify(session: Session, user_id: int, draft: Draft, dedupe_key: str, *, aud
     return row
 
 
+def notify_address(session: Session, address: str, draft: Draft, dedupe_key: str, *,
+                   now: Optional[datetime] = None) -> Optional[Notification]:
+    """Write one e-mail to an address that has no account yet (never on a dashboard), unless it exists already."""
+    if session.exec(select(Notification.id).where(Notification.dedupe_key == dedupe_key)).first() is not None:
+        return None
+    row = Notification(recipient_id=None, address=address, kind=draft.kind, subject=draft.subject[:200],
+                       body=draft.body, dedupe_key=dedupe_key[:120], created_at=now or utcnow(),
+                       on_dashboard=False, email_state="queued")
+    session.add(row)
+    session.flush()
+    return row
+
+
 def inbox(session: Session, user_id: int, limit: int = 100) -> list[Notification]:
     """The person's dashboard notifications, newest first."""
     return list(session.exec(select(Notification).where(

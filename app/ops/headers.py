@@ -1,4 +1,5 @@
-"""Security headers on every response, and the caching rule of public pages.
+"""Security headers on every response, and the caching rules: personal responses are never stored
+(`personal_request`), public pages are shared.
 
 A public page that is the same for every anonymous visitor (the leaderboard and its views, an entry's public
 page, the home and challenge pages, the public leaderboard exports) is marked with `share_publicly`: it gets
@@ -13,7 +14,7 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Optional
 
-from flask import Response, request
+from flask import Response, current_app, g, request, session
 from flask_login import current_user
 from werkzeug.http import parse_date, parse_etags
 
@@ -43,9 +44,27 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if getattr(response, "shared_publicly", False):
+    if personal_request():
+        headers["Cache-Control"] = "no-store"  # replaces any page's own caching header
+    elif getattr(response, "shared_publicly", False):
         headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
     return response
+
+
+def personal_request() -> bool:
+    """The caching rule, in one place: a response to a signed-in person (session or API token), or to a browser
+    holding a session cookie or being given one (its CSRF token, a flash message), is that person's alone and
+    never stored by a browser or a proxy (`Cache-Control: no-store`). Anonymous public pages keep their own
+    caching headers, and static files are never personal. A fast path serving cached public pages must skip
+    these same requests."""
+    endpoint = request.endpoint or ""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return False
+    if g.get("api_user") is not None or current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+        return True
+    if session:  # this response sets the cookie (a form's CSRF token): its page holds that token
+        return True
+    return bool(current_user and current_user.is_authenticated)
 
 
 def share_publicly(response: Response, etag: str, last_modified: Optional[datetime] = None) -> Response:

@@ -1,5 +1,6 @@
 """Scheduler step: delete data past its retention period. Conservative on purpose: only notifications whose
-e-mail is settled, closed invitations, and expired rate-limit windows. Audit events, applications,
+e-mail is settled, closed invitations, sign-up requests a day after they expired, and expired rate-limit
+windows. Audit events, applications,
 submissions and results are never deleted here (their periods run for years and end with a decision)."""
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Optional
 from sqlalchemy import delete, or_
 from sqlmodel import Session
 
-from app.accounts.models import Invitation
+from app.accounts.models import Invitation, SignUpRequest
 from app.db import utcnow
 from app.notifications.models import Notification
 from app.security.models import RateCounter
 from app.settings import Settings
 
 RATE_COUNTER_DAYS = 1
+SIGN_UP_REQUEST_DAYS = 1  # after the request expired (used or not)
 
 
 def apply_retention(session: Session, settings: Settings, now: Optional[datetime] = None) -> dict[str, int]:
@@ -29,9 +31,12 @@ def apply_retention(session: Session, settings: Settings, now: Optional[datetime
     invitations = session.execute(delete(Invitation).where(or_(
         Invitation.accepted_at < closed_before, Invitation.revoked_at < closed_before,
         Invitation.expires_at < closed_before))).rowcount
+    sign_ups = session.execute(delete(SignUpRequest).where(
+        SignUpRequest.expires_at < now - timedelta(days=SIGN_UP_REQUEST_DAYS))).rowcount
     counters = session.execute(delete(RateCounter).where(
         RateCounter.window_start < int(now.timestamp()) - RATE_COUNTER_DAYS * 86400)).rowcount
-    return {"notifications": notifications, "invitations": invitations, "rate_counters": counters}
+    return {"notifications": notifications, "invitations": invitations, "sign_up_requests": sign_ups,
+            "rate_counters": counters}
 
 
 _last_run = [float("-inf")]

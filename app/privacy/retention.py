@@ -35,6 +35,12 @@ def policy(notification_days: int, invitation_days: int, audit_years: int, appli
         Retention("Invitations for judges and organisers (the invitee's e-mail address)",
                   "To let the invited person create their account.",
                   f"{invitation_days} days after they were used, revoked or expired, then deleted.", True),
+        Retention("Sign-up requests (the e-mail address, name and password hash you signed up with)",
+                  "To create your account once you follow the link we e-mail to the address.",
+                  "A day after the link expires (it works for 24 hours), then deleted.", True),
         Retention("Rate-limit counters (your network address while you sign in)",
                   "To slow down password guessing.", "One day, then deleted.", True),
+        Retention("A sign-in cookie in your browser (a random id and which accounts signed in with it)",
+                  "So that password guessing by others never locks you out of your own browser.",
+                  "One year in your browser; the platform keeps no copy.", False),
     ]

@@ -117,16 +117,20 @@ def erase(session: Session, user: User, password: str) -> None:
     session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                     .values(revoked_at=now))
     session.execute(update(Invitation).where(Invitation.email == old_email).values(email=user.email))
-    _blank_feature_data(session, user)
+    _blank_feature_data(session, user, old_email)
     record(session, "privacy.erased", "user", user.id, actor_id=user.id, pseudonymised_teams=teams)
 
 
-def _blank_feature_data(session: Session, user: User) -> None:
-    """Notifications, preferences and second-factor secrets go; a submission's stored Hub token goes."""
-    from app.accounts.models import RecoveryCode, TotpCredential
+def _blank_feature_data(session: Session, user: User, old_email: str) -> None:
+    """Notifications (also those e-mailed to the address before the account existed), preferences, sign-up
+    requests and second-factor secrets go; a submission's stored Hub token goes."""
+    from app.accounts.models import RecoveryCode, SignUpRequest, TotpCredential
     from app.checkpoints.models import Submission
     from app.notifications.models import Notification, NotificationPreference
 
+    for model, column in ((Notification, Notification.address), (SignUpRequest, SignUpRequest.email)):
+        for row in session.exec(select(model).where(column == old_email)).all():
+            session.delete(row)
     for model, column in ((Notification, Notification.recipient_id), (NotificationPreference, NotificationPreference.user_id),
                           (TotpCredential, TotpCredential.user_id), (RecoveryCode, RecoveryCode.user_id)):
         for row in session.exec(select(model).where(column == user.id)).all():

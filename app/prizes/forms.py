@@ -1,29 +1,44 @@
-"""Prize forms: confirm (carrying the preview's fingerprint), forfeit, tie-break decision, publish."""
+"""Prize forms: confirm and re-run (carrying the preview's fingerprint), publish, forfeit, tie-break decision.
+The irreversible ones (confirm, re-run, publish) need a tick box that names what they do."""
 from __future__ import annotations
 
 from typing import Sequence
 
-from app.forms import WebForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from app.forms import WebForm, confirmation, team_select
 from app.prizes.workflow import MIN_REASON
 
 
 class ConfirmForm(WebForm):
-    """Confirm the award (or the re-run) exactly as previewed."""
+    """Confirm the award exactly as previewed."""
 
     fingerprint = HiddenField(validators=[DataRequired()])
+    confirm_award = confirmation("I confirm this award: it is recorded for good (it cannot be edited or deleted), "
+                                 "and each winner's release obligation opens now.")
 
 
-class ActionForm(WebForm):
-    """A button with CSRF protection only (publish)."""
+class RerunForm(WebForm):
+    """Confirm the re-run after a forfeit exactly as previewed."""
+
+    fingerprint = HiddenField(validators=[DataRequired()])
+    confirm_rerun = confirmation("I confirm this re-run: it is recorded for good, replaces the award in force "
+                                 "(and the public winners page, if published) and opens the new winners' release "
+                                 "obligations.")
+
+
+class PublishForm(WebForm):
+    """Publish the award in force."""
+
+    confirm_publish = confirmation("I understand that the winners page becomes public, naming the winners and "
+                                   "their prizes; it cannot be withdrawn.")
 
 
 class ForfeitForm(WebForm):
     """An organiser disqualifies a team from the prize, with a written reason."""
 
-    team_id = SelectField("Team", coerce=int, validators=[DataRequired()])
+    team_id = team_select()
     reason = TextAreaField("Why the team forfeits (kept in the award history)",
                            validators=[DataRequired(), Length(min=MIN_REASON, max=2000)])
 

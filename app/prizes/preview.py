@@ -16,6 +16,7 @@ from scoring.separation import distinguishable
 from app.prizes.split import (
     DEFAULT_WEIGHTS, InvalidSplitInput, PrizeEntry, SplitRefused, split_compute, split_prize,
 )
+from scoring import StderrNote, stderr_note
 
 BASELINE_REASON = "a baseline (reference model): baselines never win"
 
@@ -35,6 +36,11 @@ class Candidate:
     licence: Optional[str]  # pass | review | fail, None when never checked
     forfeit: Optional[str] = None  # why the team forfeited, None when it did not
     unranked: str = ""  # why the team has no rank, when it has none
+    score_se: Optional[float] = None  # the final score's standard error, and the parts' (why it may have none)
+    benchmark_se: Optional[float] = None
+    judges: Optional[float] = None
+    judges_se: Optional[float] = None
+    se_recorded: bool = True  # False for a ranking an award recorded before standard errors were kept
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class PreviewRow:
     why: str
     amount_cents: int = 0
     gpu_hours: Mapping[str, int] = field(default_factory=dict)
+    score_se: Optional[float] = None
+    no_se: Optional[StderrNote] = None  # why the final score has no ±, when it has none
 
 
 @dataclass(frozen=True)
@@ -154,13 +162,22 @@ def _entry(candidate: Candidate, rank: int) -> PrizeEntry:
 def _row(candidate: Candidate, rank: Optional[int], amounts: Mapping[str, int],
          gpu: Mapping[str, Mapping[str, int]], rules: PrizeRules) -> PreviewRow:
     """The candidate's row: in with its amounts, or out with the first reason that applies."""
-    base = dict(team_id=candidate.team_id, team=candidate.team, rank=rank, score=candidate.score)
+    base = dict(team_id=candidate.team_id, team=candidate.team, rank=rank, score=candidate.score,
+                score_se=candidate.score_se, no_se=_no_se(candidate))
     if candidate.team in amounts:
         hours = {name: split.get(candidate.team, 0) for name, split in gpu.items()}
         return PreviewRow(**base, status="in", why=f"rank {rank}: within the {rules.max_winners} prize "
                           "position(s) and every condition met", amount_cents=amounts[candidate.team],
                           gpu_hours=hours)
     return PreviewRow(**base, status="out", why=_out_reason(candidate, rank, rules))
+
+
+def _no_se(candidate: Candidate) -> Optional[StderrNote]:
+    """Why the candidate's final score has no ±, as every page says it (`scoring.stderr_note`)."""
+    if not candidate.se_recorded:
+        return StderrNote("not recorded", "No ±: this award's ranking was recorded before standard errors were.")
+    return stderr_note(candidate.score, candidate.score_se, benchmark_stderr=candidate.benchmark_se,
+                       judges=candidate.judges, judges_stderr=candidate.judges_se)
 
 
 def _out_reason(candidate: Candidate, rank: Optional[int], rules: PrizeRules) -> str:
@@ -184,10 +201,9 @@ def _waiting_row(candidate: Candidate, rank: Optional[int], tied: bool, rules: P
     """A row of a refused preview: tied, out (with its reason), or waiting for the decision."""
     row = _row(candidate, rank, {}, {}, rules)
     if tied:
-        return PreviewRow(row.team_id, row.team, rank, row.score, "tied", "tied at the prize cut-off")
+        return replace(row, status="tied", why="tied at the prize cut-off")
     if rank is not None and not candidate.is_baseline and not exclusion_reason(candidate):
-        return PreviewRow(row.team_id, row.team, rank, row.score, "pending",
-                          "meets every condition; amounts wait for the organisers' decision")
+        return replace(row, status="pending", why="meets every condition; amounts wait for the organisers' decision")
     return row
 
 
@@ -213,7 +229,12 @@ def _submission(candidates: Sequence[Candidate], team_id: int) -> Optional[int]:
 def candidates_from_snapshot(ranking: Sequence[Mapping[str, Any]]) -> list[Candidate]:
     """The candidates an earlier award recorded (its ranking snapshot), for a re-run."""
     names = set(Candidate.__dataclass_fields__)
-    return [Candidate(**{k: v for k, v in item.items() if k in names}) for item in ranking]
+    candidates = []
+    for item in ranking:
+        known = {k: v for k, v in item.items() if k in names}
+        known.setdefault("se_recorded", "score_se" in item)  # older awards did not record standard errors
+        candidates.append(Candidate(**known))
+    return candidates
 
 
 # ------------------------------------------------------------------ the cut-off, tested item by item

@@ -11,20 +11,17 @@ from app.challenges.models import Challenge
 from app.challenges.services import get_challenge
 from app.db import get_session, utcnow
 from app.prizes import workflow
-from app.prizes.forms import ActionForm, ConfirmForm, ForfeitForm, tie_break_form
+from app.forms import team_choices
+from app.prizes.forms import ConfirmForm, ForfeitForm, PublishForm, RerunForm, tie_break_form
 from app.prizes.records import chain_of, check, current_award, published_award
-from app.prizes.services import preview_state, prize_rules, winners_of
+from app.prizes.services import eur, preview_state, prize_rules, winners_of
 from app.security import public, roles
 from app.teams.models import Team
 
 bp = Blueprint("prizes", __name__, template_folder="templates")
 
 
-@bp.app_template_filter("prize_eur")
-def prize_eur(cents) -> str:
-    """Euro cents as "EUR 250,000.00"."""
-    cents = int(cents or 0)
-    return f"EUR {cents // 100:,}.{cents % 100:02d}"
+bp.add_app_template_filter(eur, "prize_eur")  # euro cents as "EUR 250,000.00"
 
 
 def _challenge(slug: str) -> Challenge:
@@ -42,11 +39,12 @@ def _forfeit_form(challenge: Challenge) -> ForfeitForm:
     form = ForfeitForm()
     teams = get_session().exec(select(Team).where(Team.challenge_id == challenge.id,
                                                   Team.is_baseline == False).order_by(Team.name))  # noqa: E712
-    form.team_id.choices = [(t.id, t.name) for t in teams]
+    form.team_id.choices = team_choices(teams)
     return form
 
 
-def _page(challenge: Challenge, status: int = 200, tie_form=None, forfeit_form=None):
+def _page(challenge: Challenge, status: int = 200, tie_form=None, forfeit_form=None, confirm_form=None,
+          rerun_form=None, publish_form=None):
     """The organisers' award page in whatever state the award is."""
     session, now = get_session(), utcnow()
     rows = chain_of(session, challenge.id)
@@ -58,8 +56,11 @@ def _page(challenge: Challenge, status: int = 200, tie_form=None, forfeit_form=N
     return render_template(
         "prizes/organise.html", challenge=challenge, rules=prize_rules(challenge), records=rows,
         chain=check(session, challenge), award=award, published=published_award(rows), state=state, plan=plan,
-        winners=winners_of(session, challenge, award) if award else [], confirm_form=ConfirmForm(),
-        action_form=ActionForm(), tie_form=tie_form, forfeit_form=forfeit_form or _forfeit_form(challenge),
+        winners=winners_of(session, challenge, award) if award else [],
+        confirm_form=confirm_form or ConfirmForm(formdata=None), rerun_form=rerun_form or RerunForm(formdata=None),
+        publish_form=publish_form or PublishForm(formdata=None),
+        publish_blockers=workflow.publish_blockers(session, challenge), tie_form=tie_form,
+        forfeit_form=forfeit_form or _forfeit_form(challenge),
     ), status
 
 
@@ -87,10 +88,11 @@ def _act(slug: str, action, done: str):
 @bp.route("/organiser/c/<slug>/prizes/confirm", methods=["POST"])
 @roles(Role.organiser)
 def confirm(slug: str):
-    """Confirm the previewed award: a chained record, the winners' release obligations, an audit event."""
+    """Confirm the previewed award (its tick box ticked): a chained record, the winners' release obligations,
+    an audit event."""
     form = ConfirmForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _page(_challenge(slug), 422, confirm_form=form)
     return _act(slug, lambda s, c: workflow.confirm(s, c, _settings(), current_user, form.fingerprint.data,
                                                     utcnow()), "The award is confirmed and recorded.")
 
@@ -98,10 +100,10 @@ def confirm(slug: str):
 @bp.route("/organiser/c/<slug>/prizes/rerun", methods=["POST"])
 @roles(Role.organiser)
 def rerun(slug: str):
-    """Re-run the award after a forfeit: the prize passes to the next eligible entry."""
-    form = ConfirmForm()
+    """Re-run the award after a forfeit (its tick box ticked): the prize passes to the next eligible entry."""
+    form = RerunForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _page(_challenge(slug), 422, rerun_form=form)
     return _act(slug, lambda s, c: workflow.rerun(s, c, _settings(), current_user, form.fingerprint.data,
                                                   utcnow()), "The award is re-run and recorded.")
 
@@ -109,9 +111,10 @@ def rerun(slug: str):
 @bp.route("/organiser/c/<slug>/prizes/publish", methods=["POST"])
 @roles(Role.organiser)
 def publish(slug: str):
-    """Publish the award in force on the public winners page."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    """Publish the award in force on the public winners page (its tick box ticked; judging published first)."""
+    form = PublishForm()
+    if not form.validate_on_submit():
+        return _page(_challenge(slug), 422, publish_form=form)
     return _act(slug, lambda s, c: workflow.publish(s, c, current_user, utcnow()),
                 "The winners page is public.")
 

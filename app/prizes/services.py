@@ -24,11 +24,13 @@ from app.checkpoints.storage import Storage
 from app.eligibility.services import current_status
 from app.judging.services import LOCKED, PUBLISHED, judging_state
 from app.licences.models import ObligationStatus, ReleaseObligation
-from app.licences.services import licence_verdict_now, recheck_submission_licence, verdicts_in_force
+from app.licences.obligations import release_terms_of, standing
+from app.licences.policy import release_terms
+from app.licences.services import licence_verdict_now, policy_of, recheck_submission_licence, verdicts_in_force
 from app.prizes.models import PrizeTieBreak
 from app.prizes.preview import (Candidate, CutOffTest, Preview, PrizeRules, compute_preview, cut_off_pair,
                                 settle_cut_off)
-from app.prizes.records import chain_of, forfeit_records
+from app.prizes.records import chain_of, current_award, forfeit_records, published_award
 from app.settings import Settings
 from evaluation.counted import COMPETITION, active_freeze, cutoff
 from leaderboard.paired import CompareError, compare_entries, entry_of
@@ -110,7 +112,9 @@ def gather_candidates(session: Session, challenge: Challenge, settings: Settings
         unranked = "; ".join(row.reasons[:1]) if row.rank is None else ""
         candidates.append(Candidate(row.team_id, row.team, row.is_baseline, row.rank, row.final_score,
                                     row.submission_id, "not_applied", "", None,
-                                    unranked=unranked or ("no final score yet" if row.rank is None else "")))
+                                    unranked=unranked or ("no final score yet" if row.rank is None else ""),
+                                    score_se=row.final_stderr, benchmark_se=row.benchmark_stderr,
+                                    judges=row.judges_score, judges_se=row.judges_stderr))
     return refreshed(session, settings, candidates, forfeited_teams(session, challenge))
 
 
@@ -198,3 +202,51 @@ def winners_of(session: Session, challenge: Challenge, award) -> list[dict]:
         winners.append({**item, "obligation": obligation.status.value if obligation else "not opened",
                         "deadline": obligation.deadline if obligation else None})
     return winners
+
+
+@dataclass(frozen=True)
+class TeamPrize:
+    """What a team won in the award in force, and its release obligation, as its dashboard says it."""
+
+    rank: int
+    amount_cents: int
+    gpu_hours: dict[str, int]  # cluster -> hours, only those the prize rules give
+    published: bool
+    release: str  # the obligation, from the challenge's [licence] section
+    standing: str  # where the team stands on it
+    deadline: Optional[datetime]
+    forfeit: Optional[str] = None  # why the team forfeited an earlier award (then it won nothing now)
+
+    @property
+    def what(self) -> str:
+        """The prize in words: "EUR 250,000.00, 2,000,000 GPU hours on LUMI and 1,000 GPU hours on LEONARDO"."""
+        parts = [eur(self.amount_cents)] + [f"{hours:,} GPU hours on {cluster.upper()}"
+                                            for cluster, hours in self.gpu_hours.items()]
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def eur(cents: int) -> str:
+    """Euro cents as "EUR 250,000.00" (every page shows money this way)."""
+    cents = int(cents or 0)
+    return f"EUR {cents // 100:,}.{cents % 100:02d}"
+
+
+def team_prize(session: Session, challenge: Challenge, team_id: int, now: datetime) -> Optional[TeamPrize]:
+    """The team's prize in the award in force (or its forfeit of an earlier one), or None when it won nothing."""
+    rows = chain_of(session, challenge.id)
+    award = current_award(rows)
+    if award is None:
+        return None
+    item = next((a for a in award.payload.get("awards", []) if a["team_id"] == team_id), None)
+    forfeit = forfeit_records(rows).get(team_id)
+    won = any(a["team_id"] == team_id for r in rows if r.kind in ("award", "rerun") for a in r.payload["awards"])
+    if forfeit is not None and won:  # a winner that forfeited keeps nothing, even before the award is re-run
+        return TeamPrize(0, 0, {}, False, "", "", None, forfeit=str(forfeit.payload.get("reason", "forfeited")))
+    if item is None:
+        return None
+    obligation = obligation_of(session, challenge.id, team_id, item.get("submission_id"))
+    terms = release_terms_of(session, obligation) if obligation else release_terms(policy_of(challenge))
+    return TeamPrize(item["rank"], item["amount_cents"],
+                     {cluster: hours for cluster, hours in (item.get("gpu_hours") or {}).items() if hours},
+                     published_award(rows) is award, terms.words, standing(obligation, now),
+                     obligation.deadline if obligation else None)

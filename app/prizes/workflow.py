@@ -3,6 +3,10 @@
 Every act appends a record to the challenge's award chain (`app.prizes.records`) and an audit event, in the
 caller's transaction (the caller commits). A confirmation must match the preview the organiser looked at:
 it carries that preview's fingerprint, and a preview that changed in between is refused.
+
+Publishing order (`publish_blockers`): the award may be confirmed once judging is locked, but published only
+once the judges' scores are, so the public winners page and the leaderboard (which shows final scores only
+once judging is published) always agree.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from app.audit.services import record
 from app.challenges.models import Challenge
 from app.checkpoints.models import Submission
 from app.errors import Kind
+from app.judging.services import PUBLISHED, judging_state
 from app.licences.obligations import open_obligation, release_deadline
 from app.prizes.models import AwardRecord, PrizeTieBreak
 from app.prizes.preview import Preview, candidates_from_snapshot, compute_preview
@@ -156,18 +161,35 @@ def rerun(session: Session, challenge: Challenge, settings: Settings, actor: Use
     record(session, "prize.rerun", "award_record", row.sequence, actor_id=actor.id, challenge_id=challenge.id,
            hash=row.hash, previous=previous.sequence, winners=[a["team"] for a in row.payload["awards"]])
     if was_public:  # the winners page must not keep showing a team that forfeited
-        publish(session, challenge, actor, now)
+        _publish(session, challenge, row, actor, now)
     return row
 
 
+def publish_blockers(session: Session, challenge: Challenge) -> list[str]:
+    """Why the award cannot be published yet, in words (empty when it can): the one publishing-order rule."""
+    if judging_state(session, challenge) != PUBLISHED:
+        return ["Publish the judges' scores first (on the Judging page): the leaderboard shows the final scores "
+                "the award rests on only once judging is published, and the winners page must agree with it."]
+    return []
+
+
 def publish(session: Session, challenge: Challenge, actor: User, now: datetime) -> AwardRecord:
-    """Make the award in force public on the winners page."""
+    """Make the award in force public on the winners page (once the judges' scores are public)."""
     rows = chain_of(session, challenge.id)
     award = current_award(rows)
     if award is None:
         raise PrizeError(Kind.conflict, "Confirm the award before publishing it.")
     if published_award(rows) is award:
         raise PrizeError(Kind.conflict, "This award is already published.")
+    blockers = publish_blockers(session, challenge)
+    if blockers:
+        raise PrizeError(Kind.conflict, " ".join(blockers))
+    return _publish(session, challenge, award, actor, now)
+
+
+def _publish(session: Session, challenge: Challenge, award: AwardRecord, actor: User, now: datetime) -> AwardRecord:
+    """Append the publish record of `award` (a re-run of a public award is published at once: the page must
+    not keep showing a team that forfeited)."""
     row = append(session, challenge, "publish", {"award_sequence": award.sequence, "award_hash": award.hash},
                  actor, now)
     record(session, "prize.published", "award_record", award.sequence, actor_id=actor.id,

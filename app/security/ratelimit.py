@@ -2,7 +2,9 @@
 
 Views declare limits with `@limited(RULE, ...)` (keyed by the client address); views that limit by something
 in the request (the account being signed in to) call `check(rule, key)` themselves. Over the limit, `check`
-raises `RateLimited`; the shell answers it (a short text on pages, a problem document on the API).
+raises `RateLimited`; the shell answers it (a short text on pages, a problem document on the API). Limits that count only some
+outcomes (a wrong password, `app.accounts.signin`) read with `exceeded(rule, key)` first and `count(rule, key)`
+after the outcome.
 """
 from __future__ import annotations
 
@@ -36,9 +38,9 @@ class Rule:
     window_seconds: int
 
 
-SIGN_IN_PER_ACCOUNT = Rule("sign-in:account", 10, 900)
 SIGN_IN_PER_ADDRESS = Rule("sign-in:address", 50, 900)
 SIGN_UP_PER_ADDRESS = Rule("sign-up:address", 10, 3600)
+SIGN_UP_PER_EMAIL = Rule("sign-up:email", 5, 86400)  # e-mails a typed address may be sent in a day
 PUBLIC_API_PER_ADDRESS = Rule("public-api:address", 60, 60)
 
 
@@ -63,17 +65,45 @@ def enforce_limits() -> None:
         check(rule, f"{request.endpoint}:{client_address()}")  # each endpoint has its own budget
 
 
+def effective_limit(rule: Rule) -> int | None:
+    """The rule's limit as this deployment applies it (`LAGC_RATE_LIMIT_SCALE`), or None when limits are off."""
+    scale = current_app.config["LAGC"].rate_limit_scale
+    return max(1, int(rule.limit * scale)) if scale > 0 else None
+
+
+def _window(rule: Rule) -> tuple[int, int]:
+    """(now, the start of the rule's current fixed window), in unix seconds."""
+    now = int(time.time())
+    return now, now - now % rule.window_seconds
+
+
 def check(rule: Rule, who: str) -> None:
     """Count one request for `who` under `rule`; raise `RateLimited` once over the limit."""
-    settings = current_app.config["LAGC"]
-    if settings.rate_limit_scale <= 0:
+    limit = effective_limit(rule)
+    if limit is None:
         return
-    limit = max(1, int(rule.limit * settings.rate_limit_scale))
-    now = int(time.time())
-    start = now - now % rule.window_seconds
-    count = _increment(f"{rule.name}:{who}"[:200], start)
-    if count > limit:
+    now, start = _window(rule)
+    if _increment(f"{rule.name}:{who}"[:200], start) > limit:
         raise RateLimited(start + rule.window_seconds - now)
+
+
+def exceeded(rule: Rule, who: str) -> int | None:
+    """Without counting: the seconds until `who` may try again when its count has reached the limit, else None."""
+    limit = effective_limit(rule)
+    if limit is None:
+        return None
+    now, start = _window(rule)
+    row = get_session().get(RateCounter, f"{rule.name}:{who}"[:200])
+    if row is None or row.window_start != start or row.count < limit:
+        return None
+    return start + rule.window_seconds - now
+
+
+def count(rule: Rule, who: str) -> None:
+    """Count one event (a wrong password) for `who` under `rule`, without refusing anything."""
+    if effective_limit(rule) is not None:
+        _increment(f"{rule.name}:{who}"[:200], _window(rule)[1])
+
 
 
 def _increment(key: str, window_start: int) -> int:

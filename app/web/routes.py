@@ -15,14 +15,17 @@ from app.challenges.gating import ACTIONS, utc_words
 from app.challenges.services import config_of, get_challenge, list_challenges, phase_gate, phases_of
 from app.db import get_session, utcnow
 from app.ops.headers import public_page
+from app.prizes.services import team_prize
 from app.security import public, roles, signed_in
 from app.teams.models import Team
 from app.teams.services import TeamError, register_team, team_of, teams_of
+from scoring import stderr_note
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
 
 bp.add_app_template_global(utc_words, "utc_words")
+bp.add_app_template_global(stderr_note, "stderr_note")  # why a score has no ±, on every page that shows one
 
 
 class TeamForm(WebForm):
@@ -84,13 +87,15 @@ def dashboard():
 
 def _entrant_view(session) -> dict:
     """For the entrant's dashboard: the challenges (those with the entrant's team first, then those open for
-    registration, then the rest), the entrant's teams, and each challenge's gates (register, apply, submit)."""
+    registration, then the rest), the entrant's teams, each challenge's gates (register, apply, submit), and
+    what each team won (`app.prizes.services.team_prize`)."""
     now = utcnow()
     challenges = list_challenges(session)
     teams = {t.challenge_id: t for t in teams_of(session, current_user)}
     gates = {c.id: {action: phase_gate(c, action, now) for action in ACTIONS} for c in challenges}
     ordered = sorted(challenges, key=lambda c: (c.id not in teams, not gates[c.id]["register"].allowed))
-    return {"challenges": ordered, "teams": teams, "gates": gates}
+    prizes = {c.id: team_prize(session, c, teams[c.id].id, now) for c in challenges if c.id in teams}
+    return {"challenges": ordered, "teams": teams, "gates": gates, "prizes": prizes}
 
 
 @bp.route("/c/<slug>/teams", methods=["POST"])

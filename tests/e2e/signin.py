@@ -52,3 +52,43 @@ def complete_second_step(page, email: str) -> None:
     if page.url.split("?")[0].endswith("/signin/code"):
         page.get_by_label("Code").fill(totp_code(email))
         page.get_by_role("button", name="Sign in").click()
+
+
+def e_mailed_link(email: str, seconds: float = 30.0) -> str:
+    """The path of the sign-up link the running platform's scheduler e-mailed to `email` (read from the
+    notification it wrote, as the mail server would receive it)."""
+    import re
+    import time
+
+    import app.models  # noqa: F401
+    from sqlmodel import select
+
+    from app.db import make_engine, session_scope
+    from app.notifications.models import Notification
+
+    engine, deadline = make_engine(os.environ[SERVER_DATABASE_ENV]), time.monotonic() + seconds
+    try:
+        while True:
+            with session_scope(engine) as session:
+                found = session.exec(select(Notification.body).where(Notification.address == email)
+                                     .order_by(Notification.id.desc())).first()
+            if found is not None:
+                return "/" + re.search(r"https?://\S+?/(signup/confirm/\S+)", found).group(1)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no sign-up e-mail to {email} within {seconds} s")
+            time.sleep(0.3)
+    finally:
+        engine.dispose()
+
+
+def sign_up(page, server: str, email: str, password: str, name: str) -> None:
+    """Sign up through the pages and follow the e-mailed link: the account exists and is signed in."""
+    page.goto(server + "/signup")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password (at least 10 characters)").fill(password)
+    page.get_by_label("Repeat the password").fill(password)
+    page.get_by_role("button", name="Create my account").click()
+    page.get_by_role("heading", name="Check your inbox").wait_for()
+    page.goto(server + e_mailed_link(email))
+    page.get_by_role("button", name="Create my account").click()

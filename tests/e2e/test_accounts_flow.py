@@ -9,7 +9,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.signin import sign_in
+from tests.e2e.signin import e_mailed_link, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -21,19 +21,34 @@ def test_a_newcomer_sees_the_demo_challenge_and_its_deadlines(page, server):
     expect(page.locator("tr.open").first).to_be_visible()  # the demo's submission phase is open now
 
 
-def test_an_entrant_signs_up_and_registers_a_team(page, server):
+def fill_in_sign_up(page, server, email: str) -> None:
     page.goto(server + "/")
     page.get_by_role("link", name="Sign up").first.click()
     page.get_by_label("Your name").fill("Nora Nordic")
-    page.get_by_label("E-mail").fill("nora@nordic-ai.eu")
+    page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password (at least 10 characters)").fill("a-good-long-password")
     page.get_by_label("Repeat the password").fill("a-good-long-password")
+    page.get_by_role("button", name="Create my account").click()
+
+
+def test_an_entrant_signs_up_follows_the_e_mailed_link_and_registers_a_team(page, server):
+    fill_in_sign_up(page, server, "nora@nordic-ai.eu")
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    expect(page.get_by_text("nora@nordic-ai.eu")).to_be_visible()
+    page.goto(server + e_mailed_link("nora@nordic-ai.eu"))
     page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("heading", name="Your dashboard")).to_be_visible()
     section = page.locator("section", has=page.get_by_role("heading", name="Demo Grand Challenge"))
     section.get_by_label("Team (start-up) name").fill("Nordic AI")
     section.get_by_role("button", name="Register my team").click()
     expect(page.locator(".team-name", has_text="Nordic AI")).to_be_visible()
+
+
+def test_signing_up_with_a_taken_address_shows_the_same_page_as_a_new_one(page, server):
+    fill_in_sign_up(page, server, "aurora@demo.lagc.eu")
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    expect(page.get_by_text("already exists")).to_have_count(0)
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)  # nobody was signed in
 
 
 def test_sign_up_shows_a_message_next_to_each_bad_field(page, server):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.signin import sign_in
+from tests.e2e.signin import sign_in, sign_up
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "a-good-long-password"
@@ -15,12 +15,7 @@ def sign_out(page):
 
 
 def sign_up_with_a_team(page, server, email: str, team: str) -> None:
-    page.goto(server + "/signup")
-    page.get_by_label("Your name").fill("Elin Estonian")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create my account").click()
+    sign_up(page, server, email, PASSWORD, "Elin Estonian")
     section = page.locator("section", has=page.get_by_role("heading", name="Demo Grand Challenge"))
     section.get_by_label("Team (start-up) name").fill(team)
     section.get_by_role("button", name="Register my team").click()

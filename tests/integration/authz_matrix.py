@@ -37,6 +37,8 @@ POST      /leaderboard/<slug>/freeze                                         no 
 # accounts
 GET       /signup                                                            ok   ok   ok   ok   ok   ok
 POST      /signup                                                            ok   ok   ok   ok   ok   ok
+GET       /signup/confirm/<token>                                            404  404  404  404  404  404
+POST      /signup/confirm/<token>                                            404  404  404  404  404  404
 GET       /signin                                                            ok   ok   ok   ok   ok   ok
 POST      /signin                                                            ok   ok   ok   ok   ok   ok
 GET       /signin/code                                                       no   no   no   no   no   no
@@ -99,9 +101,9 @@ GET       /organiser/licences                                                no 
 POST      /organiser/licences/<int:submission_id>/resolve                    no   no   no   no   no   ok
 POST      /organiser/licences/obligations/<int:obligation_id>/accept         no   no   no   no   no   ok
 
-# judging (the recused judge gets 404 on team A's scorecard, as team B's entrant does)
-GET       /c/<slug>/scorecards/<int:team_id>                                 no   ok   404  ok   404  ok
-POST      /c/<slug>/scorecards/<int:team_id>                                 no   no   no   ok   404  no
+# judging (the recused judge is refused team A's scorecard with 403 saying so; team B's entrant gets 404)
+GET       /c/<slug>/scorecards/<int:team_id>                                 no   ok   404  ok   no   ok
+POST      /c/<slug>/scorecards/<int:team_id>                                 no   no   no   ok   no   no
 GET       /c/<slug>/judging                                                  no   no   no   ok   ok   no
 POST      /c/<slug>/judging/conflicts                                        no   no   no   ok   ok   no
 GET       /c/<slug>/judging/organise                                         no   no   no   no   no   ok
@@ -167,7 +169,7 @@ POST      /api/v1/submissions/<int:submission_id>/licence-resolution         no 
 GET       /api/v1/judging/<slug>/assignments                                 no   no   no   ok   ok   no
 POST      /api/v1/judging/<slug>/assignments                                 no   no   no   no   no   ok
 POST      /api/v1/judging/<slug>/conflicts                                   no   no   no   ok   ok   no
-POST      /api/v1/judging/<slug>/entries/<int:team_id>/sheet                 no   no   no   ok   404  no
+POST      /api/v1/judging/<slug>/entries/<int:team_id>/sheet                 no   no   no   ok   no   no
 POST      /api/v1/judging/<slug>/lock                                        no   no   no   no   no   ok
 POST      /api/v1/judging/<slug>/publish                                     no   no   no   no   no   ok
 GET       /api/v1/leaderboard/<slug>/freeze                                  no   no   no   no   no   ok

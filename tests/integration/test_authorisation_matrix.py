@@ -270,10 +270,11 @@ def test_an_entrant_of_team_b_never_gets_team_a_data(world, key):
     assert response.status_code in (403, 404), f"{key}: team B's entrant got {response.status_code}"
 
 
-def test_the_recused_judge_gets_404_on_team_a_scorecard_and_the_assigned_judge_sees_it(world):
+def test_the_recused_judge_is_told_so_on_team_a_scorecard_and_the_assigned_judge_sees_it(world):
     key = "GET /c/<slug>/scorecards/<int:team_id>"
     rule = served_routes(world.app)[key]
-    assert call(world, key, rule, "recused_judge", MATRIX[key]).status_code == 404
+    recused = call(world, key, rule, "recused_judge", MATRIX[key])
+    assert recused.status_code == 403 and "You are recused from this entry" in recused.get_data(as_text=True)
     assert call(world, key, rule, "judge", MATRIX[key]).status_code == 200
 
 

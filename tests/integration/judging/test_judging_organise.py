@@ -29,9 +29,10 @@ def test_finalise_then_publish_from_the_console(client, field, judging):
     judging.sheet("j1", field.a)
     sign_in(client, "org@example.eu")
     page = f"/c/{field.slug}/judging/organise"
-    html = submit(client, f"/c/{field.slug}/judging/lock", {}, page=page, follow_redirects=True).get_data(as_text=True)
+    html = submit(client, f"/c/{field.slug}/judging/lock", {"confirm_lock": "y"}, page=page,
+                  follow_redirects=True).get_data(as_text=True)
     assert 'data-judging-state="locked"' in html and "1 of 1" in html
-    html = submit(client, f"/c/{field.slug}/judging/publish", {}, page=page,
+    html = submit(client, f"/c/{field.slug}/judging/publish", {"confirm_publish": "y"}, page=page,
                   follow_redirects=True).get_data(as_text=True)
     assert 'data-judging-state="published"' in html
     assert client.get(f"/api/v1/judging/{field.slug}").get_json()["judges_scores"][str(field.a)]["n_judges"] == 1
@@ -69,3 +70,16 @@ def test_the_demo_assigns_both_judges_with_one_conflict_and_some_sheets(db, sett
         assert {e.team.name: e.status for e in jonas}["Iberia NLP (PT)"] == "to score"
         assert judging_state(session, demo) == "open"
         assert len(judges_scores(session, demo, published_only=False)) == 2
+
+
+def test_finalising_the_demo_names_the_sheets_its_judges_have_not_sent(db, settings):
+    from app.challenges.services import get_challenge
+    from app.demo import load_demo
+    from app.judging.services import missing_sheets
+
+    with db() as session:
+        load_demo(session, settings)
+    with db() as session:
+        missing = missing_sheets(session, get_challenge(session, "demo"))
+        assert [m.words for m in missing] == ["Jonas Judge has not scored Baltic Tensor (LV)",
+                                              "Jonas Judge has not scored Iberia NLP (PT)"]

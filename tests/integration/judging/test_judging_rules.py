@@ -20,7 +20,7 @@ def test_declaring_a_conflict_recuses_the_judge_from_that_team(client, field, ju
                       page=f"/c/{field.slug}/judging", follow_redirects=True)
     html = response.get_data(as_text=True)
     assert f'data-team="{field.a}" data-status="recused"' in html
-    assert client.get(f"/c/{field.slug}/scorecards/{field.a}").status_code == 404
+    assert client.get(f"/c/{field.slug}/scorecards/{field.a}").status_code == 403  # "you are recused"
     with pytest.raises(Exception) as refused:
         judging.assign("j1", field.a)
     assert status_of(refused.value) == 409

@@ -160,7 +160,7 @@ def test_the_team_sees_its_result_after_the_freeze_on_its_entry_page(client, boa
     body = page.get_data(as_text=True)
     assert "0.8123" in body and "Your latest result" in body
     assert "0.7777" not in body and HIDDEN not in body  # the team never sees hidden tasks either
-    assert "private" in page.headers["Cache-Control"]
+    assert page.headers["Cache-Control"] == "no-store"
 
 
 def test_a_landing_result_changes_the_etag_and_repeat_visits_get_304(client, board, db):

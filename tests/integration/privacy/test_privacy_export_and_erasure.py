@@ -147,7 +147,8 @@ def test_retention_deletes_only_settled_old_notifications_and_closed_invitations
         session.add(Invitation(email="open@example.org", role=Role.judge, token_hash="b" * 64, invited_by_id=org,
                                expires_at=now + timedelta(days=14)))
     with db() as session:
-        assert apply_retention(session, settings) == {"notifications": 1, "invitations": 1, "rate_counters": 0}
+        assert apply_retention(session, settings) == {"notifications": 1, "invitations": 1, "sign_up_requests": 0,
+                                                      "rate_counters": 0}
     with db() as session:
         assert sorted(n.subject for n in session.exec(select(Notification))) == ["new", "old-queued"]
         assert [i.email for i in session.exec(select(Invitation))] == ["open@example.org"]

@@ -19,7 +19,7 @@ def _fingerprint(html: str) -> str:
 
 def _confirm_on_page(client) -> None:
     html = client.get(PAGE).get_data(as_text=True)
-    response = submit(client, f"{PAGE}/confirm", {"fingerprint": _fingerprint(html)}, page=PAGE)
+    response = submit(client, f"{PAGE}/confirm", {"fingerprint": _fingerprint(html), "confirm_award": "y"}, page=PAGE)
     assert response.status_code == 303
 
 
@@ -64,7 +64,8 @@ def test_the_winners_page_is_hidden_from_the_public_until_the_award_is_published
     draft = client.get(WINNERS).get_data(as_text=True)
     assert "Not published yet" in draft and "EUR 500,000.00" in draft  # organisers see a preview
     _confirm_on_page(client)
-    assert submit(client, f"{PAGE}/publish", {}, page=PAGE).status_code == 303
+    world.publish_judging()  # the award is published only after the judges' scores
+    assert submit(client, f"{PAGE}/publish", {"confirm_publish": "y"}, page=PAGE).status_code == 303
     anonymous = client.application.test_client()
     response = anonymous.get(WINNERS)
     html = response.get_data(as_text=True)
@@ -88,7 +89,7 @@ def test_a_forfeit_and_rerun_on_the_page_pass_the_prize_on_and_the_history_shows
                   page=PAGE).status_code == 303
     html = client.get(PAGE).get_data(as_text=True)
     assert "Re-run after a forfeit" in html and "Aurora forfeits" in html
-    response = submit(client, f"{PAGE}/rerun", {"fingerprint": _fingerprint(html)}, page=PAGE)
+    response = submit(client, f"{PAGE}/rerun", {"fingerprint": _fingerprint(html), "confirm_rerun": "y"}, page=PAGE)
     assert response.status_code == 303
     html = client.get(PAGE).get_data(as_text=True)
     assert [kind for kind in re.findall(r'data-kind="(\w+)"', html)] == ["award", "forfeit", "rerun"]

@@ -1,6 +1,8 @@
 """The award preview over hand-made candidates: who is in, who is out and why, ties, and tie-break orders."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from app.prizes.preview import Candidate, PrizeRules, apply_tie_order, candidates_from_snapshot, compute_preview
 
 RULES = PrizeRules(pool_cents=100_000_000, max_winners=2, policy="fixed", compute_hours={"lumi": 1001})
@@ -58,3 +60,14 @@ def test_the_fingerprint_changes_when_any_input_changes():
     before = compute_preview([_candidate(1, 1), _candidate(2, 2)], RULES).fingerprint
     after = compute_preview([_candidate(1, 1), _candidate(2, 2, licence="fail")], RULES).fingerprint
     assert before != after and len(before) == 64
+
+
+def test_a_final_score_without_its_standard_error_says_why_in_the_preview():
+    judged_once = Candidate(1, "Aurora", False, 1, 0.76, 10, "eligible", "eligible", "pass", score_se=None,
+                            benchmark_se=0.01, judges=0.7, judges_se=None)
+    row = compute_preview([judged_once], PrizeRules(100_000, 1, "fixed")).rows[0]
+    assert row.score_se is None and row.no_se.short == "one judge"
+    legacy = {k: v for k, v in asdict(judged_once).items() if k not in ("score_se", "benchmark_se", "judges",
+                                                                        "judges_se", "se_recorded")}
+    [old] = candidates_from_snapshot([legacy])  # an award recorded before standard errors were kept
+    assert compute_preview([old], PrizeRules(100_000, 1, "fixed")).rows[0].no_se.short == "not recorded"
