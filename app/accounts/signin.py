@@ -8,7 +8,7 @@ The rule (also on the sign-in page and in README.md, "Accounts and sign-in"):
   the owner's among them, are not affected.
 - `PER_ACCOUNT`: 100 wrong passwords for one account within an hour from browsers it does not recognise (one
   account sprayed from many addresses); then only browsers that signed in to it before may try.
-- `SIGN_IN_PER_ADDRESS` (`app.ops.ratelimit`, declared on the view): 50 sign-in attempts per network address
+- `SIGN_IN_PER_ADDRESS` (`app.security.ratelimit`, declared on the view): 50 sign-in attempts per network address
   within 15 minutes, whatever the accounts (many accounts sprayed from one address).
 
 Only wrong passwords count toward the first two, so signing in and out often never limits anyone. An account
@@ -26,7 +26,7 @@ from typing import Optional
 from flask import Response, current_app, request
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from app.ops.ratelimit import Rule, client_address, count, effective_limit, exceeded
+from app.security.ratelimit import Rule, client_address, count, effective_limit, exceeded
 
 PER_ACCOUNT_AND_CLIENT = Rule("sign-in:account+client", 10, 900)
 PER_ACCOUNT = Rule("sign-in:account", 100, 3600)

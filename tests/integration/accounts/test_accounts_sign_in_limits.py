@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from app.accounts.signin import PER_ACCOUNT, PER_ACCOUNT_AND_CLIENT
-from app.ops.ratelimit import SIGN_IN_PER_ADDRESS
+from app.security.ratelimit import SIGN_IN_PER_ADDRESS
 from tests.helpers import csrf_token, page_text
 
 SCALE = 0.2
