@@ -39,7 +39,7 @@ def _scorecard_page(challenge: Challenge, team_id: int, form=None, status: int =
     try:
         card = build_scorecard(session, challenge, team_id, current_user)
     except JudgingError as exc:
-        abort(exc.status if exc.status == 403 else 404, exc.message)
+        abort(403 if exc.kind is Kind.forbidden else 404, exc.message)
     if form is None and card.viewer == "judge":
         sheet = card.own_sheet
         form = rubric_form(card.rubric, sheet.scores if sheet else None, sheet.notes if sheet else "")
