@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (if missing) and start every real service the tests need:
-# PostgreSQL and a single-node Slurm cluster, state under BASE.
+# PostgreSQL, a single-node Slurm cluster and a key-only OpenSSH server on
+# localhost (the site agent's gateway mode), state under BASE.
 #
 #   eval "$(scripts/services/all.sh start [--chromium] [BASE])"
 #   scripts/services/all.sh install [--chromium] [BASE]
@@ -11,19 +12,21 @@
 #             --no-install-recommends` of every missing package, and nothing
 #             (no network) when all are present; --chromium adds Chromium
 #             (and npm, when missing, for axe-core)
-#   start     install, then start postgres and slurm (idempotent), and print
-#             on stdout the lines to eval:
+#   start     install, then start postgres, slurm and sshd (idempotent), and
+#             print on stdout the lines to eval:
 #               export TEST_POSTGRES_URL=postgresql+psycopg://...
 #               export SLURM_CONF=BASE/slurm/etc/slurm.conf
+#               export LAGC_TEST_SSH=BASE/ssh
 #             --chromium also checks that Chromium runs and fetches axe-core
 #             for the browser tests' accessibility checks (axe.sh: pinned
 #             version and integrity hash; no network once cached):
 #               export LAGC_AXE_JS=BASE/axe-core/VERSION/axe.min.js
 #   env       print those export lines without starting anything
-#   stop      stop slurm (cancelling its jobs) and postgres
+#   stop      stop sshd, slurm (cancelling its jobs) and postgres
 #
 # BASE: last argument, else $LAGC_SERVICES_BASE, else /tmp/lagc-services.
-# Ports: PGPORT (54329), SLURMCTLD_PORT (6817), SLURMD_PORT (6818).
+# Ports: PGPORT (54329), SLURMCTLD_PORT (6817), SLURMD_PORT (6818),
+# SSHD_PORT (22022).
 # Only the export lines go to stdout; errors and logs go to stderr.
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -54,6 +57,7 @@ do_install() {
     mapfile -t pkgs < <(
         "$HERE/postgres.sh" packages
         "$HERE/slurm.sh" packages
+        "$HERE/ssh.sh" packages
         if ((WITH_CHROMIUM)); then "$HERE/chromium.sh" packages; "$HERE/axe.sh" packages "$BASE"; fi
     )
     ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
@@ -62,6 +66,7 @@ do_install() {
 do_env() {
     printf 'export TEST_POSTGRES_URL=%q\n' "$("$HERE/postgres.sh" url "$BASE")"
     "$HERE/slurm.sh" env "$BASE"
+    "$HERE/ssh.sh" env "$BASE"
 }
 
 case "$CMD" in
@@ -70,6 +75,7 @@ case "$CMD" in
         do_install
         "$HERE/postgres.sh" start "$BASE"
         "$HERE/slurm.sh" start "$BASE"
+        "$HERE/ssh.sh" start "$BASE"
         do_env
         if ((WITH_CHROMIUM)); then
             "$HERE/chromium.sh" check >/dev/null
@@ -79,6 +85,7 @@ case "$CMD" in
     env) do_env ;;
     stop)
         rc=0
+        "$HERE/ssh.sh" stop "$BASE" || rc=1
         "$HERE/slurm.sh" stop "$BASE" || rc=1
         "$HERE/postgres.sh" stop "$BASE" || rc=1
         exit "$rc"
