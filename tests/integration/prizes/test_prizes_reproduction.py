@@ -160,3 +160,29 @@ def test_the_command_line_orders_shows_and_resolves_a_reproduction(db, app, worl
     assert resolved.exit_code == 0 and json.loads(resolved.output)["resolved_for"] is None
     with db() as session:
         assert session.exec(select(ReproductionResolution)).one().justification.startswith("LEONARDO is down")
+
+
+def test_a_rerun_after_a_forfeit_waits_for_the_reproduction_of_the_entry_that_moves_up(
+        db, app, world, four_entries, people):
+    from app.accounts.models import User
+    from app.challenges.services import get_challenge
+    from app.prizes.workflow import confirm, record_forfeit, rerun_preview
+
+    evaluations = _at_sites(db, four_entries)
+    for team in ("Aurora", "Baltic"):
+        _reproduced(db, evaluations[team], ({"Aurora": 0.85, "Baltic": 0.70}[team], 0.01), people["organiser"])
+    world.settle()
+    preview = _preview(db, app)
+    assert preview.refused is None
+    with db() as session:
+        challenge, organiser = get_challenge(session, SLUG), session.get(User, people["organiser"])
+        confirm(session, challenge, app.config["LAGC"], organiser, preview.fingerprint, NOW)
+    with db() as session:
+        challenge, organiser = get_challenge(session, SLUG), session.get(User, people["organiser"])
+        record_forfeit(session, challenge, organiser, four_entries["Aurora"], "Withdrew before the award.", NOW)
+    with db() as session:
+        plan = rerun_preview(session, get_challenge(session, SLUG), app.config["LAGC"])
+    assert "Iberia: no reproduction at another site yet" in plan.preview.refused
+    _reproduced(db, evaluations["Iberia"], (0.55, 0.01), people["organiser"])
+    with db() as session:
+        assert rerun_preview(session, get_challenge(session, SLUG), app.config["LAGC"]).preview.refused is None
