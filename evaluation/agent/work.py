@@ -14,6 +14,7 @@ the agent can be killed at any moment:
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -364,6 +365,8 @@ class Agent:
                 "provenance": running.provenance(request, profile, status, record["job_id"], job_dir, files,
                                                  self.transport, self.info)}
         self.report(record, "result", body=body)
+        if Path(local) != job_dir:  # the gateway's copy: uploaded and described, so no longer needed
+            shutil.rmtree(local, ignore_errors=True)
 
     def housekeeping(self) -> None:
         if self.clock() - self.last_housekeeping < HOUSEKEEPING_SECONDS:

@@ -198,6 +198,8 @@ def test_an_agent_on_a_gateway_runs_the_job_over_ssh_and_reconnects_after_its_co
         done = wait_for(lambda: S((e := live.evaluation(ev.id)).state) in (S.finished, S.failed) and e, 120,
                         lambda: f"not finished: {live.evaluation(ev.id)}")
         reconnected = subprocess.run([*control, "-O", "check"], capture_output=True, timeout=15).returncode == 0
+        fetched = workdir / "fetched"  # the job folder's copy on the gateway, removed once uploaded and reported
+        wait_for(lambda: not fetched.exists() or not any(fetched.iterdir()), 15, "the fetched copy was kept")
     finally:
         agent.stop()
         subprocess.run([*control, "-O", "exit"], capture_output=True, timeout=15)
