@@ -57,9 +57,10 @@ def routes() -> tuple[ModuleType, ...]:
     from app.prizes import routes as prizes
     from app.web import routes as web
     from evaluation import routes as evaluation
+    from evaluation.sites import routes as sites
     from leaderboard import routes as leaderboard
 
-    return (accounts, ops, web, eligibility, checkpoints, licences, evaluation, judging, leaderboard, prizes,
+    return (accounts, ops, web, eligibility, checkpoints, licences, evaluation, sites, judging, leaderboard, prizes,
             organiser, notifications, privacy)
 
 
@@ -72,9 +73,10 @@ def api() -> tuple[ModuleType, ...]:
     from app.licences import api as licences
     from app.prizes import api as prizes
     from evaluation import api as evaluation
+    from evaluation.sites import api as sites
     from leaderboard import api as leaderboard
 
-    return (core, eligibility, checkpoints, licences, evaluation, judging, leaderboard, prizes)
+    return (core, eligibility, checkpoints, licences, evaluation, sites, judging, leaderboard, prizes)
 
 
 def cli() -> tuple[ModuleType, ...]:
@@ -86,9 +88,10 @@ def cli() -> tuple[ModuleType, ...]:
     from app.organiser import cli as organiser
     from app.prizes import cli as prizes
     from evaluation import cli as evaluation
+    from evaluation.sites import cli as sites
     from leaderboard import cli as leaderboard
 
-    return (ops, eligibility, checkpoints, licences, evaluation, leaderboard, prizes, organiser)
+    return (ops, eligibility, checkpoints, licences, evaluation, sites, leaderboard, prizes, organiser)
 
 
 def jobs() -> tuple[ModuleType, ...]:
@@ -111,9 +114,10 @@ def demos() -> tuple[ModuleType, ...]:
     from app.judging import demo as judging
     from app.prizes import demo as prizes
     from evaluation import demo as evaluation
+    from evaluation.sites import demo as sites
     from leaderboard import demo as leaderboard
 
-    return (accounts, eligibility, evaluation, judging, leaderboard, prizes)
+    return (accounts, eligibility, evaluation, sites, judging, leaderboard, prizes)
 
 
 def sections() -> tuple[ModuleType, ...]:

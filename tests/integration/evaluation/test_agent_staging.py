@@ -19,7 +19,7 @@ from evaluation.agent.client import PlatformClient
 from evaluation.agent.hub import hub_fetcher
 from evaluation.agent.staging import Stager, StagingError
 from evaluation.policy import model_digest
-from tests.integration.checkpoints._fakehub import FakeHub
+from tests.fakehub import FakeHub
 
 ROOT = Path(__file__).resolve().parents[3]
 
