@@ -96,14 +96,14 @@ def test_a_reproduction_never_counts_on_the_board_and_a_later_discrepancy_needs_
         db, app, world, four_entries, people):
     from app.challenges.services import get_challenge
     from evaluation.reproduction import ReproductionError, order, resolve, state_of
-    from leaderboard.standings import counted_entries
+    from evaluation.counted import counted_entry
 
     evaluations = _at_sites(db, four_entries)
     first = _reproduced(db, evaluations["Aurora"], (0.20, 0.01), people["organiser"])  # far off, and later
     with db() as session:
-        counted = {e["team_id"]: e["evaluation_id"] for e in counted_entries(
-            session, get_challenge(session, SLUG).id, None)}
-        assert counted[four_entries["Aurora"]] == evaluations["Aurora"]  # the original still counts
+        counted = counted_entry(session, get_challenge(session, SLUG), four_entries["Aurora"], None)
+        assert counted.evaluation_id == evaluations["Aurora"]  # the original still counts
+        assert session.get(Evaluation, first).purpose == "reproduction"
         original = session.get(Evaluation, evaluations["Aurora"])
         resolve(session, original, people["organiser"], "The reproduction ran on a drained node; accepted.")
         assert state_of(session, original).resolved_for == (first,)
@@ -132,7 +132,7 @@ def test_the_organiser_orders_and_resolves_on_the_page_and_judges_see_the_compar
     again = submit(client, f"/organiser/evaluations/{evaluations['Aurora']}/reproduce", {}, page=url)
     assert again.status_code == 409 and b"already under way" in again.data
     short = submit(client, f"{url}/resolve", {"justification": "no"}, page=url)
-    assert short.status_code == 400 and b"at least 10 characters" in short.data
+    assert short.status_code == 422 and b"at least 10 characters" in short.data  # invalid input
     with db() as session:
         link = session.exec(select(Reproduction)).one()
         copy = session.get(Evaluation, link.evaluation_id)
