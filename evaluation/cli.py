@@ -297,3 +297,86 @@ def tiny_model_command(out_dir, seed):
 
 if __name__ == "__main__":  # the commands need no app: ``python -m evaluation.cli run ...`` works too
     cli()
+
+
+def _organiser(session, email: str):
+    """The organiser's account an action is recorded under (ClickException otherwise)."""
+    from app.accounts.models import Role
+    from app.accounts.services import find_user
+
+    user = find_user(session, email)
+    if user is None or Role(user.role) is not Role.organiser:
+        raise click.ClickException(f"{email} is not an organiser's account.")
+    return user
+
+
+def _evaluation(session, evaluation_id: int):
+    from evaluation.models import Evaluation
+
+    ev = session.get(Evaluation, evaluation_id)
+    if ev is None:
+        raise click.ClickException(f"no evaluation {evaluation_id}")
+    return ev
+
+
+@cli.command("reproduce")
+@click.argument("evaluation_id", type=click.IntRange(min=1))
+@click.option("--organiser", "email", required=True, help="The organiser ordering it (recorded as the actor).")
+@click.option("--site", default=None, help="The site to run it at (default: any site but the original's).")
+def reproduce_command(evaluation_id, email, site):
+    """Order a re-evaluation of a finished site evaluation at another site; prints the new evaluation as JSON.
+    Every winner of a challenge evaluated at sites needs one that agrees before the award."""
+    from app.db import get_session
+    from evaluation.reproduction import ReproductionError, order
+
+    session = get_session()
+    actor, original = _organiser(session, email), _evaluation(session, evaluation_id)
+    try:
+        ev = order(session, original, actor.id, site=site)
+    except ReproductionError as exc:
+        session.rollback()
+        raise click.ClickException(str(exc)) from None
+    session.commit()
+    click.echo(json.dumps({"evaluation": ev.id, "reproduces": original.id, "placement": ev.request["placement"]}))
+
+
+@cli.command("reproduction")
+@click.argument("evaluation_id", type=click.IntRange(min=1))
+def reproduction_command(evaluation_id):
+    """An evaluation's reproduction at another site, compared task by task, as JSON."""
+    from app.db import get_session
+    from evaluation.reproduction import summary
+
+    session = get_session()
+    found = summary(session, _evaluation(session, evaluation_id))
+    comparison = found.pop("comparison")
+    found["tasks"] = [{"task": t.task, "original": t.original and vars(t.original),
+                       "reproduced": t.reproduced and vars(t.reproduced), "deterministic": t.deterministic,
+                       "tolerance": t.tolerance, "agrees": t.agrees, "why": t.why}
+                      for t in (comparison.tasks if comparison else ())]
+    found["not_deterministic"] = list(comparison.not_deterministic) if comparison else []
+    found["resolution"] = found["resolution"].justification if found["resolution"] else None
+    found["resolutions"] = [{"reproduction_id": r.reproduction_id, "justification": r.justification,
+                             "resolved_at": r.resolved_at.isoformat()} for r in found["resolutions"]]
+    click.echo(json.dumps(found, indent=2))
+
+
+@cli.command("resolve-reproduction")
+@click.argument("evaluation_id", type=click.IntRange(min=1))
+@click.option("--organiser", "email", required=True, help="The organiser resolving it (recorded as the actor).")
+@click.option("--justification", required=True, help="Why the entry may count for the award as it stands.")
+def resolve_reproduction_command(evaluation_id, email, justification):
+    """Accept an evaluation for the award despite its reproduction's discrepancy (or a missing reproduction)."""
+    from app.db import get_session
+    from evaluation.reproduction import ReproductionError, resolve
+
+    session = get_session()
+    actor, original = _organiser(session, email), _evaluation(session, evaluation_id)
+    try:
+        row = resolve(session, original, actor.id, justification)
+    except ReproductionError as exc:
+        session.rollback()
+        raise click.ClickException(str(exc)) from None
+    session.commit()
+    click.echo(json.dumps({"evaluation": original.id, "resolved_for": row.reproduction_id,
+                           "justification": row.justification}))

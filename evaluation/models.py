@@ -34,10 +34,11 @@ class EvaluationState(str, Enum):
 
 class EvaluationPurpose(str, Enum):
     """Why an evaluation runs. Only ``primary`` runs (the scheduler's one run of each accepted submission) can
-    count for a team (`evaluation.counting.COUNTED_PURPOSES`); re-runs of the same submission at another site,
-    for reproducibility checks, will get a purpose of their own and never count."""
+    count for a team (`evaluation.counting.COUNTED_PURPOSES`); a ``reproduction`` re-runs a finished evaluation
+    at another site to check it (`evaluation.reproduction.order`) and never counts."""
 
     primary = "primary"
+    reproduction = "reproduction"
 
 
 class Evaluation(SQLModel, table=True):
@@ -183,3 +184,27 @@ class SiteUpload(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
     uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class Reproduction(SQLModel, table=True):
+    """A re-evaluation of a finished evaluation at another site, ordered by an organiser. Its evaluation never
+    counts (its purpose is ``reproduction``, which the counted rule leaves out): it only checks the original."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="challenge.id", index=True)
+    original_id: int = Field(foreign_key="evaluation.id", index=True)
+    evaluation_id: int = Field(foreign_key="evaluation.id", unique=True)
+    ordered_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    ordered_at: datetime = Field(default_factory=utcnow)
+
+
+class ReproductionResolution(SQLModel, table=True):
+    """An organiser's decision that an original evaluation may count for the award although its reproduction
+    differs (``reproduction_id``: that reproduction's evaluation) or is missing (None), with the reason."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    original_id: int = Field(foreign_key="evaluation.id", index=True)
+    reproduction_id: Optional[int] = Field(default=None, foreign_key="evaluation.id")
+    justification: str = Field(sa_column=Column(Text, nullable=False))
+    resolved_by_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    resolved_at: datetime = Field(default_factory=utcnow)

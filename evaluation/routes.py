@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlmodel import Session, select
 
 from app.accounts.models import Role
+from app.api.problems import status_of as refusal_status
 from app.challenges.models import Challenge
 from app.challenges.services import get_challenge
 from app.checkpoints.models import Submission
@@ -15,8 +16,8 @@ from app.db import get_session
 from app.security import roles, signed_in
 from app.teams.models import Team, TeamMembership
 from app.teams.services import team_of
-from evaluation import services
-from evaluation.models import Evaluation, EvaluationState
+from evaluation import reproduction, services
+from evaluation.models import Evaluation, EvaluationState, Reproduction, Site
 from evaluation.status import status_of
 
 bp = Blueprint("evaluation", __name__, template_folder="templates", static_folder="static",
@@ -93,12 +94,70 @@ def organiser_page():
         query = query.where(Evaluation.challenge_id == challenge.id)
     by_cluster: dict[str, list[dict]] = {}
     teams = {t.id: t.name for t in session.exec(select(Team)).all()}
-    for ev in session.exec(query).all():
+    evaluations = session.exec(query).all()
+    ids = [ev.id for ev in evaluations]
+    links = session.exec(select(Reproduction).where(Reproduction.evaluation_id.in_(ids))).all() if ids else []
+    reproduces = {link.evaluation_id: link.original_id for link in links}
+    for ev in evaluations:
         by_cluster.setdefault(ev.cluster, []).append(status_of(session, ev, organiser=True) | {
-            "team": teams.get(ev.team_id, ev.team_id), "challenge_id": ev.challenge_id})
+            "team": teams.get(ev.team_id, ev.team_id), "challenge_id": ev.challenge_id,
+            "reproduces": reproduces.get(ev.id)})
     challenges = {c.id: c for c in session.exec(select(Challenge)).all()}
     return render_template("evaluation/organiser.html", by_cluster=by_cluster, challenge=challenge,
                            challenges=challenges)
+
+
+@bp.route("/organiser/evaluations/<int:evaluation_id>/reproduction")
+@roles(Role.organiser)
+def reproduction_page(evaluation_id: int):
+    """An evaluation's reproductions at other sites, the comparison task by task, and the resolutions."""
+    session = get_session()
+    ev = session.get(Evaluation, evaluation_id) or abort(404)
+    return _reproduction(session, ev)
+
+
+def _reproduction(session: Session, ev: Evaluation, status: int = 200, error: str | None = None,
+                  justification: str = ""):
+    sites = session.exec(select(Site).where(Site.revoked_at.is_(None)).order_by(Site.name)).all()
+    return render_template("evaluation/reproduction.html", ev=ev, r=reproduction.summary(session, ev),
+                           ordered=reproduction.reproductions_of(session, ev.id), sites=sites,
+                           team=session.get(Team, ev.team_id), error=error, justification=justification), status
+
+
+@bp.route("/organiser/evaluations/<int:evaluation_id>/reproduce", methods=["POST"])
+@roles(Role.organiser)
+def reproduce(evaluation_id: int):
+    """Order a re-evaluation at another site (any, or the one chosen)."""
+    session = get_session()
+    ev = session.get(Evaluation, evaluation_id) or abort(404)
+    site = (request.form.get("site") or "").strip() or None
+    try:
+        copy = reproduction.order(session, ev, current_user.id, site=site)
+    except reproduction.ReproductionError as exc:
+        session.rollback()
+        return _reproduction(session, ev, refusal_status(exc), exc.message)
+    session.commit()
+    flash(f"Evaluation {ev.id} will be reproduced {('at ' + site) if site else 'at another site'} "
+          f"(evaluation {copy.id}).", "success")
+    return redirect(url_for("evaluation.reproduction_page", evaluation_id=ev.id))
+
+
+@bp.route("/organiser/evaluations/<int:evaluation_id>/reproduction/resolve", methods=["POST"])
+@roles(Role.organiser)
+def resolve_reproduction(evaluation_id: int):
+    """Accept the evaluation for the award despite a discrepancy or a missing reproduction, with the reason."""
+    session = get_session()
+    ev = session.get(Evaluation, evaluation_id) or abort(404)
+    justification = request.form.get("justification") or ""
+    try:
+        reproduction.resolve(session, ev, current_user.id, justification)
+    except reproduction.ReproductionError as exc:
+        session.rollback()
+        return _reproduction(session, ev, refusal_status(exc), exc.message,
+                             justification[:reproduction.JUSTIFICATION_MAX])
+    session.commit()
+    flash(f"Resolved: evaluation {ev.id} may count for the award; the justification is recorded.", "success")
+    return redirect(url_for("evaluation.reproduction_page", evaluation_id=ev.id))
 
 
 @bp.route("/organiser/evaluations/<int:evaluation_id>/cancel", methods=["POST"])

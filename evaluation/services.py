@@ -16,7 +16,7 @@ from app.audit.services import record
 from app.db import utcnow
 from app.errors import DomainError, Kind
 from app.teams.models import Team
-from evaluation.models import Evaluation, EvaluationState as S, GpuCharge, Site, TaskResult
+from evaluation.models import Evaluation, EvaluationPurpose, EvaluationState as S, GpuCharge, Site, TaskResult
 from evaluation.policy import SITE_RUNNER, SITES_CLUSTER
 from evaluation.runners.base import RunHandle
 
@@ -46,10 +46,12 @@ def audit(session: Session, ev: Evaluation, action: str, actor_id: int | None = 
 
 
 def create(session: Session, challenge_id: int, team_id: int, submission_id: int, request: dict,
-           max_attempts: int, now: Optional[datetime] = None) -> Evaluation:
-    """A queued evaluation of an accepted submission, with the suite pinned in ``request``."""
+           max_attempts: int, now: Optional[datetime] = None,
+           purpose: EvaluationPurpose = EvaluationPurpose.primary) -> Evaluation:
+    """A queued evaluation of an accepted submission, with the suite pinned in ``request``; only a ``primary``
+    one can count for the team (`evaluation.counting.COUNTED_PURPOSES`)."""
     now = now or utcnow()
-    ev = Evaluation(challenge_id=challenge_id, team_id=team_id, submission_id=submission_id,
+    ev = Evaluation(challenge_id=challenge_id, team_id=team_id, submission_id=submission_id, purpose=purpose.value,
                     runner=request.get("runner", "local"), cluster=request.get("cluster", "local"),
                     request=request, max_attempts=max_attempts, queued_at=now,
                     history=[{"at": now.isoformat(), "to": "queued", "attempt": 1}])

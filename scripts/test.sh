@@ -14,6 +14,6 @@ ensure_venv eval,dev
 export LAGC_SERVICES_BASE="${LAGC_SERVICES_BASE:-/tmp/lagc-services}"
 eval "$(bash scripts/services/all.sh start --chromium)"
 trap 'bash scripts/services/all.sh stop >/dev/null 2>&1 || true' EXIT
-export LAGC_REQUIRE_POSTGRES=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export LAGC_REQUIRE_POSTGRES=1 LAGC_REQUIRE_SSH=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 .venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

@@ -32,6 +32,8 @@ from app.judging.services import (
 )
 from app.teams.models import Team, TeamMembership
 from evaluation.counted import CountedEntry
+from evaluation.policy import SITE_RUNNER
+from evaluation.reproduction import summary as reproduction_summary
 from scoring.rubric import JudgesScore, Rubric, weighted_rubric_score
 
 
@@ -75,6 +77,7 @@ class Scorecard:
     others: list[dict[str, Any]] = field(default_factory=list)
     others_visible: bool = False
     judges: Optional[JudgesScore] = None
+    reproduction: Optional[dict[str, Any]] = None  # the cross-site check (organisers and judges only)
 
     @property
     def provenance(self) -> dict[str, Any]:
@@ -119,6 +122,8 @@ def build_scorecard(session: Session, challenge: Challenge, team_id: int, user: 
     card.lines = [_line(task, run, runs, baselines) for task in found.tasks
                   if viewer in SEES_HIDDEN_TASKS or not task.spec.hidden]
     _judges_part(session, card, user)
+    if viewer in ("organiser", "judge") and run is not None and run.evaluation.runner == SITE_RUNNER:
+        card.reproduction = reproduction_summary(session, run.evaluation)
     return card
 
 

@@ -32,7 +32,8 @@ from app.prizes.preview import (Candidate, CutOffTest, Preview, PrizeRules, comp
                                 settle_cut_off)
 from app.prizes.records import chain_of, current_award, forfeit_records, published_award
 from app.settings import Settings
-from evaluation.counted import COMPETITION, active_freeze, cutoff
+from evaluation.counted import COMPETITION, active_freeze, counted_entries, cutoff
+from evaluation.reproduction import award_blocks
 from leaderboard.paired import CompareError, compare_entries, entry_of
 from leaderboard.standings import standings, suite_of
 
@@ -83,7 +84,8 @@ def preview_state(session: Session, challenge: Challenge, settings: Settings, no
     rules, order = prize_rules(challenge), tie.order if tie else ()
     preview = compute_preview(candidates, rules, order)
     test = cut_off_test(session, challenge, settings, cut_off_pair(preview, candidates), candidates, as_of)
-    return PreviewState([], settle_cut_off(preview, candidates, rules, order, test), state, frozen_at, tie)
+    settled = settle_cut_off(preview, candidates, rules, order, test)
+    return PreviewState([], reproduction_gate(session, challenge, settled, as_of), state, frozen_at, tie)
 
 
 def cut_off_test(session: Session, challenge: Challenge, settings: Settings, pair: Optional[tuple[int, int]],
@@ -101,6 +103,22 @@ def cut_off_test(session: Session, challenge: Challenge, settings: Settings, pai
     overall = body["overall"]
     return CutOffTest(*pair, p_value=overall["p_value"], difference=overall["difference"],
                       ci95=tuple(overall["ci95"]))
+
+
+def reproduction_gate(session: Session, challenge: Challenge, preview: Preview, as_of: Optional[datetime]) -> Preview:
+    """The preview, refused while a winner evaluated at a site has no reproduction at another site that agrees
+    (nor an organiser's resolution): the rule of ``evaluation.reproduction``. Each winner's evaluation is the
+    one that counts for it as of ``as_of`` (`evaluation.counted.counted_entries`)."""
+    if preview.refused or not preview.winners:
+        return preview
+    counted = counted_entries(session, challenge, as_of, [row.team_id for row in preview.winners])
+    blocks = award_blocks(session, [(row.team, counted[row.team_id].evaluation_id if row.team_id in counted
+                                     else None) for row in preview.winners])
+    if not blocks:
+        return preview
+    return replace(preview, refused="the award waits for the cross-site reproductions of its winners (order them, "
+                                    "or resolve a discrepancy, on the organisers' Evaluations page): "
+                                    + "; ".join(blocks))
 
 
 def gather_candidates(session: Session, challenge: Challenge, settings: Settings,

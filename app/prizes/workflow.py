@@ -29,7 +29,7 @@ from app.prizes.records import (
     PrizeError, append, chain_of, current_award, forfeit_records, published_award,
 )
 from app.prizes.services import (forfeited_teams, overdue_teams, preview_state, prize_rules,
-                                 record_licence_rechecks, refreshed)
+                                 record_licence_rechecks, refreshed, reproduction_gate)
 from app.settings import Settings
 from app.teams.models import Team
 
@@ -135,6 +135,8 @@ def rerun_preview(session: Session, challenge: Challenge, settings: Settings) ->
         return None
     candidates = refreshed(session, settings, candidates_from_snapshot(previous.payload["ranking"]), forfeits)
     preview = compute_preview(candidates, prize_rules(challenge), previous.payload.get("tie_break") or ())
+    as_of = previous.payload.get("as_of")
+    preview = reproduction_gate(session, challenge, preview, datetime.fromisoformat(as_of) if as_of else None)
     return Rerun(preview, {t: r for t, r in forfeits.items() if t in winners}, previous)
 
 

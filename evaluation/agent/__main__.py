@@ -5,8 +5,10 @@ import logging
 import sys
 from typing import Sequence
 
-from evaluation.agent.settings import AgentSettingsError, from_args
+from evaluation.agent.settings import AgentSettings, AgentSettingsError, from_args
 from evaluation.agent.state import AgentBusy
+from evaluation.runners.ssh import SshTarget, SshTransport
+from evaluation.runners.transport import LocalTransport, Transport
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,13 +27,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         hub_fetch = hub_fetcher(settings.hub_endpoint)
     try:
+        transport = site_transport(settings)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         lock = environment_lock_sha256(settings.lock_file) if settings.lock_file else None
-        return Agent(settings, lock_sha256=lock, hub_fetch=hub_fetch).run()
+        return Agent(settings, transport=transport, lock_sha256=lock, hub_fetch=hub_fetch).run()
     except AgentBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        if isinstance(transport, SshTransport):
+            transport.close()
+
+
+def site_transport(settings: AgentSettings) -> Transport:
+    """How the agent reaches its site: this machine, or (``--ssh``) the login node over SSH, the master
+    connection's socket in a private folder of the work folder."""
+    if not settings.ssh:
+        return LocalTransport()
+    return SshTransport(SshTarget(host=settings.ssh, port=settings.ssh_port, identity=settings.ssh_key,
+                                  known_hosts=settings.known_hosts, control_dir=settings.workdir / "ssh"))
 
 
 if __name__ == "__main__":

@@ -38,6 +38,10 @@ class AgentSettings:
     keep_hours: float = 24.0
     max_backoff: float = 300.0
     lock_file: Path | None = None
+    ssh: str | None = None  # [user@]host of the site's login node: the gateway mode
+    ssh_port: int | None = None
+    ssh_key: Path | None = None
+    known_hosts: Path | None = None
     host: str = field(default_factory=socket.gethostname)
 
     @property
@@ -72,7 +76,8 @@ def parser() -> argparse.ArgumentParser:
                    "(default 5).")
     p.add_argument("--idle-exit", type=float, default=30.0, help="With --once: seconds without any lease before "
                    "exiting (default 30).")
-    p.add_argument("--site-dir", type=Path, help="Where job folders live, if not under --workdir.")
+    p.add_argument("--site-dir", type=Path, help="Where job folders live, if not under --workdir (with --ssh: "
+                   "the agent's folder on the site, required).")
     p.add_argument("--datasets-cache", help="The site's dataset cache for the jobs (HF_DATASETS_CACHE), filled "
                    "once with `python -m evaluation.staging` (see the README).")
     p.add_argument("--clusters-file", type=Path, help="A TOML of [clusters.NAME] sections overriding the "
@@ -86,6 +91,14 @@ def parser() -> argparse.ArgumentParser:
                    "longest wait between two tries (exponential backoff with jitter; default 300 s).")
     p.add_argument("--lock-file", type=Path, help="The uv.lock this environment was installed from (its sha256 "
                    "goes into the provenance when the installed packages match it).")
+    gateway = p.add_argument_group("gateway mode", "Run on a gateway host that reaches the site's login node by "
+                                   "SSH: Slurm commands over one multiplexed connection, files with rsync.")
+    gateway.add_argument("--ssh", metavar="[USER@]HOST", help="The site's login node.")
+    gateway.add_argument("--ssh-port", type=int, help="Its SSH port (default: ssh's, 22 or ~/.ssh/config).")
+    gateway.add_argument("--ssh-key", type=Path, help="The private key to log in with (an SSH certificate next "
+                         "to it, KEY-cert.pub, is offered too); no passphrase prompt is possible (BatchMode).")
+    gateway.add_argument("--known-hosts", type=Path, help="A known_hosts file holding the site's host key "
+                         "(required with --ssh: an unknown or changed host key is refused, never accepted).")
     return p
 
 
@@ -101,12 +114,36 @@ def from_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | No
         raise AgentSettingsError("--platform must be an http(s):// URL")
     if args.poll <= 0 or args.idle_exit < 0 or args.keep_hours <= 0 or args.max_backoff <= 0:
         raise AgentSettingsError("--poll, --keep-hours and --max-backoff must be above 0, --idle-exit at least 0")
+    _check_gateway(args)
+    site_dir = args.site_dir if args.ssh else args.site_dir.resolve() if args.site_dir else None  # the site's path
     return AgentSettings(
         platform=args.platform.rstrip("/"), site=args.site, workdir=args.workdir.resolve(), token=token,
         once=args.once, poll_seconds=args.poll, idle_exit_seconds=args.idle_exit,
-        site_dir=args.site_dir.resolve() if args.site_dir else None, datasets_cache=args.datasets_cache,
+        site_dir=site_dir, datasets_cache=args.datasets_cache,
         clusters_file=args.clusters_file, hub=args.hub, hub_endpoint=args.hub_endpoint,
-        keep_hours=args.keep_hours, max_backoff=args.max_backoff, lock_file=args.lock_file or _default_lock())
+        keep_hours=args.keep_hours, max_backoff=args.max_backoff, lock_file=args.lock_file or _default_lock(),
+        ssh=args.ssh, ssh_port=args.ssh_port, ssh_key=args.ssh_key.resolve() if args.ssh_key else None,
+        known_hosts=args.known_hosts.resolve() if args.known_hosts else None)
+
+
+def _check_gateway(args: argparse.Namespace) -> None:
+    """The gateway mode's options belong together; a site reached by SSH names its own folder."""
+    if not args.ssh:
+        if args.ssh_port or args.ssh_key or args.known_hosts:
+            raise AgentSettingsError("--ssh-port, --ssh-key and --known-hosts go with --ssh HOST")
+        return
+    if args.ssh.startswith("-") or any(c.isspace() for c in args.ssh):
+        raise AgentSettingsError("--ssh takes [USER@]HOST")
+    if args.known_hosts is None or not args.known_hosts.is_file():
+        raise AgentSettingsError("--ssh needs --known-hosts FILE holding the site's host key (it is checked, "
+                                 "never accepted blindly)")
+    if args.ssh_key is not None and not args.ssh_key.is_file():
+        raise AgentSettingsError(f"the --ssh-key file {args.ssh_key} does not exist")
+    if args.site_dir is None or not args.site_dir.is_absolute():
+        raise AgentSettingsError("--ssh needs --site-dir DIR: the agent's folder on the site (an absolute path "
+                                 "on its shared filesystem)")
+    if args.ssh_port is not None and not 0 < args.ssh_port < 65536:
+        raise AgentSettingsError("--ssh-port must be a TCP port")
 
 
 def _token(token_file: Path | None, env: Mapping[str, str]) -> str:

@@ -14,6 +14,7 @@ the agent can be killed at any moment:
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ from evaluation.agent.state import BOUND, DONE, DROPPED, ENDED, NEW, STAGED as S
 from evaluation.runners.base import CANCELLED as RUN_CANCELLED, PENDING, RUNNING as RUN_RUNNING, SUCCEEDED
 from evaluation.runners.base import PollError, RunHandle, RunStatus
 from evaluation.runners.slurm import SlurmError
+from evaluation.runners.ssh import SiteUnreachable
 from evaluation.runners.transport import LocalTransport, Transport
 
 log = logging.getLogger("lagc.agent")
@@ -76,21 +78,28 @@ class Agent:
             self.clock() - self.last_lease >= self.settings.idle_exit_seconds
 
     def cycle(self) -> bool:
-        """One round; False when the platform could not be reached (the jobs were followed all the same)."""
+        """One round; False when the platform or (over SSH) the site could not be reached: the next round comes
+        after a backoff. The jobs were followed all the same while only the platform was away."""
         reachable = True
         try:
             self.take_leases(self.heartbeat())
         except Unreachable as exc:
             log.warning("the platform cannot be reached: %s", exc)
             reachable = False
-        self.follow()
-        if reachable:
-            try:
+        except SiteUnreachable as exc:
+            log.warning("the site cannot be reached: %s", exc)
+            return False  # its jobs run on; they are followed once the connection is back
+        try:
+            self.follow()
+            if reachable:
                 for record in list(self.state.active()):
                     self.advance_all(record)
-            except Unreachable as exc:
-                log.warning("the platform cannot be reached: %s", exc)
-                reachable = False
+        except Unreachable as exc:
+            log.warning("the platform cannot be reached: %s", exc)
+            reachable = False
+        except SiteUnreachable as exc:
+            log.warning("the site cannot be reached: %s", exc)
+            return False
         if reachable:
             self.backoff.succeeded()
         self.housekeeping()
@@ -256,6 +265,8 @@ class Agent:
                 model, suite = self.on_site(record, "model_dir"), self.on_site(record, "suite_dir")
                 command = running.job_command(request, profile, job_dir, model, suite, self.settings.datasets_cache)
                 handle = running.start(runner, command, job_dir, record["lease"]["job_name"], request)
+        except SiteUnreachable:
+            raise  # nothing is known (sbatch may have been sent): the next round looks for the job by its name
         except (SlurmError, OSError, ValueError) as exc:
             record.update(phase=ENDED, status={"state": "failed"})
             self.report(record, FAILED, reason=f"the job could not be submitted at the site: {exc}", retryable=True)
@@ -354,6 +365,8 @@ class Agent:
                 "provenance": running.provenance(request, profile, status, record["job_id"], job_dir, files,
                                                  self.transport, self.info)}
         self.report(record, "result", body=body)
+        if Path(local) != job_dir:  # the gateway's copy: uploaded and described, so no longer needed
+            shutil.rmtree(local, ignore_errors=True)
 
     def housekeeping(self) -> None:
         if self.clock() - self.last_housekeeping < HOUSEKEEPING_SECONDS:

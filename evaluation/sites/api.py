@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from typing import Any, Literal, Optional
 
-from flask import current_app, g, jsonify, request, send_file
+from flask import current_app, g, request, send_file
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.api import ApiProblem, parse_body, route, token_realm
+from app.api import ApiProblem, parse_body, respond, route, token_realm
 from app.checkpoints.services import storage_of
 from app.db import DatabaseId, get_session, utcnow
 from app.security import agent
@@ -31,9 +31,47 @@ token_realm("/sites/", "site", site_for_token)
 TAG = "sites"
 PROVENANCE_BYTES = 65_536
 LEASE = "/sites/leases/<int:evaluation_id>/<int:attempt>"
-SUMMARY_SCHEMA = {"type": "object", "properties": {
-    "evaluation_id": {"type": "integer"}, "attempt": {"type": "integer"}, "state": {"type": "string"},
-    "cancel": {"type": "boolean"}, "bound": {"type": "boolean"}}}
+
+
+class LeaseSummary(BaseModel):
+    """A held lease as the agent sees it in an answer: enough to renew, cancel or drop it."""
+
+    evaluation_id: int
+    attempt: int
+    state: str  # an `evaluation.models.EvaluationState` value
+    cancel: bool  # an organiser asked to cancel it
+    bound: bool  # the platform knows its job folder
+
+
+class Lease(LeaseSummary):
+    """A lease with what to run: the evaluation's request without platform paths (files go by sha256)."""
+
+    cluster: str
+    job_name: str
+    job_id: Optional[str] = None
+    lease_expires_at: Optional[str] = None  # ISO 8601, with its offset
+    request: dict[str, Any]
+
+
+class HeartbeatAnswer(BaseModel):
+    """The answer to a heartbeat: the site, how long a lease lasts unrenewed, and every lease it holds."""
+
+    site: str
+    cluster: str
+    lease_seconds: float
+    leases: list[LeaseSummary]
+
+
+class Leases(BaseModel):
+    leases: list[Lease]
+
+
+class StoredOutput(BaseModel):
+    """An output file as the platform stored it."""
+
+    path: str
+    sha256: str
+    bytes: int
 
 
 class Agent(BaseModel):
@@ -134,31 +172,28 @@ def _problem(exc: SiteError) -> ApiProblem:
 
 @route("/sites/heartbeat", methods=("POST",), summary="A site's agent is alive: renews the leases it holds and "
        "answers where each stands (cancel asked, state)", tag=TAG, request_model=Heartbeat,
-       response_schema={"type": "object", "properties": {"site": {"type": "string"}, "cluster": {"type": "string"},
-                                                         "lease_seconds": {"type": "number"},
-                                                         "leases": {"type": "array", "items": SUMMARY_SCHEMA}}})
+       response_model=HeartbeatAnswer)
 @agent
 def site_heartbeat():
     body, session, site, settings = parse_body(Heartbeat), get_session(), _site(), _settings()
     held = heartbeat(session, site, body.agent.model_dump(), [(h.evaluation_id, h.attempt) for h in body.holding],
                      utcnow(), settings.site_lease_seconds)
-    answer = {"site": site.name, "cluster": site.cluster, "lease_seconds": settings.site_lease_seconds,
-              "leases": held}
+    answer = HeartbeatAnswer(site=site.name, cluster=site.cluster, lease_seconds=settings.site_lease_seconds,
+                             leases=held)
     session.commit()
-    return jsonify(answer)
+    return respond(answer)
 
 
 @route("/sites/leases", summary="The leases this site holds, each with the request to run (no platform paths: "
-       "files are fetched by sha256)", tag=TAG, response_schema={"type": "object", "properties": {
-           "leases": {"type": "array", "items": {"type": "object"}}}})
+       "files are fetched by sha256)", tag=TAG, response_model=Leases)
 @agent
 def site_leases():
-    return jsonify({"leases": [leases.payload(ev) for ev in held_by(get_session(), _site())]})
+    return respond(Leases(leases=[leases.payload(ev) for ev in held_by(get_session(), _site())]))
 
 
 @route(LEASE + "/events", methods=("POST",), summary="A state change of a lease's job (staged, submitting, "
        "submitted, running, failed, cancelled, released)", tag=TAG, request_model=Event,
-       response_schema=SUMMARY_SCHEMA)
+       response_model=LeaseSummary)
 @agent
 def site_event(evaluation_id: int, attempt: int):
     body = parse_body(Event)
@@ -169,7 +204,7 @@ def site_event(evaluation_id: int, attempt: int):
         session.rollback()
         raise _problem(exc) from None
     session.commit()
-    return jsonify(leases.summary(ev))
+    return respond(LeaseSummary(**leases.summary(ev)))
 
 
 @route(LEASE + "/files/<sha256>", summary="A file of the lease's checkpoint or task suite, by sha256 (HTTP Range "
@@ -200,8 +235,7 @@ def _file_path(request_: dict, settings, submission_id: int, sha256: str):
        "(results_*.json, samples_*.jsonl) unchanged, its sha256 in X-Content-SHA256; the same file again is "
        "the same answer", tag=TAG, request_content_type="application/octet-stream",
        request_schema={"type": "string", "contentMediaType": "application/octet-stream"},
-       response_schema={"type": "object", "properties": {"path": {"type": "string"}, "sha256": {"type": "string"},
-                                                         "bytes": {"type": "integer"}}})
+       response_model=StoredOutput)
 @agent
 def site_output(evaluation_id: int, attempt: int, path: str):
     session, ev, settings = get_session(), _lease(evaluation_id, attempt), _settings()
@@ -215,12 +249,12 @@ def site_output(evaluation_id: int, attempt: int, path: str):
         session.rollback()
         raise _problem(exc) from None
     session.commit()
-    return jsonify({"path": row.path, "sha256": row.sha256, "bytes": row.bytes}), 201 if new else 200
+    return respond(StoredOutput(path=row.path, sha256=row.sha256, bytes=row.bytes), 201 if new else 200)
 
 
 @route(LEASE + "/result", methods=("POST",), summary="The lease's job succeeded: ingest its uploaded outputs "
        "(once; the same result again is the same answer)", tag=TAG, request_model=Result,
-       response_schema=SUMMARY_SCHEMA)
+       response_model=LeaseSummary)
 @agent
 def site_result(evaluation_id: int, attempt: int):
     body = parse_body(Result)
@@ -235,4 +269,4 @@ def site_result(evaluation_id: int, attempt: int):
         raise ApiProblem(422, "the results were refused: " + "; ".join(refused), {"task_hashes": refused})
     if S(ev.state) == S.finished:
         outputs.discard_uploads(_settings(), ev)
-    return jsonify(leases.summary(ev))
+    return respond(LeaseSummary(**leases.summary(ev)))

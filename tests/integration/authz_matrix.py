@@ -92,6 +92,9 @@ GET       /organiser/evaluations                                             no 
 POST      /organiser/evaluations/<int:evaluation_id>/cancel                  no   no   no   no   no   ok
 POST      /organiser/evaluations/<int:evaluation_id>/retry                   no   no   no   no   no   ok
 GET       /organiser/sites/                                                  no   no   no   no   no   ok
+GET       /organiser/evaluations/<int:evaluation_id>/reproduction            no   no   no   no   no   ok
+POST      /organiser/evaluations/<int:evaluation_id>/reproduce               no   no   no   no   no   ok
+POST      /organiser/evaluations/<int:evaluation_id>/reproduction/resolve    no   no   no   no   no   ok
 
 # licences and release
 GET       /c/<slug>/release                                                  no   ok   ok   no   no   no

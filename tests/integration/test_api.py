@@ -91,6 +91,8 @@ HAND_WRITTEN = {
     "DELETE /uploads/<upload_id>",
     # byte for byte the JSON of `flask scores paired` (scoring.paired_json), so it is not re-serialised by a model
     "GET /leaderboard/compare",
+    # a file's bytes (application/octet-stream) for a site's agent, no JSON document
+    "GET /sites/leases/<int:evaluation_id>/<int:attempt>/files/<sha256>",
 }
 
 

@@ -94,8 +94,11 @@ class Live:
 class AgentProcess:
     """``python -m evaluation.agent`` for one site, in a work folder of its own."""
 
-    def __init__(self, live: Live, site: str, token: str, workdir: Path, poll: float = 0.5):
+    def __init__(self, live: Live, site: str, token: str, workdir: Path, poll: float = 0.5,
+                 extra: tuple[str, ...] = ()):
+        """``extra``: more of the agent's options (e.g. the gateway mode's ``--ssh ...``)."""
         self.live, self.site, self.token, self.workdir, self.poll = live, site, token, workdir, poll
+        self.extra = extra
         self.process: subprocess.Popen | None = None
         self.log = live.logs / f"agent-{site}.log"
 
@@ -105,7 +108,7 @@ class AgentProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "evaluation.agent", "--platform", self.live.url, "--site", self.site,
-             "--workdir", str(self.workdir), "--poll", str(self.poll), "--max-backoff", "2"],
+             "--workdir", str(self.workdir), "--poll", str(self.poll), "--max-backoff", "2", *self.extra],
             env=env, cwd=self.workdir, stdout=open(self.log, "a"), stderr=subprocess.STDOUT, start_new_session=True)
         return self
 

@@ -25,6 +25,7 @@ def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     no_lmeval = importlib.util.find_spec("lm_eval") is None
     no_slurm = not os.environ.get("SLURM_CONF")
+    no_ssh = _no_ssh_server()
     for item in items:
         if here not in Path(item.fspath).parents:
             continue
@@ -33,6 +34,33 @@ def pytest_collection_modifyitems(config, items):
         if no_slurm and item.get_closest_marker("slurm"):
             item.add_marker(pytest.mark.skip(reason="SLURM_CONF is unset: run `bash scripts/services/slurm.sh "
                                              "start` and `eval \"$(bash scripts/services/slurm.sh env)\"`"))
+        if no_ssh and item.get_closest_marker("ssh"):
+            item.add_marker(pytest.mark.skip(reason=no_ssh))
+
+
+def _no_ssh_server() -> str | None:
+    """Why the gateway tests cannot run (None: they can). Where LAGC_REQUIRE_SSH is set (scripts/test.sh), a
+    missing server is an error, not a skip."""
+    folder = os.environ.get("LAGC_TEST_SSH")
+    if not folder:
+        why = "LAGC_TEST_SSH is unset: run `bash scripts/services/ssh.sh start` and `eval \"$(bash " \
+              "scripts/services/ssh.sh env)\"`"
+    elif not (Path(folder) / "port").is_file() or subprocess.run(
+            ["bash", str(Path(__file__).resolve().parents[3] / "scripts/services/ssh.sh"), "status",
+             str(Path(folder).parent)], capture_output=True).returncode != 0:
+        why = f"no OpenSSH server runs for {folder}: run `bash scripts/services/ssh.sh start`"
+    else:
+        return None
+    if os.environ.get("LAGC_REQUIRE_SSH"):
+        raise pytest.UsageError(f"LAGC_REQUIRE_SSH is set but {why}")
+    return why
+
+
+@pytest.fixture(scope="session")
+def ssh_site():
+    """The local OpenSSH server as a site's login node: (host, port, client key, known_hosts)."""
+    folder = Path(os.environ["LAGC_TEST_SSH"])
+    return "127.0.0.1", int((folder / "port").read_text()), folder / "client_key", folder / "known_hosts"
 
 
 @pytest.fixture(scope="session")

@@ -7,15 +7,20 @@ local Slurm cluster, and real lm-eval on the demo suite with the tiny model.
   exactly one Slurm job, reported once the platform was back, ingested once.
 - A lease whose job never started (its agent frozen) expires and moves to the other site, which runs it;
   an upload whose bytes do not match their sha256 is refused.
+- The same agent on a gateway host (``--ssh``) reaches the site only through the real OpenSSH server: Slurm
+  over one multiplexed connection, files with rsync; its connection cut during the job, it reconnects and the
+  results are ingested.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -32,7 +37,7 @@ from evaluation.runners.slurm_states import job_ids_in, job_ids_named_in_jobcomp
 from tests.helpers import create_database, drop_database
 
 from ._live import AgentProcess, Live, wait_for
-from ._platform import accepted_submission, challenge_text, make_challenge, make_team
+from ._platform import TASKS, accepted_submission, challenge_text, make_challenge, make_team
 from ._support import local_slurm_profile
 
 pytestmark = [pytest.mark.slurm]
@@ -53,14 +58,14 @@ def live(tmp_path_factory):
         drop_database(server, name)
 
 
-def _submit(live: Live, slug: str, email: str, model: Path | None = None, **options) -> int:
+def _submit(live: Live, slug: str, email: str, model: Path | None = None, behaviour: str = "ok", **options) -> int:
     """A challenge run by sites (created once per slug), a team and an accepted submission: its id."""
     text = challenge_text(runner="sites", cluster="local-slurm", clusters=["local-slurm"],
                           max_concurrent={"local-slurm": 2}, **options).replace('slug = "demo"', f'slug = "{slug}"')
     with session_scope(live.engine) as session:
         challenge = make_challenge(session, text)
         user, team = make_team(session, challenge, email)
-        return accepted_submission(session, live.settings, challenge, team, user, model=model).id
+        return accepted_submission(session, live.settings, challenge, team, user, model=model, behaviour=behaviour).id
 
 
 def _evaluation_of(live: Live, submission_id: int):
@@ -172,3 +177,40 @@ def test_an_agent_run_with_once_exits_when_nothing_is_left(live, tmp_path):
     assert proc.returncode == 0 and "nothing left to do" in proc.stderr
     [row] = [s for s in json.loads(live.flask("sites", "list")) if s["site"] == "cron"]
     assert row["last_seen"] is not None  # it was heard from
+
+
+@pytest.mark.ssh
+def test_an_agent_on_a_gateway_runs_the_job_over_ssh_and_reconnects_after_its_connection_is_cut(
+        live, tmp_path, ssh_site):
+    host, port, key, known_hosts = ssh_site
+    workdir = Path(tempfile.mkdtemp(prefix="gw-", dir="/tmp"))  # short: the control socket's path is limited
+    site_dir = tmp_path / "login-node"  # the site's filesystem: the agent reaches it only by ssh and rsync
+    options = ("--ssh", host, "--ssh-port", str(port), "--ssh-key", str(key), "--known-hosts", str(known_hosts),
+               "--site-dir", str(site_dir))
+    agent = AgentProcess(live, "gateway", live.add_site("gateway"), workdir, extra=options).start()
+    control = ["ssh", "-o", f"ControlPath={workdir}/ssh/cm", "-p", str(port), host]
+    try:
+        submission = _submit(live, "sites-gateway", "gateway@example.eu", behaviour="sleep 6")
+        ev = wait_for(lambda: (e := _evaluation_of(live, submission)) and S(e.state) == S.running and e,
+                      120, lambda: f"not running: {_evaluation_of(live, submission)}")
+        cut = subprocess.run([*control, "-O", "exit"], capture_output=True, text=True, timeout=15)
+        assert cut.returncode == 0, cut.stderr  # the master connection was up, and is gone now
+        done = wait_for(lambda: S((e := live.evaluation(ev.id)).state) in (S.finished, S.failed) and e, 120,
+                        lambda: f"not finished: {live.evaluation(ev.id)}")
+        reconnected = subprocess.run([*control, "-O", "check"], capture_output=True, timeout=15).returncode == 0
+        fetched = workdir / "fetched"  # the job folder's copy on the gateway, removed once uploaded and reported
+        wait_for(lambda: not fetched.exists() or not any(fetched.iterdir()), 15, "the fetched copy was kept")
+    finally:
+        agent.stop()
+        subprocess.run([*control, "-O", "exit"], capture_output=True, timeout=15)
+        shutil.rmtree(workdir, ignore_errors=True)
+    assert S(done.state) == S.finished and done.attempt == 1, (done.failure_reason, done.log_tail)
+    assert reconnected  # the agent's next command built a new master connection
+    assert Path(done.work_dir).parent.parent == site_dir / "jobs"  # the job ran in the site's folder
+    assert slurm_job_ids(f"lagc-eval-{ev.id}-a1", done.work_dir) == {done.job_id}
+    assert str(workdir) not in (Path(done.work_dir) / "run.sh").read_text()  # nothing names the gateway
+    assert any((site_dir / "models").iterdir())  # the checkpoint went to the site with rsync
+    with Session(live.engine) as session:
+        rows = session.exec(select(TaskResult).where(TaskResult.evaluation_id == ev.id)).all()
+    assert {r.task for r in rows} == set(TASKS)  # fetched back with rsync, uploaded and ingested
+    assert done.provenance["site"]["site"] == "gateway" and done.provenance["site"]["agent"]["transport"] == "ssh"
