@@ -120,7 +120,7 @@ def test_the_public_compares_the_frozen_entries_while_organisers_see_the_live_on
                                                                                   make_user, settings):
     with db() as session:
         freeze(session, board.challenge_id, make_user("boss@example.eu", Role.organiser),
-               frozen_at=utcnow() - timedelta(seconds=1))
+               frozen_at=utcnow())  # after the field's entries were accepted and scored, before Beta's v2
     newer = items(0.95, 9)
     submission_id = board.submission(field["Beta"], "Beta v2")
     ev_id = board.evaluation(field["Beta"], submission_id, {t: (float(np.mean(v)), 0.02) for t, (_, v) in newer.items()})
