@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlmodel import select
 
 from app.audit.models import AuditEvent
 from app.checkpoints.models import Submission, Upload
 from tests.factories import checkpoint_files
 from tests.helpers import TUS, chunk_checksum
+from tests.integration.checkpoints._fakehub import FakeHub
 
 PARALLEL = 20
 
@@ -99,4 +101,28 @@ def test_parallel_starts_stop_at_the_teams_daily_limit(live, eligible_team, limi
     responses = live.fire(PARALLEL, lambda http: http.post(url, json={"label": "v1"}, headers=intake.headers))
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 2, 429: PARALLEL - 2}, statuses
+    assert live.tracebacks() == ""
+
+
+@pytest.fixture
+def fake_hub():
+    hub = FakeHub()
+    hub.thread.start()
+    yield hub
+    hub.server.shutdown()
+
+
+@pytest.fixture
+def live_env(fake_hub, tmp_path) -> dict:
+    return {"HF_ENDPOINT": fake_hub.url, "HF_HOME": str(tmp_path / "hf-home")}
+
+
+def test_parallel_hub_references_stop_at_the_teams_daily_limit(live, eligible_team, limited_challenge, fake_hub):
+    fake_hub.add("aurora-labs/tiny", checkpoint_files())
+    intake = eligible_team("lena@limits.eu", "Limits Labs", slug=limited_challenge)
+    url = f"{live.url}/api/v1/challenges/{limited_challenge}/submissions"
+    body = {"label": "from the Hub", "hub_repo": "aurora-labs/tiny", "hub_revision": "main"}
+    responses = live.fire(PARALLEL, lambda http: http.post(url, json=body, headers=intake.headers))
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 2, 429: PARALLEL - 2}, [r.text for r in responses if r.status_code not in (201, 429)]
     assert live.tracebacks() == ""
