@@ -199,7 +199,9 @@ def _submit(cycle: Cycle, ev: Evaluation) -> None:
         session.commit()
         return
     if ev.state != S.dispatching:
-        services.mark_dispatching(ev, str(job_dir), cycle.now)
+        if not services.claim_dispatch(session, ev, str(job_dir), cycle.now):  # cancelled since it was read
+            session.rollback()
+            return
         session.commit()
     runner = runner_for(ev.runner, setup, ev.cluster)
     try:
