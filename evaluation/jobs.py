@@ -21,13 +21,14 @@ from app.challenges.models import Challenge
 from app.checkpoints.models import Submission, SubmissionStatus
 from app.checkpoints.services import storage_of
 from app.db import utcnow
+from app.ops.instance import instance_id
 from app.settings import Settings
 from evaluation import services
 from evaluation.ingest import attempt_gpu_hours, ingest
 from evaluation.models import Evaluation, EvaluationState as S
 from evaluation.planning import (
-    SetupError, Setup, build_job_command, gpu_hours_at_most, job_dir_of, job_name, pinned_request, planned_nodes,
-    setup_of,
+    SetupError, Setup, build_job_command, gpu_hours_at_most, job_dir_of, job_name, legacy_job_name, pinned_request,
+    planned_nodes, setup_of,
 )
 from evaluation.policy import Candidate, plan_dispatch
 from evaluation.results import ResultsError
@@ -58,6 +59,14 @@ class Cycle:
     def __init__(self, session: Session, settings: Settings, now: datetime | None = None):
         self.session, self.settings, self.now = session, settings, now or utcnow()
         self._setups: dict[int, Setup | SetupError] = {}
+        self._instance: str | None = None
+
+    @property
+    def instance(self) -> str:
+        """This platform instance's identifier, for its job names and folders (`app.ops.instance`)."""
+        if self._instance is None:
+            self._instance = instance_id(self.session, self.settings)
+        return self._instance
 
     def setup(self, challenge_id: int) -> Setup:
         if challenge_id not in self._setups:
@@ -192,7 +201,8 @@ def _submit(cycle: Cycle, ev: Evaluation) -> None:
     try:
         setup = cycle.setup(ev.challenge_id)
         profile = setup.profile(ev.cluster)
-        job_dir = job_dir_of(cycle.settings, profile, ev.id, ev.attempt)
+        job_dir = (Path(ev.work_dir) if ev.state == S.dispatching and ev.work_dir  # the folder it was given
+                   else job_dir_of(cycle.settings, profile, cycle.instance, ev.id, ev.attempt))
         command = build_job_command(ev.request, profile, job_dir)
     except (SetupError, ValueError, KeyError) as exc:
         services.fail(session, ev, f"the evaluation cannot run: {exc}", (), retryable=False, now=cycle.now)
@@ -206,10 +216,10 @@ def _submit(cycle: Cycle, ev: Evaluation) -> None:
     runner = runner_for(ev.runner, setup, ev.cluster)
     try:
         if ev.runner == "slurm":
-            handle = runner.start(command, job_dir, name=job_name(ev.id, ev.attempt),
+            handle = runner.start(command, job_dir, name=job_name(cycle.instance, ev.id, ev.attempt),
                                   time_minutes=setup.policy.slurm_minutes())
         else:
-            handle = runner.start(command, job_dir, name=job_name(ev.id, ev.attempt))
+            handle = runner.start(command, job_dir, name=job_name(cycle.instance, ev.id, ev.attempt))
     except (SlurmError, OSError) as exc:
         services.fail(session, ev, f"the job could not be submitted: {exc}", (), retryable=True, now=utcnow(),
                       retry_delay=setup.policy.retry_delay_seconds)
@@ -220,11 +230,15 @@ def _submit(cycle: Cycle, ev: Evaluation) -> None:
 
 
 def _reconcile(cycle: Cycle, ev: Evaluation) -> None:
-    """A scheduler died between marking and recording a submission: find the job by name, else submit."""
+    """A scheduler died between marking and recording a submission: find the job by name, else submit.
+
+    A job submitted before the instance was part of the name is found under its old name only if it runs
+    in this evaluation's folder: another instance sharing the account has jobs of that name too."""
     setup = cycle.setup(ev.challenge_id)
     runner = runner_for(ev.runner, setup, ev.cluster)
     try:
-        handle = runner.find(job_name(ev.id, ev.attempt), ev.work_dir)
+        handle = (runner.find(job_name(cycle.instance, ev.id, ev.attempt), ev.work_dir)
+                  or runner.find(legacy_job_name(ev.id, ev.attempt), ev.work_dir, in_folder=True))
     except SlurmError as exc:
         log.warning("cannot reconcile evaluation %s yet: %s", ev.id, exc)
         return

@@ -205,12 +205,19 @@ def build_job_command(request: Mapping[str, Any], profile: ClusterProfile, job_d
                    layout=commands[0].layout)
 
 
-def job_name(evaluation_id: int, attempt: int) -> str:
-    """The job's name on the cluster: unique per attempt, so a restarted scheduler can find it again."""
+def job_name(instance: str, evaluation_id: int, attempt: int) -> str:
+    """The job's name on the cluster: unique per instance and attempt, so a restarted scheduler finds its own
+    job again, and never one of another platform instance sharing the account (`app.ops.instance`)."""
+    return f"lagc-eval-{instance}-{evaluation_id}-a{attempt}"
+
+
+def legacy_job_name(evaluation_id: int, attempt: int) -> str:
+    """How jobs were named before the instance was in the name; only trusted with the job's folder."""
     return f"lagc-eval-{evaluation_id}-a{attempt}"
 
 
-def job_dir_of(settings: Settings, profile: ClusterProfile, evaluation_id: int, attempt: int) -> Path:
-    """The attempt's job folder, under the cluster's shared work folder or the instance folder."""
-    root = Path(profile.work_dir) if profile.work_dir else Path(settings.instance_dir) / "evaluations"
+def job_dir_of(settings: Settings, profile: ClusterProfile, instance: str, evaluation_id: int, attempt: int) -> Path:
+    """The attempt's job folder: under the cluster's shared work folder (in the instance's own folder there,
+    which other instances may share), or under the instance folder."""
+    root = Path(profile.work_dir) / instance if profile.work_dir else Path(settings.instance_dir) / "evaluations"
     return (root / str(evaluation_id) / f"attempt-{attempt}").resolve()

@@ -1,10 +1,13 @@
-"""Operational state shared between processes: the scheduler's lease and heartbeat."""
+"""Operational state shared between processes: the scheduler's lease and heartbeat, and the identifier that
+tells this platform instance's cluster jobs from another's."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Optional
 
 from sqlmodel import Field, SQLModel
+
+from app.db import utcnow
 
 
 class SchedulerLease(SQLModel, table=True):
@@ -16,3 +19,15 @@ class SchedulerLease(SQLModel, table=True):
     heartbeat_at: datetime
     expires_at: datetime
     last_cycle_ms: Optional[float] = None
+
+
+class PlatformInstance(SQLModel, table=True):
+    """One row: this instance's short identifier, made once when its database is first migrated (or first
+    asked for), and put in every Slurm job's name, so two instances sharing a cluster account (staging and
+    production, two test runs whose evaluation ids both start at 1) never take each other's jobs."""
+
+    __tablename__ = "platform_instance"
+
+    id: int = Field(default=1, primary_key=True)
+    identifier: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -74,27 +74,28 @@ class SlurmRunner:
         JobPaths(Path(handle.job_dir)).cancelled.write_text("cancelled\n")
         self._ask("scancel", handle.job_id)  # a hang or a missing command is SlurmError: tried again later
 
-    def find(self, name: str, job_dir: str | Path) -> RunHandle | None:
-        """The job submitted under this name (the last one), from the controller or the finished-job record.
+    def find(self, name: str, job_dir: str | Path, in_folder: bool = False) -> RunHandle | None:
+        """The job submitted under this name (the last one), from the controller or the finished-job record;
+        with `in_folder`, only a job whose working folder (the script's --chdir) is `job_dir`.
 
         Raises SlurmError when the controller cannot be asked: "not found" must never be guessed.
         """
-        proc = self._slurm("squeue", "-h", "--states=all", "--name", name, "-o", "%i")
-        ids = [word for word in proc.stdout.split() if word.isdigit()]
+        folder = str(Path(job_dir).resolve())
+        proc = self._slurm("squeue", "-h", "--states=all", "--name", name, "-o", "%i %Z")
+        ids = _ids_in(proc.stdout, folder if in_folder else None)
         if not ids:
             kind, location = self.accounting()
             if kind == "sacct":
-                out = self._slurm("sacct", "--name", name, "-X", "-n", "-P", "-o", "JobID", "-S", "now-30days")
-                ids = [word for word in out.stdout.split() if word.isdigit()]
+                out = self._slurm("sacct", "--name", name, "-X", "-n", "-P", "-o", "JobID,WorkDir", "-S", "now-30days")
+                ids = _ids_in(out.stdout.replace("|", " "), folder if in_folder else None)
             elif location:
                 try:
-                    ids = job_ids_named_in_jobcomp(self._read_text(location), name)
+                    ids = job_ids_named_in_jobcomp(self._read_text(location), name, folder if in_folder else None)
                 except OSError:
                     ids = []
         if not ids:
             return None
-        return RunHandle(runner=self.kind, job_id=max(ids, key=int), job_dir=str(Path(job_dir).resolve()),
-                         token=self.profile.name)
+        return RunHandle(runner=self.kind, job_id=max(ids, key=int), job_dir=folder, token=self.profile.name)
 
     def job(self, job_id: str) -> SlurmJob | None:
         """What Slurm knows about the job (None: no record anywhere); SlurmError when it cannot be asked."""
@@ -234,3 +235,13 @@ class SlurmRunner:
             return RunStatus(FAILED, explain_failure(code, tail), code, tail)
         return RunStatus(LOST, f"the cluster has no record of job {handle.job_id} and it left no exit code",
                          None, tail, retryable=True)
+
+
+def _ids_in(lines: str, folder: str | None) -> list[str]:
+    """Job ids from "id workdir" lines, keeping those in `folder` when one is given."""
+    ids = []
+    for line in lines.splitlines():
+        words = line.strip().split(None, 1)
+        if words and words[0].isdigit() and (folder is None or (len(words) > 1 and words[1].strip() == folder)):
+            ids.append(words[0])
+    return ids

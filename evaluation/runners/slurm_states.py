@@ -209,12 +209,14 @@ def find_in_jobcomp(text: str, job_id: str) -> SlurmJob | None:
     return found
 
 
-def job_ids_named_in_jobcomp(text: str, name: str) -> list[str]:
-    """The ids of every finished job called ``name`` in a jobcomp/filetxt file, oldest first."""
+def job_ids_named_in_jobcomp(text: str, name: str, folder: str | None = None) -> list[str]:
+    """The ids of every finished job called ``name`` (and run in ``folder``, when given) in a jobcomp/filetxt
+    file, oldest first."""
     ids = []
     for line in text.splitlines():
         fields = parse_key_values(line)
-        if fields.get("Name") == name and fields.get("JobId", "").isdigit():
+        if (fields.get("Name") == name and fields.get("JobId", "").isdigit()
+                and (folder is None or fields.get("WorkDir") == folder)):
             ids.append(fields["JobId"])
     return ids
 
