@@ -22,6 +22,7 @@ from app.checkpoints.models import Submission, SubmissionStatus
 from app.checkpoints.services import storage_of
 from app.db import utcnow
 from app.ops.instance import instance_id
+from app.ops.steps import for_each
 from app.settings import Settings
 from evaluation import services
 from evaluation.ingest import attempt_gpu_hours, ingest
@@ -100,13 +101,9 @@ def run_evaluations(session: Session, settings: Settings) -> None:
         steps.append(enqueue)
     if in_flight or to_retry or to_enqueue:
         steps += [follow, dispatch]
-    for step in steps:
-        try:
-            step(Cycle(session, settings))
-            session.commit()
-        except Exception:  # one step failing must not stop the others
-            session.rollback()
-            log.exception("evaluation step %s failed", step.__name__)
+    # Each commits its own work as it goes; one failing is rolled back, logged and counted, the others run.
+    for_each(session, steps, lambda step: step(Cycle(session, settings)), commit=True, savepoint=False,
+             key=lambda step: step.__name__, what="evaluation step")
 
 
 def enqueue(cycle: Cycle) -> None:
@@ -116,30 +113,32 @@ def enqueue(cycle: Cycle) -> None:
         Submission.status == SubmissionStatus.accepted,
         ~exists().where(Evaluation.submission_id == Submission.id)).order_by(Submission.id)).all()
     store = storage_of(cycle.settings)
-    for sub in submissions:
+
+    def evaluate(sub: Submission) -> None:
         try:
             setup = cycle.setup(sub.challenge_id)
             request = pinned_request(setup, cycle.settings, sub, store.submission_dir(sub.id))
         except (ValueError, OSError) as exc:  # SetupError (the planner's refusal too) is a ValueError
             services.unrunnable(session, sub.challenge_id, sub.team_id, sub.id,
                                 f"the evaluation cannot run: {exc}", cycle.now)
-            continue
+            return
         services.create(session, sub.challenge_id, sub.team_id, sub.id, request, setup.policy.max_attempts, cycle.now)
+    for_each(session, submissions, evaluate, what="evaluation of submission")
 
 
 def retry(cycle: Cycle) -> None:
     """Failures that were not the model's fault, with attempts left, go back to the queue when due."""
     due = cycle.session.exec(select(Evaluation).where(
         Evaluation.state == S.failed, Evaluation.retry_at.is_not(None), Evaluation.retry_at <= cycle.now)).all()
-    for ev in due:
-        services.requeue(ev, cycle.now, f"retry after: {ev.failure_reason}")
+    for_each(cycle.session, due, lambda ev: services.requeue(ev, cycle.now, f"retry after: {ev.failure_reason}"),
+             what="retry of evaluation")
 
 
 def dispatch(cycle: Cycle) -> None:
     """Reconcile half-submitted jobs, then submit queued evaluations the clusters and allocations allow."""
     session = cycle.session
-    for ev in session.exec(select(Evaluation).where(Evaluation.state == S.dispatching)).all():
-        _reconcile(cycle, ev)
+    for_each(session, session.exec(select(Evaluation).where(Evaluation.state == S.dispatching)).all(),
+             lambda ev: _reconcile(cycle, ev), savepoint=False, what="reconcile of evaluation")
     queued = session.exec(select(Evaluation).where(Evaluation.state == S.queued)
                           .order_by(Evaluation.queued_at, Evaluation.id).limit(DISPATCH_WINDOW)).all()
     if not queued:
@@ -152,12 +151,11 @@ def dispatch(cycle: Cycle) -> None:
                                   _reserved(cycle, teams))
     by_id = {ev.id: ev for ev in queued}
     needs = {c.evaluation_id: c.gpu_hours_at_most for c in candidates}
-    for ev_id in exhausted:
-        ev = by_id[ev_id]
-        services.fail(session, ev, _exhausted_reason(ev, needs[ev_id]), (), retryable=False, now=cycle.now)
+    for_each(session, [by_id[ev_id] for ev_id in exhausted], lambda ev: services.fail(
+        session, ev, _exhausted_reason(ev, needs[ev.id]), (), retryable=False, now=cycle.now), what="evaluation")
     session.commit()
-    for ev_id in go:
-        _submit(cycle, by_id[ev_id])
+    for_each(session, [by_id[ev_id] for ev_id in go], lambda ev: _submit(cycle, ev), savepoint=False,
+             what="dispatch of evaluation")
 
 
 def _candidate(cycle: Cycle, ev: Evaluation) -> Candidate:
@@ -262,25 +260,30 @@ def follow(cycle: Cycle) -> None:
             continue
         _LAST_POLL[ev.id] = clock
         due.setdefault((ev.runner, ev.cluster), []).append(ev)
-    for (kind, cluster), evs in due.items():
-        runner = runner_for(kind, cycle.setup(evs[0].challenge_id), cluster)
-        handles = {ev.id: services.handle_of(ev) for ev in evs}
-        for ev in evs:
-            if ev.cancel_requested:
-                try:
-                    runner.cancel(handles[ev.id])
-                except PollError as exc:  # the cluster cannot be asked now: the cancel is tried again next cycle
-                    log.warning("cannot cancel evaluation %s on %s: %s", ev.id, cluster, exc)
-        statuses = runner.poll_many(list(handles.values()))
-        unknown = [ev.id for ev in evs if isinstance(statuses[handles[ev.id]], PollError)]
-        if unknown:  # the cluster cannot be asked: these jobs' states are unknown, not lost
-            log.warning("cannot poll %d evaluation(s) on %s (ids %s): %s", len(unknown), cluster, unknown[:20],
-                        statuses[handles[unknown[0]]])
-        for ev in evs:
-            status = statuses[handles[ev.id]]
-            if not isinstance(status, PollError):
-                _act_on(cycle, ev, cycle.setup(ev.challenge_id), runner, handles[ev.id], status)
-                session.commit()
+    for_each(session, list(due.items()), lambda group: _follow_cluster(cycle, *group), savepoint=False,
+             key=lambda group: group[0][1], what="jobs on cluster")
+
+
+def _follow_cluster(cycle: Cycle, kind_cluster: tuple[str, str], evs: list[Evaluation]) -> None:
+    """One cluster's jobs: cancel on request, poll them in one batch, act on each (each alone)."""
+    session, (kind, cluster) = cycle.session, kind_cluster
+    runner = runner_for(kind, cycle.setup(evs[0].challenge_id), cluster)
+    handles = {ev.id: services.handle_of(ev) for ev in evs}
+    for ev in evs:
+        if ev.cancel_requested:
+            try:
+                runner.cancel(handles[ev.id])
+            except PollError as exc:  # the cluster cannot be asked now: the cancel is tried again next cycle
+                log.warning("cannot cancel evaluation %s on %s: %s", ev.id, cluster, exc)
+    statuses = runner.poll_many(list(handles.values()))
+    unknown = [ev.id for ev in evs if isinstance(statuses[handles[ev.id]], PollError)]
+    if unknown:  # the cluster cannot be asked: these jobs' states are unknown, not lost
+        log.warning("cannot poll %d evaluation(s) on %s (ids %s): %s", len(unknown), cluster, unknown[:20],
+                    statuses[handles[unknown[0]]])
+    known = [ev for ev in evs if not isinstance(statuses[handles[ev.id]], PollError)]
+    for_each(session, known, lambda ev: _act_on(cycle, ev, cycle.setup(ev.challenge_id), runner, handles[ev.id],
+                                                statuses[handles[ev.id]]),
+             commit=True, savepoint=False, what="evaluation")
 
 
 def _act_on(cycle: Cycle, ev: Evaluation, setup: Setup, runner, handle: RunHandle, status: RunStatus) -> None:

@@ -180,4 +180,5 @@ def test_health_answers_and_readiness_needs_a_scheduler_heartbeat(client, db):
         session.add(SchedulerLease(name="scheduler", holder="test", acquired_at=now, heartbeat_at=now,
                                    expires_at=now + timedelta(seconds=30)))
     response = client.get("/readyz")
-    assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok", "scheduler": "ok"}
+    assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok", "scheduler": "ok",
+                                                                        "scheduler_steps": "ok"}
