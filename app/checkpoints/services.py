@@ -24,6 +24,7 @@ from app.settings import Settings
 from app.teams.models import Team
 from app.teams.services import no_team_reason, team_ids_of, team_of
 from app.visible import hidden_character_problem
+from scoring.units import exact_bytes
 
 MAX_LABEL = 120
 STATUS_WORDS = {SubmissionStatus.receiving: "still receiving its files",
@@ -216,8 +217,8 @@ def start_hub_submission(session: Session, settings: Settings, user: User, chall
     total = sum(size for _, size in snapshot.files)
     maximum = limits_of(challenge).max_bytes_per_submission
     if total > maximum:
-        raise IntakeError(Kind.too_large,
-                          f"The accepted files hold {total:,} bytes, over the limit of {maximum:,} bytes.")
+        raise IntakeError(Kind.too_large, f"The accepted files hold {exact_bytes(total)}, over the limit of "
+                                          f"{exact_bytes(maximum)}.")
     return create_submission(
         session, user, challenge, label, source=SubmissionSource.hub, hub_repo=repo.strip(),
         hub_revision=revision.strip(), hub_commit=snapshot.commit,
