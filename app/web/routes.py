@@ -10,10 +10,10 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from app.accounts.models import Role, User
-from app.audit.models import AuditEvent
 from app.challenges.gating import ACTIONS, utc_words
 from app.challenges.services import config_of, get_challenge, list_challenges, phase_gate, phases_of
 from app.db import get_session, utcnow
+from app.organiser import auditlog
 from app.security import public, roles, signed_in
 from app.teams.models import Team
 from app.teams.services import TeamError, register_team, team_of, teams_of
@@ -76,7 +76,7 @@ def dashboard():
             "entrants": len(session.exec(select(User.id).where(User.role == Role.entrant)).all()),
             "judges": len(session.exec(select(User.id).where(User.role == Role.judge)).all()),
         }
-        context["events"] = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(20)).all()
+        context["events"] = auditlog.latest(session, 20)
     return render_template(f"web/dashboard_{role.value}.html", **context)
 
 
