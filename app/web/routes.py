@@ -1,7 +1,8 @@
 """The challenge's public pages and each role's dashboard."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, send_from_directory,
+                   url_for)
 from flask_login import current_user
 from app.forms import WebForm
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +37,15 @@ def home():
     return render_template("web/home.html", challenges=challenges, now=utcnow(),
                            phases={c.id: phases_of(session, c) for c in challenges},
                            allows={c.id: _allowed_words(c) for c in challenges})
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    """The site's icon where browsers, bookmarks and feed readers look for it without a `<link rel="icon">`
+    (the pages name the sharper favicon.svg)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=86400)
 
 
 # What each entrant action reads as in the phase tables.

@@ -20,6 +20,15 @@ def test_the_home_page_shows_the_challenge_with_its_phases(client, closed_challe
     assert "Registration and eligibility" in page and "16 Nov 2023" in page
 
 
+def test_the_site_has_an_icon_where_browsers_look_for_it(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon" and icon.data[:4] == b"\0\0\1\0"
+    assert "max-age" in icon.headers["Cache-Control"]
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    assert client.get("/static/favicon.svg").mimetype == "image/svg+xml"
+
+
 def test_the_challenge_page_shows_the_prize(client, challenge):
     page = client.get(f"/c/{challenge}").get_data(as_text=True)
     assert "EUR 1,000,000" in page and "EUR 250,000" in page and "2,000,000 GPU hours" in page
