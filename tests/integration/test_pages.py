@@ -95,6 +95,8 @@ def test_the_demo_loads_twice_without_duplicates(app, db):
         demo = get_challenge(session, DEMO_SLUG)
         assert len(session.exec(select(Team).where(Team.challenge_id == demo.id)).all()) == 3
     assert {role for _, role, _ in accounts} == {"organiser", "judge", "entrant"}
+    header = demo.config_text.split("[challenge]")[0]
+    assert header.startswith("# The demo challenge") and "Confirmed by the public record" not in header
 
 
 def test_the_demo_shows_which_submission_counts(app, db, client):
