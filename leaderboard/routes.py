@@ -21,7 +21,7 @@ from app.teams.services import team_ids_of
 from leaderboard import charts
 from leaderboard.paired import scorecard_comparisons
 from leaderboard.projection import SIZE_CLASSES, with_tie_reasons
-from leaderboard.query import LICENCES, PER_PAGE, BoardQuery, parse_query, view_rows
+from leaderboard.query import LICENCES, PER_PAGE, BoardQuery, next_order, parse_query, view_rows
 from evaluation.counted import active_freeze
 from leaderboard.serving import PREPARING, RETRY_AFTER, anonymous, board_head, cached_body, load_board, not_modified
 from leaderboard.services import freeze, stored_snapshot, unfreeze
@@ -189,3 +189,4 @@ def board_query_link(query: BoardQuery, slug: str, **changes) -> str:
 
 
 bp.add_app_template_global(board_query_link, "board_link")
+bp.add_app_template_global(next_order, "next_order")
