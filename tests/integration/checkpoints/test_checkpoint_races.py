@@ -11,8 +11,8 @@ from sqlmodel import select
 from app.audit.models import AuditEvent
 from app.checkpoints.models import Submission, Upload
 from tests.factories import checkpoint_files
+from tests.fakehub import FakeHub
 from tests.helpers import TUS, chunk_checksum
-from tests.integration.checkpoints._fakehub import FakeHub
 
 PARALLEL = 20
 
@@ -109,7 +109,7 @@ def fake_hub():
     hub = FakeHub()
     hub.thread.start()
     yield hub
-    hub.server.shutdown()
+    hub.stop()
 
 
 @pytest.fixture
