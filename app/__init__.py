@@ -60,8 +60,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_error_handlers(app)
     _register_cli(app)
     from app.ops.headers import add_security_headers
+    from scoring.units import human_bytes
 
     app.after_request(add_security_headers)
+    app.add_template_filter(human_bytes, "human_bytes")  # every size on every page: "621 kB", "60.2 GB"
     return app
 
 

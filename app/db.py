@@ -5,11 +5,11 @@ import re
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Iterator
+from typing import Annotated, Any, Iterator, Mapping
 
 from flask import current_app, g
 from pydantic import Field as PydanticField
-from sqlalchemy import event
+from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -95,3 +95,48 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def compare_and_set(session: Session, model: type, key: Any, expected: Mapping[str, Any],
+                    changes: Mapping[str, Any] | None = None) -> bool:
+    """Change the row `key` of `model` only if its columns still hold `expected`; True when it did.
+
+    The one way a state change that people can fire twice is made (finalise a submission, terminate an
+    upload, lock or publish judging, decide on an application, confirm an award...): a single
+    `UPDATE ... WHERE id = :key AND status = :expected`, checked by its row count. It is atomic on both
+    databases, and its lock is held until the caller commits or rolls back, so the work that follows a
+    successful claim (files, audit events) happens once:
+    - PostgreSQL: the UPDATE row-locks the row; a concurrent one waits for that transaction, then re-reads
+      the committed row, no longer matches, and changes nothing (like `SELECT ... FOR UPDATE`);
+    - SQLite: the UPDATE takes the database's write lock (it waits up to the busy timeout), so writers
+      take turns and each sees what the one before committed.
+    A value in `expected` may be None (IS NULL) or a tuple (one of). Without `changes` the row is only
+    locked (a column set to itself): a guard for work that must not overlap a change of that row. After
+    it, read what the loser needs through queries, not through objects the session already holds.
+    """
+    mapper = inspect(model)
+    primary = mapper.primary_key[0]
+    conditions = [primary == key]
+    for name, value in expected.items():
+        column = getattr(model, name)
+        if value is None:
+            conditions.append(column.is_(None))
+        elif isinstance(value, (tuple, list, set, frozenset)):
+            conditions.append(column.in_(list(value)))
+        else:
+            conditions.append(column == value)
+    if changes:
+        values = dict(changes)
+    else:
+        column = next(c for c in mapper.columns if not c.primary_key)
+        values = {column.key: getattr(model, column.key)}
+    result = session.execute(update(model).where(*conditions).values(**values),
+                             execution_options={"synchronize_session": "fetch" if changes else False})
+    return result.rowcount == 1
+
+
+def lock_row(session: Session, model: type, key: Any) -> bool:
+    """Take the row's lock for the rest of the transaction (see `compare_and_set`); False if there is no
+    such row. Serialises acts that insert rows guarded by it (a team's registration, a challenge's
+    judging lock) where no column changes."""
+    return compare_and_set(session, model, key, {})

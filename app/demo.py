@@ -75,6 +75,15 @@ def without_sections(text: str, names: tuple[str, ...]) -> str:
     return "".join(kept)
 
 
+DEMO_HEADER = """\
+# The demo challenge: the 2024 Large AI Grand Challenge's rules (lagc-2024.toml), with its phases moved
+# around the day the demo was loaded, late registration and eligibility applications open during the
+# submission phase, and a small evaluation suite the tiny demo models run in seconds.
+# `flask demo load` writes it; edit it here as an organiser would edit a real challenge's configuration.
+
+"""
+
+
 def demo_config_text(today: datetime) -> str:
     """The 2024 rules with the phases moved around `today`: registration closed a week ago, and the
     submission phase, open for a month, also takes late registrations and eligibility applications
@@ -86,6 +95,7 @@ def demo_config_text(today: datetime) -> str:
     base = base.replace("call_date = 2023-11-16", f"call_date = {start.date()}")
     head, _, rest = base.partition("[[phases]]")
     prize = "[prize]" + rest.split("[prize]", 1)[1]
+    head = DEMO_HEADER + "[challenge]" + head.split("[challenge]", 1)[1]  # not the 2024 file's own comment
     head = head.replace('slug = "lagc-2024"', f'slug = "{DEMO_SLUG}"').replace(
         'name = "Large AI Grand Challenge 2024"', 'name = "Demo Grand Challenge"')
     spans = (("registration", "Registration and eligibility", 0, 7, None),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
@@ -10,6 +11,7 @@ DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CHALLENGES = Path(__file__).resolve().parent / "challenges" / "configs"
 ENVIRONMENTS = ("development", "testing", "production")
+INSTANCE_ID = re.compile(r"[a-z0-9]{2,16}")
 
 
 class SettingsError(ValueError):
@@ -46,6 +48,8 @@ class Settings:
     # (prometheus_client's multiprocess mode), log format ("text" or "json").
     metrics_token: str = ""
     metrics_dir: Path = Path()
+    # A short name for this instance in its cluster jobs' names; empty: the one stored in the database.
+    instance_id: str = ""
     log_format: str = "text"
     # The scheduler: seconds between cycles, and between its cheap checks for urgent work.
     scheduler_interval: float = 2.0
@@ -84,6 +88,9 @@ class Settings:
         if self.public_cache_mb < 0:
             raise SettingsError("LAGC_PUBLIC_CACHE_MB must be 0 (off) or more")
         object.__setattr__(self, "public_url", (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/"))
+        if self.instance_id and not INSTANCE_ID.fullmatch(self.instance_id):
+            raise SettingsError("LAGC_INSTANCE_ID must be 2 to 16 lower-case letters and digits, "
+                                f"not {self.instance_id!r}")
         if self.storage_gc_grace_hours < 1:  # storing a blob and pinning it must fit in the grace period
             raise SettingsError("LAGC_STORAGE_GC_GRACE_HOURS must be at least 1")
         if self.scheduler_interval <= 0 or self.scheduler_wake < 0:
@@ -146,6 +153,7 @@ class Settings:
             scheduler_interval=_number(env, "LAGC_SCHEDULER_INTERVAL", 2.0),
             scheduler_wake=_number(env, "LAGC_SCHEDULER_WAKE", 0.25),
             hub_endpoint=env.get("HF_ENDPOINT") or "https://huggingface.co",
+            instance_id=env.get("LAGC_INSTANCE_ID", ""),
             log_format=env.get("LAGC_LOG_FORMAT", "json" if mode == "production" else "text"),
             retention_notification_days=int(_number(env, "LAGC_RETENTION_NOTIFICATION_DAYS", 365)),
             retention_invitation_days=int(_number(env, "LAGC_RETENTION_INVITATION_DAYS", 90)),

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from app.challenges.models import Challenge
 from app.db import utcnow
+from app.ops.instance import instance_id
 from app.settings import Settings
 from evaluation import services
 from evaluation.models import Evaluation
@@ -20,6 +21,14 @@ class Cycle:
     def __init__(self, session: Session, settings: Settings, now: datetime | None = None):
         self.session, self.settings, self.now = session, settings, now or utcnow()
         self._setups: dict[int, Setup | SetupError] = {}
+        self._instance: str | None = None
+
+    @property
+    def instance(self) -> str:
+        """This platform instance's identifier, for its job names (`app.ops.instance`)."""
+        if self._instance is None:
+            self._instance = instance_id(self.session, self.settings)
+        return self._instance
 
     def setup(self, challenge_id: int) -> Setup:
         if challenge_id not in self._setups:

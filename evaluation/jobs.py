@@ -20,12 +20,13 @@ from sqlmodel import Session, select
 from app.checkpoints.models import Submission, SubmissionStatus
 from app.checkpoints.services import storage_of
 from app.db import utcnow
+from app.ops.steps import for_each
 from app.settings import Settings
 from evaluation import services
 from evaluation.ingest import attempt_gpu_hours, settle
 from evaluation.cycle import Cycle, reserved_gpu_hours
 from evaluation.models import Evaluation, EvaluationState as S
-from evaluation.jobspec import build_job_command, job_name, planned_nodes
+from evaluation.jobspec import build_job_command, job_name, legacy_job_name, planned_nodes
 from evaluation.planning import SetupError, Setup, gpu_hours_at_most, job_dir_of, pinned_request
 from evaluation.policy import SITE_RUNNER, Candidate, plan_dispatch
 from evaluation.sites.dispatch import lease_to_sites, sites_wake
@@ -69,13 +70,9 @@ def run_evaluations(session: Session, settings: Settings) -> None:
         steps.append(enqueue)
     if in_flight or to_retry or to_enqueue:
         steps += [follow, dispatch, lease_to_sites]
-    for step in steps:
-        try:
-            step(Cycle(session, settings))
-            session.commit()
-        except Exception:  # one step failing must not stop the others
-            session.rollback()
-            log.exception("evaluation step %s failed", step.__name__)
+    # Each commits its own work as it goes; one failing is rolled back, logged and counted, the others run.
+    for_each(session, steps, lambda step: step(Cycle(session, settings)), commit=True, savepoint=False,
+             key=lambda step: step.__name__, what="evaluation step")
 
 
 def enqueue(cycle: Cycle) -> None:
@@ -85,7 +82,8 @@ def enqueue(cycle: Cycle) -> None:
         Submission.status == SubmissionStatus.accepted,
         ~exists().where(Evaluation.submission_id == Submission.id)).order_by(Submission.id)).all()
     store = storage_of(cycle.settings)
-    for sub in submissions:
+
+    def evaluate(sub: Submission) -> None:
         try:
             setup = cycle.setup(sub.challenge_id)
             request = pinned_request(setup, cycle.settings, sub, store.submission_dir(sub.id))
@@ -94,24 +92,25 @@ def enqueue(cycle: Cycle) -> None:
         except (ValueError, OSError) as exc:  # SetupError (the planner's refusal too) is a ValueError
             services.unrunnable(session, sub.challenge_id, sub.team_id, sub.id,
                                 f"the evaluation cannot run: {exc}", cycle.now)
-            continue
+            return
         services.create(session, sub.challenge_id, sub.team_id, sub.id, request, setup.policy.max_attempts, cycle.now)
+    for_each(session, submissions, evaluate, what="evaluation of submission")
 
 
 def retry(cycle: Cycle) -> None:
     """Failures that were not the model's fault, with attempts left, go back to the queue when due."""
     due = cycle.session.exec(select(Evaluation).where(
         Evaluation.state == S.failed, Evaluation.retry_at.is_not(None), Evaluation.retry_at <= cycle.now)).all()
-    for ev in due:
-        services.requeue(ev, cycle.now, f"retry after: {ev.failure_reason}")
+    for_each(cycle.session, due, lambda ev: services.requeue(ev, cycle.now, f"retry after: {ev.failure_reason}"),
+             what="retry of evaluation")
 
 
 def dispatch(cycle: Cycle) -> None:
     """Reconcile half-submitted jobs, then submit queued evaluations the clusters and allocations allow."""
     session = cycle.session
-    for ev in session.exec(select(Evaluation).where(Evaluation.state == S.dispatching,
-                                                    Evaluation.runner != SITE_RUNNER)).all():
-        _reconcile(cycle, ev)
+    for_each(session, session.exec(select(Evaluation).where(Evaluation.state == S.dispatching,
+                                                    Evaluation.runner != SITE_RUNNER)).all(),
+             lambda ev: _reconcile(cycle, ev), savepoint=False, what="reconcile of evaluation")
     queued = session.exec(select(Evaluation).where(Evaluation.state == S.queued, Evaluation.runner != SITE_RUNNER)
                           .order_by(Evaluation.queued_at, Evaluation.id).limit(DISPATCH_WINDOW)).all()
     if not queued:
@@ -124,12 +123,11 @@ def dispatch(cycle: Cycle) -> None:
                                   reserved_gpu_hours(cycle, teams))
     by_id = {ev.id: ev for ev in queued}
     needs = {c.evaluation_id: c.gpu_hours_at_most for c in candidates}
-    for ev_id in exhausted:
-        ev = by_id[ev_id]
-        services.fail(session, ev, _exhausted_reason(ev, needs[ev_id]), (), retryable=False, now=cycle.now)
+    for_each(session, [by_id[ev_id] for ev_id in exhausted], lambda ev: services.fail(
+        session, ev, _exhausted_reason(ev, needs[ev.id]), (), retryable=False, now=cycle.now), what="evaluation")
     session.commit()
-    for ev_id in go:
-        _submit(cycle, by_id[ev_id])
+    for_each(session, [by_id[ev_id] for ev_id in go], lambda ev: _submit(cycle, ev), savepoint=False,
+             what="dispatch of evaluation")
 
 
 def _candidate(cycle: Cycle, ev: Evaluation) -> Candidate:
@@ -157,22 +155,25 @@ def _submit(cycle: Cycle, ev: Evaluation) -> None:
     try:
         setup = cycle.setup(ev.challenge_id)
         profile = setup.profile(ev.cluster)
-        job_dir = job_dir_of(cycle.settings, profile, ev.id, ev.attempt)
+        job_dir = (Path(ev.work_dir) if ev.state == S.dispatching and ev.work_dir  # the folder it was given
+                   else job_dir_of(cycle.settings, profile, cycle.instance, ev.id, ev.attempt))
         command = build_job_command(ev.request, profile, job_dir)
     except (SetupError, ValueError, KeyError) as exc:
         services.fail(session, ev, f"the evaluation cannot run: {exc}", (), retryable=False, now=cycle.now)
         session.commit()
         return
     if ev.state != S.dispatching:
-        services.mark_dispatching(ev, str(job_dir), cycle.now)
+        if not services.claim_dispatch(session, ev, str(job_dir), cycle.now):  # cancelled since it was read
+            session.rollback()
+            return
         session.commit()
     runner = runner_for(ev.runner, setup, ev.cluster)
     try:
         if ev.runner == "slurm":
-            handle = runner.start(command, job_dir, name=job_name(ev.id, ev.attempt),
+            handle = runner.start(command, job_dir, name=job_name(ev.id, ev.attempt, cycle.instance),
                                   time_minutes=setup.policy.slurm_minutes())
         else:
-            handle = runner.start(command, job_dir, name=job_name(ev.id, ev.attempt))
+            handle = runner.start(command, job_dir, name=job_name(ev.id, ev.attempt, cycle.instance))
     except (SlurmError, OSError) as exc:
         services.fail(session, ev, f"the job could not be submitted: {exc}", (), retryable=True, now=utcnow(),
                       retry_delay=setup.policy.retry_delay_seconds)
@@ -183,11 +184,15 @@ def _submit(cycle: Cycle, ev: Evaluation) -> None:
 
 
 def _reconcile(cycle: Cycle, ev: Evaluation) -> None:
-    """A scheduler died between marking and recording a submission: find the job by name, else submit."""
+    """A scheduler died between marking and recording a submission: find the job by name, else submit.
+
+    A job submitted before the instance was part of the name is found under its old name only if it runs
+    in this evaluation's folder: another instance sharing the account has jobs of that name too."""
     setup = cycle.setup(ev.challenge_id)
     runner = runner_for(ev.runner, setup, ev.cluster)
     try:
-        handle = runner.find(job_name(ev.id, ev.attempt), ev.work_dir)
+        handle = (runner.find(job_name(ev.id, ev.attempt, cycle.instance), ev.work_dir)
+                  or runner.find(legacy_job_name(ev.id, ev.attempt), ev.work_dir))
     except SlurmError as exc:
         log.warning("cannot reconcile evaluation %s yet: %s", ev.id, exc)
         return
@@ -212,25 +217,30 @@ def follow(cycle: Cycle) -> None:
             continue
         _LAST_POLL[ev.id] = clock
         due.setdefault((ev.runner, ev.cluster), []).append(ev)
-    for (kind, cluster), evs in due.items():
-        runner = runner_for(kind, cycle.setup(evs[0].challenge_id), cluster)
-        handles = {ev.id: services.handle_of(ev) for ev in evs}
-        for ev in evs:
-            if ev.cancel_requested:
-                try:
-                    runner.cancel(handles[ev.id])
-                except PollError as exc:  # the cluster cannot be asked now: the cancel is tried again next cycle
-                    log.warning("cannot cancel evaluation %s on %s: %s", ev.id, cluster, exc)
-        statuses = runner.poll_many(list(handles.values()))
-        unknown = [ev.id for ev in evs if isinstance(statuses[handles[ev.id]], PollError)]
-        if unknown:  # the cluster cannot be asked: these jobs' states are unknown, not lost
-            log.warning("cannot poll %d evaluation(s) on %s (ids %s): %s", len(unknown), cluster, unknown[:20],
-                        statuses[handles[unknown[0]]])
-        for ev in evs:
-            status = statuses[handles[ev.id]]
-            if not isinstance(status, PollError):
-                _act_on(cycle, ev, cycle.setup(ev.challenge_id), runner, handles[ev.id], status)
-                session.commit()
+    for_each(session, list(due.items()), lambda group: _follow_cluster(cycle, *group), savepoint=False,
+             key=lambda group: group[0][1], what="jobs on cluster")
+
+
+def _follow_cluster(cycle: Cycle, kind_cluster: tuple[str, str], evs: list[Evaluation]) -> None:
+    """One cluster's jobs: cancel on request, poll them in one batch, act on each (each alone)."""
+    session, (kind, cluster) = cycle.session, kind_cluster
+    runner = runner_for(kind, cycle.setup(evs[0].challenge_id), cluster)
+    handles = {ev.id: services.handle_of(ev) for ev in evs}
+    for ev in evs:
+        if ev.cancel_requested:
+            try:
+                runner.cancel(handles[ev.id])
+            except PollError as exc:  # the cluster cannot be asked now: the cancel is tried again next cycle
+                log.warning("cannot cancel evaluation %s on %s: %s", ev.id, cluster, exc)
+    statuses = runner.poll_many(list(handles.values()))
+    unknown = [ev.id for ev in evs if isinstance(statuses[handles[ev.id]], PollError)]
+    if unknown:  # the cluster cannot be asked: these jobs' states are unknown, not lost
+        log.warning("cannot poll %d evaluation(s) on %s (ids %s): %s", len(unknown), cluster, unknown[:20],
+                    statuses[handles[unknown[0]]])
+    known = [ev for ev in evs if not isinstance(statuses[handles[ev.id]], PollError)]
+    for_each(session, known, lambda ev: _act_on(cycle, ev, cycle.setup(ev.challenge_id), runner, handles[ev.id],
+                                                statuses[handles[ev.id]]),
+             commit=True, savepoint=False, what="evaluation")
 
 
 def _act_on(cycle: Cycle, ev: Evaluation, setup: Setup, runner, handle: RunHandle, status: RunStatus) -> None:

@@ -80,6 +80,14 @@ def build_job_command(request: Mapping[str, Any], profile: ClusterProfile, job_d
                    layout=commands[0].layout)
 
 
-def job_name(evaluation_id: int, attempt: int) -> str:
-    """The job's name on the cluster: unique per attempt, so a restarted scheduler can find it again."""
+def job_name(evaluation_id: int, attempt: int, instance: str | None = None) -> str:
+    """The job's name on the cluster: unique per attempt, so a restarted scheduler (or agent) finds it again, and
+    with the platform instance's identifier (`app.ops.instance`), never a job of another instance sharing the
+    account. A site agent names its jobs without one: its work folder is its own."""
+    return f"lagc-eval-{instance}-{evaluation_id}-a{attempt}" if instance else legacy_job_name(evaluation_id, attempt)
+
+
+def legacy_job_name(evaluation_id: int, attempt: int) -> str:
+    """How jobs were named before the instance was in the name (and how site agents name theirs); only trusted
+    together with the job's folder."""
     return f"lagc-eval-{evaluation_id}-a{attempt}"

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
 from evaluation.clusters import ClusterProfile
+from scoring.units import human_bytes
 
 # Weights may fill at most this share of each device. vLLM is told to use VLLM_GPU_MEMORY_UTILIZATION of
 # each device for weights, activations and the KV cache together, so at least 15 points (9.6 GB of a 64 GB
@@ -176,7 +177,7 @@ def plan_layout(model: ModelFacts, profile: ClusterProfile) -> Layout:
         raise LayoutRefused(f"cluster {profile.name} does not state gpu_memory_gb (the memory of one device), so "
                             "the planner cannot tell how many devices the model needs; add it to its profile")
     device = profile.gpu_memory_gb * GB * WEIGHTS_MAX_SHARE
-    size = f"{_amount(model.weight_bytes)} of weights in {model.dtype}"
+    size = f"{human_bytes(model.weight_bytes)} of weights in {model.dtype}"
     budget = (f"weights may take at most {WEIGHTS_MAX_SHARE:.0%} of each {profile.gpu_memory_gb:g} GB device, "
               "the rest is for the KV cache and activations")
     if model.parameters is not None and model.parameters < profile.vllm_min_parameters \
@@ -184,11 +185,6 @@ def plan_layout(model: ModelFacts, profile: ClusterProfile) -> Layout:
         return Layout("hf", reasons=(f"{size} fit one device ({budget}); with {model.parameters:,} parameters, fewer "
                                      f"than {profile.vllm_min_parameters:,}, lm-eval's hf backend runs it there",))
     return _vllm_layout(model, profile, device, size, budget)
-
-
-def _amount(size: float) -> str:
-    """Bytes in GB, or MB for a small model."""
-    return f"{size / GB:,.1f} GB" if size >= GB / 10 else f"{size / 10**6:,.1f} MB"
 
 
 def _vllm_layout(model: ModelFacts, profile: ClusterProfile, device: float, size: str, budget: str) -> Layout:

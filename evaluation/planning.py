@@ -162,7 +162,8 @@ def choose_cluster(request: Mapping[str, Any], cluster: str, profile: ClusterPro
     return {**request, **request["clusters"][cluster], "cluster": cluster, "profile": profile.to_dict()}
 
 
-def job_dir_of(settings: Settings, profile: ClusterProfile, evaluation_id: int, attempt: int) -> Path:
-    """The attempt's job folder, under the cluster's shared work folder or the instance folder."""
-    root = Path(profile.work_dir) if profile.work_dir else Path(settings.instance_dir) / "evaluations"
+def job_dir_of(settings: Settings, profile: ClusterProfile, instance: str, evaluation_id: int, attempt: int) -> Path:
+    """The attempt's job folder: under the cluster's shared work folder (in the instance's own folder there,
+    which other instances may share), or under the instance folder."""
+    root = Path(profile.work_dir) / instance if profile.work_dir else Path(settings.instance_dir) / "evaluations"
     return (root / str(evaluation_id) / f"attempt-{attempt}").resolve()

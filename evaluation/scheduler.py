@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from app.db import make_engine, utcnow
 from app.ops.models import SchedulerLease
+from app.ops.steps import run_step
 from app.settings import Settings
 
 log = logging.getLogger("lagc.scheduler")
@@ -103,18 +104,13 @@ def release(engine: Engine, holder: str) -> None:
 
 def run_cycle(engine: Engine, settings: Settings, holder: str, ttl: timedelta, last_ms: list[float],
               steps: list[Step]) -> None:
-    """One cycle: hold the lease, then run every step in its own transaction."""
+    """One cycle: hold the lease, then run every step in its own transaction (`app.ops.steps.run_step`)."""
     if not acquire_or_renew(engine, holder, ttl, last_ms[0] if last_ms else None):
         log.info("another scheduler holds the lease; waiting")
         return
     started = time.perf_counter()
-    for step in steps:
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                step(session, settings)
-                session.commit()
-        except Exception:  # one failing step must not stop the others or the process
-            log.exception("scheduler step %s failed", getattr(step, "__name__", step))
+    for step in steps:  # each in its own session; its failures are logged, counted and recorded, never fatal
+        run_step(engine, settings, step)
     last_ms[:] = [(time.perf_counter() - started) * 1000]
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from app.audit.services import record
-from app.db import utcnow
+from app.db import compare_and_set, utcnow
 from app.errors import DomainError, Kind
 from app.teams.models import Team
 from evaluation.models import Evaluation, EvaluationPurpose, EvaluationState as S, GpuCharge, Site, TaskResult
@@ -67,6 +67,29 @@ def unrunnable(session: Session, challenge_id: int, team_id: int, submission_id:
     ev = create(session, challenge_id, team_id, submission_id, {}, 1, now)
     fail(session, ev, reason, (), retryable=False, now=now)
     return ev
+
+
+def still_as_read(session: Session, ev: Evaluation) -> bool:
+    """Lock the evaluation for the rest of the transaction if its state, attempt and cancel request are
+    still those this request read (`app.db.compare_and_set`); False when someone changed it meanwhile."""
+    return compare_and_set(session, Evaluation, ev.id, {"state": ev.state, "attempt": ev.attempt,
+                                                         "cancel_requested": ev.cancel_requested})
+
+
+def _changed_meanwhile(session: Session, ev: Evaluation) -> None:
+    """Refuse an organiser's act on a row another request (a second click, the scheduler) changed since."""
+    if not still_as_read(session, ev):
+        raise EvaluationError(f"evaluation {ev.id} changed meanwhile (another request or the scheduler acted on "
+                              "it); reload the page to see its state")
+
+
+def claim_dispatch(session: Session, ev: Evaluation, work_dir: str, now: datetime) -> bool:
+    """The scheduler's claim on a queued evaluation it read: marked dispatching only if it is still as read
+    (an organiser may have cancelled it since); False otherwise, and nothing is changed."""
+    if not still_as_read(session, ev):
+        return False
+    mark_dispatching(ev, work_dir, now)
+    return True
 
 
 def mark_dispatching(ev: Evaluation, work_dir: str, now: datetime) -> None:
@@ -135,6 +158,9 @@ def request_cancel(session: Session, ev: Evaluation, actor_id: int, now: Optiona
     now = now or utcnow()
     if ev.state not in OPEN:
         raise EvaluationError(f"evaluation {ev.id} is {S(ev.state).value}: there is nothing to cancel")
+    if ev.cancel_requested:
+        raise EvaluationError(f"evaluation {ev.id} is being cancelled already")
+    _changed_meanwhile(session, ev)
     audit(session, ev, "evaluation.cancel_requested", actor_id=actor_id, state=S(ev.state).value)
     if ev.state == S.queued:
         cancelled(session, ev, now)
@@ -147,6 +173,7 @@ def organiser_retry(session: Session, ev: Evaluation, actor_id: int, now: Option
     now = now or utcnow()
     if ev.state not in (S.failed, S.cancelled):
         raise EvaluationError(f"evaluation {ev.id} is {S(ev.state).value}: only failed or cancelled ones are retried")
+    _changed_meanwhile(session, ev)
     ev.max_attempts = max(ev.max_attempts, ev.attempt + 1)
     requeue(ev, now, "retried by an organiser")
     audit(session, ev, "evaluation.retried", actor_id=actor_id)

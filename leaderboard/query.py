@@ -41,6 +41,20 @@ class BoardQuery:
         return urlencode(self.params())
 
 
+def first_order(sort: str) -> str:
+    """The order a first click on a column sorts in: the best first, so the highest score for a score
+    (benchmark, final, a task's), A to Z and the smallest model for the rest, as the ranking reads."""
+    return "desc" if sort in ("score", "final") or sort.startswith("task.") else "asc"
+
+
+def next_order(query: BoardQuery, sort: str) -> str:
+    """The order a click on the column ``sort`` asks for: the other way round when the view is already sorted
+    by it, else ``first_order``."""
+    if query.sort == sort:
+        return "desc" if query.order == "asc" else "asc"
+    return first_order(sort)
+
+
 def parse_query(args: Mapping[str, str], tasks: Sequence[str], clusters: Sequence[str]) -> tuple[BoardQuery, dict]:
     """Validate the query arguments; returns the query and {field: [problem]} (empty when all is well)."""
     errors: dict[str, list[str]] = {}

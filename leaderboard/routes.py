@@ -12,6 +12,7 @@ from typing import Optional
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.accounts.models import Role
 from app.challenges.services import get_challenge, list_challenges
@@ -19,9 +20,10 @@ from app.db import get_session, utcnow
 from app.security import public, roles
 from app.teams.services import team_ids_of
 from leaderboard import charts
+from leaderboard.modelcard import render_model_card
 from leaderboard.paired import scorecard_comparisons
 from leaderboard.projection import SIZE_CLASSES, with_tie_reasons
-from leaderboard.query import LICENCES, PER_PAGE, BoardQuery, parse_query, view_rows
+from leaderboard.query import LICENCES, PER_PAGE, BoardQuery, next_order, parse_query, view_rows
 from evaluation.counted import active_freeze
 from leaderboard.serving import PREPARING, RETRY_AFTER, anonymous, board_head, cached_body, load_board, not_modified
 from leaderboard.services import freeze, stored_snapshot, unfreeze
@@ -127,16 +129,18 @@ def _live_row(challenge_id: int, team_id: int) -> Optional[dict]:
             "reasons": [] if not is_organiser else row["reasons"], "for_organiser": is_organiser}
 
 
-def _model_card(submission_id: Optional[int]) -> Optional[str]:
-    """The submission's README.md from storage (text only, at most 64 kB), or None."""
+def _model_card(submission_id: Optional[int]) -> Optional[Markup]:
+    """The submission's README.md from storage (at most 64 kB) as safe HTML (`leaderboard.modelcard`), or
+    None."""
     if submission_id is None:
         return None
     path = Path(current_app.config["LAGC"].storage_dir) / "submissions" / str(submission_id) / "README.md"
     try:
         with path.open("rb") as handle:
-            return handle.read(MODEL_CARD_BYTES).decode("utf-8", errors="replace")
+            text = handle.read(MODEL_CARD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return None
+    return Markup(render_model_card(text))  # sanitised: markdown without raw HTML, then nh3's allow-list
 
 
 @bp.route("/leaderboard/<slug>/freeze", methods=["GET", "POST"])
@@ -189,3 +193,4 @@ def board_query_link(query: BoardQuery, slug: str, **changes) -> str:
 
 
 bp.add_app_template_global(board_query_link, "board_link")
+bp.add_app_template_global(next_order, "next_order")

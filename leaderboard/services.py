@@ -38,6 +38,7 @@ from app.checkpoints.models import Submission, SubmissionStatus
 from app.db import utcnow
 from app.judging.services import PUBLISHED, judges_scores, judging_state
 from app.licences.models import LicenceResolution
+from app.ops.steps import for_each
 from app.teams.models import Team
 from evaluation.counted import COMPETITION, LIVE, active_freeze, cutoff
 from evaluation.models import CountedChoice, Evaluation, EvaluationState, LeaderboardFreeze
@@ -280,7 +281,8 @@ def refresh_all(session: Session, now: Optional[datetime] = None,
     per-item results are, for the rows' paired comparisons (the scheduler passes its storage)."""
     now = now or utcnow()
     done = []
-    for challenge in session.execute(select(Challenge)).scalars().all():
+
+    def refresh(challenge: Challenge) -> None:
         mark = watermark(session, challenge)
         due = []
         for audience in AUDIENCES:
@@ -290,6 +292,8 @@ def refresh_all(session: Session, now: Optional[datetime] = None,
         if due:
             snapshots = recompute_audiences(session, challenge, due, now, storage_dir=storage_dir)
             done.extend((challenge.slug, audience, snapshots[audience].compute_ms) for audience in due)
+    # One challenge whose board cannot be computed must not keep the other boards stale.
+    for_each(session, session.execute(select(Challenge)).scalars().all(), refresh, what="leaderboard of challenge")
     return done
 
 

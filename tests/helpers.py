@@ -1,6 +1,6 @@
 """What tests do that is not building a world: the test databases' lifecycle, posting forms with their CSRF
-token, signing in (with the second factor), API bearer headers, the tus protocol's headers, and views of the
-storage tree. World builders live in `tests/factories.py`.
+token, signing in (with the second factor), API bearer headers, the tus protocol's headers, views of the
+storage tree, and the platform under a real gunicorn for parallel requests (`LiveServer`). World builders live in `tests/factories.py`.
 
 Test modules import this module (`from tests.helpers import sign_in`); no test module imports a conftest module
 (pytest imports conftest files under names of its own, so an imported copy would be a second module with its
@@ -12,11 +12,17 @@ import base64
 import hashlib
 import os
 import re
+import signal
 import socket
+import subprocess
+import sys
+import threading
+import time
 from html import unescape
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
@@ -187,3 +193,78 @@ def preview_then_save(client, url: str, text: str):
     """Preview, then save what was previewed; returns (preview response, save response)."""
     preview = post_config(client, url, text)
     return preview, post_config(client, url, text, "save", previewed_sha(preview.get_data(as_text=True)))
+
+
+# ----------------------------------------------------------------- a real gunicorn and truly parallel requests
+
+GUNICORN_HOOKS = Path(__file__).with_name("gunicorn_hooks.py")
+ACCESS_FORMAT = "%(p)s %(s)s %(m)s %(U)s"  # worker pid, status, method, path
+
+
+class LiveServer:
+    """The platform served as the Procfile's `web` serves it: gunicorn with several worker processes (threads
+    in one process would share the GIL and hide races between processes), on a test's database and instance
+    folder. `fire` sends requests at the same moment; `pids` and `tracebacks` read what the server logged."""
+
+    def __init__(self, settings, workers: int = 4, extra_env: dict | None = None):
+        self.workers, self.folder = workers, Path(settings.instance_dir) / "gunicorn"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.access, self.errors = self.folder / "access.log", self.folder / "error.log"
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "LAGC_ENV": settings.env, "DATABASE_URL": settings.database_url,
+               "LAGC_INSTANCE_DIR": str(settings.instance_dir), "LAGC_STORAGE_DIR": str(settings.storage_dir),
+               "SECRET_KEY": settings.secret_key, "LAGC_RATE_LIMIT_SCALE": "0", **(extra_env or {})}
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.process = subprocess.Popen(
+            [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--config",
+             str(GUNICORN_HOOKS), "--access-logfile", str(self.access), "--access-logformat", ACCESS_FORMAT,
+             "--error-logfile", str(self.errors), "app:create_app()"],
+            env=env, cwd=Path(__file__).resolve().parents[1], start_new_session=True)
+        self._wait_for_workers()
+
+    def _wait_for_workers(self, timeout: float = 90) -> None:
+        """Until every worker has loaded the application (the hook logs a line each)."""
+        deadline = time.monotonic() + timeout
+        while self._log().count("worker ready") < self.workers:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail("gunicorn did not start its workers:\n" + self._log())
+            time.sleep(0.1)
+
+    def _log(self) -> str:
+        return self.errors.read_text() if self.errors.exists() else ""
+
+    def fire(self, count: int, send) -> list:
+        """`send(session)` from `count` threads released at the same moment, each with its own HTTP
+        connection; returns their responses in thread order."""
+        barrier = threading.Barrier(count)
+        responses: list = [None] * count
+
+        def run(index: int) -> None:
+            with requests.Session() as http:
+                barrier.wait()
+                responses[index] = send(http)
+        threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return responses
+
+    def pids(self, path_part: str = "") -> set[str]:
+        """The worker processes that answered requests (whose path contains `path_part`)."""
+        lines = self.access.read_text().splitlines() if self.access.exists() else []
+        return {line.split()[0] for line in lines if path_part in line}
+
+    def tracebacks(self) -> str:
+        """What the workers logged as unexpected errors (empty when none)."""
+        return "\n".join(line for line in self._log().splitlines() if "Traceback" in line or "Error" in line)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except Exception:
+                os.killpg(self.process.pid, signal.SIGKILL)

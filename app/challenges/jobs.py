@@ -17,6 +17,7 @@ from app.audit.services import record
 from app.challenges.gating import next_boundary, phase_boundaries
 from app.challenges.models import Phase
 from app.db import utcnow
+from app.ops.steps import for_each
 from app.settings import Settings
 
 RECHECK = timedelta(seconds=30)
@@ -39,19 +40,23 @@ def record_phase_events(session: Session, settings: Settings, now: Optional[date
     phases = session.exec(select(Phase)).all()
     done = {(e.challenge_id, e.subject_id, e.action) for e in session.exec(select(AuditEvent).where(
         AuditEvent.action.in_(["phase.opened", "phase.closed"]), AuditEvent.subject_type == "phase")).all()}
-    written = 0
+    written = [0]
     by_challenge: dict[int, list[Phase]] = {}
     for phase in phases:
         by_challenge.setdefault(phase.challenge_id, []).append(phase)
-    for challenge_id, items in by_challenge.items():
+
+    def boundaries_of(challenge: tuple[int, list[Phase]]) -> None:
+        challenge_id, items = challenge
         spans = [(p.key, _aware(p.starts_at), _aware(p.ends_at)) for p in items]
         for key, action in phase_boundaries(spans, now):
             if (challenge_id, key, action) not in done:
                 record(session, action, "phase", key, challenge_id=challenge_id)
-                written += 1
+                written[0] += 1
+    for_each(session, list(by_challenge.items()), boundaries_of, key=lambda item: item[0],
+             what="phase events of challenge")
     spans = [(p.key, _aware(p.starts_at), _aware(p.ends_at)) for p in phases]
     _memo.update(next=next_boundary(spans, now), checked=now)
-    return written
+    return written[0]
 
 
 STEPS = [record_phase_events]

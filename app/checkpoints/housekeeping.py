@@ -64,6 +64,7 @@ from app.checkpoints import garbage
 from app.checkpoints.models import Submission
 from app.checkpoints.services import storage_of
 from app.checkpoints.storage import Storage, remove_tree
+from app.ops.steps import for_each
 from app.settings import Settings
 
 log = logging.getLogger("lagc.checkpoints")
@@ -115,19 +116,22 @@ def collect(session: Session, settings: Settings, *, dry_run: bool = False, now:
     if dry_run:
         outcome.removed = list(plan.remove)
         return outcome
-    for path in found.trash:  # folders a killed run had started to delete
-        remove_tree(path)
-    for decision in plan.remove:
-        done = (_remove_blob(store, found, decision) if decision.kind == "blob"
-                else _remove_folder(found, decision))
-        (outcome.removed if done is None else outcome.skipped).append(
-            decision if done is None else garbage.Decision(decision.kind, decision.name, 0, done))
+    for_each(session, found.trash, remove_tree, key=str, what="left-over folder")  # a killed run's
+    for_each(session, plan.remove, lambda decision: _remove(store, found, decision, outcome),
+             key=lambda decision: f"{decision.kind} {decision.name}", what="removal of")
     if outcome.removed:
         record(session, "storage.collected", "storage", None, trigger=trigger, bytes=outcome.bytes,
                **{kind.replace(" ", "_"): n for kind, n in outcome.counts().items()},
                removed=[f"{d.kind} {d.name}" for d in outcome.removed[:50]])
         log.info("storage housekeeping removed %s, %d bytes", outcome.counts(), outcome.bytes)
     return outcome
+
+
+def _remove(store: Storage, found: Found, decision: garbage.Decision, outcome: Outcome) -> None:
+    """Delete one unused blob or left-over folder (unless it is in use again), noting what was done."""
+    done = _remove_blob(store, found, decision) if decision.kind == "blob" else _remove_folder(found, decision)
+    (outcome.removed if done is None else outcome.skipped).append(
+        decision if done is None else garbage.Decision(decision.kind, decision.name, 0, done))
 
 
 def submission_states(session: Session) -> dict[int, garbage.SubmissionState]:

@@ -26,7 +26,7 @@ from app.audit.services import record
 from app.challenges.models import Challenge
 from app.checkpoints.events import submission_accepted
 from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus, Upload
-from app.checkpoints.services import IntakeError, create_submission, start_upload, storage_of, uploads_of
+from app.checkpoints.services import IntakeError, claim, create_submission, start_upload, storage_of, uploads_of
 from app.checkpoints.storage import Storage, remove_tree
 from app.checkpoints.validation import ValidationReport, validate_checkpoint
 from app.db import utcnow
@@ -41,8 +41,13 @@ CHUNK_BYTES = 8 * 1024 * 1024
 def finalise(session: Session, settings: Settings, submission: Submission, actor_id: int | None) -> Submission:
     """The entrant says every file is there: check the names and headers now, hash later in the scheduler.
 
-    Refused submissions keep their findings and lose their files. The caller commits.
+    The claim comes first: the status moves from receiving to validating by a compare-and-set whose lock
+    lasts until the caller commits, so of many finalises sent at once exactly one reads the uploads, stages
+    and checks the files; the others are refused (409) without touching them. Any refusal below rolls the
+    claim back with the caller's transaction. Refused submissions keep their findings and lose their files.
     """
+    claim(session, submission, SubmissionStatus.receiving, status=SubmissionStatus.validating,
+          finalised_at=utcnow())
     uploads = uploads_of(session, submission.id)
     if not uploads:
         raise IntakeError(Kind.invalid, "Upload at least the config.json and the weights before finalising.")
@@ -52,10 +57,8 @@ def finalise(session: Session, settings: Settings, submission: Submission, actor
     store = storage_of(settings)
     folder = store.stage(submission.id, [(u.filename, store.part_path(u.id)) for u in uploads])
     report = validate_checkpoint(folder, hash_files=False)
-    submission.finalised_at = utcnow()
     if not report.ok:
         return reject(session, settings, submission, report.errors, report.warnings, actor_id=actor_id)
-    submission.status = SubmissionStatus.validating
     submission.findings = {"errors": [], "warnings": list(report.warnings)}
     submission.total_bytes = report.total_bytes
     session.add(submission)

@@ -1,7 +1,8 @@
-"""Scheduler steps for checkpoint intake: download Hub submissions, complete finalised submissions (hash,
-store, pin, accept), clean up abandoned uploads, and (hourly) delete unused blobs and left-over folders.
-Each step keeps its state in the database (or on disk) and can be killed at any point; the next cycle
-carries on from the rows."""
+"""Scheduler steps for checkpoint intake: reset submissions whose files were lost (a restore), download Hub
+submissions, complete finalised submissions (hash, store, pin, accept), clean up abandoned uploads, and
+(hourly) delete unused blobs and left-over folders. Each step keeps its state in the database (or on disk)
+and can be killed at any point; the next cycle carries on from the rows. Each works through its items with
+`app.ops.steps.for_each`: one that fails is rolled back, logged and counted, and the others go on."""
 from __future__ import annotations
 
 import logging
@@ -17,10 +18,12 @@ from app.checkpoints import hub
 from app.checkpoints.housekeeping import collect
 from app.checkpoints.intake import complete, reject
 from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus, Upload
-from app.checkpoints.services import limits_of, storage_of
+from app.checkpoints.recovery import recover_lost_files
+from app.checkpoints.services import IntakeError, claim, limits_of, storage_of
 from app.checkpoints.storage import remove_tree
 from app.checkpoints.validation import validate_checkpoint
 from app.db import utcnow
+from app.ops.steps import for_each
 from app.settings import Settings
 
 log = logging.getLogger("lagc.checkpoints")
@@ -30,9 +33,8 @@ def download_hub_submissions(session: Session, settings: Settings) -> None:
     """Download the accepted files of each Hub submission still receiving, then check their headers."""
     waiting = session.exec(select(Submission).where(Submission.source == SubmissionSource.hub,
                                                     Submission.status == SubmissionStatus.receiving)).all()
-    for submission in waiting:
-        download_submission(session, settings, submission)
-        session.commit()
+    for_each(session, waiting, lambda submission: download_submission(session, settings, submission),
+             commit=True, what="Hub download of submission")
 
 
 def download_submission(session: Session, settings: Settings, submission: Submission) -> None:
@@ -66,40 +68,53 @@ def download_submission(session: Session, settings: Settings, submission: Submis
 
 
 def complete_submissions(session: Session, settings: Settings) -> None:
-    """Hash, store, pin and accept (or refuse) every finalised submission."""
-    for submission in session.exec(select(Submission).where(
-            Submission.status == SubmissionStatus.validating).order_by(Submission.id)).all():
-        complete(session, settings, submission)
-        session.commit()
+    """Hash, store, pin and accept (or refuse) every finalised submission; one that fails (its files lost, a
+    disk error) is logged and counted, and the others are still accepted."""
+    waiting = session.exec(select(Submission).where(
+        Submission.status == SubmissionStatus.validating).order_by(Submission.id)).all()
+    for_each(session, waiting, lambda submission: complete(session, settings, submission), commit=True,
+             what="intake of submission")
 
 
 def clean_abandoned_uploads(session: Session, settings: Settings) -> None:
     """Delete expired uploads (row and part file), refuse upload submissions left with nothing, and remove
     part files no row knows (a crash between creating the file and recording it)."""
-    store = storage_of(settings)
     now = utcnow()
     expired = session.exec(select(Upload).join(Submission, Submission.id == Upload.submission_id).where(
         Upload.expires_at < now, Submission.status == SubmissionStatus.receiving)).all()
-    for upload in expired:
-        store.remove_part(upload.id)
-        session.delete(upload)
-        record(session, "upload.expired", "upload", upload.id, filename=upload.filename,
-               submission_id=upload.submission_id)
-    session.flush()
+    for_each(session, expired, lambda upload: _expire(session, settings, upload), what="expired upload")
     _refuse_abandoned_submissions(session, settings, now)
     _remove_orphan_parts(session, settings)
+
+
+def _expire(session: Session, settings: Settings, upload: Upload) -> None:
+    """Delete one expired upload, under its submission's lock (a finalise at the same moment wins or waits)."""
+    submission = session.get(Submission, upload.submission_id)
+    try:
+        claim(session, submission, SubmissionStatus.receiving)
+    except IntakeError:  # finalised meanwhile: its files are no longer abandoned
+        return
+    storage_of(settings).remove_part(upload.id)
+    session.delete(upload)
+    session.flush()
+    record(session, "upload.expired", "upload", upload.id, filename=upload.filename,
+           submission_id=upload.submission_id)
 
 
 def _refuse_abandoned_submissions(session: Session, settings: Settings, now) -> None:
     """An upload submission with no upload left, older than the expiry, was abandoned: it stops counting."""
     receiving = session.exec(select(Submission).where(Submission.source == SubmissionSource.upload,
                                                       Submission.status == SubmissionStatus.receiving)).all()
-    for submission in receiving:
-        hours = limits_of(session.get(Challenge, submission.challenge_id)).upload_expiry_hours
-        has_uploads = session.exec(select(Upload.id).where(Upload.submission_id == submission.id)).first()
-        if has_uploads is None and submission.created_at + timedelta(hours=hours) < now:
-            reject(session, settings, submission,
-                   [f"Abandoned: no file arrived for {hours} hours, so the uploads were deleted."])
+    for_each(session, receiving, lambda submission: _refuse_if_abandoned(session, settings, submission, now),
+             what="abandoned submission")
+
+
+def _refuse_if_abandoned(session: Session, settings: Settings, submission: Submission, now) -> None:
+    hours = limits_of(session.get(Challenge, submission.challenge_id)).upload_expiry_hours
+    has_uploads = session.exec(select(Upload.id).where(Upload.submission_id == submission.id)).first()
+    if has_uploads is None and submission.created_at + timedelta(hours=hours) < now:
+        reject(session, settings, submission,
+               [f"Abandoned: no file arrived for {hours} hours, so the uploads were deleted."])
 
 
 def _remove_orphan_parts(session: Session, settings: Settings) -> None:
@@ -109,11 +124,12 @@ def _remove_orphan_parts(session: Session, settings: Settings) -> None:
         return
     known = set(session.exec(select(Upload.id)).all())
     cutoff = time.time() - 24 * 3600
-    for entry in os.scandir(folder):
-        upload_id = entry.name.removesuffix(".part")
-        if upload_id not in known and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+
+    def remove(entry: os.DirEntry) -> None:
+        if entry.name.removesuffix(".part") not in known and entry.stat(follow_symlinks=False).st_mtime < cutoff:
             os.unlink(entry.path)
             log.info("removed orphan upload part %s", entry.name)
+    for_each(session, list(os.scandir(folder)), remove, key=lambda entry: entry.name, what="orphan part")
 
 
 GC_EVERY_SECONDS = 3600
@@ -129,4 +145,5 @@ def collect_storage_garbage(session: Session, settings: Settings, now: float | N
     collect(session, settings, now=now, trigger="scheduler")
 
 
-STEPS = [download_hub_submissions, complete_submissions, clean_abandoned_uploads, collect_storage_garbage]
+STEPS = [recover_lost_files, download_hub_submissions, complete_submissions, clean_abandoned_uploads,
+         collect_storage_garbage]

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from scoring.units import exact_bytes
+
 GB = 1_000_000_000
 
 
@@ -51,6 +53,6 @@ def limit_problem(limits: SubmissionLimits, today_count: int, total_count: int) 
 def size_problem(limits: SubmissionLimits, current_bytes: int, new_bytes: int) -> str | None:
     """Why a file of `new_bytes` cannot join a submission already holding `current_bytes`."""
     if current_bytes + new_bytes > limits.max_bytes_per_submission:
-        return (f"The submission would hold {current_bytes + new_bytes:,} bytes, over the limit of "
-                f"{limits.max_bytes_per_submission:,} bytes per submission.")
+        return (f"The submission would hold {exact_bytes(current_bytes + new_bytes)}, over the limit of "
+                f"{exact_bytes(limits.max_bytes_per_submission)} per submission.")
     return None

@@ -145,8 +145,10 @@ def detail(submission_id: int):
     challenge = session.get(Challenge, submission.challenge_id)
     can_upload = (current_user.role == Role.entrant.value and submission.status.value == "receiving"
                   and submission.source.value == "upload")
+    uploads = uploads_of(session, submission.id)
+    all_received = bool(uploads) and all(upload.offset >= upload.length for upload in uploads)  # Finalise enabled
     return render_template("checkpoints/detail.html", submission=submission, challenge=challenge,
-                           team=session.get(Team, submission.team_id), uploads=uploads_of(session, submission.id),
+                           team=session.get(Team, submission.team_id), uploads=uploads, all_received=all_received,
                            can_upload=can_upload, finalise_form=FinaliseForm(), chunk_bytes=CHUNK_BYTES,
                            limits=limits_of(challenge), phase=phase_gate(challenge, "submit"))
 

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, time, timedelta
 from typing import Optional
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -18,14 +18,18 @@ from app.challenges.services import PhaseClosed, config_of, require_phase
 from app.checkpoints.limits import SubmissionLimits, limit_problem, size_problem
 from app.checkpoints.models import Submission, SubmissionSource, SubmissionStatus, Upload
 from app.checkpoints.storage import Storage
-from app.db import utcnow
+from app.db import compare_and_set, lock_row, utcnow
 from app.errors import DomainError, Kind
 from app.settings import Settings
 from app.teams.models import Team
 from app.teams.services import no_team_reason, team_ids_of, team_of
 from app.visible import hidden_character_problem
+from scoring.units import exact_bytes
 
 MAX_LABEL = 120
+STATUS_WORDS = {SubmissionStatus.receiving: "still receiving its files",
+                SubmissionStatus.validating: "finalised and its files are being checked",
+                SubmissionStatus.accepted: "accepted", SubmissionStatus.rejected: "refused"}
 
 
 class IntakeError(DomainError, ValueError):
@@ -102,12 +106,20 @@ def _entrant_team(session: Session, user: User, challenge: Challenge) -> Team:
 
 
 def lock_team(session: Session, team_id: int) -> None:
-    """Take the team's row lock for the rest of the transaction.
+    """Take the team's row lock for the rest of the transaction (`app.db.lock_row`), before anything is
+    counted: on SQLite, as the transaction's first write, it takes the database's write lock."""
+    lock_row(session, Team, team_id)
 
-    A no-op UPDATE: on PostgreSQL it row-locks the team (like SELECT ... FOR UPDATE); on SQLite, as the
-    transaction's first write, it takes the database's write lock before anything is counted.
-    """
-    session.execute(update(Team).where(Team.id == team_id).values(name=Team.name))
+
+def claim(session: Session, submission: Submission, expected: SubmissionStatus | tuple[SubmissionStatus, ...],
+          **changes) -> None:
+    """Change the submission only if its status is still `expected` (a compare-and-set whose lock lasts
+    until the caller commits); without `changes`, only lock it while it has that status. Of several
+    requests racing for the same change one wins; the others get IntakeError 409 with the status now."""
+    if not compare_and_set(session, Submission, submission.id, {"status": expected}, changes or None):
+        now = session.scalar(select(Submission.status).where(Submission.id == submission.id))
+        raise IntakeError(Kind.conflict, f"This submission is already {STATUS_WORDS.get(now, now)}; "
+                                         "its files can no longer change.")
 
 
 def count_submissions(session: Session, team_id: int, now: datetime) -> tuple[int, int]:
@@ -136,9 +148,12 @@ def own_receiving_submission(session: Session, user: User, submission_id: int) -
     submission = session.get(Submission, submission_id)
     if submission is None or not _may_write(session, user, submission):
         raise IntakeError(Kind.not_found, "There is no such submission in your team.")
-    if submission.source != SubmissionSource.upload or submission.status != SubmissionStatus.receiving:
+    if submission.source != SubmissionSource.upload:
         raise IntakeError(Kind.conflict,
-                          f"This submission is {submission.status.value}; its files can no longer change.")
+                          "This submission's files come from the Hugging Face Hub; nothing is uploaded to it.")
+    if submission.status != SubmissionStatus.receiving:
+        raise IntakeError(Kind.conflict, f"This submission is already {STATUS_WORDS[submission.status]}; "
+                                         "its files can no longer change.")
     return submission
 
 
@@ -202,8 +217,8 @@ def start_hub_submission(session: Session, settings: Settings, user: User, chall
     total = sum(size for _, size in snapshot.files)
     maximum = limits_of(challenge).max_bytes_per_submission
     if total > maximum:
-        raise IntakeError(Kind.too_large,
-                          f"The accepted files hold {total:,} bytes, over the limit of {maximum:,} bytes.")
+        raise IntakeError(Kind.too_large, f"The accepted files hold {exact_bytes(total)}, over the limit of "
+                                          f"{exact_bytes(maximum)}.")
     return create_submission(
         session, user, challenge, label, source=SubmissionSource.hub, hub_repo=repo.strip(),
         hub_revision=revision.strip(), hub_commit=snapshot.commit,

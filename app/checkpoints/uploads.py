@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import functools
 import json
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
-from typing import Callable
+from typing import Callable, Iterator
 
 from flask import Response, request
+from sqlalchemy import delete, select
 
 from app.api.problems import problem, status_of
 from app.challenges.models import Challenge
 from app.checkpoints import tus
 from app.checkpoints.filenames import check_filename
 from app.checkpoints.models import Submission, SubmissionStatus, Upload
-from app.checkpoints.services import IntakeError, limits_of, own_receiving_submission, start_upload, storage_of
-from app.checkpoints.storage import ChecksumMismatch, IncompleteChunk, UploadBusy
-from app.db import database_id, get_session, utcnow
+from app.checkpoints.services import (STATUS_WORDS, IntakeError, claim, limits_of, own_receiving_submission,
+                                      start_upload, storage_of)
+from app.checkpoints.storage import ChecksumMismatch, IncompleteChunk, Part, UploadBusy
+from app.db import compare_and_set, database_id, get_session, utcnow
 from app.errors import Kind
 from app.teams.services import team_ids_of
+
+_GONE_MEANWHILE = "There is no such upload in your team any more (it was terminated or expired meanwhile)."
+_LOST = ("The bytes of this upload are no longer on the server (it was restored from a backup taken while the "
+         "file arrived); terminate this upload (DELETE) and upload the file again.")
 
 
 def tus_view(handler: Callable[..., Response]) -> Callable[..., Response]:
@@ -90,8 +97,10 @@ def create(user, location: Callable[[str], str]) -> Response:
 
 
 def head(user, upload_id: str) -> Response:
-    """HEAD: how many bytes of the upload are confirmed (where to resume)."""
+    """HEAD: how many bytes of the upload are confirmed (where to resume); 410 when its bytes were lost."""
     upload = _own_upload(user, upload_id)
+    if not _part_holds(upload):
+        raise tus.TusError(410, _LOST)
     response = Response(status=200)
     response.headers.update({"Upload-Offset": str(upload.offset), "Upload-Length": str(upload.length),
                              "Upload-Expires": tus.http_date(upload.expires_at)})
@@ -113,32 +122,42 @@ def patch(user, upload_id: str) -> Response:
         raise tus.TusError(413, f"the chunk would end at byte {offset + count:,}, past the "
                                 f"{upload.length:,} bytes announced in Upload-Length")
     request.max_content_length = count  # the app-wide 16 MiB cap is for forms, not for chunks
-    with storage_of(_settings()).open_part(upload.id) as part:
-        session.refresh(upload)  # the offset as confirmed, read under the file's lock
-        if offset != upload.offset:
-            raise tus.TusError(409, f"Upload-Offset is {offset:,} but the server has {upload.offset:,} "
+    with _open_part(upload) as part:
+        confirmed = session.scalar(select(Upload.offset).where(Upload.id == upload.id))  # read under the file's lock
+        if confirmed is None:
+            raise tus.TusError(404, _GONE_MEANWHILE)
+        if offset != confirmed:
+            raise tus.TusError(409, f"Upload-Offset is {offset:,} but the server has {confirmed:,} "
                                     "bytes: resume from there (ask with HEAD)")
         try:
-            upload.offset = part.append(offset, _body(), count, checksum)
+            written = part.append(offset, _body(), count, checksum)
         except ChecksumMismatch as error:
             raise tus.TusError(tus.CHECKSUM_MISMATCH, f"{error}; the chunk was discarded, send it again") from None
         except IncompleteChunk as error:
             raise tus.TusError(400, f"{error}; the chunk was discarded, send it again") from None
-        upload.expires_at = _new_expiry(upload)
-        session.add(upload)
+        expires = _new_expiry(upload)
+        # The offset moves only from the value read above: an upload terminated or expired meanwhile is gone.
+        if not compare_and_set(session, Upload, upload.id, {"offset": offset},
+                               {"offset": written, "expires_at": expires}):
+            raise tus.TusError(404, _GONE_MEANWHILE)
         session.commit()
     response = Response(status=204)
-    response.headers.update({"Upload-Offset": str(upload.offset), "Upload-Expires": tus.http_date(upload.expires_at)})
+    response.headers.update({"Upload-Offset": str(written), "Upload-Expires": tus.http_date(expires)})
     return response
 
 
 def terminate(user, upload_id: str) -> Response:
-    """DELETE: abandon an upload of a submission that is still receiving files."""
+    """DELETE: abandon an upload of a submission that is still receiving files.
+
+    Under the submission's lock (a finalise cannot stage the file meanwhile), the row is deleted only if it
+    is still there: of several DELETEs at once, one answers 204 and the others 404."""
     _require_version()
     session = get_session()
     upload = _writable_upload(user, upload_id)
+    claim(session, session.get(Submission, upload.submission_id), SubmissionStatus.receiving)
+    if session.execute(delete(Upload).where(Upload.id == upload.id)).rowcount != 1:
+        raise tus.TusError(404, "There is no such upload in your team (it was terminated meanwhile).")
     storage_of(_settings()).remove_part(upload.id)
-    session.delete(upload)
     session.commit()
     return Response(status=204)
 
@@ -154,12 +173,35 @@ def _own_upload(user, upload_id: str) -> Upload:
     return upload
 
 
+def _part_holds(upload: Upload) -> bool:
+    """Whether the part file is there with at least the confirmed bytes (not so after a restore from a
+    backup, which leaves the transient uploads out)."""
+    try:
+        return storage_of(_settings()).part_path(upload.id).stat().st_size >= upload.offset
+    except FileNotFoundError:
+        return False
+
+
+@contextmanager
+def _open_part(upload: Upload) -> Iterator[Part]:
+    """The upload's part file, locked for this request's chunk; 410 (tus: gone) when its bytes were lost."""
+    with ExitStack() as stack:
+        try:
+            part = stack.enter_context(storage_of(_settings()).open_part(upload.id)) if _part_holds(upload) else None
+        except FileNotFoundError:  # removed between the check and the open
+            part = None
+        if part is None:
+            raise tus.TusError(410, _LOST)
+        yield part
+
+
 def _writable_upload(user, upload_id: str) -> Upload:
     """The caller's upload, if its submission still receives files (409 otherwise)."""
     upload = _own_upload(user, upload_id)
     submission = get_session().get(Submission, upload.submission_id)
     if submission.status != SubmissionStatus.receiving:
-        raise tus.TusError(409, f"The submission is {submission.status.value}; its files can no longer change.")
+        raise tus.TusError(409, f"The submission is already {STATUS_WORDS[submission.status]}; "
+                                "its files can no longer change.")
     return upload
 
 

@@ -17,6 +17,7 @@ from app.audit.services import record
 from app.challenges.config import parse_section
 from app.challenges.models import Challenge
 from app.challenges.services import config_of, require_phase
+from app.db import lock_row
 from app.eligibility.application import ApplicationErrors, application_to_dict, parse_application
 from app.eligibility.models import EligibilityApplication, EligibilityDecision
 from app.eligibility.rules import RuleSet, Verdict, decide
@@ -159,6 +160,7 @@ def submit_application(session: Session, team: Team, user: User, data: object,
     `PhaseClosed` otherwise, before anything is read or written; `ApplicationErrors` for bad input)."""
     require_phase(session.get(Challenge, team.challenge_id), "apply", now)
     parsed = parse_application(data, require=rules.required_fields)
+    lock_row(session, Team, team.id)  # versions are numbered in turn, even for applications sent at once
     previous = latest_application(session, team.id)
     application = EligibilityApplication(
         team_id=team.id, challenge_id=team.challenge_id, version=(previous.version + 1) if previous else 1,
@@ -175,6 +177,9 @@ def submit_application(session: Session, team: Team, user: User, data: object,
 
 
 def _latest_or_refuse(session: Session, application: EligibilityApplication) -> None:
+    """Take the team's lock (decisions on one team are taken in turn, each seeing the one before), then
+    refuse a decision on a version that is no longer the team's current one."""
+    lock_row(session, Team, application.team_id)
     latest = latest_application(session, application.team_id)
     if latest is None or latest.id != application.id:
         raise DecisionError(f"Version {application.version} is no longer current: the team has sent version "
@@ -210,6 +215,10 @@ def override(session: Session, application: EligibilityApplication, organiser: U
         raise DecisionError(f"Write a justification of at least {MIN_JUSTIFICATION} characters: the team and "
                             "the audit log will read it.", "justification")
     _latest_or_refuse(session, application)
+    overrides = [d for d in decisions_of(session, application.team_id)
+                 if d.kind == "override" and d.application_id == application.id]
+    if overrides and (overrides[0].status, overrides[0].justification) == (status, justification):  # newest first
+        raise DecisionError(f"This override ({status}, with these words) is already recorded.")
     decision = EligibilityDecision(application_id=application.id, team_id=application.team_id, kind="override",
                                    status=status, justification=justification, organiser_id=organiser.id)
     session.add(decision)

@@ -15,7 +15,7 @@ from app.audit.services import record
 from app.challenges.config import parse_section
 from app.challenges.models import Challenge
 from app.challenges.services import config_of
-from app.db import utcnow
+from app.db import compare_and_set, lock_row, utcnow
 from app.errors import DomainError, Kind
 from app.judging.models import ConflictDeclaration, JudgeAssignment, JudgingLock, RubricScoreSheet
 from app.teams.models import Team
@@ -151,7 +151,14 @@ def entry_team(session: Session, challenge: Challenge, team_id: int) -> Team:
     return team
 
 
+def _hold(session: Session, challenge: Challenge) -> None:
+    """Take the challenge's row lock: judging acts (sheets, assignments, the lock itself) take turns, so no
+    sheet lands after the lock and judging is locked once however many requests ask at the same time."""
+    lock_row(session, Challenge, challenge.id)
+
+
 def _require_open(session: Session, challenge: Challenge) -> None:
+    _hold(session, challenge)
     if judging_state(session, challenge) != OPEN:
         raise JudgingError(Kind.conflict, "Judging is finalised: scores and assignments are locked.")
 
@@ -265,6 +272,7 @@ def finalise(session: Session, challenge: Challenge, *, actor_id: int,
              accept_missing: Collection[str] = ()) -> JudgingLock:
     """Lock judging: no more sheets, revisions, assignments. 409 when already locked, and `MissingSheets`
     while a sheet is missing that the organiser did not accept (`accept_missing`: "judge id:team id" keys)."""
+    _hold(session, challenge)
     if lock_of(session, challenge) is not None:
         raise JudgingError(Kind.conflict, "Judging is already finalised.")
     missing = missing_sheets(session, challenge)
@@ -282,10 +290,9 @@ def publish(session: Session, challenge: Challenge, *, actor_id: int) -> Judging
     lock = lock_of(session, challenge)
     if lock is None:
         raise JudgingError(Kind.conflict, "Finalise judging before publishing it.")
-    if lock.published_at is not None:
+    if not compare_and_set(session, JudgingLock, lock.id, {"published_at": None},
+                           {"published_at": utcnow(), "published_by": actor_id}):
         raise JudgingError(Kind.conflict, "Judging is already published.")
-    lock.published_at, lock.published_by = utcnow(), actor_id
-    session.add(lock)
     record(session, "judging.published", "challenge", challenge.id, actor_id=actor_id, challenge_id=challenge.id)
     return lock
 

@@ -22,6 +22,7 @@ from app.licences.policy import Outcome, ReleaseTerms, release_terms
 from app.licences.publication import parse_publication_id
 from app.licences.services import LicenceError, policy_of
 from app.licences.verify import check_licence
+from app.ops.steps import for_each
 from app.teams.models import Team
 
 Fetch = Callable[[str, str], HubRelease]  # (repo, revision) -> the release read from the Hub
@@ -170,15 +171,18 @@ def mark_overdue(session: Session, now: datetime) -> list[ReleaseObligation]:
     late = session.exec(select(ReleaseObligation).where(
         ReleaseObligation.status == ObligationStatus.pending, ReleaseObligation.deadline < now)).all()
     marked = []
-    for obligation in late:
+
+    def mark(obligation: ReleaseObligation) -> None:
         if awaiting_decision(obligation):
-            continue
+            return
         obligation.status = ObligationStatus.overdue
         session.add(obligation)
         record(session, "release.overdue", "release_obligation", obligation.id,
                challenge_id=obligation.challenge_id, team_id=obligation.team_id,
                deadline=obligation.deadline.isoformat())
+        session.flush()  # inside the obligation's savepoint, so a failing row is rolled back alone
         marked.append(obligation)
+    for_each(session, late, mark, what="release obligation")
     return marked
 
 

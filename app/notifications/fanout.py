@@ -19,6 +19,7 @@ from app.notifications.models import NotificationCursor
 from app.notifications.rules import (Draft, EventFacts, advance_watermark, deadline_draft, drafts_for, is_due_soon,
                                      obligation_due_draft, window_draft)
 from app.notifications.services import notify
+from app.ops.steps import for_each
 from app.teams.models import Team, TeamMembership
 
 CURSOR = "audit"
@@ -104,11 +105,16 @@ def process_audit_log(session: Session, now: Optional[datetime] = None) -> int:
     events = session.exec(select(AuditEvent).where(AuditEvent.id > cursor.last_event_id)
                           .order_by(AuditEvent.id).limit(BATCH)).all()
     names: dict[int, str] = {}
-    written = sum(notify_event(session, event, names, now) for event in events)
+    written = [0]
+
+    def fan_out(event: AuditEvent) -> None:
+        written[0] += notify_event(session, event, names, now)
+    # An event that cannot be fanned out is logged, counted and passed over: it must not hold up the others.
+    for_each(session, events, fan_out, what="notifications of audit event")
     cursor.last_event_id = advance_watermark(cursor.last_event_id, [(e.id, e.at) for e in events], now)
     cursor.updated_at = now
     session.add(cursor)
-    return written
+    return written[0]
 
 
 def remind_deadlines(session: Session, now: Optional[datetime] = None) -> int:
@@ -119,23 +125,29 @@ def remind_deadlines(session: Session, now: Optional[datetime] = None) -> int:
     from app.challenges.services import config_of
 
     now = now or utcnow()
-    written = 0
+    written = [0]
     phases = session.exec(select(Phase, Challenge).join(Challenge, Challenge.id == Phase.challenge_id)
                           .where(Phase.ends_at > now)).all()
-    for challenge in {challenge.id: challenge for _, challenge in phases}.values():
+
+    def windows_of(challenge: Challenge) -> None:
         specs = config_of(challenge).phases
         for action, words in ACTIONS.items():
             for _, closes in windows(specs, action):
                 draft = window_draft(challenge.name, action, words, closes)
                 if draft is not None and is_due_soon(closes, now):
                     key = f"deadline:{challenge.id}:{action}:{closes:%Y%m%d%H%M}"
-                    written += _tell(session, draft, challenge.id, key, now)
-    for phase, challenge in phases:
+                    written[0] += _tell(session, draft, challenge.id, key, now)
+
+    def end_of(row) -> None:
+        phase, challenge = row
         draft: Optional[Draft] = deadline_draft(challenge.name, phase.key, phase.name, phase.ends_at)
         if draft is not None and is_due_soon(phase.ends_at, now):
-            written += _tell(session, draft, challenge.id, f"deadline:phase:{phase.id}:{phase.ends_at:%Y%m%d%H%M}",
-                             now)
-    return written
+            written[0] += _tell(session, draft, challenge.id,
+                                f"deadline:phase:{phase.id}:{phase.ends_at:%Y%m%d%H%M}", now)
+    for_each(session, list({challenge.id: challenge for _, challenge in phases}.values()), windows_of,
+             what="deadline reminders of challenge")
+    for_each(session, phases, end_of, key=lambda row: row[0].id, what="deadline reminders of phase")
+    return written[0]
 
 
 def _tell(session: Session, draft: Draft, challenge_id: int, key: str, now: datetime) -> int:
@@ -149,14 +161,17 @@ def remind_obligations(session: Session, now: Optional[datetime] = None) -> int:
     from app.licences.models import ObligationStatus, ReleaseObligation
 
     now = now or utcnow()
-    written = 0
+    written = [0]
     due = session.exec(select(ReleaseObligation, Challenge).join(Challenge, Challenge.id == ReleaseObligation.challenge_id)
                        .where(ReleaseObligation.status == ObligationStatus.pending,
                               ReleaseObligation.deadline > now)).all()
-    for obligation, challenge in due:
+    def remind(row) -> None:
+        obligation, challenge = row
         if not is_due_soon(obligation.deadline, now):
-            continue
+            return
         draft = obligation_due_draft(challenge.name, obligation.deadline)
         for user_id in people(session, "team", team_id=obligation.team_id):
-            written += notify(session, user_id, draft, f"deadline:obligation:{obligation.id}:{user_id}", now=now) is not None
-    return written
+            written[0] += notify(session, user_id, draft, f"deadline:obligation:{obligation.id}:{user_id}",
+                                 now=now) is not None
+    for_each(session, due, remind, key=lambda row: row[0].id, what="release reminder of obligation")
+    return written[0]

@@ -21,6 +21,7 @@ from app.accounts.models import User
 from app.db import utcnow
 from app.notifications.models import Notification
 from app.notifications.rules import MAX_ATTEMPTS, gives_up, retry_delay
+from app.ops.steps import for_each
 from app.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -114,8 +115,10 @@ def send_due(session: Session, settings: Settings, now: Optional[datetime] = Non
         session.execute(update(Notification).where(Notification.email_state == "queued",
                                                    Notification.last_error.is_(None)).values(last_error=NO_SERVER))
         return 0
-    sent = 0
-    for notification in _due(session, now):
-        sent += send_one(session, settings, notification, now)
-        session.commit()
-    return sent
+    sent = [0]
+
+    def send(notification: Notification) -> None:
+        sent[0] += send_one(session, settings, notification, now)
+    # SMTP failures are retried with backoff by send_one; anything else fails that e-mail alone.
+    for_each(session, _due(session, now), send, commit=True, what="e-mail of notification")
+    return sent[0]

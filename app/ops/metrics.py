@@ -3,7 +3,8 @@
 Two kinds of metrics:
 - gauges read from the database at scrape time, so every worker answers the same: each feature contributes
   its own in its `metrics.py` with `@gauges` (evaluations, submissions, notification e-mails), and this
-  feature the scheduler's (last cycle, heartbeat age);
+  feature the scheduler's (last cycle, heartbeat age, and each step's runs, failures and last success, as
+  recorded by `app.ops.steps`);
 - the request-latency histogram, which each gunicorn worker writes to its file in the metrics folder
   (prometheus_client's multiprocess mode, see `observability`); a scrape adds every worker's up.
 
@@ -20,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 from flask import Response, current_app, request
 from flask_login import current_user
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func
@@ -31,6 +32,7 @@ from app.accounts.services import user_for_token
 from app.db import get_session, utcnow
 from app.ops.models import SchedulerLease
 from app.ops.observability import enable_multiprocess
+from app.ops.steps import steps
 from app.ops.routes import bp
 from app.security import public
 
@@ -69,6 +71,38 @@ def scheduler_gauges(session: Session) -> Iterator[Metric]:
                             value=(lease.last_cycle_ms or 0) / 1000)
     yield GaugeMetricFamily("lagc_scheduler_heartbeat_age_seconds", "Seconds since the scheduler's last heartbeat.",
                             value=(utcnow() - lease.heartbeat_at).total_seconds())
+
+
+STEP_COUNTERS = (("lagc_scheduler_step_runs", "Runs of each scheduler step.", "runs_total"),
+                 ("lagc_scheduler_step_failures", "Runs of each scheduler step that raised or in which an item "
+                  "failed.", "failures_total"),
+                 ("lagc_scheduler_step_item_failures", "Items a scheduler step failed on (each rolled back alone).",
+                  "item_failures_total"))
+
+
+@gauges
+def scheduler_step_gauges(session: Session) -> Iterator[Metric]:
+    """Per scheduler step (`app.ops.steps`), labelled `step`: runs, failed runs and failed items (counters, kept
+    in the database so every worker answers the same), failed runs in a row, and when it last ran without a
+    failure (absent until it has)."""
+    rows = steps(session)
+    for name, documentation, column in STEP_COUNTERS:
+        counter = CounterMetricFamily(name, documentation, labels=["step"])
+        for row in rows:
+            counter.add_metric([row.name], getattr(row, column) or 0)
+        yield counter
+    in_a_row = GaugeMetricFamily("lagc_scheduler_step_consecutive_failures",
+                                 "Failed runs of each scheduler step since its last run without a failure.",
+                                 labels=["step"])
+    last_success = GaugeMetricFamily("lagc_scheduler_step_last_success_timestamp_seconds",
+                                     "When each scheduler step last ran without a failure (Unix time).",
+                                     labels=["step"])
+    for row in rows:
+        in_a_row.add_metric([row.name], row.consecutive_failures or 0)
+        if row.last_success_at is not None:
+            last_success.add_metric([row.name], row.last_success_at.timestamp())
+    yield in_a_row
+    yield last_success
 
 
 class DatabaseGauges:

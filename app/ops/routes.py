@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness, readiness (database reachable, scheduler heartbeat fresh)."""
+"""Operations endpoints: liveness, readiness (database reachable, scheduler heartbeat fresh, no step failing)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from app.db import get_session, utcnow
 from app.ops.models import SchedulerLease
+from app.ops.steps import failing_steps
 from app.security import public
 
 bp = Blueprint("ops", __name__)
@@ -32,7 +33,8 @@ def healthz():
 @bp.route("/readyz")
 @public
 def readyz():
-    """Ready when the database answers and the scheduler renewed its lease within the last minute."""
+    """Ready when the database answers, the scheduler renewed its lease within the last minute and no scheduler
+    step keeps failing (named with its last error when one does)."""
     checks: dict[str, str] = {}
     session = get_session()
     try:
@@ -49,8 +51,18 @@ def readyz():
             checks["scheduler"] = f"last heartbeat {int((utcnow() - lease.heartbeat_at).total_seconds())} s ago"
         else:
             checks["scheduler"] = "ok"
+        checks["scheduler_steps"] = _steps_check(session)
     ready = all(v == "ok" for v in checks.values())
     return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
+
+
+def _steps_check(session) -> str:
+    """"ok", or which scheduler steps keep failing and why (`app.ops.steps.failing_steps`)."""
+    failing = failing_steps(session)
+    if not failing:
+        return "ok"
+    return "failing: " + "; ".join(f"{row.name} ({row.consecutive_failures} runs in a row; {row.last_error[:200]})"
+                                   for row in failing)
 
 
 from app.ops import metrics  # noqa: E402,F401  (registers /metrics on this blueprint)

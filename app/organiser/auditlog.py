@@ -58,13 +58,28 @@ def _filtered(query: AuditQuery):
     return statement
 
 
-def search(session: Session, query: AuditQuery, page: int = 1) -> tuple[list[tuple[AuditEvent, Optional[str]]], int]:
-    """One page of matching events, newest first, with the actor's e-mail; and the number of matches."""
+def actor_name(actor_id: Optional[int], email: Optional[str]) -> str:
+    """Who acted, as every page and export names them: the person's e-mail, "system" for the scheduler and
+    the command line, or "user #7" for an account that no longer exists."""
+    if email:
+        return email
+    return "system" if actor_id is None else f"user #{actor_id}"
+
+
+def search(session: Session, query: AuditQuery, page: int = 1) -> tuple[list[tuple[AuditEvent, str]], int]:
+    """One page of matching events, newest first, with the actor's name (`actor_name`); and the number of
+    matches."""
     statement = _filtered(query)
     total = session.exec(select(func.count()).select_from(statement.subquery())).one()
     rows = session.exec(statement.order_by(AuditEvent.id.desc())
                         .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    return [(event, email) for event, email in rows], int(total)
+    return [(event, actor_name(event.actor_id, email)) for event, email in rows], int(total)
+
+
+def latest(session: Session, count: int) -> list[tuple[AuditEvent, str]]:
+    """The newest `count` events of every challenge, with the actor's name (the organiser's dashboard)."""
+    rows = session.exec(_filtered(AuditQuery()).order_by(AuditEvent.id.desc()).limit(count)).all()
+    return [(event, actor_name(event.actor_id, email)) for event, email in rows]
 
 
 def _records(session: Session, query: AuditQuery) -> Iterator[dict]:
@@ -72,7 +87,7 @@ def _records(session: Session, query: AuditQuery) -> Iterator[dict]:
     for event, email in rows:
         yield {"id": event.id, "at": event.at.isoformat(), "challenge_id": event.challenge_id,
                "action": event.action, "subject_type": event.subject_type, "subject_id": event.subject_id,
-               "actor_id": event.actor_id, "actor": email or ("system" if event.actor_id is None else None),
+               "actor_id": event.actor_id, "actor": actor_name(event.actor_id, email),
                "details": event.details}
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from app.accounts.models import Invitation, SignUpRequest
 from app.db import utcnow
 from app.notifications.models import Notification
+from app.ops.steps import for_each
 from app.security.models import RateCounter
 from app.settings import Settings
 
@@ -24,19 +25,25 @@ SIGN_UP_REQUEST_DAYS = 1  # after the request expired (used or not)
 def apply_retention(session: Session, settings: Settings, now: Optional[datetime] = None) -> dict[str, int]:
     """Delete what is past its retention; returns how many rows of each kind went."""
     now = now or utcnow()
-    notifications = session.execute(delete(Notification).where(
-        Notification.created_at < now - timedelta(days=settings.retention_notification_days),
-        Notification.email_state != "queued")).rowcount
     closed_before = now - timedelta(days=settings.retention_invitation_days)
-    invitations = session.execute(delete(Invitation).where(or_(
-        Invitation.accepted_at < closed_before, Invitation.revoked_at < closed_before,
-        Invitation.expires_at < closed_before))).rowcount
-    sign_ups = session.execute(delete(SignUpRequest).where(
-        SignUpRequest.expires_at < now - timedelta(days=SIGN_UP_REQUEST_DAYS))).rowcount
-    counters = session.execute(delete(RateCounter).where(
-        RateCounter.window_start < int(now.timestamp()) - RATE_COUNTER_DAYS * 86400)).rowcount
-    return {"notifications": notifications, "invitations": invitations, "sign_up_requests": sign_ups,
-            "rate_counters": counters}
+    kinds = {
+        "notifications": delete(Notification).where(
+            Notification.created_at < now - timedelta(days=settings.retention_notification_days),
+            Notification.email_state != "queued"),
+        "invitations": delete(Invitation).where(or_(
+            Invitation.accepted_at < closed_before, Invitation.revoked_at < closed_before,
+            Invitation.expires_at < closed_before)),
+        "sign_up_requests": delete(SignUpRequest).where(
+            SignUpRequest.expires_at < now - timedelta(days=SIGN_UP_REQUEST_DAYS)),
+        "rate_counters": delete(RateCounter).where(
+            RateCounter.window_start < int(now.timestamp()) - RATE_COUNTER_DAYS * 86400),
+    }
+    deleted = dict.fromkeys(kinds, 0)
+
+    def apply(kind: str) -> None:
+        deleted[kind] = session.execute(kinds[kind]).rowcount
+    for_each(session, list(kinds), apply, key=str, what="retention of")  # each kind on its own
+    return deleted
 
 
 _last_run = [float("-inf")]

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.challenges.models import Challenge
+from app.db import lock_row
 from app.errors import DomainError, Kind
 from app.prizes.chain import ChainCheck, ChainRecord, next_record, verify_chain
 from app.prizes.models import KINDS, AwardRecord
@@ -27,6 +28,14 @@ class PrizeError(DomainError):
 
     def __init__(self, kind: Kind, message: str, field: Optional[str] = None):
         super().__init__(message, kind=kind, field=field)
+
+
+def hold_chain(session: Session, challenge: Challenge) -> None:
+    """Take the challenge's row lock (`app.db.lock_row`) before an award act reads the chain: acts take turns,
+    each seeing the chain as the one before left it, so twenty confirmations at once record one award (on
+    PostgreSQL a second one would otherwise read the first's committed record and chain a second award after
+    it) and the others are refused with 409."""
+    lock_row(session, Challenge, challenge.id)
 
 
 def chain_of(session: Session, challenge_id: int) -> list[AwardRecord]:

@@ -26,7 +26,7 @@ from app.licences.obligations import open_obligation, release_deadline
 from app.prizes.models import AwardRecord, PrizeTieBreak
 from app.prizes.preview import Preview, candidates_from_snapshot, compute_preview
 from app.prizes.records import (
-    PrizeError, append, chain_of, current_award, forfeit_records, published_award,
+    PrizeError, append, chain_of, current_award, forfeit_records, hold_chain, published_award,
 )
 from app.prizes.services import (forfeited_teams, overdue_teams, preview_state, prize_rules,
                                  record_licence_rechecks, refreshed, reproduction_gate)
@@ -54,6 +54,7 @@ class Rerun:
 def confirm(session: Session, challenge: Challenge, settings: Settings, actor: User, fingerprint: str,
             now: datetime) -> AwardRecord:
     """Record the award the organiser previewed and open each winner's release obligation."""
+    hold_chain(session, challenge)
     if current_award(chain_of(session, challenge.id)) is not None:
         raise PrizeError(Kind.conflict, "The prize is already awarded; after a forfeit, re-run the award instead.")
     state = preview_state(session, challenge, settings, now)
@@ -100,6 +101,7 @@ def _open_obligations(session: Session, challenge: Challenge, award: AwardRecord
 def record_forfeit(session: Session, challenge: Challenge, actor: Optional[User], team_id: int, reason: str,
                    now: datetime, cause: str = "disqualified") -> AwardRecord:
     """Record that a team forfeits the prize (disqualified with a written reason, or release overdue)."""
+    hold_chain(session, challenge)
     team = session.get(Team, team_id)
     if team is None or team.challenge_id != challenge.id:
         raise PrizeError(Kind.not_found, "No such team in this challenge.", "team_id")
@@ -143,6 +145,7 @@ def rerun_preview(session: Session, challenge: Challenge, settings: Settings) ->
 def rerun(session: Session, challenge: Challenge, settings: Settings, actor: User, fingerprint: str,
           now: datetime) -> AwardRecord:
     """Re-run the award after a forfeit: the prize passes to the next eligible entry, chained to the last award."""
+    hold_chain(session, challenge)
     plan = rerun_preview(session, challenge, settings)
     if plan is None:
         raise PrizeError(Kind.conflict, "No winner of the award in force has forfeited: there is nothing to re-run.")
@@ -177,6 +180,7 @@ def publish_blockers(session: Session, challenge: Challenge) -> list[str]:
 
 def publish(session: Session, challenge: Challenge, actor: User, now: datetime) -> AwardRecord:
     """Make the award in force public on the winners page (once the judges' scores are public)."""
+    hold_chain(session, challenge)
     rows = chain_of(session, challenge.id)
     award = current_award(rows)
     if award is None:

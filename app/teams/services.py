@@ -10,6 +10,7 @@ from app.accounts.models import Role, User
 from app.audit.services import record
 from app.challenges.models import Challenge
 from app.challenges.services import PhaseClosed, phase_gate, require_phase
+from app.db import lock_row
 from app.errors import DomainError, Kind
 from app.teams.models import Team, TeamMembership
 from app.visible import hidden_character_problem
@@ -66,6 +67,7 @@ def register_team(session: Session, user: User, challenge: Challenge, name: str,
     hidden = hidden_character_problem(name, "The team name")
     if hidden:
         raise TeamError(hidden, "name")
+    lock_row(session, Challenge, challenge.id)  # registrations take turns: each sees the teams before it
     if team_of(session, user, challenge.id) is not None:
         raise TeamError("You already belong to a team in this challenge.")
     taken = session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.name == name)).first()

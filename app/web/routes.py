@@ -1,7 +1,8 @@
 """The challenge's public pages and each role's dashboard."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, send_from_directory,
+                   url_for)
 from flask_login import current_user
 from app.forms import WebForm
 from sqlalchemy.exc import IntegrityError
@@ -10,12 +11,12 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from app.accounts.models import Role, User
-from app.audit.models import AuditEvent
 from app.challenges.gating import ACTIONS, utc_words
 from app.challenges.services import config_of, get_challenge, list_challenges, phase_gate, phases_of
 from app.db import get_session, utcnow
 from app.ops.headers import public_page
 from app.prizes.services import team_prize
+from app.organiser import auditlog
 from app.security import public, roles, signed_in
 from app.teams.models import Team
 from app.teams.services import TeamError, register_team, team_of, teams_of
@@ -40,6 +41,15 @@ def home():
     return public_page(render_template("web/home.html", challenges=challenges, now=utcnow(),
                                        phases={c.id: phases_of(session, c) for c in challenges},
                                        allows={c.id: _allowed_words(c) for c in challenges}))
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    """The site's icon where browsers, bookmarks and feed readers look for it without a `<link rel="icon">`
+    (the pages name the sharper favicon.svg)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=86400)
 
 
 # What each entrant action reads as in the phase tables.
@@ -81,7 +91,7 @@ def dashboard():
             "entrants": len(session.exec(select(User.id).where(User.role == Role.entrant)).all()),
             "judges": len(session.exec(select(User.id).where(User.role == Role.judge)).all()),
         }
-        context["events"] = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(20)).all()
+        context["events"] = auditlog.latest(session, 20)
     return render_template(f"web/dashboard_{role.value}.html", **context)
 
 

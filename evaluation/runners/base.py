@@ -121,9 +121,10 @@ class Runner(Protocol):
 
     def cancel(self, handle: RunHandle) -> None: ...
 
-    def find(self, name: str, job_dir: str | Path) -> RunHandle | None:
+    def find(self, name: str, job_dir: str | Path, in_folder: bool = False) -> RunHandle | None:
         """The run started under this name and folder, if it was started (for a scheduler that crashed
-        between submitting a job and recording its id)."""
+        between submitting a job and recording its id); with `in_folder`, only a run whose working folder is
+        `job_dir` (for names other platform instances may use too)."""
         ...
 
 

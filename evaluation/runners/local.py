@@ -79,8 +79,8 @@ class LocalRunner:
         token = process_start_token(proc.pid) or ""
         return RunHandle(runner=self.kind, job_id=str(proc.pid), job_dir=str(paths.root), token=token)
 
-    def find(self, name: str, job_dir: str | Path) -> RunHandle | None:
-        """The run whose wrapper recorded its pid in job_dir, or None if it never started."""
+    def find(self, name: str, job_dir: str | Path, in_folder: bool = False) -> RunHandle | None:
+        """The run whose wrapper recorded its pid in job_dir, or None if it never started (always by folder)."""
         paths = JobPaths(Path(job_dir).resolve())
         pid = read_int(paths.pid)
         if pid is None:

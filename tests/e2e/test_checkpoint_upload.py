@@ -27,6 +27,9 @@ def test_an_entrant_uploads_pauses_resumes_and_sees_the_checkpoint_accepted(page
     page.get_by_label("Label (e.g. the model's name and version)").fill("Aurora tiny, through the browser")
     page.get_by_role("button", name="Start the submission").click()
     expect(page.get_by_role("heading", name="Upload the checkpoint's files")).to_be_visible()
+    finalise = page.get_by_role("button", name="Finalise: every file is uploaded")
+    expect(finalise).to_be_disabled()  # nothing uploaded yet
+    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_disabled()
     page.set_viewport_size(PHONE)  # for a reviewer: the upload page on a phone
     page.screenshot(path=str(artifacts / "phone-upload.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
@@ -37,9 +40,10 @@ def test_an_entrant_uploads_pauses_resumes_and_sees_the_checkpoint_accepted(page
     expect(page.locator("#upload-status")).to_contain_text("Paused", timeout=20_000)
     overall = page.locator("#upload-overall")
     assert float(overall.get_attribute("value")) < float(overall.get_attribute("max"))
+    expect(finalise).to_be_disabled()  # half sent
     page.get_by_role("button", name="Resume", exact=True).click()
     expect(page.locator("#upload-status")).to_contain_text("Every file is uploaded", timeout=60_000)
-    page.get_by_role("button", name="Finalise: every file is uploaded").click()
+    finalise.click()
     expect(page.locator("#submission-status")).to_have_text("accepted", timeout=60_000)
     expect(page.get_by_role("heading", name="Files (pinned)")).to_be_visible()
     expect(page.locator("table.files")).to_contain_text("model.safetensors")

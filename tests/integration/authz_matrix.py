@@ -24,6 +24,7 @@ TABLE = """
 # method  route                                                              anon A    B    judge recused org
 GET       /                                                                  ok   ok   ok   ok   ok   ok
 GET       /privacy                                                           ok   ok   ok   ok   ok   ok
+GET       /favicon.ico                                                       ok   ok   ok   ok   ok   ok
 GET       /healthz                                                           ok   ok   ok   ok   ok   ok
 GET       /readyz                                                            ok   ok   ok   ok   ok   ok
 GET       /metrics                                                           no   no   no   no   no   ok

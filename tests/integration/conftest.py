@@ -12,7 +12,7 @@ from app.accounts.models import Role
 from app.db import session_scope
 from app.settings import Settings
 from tests import factories
-from tests.helpers import BACKENDS, create_database, drop_database, empty_tables, migrated_url
+from tests.helpers import BACKENDS, LiveServer, create_database, drop_database, empty_tables, migrated_url
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +90,18 @@ def closed_challenge(db):
     """The bundled 2024 challenge as it is: every phase is over, so entrants' actions are refused."""
     with db() as session:
         return factories.closed_challenge(session).slug
+
+
+@pytest.fixture
+def live_env() -> dict:
+    """Extra environment for the `live` server (a test module overrides it, e.g. with a fake Hub's endpoint)."""
+    return {}
+
+
+@pytest.fixture
+def live(settings, app, live_env):
+    """The platform under gunicorn with four worker processes on this test's database and instance folder (the
+    same as `app`'s, so `db` and the storage are shared), for requests that really run at the same time."""
+    server = LiveServer(settings, workers=4, extra_env=live_env)
+    yield server
+    server.stop()

@@ -20,6 +20,15 @@ def test_the_home_page_shows_the_challenge_with_its_phases(client, closed_challe
     assert "Registration and eligibility" in page and "16 Nov 2023" in page
 
 
+def test_the_site_has_an_icon_where_browsers_look_for_it(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon" and icon.data[:4] == b"\0\0\1\0"
+    assert "max-age" in icon.headers["Cache-Control"]
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    assert client.get("/static/favicon.svg").mimetype == "image/svg+xml"
+
+
 def test_the_challenge_page_shows_the_prize(client, challenge):
     page = client.get(f"/c/{challenge}").get_data(as_text=True)
     assert "EUR 1,000,000" in page and "EUR 250,000" in page and "2,000,000 GPU hours" in page
@@ -86,6 +95,8 @@ def test_the_demo_loads_twice_without_duplicates(app, db):
         demo = get_challenge(session, DEMO_SLUG)
         assert len(session.exec(select(Team).where(Team.challenge_id == demo.id)).all()) == 3
     assert {role for _, role, _ in accounts} == {"organiser", "judge", "entrant"}
+    header = demo.config_text.split("[challenge]")[0]
+    assert header.startswith("# The demo challenge") and "Confirmed by the public record" not in header
 
 
 def test_the_demo_shows_which_submission_counts(app, db, client):
@@ -180,4 +191,5 @@ def test_health_answers_and_readiness_needs_a_scheduler_heartbeat(client, db):
         session.add(SchedulerLease(name="scheduler", holder="test", acquired_at=now, heartbeat_at=now,
                                    expires_at=now + timedelta(seconds=30)))
     response = client.get("/readyz")
-    assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok", "scheduler": "ok"}
+    assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok", "scheduler": "ok",
+                                                                        "scheduler_steps": "ok"}

@@ -18,6 +18,8 @@
   const overallText = document.getElementById("upload-overall-text");
   const list = document.getElementById("upload-files");
   const status = document.getElementById("upload-status");
+  const finaliseButton = document.getElementById("finalise");
+  const finaliseHint = document.getElementById("finalise-hint");
   let jobs = [];
   let paused = false;
   let running = false;
@@ -51,7 +53,9 @@
       done += job.offset; total += job.file.size;
       job.bar.max = Math.max(job.file.size, 1);
       job.bar.value = job.file.size ? job.offset : 1;
-      job.text.textContent = `${job.offset.toLocaleString()} of ${job.file.size.toLocaleString()} bytes ${job.state}`;
+      // A share, not a byte count: sizes are written by the server's one formatter (the list above reloads).
+      job.text.textContent = `${job.file.size ? Math.floor((100 * job.offset) / job.file.size) : 100} % ${job.state}`;
+      job.text.title = `${job.offset.toLocaleString()} of ${job.file.size.toLocaleString()} bytes`;
     });
     overall.max = Math.max(total, 1);
     overall.value = total ? done : (jobs.length ? 1 : 0);
@@ -59,6 +63,12 @@
     startButton.disabled = running;
     pauseButton.disabled = !running || paused;
     resumeButton.disabled = !paused;
+    if (finaliseButton) { // ready once every chosen file is in (or, before choosing, when the server says so)
+      const ready = jobs.length ? jobs.every((job) => job.offset >= job.file.size)
+        : finaliseButton.dataset.ready === "1";
+      finaliseButton.disabled = running || !ready;
+      finaliseHint.hidden = !finaliseButton.disabled;
+    }
   }
 
   function request(method, url, headers, body) {

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 from app.accounts.models import Role
+from scoring.units import human_bytes
 from tests.factories import checkpoint_files
 from tests.helpers import sign_in, storage_tree
 
@@ -68,3 +69,38 @@ def test_an_entrant_starts_an_upload_submission_from_the_page(client, eligible_t
     assert response.status_code == 302 and "/submissions/" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'id="uploader"' in page and "upload.js" in page
+
+
+def test_the_submission_page_keeps_finalise_disabled_until_every_file_is_in(client, entrant):
+    submission = entrant.start("Aurora 30B v2")
+    sign_in(client, "ana@aurora.eu")
+    assert 'id="finalise" data-ready="0" aria-describedby="finalise-hint"\n' in _finalise_button(client, submission)
+    url = entrant.create(submission, "config.json", 100).headers["Location"]
+    assert entrant.patch(url, 0, b"{").status_code == 204
+    assert "disabled" in _finalise_button(client, submission)  # 1 of 100 bytes: not yet
+    entrant.upload_all(submission, {"model.safetensors": checkpoint_files()["model.safetensors"]})
+    assert "disabled" in _finalise_button(client, submission)  # config.json still half sent
+    assert entrant.patch(url, 1, b"x" * 99).status_code == 204
+    assert "disabled" not in _finalise_button(client, submission)
+
+
+def _finalise_button(client, submission: int) -> str:
+    page = client.get(f"/submissions/{submission}").get_data(as_text=True)
+    return page[page.index('<button type="submit" id="finalise"'):].split(">", 1)[0]
+
+
+def test_sizes_read_in_human_units_on_the_submission_pages(client, entrant):
+    submission = entrant.start("Aurora 30B v1")
+    files = checkpoint_files()
+    files["README.md"] += b"A long model card. " * 300  # over a kilobyte in all: "6.1 kB", not "6,133 bytes"
+    entrant.upload_all(submission, files)
+    entrant.finalise(submission)
+    entrant.run_jobs()
+    sign_in(client, "ana@aurora.eu")
+    page = client.get(f"/submissions/{submission}").get_data(as_text=True)
+    total = sum(len(data) for data in files.values())
+    assert f"<dt>Size</dt><dd>{human_bytes(total)}</dd>" in page and human_bytes(total).endswith(" kB")
+    card = len(files["README.md"])
+    assert f'title="{card:,} bytes">{human_bytes(card)}<' in page
+    listing = client.get("/c/lagc-2024/submissions").get_data(as_text=True)
+    assert f"<td>{human_bytes(total)}</td>" in listing and "of up to 200 GB each" in listing

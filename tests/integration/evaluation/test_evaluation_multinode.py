@@ -13,9 +13,10 @@ import pytest
 from sqlmodel import Session, select
 
 from app.checkpoints.services import storage_of
+from app.ops.instance import instance_id
 from evaluation import jobs
 from evaluation.models import Evaluation, EvaluationState as S, GpuCharge
-from evaluation.jobspec import build_job_command
+from evaluation.jobspec import build_job_command, job_name
 from evaluation.planning import setup_of
 from evaluation.runners.base import FAILED, JobPaths, RunStatus
 from evaluation.runners.batch_script import render_batch_script
@@ -83,15 +84,16 @@ def test_a_400b_model_is_queued_with_a_five_node_layout_and_dispatched_as_one_mu
         status = status_of(session, session.get(Evaluation, ev.id), organiser=False)
     assert status["layout_words"] == "vLLM on 5 nodes (a Ray cluster): tensor parallel 4, pipeline parallel 5, " \
         "expert parallel"
-    assert status["layout"]["nodes"] == 5 and "800.0 GB of weights in bfloat16" in status["layout"]["reasons"][0]
+    assert status["layout"]["nodes"] == 5 and "800 GB of weights in bfloat16" in status["layout"]["reasons"][0]
     [ev] = _cycle(app, slurm, jobs.dispatch)
     assert S(ev.state) == S.dispatched and ev.job_id == "4242" and len(leonardo.scripts) == 1
     with Session(app.extensions["lagc_engine"]) as session:
         from app.challenges.models import Challenge
 
         profile = setup_of(session.get(Challenge, challenge_id), slurm).profile(CLUSTER)
+        name = job_name(ev.id, 1, instance_id(session, slurm))
     command = build_job_command(ev.request, profile, Path(ev.work_dir))
-    expected = render_batch_script(profile, command, JobPaths(Path(ev.work_dir)), name=f"lagc-eval-{ev.id}-a1",
+    expected = render_batch_script(profile, command, JobPaths(Path(ev.work_dir)), name=name,
                                    time_minutes=21)
     assert leonardo.scripts[0] == expected == (Path(ev.work_dir) / "run.sh").read_text()
     assert "#SBATCH --nodes=5\n#SBATCH --ntasks-per-node=1\n#SBATCH --exclusive\n" in expected

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from app.ops.instance import instance_id
 from evaluation import services
 from evaluation.archive import stored_items
 from evaluation.environment import lock_sha256
 from evaluation.models import Evaluation, EvaluationState as S, TaskResult
+from evaluation.jobspec import job_name
 
 from ._platform import accepted_submission, challenge_text, cycle_until, make_challenge, make_team
 
@@ -157,7 +159,9 @@ def test_a_scheduler_killed_mid_run_and_restarted_loses_nothing_and_submits_noth
     with Session(engine) as session:
         assert len(session.exec(select(TaskResult).where(TaskResult.evaluation_id == ev.id)).all()) == 2
     assert sum(1 for h in ev.history if h["to"] == "dispatched") == 1 and ev.attempt == 1
-    names = subprocess.run(["squeue", "-h", "--states=all", "--name", f"lagc-eval-{ev.id}-a1", "-o", "%i"],
+    with Session(engine) as session:
+        name = job_name(ev.id, 1, instance_id(session, settings))
+    names = subprocess.run(["squeue", "-h", "--states=all", "--name", name, "-o", "%i"],
                            capture_output=True, text=True).stdout.split()
     assert names == [ev.job_id]  # one job on the cluster
 

@@ -209,7 +209,7 @@ def test_a_scheduler_that_died_between_marking_and_recording_a_submission_finds_
         # The crash: the first job was started, its id never recorded; the second was never started.
         handle = LocalRunner().start(build_job_command(started.request, setup.profile("local"),
                                                        settings.instance_dir / "evaluations" / str(started.id) / "attempt-1"),
-                                     started.work_dir, name=job_name(started.id, 1))
+                                     started.work_dir, name=job_name(started.id, 1, "test"))
     evs = cycle_until(_engine(app), settings, _final, timeout=60)
     assert [S(e.state) for e in evs] == [S.finished, S.finished]
     assert evs[0].job_id == handle.job_id  # found by its name and folder, not submitted twice

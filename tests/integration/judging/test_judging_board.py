@@ -1,6 +1,6 @@
 """What the public leaderboard shows of decisions taken elsewhere: final scores appear (and rank) only once
 judging is published; an organiser's licence resolution reaches the board; an entry's page shows its model
-card as text. The board is refreshed as the scheduler refreshes it (`refresh_all`, which notices a changed
+card as safe markdown. The board is refreshed as the scheduler refreshes it (`refresh_all`, which notices a changed
 watermark)."""
 from __future__ import annotations
 
@@ -44,17 +44,18 @@ def test_final_scores_reach_the_public_board_only_once_judging_is_published(clie
     assert [row["final"] for row in ranked] == sorted((row["final"] for row in ranked), reverse=True)
 
 
-def test_an_entry_page_shows_the_model_card_as_escaped_text(client, db, field, app):
+def test_an_entry_page_shows_the_model_card_as_safe_markdown_without_front_matter(client, db, field, app):
     from app.checkpoints.models import Submission
 
     with db() as session:
         submission = session.exec(select(Submission).where(Submission.team_id == field.a)).one()
     folder = app.config["LAGC"].storage_dir / "submissions" / str(submission.id)
     folder.mkdir(parents=True)
-    (folder / "README.md").write_text("# Alpha 1B\n<script>alert(1)</script>\nTrained on EuroHPC.\n")
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\n---\n# Alpha 1B\n<script>alert(1)</script>\n"
+                                      "Trained on *EuroHPC*.\n")
     _scheduler_cycle(db)
     html = client.get(f"/leaderboard/{field.slug}/entries/{field.a}").get_data(as_text=True)
-    assert "# Alpha 1B" in html and "Trained on EuroHPC." in html
+    assert "<h3>Alpha 1B</h3>" in html and "Trained on <em>EuroHPC</em>." in html and "license:" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
 
 

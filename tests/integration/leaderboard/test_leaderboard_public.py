@@ -230,3 +230,23 @@ def test_before_the_scheduler_computes_the_board_every_representation_says_it_is
         assert session.exec(select(LeaderboardSnapshot)).all() == []  # the requests computed nothing
     board.refresh()
     assert client.get(f"/leaderboard?challenge={SLUG}").status_code == 200
+
+
+def test_a_first_click_on_a_score_column_lists_the_best_first_and_a_second_reverses_it(client, board):
+    import html as markup
+    import re
+
+    seed(board)
+
+    def header_links(url: str) -> dict[str, str]:
+        page = client.get(url).get_data(as_text=True)
+        return {label.split(" ")[0]: markup.unescape(href)
+                for href, label in re.findall(r'<th scope="col"[^>]*><a href="([^"]+)">([^<]+)</a>', page)}
+
+    first = header_links(f"/leaderboard?challenge={SLUG}")
+    best = client.get(first["Benchmark"]).get_data(as_text=True).split('<table class="leaderboard">')[1]
+    assert best.index("Team D") < best.index("Team B") < best.index("Team A")
+    assert "order=desc" in first["arc_easy"] and "order" not in first["Team"]  # A to Z
+    assert "order=desc" in first["Rank"]  # the board is ranked already: the other way round
+    second = header_links(first["Benchmark"])
+    assert "order" not in second["Benchmark"]  # ascending: the default order, left out of the link

@@ -67,3 +67,12 @@ def test_the_csv_export_neutralises_an_actor_address_that_reads_as_a_formula(org
     exported = organiser.get("/organiser/audit/export.csv?action=eligibility.").get_data(as_text=True)
     row = next(csv.DictReader(io.StringIO(exported)))
     assert row["actor"] == "'=cmd|'/ccalc'!a0@evil.example" and row["actor_id"] == str(evil)
+
+
+def test_the_dashboard_and_the_audit_log_name_an_actor_alike(organiser, db, make_user, challenge):
+    _events(db, make_user)
+    dashboard = organiser.get("/dashboard").get_data(as_text=True)
+    log = organiser.get("/organiser/audit").get_data(as_text=True)
+    for page in (dashboard, log):
+        by = [cell.split("</span>", 1)[1].split("</td>", 1)[0] for cell in page.split('aria-hidden="true">By')[1:]]
+        assert by[:3] == ["system", "system", "ana@aurora.eu"]  # newest first

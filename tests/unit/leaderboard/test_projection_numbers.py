@@ -59,3 +59,12 @@ def test_the_display_columns_of_the_cells_are_the_normalised_numbers_rounded_by_
     for at in range(0, len(flat), CELL):
         normalised, se, shown, shown_se = flat[at + 2], flat[at + 3], flat[at + 4], flat[at + 5]
         assert shown == six(normalised) and shown_se == (None if se is None else six(se))
+
+
+def test_a_score_column_sorts_best_first_on_the_first_click_and_turns_round_on_the_next():
+    from leaderboard.query import BoardQuery, next_order
+
+    assert [next_order(BoardQuery(), key) for key in ("score", "final", "task.boolq", "team", "parameters")] == [
+        "desc", "desc", "desc", "asc", "asc"]
+    assert next_order(BoardQuery(), "rank") == "desc"  # already sorted by rank, best first: the other way
+    assert next_order(BoardQuery(sort="score", order="desc"), "score") == "asc"
