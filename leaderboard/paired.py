@@ -332,6 +332,8 @@ def public_comparisons(comparisons: Optional[dict], hidden: Sequence[str]) -> Op
     (a refusal can name the task whose versions differ)."""
     if not comparisons or not hidden:
         return comparisons
-    scrub = (lambda c: c if c is None or "unavailable" not in c
-             else {**c, "unavailable": without_hidden(c["unavailable"], hidden)})
+
+    def scrub(c):
+        return c if c is None or "unavailable" not in c else {**c, "unavailable": without_hidden(c["unavailable"], hidden)}
+
     return {"next": scrub(comparisons.get("next")), "baselines": [scrub(c) for c in comparisons.get("baselines", [])]}

@@ -38,7 +38,7 @@ def _settings():
 def _forfeit_form(challenge: Challenge) -> ForfeitForm:
     form = ForfeitForm()
     teams = get_session().exec(select(Team).where(Team.challenge_id == challenge.id,
-                                                  Team.is_baseline == False).order_by(Team.name))  # noqa: E712
+                                                  Team.is_baseline.is_(False)).order_by(Team.name))
     form.team_id.choices = team_choices(teams)
     return form
 

@@ -19,7 +19,7 @@ from app.prizes.services import team_prize
 from app.organiser import auditlog
 from app.security import public, roles, signed_in
 from app.teams.models import Team
-from app.teams.services import TeamError, register_team, team_of, teams_of
+from app.teams.services import TeamError, register_team, teams_of
 from scoring import stderr_note
 
 bp = Blueprint("web", __name__, template_folder="templates")

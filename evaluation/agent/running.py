@@ -119,7 +119,7 @@ def gpu_model(transport: Transport, job_dir: Path) -> str | None:
     except OSError:
         return None
     models = sorted(set(lines))
-    return ", ".join(f"{sum(1 for l in lines if l == m)} x {m}" for m in models)[:300] if models else None
+    return ", ".join(f"{sum(1 for line in lines if line == m)} x {m}" for m in models)[:300] if models else None
 
 
 def agent_info(host: str, hub: bool, transport: Transport, lock_sha256: str | None) -> dict[str, Any]:

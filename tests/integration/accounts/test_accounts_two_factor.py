@@ -134,4 +134,4 @@ def test_the_demo_organiser_signs_in_with_the_printed_demo_secret(app, client, d
     assert submit(client, "/signin/code", {"code": code}).status_code == 302
     assert client.get("/dashboard").status_code == 200
     printed = app.test_cli_runner().invoke(args=["demo", "load"]).output
-    assert f"TOTP secret of judge@demo.lagc.eu" in printed and demo_secret("judge@demo.lagc.eu") in printed
+    assert "TOTP secret of judge@demo.lagc.eu" in printed and demo_secret("judge@demo.lagc.eu") in printed

@@ -4,7 +4,6 @@ scorecard compares the entry with its neighbours and the baselines, and the API 
 `scores paired` with the public's limits (the freeze, hidden tasks) and everything for judges and organisers."""
 
 import json
-from datetime import timedelta
 
 import numpy as np
 import pytest

@@ -126,7 +126,7 @@ def test_a_model_that_fits_one_node_gets_the_single_node_script_with_vllm_over_t
 
 
 def test_a_job_whose_nodes_never_form_a_ray_cluster_fails_with_that_reason():
-    line = next(l for l in _script("mn5-acc").splitlines() if l.startswith("  echo 'lagc: the Ray cluster"))
+    line = next(text for text in _script("mn5-acc").splitlines() if text.startswith("  echo 'lagc: the Ray cluster"))
     logged = line.split("'")[1]
     assert logged == ("lagc: the Ray cluster did not gather the 5 nodes (20 GPUs) of this job within 600 seconds "
                       "(see the slurm-*.err file of the job)")
