@@ -1,4 +1,5 @@
 """The Large AI Grand Challenge platform: `create_app` is the one application factory."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -50,8 +51,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_public_cache(app, settings)  # inside ProxyFix: it sees the client's scheme and host
     if settings.proxy_hops:
         # Behind a TLS-terminating proxy: the client's address (rate limits) and scheme (HSTS, secure cookies).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
-                                x_host=settings.proxy_hops)
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops, x_host=settings.proxy_hops
+        )
     # Ids are 32-bit database integers: a larger number in a URL is simply not found (404), never a 500.
     app.url_map.converters["int"] = DatabaseIdConverter
     _init_database(app, settings)
@@ -98,6 +100,7 @@ def _init_auth(app: Flask) -> None:
         # Only a signed-in session becomes permanent (expiring after LAGC_SESSION_HOURS); anonymous visitors
         # get no cookie at all, so public pages stay cacheable.
         from flask import session
+
         if "_user_id" in session and not session.permanent:
             session.permanent = True
 
@@ -141,13 +144,18 @@ def _register_error_handlers(app: Flask) -> None:
         if wants_problem():
             return domain_problem(exc)
         status = status_of(exc)
-        return render_template("errors/error.html", code=status, title=HTTPStatus(status).phrase,
-                               message=exc.message), status
+        return render_template(
+            "errors/error.html", code=status, title=HTTPStatus(status).phrase, message=exc.message
+        ), status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return render_template("errors/error.html", code=400, title="The form expired or was forged",
-                               message="Reload the page and send the form again."), 400
+        return render_template(
+            "errors/error.html",
+            code=400,
+            title="The form expired or was forged",
+            message="Reload the page and send the form again.",
+        ), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -155,8 +163,7 @@ def _register_error_handlers(app: Flask) -> None:
             return problem(exc.code or 500, exc.description or "")
         if exc.code == 401:
             return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
-        return render_template("errors/error.html", code=exc.code, title=exc.name,
-                               message=exc.description), exc.code
+        return render_template("errors/error.html", code=exc.code, title=exc.name, message=exc.description), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
@@ -170,9 +177,14 @@ def _register_error_handlers(app: Flask) -> None:
             return problem(500, "Something went wrong on our side; it has been logged.")
         # The page must not read the database: it may be what failed, and the user object belonged to the
         # closed session (reading it raised DetachedInstanceError, leaving gunicorn's bare error page).
-        return render_template("errors/error.html", code=500, title="Something went wrong",
-                               message="Something went wrong on our side; it has been logged.",
-                               current_user=visitor, notifications_unread=lambda: 0), 500
+        return render_template(
+            "errors/error.html",
+            code=500,
+            title="Something went wrong",
+            message="Something went wrong on our side; it has been logged.",
+            current_user=visitor,
+            notifications_unread=lambda: 0,
+        ), 500
 
 
 def _visitor_without_database():
@@ -190,9 +202,15 @@ def _visitor_without_database():
     loaded = state.dict if state is not None else {}
     if state is not None and not loaded.get("is_active", True):
         return AnonymousUserMixin()
-    return SimpleNamespace(is_authenticated=True, is_anonymous=False, is_active=True,
-                           id=loaded.get("id"), email=loaded.get("email", "your account"),
-                           display_name=loaded.get("display_name", ""), role=loaded.get("role"))
+    return SimpleNamespace(
+        is_authenticated=True,
+        is_anonymous=False,
+        is_active=True,
+        id=loaded.get("id"),
+        email=loaded.get("email", "your account"),
+        display_name=loaded.get("display_name", ""),
+        role=loaded.get("role"),
+    )
 
 
 def _register_cli(app: Flask) -> None:

@@ -1,4 +1,5 @@
 """Command-line entry points: `flask --app app db|users|challenges|demo ...`, plus each feature's group."""
+
 from __future__ import annotations
 
 import json

@@ -9,6 +9,7 @@ Decision: numbers (int, float, Decimal) are values the platform computed, not te
 written as numbers: a negative score stays `-0.25`, sortable and summable, not the text `'-0.25`. Only text
 is neutralised, so a team named `-1` is written `'-1`. Pure standard library.
 """
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """Database engine and sessions: SQLite (WAL, foreign keys on) by default, PostgreSQL through DATABASE_URL."""
+
 from __future__ import annotations
 
 import re
@@ -97,8 +98,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-def compare_and_set(session: Session, model: type, key: Any, expected: Mapping[str, Any],
-                    changes: Mapping[str, Any] | None = None) -> bool:
+def compare_and_set(
+    session: Session, model: type, key: Any, expected: Mapping[str, Any], changes: Mapping[str, Any] | None = None
+) -> bool:
     """Change the row `key` of `model` only if its columns still hold `expected`; True when it did.
 
     The one way a state change that people can fire twice is made (finalise a submission, terminate an
@@ -130,8 +132,10 @@ def compare_and_set(session: Session, model: type, key: Any, expected: Mapping[s
     else:
         column = next(c for c in mapper.columns if not c.primary_key)
         values = {column.key: getattr(model, column.key)}
-    result = session.execute(update(model).where(*conditions).values(**values),
-                             execution_options={"synchronize_session": "fetch" if changes else False})
+    result = session.execute(
+        update(model).where(*conditions).values(**values),
+        execution_options={"synchronize_session": "fetch" if changes else False},
+    )
     return result.rowcount == 1
 
 

@@ -1,5 +1,6 @@
 """The demo challenge: the bundled challenge files, a demo challenge whose phases run around today, and
 demo accounts, so a newcomer sees a working challenge within minutes. Idempotent."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -97,16 +98,22 @@ def demo_config_text(today: datetime) -> str:
     prize = "[prize]" + rest.split("[prize]", 1)[1]
     head = DEMO_HEADER + "[challenge]" + head.split("[challenge]", 1)[1]  # not the 2024 file's own comment
     head = head.replace('slug = "lagc-2024"', f'slug = "{DEMO_SLUG}"').replace(
-        'name = "Large AI Grand Challenge 2024"', 'name = "Demo Grand Challenge"')
-    spans = (("registration", "Registration and eligibility", 0, 7, None),
-             ("submission", "Checkpoint submission (late registration open)", 7, 44, ("register", "apply", "submit")),
-             ("evaluation", "Evaluation", 44, 58, None), ("judging", "Judging", 58, 72, None),
-             ("award", "Award and release", 72, 437, None))
+        'name = "Large AI Grand Challenge 2024"', 'name = "Demo Grand Challenge"'
+    )
+    spans = (
+        ("registration", "Registration and eligibility", 0, 7, None),
+        ("submission", "Checkpoint submission (late registration open)", 7, 44, ("register", "apply", "submit")),
+        ("evaluation", "Evaluation", 44, 58, None),
+        ("judging", "Judging", 58, 72, None),
+        ("award", "Award and release", 72, 437, None),
+    )
     phases = "".join(
         f'[[phases]]\nkey = "{key}"\nname = "{name}"\nstarts = {_iso(start + timedelta(days=a))}\n'
-        f'ends = {_iso(start + timedelta(days=b))}\n'
-        + ("" if allows is None else "allows = [" + ", ".join(f'"{x}"' for x in allows) + "]\n") + "\n"
-        for key, name, a, b, allows in spans)
+        f"ends = {_iso(start + timedelta(days=b))}\n"
+        + ("" if allows is None else "allows = [" + ", ".join(f'"{x}"' for x in allows) + "]\n")
+        + "\n"
+        for key, name, a, b, allows in spans
+    )
     return without_sections(head + phases + prize, EVALUATION_SECTIONS) + DEMO_EVALUATION
 
 

@@ -4,6 +4,7 @@ The web and API shell answers each kind with its status, in one place (`app.api.
 
 A leaf: it imports nothing of the platform, so every layer may raise these.
 """
+
 from __future__ import annotations
 
 from enum import Enum
@@ -28,8 +29,14 @@ class DomainError(Exception):
 
     kind: ClassVar[Kind] = Kind.invalid
 
-    def __init__(self, message: str, *, kind: Optional[Kind] = None, field: Optional[str] = None,
-                 errors: Optional[dict[str, list[str]]] = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: Optional[Kind] = None,
+        field: Optional[str] = None,
+        errors: Optional[dict[str, list[str]]] = None,
+    ):
         super().__init__(message)
         self.message, self.field, self.errors = message, field, errors
         if kind is not None:

@@ -3,6 +3,7 @@
 A leaf: features import `csrf` (to exempt a view) or `login_manager` from here, never from the `app` package,
 whose factory imports every feature.
 """
+
 from __future__ import annotations
 
 from flask_login import LoginManager

@@ -11,14 +11,29 @@ because `leaderboard.jobs` comes after `evaluation.jobs`). The import layers are
 
 Each function imports its parts when called, so `app.models` (Alembic) loads tables and nothing else.
 """
+
 from __future__ import annotations
 
 from types import ModuleType
 
 FEATURES = (
-    "app.accounts", "app.challenges", "app.teams", "app.audit", "app.ops", "app.web",
-    "app.eligibility", "app.checkpoints", "app.licences", "evaluation", "evaluation.sites", "app.judging",
-    "leaderboard", "app.prizes", "app.organiser", "app.notifications", "app.privacy",
+    "app.accounts",
+    "app.challenges",
+    "app.teams",
+    "app.audit",
+    "app.ops",
+    "app.web",
+    "app.eligibility",
+    "app.checkpoints",
+    "app.licences",
+    "evaluation",
+    "evaluation.sites",
+    "app.judging",
+    "leaderboard",
+    "app.prizes",
+    "app.organiser",
+    "app.notifications",
+    "app.privacy",
 )
 
 
@@ -39,8 +54,22 @@ def models() -> tuple[ModuleType, ...]:
     from evaluation import models as evaluation
     from leaderboard import models as leaderboard
 
-    return (accounts, challenges, teams, audit, ops, security, eligibility, checkpoints, licences, evaluation,
-            judging, leaderboard, prizes, notifications)
+    return (
+        accounts,
+        challenges,
+        teams,
+        audit,
+        ops,
+        security,
+        eligibility,
+        checkpoints,
+        licences,
+        evaluation,
+        judging,
+        leaderboard,
+        prizes,
+        notifications,
+    )
 
 
 def routes() -> tuple[ModuleType, ...]:
@@ -60,8 +89,22 @@ def routes() -> tuple[ModuleType, ...]:
     from evaluation.sites import routes as sites
     from leaderboard import routes as leaderboard
 
-    return (accounts, ops, web, eligibility, checkpoints, licences, evaluation, sites, judging, leaderboard, prizes,
-            organiser, notifications, privacy)
+    return (
+        accounts,
+        ops,
+        web,
+        eligibility,
+        checkpoints,
+        licences,
+        evaluation,
+        sites,
+        judging,
+        leaderboard,
+        prizes,
+        organiser,
+        notifications,
+        privacy,
+    )
 
 
 def api() -> tuple[ModuleType, ...]:

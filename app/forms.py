@@ -1,6 +1,7 @@
 """The base of every web form: Flask-WTF's form (CSRF token included) rendered so that a page can hold several
 forms without repeating an id; and the fields forms share (a team drop-down that starts empty, the tick box
 that confirms an irreversible act)."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Optional

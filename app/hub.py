@@ -7,6 +7,7 @@ refuses every request while it is true. The platform's own calls must reach the 
 protects the evaluation (lm-eval, transformers), so `hub_online()` clears that flag for the duration of our
 calls only (the scheduler and gunicorn's sync workers run one call at a time).
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -32,8 +33,9 @@ def model_info(endpoint: str, repo: str, revision: str, token: str | None = None
     from huggingface_hub import HfApi
 
     with hub_online():
-        return HfApi(endpoint=endpoint).model_info(repo, revision=revision, token=token or False,
-                                                  files_metadata=files_metadata)
+        return HfApi(endpoint=endpoint).model_info(
+            repo, revision=revision, token=token or False, files_metadata=files_metadata
+        )
 
 
 def read_head(endpoint: str, repo: str, commit: str, filename: str, limit: int, timeout: float) -> bytes:
@@ -45,8 +47,12 @@ def read_head(endpoint: str, repo: str, commit: str, filename: str, limit: int, 
     url = hf_hub_url(repo, filename, revision=commit, endpoint=endpoint)
     headers = {**build_hf_headers(token=False), "Range": f"bytes=0-{limit - 1}"}
     data = bytearray()
-    with hub_online(), http_stream_backoff("GET", url, max_retries=0, headers=headers, timeout=timeout,
-                                           follow_redirects=True) as response:
+    with (
+        hub_online(),
+        http_stream_backoff(
+            "GET", url, max_retries=0, headers=headers, timeout=timeout, follow_redirects=True
+        ) as response,
+    ):
         hf_raise_for_status(response)
         for chunk in response.iter_bytes():
             data.extend(chunk)

@@ -7,6 +7,7 @@ Every request body and pasted document goes through `load_json`: one rule, one p
 
 Pure standard library.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,10 @@ def load_json(raw: bytes | str, *, max_bytes: int = MAX_JSON_BYTES, max_depth: i
     else:
         text = raw
     if nesting_depth(text, stop_above=max_depth) > max_depth:
-        raise JsonBodyError(400, f"The JSON document nests objects and arrays more than {max_depth} levels "
-                                 f"deep; the limit is {max_depth}.")
+        raise JsonBodyError(
+            400,
+            f"The JSON document nests objects and arrays more than {max_depth} levels deep; the limit is {max_depth}.",
+        )
     try:
         return json.loads(text, parse_constant=_no_constant)
     except ValueError as problem:

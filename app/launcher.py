@@ -1,4 +1,5 @@
 """The embedded run: the web server (gunicorn) and the scheduler side by side; Ctrl-C stops both."""
+
 from __future__ import annotations
 
 import os
@@ -14,12 +15,24 @@ def main() -> int:
     settings = Settings.from_env()
     host = settings.host
     bin_dir = os.path.dirname(sys.executable)
-    web = [os.path.join(bin_dir, "gunicorn"), "-c", "python:app.ops.gunicorn", "--bind", f"{host}:{settings.port}",
-           "--workers", str(settings.web_concurrency), "--access-logfile", "-", "app:create_app()"]
+    web = [
+        os.path.join(bin_dir, "gunicorn"),
+        "-c",
+        "python:app.ops.gunicorn",
+        "--bind",
+        f"{host}:{settings.port}",
+        "--workers",
+        str(settings.web_concurrency),
+        "--access-logfile",
+        "-",
+        "app:create_app()",
+    ]
     scheduler = [sys.executable, "-m", "evaluation.scheduler"]
     processes = [subprocess.Popen(cmd) for cmd in (web, scheduler)]
-    print(f"\nThe platform runs at http://{host}:{settings.port}/ (Ctrl-C stops the web server and the scheduler)\n",
-          flush=True)
+    print(
+        f"\nThe platform runs at http://{host}:{settings.port}/ (Ctrl-C stops the web server and the scheduler)\n",
+        flush=True,
+    )
     stopping = False
 
     def stop(_signum=None, _frame=None) -> None:

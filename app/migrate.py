@@ -1,4 +1,5 @@
 """Running the Alembic migrations from the application (the `flask db` commands and the tests)."""
+
 from __future__ import annotations
 
 from alembic import command

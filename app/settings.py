@@ -1,4 +1,5 @@
 """One typed settings object, read from the environment, with safe defaults for the embedded run."""
+
 from __future__ import annotations
 
 import os
@@ -89,8 +90,9 @@ class Settings:
             raise SettingsError("LAGC_PUBLIC_CACHE_MB must be 0 (off) or more")
         object.__setattr__(self, "public_url", (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/"))
         if self.instance_id and not INSTANCE_ID.fullmatch(self.instance_id):
-            raise SettingsError("LAGC_INSTANCE_ID must be 2 to 16 lower-case letters and digits, "
-                                f"not {self.instance_id!r}")
+            raise SettingsError(
+                f"LAGC_INSTANCE_ID must be 2 to 16 lower-case letters and digits, not {self.instance_id!r}"
+            )
         if self.storage_gc_grace_hours < 1:  # storing a blob and pinning it must fit in the grace period
             raise SettingsError("LAGC_STORAGE_GC_GRACE_HOURS must be at least 1")
         if self.scheduler_interval <= 0 or self.scheduler_wake < 0:
@@ -107,7 +109,8 @@ class Settings:
         if self.production and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
             raise SettingsError(
                 "Refusing to start in production with the default or a short SECRET_KEY: "
-                "set SECRET_KEY to at least 32 random characters.")
+                "set SECRET_KEY to at least 32 random characters."
+            )
         if self.production and self.rate_limit_scale <= 0:
             raise SettingsError("Refusing to start in production with rate limits off (LAGC_RATE_LIMIT_SCALE).")
 

@@ -12,14 +12,21 @@ control characters (Cc), line and paragraph separators, and lone surrogates. All
 joiner and non-joiner (U+200D, U+200C) between two visible characters, which Persian and Indic spellings
 and emoji sequences need. Pure standard library.
 """
+
 from __future__ import annotations
 
 import unicodedata
 
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 JOINERS = frozenset("\u200c\u200d")
-_CONTROL_NAMES = {"\t": "CHARACTER TABULATION", "\n": "LINE FEED", "\r": "CARRIAGE RETURN", "\x00": "NULL",
-                  "\x1b": "ESCAPE", "\x7f": "DELETE"}
+_CONTROL_NAMES = {
+    "\t": "CHARACTER TABULATION",
+    "\n": "LINE FEED",
+    "\r": "CARRIAGE RETURN",
+    "\x00": "NULL",
+    "\x1b": "ESCAPE",
+    "\x7f": "DELETE",
+}
 
 
 def _kind(char: str) -> str | None:

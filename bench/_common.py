@@ -1,6 +1,7 @@
 """Shared set-up for the evaluation benchmarks: a fresh instance (SQLite unless DATABASE_URL is set) with the
 demo challenge, whose [evaluation] and [clusters.*] sections the benchmark chooses, and one entrant team (its
 rows built by the tests' factories, `tests/factories.py`)."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def instance(folder: Path, evaluation_sections: str, runner: str = "local"):
     """(settings, engine, challenge id, team id, user id) of a fresh instance in folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    settings = Settings(env="testing", instance_dir=folder, database_url=os.environ.get("DATABASE_URL", ""),
-                        secret_key="bench-" + "x" * 40, eval_runner=runner)
+    settings = Settings(
+        env="testing",
+        instance_dir=folder,
+        database_url=os.environ.get("DATABASE_URL", ""),
+        secret_key="bench-" + "x" * 40,
+        eval_runner=runner,
+    )
     upgrade(settings.database_url)
     write_suite(folder / "eval-suite")
     engine = make_engine(settings.database_url)
@@ -42,13 +48,21 @@ def instance(folder: Path, evaluation_sections: str, runner: str = "local"):
         return settings, engine, challenge.id, team.id, user.id
 
 
-def add_submission(engine, settings, challenge_id: int, team_id: int, user_id: int, model: Path | None,
-                   accepted: bool) -> int:
+def add_submission(
+    engine, settings, challenge_id: int, team_id: int, user_id: int, model: Path | None, accepted: bool
+) -> int:
     """A submission pinned in storage (a copy of model, or an empty folder); accepted now if asked."""
     with Session(engine) as session:
-        sub = factories.submission(session, challenge_id, team_id, user_id, label="bench", parameters=150_000,
-                                   licence_verdict=None,
-                                   status=SubmissionStatus.accepted if accepted else SubmissionStatus.validating)
+        sub = factories.submission(
+            session,
+            challenge_id,
+            team_id,
+            user_id,
+            label="bench",
+            parameters=150_000,
+            licence_verdict=None,
+            status=SubmissionStatus.accepted if accepted else SubmissionStatus.validating,
+        )
         session.commit()
         folder = storage_of(settings).submission_dir(sub.id)
         if model is not None:
@@ -67,6 +81,12 @@ def accept(engine, submission_id: int) -> None:
 
 
 def scheduler_env(settings: Settings) -> dict:
-    return {**os.environ, "DATABASE_URL": settings.database_url, "LAGC_INSTANCE_DIR": str(settings.instance_dir),
-            "LAGC_EVAL_RUNNER": settings.eval_runner, "LAGC_ENV": "testing", "SECRET_KEY": settings.secret_key,
-            "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "LAGC_INSTANCE_DIR": str(settings.instance_dir),
+        "LAGC_EVAL_RUNNER": settings.eval_runner,
+        "LAGC_ENV": "testing",
+        "SECRET_KEY": settings.secret_key,
+        "PYTHONPATH": str(ROOT),
+    }

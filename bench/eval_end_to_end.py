@@ -8,6 +8,7 @@ scores differ.
 
     .venv/bin/python bench/eval_end_to_end.py [--limit 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,32 @@ METRICS = {"lagc_capitals_mc": "acc", "lagc_capitals_yesno": "acc", "lagc_capita
 
 
 def bare(model: Path, suite: Path, out: Path, limit: int) -> tuple[float, dict]:
-    argv = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",
-            f"pretrained={model},dtype=float32,use_safetensors=True,trust_remote_code=False",
-            "--tasks", ",".join(TASK_NAMES), "--batch_size", "8", "--seed", "0", "--output_path", str(out),
-            "--device", "cpu", "--include_path", str(suite), "--limit", str(limit), "--num_fewshot", "0",
-            "--log_samples"]
+    argv = [
+        sys.executable,
+        "-m",
+        "lm_eval",
+        "--model",
+        "hf",
+        "--model_args",
+        f"pretrained={model},dtype=float32,use_safetensors=True,trust_remote_code=False",
+        "--tasks",
+        ",".join(TASK_NAMES),
+        "--batch_size",
+        "8",
+        "--seed",
+        "0",
+        "--output_path",
+        str(out),
+        "--device",
+        "cpu",
+        "--include_path",
+        str(suite),
+        "--limit",
+        str(limit),
+        "--num_fewshot",
+        "0",
+        "--log_samples",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     started = time.perf_counter()
     subprocess.run(argv, env=env, check=True, capture_output=True)
@@ -58,12 +80,20 @@ def bare(model: Path, suite: Path, out: Path, limit: int) -> tuple[float, dict]:
 
 
 def through_platform(folder: Path, model: Path, limit: int) -> tuple[float, dict]:
-    tasks = "".join(f'[[benchmark.tasks]]\nname = "{t}"\nlm_eval_task = "{t}"\nnum_fewshot = 0\nmetric = "{m}"\n'
-                    f"weight = 1.0\nbaseline = 0.0\n" for t, m in METRICS.items())
+    tasks = "".join(
+        f'[[benchmark.tasks]]\nname = "{t}"\nlm_eval_task = "{t}"\nnum_fewshot = 0\nmetric = "{m}"\n'
+        f"weight = 1.0\nbaseline = 0.0\n"
+        for t, m in METRICS.items()
+    )
     settings, engine, challenge_id, team_id, user_id = instance(folder, SECTIONS.format(tasks=tasks, limit=limit))
     sub_id = add_submission(engine, settings, challenge_id, team_id, user_id, model, accepted=False)
-    scheduler = subprocess.Popen([sys.executable, "-m", "evaluation.scheduler"], env=scheduler_env(settings),
-                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "evaluation.scheduler"],
+        env=scheduler_env(settings),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(4)  # the scheduler is up and idle, as it is in production
         started = time.perf_counter()

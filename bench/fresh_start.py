@@ -16,6 +16,7 @@ output with the second at which each line appeared (where the time goes: install
 Needs only the standard library (run it with any Python 3.11). The machine's load changes the numbers: say
 whether it was shared.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,9 @@ def free_port() -> int:
 
 
 def current_branch(repo: Path) -> str:
-    out = subprocess.run(["git", "-C", str(repo), "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--abbrev-ref", "HEAD"], capture_output=True, text=True, check=True
+    )
     return out.stdout.strip()
 
 
@@ -91,28 +93,41 @@ def stop(process: subprocess.Popen) -> None:
             continue
 
 
-def one_run(repo: Path, ref: str, caches: Path, timeout: float, verbose: bool,
-            extra_env: dict[str, str | None]) -> float:
+def one_run(
+    repo: Path, ref: str, caches: Path, timeout: float, verbose: bool, extra_env: dict[str, str | None]
+) -> float:
     """Seconds from the clone to GET / answering 200 (SystemExit with the output when it never does)."""
     with tempfile.TemporaryDirectory(prefix="lagc-fresh-start-") as tmp:
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", *CACHE_VARIABLES)}
         port = free_port()
-        env.update(PORT=str(port), XDG_CACHE_HOME=str(caches), PIP_CACHE_DIR=str(caches / "pip"),
-                   UV_CACHE_DIR=str(caches / "uv"))
+        env.update(
+            PORT=str(port),
+            XDG_CACHE_HOME=str(caches),
+            PIP_CACHE_DIR=str(caches / "pip"),
+            UV_CACHE_DIR=str(caches / "uv"),
+        )
         env.update({key: value for key, value in extra_env.items() if value is not None})
         for key in [key for key, value in extra_env.items() if value is None]:
             env.pop(key, None)
         started = time.monotonic()
         clone = Path(tmp) / "repo"
         subprocess.run(["git", "clone", "--quiet", "--branch", ref, str(repo), str(clone)], check=True)
-        process = subprocess.Popen(["./scripts/start.sh"], cwd=clone, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        process = subprocess.Popen(
+            ["./scripts/start.sh"],
+            cwd=clone,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         output = Output(process.stdout, started)
         try:
             while not answers(f"http://127.0.0.1:{port}/"):
                 if process.poll() is not None or time.monotonic() - started > timeout:
-                    raise SystemExit(f"./scripts/start.sh never answered (exit {process.poll()}):\n"
-                                     f"{output.text(output.lines[-40:])}")
+                    raise SystemExit(
+                        f"./scripts/start.sh never answered (exit {process.poll()}):\n{output.text(output.lines[-40:])}"
+                    )
                 time.sleep(0.2)
             elapsed = time.monotonic() - started
             lines = len(output.lines)
@@ -130,8 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default="cold,warm", help="cold, warm or both, comma-separated, in order")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the first page")
     parser.add_argument("--verbose", action="store_true", help="print the platform's output with timings")
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                        help="set a variable for start.sh (KEY= alone unsets it), e.g. UV_COMPILE_BYTECODE=1")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a variable for start.sh (KEY= alone unsets it), e.g. UV_COMPILE_BYTECODE=1",
+    )
     args = parser.parse_args(argv)
     ref = args.ref or current_branch(args.repo)
     extra_env = {k: (v or None) for k, _, v in (item.partition("=") for item in args.env)}

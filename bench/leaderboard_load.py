@@ -23,6 +23,7 @@ every page >= 80% of the minimal callable's requests/s (in the best round), ever
 first page < 200 KB, 304 on If-None-Match.
 Needs wrk (Debian package `wrk`; installed with apt-get when missing and running as root).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -116,6 +117,7 @@ def database(server: Optional[str]) -> Iterator[Optional[str]]:
         yield None
         return
     from sqlalchemy import create_engine, text
+
     name = f"lagc_bench_{os.getpid()}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -138,8 +140,9 @@ def free_port() -> int:
 def wrk(binary: str, url: str, seconds: int, count: bool = False):
     """Requests per second wrk reaches on ``url`` (1 thread, 16 connections, so the load generator leaves
     the CPU to the server as much as it can on a small machine); with ``count``, (requests/s, requests)."""
-    out = subprocess.run([binary, "-t1", "-c16", f"-d{seconds}s", "--latency", url], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [binary, "-t1", "-c16", f"-d{seconds}s", "--latency", url], capture_output=True, text=True, check=True
+    ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         sys.exit(f"wrk saw {errors.group(1)} error responses on {url}:\n{out}")
@@ -159,8 +162,11 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, bytes, dict]:
 def capture(url: str) -> tuple[str, list, bytes]:
     """The status line, headers (but those gunicorn adds itself) and body the server sends for ``url``."""
     with urllib.request.urlopen(url, timeout=60) as response:
-        headers = [[name, value] for name, value in response.getheaders()
-                   if name.lower() not in ("date", "server", "connection", "transfer-encoding")]
+        headers = [
+            [name, value]
+            for name, value in response.getheaders()
+            if name.lower() not in ("date", "server", "connection", "transfer-encoding")
+        ]
         return f"{response.status} {response.reason}", headers, response.read()
 
 
@@ -185,8 +191,12 @@ def workers_cpu(base: str) -> float:
 def gunicorn(env: dict, target: str) -> Iterator[str]:
     """A gunicorn serving ``target`` with the benchmark's settings (2 sync workers); yields its base URL."""
     port = free_port()
-    server = subprocess.Popen([PYTHON, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level",
-                               "warning", target], env=env, cwd=ROOT, start_new_session=True)
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     MASTERS[base] = server.pid
     try:
@@ -208,14 +218,16 @@ def public_pages(base: str) -> list[tuple[str, str]]:
     """(name, path?query) of the public pages measured: the board's views, an entry, home, challenge, API."""
     first = json.loads(fetch(f"{base}/api/v1/leaderboard?challenge=synthetic&per_page=25")[1])
     task, team = first["tasks"][0]["name"], first["rows"][0]["team_id"]
-    return [("board, first page", "/leaderboard?challenge=synthetic"),
-            ("board sorted by a task, page 3", f"/leaderboard?challenge=synthetic&sort=task.{task}&order=desc&page=3"),
-            ("board filtered, 100 a page", "/leaderboard?challenge=synthetic&licence=pass&per_page=100"),
-            ("entry page", f"/leaderboard/synthetic/entries/{team}"),
-            ("home page", "/"),
-            ("challenge page", "/c/synthetic"),
-            ("API JSON, 50 rows", "/api/v1/leaderboard?challenge=synthetic&per_page=50"),
-            ("API CSV, every row", "/api/v1/leaderboard?challenge=synthetic&format=csv")]
+    return [
+        ("board, first page", "/leaderboard?challenge=synthetic"),
+        ("board sorted by a task, page 3", f"/leaderboard?challenge=synthetic&sort=task.{task}&order=desc&page=3"),
+        ("board filtered, 100 a page", "/leaderboard?challenge=synthetic&licence=pass&per_page=100"),
+        ("entry page", f"/leaderboard/synthetic/entries/{team}"),
+        ("home page", "/"),
+        ("challenge page", "/c/synthetic"),
+        ("API JSON, 50 rows", "/api/v1/leaderboard?challenge=synthetic&per_page=50"),
+        ("API CSV, every row", "/api/v1/leaderboard?challenge=synthetic&format=csv"),
+    ]
 
 
 HIT_COST = """
@@ -257,11 +269,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="each wrk run")
     parser.add_argument("--rounds", type=int, default=1, help="measure every page this many times")
     parser.add_argument("--profile", action="store_true", help="print the recomputation's steps")
-    parser.add_argument("--postgres", metavar="SERVER_URL", default=os.environ.get("BENCH_POSTGRES_URL"),
-                        help="run on a new database on this PostgreSQL server (e.g. $TEST_POSTGRES_URL after "
-                             "`scripts/services/all.sh start`) instead of SQLite")
-    parser.add_argument("--recompute-only", action="store_true",
-                        help="time the recomputation only (no web server, no wrk)")
+    parser.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        default=os.environ.get("BENCH_POSTGRES_URL"),
+        help="run on a new database on this PostgreSQL server (e.g. $TEST_POSTGRES_URL after "
+        "`scripts/services/all.sh start`) instead of SQLite",
+    )
+    parser.add_argument(
+        "--recompute-only", action="store_true", help="time the recomputation only (no web server, no wrk)"
+    )
     args = parser.parse_args()
     wrk_binary = None if args.recompute_only else ensure_wrk()
     with database(args.postgres) as url:
@@ -270,8 +287,14 @@ def main() -> int:
 
 def _run(args: argparse.Namespace, wrk_binary: str, database_url: Optional[str]) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="lagc-bench-"))
-    env = {**os.environ, "LAGC_INSTANCE_DIR": str(tmp), "FLASK_APP": "app", "LAGC_RATE_LIMIT_SCALE": "0",
-           "BENCH_CAPTURE": str(tmp / "capture.json"), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "LAGC_INSTANCE_DIR": str(tmp),
+        "FLASK_APP": "app",
+        "LAGC_RATE_LIMIT_SCALE": "0",
+        "BENCH_CAPTURE": str(tmp / "capture.json"),
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -295,8 +318,10 @@ def _recomputations(args: argparse.Namespace, env: dict) -> float:
     for label, audiences in AUDIENCES.items():
         times = recompute_times(env, audiences)
         cold, landed = times["cold"], times["landed"]
-        print(f"recompute, {label}: cold {cold['wall']:.2f} s (CPU {cold['cpu']:.2f} s), after one result lands "
-              f"{landed['wall']:.2f} s (CPU {landed['cpu']:.2f} s)")
+        print(
+            f"recompute, {label}: cold {cold['wall']:.2f} s (CPU {cold['cpu']:.2f} s), after one result lands "
+            f"{landed['wall']:.2f} s (CPU {landed['cpu']:.2f} s)"
+        )
         if args.profile:
             print_profile(times)
         slowest = max(slowest, cold["wall"], landed["wall"])
@@ -312,9 +337,14 @@ def _serve_and_measure(args: argparse.Namespace, wrk_binary: str, env: dict, rec
             status, headers, body = capture(platform + path)
             assert status.startswith("200"), (path, status)
             captured[path] = (status, headers, body)
-        Path(env["BENCH_CAPTURE"]).write_text(json.dumps(  # keyed as the minimal callable looks up: path?query
-            {(path if "?" in path else path + "?"): [s, h, base64.b64encode(b).decode()]
-             for path, (s, h, b) in captured.items()}))
+        Path(env["BENCH_CAPTURE"]).write_text(
+            json.dumps(  # keyed as the minimal callable looks up: path?query
+                {
+                    (path if "?" in path else path + "?"): [s, h, base64.b64encode(b).decode()]
+                    for path, (s, h, b) in captured.items()
+                }
+            )
+        )
         with gunicorn(env, "bench.minimal_wsgi:app") as minimal:
             ratios = _rounds(args, wrk_binary, platform, alone, minimal, pages)
         first = captured["/leaderboard?challenge=synthetic"]
@@ -328,9 +358,11 @@ def _rounds(args, wrk_binary: str, platform: str, alone: str, minimal: str, page
             wrk(wrk_binary, base + path, 1)
     best: dict[str, float] = {}
     for round_number in range(1, args.rounds + 1):
-        print(f"round {round_number} (load average {os.getloadavg()[0]:.1f}): platform vs minimal WSGI callable, "
-              f"same gunicorn settings, each the mean of two runs in the order ABBA; requests/s and their ratio, "
-              f"then the workers' CPU time per request and its ratio (minimal / platform)")
+        print(
+            f"round {round_number} (load average {os.getloadavg()[0]:.1f}): platform vs minimal WSGI callable, "
+            f"same gunicorn settings, each the mean of two runs in the order ABBA; requests/s and their ratio, "
+            f"then the workers' CPU time per request and its ratio (minimal / platform)"
+        )
         for name, path in pages:
             served, limit, cpu, cpu_limit = _paired(wrk_binary, platform + path, minimal + path, args.seconds)
             best[name] = max(best.get(name, 0.0), served / limit)
@@ -338,8 +370,10 @@ def _rounds(args, wrk_binary: str, platform: str, alone: str, minimal: str, page
             if path == pages[0][1]:
                 flask_only = wrk(wrk_binary, alone + path, args.seconds)
                 extra = f"   (Flask alone, fast path off: {flask_only:,.0f} requests/s, ratio {flask_only / limit:.2f})"
-            print(f"  {name:32s} {served:8,.0f} vs {limit:8,.0f}  ratio {served / limit:.2f}   "
-                  f"CPU {cpu:6.0f} vs {cpu_limit:6.0f} us  ratio {cpu_limit / cpu:.2f}{extra}")
+            print(
+                f"  {name:32s} {served:8,.0f} vs {limit:8,.0f}  ratio {served / limit:.2f}   "
+                f"CPU {cpu:6.0f} vs {cpu_limit:6.0f} us  ratio {cpu_limit / cpu:.2f}{extra}"
+            )
     return best
 
 
@@ -356,8 +390,12 @@ def _paired(wrk_binary: str, platform: str, minimal: str, seconds: int) -> tuple
         cpu[url] += workers_cpu(base) - before
         done[url] += requests
         rates[url].append(rate)
-    return (sum(rates[platform]) / 2, sum(rates[minimal]) / 2, cpu[platform] / done[platform] * 1e6,
-            cpu[minimal] / done[minimal] * 1e6)
+    return (
+        sum(rates[platform]) / 2,
+        sum(rates[minimal]) / 2,
+        cpu[platform] / done[platform] * 1e6,
+        cpu[minimal] / done[minimal] * 1e6,
+    )
 
 
 def _report(base: str, first: tuple, ratios: dict[str, float], recompute_s: float, costs: dict) -> int:
@@ -367,16 +405,26 @@ def _report(base: str, first: tuple, ratios: dict[str, float], recompute_s: floa
     page_url = f"{base}/leaderboard?challenge=synthetic"
     by_etag = fetch(page_url, {"If-None-Match": header["ETag"]})[0]
     by_date = fetch(page_url, {"If-Modified-Since": header["Last-Modified"]})[0]
-    print(f"first page: {len(body) / 1024:.1f} KB, ETag {header['ETag']}, Last-Modified {header['Last-Modified']}, "
-          f"Cache-Control {header['Cache-Control']}")
+    print(
+        f"first page: {len(body) / 1024:.1f} KB, ETag {header['ETag']}, Last-Modified {header['Last-Modified']}, "
+        f"Cache-Control {header['Cache-Control']}"
+    )
     print(f"If-None-Match -> {by_etag}, If-Modified-Since -> {by_date}")
-    print(f"in one process: a fast-path answer {costs['answer_us']:.1f} us, of which the change-signal check "
-          f"{costs['check_us']:.1f} us")
+    print(
+        f"in one process: a fast-path answer {costs['answer_us']:.1f} us, of which the change-signal check "
+        f"{costs['check_us']:.1f} us"
+    )
     lowest = min(ratios.values())
-    missed = [name for name, ok in (("every page >= 0.80 of the minimal callable", lowest >= 0.8),
-                                    ("recompute < 2 s", recompute_s < 2.0),
-                                    ("page < 200 KB", len(body) < 200 * 1024),
-                                    ("304", by_etag == 304 and by_date == 304)) if not ok]
+    missed = [
+        name
+        for name, ok in (
+            ("every page >= 0.80 of the minimal callable", lowest >= 0.8),
+            ("recompute < 2 s", recompute_s < 2.0),
+            ("page < 200 KB", len(body) < 200 * 1024),
+            ("304", by_etag == 304 and by_date == 304),
+        )
+        if not ok
+    ]
     print(f"lowest ratio (best round per page): {lowest:.2f}")
     print("targets missed: " + ", ".join(missed) if missed else "all targets met")
     return 1 if missed else 0

@@ -6,14 +6,17 @@ body base64]}, each response exactly as the platform sent it (its X-Request-ID i
 the same size) but for what gunicorn adds itself (Date, Server, Connection). Answering is one dictionary
 lookup: what the platform spends beyond this is the cost of being a platform.
 """
+
 from __future__ import annotations
 
 import base64
 import json
 import os
 
-RESPONSES = {key: (status, [tuple(header) for header in headers], base64.b64decode(body))
-             for key, (status, headers, body) in json.loads(open(os.environ["BENCH_CAPTURE"]).read()).items()}
+RESPONSES = {
+    key: (status, [tuple(header) for header in headers], base64.b64decode(body))
+    for key, (status, headers, body) in json.loads(open(os.environ["BENCH_CAPTURE"]).read()).items()
+}
 
 
 def app(environ, start_response):

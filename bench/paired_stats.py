@@ -15,6 +15,7 @@ error" rule the board used before. Times are the median of --repeats runs.
 
     .venv/bin/python bench/paired_stats.py [--entries 1000] [--tasks 20] [--items 1000] [--repeats 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,19 +75,30 @@ def main() -> None:
     seconds, result = timed(lambda: neighbours(ranked, scales), args.repeats)
     paired = int(np.count_nonzero(result.p_value < 0.05))
     one_se, two_sided = unpaired(ranked, scales, 1.0), unpaired(ranked, scales, 1.959964)
-    print(f"board, {args.entries - 1} neighbour comparisons: {seconds:.3f} s (target < 1 s); told apart: "
-          f"{paired} by the paired test (p < 0.05), {two_sided} by the unpaired test at p < 0.05, {one_se} by the "
-          "old unpaired rule (more than one combined stderr apart)")
+    print(
+        f"board, {args.entries - 1} neighbour comparisons: {seconds:.3f} s (target < 1 s); told apart: "
+        f"{paired} by the paired test (p < 0.05), {two_sided} by the unpaired test at p < 0.05, {one_se} by the "
+        "old unpaired rule (more than one combined stderr apart)"
+    )
 
     a, b = ({n: TaskItems(n, "acc", np.arange(args.items), ranked[n][row]) for n in names} for row in (3, 4))
     seconds, boundary = timed(lambda: compare_runs(a, b, run_a="rank4", run_b="rank5", scales=scales), args.repeats)
     o = boundary.overall
-    print(f"prize boundary (ranks 4 and 5, 10,000 resamples): {seconds:.3f} s (target < 2 s); difference "
-          f"{o.difference:.4f}, 95% interval {o.ci95[0]:.4f} to {o.ci95[1]:.4f}, p = {o.p_value:.3g}")
+    print(
+        f"prize boundary (ranks 4 and 5, 10,000 resamples): {seconds:.3f} s (target < 2 s); difference "
+        f"{o.difference:.4f}, 95% interval {o.ci95[0]:.4f} to {o.ci95[1]:.4f}, p = {o.p_value:.3g}"
+    )
 
     rng = np.random.default_rng(1)
-    a, b = ({n: TaskItems(n, "f1", np.arange(args.items), np.clip(ranked[n][row] * 0.7 + rng.random(args.items) * 0.3,
-                                                                    0, 1)) for n in names} for row in (3, 4))
+    a, b = (
+        {
+            n: TaskItems(
+                n, "f1", np.arange(args.items), np.clip(ranked[n][row] * 0.7 + rng.random(args.items) * 0.3, 0, 1)
+            )
+            for n in names
+        }
+        for row in (3, 4)
+    )
     seconds, _ = timed(lambda: compare_runs(a, b, run_a="rank4", run_b="rank5", scales=scales), 1)
     print(f"prize boundary with continuous values (index resampling, sign-flip tests): {seconds:.3f} s")
     platform_paths(ranked, suite, args)
@@ -100,22 +112,30 @@ def platform_paths(ranked: dict[str, np.ndarray], suite: list[TaskSpec], args) -
     from leaderboard.paired import Pair, compare_pairs
 
     names, ids = sorted(ranked), np.arange(args.items)
-    rows = [{"position": i + 1, "team_id": i + 1, "team": f"entry {i + 1}", "rank": i + 1, "is_baseline": False}
-            for i in range(args.entries)]
-    items = {row["position"]: {n: TaskItems(n, "acc", ids, ranked[n][i], task_hash=f"h-{n}") for n in names}
-             for i, row in enumerate(rows)}
+    rows = [
+        {"position": i + 1, "team_id": i + 1, "team": f"entry {i + 1}", "rank": i + 1, "is_baseline": False}
+        for i in range(args.entries)
+    ]
+    items = {
+        row["position"]: {n: TaskItems(n, "acc", ids, ranked[n][i], task_hash=f"h-{n}") for n in names}
+        for i, row in enumerate(rows)
+    }
     pairs = [Pair(a, b) for a, b in zip(rows, rows[1:])]
     seconds, results = timed(lambda: compare_pairs(pairs, items, suite), args.repeats)
     apart = sum(1 for r in results if r.get("distinguishable"))
-    print(f"board step (leaderboard.paired.compare_pairs), {len(pairs)} neighbour comparisons from memory: "
-          f"{seconds:.3f} s (target < 1 s); {apart} distinguishable")
+    print(
+        f"board step (leaderboard.paired.compare_pairs), {len(pairs)} neighbour comparisons from memory: "
+        f"{seconds:.3f} s (target < 1 s); {apart} distinguishable"
+    )
     with tempfile.TemporaryDirectory() as storage:
         a, b = (kept_entry(Path(storage), rank, {n: ranked[n][rank - 1] for n in names}) for rank in (4, 5))
         cold, body = timed(lambda: compare_entries(a, b, suite, storage), 1)
         warm, body = timed(lambda: compare_entries(a, b, suite, storage), args.repeats)
-    print(f"prize cut-off (leaderboard.paired.compare_entries, ranks 4 and 5): {warm:.3f} s with the items in "
-          f"memory (target < 2 s), {cold:.3f} s reading and verifying {2 * len(names)} kept samples files first; "
-          f"p = {body['overall']['p_value']:.3g}")
+    print(
+        f"prize cut-off (leaderboard.paired.compare_entries, ranks 4 and 5): {warm:.3f} s with the items in "
+        f"memory (target < 2 s), {cold:.3f} s reading and verifying {2 * len(names)} kept samples files first; "
+        f"p = {body['overall']['p_value']:.3g}"
+    )
 
 
 def kept_entry(storage: Path, rank: int, values: dict[str, np.ndarray]):
@@ -130,13 +150,32 @@ def kept_entry(storage: Path, rank: int, values: dict[str, np.ndarray]):
     stamp = "2026-01-01T00-00-00.000000"
     for name, column in values.items():
         with open(out / f"samples_{name}_{stamp}.jsonl", "w") as fh:
-            fh.writelines(json.dumps({"doc_id": i, "filter": "none", "acc": float(v), "doc_hash": f"d{i}",
-                                      "target_hash": "t", "prompt_hash": "p"}) + "\n" for i, v in enumerate(column))
+            fh.writelines(
+                json.dumps(
+                    {
+                        "doc_id": i,
+                        "filter": "none",
+                        "acc": float(v),
+                        "doc_hash": f"d{i}",
+                        "target_hash": "t",
+                        "prompt_hash": "p",
+                    }
+                )
+                + "\n"
+                for i, v in enumerate(column)
+            )
     results = {name: {"acc,none": float(np.mean(column)), "acc_stderr,none": 0.01} for name, column in values.items()}
-    (out / f"results_{stamp}.json").write_text(json.dumps({"results": results, "config": {"model": "hf"},
-                                                           "task_hashes": {n: f"h-{n}" for n in values}}))
-    ev = Evaluation(id=rank, challenge_id=1, team_id=rank, submission_id=rank, provenance={"kept": keep([out], storage,
-                    rank)}, request={"tasks": [{"name": n, "lm_eval_task": n, "metric": "acc"} for n in values]})
+    (out / f"results_{stamp}.json").write_text(
+        json.dumps({"results": results, "config": {"model": "hf"}, "task_hashes": {n: f"h-{n}" for n in values}})
+    )
+    ev = Evaluation(
+        id=rank,
+        challenge_id=1,
+        team_id=rank,
+        submission_id=rank,
+        provenance={"kept": keep([out], storage, rank)},
+        request={"tasks": [{"name": n, "lm_eval_task": n, "metric": "acc"} for n in values]},
+    )
     return Entry(rank, f"entry {rank}", rank, None, ev)
 
 
@@ -148,7 +187,7 @@ def unpaired(ranked: dict[str, np.ndarray], scales, z: float) -> int:
         n, mean = values.shape[1], values.mean(axis=1)
         slope = np.where(scaled_score(mean, scales[name]) > 0, scales[name].share / (1 - scales[name].baseline), 0.0)
         score = score + scaled_score(mean, scales[name])
-        variance = variance + slope ** 2 * values.var(axis=1, ddof=1) / n
+        variance = variance + slope**2 * values.var(axis=1, ddof=1) / n
     gap = score[:-1] - score[1:]
     return int(np.count_nonzero(np.abs(gap) > z * np.sqrt(variance[:-1] + variance[1:])))
 

@@ -11,6 +11,7 @@ per round: the landing to the cycle's end, and to the moment the public board's 
 through the web app's own caches) shows that team with the top score. Exits 1 when a result is not on the board within
 the cycle plus the web worker's head cache (`leaderboard.cache.HEAD_TTL`) and a second of slack.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,22 +41,40 @@ from leaderboard.seed import SLUG, seed  # noqa: E402
 
 def landing_step(team_name: str, landed: list[float]):
     """A scheduler step that records a finished evaluation of the team's submission, top marks everywhere."""
+
     def land_a_result(session: Session, _settings) -> None:
         team = session.exec(select(Team).where(Team.name == team_name)).one()
-        earlier = session.exec(select(Evaluation).where(Evaluation.team_id == team.id)
-                               .order_by(Evaluation.id.desc())).first()
+        earlier = session.exec(
+            select(Evaluation).where(Evaluation.team_id == team.id).order_by(Evaluation.id.desc())
+        ).first()
         now = utcnow()
-        ev = Evaluation(challenge_id=earlier.challenge_id, team_id=team.id, submission_id=earlier.submission_id,
-                        state=EvaluationState.running, runner=earlier.runner, cluster=earlier.cluster,
-                        queued_at=now - timedelta(minutes=30))
+        ev = Evaluation(
+            challenge_id=earlier.challenge_id,
+            team_id=team.id,
+            submission_id=earlier.submission_id,
+            state=EvaluationState.running,
+            runner=earlier.runner,
+            cluster=earlier.cluster,
+            queued_at=now - timedelta(minutes=30),
+        )
         session.add(ev)
         session.flush()
         for row in session.exec(select(TaskResult).where(TaskResult.evaluation_id == earlier.id)).all():
-            session.add(TaskResult(evaluation_id=ev.id, task=row.task, metric=row.metric, value=0.999,
-                                   stderr=0.001, n_samples=row.n_samples, num_fewshot=row.num_fewshot))
+            session.add(
+                TaskResult(
+                    evaluation_id=ev.id,
+                    task=row.task,
+                    metric=row.metric,
+                    value=0.999,
+                    stderr=0.001,
+                    n_samples=row.n_samples,
+                    num_fewshot=row.num_fewshot,
+                )
+            )
         finish(session, ev, now)
         session.commit()
         landed.append(time.perf_counter())
+
     return land_a_result
 
 
@@ -84,8 +103,12 @@ def main() -> int:
     run_cycle(engine, settings, holder, ttl, last_ms, steps)  # the first cycle computes the snapshots
     print(f"{args.teams} teams; first cycle (every snapshot computed) {last_ms[0]:.0f} ms")
     with Session(engine) as session:
-        names = session.exec(select(Team.name).where(Team.is_baseline == False)  # noqa: E712
-                             .order_by(Team.id.desc()).limit(args.rounds)).all()
+        names = session.exec(
+            select(Team.name)
+            .where(Team.is_baseline == False)  # noqa: E712
+            .order_by(Team.id.desc())
+            .limit(args.rounds)
+        ).all()
     to_cycle_end, to_board, late = [], [], 0
     for name in names:
         landed: list[float] = []
@@ -97,11 +120,15 @@ def main() -> int:
         late += not shows_new_result(client, name)
         to_cycle_end.append((ended - landed[0]) * 1000)
         to_board.append((seen - landed[0]) * 1000)
-        print(f"  {name}: cycle ends {to_cycle_end[-1]:.0f} ms after the landing, on the board after "
-              f"{to_board[-1]:.0f} ms (cycle {last_ms[0]:.0f} ms)")
-    print(f"median: cycle end {statistics.median(to_cycle_end):.0f} ms, on the board "
-          f"{statistics.median(to_board):.0f} ms after the landing; the scheduler's interval is "
-          f"{settings.scheduler_interval:.1f} s, the web worker's head cache {HEAD_TTL:.1f} s")
+        print(
+            f"  {name}: cycle ends {to_cycle_end[-1]:.0f} ms after the landing, on the board after "
+            f"{to_board[-1]:.0f} ms (cycle {last_ms[0]:.0f} ms)"
+        )
+    print(
+        f"median: cycle end {statistics.median(to_cycle_end):.0f} ms, on the board "
+        f"{statistics.median(to_board):.0f} ms after the landing; the scheduler's interval is "
+        f"{settings.scheduler_interval:.1f} s, the web worker's head cache {HEAD_TTL:.1f} s"
+    )
     worst = max(to_board) / 1000
     if late or worst > max(to_cycle_end) / 1000 + HEAD_TTL + 1:
         print("a result did not reach the board within its cycle and the head cache", file=sys.stderr)

@@ -11,6 +11,7 @@
 
     .venv/bin/python bench/samples_size.py [--data DIR] [--limit 40]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,10 @@ from evaluation.suite import write_suite  # noqa: E402
 from evaluation.tinymodel import make_tiny_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = {"hellaswag": (10, 10_042, {"validation": "hellaswag_val.jsonl"}),  # few-shot, items, split -> local file
-        "gsm8k": (5, 1_319, {"train": "gsm8k_train.jsonl", "test": "gsm8k_test.jsonl"})}
+REAL = {
+    "hellaswag": (10, 10_042, {"validation": "hellaswag_val.jsonl"}),  # few-shot, items, split -> local file
+    "gsm8k": (5, 1_319, {"train": "gsm8k_train.jsonl", "test": "gsm8k_test.jsonl"}),
+}
 
 
 def run(argv, env) -> None:
@@ -42,7 +45,8 @@ def run(argv, env) -> None:
 def kept_sizes(output: Path, storage: Path, evaluation_id: int) -> dict:
     kept = keep([output], storage, evaluation_id)
     return {task: (e["bytes"], e["stored_bytes"], storage / e["file"]) for task, e in kept["samples"].items()} | {
-        "results": (sum(e["bytes"] for e in kept["results"]), sum(e["stored_bytes"] for e in kept["results"]), None)}
+        "results": (sum(e["bytes"] for e in kept["results"]), sum(e["stored_bytes"] for e in kept["results"]), None)
+    }
 
 
 def zstd_bytes(gz: Path | None) -> str:
@@ -55,13 +59,21 @@ def zstd_bytes(gz: Path | None) -> str:
 def demo(work: Path, model: Path) -> None:
     suite = work / "suite"
     tasks = write_suite(suite)
-    spec = EvalSpec(checkpoint=str(model), tasks=tuple(tasks), output_path=str(work / "demo"), include_path=str(suite),
-                    limit=16, batch_size=8, num_parameters=150_000)
+    spec = EvalSpec(
+        checkpoint=str(model),
+        tasks=tuple(tasks),
+        output_path=str(work / "demo"),
+        include_path=str(suite),
+        limit=16,
+        batch_size=8,
+        num_parameters=150_000,
+    )
     command = build_command(spec, lm_eval=(sys.executable, "-m", "lm_eval"))
     run(command.argv, command.env)
     sizes = kept_sizes(work / "demo", work / "storage", 1)
-    print("demo suite, tiny model, limit 16 (the demo's settings): bytes as lm-eval wrote them -> kept (gzip 6)"
-          " [zstd -3]")
+    print(
+        "demo suite, tiny model, limit 16 (the demo's settings): bytes as lm-eval wrote them -> kept (gzip 6) [zstd -3]"
+    )
     for task, (raw, stored, path) in sorted(sizes.items()):
         print(f"  {task:22} {raw:>10,} -> {stored:>9,}  [{zstd_bytes(path)}]")
     raw, stored = sum(s[0] for s in sizes.values()), sum(s[1] for s in sizes.values())
@@ -80,25 +92,52 @@ def real_suite(work: Path, model: Path, data: Path, limit: int) -> None:
         text = without_tags(text)
         local = ", ".join(f"{split}: {data / file}" for split, file in files.items())
         text = text.replace(f"task: {name}", f"task: local_{name}").replace(
-            text.split("dataset_path: ")[1].splitlines()[0], f"json\ndataset_kwargs: {{data_files: {{{local}}}}}")
-        (include / f"{name}.yaml").write_text(text.replace("training_split: train", "training_split: null")
-                                              if name == "hellaswag" else text)
+            text.split("dataset_path: ")[1].splitlines()[0], f"json\ndataset_kwargs: {{data_files: {{{local}}}}}"
+        )
+        (include / f"{name}.yaml").write_text(
+            text.replace("training_split: train", "training_split: null") if name == "hellaswag" else text
+        )
     print(f"real suite estimate (tiny model, {limit} items each, scaled to the full task):")
     total_raw = total_kept = 0
     for name, (shots, items, _) in REAL.items():
         out = work / f"real-{name}"
-        argv = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",
-                f"pretrained={model},use_safetensors=True,trust_remote_code=False,dtype=float32,max_length=256",
-                "--tasks", f"local_{name}", "--num_fewshot", str(shots), "--include_path", str(include), "--limit",
-                str(limit), "--batch_size", "8", "--device", "cpu", "--seed", "0", "--output_path", str(out),
-                "--log_samples", "--gen_kwargs", "max_gen_toks=32"]
+        argv = [
+            sys.executable,
+            "-m",
+            "lm_eval",
+            "--model",
+            "hf",
+            "--model_args",
+            f"pretrained={model},use_safetensors=True,trust_remote_code=False,dtype=float32,max_length=256",
+            "--tasks",
+            f"local_{name}",
+            "--num_fewshot",
+            str(shots),
+            "--include_path",
+            str(include),
+            "--limit",
+            str(limit),
+            "--batch_size",
+            "8",
+            "--device",
+            "cpu",
+            "--seed",
+            "0",
+            "--output_path",
+            str(out),
+            "--log_samples",
+            "--gen_kwargs",
+            "max_gen_toks=32",
+        ]
         run(argv, OFFLINE_ENV)
         raw, stored, path = kept_sizes(out, work / "storage", 100 + len(name))[f"local_{name}"]
         scale = items / limit
         total_raw, total_kept = total_raw + raw * scale, total_kept + stored * scale
-        print(f"  {name:9} {shots:>2}-shot: {raw / limit:>8,.0f} B/item -> {stored / limit:>7,.0f} kept "
-              f"[zstd {zstd_bytes(path)} for {limit}]; x {items:,} items = {raw * scale / 1e6:6.1f} MB -> "
-              f"{stored * scale / 1e6:5.1f} MB")
+        print(
+            f"  {name:9} {shots:>2}-shot: {raw / limit:>8,.0f} B/item -> {stored / limit:>7,.0f} kept "
+            f"[zstd {zstd_bytes(path)} for {limit}]; x {items:,} items = {raw * scale / 1e6:6.1f} MB -> "
+            f"{stored * scale / 1e6:5.1f} MB"
+        )
     print(f"  both tasks: {total_raw / 1e6:.1f} MB as written -> {total_kept / 1e6:.1f} MB kept per evaluation")
 
 

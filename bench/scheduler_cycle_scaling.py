@@ -6,6 +6,7 @@ took, the time of one following cycle with every job running, and the idle cycle
 
     .venv/bin/python bench/scheduler_cycle_scaling.py      # DATABASE_URL=postgresql+psycopg://... for PostgreSQL
 """
+
 from __future__ import annotations
 
 import sys
@@ -37,10 +38,29 @@ cluster = "local"
 max_concurrent = { local = 100000 }
 allocation_gpu_hours = { local = 1000 }
 """
-REQUEST = {"checkpoint": "/nonexistent", "runner": "local", "cluster": "local", "batch_size": 8, "dtype": "float32",
-           "device": "cpu", "limit": None, "seed": 0, "timeout_minutes": 120, "include_path": None,
-           "tasks": [{"name": "lagc_capitals_mc", "lm_eval_task": "lagc_capitals_mc", "num_fewshot": 0,
-                      "metric": "acc", "weight": 1.0, "baseline": 0.25, "hidden": False}]}
+REQUEST = {
+    "checkpoint": "/nonexistent",
+    "runner": "local",
+    "cluster": "local",
+    "batch_size": 8,
+    "dtype": "float32",
+    "device": "cpu",
+    "limit": None,
+    "seed": 0,
+    "timeout_minutes": 120,
+    "include_path": None,
+    "tasks": [
+        {
+            "name": "lagc_capitals_mc",
+            "lm_eval_task": "lagc_capitals_mc",
+            "num_fewshot": 0,
+            "metric": "acc",
+            "weight": 1.0,
+            "baseline": 0.25,
+            "hidden": False,
+        }
+    ],
+}
 
 
 class FakeRunner:
@@ -70,8 +90,7 @@ def measure(n: int) -> dict:
         jobs.runner_for = lambda kind, setup, cluster: fake  # the fake edge; every step above it is real
         from _common import add_submission
 
-        subs = [add_submission(engine, settings, challenge_id, team_id, user_id, None, accepted=True)
-                for _ in range(n)]
+        subs = [add_submission(engine, settings, challenge_id, team_id, user_id, None, accepted=True) for _ in range(n)]
         with Session(engine) as session:
             for sub_id in subs:
                 services.create(session, challenge_id, team_id, sub_id, dict(REQUEST), 3)
@@ -85,8 +104,7 @@ def measure(n: int) -> dict:
         dispatch = time.perf_counter() - started
         follow = _timed(engine, settings)
         with Session(engine) as session:
-            running = len(session.exec(select(Evaluation.id).where(
-                Evaluation.state == EvaluationState.running)).all())
+            running = len(session.exec(select(Evaluation.id).where(Evaluation.state == EvaluationState.running)).all())
         with Session(engine) as session:  # idle: nothing queued, nothing running
             for ev in session.exec(select(Evaluation)).all():
                 ev.state = EvaluationState.finished
@@ -106,11 +124,15 @@ def _timed(engine, settings) -> float:
 
 def main() -> int:
     rows = [measure(n) for n in (10, 100, 1000)]
-    print(f"{'queued':>7} {'dispatch all (s)':>17} {'cycles':>7} {'ms/evaluation':>14} {'follow cycle (s)':>17} "
-          f"{'idle cycle (ms)':>16}")
+    print(
+        f"{'queued':>7} {'dispatch all (s)':>17} {'cycles':>7} {'ms/evaluation':>14} {'follow cycle (s)':>17} "
+        f"{'idle cycle (ms)':>16}"
+    )
     for r in rows:
-        print(f"{r['n']:>7} {r['dispatch']:>17.3f} {r['cycles']:>7} {1000 * r['dispatch'] / r['n']:>14.2f} "
-              f"{r['follow']:>17.3f} {1000 * r['idle']:>16.2f}")
+        print(
+            f"{r['n']:>7} {r['dispatch']:>17.3f} {r['cycles']:>7} {1000 * r['dispatch'] / r['n']:>14.2f} "
+            f"{r['follow']:>17.3f} {1000 * r['idle']:>16.2f}"
+        )
     per = {r["n"]: r["dispatch"] / r["n"] for r in rows}
     growth = per[1000] / per[100]
     print(f"growth ratio (time per evaluation at 1,000 / at 100): {growth:.2f}  (1.0 = linear; target <= 1.5)")

@@ -11,6 +11,7 @@
     eval "$(bash scripts/services/all.sh start)"
     .venv/bin/python bench/site_agent.py [--gib 1] [--sites 50] [--queued 1000] [--samples 5] [--poll 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,10 @@ from evaluation.agent.staging import Stager  # noqa: E402
 from evaluation.models import Evaluation, EvaluationState as S, Site  # noqa: E402
 from tests.integration.evaluation._live import AgentProcess, Live, wait_for  # noqa: E402
 from tests.integration.evaluation._platform import (  # noqa: E402
-    accepted_submission, challenge_text, make_challenge, make_team,
+    accepted_submission,
+    challenge_text,
+    make_challenge,
+    make_team,
 )
 
 GiB = 1024**3
@@ -42,8 +46,9 @@ GiB = 1024**3
 
 def _sites_challenge(engine, settings, slug: str, email: str, model: Path | None = None) -> int:
     """A challenge run by sites serving local-slurm (fake lm-eval), a team and an accepted submission."""
-    text = challenge_text(runner="sites", cluster="local-slurm", clusters=["local-slurm"],
-                          max_concurrent={"local-slurm": 50}).replace('slug = "demo"', f'slug = "{slug}"')
+    text = challenge_text(
+        runner="sites", cluster="local-slurm", clusters=["local-slurm"], max_concurrent={"local-slurm": 50}
+    ).replace('slug = "demo"', f'slug = "{slug}"')
     with session_scope(engine) as session:
         challenge = make_challenge(session, text)
         user, team = make_team(session, challenge, email)
@@ -62,16 +67,25 @@ def staging(root: Path, gib: float) -> dict:
     try:
         client = PlatformClient(live.url, live.add_site("bench"))
         submission = _sites_challenge(live.engine, live.settings, "bench-staging", "staging@example.eu", model)
-        lease = wait_for(lambda: client.call("POST", "/heartbeat", {"agent": {}, "holding": []})["leases"]
-                         and client.call("GET", "/leases")["leases"], 300, "no lease")[0]
+        lease = wait_for(
+            lambda: (
+                client.call("POST", "/heartbeat", {"agent": {}, "holding": []})["leases"]
+                and client.call("GET", "/leases")["leases"]
+            ),
+            300,
+            "no lease",
+        )[0]
         stored = live.settings.storage_dir / "submissions" / str(submission) / "model.safetensors"
         subprocess.run(["sha256sum", str(stored)], capture_output=True, check=True)  # warm the cache
         started = time.perf_counter()
         subprocess.run(["sha256sum", str(stored)], capture_output=True, check=True)
         hashing = time.perf_counter() - started
         live.stop_scheduler()  # nothing else runs while the download is timed
-        client.call("POST", "/heartbeat", {"agent": {}, "holding": [
-            {"evaluation_id": lease["evaluation_id"], "attempt": lease["attempt"]}]})  # renewed for the download
+        client.call(
+            "POST",
+            "/heartbeat",
+            {"agent": {}, "holding": [{"evaluation_id": lease["evaluation_id"], "attempt": lease["attempt"]}]},
+        )  # renewed for the download
         stager = Stager(root / "agent", client)
         started = time.perf_counter()
         stager.stage_model(lease["evaluation_id"], lease["attempt"], lease["request"]["model"])
@@ -79,9 +93,14 @@ def staging(root: Path, gib: float) -> dict:
     finally:
         live.stop()
     size = stored.stat().st_size if stored.exists() else gib * GiB
-    return {"bytes": size, "sha256sum_seconds": round(hashing, 3), "agent_seconds": round(fetching, 3),
-            "sha256sum_mb_s": round(size / hashing / 1e6), "agent_mb_s": round(size / fetching / 1e6),
-            "ratio": round(hashing / fetching, 2)}
+    return {
+        "bytes": size,
+        "sha256sum_seconds": round(hashing, 3),
+        "agent_seconds": round(fetching, 3),
+        "sha256sum_mb_s": round(size / hashing / 1e6),
+        "agent_mb_s": round(size / fetching / 1e6),
+        "ratio": round(hashing / fetching, 2),
+    }
 
 
 def server_time(database_url: str, root: Path, sites: int, queued: int, rounds: int = 200) -> dict:
@@ -131,10 +150,16 @@ def server_time(database_url: str, root: Path, sites: int, queued: int, rounds: 
         lease_to_sites(Cycle(session, settings))
         cycle_ms = (time.perf_counter() - started) * 1000
     engine.dispose()
-    return {"heartbeat_ms_median": round(statistics.median(beat), 2), "heartbeat_ms_p95": _p95(beat),
-            "leases_ms_median": round(statistics.median(listing), 2), "leases_ms_p95": _p95(listing),
-            "leasing_cycle_ms": round(cycle_ms, 1), "held_by_the_site": len(held),
-            "select_1_ms_median": round(statistics.median(trips), 3), "select_1_ms_p95": _p95(trips)}
+    return {
+        "heartbeat_ms_median": round(statistics.median(beat), 2),
+        "heartbeat_ms_p95": _p95(beat),
+        "leases_ms_median": round(statistics.median(listing), 2),
+        "leases_ms_p95": _p95(listing),
+        "leasing_cycle_ms": round(cycle_ms, 1),
+        "held_by_the_site": len(held),
+        "select_1_ms_median": round(statistics.median(trips), 3),
+        "select_1_ms_p95": _p95(trips),
+    }
 
 
 def _seed(engine, submission_id: int, queued: int, sites: int) -> None:
@@ -146,13 +171,34 @@ def _seed(engine, submission_id: int, queued: int, sites: int) -> None:
         sub = session.get(Submission, submission_id)
         request = template.request if template else {}
         now = utcnow()
-        rows = [Evaluation(challenge_id=sub.challenge_id, team_id=sub.team_id, submission_id=sub.id, runner="site",
-                           cluster="sites", request=request, queued_at=now + timedelta(microseconds=i))
-                for i in range(queued)]
-        rows += [Evaluation(challenge_id=sub.challenge_id, team_id=sub.team_id, submission_id=sub.id,
-                            runner="site", cluster="local-slurm", request=request, state=S.running,
-                            site_id=1 + i // 4, job_id=str(i), work_dir=f"/j/{i}", started_at=now)
-                 for i in range(4 * sites)]
+        rows = [
+            Evaluation(
+                challenge_id=sub.challenge_id,
+                team_id=sub.team_id,
+                submission_id=sub.id,
+                runner="site",
+                cluster="sites",
+                request=request,
+                queued_at=now + timedelta(microseconds=i),
+            )
+            for i in range(queued)
+        ]
+        rows += [
+            Evaluation(
+                challenge_id=sub.challenge_id,
+                team_id=sub.team_id,
+                submission_id=sub.id,
+                runner="site",
+                cluster="local-slurm",
+                request=request,
+                state=S.running,
+                site_id=1 + i // 4,
+                job_id=str(i),
+                work_dir=f"/j/{i}",
+                started_at=now,
+            )
+            for i in range(4 * sites)
+        ]
         session.add_all(rows)
 
 
@@ -169,8 +215,18 @@ def idle_site(root: Path, samples: int, poll: float) -> dict:
     try:
         for i in range(samples):
             submission = _sites_challenge(live.engine, live.settings, f"bench-idle-{i}", f"idle{i}@example.eu")
-            ev = wait_for(lambda: next((e for e in live.evaluations() if e.submission_id == submission
-                                        and S(e.state) in (S.finished, S.failed)), None), 120, "not finished")
+            ev = wait_for(
+                lambda: next(
+                    (
+                        e
+                        for e in live.evaluations()
+                        if e.submission_id == submission and S(e.state) in (S.finished, S.failed)
+                    ),
+                    None,
+                ),
+                120,
+                "not finished",
+            )
             queued = datetime.fromisoformat(ev.history[0]["at"]).timestamp()
             leased = datetime.fromisoformat(ev.history[1]["at"]).timestamp()
             script = root / "idle-agent" / "jobs" / str(ev.id) / "attempt-1" / "run.sh"
@@ -180,9 +236,13 @@ def idle_site(root: Path, samples: int, poll: float) -> dict:
     finally:
         agent.stop()
         live.stop()
-    return {"poll_seconds": poll, "queued_to_leased_seconds": [round(x, 2) for x in leasing],
-            "queued_to_sbatch_seconds": [round(x, 2) for x in latencies],
-            "median": round(statistics.median(latencies), 2), "max": round(max(latencies), 2)}
+    return {
+        "poll_seconds": poll,
+        "queued_to_leased_seconds": [round(x, 2) for x in leasing],
+        "queued_to_sbatch_seconds": [round(x, 2) for x in latencies],
+        "median": round(statistics.median(latencies), 2),
+        "max": round(max(latencies), 2),
+    }
 
 
 def main() -> None:
@@ -201,8 +261,7 @@ def main() -> None:
             out["staging"] = staging(root / "s", args.gib)
             print(json.dumps({"staging": out["staging"]}), flush=True)
         if "server" not in args.skip:
-            out["server_sqlite"] = server_time(f"sqlite:///{root / 'server.db'}", root / "q", args.sites,
-                                               args.queued)
+            out["server_sqlite"] = server_time(f"sqlite:///{root / 'server.db'}", root / "q", args.sites, args.queued)
             print(json.dumps({"server_sqlite": out["server_sqlite"]}), flush=True)
             if os.environ.get("TEST_POSTGRES_URL"):
                 from tests.helpers import create_database, drop_database

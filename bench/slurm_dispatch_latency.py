@@ -5,6 +5,7 @@ record when its job is visible in Slurm (``squeue``) and when Slurm reports it s
 
     eval "$(bash scripts/services/all.sh start)"; .venv/bin/python bench/slurm_dispatch_latency.py [--samples 7]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,9 @@ max_attempts = 1
 
 
 def job_state(name: str) -> str | None:
-    out = subprocess.run(["squeue", "-h", "--states=all", "--name", name, "-o", "%T"], capture_output=True,
-                         text=True).stdout.split()
+    out = subprocess.run(
+        ["squeue", "-h", "--states=all", "--name", name, "-o", "%T"], capture_output=True, text=True
+    ).stdout.split()
     return out[0] if out else None
 
 
@@ -76,8 +78,13 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lagc-bench-slurm-") as tmp:
         settings, engine, *ids = instance(Path(tmp), SECTIONS.format(python=sys.executable), runner="slurm")
-        scheduler = subprocess.Popen([sys.executable, "-m", "evaluation.scheduler"], env=scheduler_env(settings),
-                                     cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        scheduler = subprocess.Popen(
+            [sys.executable, "-m", "evaluation.scheduler"],
+            env=scheduler_env(settings),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             time.sleep(4)
             results = []

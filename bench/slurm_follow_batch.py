@@ -7,6 +7,7 @@ are cancelled at the end.
 
     eval "$(bash scripts/services/all.sh start)"; .venv/bin/python bench/slurm_follow_batch.py [--jobs 50]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,10 @@ from evaluation.clusters import default_profiles  # noqa: E402
 from evaluation.runners.base import RunHandle  # noqa: E402
 from evaluation.runners.slurm import SlurmError, SlurmRunner  # noqa: E402
 from evaluation.runners.slurm_states import (  # noqa: E402
-    find_in_jobcomp, job_from_key_values, parse_key_values, parse_sbatch_job_id,
+    find_in_jobcomp,
+    job_from_key_values,
+    parse_key_values,
+    parse_sbatch_job_id,
 )
 
 
@@ -67,10 +71,16 @@ def measure(cycle, runner: SlurmRunner, run: CountingRun, handles, rounds: int):
 
 
 def forgotten_jobs(location: str, limit: int) -> list[str]:
-    known = set(subprocess.run(["squeue", "-h", "--states=all", "-o", "%i"], capture_output=True, text=True,
-                               check=True).stdout.split())
-    ids = [line.split()[0].removeprefix("JobId=") for line in Path(location).read_text().splitlines()
-           if line.startswith("JobId=")]
+    known = set(
+        subprocess.run(
+            ["squeue", "-h", "--states=all", "-o", "%i"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    ids = [
+        line.split()[0].removeprefix("JobId=")
+        for line in Path(location).read_text().splitlines()
+        if line.startswith("JobId=")
+    ]
     return [job_id for job_id in dict.fromkeys(reversed(ids)) if job_id.isdigit() and job_id not in known][:limit]
 
 
@@ -87,9 +97,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lagc-bench-follow-") as tmp:
         try:
             for i in range(args.jobs):
-                out = subprocess.run(["sbatch", "--parsable", "--hold", "--job-name", f"lagc-bench-follow-{i}",
-                                      "-o", "/dev/null", "--wrap", "true"], capture_output=True, text=True,
-                                     check=True, cwd=tmp).stdout
+                out = subprocess.run(
+                    [
+                        "sbatch",
+                        "--parsable",
+                        "--hold",
+                        "--job-name",
+                        f"lagc-bench-follow-{i}",
+                        "-o",
+                        "/dev/null",
+                        "--wrap",
+                        "true",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=tmp,
+                ).stdout
                 submitted.append(parse_sbatch_job_id(out))
             old = forgotten_jobs(location, args.forgotten) if location else []
             handles = [RunHandle("slurm", job_id, tmp, "local-slurm") for job_id in submitted + old]
@@ -97,7 +121,7 @@ def main() -> int:
             results = {label: measure(cycle, runner, run, handles, args.rounds) for label, cycle in rows}
         finally:
             for i in range(0, len(submitted), 500):
-                subprocess.run(["scancel", *submitted[i:i + 500]], capture_output=True)
+                subprocess.run(["scancel", *submitted[i : i + 500]], capture_output=True)
     per_states, batch_states = (results[label][2] for label, _ in rows)
     assert per_states == batch_states, "the two ways disagree about the jobs' states"
     print(f"{len(submitted)} held jobs + {len(old)} forgotten jobs (jobcomp), {args.rounds} rounds")

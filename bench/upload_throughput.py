@@ -10,6 +10,7 @@ The client sends `Upload-Checksum: sha256` with every chunk, hashing the next ch
 uploads, so the server verifies every chunk as it would for a real script. Exits 1 when a target is missed.
 Everything lives in a temporary folder that is deleted at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,7 @@ def write_safetensors(path: Path, total_bytes: int) -> None:
         handle.write(len(header).to_bytes(8, "little") + header)
         remaining = total_bytes - 8 - len(header)
         while remaining:
-            handle.write(block[:min(len(block), remaining)])
+            handle.write(block[: min(len(block), remaining)])
             remaining -= min(len(block), remaining)
 
 
@@ -60,10 +61,12 @@ def prepare_instance(env: dict) -> str:
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     for args in (["db", "upgrade"], ["demo", "load"]):
         subprocess.run(flask + args, env=env, cwd=ROOT, check=True, capture_output=True)
-    code = ("import app.models; from app.settings import Settings; from app.db import make_engine, session_scope;"
-            "from app.accounts.services import find_user, issue_token;"
-            "engine = make_engine(Settings.from_env().database_url)\n"
-            "with session_scope(engine) as s: print(issue_token(s, find_user(s, 'aurora@demo.lagc.eu'), 'bench')[1])")
+    code = (
+        "import app.models; from app.settings import Settings; from app.db import make_engine, session_scope;"
+        "from app.accounts.services import find_user, issue_token;"
+        "engine = make_engine(Settings.from_env().database_url)\n"
+        "with session_scope(engine) as s: print(issue_token(s, find_user(s, 'aurora@demo.lagc.eu'), 'bench')[1])"
+    )
     made = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
     if made.returncode:
         raise SystemExit(f"could not issue a token:\n{made.stderr}")
@@ -112,8 +115,11 @@ def read_and_hash(path: Path, offset: int, size: int) -> tuple[bytes, str]:
 
 def start_submission(base: str, token: str) -> int:
     """A new submission for the bench's entrant."""
-    response = requests.post(f"{base}/api/v1/challenges/demo/submissions", json={"label": "bench"},
-                             headers={"Authorization": f"Bearer {token}"})
+    response = requests.post(
+        f"{base}/api/v1/challenges/demo/submissions",
+        json={"label": "bench"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     return response.json()["id"]
 
 
@@ -131,8 +137,10 @@ def upload(base: str, token: str, submission: int, path: Path, chunk: int, name:
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {token}"
     size = path.stat().st_size
-    meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}"
-                    for k, v in {"filename": name, "submission": str(submission)}.items())
+    meta = ",".join(
+        f"{k} {base64.b64encode(v.encode()).decode()}"
+        for k, v in {"filename": name, "submission": str(submission)}.items()
+    )
     started = time.perf_counter()
     created = http.post(f"{base}/api/v1/uploads", headers={**TUS, "Upload-Length": str(size), "Upload-Metadata": meta})
     url = created.headers["Location"]
@@ -142,9 +150,16 @@ def upload(base: str, token: str, submission: int, path: Path, chunk: int, name:
             data, checksum = upcoming.result()
             if offset + chunk < size:
                 upcoming = pool.submit(read_and_hash, path, offset + chunk, chunk)
-            response = http.patch(url, data=data, headers={
-                **TUS, "Upload-Offset": str(offset), "Upload-Checksum": checksum,
-                "Content-Type": "application/offset+octet-stream"})
+            response = http.patch(
+                url,
+                data=data,
+                headers={
+                    **TUS,
+                    "Upload-Offset": str(offset),
+                    "Upload-Checksum": checksum,
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            )
             assert response.status_code == 204, (response.status_code, response.text)
     return time.perf_counter() - started
 
@@ -170,15 +185,29 @@ def run(work: Path, total: int, chunk: int, min_ratio: float) -> int:
     started, children = time.perf_counter(), os.times()
     subprocess.run(["sha256sum", str(path)], check=True, capture_output=True)
     sha256sum_seconds = time.perf_counter() - started
-    sha256sum_cpu = (os.times().children_user + os.times().children_system
-                     - children.children_user - children.children_system)
+    sha256sum_cpu = (
+        os.times().children_user + os.times().children_system - children.children_user - children.children_system
+    )
     port = free_port()
     env = {**os.environ, "LAGC_INSTANCE_DIR": str(work / "instance"), "LAGC_ENV": "development"}
     env.pop("DATABASE_URL", None)
     token = prepare_instance(env)
-    gunicorn = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-                                 "--workers", "2", "--timeout", "300", "app:create_app()"], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    gunicorn = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--timeout",
+            "300",
+            "app:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for(base)
@@ -194,8 +223,14 @@ def run(work: Path, total: int, chunk: int, min_ratio: float) -> int:
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
-    return report(total, chunk, (sha256sum_seconds, sha256sum_cpu), (upload_seconds, server_cpu, client_cpu),
-                  (growth, hwm), min_ratio)
+    return report(
+        total,
+        chunk,
+        (sha256sum_seconds, sha256sum_cpu),
+        (upload_seconds, server_cpu, client_cpu),
+        (growth, hwm),
+        min_ratio,
+    )
 
 
 def _wait_for(base: str) -> None:
@@ -213,20 +248,28 @@ def _cpu_seconds(workers: list[psutil.Process]) -> float:
     return sum(w.cpu_times().user + w.cpu_times().system for w in workers)
 
 
-def report(total: int, chunk: int, sha: tuple[float, float], up: tuple[float, float, float],
-           memory: tuple[float, float], min_ratio: float) -> int:
+def report(
+    total: int,
+    chunk: int,
+    sha: tuple[float, float],
+    up: tuple[float, float, float],
+    memory: tuple[float, float],
+    min_ratio: float,
+) -> int:
     """Print the table; 0 when both targets are met. CPU seconds show the cost apart from the machine's load."""
     (sha_s, sha_cpu), (upload_s, server_cpu, client_cpu), (growth, hwm) = sha, up, memory
     sha_rate, upload_rate = total / MIB / sha_s, total / MIB / upload_s
     ratio = upload_rate / sha_rate
-    rows = [("file", f"{total / MIB / 1024:.2f} GiB safetensors"), ("chunk", f"{chunk // MIB} MiB"),
-            ("sha256sum", f"{sha_s:.2f} s  ({sha_rate:.0f} MiB/s)"),
-            ("tus upload via gunicorn", f"{upload_s:.2f} s  ({upload_rate:.0f} MiB/s)"),
-            ("upload / sha256sum", f"{ratio:.2f}  (target >= {min_ratio:.2f})"),
-            ("CPU seconds", f"sha256sum {sha_cpu:.2f} s, gunicorn workers {server_cpu:.2f} s, "
-                            f"client {client_cpu:.2f} s"),
-            ("worker peak RSS growth", f"{growth:.1f} MiB  (target < 100)"),
-            ("worker VmHWM - baseline RSS", f"{hwm:.1f} MiB  (VmHWM includes start-up peaks)")]
+    rows = [
+        ("file", f"{total / MIB / 1024:.2f} GiB safetensors"),
+        ("chunk", f"{chunk // MIB} MiB"),
+        ("sha256sum", f"{sha_s:.2f} s  ({sha_rate:.0f} MiB/s)"),
+        ("tus upload via gunicorn", f"{upload_s:.2f} s  ({upload_rate:.0f} MiB/s)"),
+        ("upload / sha256sum", f"{ratio:.2f}  (target >= {min_ratio:.2f})"),
+        ("CPU seconds", f"sha256sum {sha_cpu:.2f} s, gunicorn workers {server_cpu:.2f} s, client {client_cpu:.2f} s"),
+        ("worker peak RSS growth", f"{growth:.1f} MiB  (target < 100)"),
+        ("worker VmHWM - baseline RSS", f"{hwm:.1f} MiB  (VmHWM includes start-up peaks)"),
+    ]
     for name, value in rows:
         print(f"{name:<30} {value}")
     ok = ratio >= min_ratio and growth < 100

@@ -17,6 +17,7 @@ its files are read-only.
 Evaluations recorded before samples were kept have no ``kept`` entry in their provenance: ``stored_items``
 says so instead of comparing them.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -60,7 +61,7 @@ def keep(outputs: Iterable[Path], storage_dir: str | Path, evaluation_id: int) -
                     results.append(_entry(_copy(path, building / relative), final / relative, storage))
                 elif path.name.startswith("samples_") and path.suffix == ".jsonl":
                     target = building / relative.with_name(path.name + ".gz")
-                    task = path.name[len("samples_"):].rsplit("_", 1)[0]
+                    task = path.name[len("samples_") :].rsplit("_", 1)[0]
                     samples[task] = _entry(_compress(path, target), final / target.relative_to(building), storage)
         _seal(building)
         _replace(building, final)
@@ -72,8 +73,7 @@ def keep(outputs: Iterable[Path], storage_dir: str | Path, evaluation_id: int) -
 
 def _entry(sizes: tuple[str, int, int], path: Path, storage: Path) -> dict[str, Any]:
     sha256, raw_bytes, stored_bytes = sizes
-    return {"file": str(path.relative_to(storage)), "sha256": sha256, "bytes": raw_bytes,
-            "stored_bytes": stored_bytes}
+    return {"file": str(path.relative_to(storage)), "sha256": sha256, "bytes": raw_bytes, "stored_bytes": stored_bytes}
 
 
 def _copy(source: Path, target: Path) -> tuple[str, int, int]:
@@ -129,14 +129,17 @@ def _remove(folder: Path) -> None:
         shutil.rmtree(folder)
 
 
-def stored_items(ev: Evaluation, task: str, storage_dir: str | Path, metric: str | None = None,
-                 verify: bool = True) -> TaskItems:
+def stored_items(
+    ev: Evaluation, task: str, storage_dir: str | Path, metric: str | None = None, verify: bool = True
+) -> TaskItems:
     """An evaluation's per-item values for one suite task (its counted metric unless ``metric`` is given),
     read from its kept samples, checked against their recorded sha256; SamplesError says why it cannot."""
     kept = (ev.provenance or {}).get("kept")
     if not kept:
-        raise SamplesError(f"evaluation {ev.id} was recorded before per-item results were kept, so it cannot be "
-                           "compared item by item; run it again to compare it")
+        raise SamplesError(
+            f"evaluation {ev.id} was recorded before per-item results were kept, so it cannot be "
+            "compared item by item; run it again to compare it"
+        )
     spec = next((t for t in ev.request.get("tasks", []) if t["name"] == task), None)
     if spec is None:
         raise SamplesError(f"evaluation {ev.id} has no task {task}")
@@ -148,8 +151,9 @@ def stored_items(ev: Evaluation, task: str, storage_dir: str | Path, metric: str
     if verify:
         _verify(ev, kept, storage, run, spec["lm_eval_task"])
     items = task_items(run, spec["lm_eval_task"], metric or spec["metric"])
-    return TaskItems(task, items.metric, items.doc_ids, items.values, items.task_hash, items.item_hashes,
-                     items.prompt_hashes)
+    return TaskItems(
+        task, items.metric, items.doc_ids, items.values, items.task_hash, items.item_hashes, items.prompt_hashes
+    )
 
 
 def stored_run_id(ev: Evaluation) -> str:
@@ -163,8 +167,9 @@ def stored_run_id(ev: Evaluation) -> str:
 
 def _verify(ev: Evaluation, kept: dict, storage: Path, run: LmEvalRun, lm_task: str) -> None:
     """Every kept file the task reads must hash to the sha256 recorded when it was kept."""
-    recorded = {entry["file"]: entry["sha256"]
-                for entry in [*kept.get("results", []), *(kept.get("samples") or {}).values()]}
+    recorded = {
+        entry["file"]: entry["sha256"] for entry in [*kept.get("results", []), *(kept.get("samples") or {}).values()]
+    }
     for path in task_files(run, lm_task):
         name = str(path.relative_to(storage))
         if name not in recorded:

@@ -3,6 +3,7 @@ until the board freezes. The choice is a dated row (`evaluation.models.CountedCh
 (`evaluation.counting.decide`) reads it as of any cut-off: a choice made after the freeze changes nothing on
 the frozen board. The page and the API call `choose`; a `ChoiceRefused` is a `DomainError` (its kind decides the status).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,16 @@ from app.checkpoints.models import Submission
 from app.db import database_id, utcnow
 from app.errors import DomainError, Kind
 from app.teams.models import Team
-from evaluation.counted import (COMPETITION, LIVE, CountedEntry, active_freeze, counted_entry, cutoff, scoring_of,
-                                submission_states)
+from evaluation.counted import (
+    COMPETITION,
+    LIVE,
+    CountedEntry,
+    active_freeze,
+    counted_entry,
+    cutoff,
+    scoring_of,
+    submission_states,
+)
 from evaluation.counting import SCORED
 from evaluation.models import CountedChoice
 
@@ -38,13 +47,21 @@ def choosing_closed(session: Session, challenge: Challenge, now: datetime) -> Op
         return "In this challenge each team's latest scored submission counts: teams do not choose."
     frozen = active_freeze(session, challenge.id)
     if frozen is not None and frozen.frozen_at <= now:
-        return (f"The board froze on {frozen.frozen_at:%d %b %Y %H:%M} UTC: the submission that counts can no "
-                "longer change.")
+        return (
+            f"The board froze on {frozen.frozen_at:%d %b %Y %H:%M} UTC: the submission that counts can no "
+            "longer change."
+        )
     return None
 
 
-def choose(session: Session, challenge: Challenge, team: Team, user_id: int, submission_id: Optional[int],
-           now: Optional[datetime] = None) -> CountedChoice:
+def choose(
+    session: Session,
+    challenge: Challenge,
+    team: Team,
+    user_id: int,
+    submission_id: Optional[int],
+    now: Optional[datetime] = None,
+) -> CountedChoice:
     """Record that ``submission_id`` counts for ``team`` (None: its latest scored submission again); audited,
     in the caller's transaction. Refused with 409 once the board froze, where teams do not choose, or for a
     submission without a finished evaluation; 404 for a submission that is not the team's."""
@@ -61,15 +78,24 @@ def choose(session: Session, challenge: Challenge, team: Team, user_id: int, sub
         raise ChoiceRefused(closed)
     if submission_id is not None and submission_states(session, challenge, team.id).get(submission_id) != SCORED:
         raise ChoiceRefused(f"{label} has no finished evaluation: only an evaluated submission can count.")
-    choice = CountedChoice(challenge_id=challenge.id, team_id=team.id, submission_id=submission_id,
-                           chosen_by_id=user_id, chosen_at=now)
+    choice = CountedChoice(
+        challenge_id=challenge.id, team_id=team.id, submission_id=submission_id, chosen_by_id=user_id, chosen_at=now
+    )
     session.add(choice)
     session.flush()
     if submission_id is None:
         record(session, "team.counted_default", "team", team.id, actor_id=user_id, challenge_id=challenge.id)
     else:
-        record(session, "submission.counted_chosen", "submission", submission_id, actor_id=user_id,
-               challenge_id=challenge.id, team_id=team.id, label=label)
+        record(
+            session,
+            "submission.counted_chosen",
+            "submission",
+            submission_id,
+            actor_id=user_id,
+            challenge_id=challenge.id,
+            team_id=team.id,
+            label=label,
+        )
     return choice
 
 
@@ -92,9 +118,22 @@ def choice_panel(session: Session, challenge: Challenge, team_id: int, now: Opti
     under a freeze), each submission's state, its latest choice, and whether it may choose now."""
     now = now or utcnow()
     config, frozen_at = scoring_of(challenge), cutoff(session, challenge.id, COMPETITION)
-    choice = session.execute(select(CountedChoice).where(CountedChoice.team_id == team_id)
-                             .order_by(CountedChoice.chosen_at.desc(), CountedChoice.id.desc())).scalars().first()
-    return ChoicePanel(config.counted_submission, config.counted_rule_words,
-                       counted_entry(session, challenge, team_id, cutoff(session, challenge.id, LIVE)),
-                       counted_entry(session, challenge, team_id, frozen_at) if frozen_at else None, frozen_at,
-                       submission_states(session, challenge, team_id), choice, choosing_closed(session, challenge, now))
+    choice = (
+        session.execute(
+            select(CountedChoice)
+            .where(CountedChoice.team_id == team_id)
+            .order_by(CountedChoice.chosen_at.desc(), CountedChoice.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    return ChoicePanel(
+        config.counted_submission,
+        config.counted_rule_words,
+        counted_entry(session, challenge, team_id, cutoff(session, challenge.id, LIVE)),
+        counted_entry(session, challenge, team_id, frozen_at) if frozen_at else None,
+        frozen_at,
+        submission_states(session, challenge, team_id),
+        choice,
+        choosing_closed(session, challenge, now),
+    )

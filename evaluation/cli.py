@@ -21,7 +21,14 @@ from app.checkpoints.validation import ValidationReport, validate_checkpoint
 from evaluation.clusters import ClusterProfile, load_profiles
 from evaluation.command import BackendPolicy, EvalSpec, build_command
 from evaluation.layout import (
-    GB, Layout, LayoutRefused, MoE, ModelFacts, canonical_dtype, model_facts, plan_layout,
+    GB,
+    Layout,
+    LayoutRefused,
+    MoE,
+    ModelFacts,
+    canonical_dtype,
+    model_facts,
+    plan_layout,
 )
 from evaluation.jobspec import lm_eval_argv
 from evaluation.planning import checkpoint_facts
@@ -61,8 +68,24 @@ def _metric_overrides(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--lm-eval", "lm_eval_cmd", default=None, help="lm-eval command (default: this Python's).")
 @click.option("--timeout", type=float, default=None, help="Seconds to wait before giving up (run continues).")
 @click.option("--time-limit", type=int, default=None, help="Slurm --time in minutes (default: profile's).")
-def run_command(checkpoint, tasks, include_path, limit, runner_kind, cluster, clusters_file, batch_size, dtype,
-                seed, num_fewshot, work_dir, metrics, lm_eval_cmd, timeout, time_limit):
+def run_command(
+    checkpoint,
+    tasks,
+    include_path,
+    limit,
+    runner_kind,
+    cluster,
+    clusters_file,
+    batch_size,
+    dtype,
+    seed,
+    num_fewshot,
+    work_dir,
+    metrics,
+    lm_eval_cmd,
+    timeout,
+    time_limit,
+):
     """Run one evaluation, wait for it, and print its status and headline scores as JSON."""
     metric_for = _metric_overrides(metrics)
     profile = _profile(runner_kind, cluster, clusters_file, lm_eval_cmd)
@@ -75,11 +98,18 @@ def run_command(checkpoint, tasks, include_path, limit, runner_kind, cluster, cl
     if layout.nodes > 1 and runner_kind != "slurm":
         raise click.ClickException(f"the model needs {layout.nodes} nodes of {profile.name}: use --runner slurm")
     spec = EvalSpec(
-        checkpoint=str(Path(checkpoint).resolve()), tasks=task_list, output_path=str(job_dir / "output"),
+        checkpoint=str(Path(checkpoint).resolve()),
+        tasks=task_list,
+        output_path=str(job_dir / "output"),
         include_path=str(Path(include_path).resolve()) if include_path else None,
         limit=int(limit) if limit and limit >= 1 and limit == int(limit) else limit,
-        num_fewshot=num_fewshot, batch_size=batch_size, dtype=dtype,
-        device="cuda" if gpu else "cpu", seed=seed, num_parameters=report.parameters)
+        num_fewshot=num_fewshot,
+        batch_size=batch_size,
+        dtype=dtype,
+        device="cuda" if gpu else "cpu",
+        seed=seed,
+        num_parameters=report.parameters,
+    )
     policy = BackendPolicy(vllm_min_parameters=profile.vllm_min_parameters, gpus_per_node=profile.gpus_per_node)
     command = build_command(spec, policy, lm_eval=profile.lm_eval, extra_env=dict(profile.env), layout=layout)
     if runner_kind == "slurm":
@@ -132,13 +162,23 @@ def _plan(facts: ModelFacts, profile: ClusterProfile) -> Layout:
         raise click.ClickException(f"no layout on {profile.name}: {exc}") from None
 
 
-def _report(handle: RunHandle, status: RunStatus, tasks: tuple[str, ...], metric_for: dict[str, str],
-            backend: str) -> dict:
+def _report(
+    handle: RunHandle, status: RunStatus, tasks: tuple[str, ...], metric_for: dict[str, str], backend: str
+) -> dict:
     """The JSON printed by ``eval run``: status, headline scores, and where everything is (the per-item samples
     lm-eval logged beside the results file: ``flask scores paired`` compares two such folders)."""
-    report = {"status": status.state, "reason": status.reason, "tasks": {}, "results_file": None, "samples_files": [],
-              "job_id": handle.job_id, "job_dir": handle.job_dir, "node": status.node,
-              "elapsed_seconds": status.elapsed_seconds, "backend": backend}
+    report = {
+        "status": status.state,
+        "reason": status.reason,
+        "tasks": {},
+        "results_file": None,
+        "samples_files": [],
+        "job_id": handle.job_id,
+        "job_dir": handle.job_dir,
+        "node": status.node,
+        "elapsed_seconds": status.elapsed_seconds,
+        "backend": backend,
+    }
     if status.state == SUCCEEDED:
         try:
             results = collect(handle, tasks)
@@ -172,11 +212,18 @@ class ParameterCount(click.ParamType):
 
 @cli.command("plan", with_appcontext=False)
 @click.option("--cluster", required=True, help="Cluster profile name (shipped, or from --clusters-file).")
-@click.option("--checkpoint", type=click.Path(exists=True, file_okay=False),
-              help="A checkpoint folder: parameters and dtypes from its safetensors headers, MoE from config.json.")
+@click.option(
+    "--checkpoint",
+    type=click.Path(exists=True, file_okay=False),
+    help="A checkpoint folder: parameters and dtypes from its safetensors headers, MoE from config.json.",
+)
 @click.option("--parameters", type=ParameterCount(), help="The parameter count instead (e.g. 400B).")
-@click.option("--dtype", default=None, help="The dtype the weights are held in: bfloat16 (bf16), float16, "
-              "float32, float8 (fp8), int8, int4. With --checkpoint: bfloat16 on GPUs, float32 on CPUs.")
+@click.option(
+    "--dtype",
+    default=None,
+    help="The dtype the weights are held in: bfloat16 (bf16), float16, "
+    "float32, float8 (fp8), int8, int4. With --checkpoint: bfloat16 on GPUs, float32 on CPUs.",
+)
 @click.option("--moe-experts", type=click.IntRange(min=2), help="Experts per MoE layer (overrides config.json).")
 @click.option("--moe-experts-per-token", type=click.IntRange(min=1), help="Experts each token is routed to.")
 @click.option("--attention-heads", type=click.IntRange(min=1), help="Attention heads (overrides config.json).")
@@ -185,8 +232,20 @@ class ParameterCount(click.ParamType):
 @click.option("--job-dir", default="JOB_DIR", show_default=True, help="The job folder the script names.")
 @click.option("--clusters-file", type=click.Path(exists=True, dir_okay=False), help="TOML overriding profiles.")
 @click.option("--time-limit", type=click.IntRange(min=1), default=None, help="Slurm --time in minutes.")
-def plan_command(cluster, checkpoint, parameters, dtype, moe_experts, moe_experts_per_token, attention_heads, layers,
-                 tasks, job_dir, clusters_file, time_limit):
+def plan_command(
+    cluster,
+    checkpoint,
+    parameters,
+    dtype,
+    moe_experts,
+    moe_experts_per_token,
+    attention_heads,
+    layers,
+    tasks,
+    job_dir,
+    clusters_file,
+    time_limit,
+):
     """Print the layout the planner chooses on CLUSTER (backend, nodes, parallel sizes, why) and the batch script."""
     if (checkpoint is None) == (parameters is None):
         raise click.UsageError("give either --checkpoint DIR or --parameters N (with --dtype)")
@@ -194,22 +253,36 @@ def plan_command(cluster, checkpoint, parameters, dtype, moe_experts, moe_expert
         raise click.UsageError("--parameters needs --dtype (e.g. --dtype bf16)")
     profile = _named_profile(cluster, clusters_file)
     facts, run_dtype = _plan_facts(profile, checkpoint, parameters, dtype)
-    facts = replace(facts, moe=MoE(moe_experts, moe_experts_per_token) if moe_experts else facts.moe,
-                    attention_heads=attention_heads or facts.attention_heads, layers=layers or facts.layers)
+    facts = replace(
+        facts,
+        moe=MoE(moe_experts, moe_experts_per_token) if moe_experts else facts.moe,
+        attention_heads=attention_heads or facts.attention_heads,
+        layers=layers or facts.layers,
+    )
     layout = _plan(facts, profile)
     model = str(Path(checkpoint).resolve()) if checkpoint else "CHECKPOINT"
     paths = JobPaths(Path(job_dir).resolve() if job_dir != "JOB_DIR" else Path(job_dir))
     gpu = profile.gpus_per_node > 0
-    spec = EvalSpec(checkpoint=model, tasks=tuple(t for t in tasks.split(",") if t), output_path=str(paths.output),
-                    dtype=run_dtype, device="cuda" if gpu else "cpu", num_parameters=facts.parameters)
+    spec = EvalSpec(
+        checkpoint=model,
+        tasks=tuple(t for t in tasks.split(",") if t),
+        output_path=str(paths.output),
+        dtype=run_dtype,
+        device="cuda" if gpu else "cpu",
+        num_parameters=facts.parameters,
+    )
     command = build_command(spec, lm_eval=lm_eval_argv(profile), extra_env=dict(profile.env), layout=layout)
     script = render_batch_script(profile, command, paths, name="lagc-eval-plan", time_minutes=time_limit)
-    click.echo(json.dumps({**layout.to_dict(), "weights_gb": round((facts.weight_bytes or 0) / GB, 1),
-                           "script": script}, indent=2))
+    click.echo(
+        json.dumps(
+            {**layout.to_dict(), "weights_gb": round((facts.weight_bytes or 0) / GB, 1), "script": script}, indent=2
+        )
+    )
 
 
-def _plan_facts(profile: ClusterProfile, checkpoint: str | None, parameters: int | None,
-                dtype: str | None) -> tuple[ModelFacts, str]:
+def _plan_facts(
+    profile: ClusterProfile, checkpoint: str | None, parameters: int | None, dtype: str | None
+) -> tuple[ModelFacts, str]:
     """The facts of the checkpoint folder (validated as the intake does) or of the numbers given, and the dtype
     lm-eval is told (a quantised dtype is the checkpoint's own business: ``auto``)."""
     try:
@@ -227,8 +300,12 @@ def _plan_facts(profile: ClusterProfile, checkpoint: str | None, parameters: int
 
 @cli.command("stage-datasets")
 @click.option("--challenge", "slug", required=True, help="The challenge whose suite to stage.")
-@click.option("--cache-dir", required=True, type=click.Path(file_okay=False),
-              help="Shared folder the compute nodes read (the challenge's [evaluation] datasets_cache).")
+@click.option(
+    "--cache-dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Shared folder the compute nodes read (the challenge's [evaluation] datasets_cache).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the command and its environment, run nothing.")
 def stage_datasets_command(slug, cache_dir, dry_run):
     """Download the suite's datasets into CACHE_DIR (run on a login node: compute nodes have no internet)."""
@@ -249,8 +326,7 @@ def stage_datasets_command(slug, cache_dir, dry_run):
         setup = setup_of(challenge, current_app.config["LAGC"])
     except SetupError as exc:
         raise click.ClickException(str(exc)) from None
-    command = stage_command([t.lm_eval_task for t in setup.tasks], str(Path(cache_dir).resolve()),
-                            setup.include_path)
+    command = stage_command([t.lm_eval_task for t in setup.tasks], str(Path(cache_dir).resolve()), setup.include_path)
     click.echo(" ".join(f"{k}={v}" for k, v in command.env.items()) + " " + shlex.join(command.argv))
     if dry_run:
         return
@@ -350,14 +426,28 @@ def reproduction_command(evaluation_id):
     session = get_session()
     found = summary(session, _evaluation(session, evaluation_id))
     comparison = found.pop("comparison")
-    found["tasks"] = [{"task": t.task, "original": t.original and vars(t.original),
-                       "reproduced": t.reproduced and vars(t.reproduced), "deterministic": t.deterministic,
-                       "tolerance": t.tolerance, "agrees": t.agrees, "why": t.why}
-                      for t in (comparison.tasks if comparison else ())]
+    found["tasks"] = [
+        {
+            "task": t.task,
+            "original": t.original and vars(t.original),
+            "reproduced": t.reproduced and vars(t.reproduced),
+            "deterministic": t.deterministic,
+            "tolerance": t.tolerance,
+            "agrees": t.agrees,
+            "why": t.why,
+        }
+        for t in (comparison.tasks if comparison else ())
+    ]
     found["not_deterministic"] = list(comparison.not_deterministic) if comparison else []
     found["resolution"] = found["resolution"].justification if found["resolution"] else None
-    found["resolutions"] = [{"reproduction_id": r.reproduction_id, "justification": r.justification,
-                             "resolved_at": r.resolved_at.isoformat()} for r in found["resolutions"]]
+    found["resolutions"] = [
+        {
+            "reproduction_id": r.reproduction_id,
+            "justification": r.justification,
+            "resolved_at": r.resolved_at.isoformat(),
+        }
+        for r in found["resolutions"]
+    ]
     click.echo(json.dumps(found, indent=2))
 
 
@@ -378,5 +468,6 @@ def resolve_reproduction_command(evaluation_id, email, justification):
         session.rollback()
         raise click.ClickException(str(exc)) from None
     session.commit()
-    click.echo(json.dumps({"evaluation": original.id, "resolved_for": row.reproduction_id,
-                           "justification": row.justification}))
+    click.echo(
+        json.dumps({"evaluation": original.id, "resolved_for": row.reproduction_id, "justification": row.justification})
+    )

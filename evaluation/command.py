@@ -98,8 +98,11 @@ def model_args(spec: EvalSpec, layout: Layout, policy: BackendPolicy) -> str:
             args.append(f"distributed_executor_backend={layout.distributed_executor_backend}")
         if layout.expert_parallel:
             args.append("enable_expert_parallel=True")
-        args += [f"gpu_memory_utilization={policy.gpu_memory_utilization}",
-                 "load_format=safetensors", "trust_remote_code=False"]
+        args += [
+            f"gpu_memory_utilization={policy.gpu_memory_utilization}",
+            "load_format=safetensors",
+            "trust_remote_code=False",
+        ]
     else:
         args += ["use_safetensors=True", "trust_remote_code=False"]
     if "," in spec.checkpoint or "," in spec.dtype:
@@ -120,9 +123,21 @@ def build_command(
         raise ValueError("an evaluation needs at least one task")
     layout = layout or single_node_layout(spec, policy)
     backend = layout.backend
-    argv = [*lm_eval, "--model", backend, "--model_args", model_args(spec, layout, policy),
-            "--tasks", ",".join(spec.tasks), "--batch_size", str(spec.batch_size),
-            "--seed", str(spec.seed), "--output_path", spec.output_path]
+    argv = [
+        *lm_eval,
+        "--model",
+        backend,
+        "--model_args",
+        model_args(spec, layout, policy),
+        "--tasks",
+        ",".join(spec.tasks),
+        "--batch_size",
+        str(spec.batch_size),
+        "--seed",
+        str(spec.seed),
+        "--output_path",
+        spec.output_path,
+    ]
     if backend == "hf":
         argv += ["--device", spec.device]
     if spec.include_path:

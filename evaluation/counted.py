@@ -8,6 +8,7 @@ public API and exports, the scorecards and the judges' field, the prize preview 
 freeze in force; ``LIVE`` readers (the organisers' live view, a team's own latest result and its submissions
 page) count everything so far.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -23,8 +24,19 @@ from app.challenges.config import parse_section
 from app.challenges.models import Challenge
 from app.challenges.services import config_of
 from app.checkpoints.models import Submission, SubmissionStatus
-from evaluation.counting import (COUNTED_PURPOSES, EVALUATING, FAILED, NONE, PENDING, Candidate, Choice, Decision,
-                                 Run, decide, submission_state)
+from evaluation.counting import (
+    COUNTED_PURPOSES,
+    EVALUATING,
+    FAILED,
+    NONE,
+    PENDING,
+    Candidate,
+    Choice,
+    Decision,
+    Run,
+    decide,
+    submission_state,
+)
 from evaluation.models import CountedChoice, Evaluation, EvaluationState, LeaderboardFreeze, TaskResult
 from scoring import ScoringConfig
 
@@ -76,9 +88,11 @@ class CountedEntry:
 
 def active_freeze(session: Session, challenge_id: int) -> Optional[LeaderboardFreeze]:
     """The freeze in force (set and not lifted), if any; its ``frozen_at`` may still be ahead."""
-    query = (select(LeaderboardFreeze).where(LeaderboardFreeze.challenge_id == challenge_id,
-                                             LeaderboardFreeze.unfrozen_at.is_(None))
-             .order_by(LeaderboardFreeze.id.desc()))
+    query = (
+        select(LeaderboardFreeze)
+        .where(LeaderboardFreeze.challenge_id == challenge_id, LeaderboardFreeze.unfrozen_at.is_(None))
+        .order_by(LeaderboardFreeze.id.desc())
+    )
     return session.execute(query).scalars().first()
 
 
@@ -98,8 +112,9 @@ def scoring_of(challenge: Challenge) -> ScoringConfig:
     return parse_section(config_of(challenge), "scoring") or ScoringConfig.default_2024()
 
 
-def counted_entries(session: Session, challenge: Challenge, as_of: Optional[datetime],
-                    team_ids: Optional[Iterable[int]] = None) -> dict[int, CountedEntry]:
+def counted_entries(
+    session: Session, challenge: Challenge, as_of: Optional[datetime], team_ids: Optional[Iterable[int]] = None
+) -> dict[int, CountedEntry]:
     """Team id -> what counts for it as of ``as_of``, for every team of the challenge with an accepted
     submission (of ``team_ids`` only, when given). A team left out has nothing (`CountedEntry(team_id)`).
 
@@ -115,20 +130,24 @@ def counted_entries(session: Session, challenge: Challenge, as_of: Optional[date
     choices = _choices(session, challenge.id, as_of, teams)
     entries = {}
     for team_id, candidates in runs.items():
-        decision = decide([Candidate(sub_id, facts[sub_id][4], tuple(team_runs))
-                           for sub_id, team_runs in candidates.items()], choices.get(team_id, ()), as_of, rule)
+        decision = decide(
+            [Candidate(sub_id, facts[sub_id][4], tuple(team_runs)) for sub_id, team_runs in candidates.items()],
+            choices.get(team_id, ()),
+            as_of,
+            rule,
+        )
         entries[team_id] = _entry(team_id, decision, facts)
     return entries
 
 
-def counted_entry(session: Session, challenge: Challenge, team_id: int,
-                  as_of: Optional[datetime]) -> CountedEntry:
+def counted_entry(session: Session, challenge: Challenge, team_id: int, as_of: Optional[datetime]) -> CountedEntry:
     """What counts for one team as of ``as_of`` (`counted_entries` for that team)."""
     return counted_entries(session, challenge, as_of, (team_id,)).get(team_id) or CountedEntry(team_id)
 
 
-def submission_states(session: Session, challenge: Challenge, team_id: int,
-                      as_of: Optional[datetime] = None) -> dict[int, str]:
+def submission_states(
+    session: Session, challenge: Challenge, team_id: int, as_of: Optional[datetime] = None
+) -> dict[int, str]:
     """Submission id -> ``scored``, ``evaluating`` or ``failed``, for each of the team's accepted submissions
     (as `decide` sees them as of ``as_of``): which of them the team may choose."""
     _, runs = _submissions(session, challenge.id, as_of, (team_id,))
@@ -142,20 +161,45 @@ def _entry(team_id: int, decision: Decision, facts: dict) -> CountedEntry:
     label, parameters, verdict, _, submitted_at, evaluations = facts[decision.submission_id]
     cluster, finished_at = evaluations.get(decision.evaluation_id, (None, None))
     newer = facts[decision.newer_id][0] if decision.newer_id is not None else None
-    return CountedEntry(team_id, decision.status, decision.submission_id, label, parameters, verdict, submitted_at,
-                        decision.evaluation_id, cluster, finished_at, decision.chosen, newer, decision.newer_state)
+    return CountedEntry(
+        team_id,
+        decision.status,
+        decision.submission_id,
+        label,
+        parameters,
+        verdict,
+        submitted_at,
+        decision.evaluation_id,
+        cluster,
+        finished_at,
+        decision.chosen,
+        newer,
+        decision.newer_state,
+    )
 
 
-def _submissions(session: Session, challenge_id: int, as_of: Optional[datetime],
-                 team_ids: Optional[Sequence[int]]) -> tuple[dict, dict]:
+def _submissions(
+    session: Session, challenge_id: int, as_of: Optional[datetime], team_ids: Optional[Sequence[int]]
+) -> tuple[dict, dict]:
     """(submission id -> its facts, team id -> {submission id -> [its primary runs]}) for the accepted
     submissions of the challenge (accepted by ``as_of``). One query: the submissions outer-joined with their
     primary evaluations on the evaluation's submission index."""
     facts: dict = {}
     runs: dict = defaultdict(dict)
     failed = EvaluationState.failed
-    for (team_id, sub_id, label, parameters, verdict, submitted_at, ev_id, state, finished_at, retrying,
-         cluster) in session.execute(submissions_query(challenge_id, as_of, team_ids)):
+    for (
+        team_id,
+        sub_id,
+        label,
+        parameters,
+        verdict,
+        submitted_at,
+        ev_id,
+        state,
+        finished_at,
+        retrying,
+        cluster,
+    ) in session.execute(submissions_query(challenge_id, as_of, team_ids)):
         found = facts.get(sub_id)
         if found is None:
             found = facts[sub_id] = (label, parameters, verdict, team_id, submitted_at, {})
@@ -173,12 +217,24 @@ def submissions_query(challenge_id: int, as_of: Optional[datetime], team_ids: Op
     join = and_(Evaluation.submission_id == Submission.id, Evaluation.purpose.in_(COUNTED_PURPOSES))
     # One datetime for the submission (its acceptance, else its creation) and a flag for a retry: converting
     # datetimes is most of the cost of reading 10,000 rows.
-    query = (select(Submission.team_id, Submission.id, Submission.label, Submission.parameters,
-                    Submission.licence_verdict, func.coalesce(Submission.accepted_at, Submission.created_at),
-                    Evaluation.id, Evaluation.state, Evaluation.finished_at, Evaluation.retry_at.is_not(None),
-                    Evaluation.cluster)
-             .select_from(Submission).outerjoin(Evaluation, join)
-             .where(Submission.challenge_id == challenge_id, Submission.status == SubmissionStatus.accepted))
+    query = (
+        select(
+            Submission.team_id,
+            Submission.id,
+            Submission.label,
+            Submission.parameters,
+            Submission.licence_verdict,
+            func.coalesce(Submission.accepted_at, Submission.created_at),
+            Evaluation.id,
+            Evaluation.state,
+            Evaluation.finished_at,
+            Evaluation.retry_at.is_not(None),
+            Evaluation.cluster,
+        )
+        .select_from(Submission)
+        .outerjoin(Evaluation, join)
+        .where(Submission.challenge_id == challenge_id, Submission.status == SubmissionStatus.accepted)
+    )
     if as_of is not None:
         query = query.where(Submission.accepted_at <= as_of)
     if team_ids is not None:
@@ -186,11 +242,13 @@ def submissions_query(challenge_id: int, as_of: Optional[datetime], team_ids: Op
     return query
 
 
-def _choices(session: Session, challenge_id: int, as_of: Optional[datetime],
-             team_ids: Optional[Sequence[int]]) -> dict[int, list[Choice]]:
+def _choices(
+    session: Session, challenge_id: int, as_of: Optional[datetime], team_ids: Optional[Sequence[int]]
+) -> dict[int, list[Choice]]:
     """Team id -> its choices made by ``as_of``."""
-    query = select(CountedChoice.team_id, CountedChoice.submission_id, CountedChoice.chosen_at, CountedChoice.id
-                   ).where(CountedChoice.challenge_id == challenge_id)
+    query = select(CountedChoice.team_id, CountedChoice.submission_id, CountedChoice.chosen_at, CountedChoice.id).where(
+        CountedChoice.challenge_id == challenge_id
+    )
     if as_of is not None:
         query = query.where(CountedChoice.chosen_at <= as_of)
     if team_ids is not None:
@@ -205,8 +263,9 @@ def counted_evaluations(session: Session, evaluation_ids: Iterable[int]) -> dict
     """Evaluation id -> its row (with provenance), for readers that show a counted evaluation's details."""
     found = {}
     for chunk in _chunks(evaluation_ids):
-        found.update((ev.id, ev) for ev in session.execute(select(Evaluation).where(Evaluation.id.in_(chunk))
-                                                           ).scalars())
+        found.update(
+            (ev.id, ev) for ev in session.execute(select(Evaluation).where(Evaluation.id.in_(chunk))).scalars()
+        )
     return found
 
 
@@ -219,8 +278,9 @@ def counted_results(session: Session, evaluation_ids: Iterable[int]) -> list[tup
     """
     rows: list[tuple] = []
     for chunk in _chunks(evaluation_ids):
-        query = (select(TaskResult.evaluation_id, TaskResult.task, TaskResult.value, TaskResult.stderr)
-                 .where(TaskResult.evaluation_id.in_(chunk)))
+        query = select(TaskResult.evaluation_id, TaskResult.task, TaskResult.value, TaskResult.stderr).where(
+            TaskResult.evaluation_id.in_(chunk)
+        )
         result = session.connection().execute(query)
         try:
             rows += result.cursor.fetchall()
@@ -242,4 +302,4 @@ def counted_task_results(session: Session, evaluation_ids: Iterable[int]) -> dic
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
     """The distinct ids, sorted, a few thousand at a time (one IN (...) list each)."""
     ordered = sorted(set(ids))
-    return (ordered[start:start + _CHUNK] for start in range(0, len(ordered), _CHUNK))
+    return (ordered[start : start + _CHUNK] for start in range(0, len(ordered), _CHUNK))

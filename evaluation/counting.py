@@ -19,6 +19,7 @@ The rule, as of a cut-off ``as_of`` (None: everything so far):
    latest such), *failed* when every evaluation failed (naming the latest submission), and *none* without an
    accepted submission.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -85,8 +86,12 @@ class Decision:
 NOTHING = Decision(NONE)
 
 
-def decide(candidates: Iterable[Candidate], choices: Sequence[Choice], as_of: Optional[datetime],
-           rule: str = CHOSEN_OR_LATEST_SCORED) -> Decision:
+def decide(
+    candidates: Iterable[Candidate],
+    choices: Sequence[Choice],
+    as_of: Optional[datetime],
+    rule: str = CHOSEN_OR_LATEST_SCORED,
+) -> Decision:
     """Apply the rule (see the module docstring) to one team's submissions and choices as of ``as_of``."""
     candidates = candidates if isinstance(candidates, (list, tuple)) else list(candidates)
     if len(candidates) == 1 and not choices:  # most teams on a large board: the same rule, without sorting
@@ -95,8 +100,11 @@ def decide(candidates: Iterable[Candidate], choices: Sequence[Choice], as_of: Op
             return NOTHING
         state, evaluation_id = submission_state(only.runs, as_of)
         return Decision(PENDING if state == EVALUATING else state, only.submission_id, evaluation_id)
-    seen = sorted((c for c in candidates if _existed(c.accepted_at, as_of)),
-                  key=lambda c: (c.accepted_at or _EARLIEST, c.submission_id), reverse=True)
+    seen = sorted(
+        (c for c in candidates if _existed(c.accepted_at, as_of)),
+        key=lambda c: (c.accepted_at or _EARLIEST, c.submission_id),
+        reverse=True,
+    )
     if not seen:
         return NOTHING
     states = {c.submission_id: submission_state(c.runs, as_of) for c in seen}
@@ -107,10 +115,15 @@ def decide(candidates: Iterable[Candidate], choices: Sequence[Choice], as_of: Op
     if counted is None:
         waiting = next((c for c in seen if states[c.submission_id][0] == EVALUATING), None)
         return Decision(PENDING, waiting.submission_id) if waiting else Decision(FAILED, seen[0].submission_id)
-    newer = next((c for c in seen[:seen.index(counted)] if states[c.submission_id][0] != SCORED), None)
-    return Decision(SCORED, counted.submission_id, states[counted.submission_id][1],
-                    chosen=counted.submission_id == chosen, newer_id=newer.submission_id if newer else None,
-                    newer_state=states[newer.submission_id][0] if newer else None)
+    newer = next((c for c in seen[: seen.index(counted)] if states[c.submission_id][0] != SCORED), None)
+    return Decision(
+        SCORED,
+        counted.submission_id,
+        states[counted.submission_id][1],
+        chosen=counted.submission_id == chosen,
+        newer_id=newer.submission_id if newer else None,
+        newer_state=states[newer.submission_id][0] if newer else None,
+    )
 
 
 def _existed(moment: Optional[datetime], as_of: Optional[datetime]) -> bool:
@@ -125,8 +138,9 @@ def submission_state(runs: Sequence[Run], as_of: Optional[datetime]) -> tuple[st
     if finished:
         latest = max(finished, key=lambda run: (run.finished_at or _EARLIEST, run.evaluation_id))
         return SCORED, latest.evaluation_id
-    settled = [run for run in runs if run.state in _SETTLED_UNSCORED and not run.retrying
-               and _existed(run.finished_at, as_of)]
+    settled = [
+        run for run in runs if run.state in _SETTLED_UNSCORED and not run.retrying and _existed(run.finished_at, as_of)
+    ]
     return (FAILED if runs and len(settled) == len(runs) else EVALUATING), None
 
 

@@ -1,5 +1,6 @@
 """What one scheduler cycle knows (the time, each challenge's parsed setup), shared by the scheduler's steps for
 its own clusters (evaluation.jobs) and for the sites (evaluation.sites.dispatch)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,8 +48,11 @@ def reserved_gpu_hours(cycle: Cycle, team_ids: set[int]) -> dict[tuple[int, str]
     reserved: dict[tuple[int, str], float] = {}
     if not team_ids:
         return reserved
-    rows = cycle.session.exec(select(Evaluation).where(
-        Evaluation.state.in_([s.value for s in services.ACTIVE]), Evaluation.team_id.in_(sorted(team_ids)))).all()
+    rows = cycle.session.exec(
+        select(Evaluation).where(
+            Evaluation.state.in_([s.value for s in services.ACTIVE]), Evaluation.team_id.in_(sorted(team_ids))
+        )
+    ).all()
     for ev in rows:
         try:
             hours = gpu_hours_at_most(cycle.setup(ev.challenge_id), ev.cluster, ev.request or {})

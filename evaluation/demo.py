@@ -10,6 +10,7 @@ alone.
 Generating the tiny model needs the evaluation extra (torch, transformers, tokenizers). A web-only install
 (`pip install .`) loads the rest of the demo and says why its teams have no model yet.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,24 +47,34 @@ def extend_demo(session: Session, settings: Settings, challenge: Challenge) -> N
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError as missing:
-        log.warning("demo teams get no tiny model: generating it needs the eval extra (pip install '.[eval]'): %s",
-                    missing)
+        log.warning(
+            "demo teams get no tiny model: generating it needs the eval extra (pip install '.[eval]'): %s", missing
+        )
         return
     from evaluation.tinymodel import make_tiny_model
 
-    teams = session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.is_baseline == False)  # noqa: E712
-                         .order_by(Team.id)).all()
+    teams = session.exec(
+        select(Team)
+        .where(Team.challenge_id == challenge.id, Team.is_baseline == False)  # noqa: E712
+        .order_by(Team.id)
+    ).all()
     submitted_at = seed_moment(challenge, utcnow())
     eligible = [(seed, team) for seed, team in enumerate(teams) if team_is_eligible(session, team.id)[0]]
     for seed, team in eligible:
         broken = (seed, team) == eligible[-1]
-        wanted = [label for label in (DEMO_LABEL, BROKEN_LABEL if broken else None)
-                  if label and not _has_demo_submission(session, team.id, label)]
+        wanted = [
+            label
+            for label in (DEMO_LABEL, BROKEN_LABEL if broken else None)
+            if label and not _has_demo_submission(session, team.id, label)
+        ]
         if not wanted:
             continue
-        owner = session.exec(select(User).join(TeamMembership, TeamMembership.user_id == User.id)
-                             .where(TeamMembership.team_id == team.id)
-                             .order_by(TeamMembership.is_owner.desc())).first()
+        owner = session.exec(
+            select(User)
+            .join(TeamMembership, TeamMembership.user_id == User.id)
+            .where(TeamMembership.team_id == team.id)
+            .order_by(TeamMembership.is_owner.desc())
+        ).first()
         with tempfile.TemporaryDirectory() as folder:
             make_tiny_model(folder, seed=seed)
             for label in wanted:  # the scored one first: the broken one is the team's newest
@@ -74,8 +85,10 @@ def extend_demo(session: Session, settings: Settings, challenge: Challenge) -> N
 
 
 def _has_demo_submission(session: Session, team_id: int, label: str) -> bool:
-    return session.exec(select(Submission.id).where(Submission.team_id == team_id,
-                                                    Submission.label == label)).first() is not None
+    return (
+        session.exec(select(Submission.id).where(Submission.team_id == team_id, Submission.label == label)).first()
+        is not None
+    )
 
 
 def seed_moment(challenge: Challenge, now: datetime) -> datetime:

@@ -8,6 +8,7 @@ that drifted from its lock (a package installed or upgraded by hand) records non
 
 Reading only: no web, database or process code, so a site's agent can report the same for its environment.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -95,19 +96,29 @@ def environment_lock_sha256(lock_file: Path) -> str | None:
     (no readable lock, or an environment that drifted from it: logged as a warning with the differences)."""
     drift = lock_differences(lock_file)
     if drift:
-        log.warning("this environment is not the one %s pins, so it has no lock hash: %s", lock_file,
-                    "; ".join(drift[:5]) + ("; ..." if len(drift) > 5 else ""))
+        log.warning(
+            "this environment is not the one %s pins, so it has no lock hash: %s",
+            lock_file,
+            "; ".join(drift[:5]) + ("; ..." if len(drift) > 5 else ""),
+        )
         return None
     return lock_sha256(lock_file)
 
 
 def uv_bootstrap_requirement(lock_file: Path) -> str:
     """The pip requirement that bootstraps the locked uv on the machines: its version and its wheel's hash."""
-    wheels = [(p["version"], w) for p in locked_packages(lock_file) if p["name"] == "uv"
-              for w in p.get("wheels", []) if UV_WHEEL_PLATFORM in w.get("url", "")]
+    wheels = [
+        (p["version"], w)
+        for p in locked_packages(lock_file)
+        if p["name"] == "uv"
+        for w in p.get("wheels", [])
+        if UV_WHEEL_PLATFORM in w.get("url", "")
+    ]
     if len(wheels) != 1:
-        raise ValueError(f"{lock_file} pins {len(wheels)} uv wheels for {UV_WHEEL_PLATFORM}, not one "
-                         "(uv belongs in the dev extra of pyproject.toml)")
+        raise ValueError(
+            f"{lock_file} pins {len(wheels)} uv wheels for {UV_WHEEL_PLATFORM}, not one "
+            "(uv belongs in the dev extra of pyproject.toml)"
+        )
     version, wheel = wheels[0]
     return f"uv=={version} --hash={wheel['hash']}"
 

@@ -6,6 +6,7 @@ with their sha256 in the provenance; the rows hold the counted metric of each ta
 leaderboard: its snapshots carry a watermark of the results they were computed from, so its scheduler step,
 which runs after this feature's in the same cycle, notices the new result and ranks it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,35 +46,65 @@ def task_rows(ev: Evaluation, results: list[EvalResults]) -> list[TaskResult]:
             raise ResultsError(f"task {lm_task!r} is missing from the results")
         score = headline_scores(source, [lm_task], {lm_task: spec["metric"]})[lm_task]
         task = source.task(lm_task)
-        rows.append(TaskResult(evaluation_id=ev.id, task=spec["name"], metric=spec["metric"], value=score["value"],
-                               stderr=score["stderr"], n_samples=task.n_samples_effective,
-                               task_version=None if task.version is None else str(task.version)[:40],
-                               task_hash=task.task_hash, num_fewshot=task.n_shot if task.n_shot is not None
-                               else spec["num_fewshot"]))
+        rows.append(
+            TaskResult(
+                evaluation_id=ev.id,
+                task=spec["name"],
+                metric=spec["metric"],
+                value=score["value"],
+                stderr=score["stderr"],
+                n_samples=task.n_samples_effective,
+                task_version=None if task.version is None else str(task.version)[:40],
+                task_hash=task.task_hash,
+                num_fewshot=task.n_shot if task.n_shot is not None else spec["num_fewshot"],
+            )
+        )
     return rows
 
 
-def provenance(ev: Evaluation, results: list[EvalResults], status: RunStatus, gpu_hours: float,
-               profile: ClusterProfile, kept: dict[str, Any], lock_sha256: str | None = None) -> dict[str, Any]:
+def provenance(
+    ev: Evaluation,
+    results: list[EvalResults],
+    status: RunStatus,
+    gpu_hours: float,
+    profile: ClusterProfile,
+    kept: dict[str, Any],
+    lock_sha256: str | None = None,
+) -> dict[str, Any]:
     """What a judge needs to trust the numbers, taken from lm-eval's own record and the cluster's; ``kept``
     lists the results and samples files kept in the storage, with the sha256 of their uncompressed bytes;
     ``lock_sha256`` names the lock of the environment lm-eval ran in (None where it is not known)."""
     first = results[0]
     tasks = {name: t for r in results for name, t in r.tasks.items()}
     return {
-        "lm_eval_version": first.lm_eval_version, "transformers_version": first.transformers_version,
+        "lm_eval_version": first.lm_eval_version,
+        "transformers_version": first.transformers_version,
         "lock_sha256": lock_sha256,
-        "task_versions": {n: t.version for n, t in tasks.items()}, "task_hashes": {n: t.task_hash for n, t in tasks.items()},
+        "task_versions": {n: t.version for n, t in tasks.items()},
+        "task_hashes": {n: t.task_hash for n, t in tasks.items()},
         "n_shot": {n: t.n_shot for n, t in tasks.items()},
-        "model_sha256": ev.request.get("model_sha256"), "model_files": ev.request.get("model_files"),
-        "model_num_parameters": first.config.model_num_parameters, "dtype": first.config.dtype or ev.request.get("dtype"),
-        "batch_size": first.config.batch_size, "seeds": dict(first.config.seeds), "backend": first.config.model,
-        "device": first.config.device, "limit": first.config.limit, "runner": ev.runner, "cluster": ev.cluster,
-        "job_id": ev.job_id, "node": status.node or ev.node, "started_at": status.started_at,
-        "ended_at": status.ended_at, "elapsed_seconds": status.elapsed_seconds,
+        "model_sha256": ev.request.get("model_sha256"),
+        "model_files": ev.request.get("model_files"),
+        "model_num_parameters": first.config.model_num_parameters,
+        "dtype": first.config.dtype or ev.request.get("dtype"),
+        "batch_size": first.config.batch_size,
+        "seeds": dict(first.config.seeds),
+        "backend": first.config.model,
+        "device": first.config.device,
+        "limit": first.config.limit,
+        "runner": ev.runner,
+        "cluster": ev.cluster,
+        "job_id": ev.job_id,
+        "node": status.node or ev.node,
+        "started_at": status.started_at,
+        "ended_at": status.ended_at,
+        "elapsed_seconds": status.elapsed_seconds,
         "lm_eval_seconds": sum(r.total_evaluation_time_seconds or 0.0 for r in results),
-        "gpus": profile.gpus_per_node * planned_nodes(ev.request), "nodes": planned_nodes(ev.request),
-        "layout": ev.request.get("plan"), "gpu_hours": gpu_hours, "attempt": ev.attempt,
+        "gpus": profile.gpus_per_node * planned_nodes(ev.request),
+        "nodes": planned_nodes(ev.request),
+        "layout": ev.request.get("plan"),
+        "gpu_hours": gpu_hours,
+        "attempt": ev.attempt,
         "kept": kept,
     }
 
@@ -99,8 +130,16 @@ def run_lock_sha256(profile: ClusterProfile, settings: Settings) -> str | None:
     return environment_lock_sha256(settings.lock_file) if runs_platform_python(profile) else None
 
 
-def ingest(session: Session, ev: Evaluation, status: RunStatus, profile: ClusterProfile, now: datetime,
-           settings: Settings, job_dir: Path | None = None, site: Mapping[str, Any] | None = None) -> None:
+def ingest(
+    session: Session,
+    ev: Evaluation,
+    status: RunStatus,
+    profile: ClusterProfile,
+    now: datetime,
+    settings: Settings,
+    job_dir: Path | None = None,
+    site: Mapping[str, Any] | None = None,
+) -> None:
     """Record a succeeded attempt: files kept, scores, provenance, charge, finished; ResultsError leaves the
     row untouched. A site's run is read from the folder its uploads were stored in (``job_dir``), and what the
     site reported of it (job, nodes, GPUs, software) is kept in the provenance under ``site``."""
@@ -122,9 +161,17 @@ def ingest(session: Session, ev: Evaluation, status: RunStatus, profile: Cluster
     finish(session, ev, now)
 
 
-def settle(session: Session, ev: Evaluation, status: RunStatus, profile: ClusterProfile, now: datetime,
-           retry_delay: float, settings: Settings, job_dir: Path | None = None,
-           site: Mapping[str, Any] | None = None) -> None:
+def settle(
+    session: Session,
+    ev: Evaluation,
+    status: RunStatus,
+    profile: ClusterProfile,
+    now: datetime,
+    retry_delay: float,
+    settings: Settings,
+    job_dir: Path | None = None,
+    site: Mapping[str, Any] | None = None,
+) -> None:
     """Act on a run that ended, as the scheduler and the site API both do: a success is ingested (results that
     cannot be read make it a failure worth retrying); otherwise the attempt is charged and fails or, when an
     organiser asked, is cancelled."""
@@ -133,13 +180,28 @@ def settle(session: Session, ev: Evaluation, status: RunStatus, profile: Cluster
             ingest(session, ev, status, profile, now, settings, job_dir, site)
             return
         except ResultsError as exc:
-            status = RunStatus(FAILED, f"the results could not be read: {exc}", status.exit_code, status.log_tail,
-                               status.node, status.started_at, status.ended_at, status.elapsed_seconds, retryable=True)
+            status = RunStatus(
+                FAILED,
+                f"the results could not be read: {exc}",
+                status.exit_code,
+                status.log_tail,
+                status.node,
+                status.started_at,
+                status.ended_at,
+                status.elapsed_seconds,
+                retryable=True,
+            )
     charge(session, ev, attempt_gpu_hours(status.elapsed_seconds, profile, ev.request), now)
     ev.elapsed_seconds, ev.node = status.elapsed_seconds, status.node or ev.node
     if status.state == CANCELLED and ev.cancel_requested:
         cancelled(session, ev, now)
     else:
-        fail(session, ev, status.reason or "the evaluation failed", status.log_tail, retryable=status.retryable,
-             now=now, retry_delay=retry_delay)
-
+        fail(
+            session,
+            ev,
+            status.reason or "the evaluation failed",
+            status.log_tail,
+            retryable=status.retryable,
+            now=now,
+            retry_delay=retry_delay,
+        )

@@ -6,6 +6,7 @@ then submit within each cluster's concurrency and each team's allocation), follo
 in one batch, cancel on request, stop runs over their time, ingest finished ones, record failures) and
 retry.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,9 @@ def runner_for(kind: str, setup: Setup, cluster: str):
 
 def survey(session: Session) -> tuple[bool, bool, bool]:
     """(submissions to enqueue, evaluations queued or in flight, failures waiting for a retry): one query."""
-    pending = exists().where(Submission.status == SubmissionStatus.accepted,
-                             ~exists().where(Evaluation.submission_id == Submission.id))
+    pending = exists().where(
+        Submission.status == SubmissionStatus.accepted, ~exists().where(Evaluation.submission_id == Submission.id)
+    )
     flight = exists().where(Evaluation.state.in_([s.value for s in services.OPEN]))
     retry = exists().where(Evaluation.state == S.failed, Evaluation.retry_at.is_not(None))
     row = session.execute(sa_select(pending, flight, retry)).one()
@@ -71,16 +73,27 @@ def run_evaluations(session: Session, settings: Settings) -> None:
     if in_flight or to_retry or to_enqueue:
         steps += [follow, dispatch, lease_to_sites]
     # Each commits its own work as it goes; one failing is rolled back, logged and counted, the others run.
-    for_each(session, steps, lambda step: step(Cycle(session, settings)), commit=True, savepoint=False,
-             key=lambda step: step.__name__, what="evaluation step")
+    for_each(
+        session,
+        steps,
+        lambda step: step(Cycle(session, settings)),
+        commit=True,
+        savepoint=False,
+        key=lambda step: step.__name__,
+        what="evaluation step",
+    )
 
 
 def enqueue(cycle: Cycle) -> None:
     """Every accepted submission without an evaluation gets one, with its challenge's suite pinned."""
     session = cycle.session
-    submissions = session.exec(select(Submission).where(
-        Submission.status == SubmissionStatus.accepted,
-        ~exists().where(Evaluation.submission_id == Submission.id)).order_by(Submission.id)).all()
+    submissions = session.exec(
+        select(Submission)
+        .where(
+            Submission.status == SubmissionStatus.accepted, ~exists().where(Evaluation.submission_id == Submission.id)
+        )
+        .order_by(Submission.id)
+    ).all()
     store = storage_of(cycle.settings)
 
     def evaluate(sub: Submission) -> None:
@@ -90,44 +103,78 @@ def enqueue(cycle: Cycle) -> None:
             if request["runner"] == SITE_RUNNER:
                 request = pin_for_sites(request, sub, cycle.settings)
         except (ValueError, OSError) as exc:  # SetupError (the planner's refusal too) is a ValueError
-            services.unrunnable(session, sub.challenge_id, sub.team_id, sub.id,
-                                f"the evaluation cannot run: {exc}", cycle.now)
+            services.unrunnable(
+                session, sub.challenge_id, sub.team_id, sub.id, f"the evaluation cannot run: {exc}", cycle.now
+            )
             return
         services.create(session, sub.challenge_id, sub.team_id, sub.id, request, setup.policy.max_attempts, cycle.now)
+
     for_each(session, submissions, evaluate, what="evaluation of submission")
 
 
 def retry(cycle: Cycle) -> None:
     """Failures that were not the model's fault, with attempts left, go back to the queue when due."""
-    due = cycle.session.exec(select(Evaluation).where(
-        Evaluation.state == S.failed, Evaluation.retry_at.is_not(None), Evaluation.retry_at <= cycle.now)).all()
-    for_each(cycle.session, due, lambda ev: services.requeue(ev, cycle.now, f"retry after: {ev.failure_reason}"),
-             what="retry of evaluation")
+    due = cycle.session.exec(
+        select(Evaluation).where(
+            Evaluation.state == S.failed, Evaluation.retry_at.is_not(None), Evaluation.retry_at <= cycle.now
+        )
+    ).all()
+    for_each(
+        cycle.session,
+        due,
+        lambda ev: services.requeue(ev, cycle.now, f"retry after: {ev.failure_reason}"),
+        what="retry of evaluation",
+    )
 
 
 def dispatch(cycle: Cycle) -> None:
     """Reconcile half-submitted jobs, then submit queued evaluations the clusters and allocations allow."""
     session = cycle.session
-    for_each(session, session.exec(select(Evaluation).where(Evaluation.state == S.dispatching,
-                                                    Evaluation.runner != SITE_RUNNER)).all(),
-             lambda ev: _reconcile(cycle, ev), savepoint=False, what="reconcile of evaluation")
-    queued = session.exec(select(Evaluation).where(Evaluation.state == S.queued, Evaluation.runner != SITE_RUNNER)
-                          .order_by(Evaluation.queued_at, Evaluation.id).limit(DISPATCH_WINDOW)).all()
+    for_each(
+        session,
+        session.exec(
+            select(Evaluation).where(Evaluation.state == S.dispatching, Evaluation.runner != SITE_RUNNER)
+        ).all(),
+        lambda ev: _reconcile(cycle, ev),
+        savepoint=False,
+        what="reconcile of evaluation",
+    )
+    queued = session.exec(
+        select(Evaluation)
+        .where(Evaluation.state == S.queued, Evaluation.runner != SITE_RUNNER)
+        .order_by(Evaluation.queued_at, Evaluation.id)
+        .limit(DISPATCH_WINDOW)
+    ).all()
     if not queued:
         return
-    active = dict(session.exec(select(Evaluation.cluster, func.count()).where(
-        Evaluation.state.in_([s.value for s in services.ACTIVE])).group_by(Evaluation.cluster)).all())
+    active = dict(
+        session.exec(
+            select(Evaluation.cluster, func.count())
+            .where(Evaluation.state.in_([s.value for s in services.ACTIVE]))
+            .group_by(Evaluation.cluster)
+        ).all()
+    )
     candidates = [_candidate(cycle, ev) for ev in queued]
     teams = {c.team_id for c in candidates}
-    go, exhausted = plan_dispatch(candidates, active, services.used_gpu_hours(session, teams),
-                                  reserved_gpu_hours(cycle, teams))
+    go, exhausted = plan_dispatch(
+        candidates, active, services.used_gpu_hours(session, teams), reserved_gpu_hours(cycle, teams)
+    )
     by_id = {ev.id: ev for ev in queued}
     needs = {c.evaluation_id: c.gpu_hours_at_most for c in candidates}
-    for_each(session, [by_id[ev_id] for ev_id in exhausted], lambda ev: services.fail(
-        session, ev, _exhausted_reason(ev, needs[ev.id]), (), retryable=False, now=cycle.now), what="evaluation")
+    for_each(
+        session,
+        [by_id[ev_id] for ev_id in exhausted],
+        lambda ev: services.fail(session, ev, _exhausted_reason(ev, needs[ev.id]), (), retryable=False, now=cycle.now),
+        what="evaluation",
+    )
     session.commit()
-    for_each(session, [by_id[ev_id] for ev_id in go], lambda ev: _submit(cycle, ev), savepoint=False,
-             what="dispatch of evaluation")
+    for_each(
+        session,
+        [by_id[ev_id] for ev_id in go],
+        lambda ev: _submit(cycle, ev),
+        savepoint=False,
+        what="dispatch of evaluation",
+    )
 
 
 def _candidate(cycle: Cycle, ev: Evaluation) -> Candidate:
@@ -137,16 +184,24 @@ def _candidate(cycle: Cycle, ev: Evaluation) -> Candidate:
     except SetupError:  # the submit step fails it with the reason
         return Candidate(ev.id, ev.team_id, ev.cluster, 1, None)
     policy = setup.policy
-    return Candidate(ev.id, ev.team_id, ev.cluster, policy.concurrency(ev.cluster), policy.allocation(ev.cluster),
-                     gpu_hours_at_most(setup, ev.cluster, ev.request or {}))
+    return Candidate(
+        ev.id,
+        ev.team_id,
+        ev.cluster,
+        policy.concurrency(ev.cluster),
+        policy.allocation(ev.cluster),
+        gpu_hours_at_most(setup, ev.cluster, ev.request or {}),
+    )
 
 
 def _exhausted_reason(ev: Evaluation, need: float) -> str:
     """Why a team's evaluation cannot start on the cluster: its allocation cannot cover the job."""
     nodes = planned_nodes(ev.request or {})
     job = f" on {nodes} nodes" if nodes > 1 else ""
-    return (f"the team's GPU-hour allocation on {ev.cluster} cannot cover this evaluation (up to {need:,.1f} "
-            f"GPU-hours{job} within its time limit); an organiser can raise it")
+    return (
+        f"the team's GPU-hour allocation on {ev.cluster} cannot cover this evaluation (up to {need:,.1f} "
+        f"GPU-hours{job} within its time limit); an organiser can raise it"
+    )
 
 
 def _submit(cycle: Cycle, ev: Evaluation) -> None:
@@ -155,8 +210,11 @@ def _submit(cycle: Cycle, ev: Evaluation) -> None:
     try:
         setup = cycle.setup(ev.challenge_id)
         profile = setup.profile(ev.cluster)
-        job_dir = (Path(ev.work_dir) if ev.state == S.dispatching and ev.work_dir  # the folder it was given
-                   else job_dir_of(cycle.settings, profile, cycle.instance, ev.id, ev.attempt))
+        job_dir = (
+            Path(ev.work_dir)
+            if ev.state == S.dispatching and ev.work_dir  # the folder it was given
+            else job_dir_of(cycle.settings, profile, cycle.instance, ev.id, ev.attempt)
+        )
         command = build_job_command(ev.request, profile, job_dir)
     except (SetupError, ValueError, KeyError) as exc:
         services.fail(session, ev, f"the evaluation cannot run: {exc}", (), retryable=False, now=cycle.now)
@@ -170,13 +228,24 @@ def _submit(cycle: Cycle, ev: Evaluation) -> None:
     runner = runner_for(ev.runner, setup, ev.cluster)
     try:
         if ev.runner == "slurm":
-            handle = runner.start(command, job_dir, name=job_name(ev.id, ev.attempt, cycle.instance),
-                                  time_minutes=setup.policy.slurm_minutes())
+            handle = runner.start(
+                command,
+                job_dir,
+                name=job_name(ev.id, ev.attempt, cycle.instance),
+                time_minutes=setup.policy.slurm_minutes(),
+            )
         else:
             handle = runner.start(command, job_dir, name=job_name(ev.id, ev.attempt, cycle.instance))
     except (SlurmError, OSError) as exc:
-        services.fail(session, ev, f"the job could not be submitted: {exc}", (), retryable=True, now=utcnow(),
-                      retry_delay=setup.policy.retry_delay_seconds)
+        services.fail(
+            session,
+            ev,
+            f"the job could not be submitted: {exc}",
+            (),
+            retryable=True,
+            now=utcnow(),
+            retry_delay=setup.policy.retry_delay_seconds,
+        )
         session.commit()
         return
     services.mark_dispatched(ev, handle, utcnow())
@@ -191,8 +260,9 @@ def _reconcile(cycle: Cycle, ev: Evaluation) -> None:
     setup = cycle.setup(ev.challenge_id)
     runner = runner_for(ev.runner, setup, ev.cluster)
     try:
-        handle = (runner.find(job_name(ev.id, ev.attempt, cycle.instance), ev.work_dir)
-                  or runner.find(legacy_job_name(ev.id, ev.attempt), ev.work_dir))
+        handle = runner.find(job_name(ev.id, ev.attempt, cycle.instance), ev.work_dir) or runner.find(
+            legacy_job_name(ev.id, ev.attempt), ev.work_dir
+        )
     except SlurmError as exc:
         log.warning("cannot reconcile evaluation %s yet: %s", ev.id, exc)
         return
@@ -210,15 +280,25 @@ def follow(cycle: Cycle) -> None:
     session = cycle.session
     clock = time.monotonic()
     due: dict[tuple[str, str], list[Evaluation]] = {}
-    for ev in session.exec(select(Evaluation).where(Evaluation.state.in_([S.dispatched.value, S.running.value]),
-                                                    Evaluation.runner != SITE_RUNNER)  # their agents follow them
-                           .order_by(Evaluation.id)).all():
+    for ev in session.exec(
+        select(Evaluation)
+        .where(
+            Evaluation.state.in_([S.dispatched.value, S.running.value]), Evaluation.runner != SITE_RUNNER
+        )  # their agents follow them
+        .order_by(Evaluation.id)
+    ).all():
         if ev.runner == "slurm" and not ev.cancel_requested and clock - _LAST_POLL.get(ev.id, -1e9) < SLURM_POLL:
             continue
         _LAST_POLL[ev.id] = clock
         due.setdefault((ev.runner, ev.cluster), []).append(ev)
-    for_each(session, list(due.items()), lambda group: _follow_cluster(cycle, *group), savepoint=False,
-             key=lambda group: group[0][1], what="jobs on cluster")
+    for_each(
+        session,
+        list(due.items()),
+        lambda group: _follow_cluster(cycle, *group),
+        savepoint=False,
+        key=lambda group: group[0][1],
+        what="jobs on cluster",
+    )
 
 
 def _follow_cluster(cycle: Cycle, kind_cluster: tuple[str, str], evs: list[Evaluation]) -> None:
@@ -235,12 +315,22 @@ def _follow_cluster(cycle: Cycle, kind_cluster: tuple[str, str], evs: list[Evalu
     statuses = runner.poll_many(list(handles.values()))
     unknown = [ev.id for ev in evs if isinstance(statuses[handles[ev.id]], PollError)]
     if unknown:  # the cluster cannot be asked: these jobs' states are unknown, not lost
-        log.warning("cannot poll %d evaluation(s) on %s (ids %s): %s", len(unknown), cluster, unknown[:20],
-                    statuses[handles[unknown[0]]])
+        log.warning(
+            "cannot poll %d evaluation(s) on %s (ids %s): %s",
+            len(unknown),
+            cluster,
+            unknown[:20],
+            statuses[handles[unknown[0]]],
+        )
     known = [ev for ev in evs if not isinstance(statuses[handles[ev.id]], PollError)]
-    for_each(session, known, lambda ev: _act_on(cycle, ev, cycle.setup(ev.challenge_id), runner, handles[ev.id],
-                                                statuses[handles[ev.id]]),
-             commit=True, savepoint=False, what="evaluation")
+    for_each(
+        session,
+        known,
+        lambda ev: _act_on(cycle, ev, cycle.setup(ev.challenge_id), runner, handles[ev.id], statuses[handles[ev.id]]),
+        commit=True,
+        savepoint=False,
+        what="evaluation",
+    )
 
 
 def _act_on(cycle: Cycle, ev: Evaluation, setup: Setup, runner, handle: RunHandle, status: RunStatus) -> None:
@@ -250,8 +340,15 @@ def _act_on(cycle: Cycle, ev: Evaluation, setup: Setup, runner, handle: RunHandl
             services.mark_running(ev, _started(status, cycle.now), status.node)
         _stop_if_overtime(cycle, ev, runner, handle)
         return
-    settle(cycle.session, ev, status, setup.profile(ev.cluster), cycle.now, setup.policy.retry_delay_seconds,
-           cycle.settings)
+    settle(
+        cycle.session,
+        ev,
+        status,
+        setup.profile(ev.cluster),
+        cycle.now,
+        setup.policy.retry_delay_seconds,
+        cycle.settings,
+    )
 
 
 def _started(status: RunStatus, now: datetime) -> datetime:
@@ -275,8 +372,14 @@ def _stop_if_overtime(cycle: Cycle, ev: Evaluation, runner, handle) -> None:
     profile = cycle.setup(ev.challenge_id).profile(ev.cluster)
     services.charge(cycle.session, ev, attempt_gpu_hours(ran, profile, ev.request), cycle.now)
     ev.elapsed_seconds = ran
-    services.fail(cycle.session, ev, f"the evaluation ran longer than its {minutes:g}-minute limit and was stopped",
-                  read_tail(Path(ev.work_dir or ".") / "lm_eval.log"), retryable=False, now=cycle.now)
+    services.fail(
+        cycle.session,
+        ev,
+        f"the evaluation ran longer than its {minutes:g}-minute limit and was stopped",
+        read_tail(Path(ev.work_dir or ".") / "lm_eval.log"),
+        retryable=False,
+        now=cycle.now,
+    )
 
 
 BUSY_INTERVAL = 0.5  # seconds between cycles while jobs run, so a finished job's scores appear at once
@@ -286,15 +389,17 @@ def wake(session: Session) -> float | None:
     """For the scheduler between cycles: 0 when something waits to be queued or dispatched (a cycle now),
     BUSY_INTERVAL while jobs run or retries wait, None when idle. Read-only queries: one, and one more when
     site evaluations wait (they are urgent only while a site is online to take them)."""
-    pending = exists().where(Submission.status == SubmissionStatus.accepted,
-                             ~exists().where(Evaluation.submission_id == Submission.id))
+    pending = exists().where(
+        Submission.status == SubmissionStatus.accepted, ~exists().where(Evaluation.submission_id == Submission.id)
+    )
     own = Evaluation.runner != SITE_RUNNER
     waiting = exists().where(Evaluation.state.in_([S.queued.value, S.dispatching.value]), own)
     active = exists().where(Evaluation.state.in_([S.dispatched.value, S.running.value]), own)
     retry = exists().where(Evaluation.state == S.failed, Evaluation.retry_at.is_not(None))
     at_sites = exists().where(Evaluation.state.in_([s.value for s in services.OPEN]), ~own)
     pending, waiting, active, retry, at_sites = session.execute(
-        sa_select(pending, waiting, active, retry, at_sites)).one()
+        sa_select(pending, waiting, active, retry, at_sites)
+    ).one()
     if pending or (waiting and not active):
         return 0.0  # new work and free clusters: a cycle now (with jobs running, the busy pace is soon enough)
     wants = [BUSY_INTERVAL] if waiting or active or retry else []

@@ -4,6 +4,7 @@ one job), where each group writes its results, the job's name, and the layout pi
 Pure (no web, database or process code): the scheduler builds its jobs with these functions, and so does the
 site agent from the request it leases, so both run exactly the same command for the same request.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -67,17 +68,28 @@ def build_job_command(request: Mapping[str, Any], profile: ClusterProfile, job_d
     policy = BackendPolicy(vllm_min_parameters=profile.vllm_min_parameters, gpus_per_node=profile.gpus_per_node)
     commands = []
     for (out, tasks), (shots, _) in zip(output_dirs(request, job_dir), fewshot_groups(request)):
-        spec = EvalSpec(checkpoint=request["checkpoint"], tasks=tasks, output_path=str(out),
-                        include_path=request.get("include_path"), limit=limit, num_fewshot=shots,
-                        batch_size=request["batch_size"], dtype=request["dtype"], device=request["device"],
-                        seed=request["seed"], num_parameters=request.get("num_parameters"))
-        commands.append(build_command(spec, policy, lm_eval=lm_eval_argv(profile), extra_env=env,
-                                      layout=planned_layout(request)))
+        spec = EvalSpec(
+            checkpoint=request["checkpoint"],
+            tasks=tasks,
+            output_path=str(out),
+            include_path=request.get("include_path"),
+            limit=limit,
+            num_fewshot=shots,
+            batch_size=request["batch_size"],
+            dtype=request["dtype"],
+            device=request["device"],
+            seed=request["seed"],
+            num_parameters=request.get("num_parameters"),
+        )
+        commands.append(
+            build_command(spec, policy, lm_eval=lm_eval_argv(profile), extra_env=env, layout=planned_layout(request))
+        )
     if len(commands) == 1:
         return commands[0]
     chained = " && ".join(shlex.join(c.argv) for c in commands)
-    return Command(argv=("/bin/sh", "-c", chained), env=commands[0].env, backend=commands[0].backend,
-                   layout=commands[0].layout)
+    return Command(
+        argv=("/bin/sh", "-c", chained), env=commands[0].env, backend=commands[0].backend, layout=commands[0].layout
+    )
 
 
 def job_name(evaluation_id: int, attempt: int, instance: str | None = None) -> str:

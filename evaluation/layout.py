@@ -36,12 +36,30 @@ VLLM_GPU_MEMORY_UTILIZATION = 0.85
 GB = 10**9
 
 # Bytes per parameter of the dtypes weights are held in on the device (lm-eval's names and common aliases).
-DTYPE_BYTES: Mapping[str, float] = {"float32": 4, "float16": 2, "bfloat16": 2, "float8": 1, "int8": 1,
-                                    "float4": 0.5, "int4": 0.5}
+DTYPE_BYTES: Mapping[str, float] = {
+    "float32": 4,
+    "float16": 2,
+    "bfloat16": 2,
+    "float8": 1,
+    "int8": 1,
+    "float4": 0.5,
+    "int4": 0.5,
+}
 DTYPE_ALIASES: Mapping[str, str] = {
-    "fp32": "float32", "f32": "float32", "float": "float32", "fp16": "float16", "f16": "float16",
-    "half": "float16", "bf16": "bfloat16", "fp8": "float8", "f8": "float8", "float8_e4m3fn": "float8",
-    "float8_e5m2": "float8", "fp4": "float4", "nvfp4": "float4", "mxfp4": "float4",
+    "fp32": "float32",
+    "f32": "float32",
+    "float": "float32",
+    "fp16": "float16",
+    "f16": "float16",
+    "half": "float16",
+    "bf16": "bfloat16",
+    "fp8": "float8",
+    "f8": "float8",
+    "float8_e4m3fn": "float8",
+    "float8_e5m2": "float8",
+    "fp4": "float4",
+    "nvfp4": "float4",
+    "mxfp4": "float4",
 }
 
 # Where config.json names the experts, across the architectures transformers implements natively
@@ -102,8 +120,11 @@ class Layout:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Layout":
         """The layout stored with ``to_dict``."""
-        known = {k: data[k] for k in ("backend", "nodes", "tensor_parallel_size", "pipeline_parallel_size",
-                                      "expert_parallel") if k in data}
+        known = {
+            k: data[k]
+            for k in ("backend", "nodes", "tensor_parallel_size", "pipeline_parallel_size", "expert_parallel")
+            if k in data
+        }
         return cls(**known, reasons=tuple(data.get("reasons") or ()))
 
 
@@ -129,8 +150,9 @@ def canonical_dtype(name: str) -> str:
     return key
 
 
-def model_facts(parameters: int | None, dtype: str, config: Mapping[str, Any] | None = None,
-                stored_bytes: int | None = None) -> ModelFacts:
+def model_facts(
+    parameters: int | None, dtype: str, config: Mapping[str, Any] | None = None, stored_bytes: int | None = None
+) -> ModelFacts:
     """The facts of a model evaluated in ``dtype``. A checkpoint whose config.json carries a
     ``quantization_config`` keeps its stored widths on the device, so its ``stored_bytes`` count instead."""
     config = config or {}
@@ -142,8 +164,9 @@ def model_facts(parameters: int | None, dtype: str, config: Mapping[str, Any] | 
     else:
         label = canonical_dtype(dtype)
         weights = None if parameters is None else math.ceil(parameters * DTYPE_BYTES[label])
-    return ModelFacts(parameters, weights, label, moe_of(config), _first_int(config, HEAD_KEYS),
-                      _first_int(config, LAYER_KEYS))
+    return ModelFacts(
+        parameters, weights, label, moe_of(config), _first_int(config, HEAD_KEYS), _first_int(config, LAYER_KEYS)
+    )
 
 
 def moe_of(config: Mapping[str, Any]) -> MoE | None:
@@ -174,16 +197,24 @@ def plan_layout(model: ModelFacts, profile: ClusterProfile) -> Layout:
     if model.weight_bytes is None:
         raise LayoutRefused("the model's parameter count is unknown, so the GPUs it needs cannot be planned")
     if not profile.gpu_memory_gb:
-        raise LayoutRefused(f"cluster {profile.name} does not state gpu_memory_gb (the memory of one device), so "
-                            "the planner cannot tell how many devices the model needs; add it to its profile")
+        raise LayoutRefused(
+            f"cluster {profile.name} does not state gpu_memory_gb (the memory of one device), so "
+            "the planner cannot tell how many devices the model needs; add it to its profile"
+        )
     device = profile.gpu_memory_gb * GB * WEIGHTS_MAX_SHARE
     size = f"{human_bytes(model.weight_bytes)} of weights in {model.dtype}"
-    budget = (f"weights may take at most {WEIGHTS_MAX_SHARE:.0%} of each {profile.gpu_memory_gb:g} GB device, "
-              "the rest is for the KV cache and activations")
-    if model.parameters is not None and model.parameters < profile.vllm_min_parameters \
-            and model.weight_bytes <= device:
-        return Layout("hf", reasons=(f"{size} fit one device ({budget}); with {model.parameters:,} parameters, fewer "
-                                     f"than {profile.vllm_min_parameters:,}, lm-eval's hf backend runs it there",))
+    budget = (
+        f"weights may take at most {WEIGHTS_MAX_SHARE:.0%} of each {profile.gpu_memory_gb:g} GB device, "
+        "the rest is for the KV cache and activations"
+    )
+    if model.parameters is not None and model.parameters < profile.vllm_min_parameters and model.weight_bytes <= device:
+        return Layout(
+            "hf",
+            reasons=(
+                f"{size} fit one device ({budget}); with {model.parameters:,} parameters, fewer "
+                f"than {profile.vllm_min_parameters:,}, lm-eval's hf backend runs it there",
+            ),
+        )
     return _vllm_layout(model, profile, device, size, budget)
 
 
@@ -198,16 +229,22 @@ def _vllm_layout(model: ModelFacts, profile: ClusterProfile, device: float, size
     nodes = math.ceil(model.weight_bytes / (device * per_node))
     node_gb = device * per_node / GB
     if nodes > profile.max_nodes:
-        raise LayoutRefused(f"the model needs {nodes} nodes of {profile.display_name or profile.name} ({size}; "
-                            f"at most {node_gb:,.1f} GB of weights per node of {per_node} devices, as {budget}), "
-                            f"and cluster {profile.name} allows at most {profile.max_nodes} per evaluation")
+        raise LayoutRefused(
+            f"the model needs {nodes} nodes of {profile.display_name or profile.name} ({size}; "
+            f"at most {node_gb:,.1f} GB of weights per node of {per_node} devices, as {budget}), "
+            f"and cluster {profile.name} allows at most {profile.max_nodes} per evaluation"
+        )
     stages = nodes * (per_node // tp)
     if model.layers is not None and stages > model.layers:
-        raise LayoutRefused(f"the model has {model.layers} layers, too few for the {stages} pipeline stages its "
-                            f"size needs on {profile.name}")
-    reasons.append(f"at most {node_gb:,.1f} GB of weights fit one node of {per_node} devices: {nodes} node(s), "
-                   f"pipeline_parallel_size={stages} across them, tensor_parallel_size={tp} inside each stage, "
-                   "vLLM over a Ray cluster")
+        raise LayoutRefused(
+            f"the model has {model.layers} layers, too few for the {stages} pipeline stages its "
+            f"size needs on {profile.name}"
+        )
+    reasons.append(
+        f"at most {node_gb:,.1f} GB of weights fit one node of {per_node} devices: {nodes} node(s), "
+        f"pipeline_parallel_size={stages} across them, tensor_parallel_size={tp} inside each stage, "
+        "vLLM over a Ray cluster"
+    )
     return _with_experts(Layout("vllm", nodes, tp, stages), model, reasons)
 
 
@@ -217,8 +254,10 @@ def _tensor_parallel_size(model: ModelFacts, per_node: int) -> tuple[int, list[s
     if heads is None or heads % per_node == 0:
         return per_node, []
     tp = max(d for d in range(1, per_node + 1) if per_node % d == 0 and heads % d == 0)
-    return tp, [f"vLLM splits the {heads} attention heads evenly, so tensor_parallel_size is {tp}, "
-                f"not the node's {per_node} devices"]
+    return tp, [
+        f"vLLM splits the {heads} attention heads evenly, so tensor_parallel_size is {tp}, "
+        f"not the node's {per_node} devices"
+    ]
 
 
 def _with_experts(layout: Layout, model: ModelFacts, reasons: list[str]) -> Layout:
@@ -227,7 +266,12 @@ def _with_experts(layout: Layout, model: ModelFacts, reasons: list[str]) -> Layo
     expert_parallel = moe is not None and tp > 1 and moe.experts % tp == 0
     if moe is not None:
         routed = f", {moe.experts_per_token} per token" if moe.experts_per_token else ""
-        reasons.append(f"a mixture of {moe.experts} experts{routed}: " + (
-            f"each of the {tp} tensor-parallel ranks holds {moe.experts // tp} whole experts (expert parallelism)"
-            if expert_parallel else "the experts are sharded like the other weights"))
+        reasons.append(
+            f"a mixture of {moe.experts} experts{routed}: "
+            + (
+                f"each of the {tp} tensor-parallel ranks holds {moe.experts // tp} whole experts (expert parallelism)"
+                if expert_parallel
+                else "the experts are sharded like the other weights"
+            )
+        )
     return Layout(layout.backend, layout.nodes, tp, layout.pipeline_parallel_size, expert_parallel, tuple(reasons))

@@ -1,4 +1,5 @@
 """The evaluation feature's gauges for `/metrics`: the queue waiting for dispatch and evaluations by state."""
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -14,6 +15,9 @@ from evaluation.models import Evaluation, EvaluationState
 def evaluation_gauges(session: Session) -> Iterator[Metric]:
     """lagc_evaluation_queue_depth and lagc_evaluations{state}."""
     counts = counts_by(session, Evaluation.state, [state.value for state in EvaluationState])
-    yield GaugeMetricFamily("lagc_evaluation_queue_depth", "Evaluations waiting to be dispatched.",
-                            value=counts[EvaluationState.queued.value])
+    yield GaugeMetricFamily(
+        "lagc_evaluation_queue_depth",
+        "Evaluations waiting to be dispatched.",
+        value=counts[EvaluationState.queued.value],
+    )
     yield by_label("lagc_evaluations", "Evaluations by state.", "state", counts)

@@ -10,6 +10,7 @@ An evaluation of a challenge whose evaluations run at sites (`runner = "site"`) 
 queue when the lease expires, until the agent says it is submitting the job (`work_dir` set): from then on
 the evaluation stays with its site (see evaluation/sites/services.py).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -48,8 +49,11 @@ class Evaluation(SQLModel, table=True):
     submission_id: int = Field(foreign_key="submission.id", index=True)
     state: EvaluationState = Field(default=EvaluationState.queued, max_length=12, index=True)
     # An `EvaluationPurpose` value, stored as text so a new purpose needs no change to a database enum type.
-    purpose: str = Field(default=EvaluationPurpose.primary.value, max_length=20,
-                         sa_column_kwargs={"server_default": EvaluationPurpose.primary.value})
+    purpose: str = Field(
+        default=EvaluationPurpose.primary.value,
+        max_length=20,
+        sa_column_kwargs={"server_default": EvaluationPurpose.primary.value},
+    )
     runner: str = Field(default="local", max_length=10)  # local | slurm | site
     cluster: str = Field(default="local", max_length=40)
     job_id: Optional[str] = Field(default=None, max_length=64)  # pid for local, Slurm job id

@@ -3,6 +3,7 @@
 The request is pinned when the evaluation is created (tasks, metrics, few-shot counts, batch size, dtype,
 seed, limit), so a later change to the challenge file never changes what an evaluation in flight measures.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,6 +22,7 @@ from evaluation.clusters import ClusterProfile, default_profiles
 from evaluation.jobspec import planned_nodes
 from evaluation.layout import Layout, LayoutRefused, ModelFacts, model_facts, plan_layout
 from evaluation.policy import SITE_RUNNER, EvaluationPolicy, effective_runner, model_digest
+
 
 class SetupError(ValueError):
     """The challenge cannot be evaluated as configured (the message says why, for the organiser)."""
@@ -52,8 +54,12 @@ def setup_of(challenge: Challenge, settings: Settings) -> Setup:
     include = (config.sections.get("benchmark") or {}).get("include_path")
     if include:  # a relative path is relative to the instance folder (the demo writes its suite there)
         include = str((Path(settings.instance_dir) / include).resolve())
-    return Setup(tuple(tasks), include, parse_section(config, "evaluation") or EvaluationPolicy(),
-                 parse_section(config, "clusters") or {})
+    return Setup(
+        tuple(tasks),
+        include,
+        parse_section(config, "evaluation") or EvaluationPolicy(),
+        parse_section(config, "clusters") or {},
+    )
 
 
 def checkpoint_files(submission: Submission, folder: Path) -> list[tuple[str, str]]:
@@ -92,8 +98,7 @@ def stored_bytes(dtypes: Mapping[str, int] | None) -> int | None:
     return sum(count * DTYPE_BITS[d] for d, count in dtypes.items()) // 8
 
 
-def checkpoint_facts(folder: Path, parameters: int | None, dtypes: Mapping[str, int] | None,
-                     dtype: str) -> ModelFacts:
+def checkpoint_facts(folder: Path, parameters: int | None, dtypes: Mapping[str, int] | None, dtype: str) -> ModelFacts:
     """What the layout planner needs of a checkpoint evaluated in ``dtype``: the parameter count and dtypes the
     intake read from its safetensors headers, and its config.json."""
     return model_facts(parameters, dtype, read_model_config(folder), stored_bytes(dtypes))
@@ -125,13 +130,29 @@ def pinned_request(setup: Setup, settings: Settings, submission: Submission, fol
     files = checkpoint_files(submission, folder)
     p = setup.policy
     request = {
-        "checkpoint": str(folder), "model_sha256": model_digest(files), "model_files": dict(files),
-        "num_parameters": submission.parameters, "runner": runner, "cluster": cluster,
-        "tasks": [{"name": t.name, "lm_eval_task": t.lm_eval_task, "num_fewshot": t.num_fewshot,
-                   "metric": t.metric, "weight": t.weight, "baseline": t.baseline, "hidden": t.hidden}
-                  for t in setup.tasks],
-        "include_path": setup.include_path, "batch_size": p.batch_size,
-        "limit": p.limit, "seed": p.seed, "timeout_minutes": p.timeout_minutes,
+        "checkpoint": str(folder),
+        "model_sha256": model_digest(files),
+        "model_files": dict(files),
+        "num_parameters": submission.parameters,
+        "runner": runner,
+        "cluster": cluster,
+        "tasks": [
+            {
+                "name": t.name,
+                "lm_eval_task": t.lm_eval_task,
+                "num_fewshot": t.num_fewshot,
+                "metric": t.metric,
+                "weight": t.weight,
+                "baseline": t.baseline,
+                "hidden": t.hidden,
+            }
+            for t in setup.tasks
+        ],
+        "include_path": setup.include_path,
+        "batch_size": p.batch_size,
+        "limit": p.limit,
+        "seed": p.seed,
+        "timeout_minutes": p.timeout_minutes,
         "datasets_cache": p.datasets_cache,
     }
     if runner != SITE_RUNNER:

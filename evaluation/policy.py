@@ -28,8 +28,21 @@ from typing import Any, Iterable, Mapping, Sequence
 RUNNERS = ("local", "slurm", "sites")
 SITE_RUNNER = "site"  # Evaluation.runner of an evaluation leased to a site (challenges with runner = "sites")
 SITES_CLUSTER = "sites"  # Evaluation.cluster of such an evaluation until a site of one of its clusters leases it
-_KEYS = {"runner", "cluster", "clusters", "max_concurrent", "allocation_gpu_hours", "max_attempts", "timeout_minutes",
-         "batch_size", "dtype", "limit", "seed", "datasets_cache", "retry_delay_seconds"}
+_KEYS = {
+    "runner",
+    "cluster",
+    "clusters",
+    "max_concurrent",
+    "allocation_gpu_hours",
+    "max_attempts",
+    "timeout_minutes",
+    "batch_size",
+    "dtype",
+    "limit",
+    "seed",
+    "datasets_cache",
+    "retry_delay_seconds",
+}
 
 
 @dataclass(frozen=True)
@@ -59,14 +72,17 @@ class EvaluationPolicy:
             problems.append(f"runner must be one of {RUNNERS}, not {runner!r}")
         clusters = section.get("clusters", [])
         if not isinstance(clusters, list) or not all(isinstance(c, str) and c for c in clusters):
-            problems.append("clusters must be a list of cluster names, e.g. [\"lumi-g\", \"leonardo-booster\"]")
+            problems.append('clusters must be a list of cluster names, e.g. ["lumi-g", "leonardo-booster"]')
             clusters = []
         elif runner == "sites" and not clusters:
             problems.append('runner = "sites" needs clusters = [...]: the clusters whose sites may run its evaluations')
         counts = _mapping(section, "max_concurrent", problems, whole=True)
         hours = _mapping(section, "allocation_gpu_hours", problems, whole=False)
-        numbers = {key: section[key] for key in ("max_attempts", "timeout_minutes", "batch_size", "limit",
-                                                  "retry_delay_seconds") if key in section}
+        numbers = {
+            key: section[key]
+            for key in ("max_attempts", "timeout_minutes", "batch_size", "limit", "retry_delay_seconds")
+            if key in section
+        }
         for key, value in numbers.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 problems.append(f"{key} must be a positive number, not {value!r}")
@@ -76,8 +92,14 @@ class EvaluationPolicy:
         if problems:
             raise ValueError("; ".join(problems))
         kept = {k: section[k] for k in ("cluster", "dtype", "seed", "datasets_cache") if k in section}
-        return cls(runner=runner, clusters=tuple(dict.fromkeys(clusters)), max_concurrent=MappingProxyType(counts),
-                   allocation_gpu_hours=MappingProxyType(hours), **numbers, **kept)
+        return cls(
+            runner=runner,
+            clusters=tuple(dict.fromkeys(clusters)),
+            max_concurrent=MappingProxyType(counts),
+            allocation_gpu_hours=MappingProxyType(hours),
+            **numbers,
+            **kept,
+        )
 
     def concurrency(self, cluster: str) -> int:
         """How many of this challenge's evaluations may run at once on the cluster (1 when unset)."""
@@ -135,9 +157,12 @@ class Candidate:
     gpu_hours_at_most: float = 0.0  # the most its job can cost: planned nodes x devices x time limit
 
 
-def plan_dispatch(candidates: Sequence[Candidate], active: Mapping[str, int],
-                  used: Mapping[tuple[int, str], float],
-                  reserved: Mapping[tuple[int, str], float] | None = None) -> tuple[list[int], list[int]]:
+def plan_dispatch(
+    candidates: Sequence[Candidate],
+    active: Mapping[str, int],
+    used: Mapping[tuple[int, str], float],
+    reserved: Mapping[tuple[int, str], float] | None = None,
+) -> tuple[list[int], list[int]]:
     """(ids to dispatch now, ids their team's allocation can never cover), first come first served.
 
     A cluster takes new jobs while fewer than ``limit`` run there. A job starts only if its team's allocation
@@ -161,8 +186,7 @@ def plan_dispatch(candidates: Sequence[Candidate], active: Mapping[str, int],
 GO, WAIT, NEVER = "go", "wait", "never"
 
 
-def allocation_fit(c: Candidate, used: Mapping[tuple[int, str], float],
-                   held: Mapping[tuple[int, str], float]) -> str:
+def allocation_fit(c: Candidate, used: Mapping[tuple[int, str], float], held: Mapping[tuple[int, str], float]) -> str:
     """Whether the team's allocation on the candidate's cluster lets its job start: GO, WAIT (once the team's
     jobs in flight have ended and been charged) or NEVER (used up, or the job is bigger than what is left)."""
     if c.allocation is None:

@@ -1,5 +1,6 @@
 """Evaluation pages: a team's evaluations (live, without reloading), the JSON they poll, and the organisers'
 view of every evaluation per cluster with cancel and retry."""
+
 from __future__ import annotations
 
 from markupsafe import Markup
@@ -20,11 +21,19 @@ from evaluation import reproduction, services
 from evaluation.models import Evaluation, EvaluationState, Reproduction, Site
 from evaluation.status import status_of
 
-bp = Blueprint("evaluation", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/evaluation")
+bp = Blueprint(
+    "evaluation", __name__, template_folder="templates", static_folder="static", static_url_path="/static/evaluation"
+)
 
-STATE_BADGES = {"queued": "upcoming", "dispatching": "upcoming", "dispatched": "upcoming", "running": "upcoming",
-                "finished": "open", "failed": "closed", "cancelled": "closed"}
+STATE_BADGES = {
+    "queued": "upcoming",
+    "dispatching": "upcoming",
+    "dispatched": "upcoming",
+    "running": "upcoming",
+    "finished": "open",
+    "failed": "closed",
+    "cancelled": "closed",
+}
 
 
 @bp.app_template_global()
@@ -40,8 +49,9 @@ def visible_evaluation(session: Session, user, evaluation_id: int) -> Evaluation
         abort(404)
     if Role(user.role) is Role.organiser:
         return ev
-    member = session.exec(select(TeamMembership.id).where(TeamMembership.team_id == ev.team_id,
-                                                          TeamMembership.user_id == user.id)).first()
+    member = session.exec(
+        select(TeamMembership.id).where(TeamMembership.team_id == ev.team_id, TeamMembership.user_id == user.id)
+    ).first()
     if member is None:
         abort(404)
     return ev
@@ -64,8 +74,9 @@ def team_page(slug: str):
     if Role(current_user.role) is Role.organiser:
         return redirect(url_for("evaluation.organiser_page", challenge=challenge.slug))
     team = team_of(session, current_user, challenge.id) or abort(404)
-    evaluations = session.exec(select(Evaluation).where(Evaluation.team_id == team.id)
-                               .order_by(Evaluation.id.desc())).all()
+    evaluations = session.exec(
+        select(Evaluation).where(Evaluation.team_id == team.id).order_by(Evaluation.id.desc())
+    ).all()
     cards = [_card(session, ev, organiser=False) for ev in evaluations]
     return render_template("evaluation/team.html", challenge=challenge, team=team, cards=cards)
 
@@ -99,12 +110,18 @@ def organiser_page():
     links = session.exec(select(Reproduction).where(Reproduction.evaluation_id.in_(ids))).all() if ids else []
     reproduces = {link.evaluation_id: link.original_id for link in links}
     for ev in evaluations:
-        by_cluster.setdefault(ev.cluster, []).append(status_of(session, ev, organiser=True) | {
-            "team": teams.get(ev.team_id, ev.team_id), "challenge_id": ev.challenge_id,
-            "reproduces": reproduces.get(ev.id)})
+        by_cluster.setdefault(ev.cluster, []).append(
+            status_of(session, ev, organiser=True)
+            | {
+                "team": teams.get(ev.team_id, ev.team_id),
+                "challenge_id": ev.challenge_id,
+                "reproduces": reproduces.get(ev.id),
+            }
+        )
     challenges = {c.id: c for c in session.exec(select(Challenge)).all()}
-    return render_template("evaluation/organiser.html", by_cluster=by_cluster, challenge=challenge,
-                           challenges=challenges)
+    return render_template(
+        "evaluation/organiser.html", by_cluster=by_cluster, challenge=challenge, challenges=challenges
+    )
 
 
 @bp.route("/organiser/evaluations/<int:evaluation_id>/reproduction")
@@ -116,12 +133,20 @@ def reproduction_page(evaluation_id: int):
     return _reproduction(session, ev)
 
 
-def _reproduction(session: Session, ev: Evaluation, status: int = 200, error: str | None = None,
-                  justification: str = ""):
+def _reproduction(
+    session: Session, ev: Evaluation, status: int = 200, error: str | None = None, justification: str = ""
+):
     sites = session.exec(select(Site).where(Site.revoked_at.is_(None)).order_by(Site.name)).all()
-    return render_template("evaluation/reproduction.html", ev=ev, r=reproduction.summary(session, ev),
-                           ordered=reproduction.reproductions_of(session, ev.id), sites=sites,
-                           team=session.get(Team, ev.team_id), error=error, justification=justification), status
+    return render_template(
+        "evaluation/reproduction.html",
+        ev=ev,
+        r=reproduction.summary(session, ev),
+        ordered=reproduction.reproductions_of(session, ev.id),
+        sites=sites,
+        team=session.get(Team, ev.team_id),
+        error=error,
+        justification=justification,
+    ), status
 
 
 @bp.route("/organiser/evaluations/<int:evaluation_id>/reproduce", methods=["POST"])
@@ -137,8 +162,11 @@ def reproduce(evaluation_id: int):
         session.rollback()
         return _reproduction(session, ev, refusal_status(exc), exc.message)
     session.commit()
-    flash(f"Evaluation {ev.id} will be reproduced {('at ' + site) if site else 'at another site'} "
-          f"(evaluation {copy.id}).", "success")
+    flash(
+        f"Evaluation {ev.id} will be reproduced {('at ' + site) if site else 'at another site'} "
+        f"(evaluation {copy.id}).",
+        "success",
+    )
     return redirect(url_for("evaluation.reproduction_page", evaluation_id=ev.id))
 
 
@@ -153,8 +181,9 @@ def resolve_reproduction(evaluation_id: int):
         reproduction.resolve(session, ev, current_user.id, justification)
     except reproduction.ReproductionError as exc:
         session.rollback()
-        return _reproduction(session, ev, refusal_status(exc), exc.message,
-                             justification[:reproduction.JUSTIFICATION_MAX])
+        return _reproduction(
+            session, ev, refusal_status(exc), exc.message, justification[: reproduction.JUSTIFICATION_MAX]
+        )
     session.commit()
     flash(f"Resolved: evaluation {ev.id} may count for the award; the justification is recorded.", "success")
     return redirect(url_for("evaluation.reproduction_page", evaluation_id=ev.id))

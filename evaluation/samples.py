@@ -10,6 +10,7 @@ A group task (``mmlu``) has no samples file of its own: its items are those of i
 equal the metric the results file reports, which proves the metric is a plain mean over the items (not,
 say, a corpus-level BLEU) and that the samples file is complete.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -44,7 +45,7 @@ class ResultsFile:
     @property
     def stamp(self) -> str:
         """lm-eval's time stamp of the run, shared by its results and samples files."""
-        return self.path.name[len("results_"):-len(".json")]
+        return self.path.name[len("results_") : -len(".json")]
 
     def samples_path(self, task: str) -> Path | None:
         """The samples file of a (leaf) task, compressed or not, or None when lm-eval logged none."""
@@ -77,8 +78,9 @@ class LmEvalRun:
     @property
     def top_level_tasks(self) -> list[str]:
         """The tasks that are not a subtask of a group the run also reports (``mmlu``, not its 57 parts)."""
-        inner = {child for f in self.files for children in (f.raw.get("group_subtasks") or {}).values()
-                 for child in children}
+        inner = {
+            child for f in self.files for children in (f.raw.get("group_subtasks") or {}).values() for child in children
+        }
         return sorted(set(self.by_task) - inner)
 
 
@@ -104,8 +106,10 @@ def read_run(folder: str | Path) -> LmEvalRun:
         files.append(found)
         for task in found.parsed.tasks:
             if task in by_task:
-                raise SamplesError(f"task {task} is reported by two results files under {root} "
-                                   f"({by_task[task].path.name} and {path.name}): give the folder of one run")
+                raise SamplesError(
+                    f"task {task} is reported by two results files under {root} "
+                    f"({by_task[task].path.name} and {path.name}): give the folder of one run"
+                )
             by_task[task] = found
     if not files:
         raise SamplesError(f"no results file (results_*.json) under {root}: is it an lm-eval output folder?")
@@ -128,8 +132,9 @@ def task_items(run: LmEvalRun, task: str, metric: str | None = None) -> TaskItem
     grouped = len(leaves) > 1 or leaves[0] != task
     keys = np.concatenate([_keys(leaf, ids) if grouped else ids for leaf, (ids, _, _, _) in zip(leaves, parts)])
     values = np.concatenate([p[1] for p in parts])
-    items = np.concatenate([np.array([f"{leaf}/{h}" for h in p[2]], dtype=object) if grouped else p[2]
-                            for leaf, p in zip(leaves, parts)])
+    items = np.concatenate(
+        [np.array([f"{leaf}/{h}" for h in p[2]], dtype=object) if grouped else p[2] for leaf, p in zip(leaves, parts)]
+    )
     prompts = np.concatenate([p[3] for p in parts])
     if np.unique(keys).size != keys.size:
         raise SamplesError(f"task {task}: two subtasks' items could not be told apart")
@@ -158,18 +163,21 @@ def _leaves(raw: Mapping[str, Any], task: str) -> list[str]:
 
 def _keys(leaf: str, doc_ids: np.ndarray) -> np.ndarray:
     """Item keys of a group's subtask: the subtask's name (crc32) in the high bits, doc_id in the low ones."""
-    if doc_ids.size and (doc_ids.min() < 0 or doc_ids.max() >= 2 ** 31):
+    if doc_ids.size and (doc_ids.min() < 0 or doc_ids.max() >= 2**31):
         raise SamplesError(f"subtask {leaf}: doc_id out of range for a group")
     return (np.int64(zlib.crc32(leaf.encode())) << np.int64(31)) | doc_ids
 
 
-def _leaf_items(source: ResultsFile, leaf: str, name: str, filter_name: str
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _leaf_items(
+    source: ResultsFile, leaf: str, name: str, filter_name: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(doc_ids, values, item hashes, prompt hashes) of one leaf task's samples file, for one filter."""
     path = source.samples_path(leaf)
     if path is None:
-        raise SamplesError(f"task {leaf} has no per-item results (samples_{leaf}_{source.stamp}.jsonl) beside "
-                           f"{source.path}: run lm-eval with --log_samples")
+        raise SamplesError(
+            f"task {leaf} has no per-item results (samples_{leaf}_{source.stamp}.jsonl) beside "
+            f"{source.path}: run lm-eval with --log_samples"
+        )
     ids, values, items, prompts = [], [], [], []
     for number, line in enumerate(_lines(path), 1):
         try:
@@ -180,16 +188,22 @@ def _leaf_items(source: ResultsFile, leaf: str, name: str, filter_name: str
             continue
         value = sample.get(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SamplesError(f"{path}, line {number}: {name} is not a per-item number ({value!r}); it may be "
-                               "a corpus-level metric, which cannot be compared item by item")
+            raise SamplesError(
+                f"{path}, line {number}: {name} is not a per-item number ({value!r}); it may be "
+                "a corpus-level metric, which cannot be compared item by item"
+            )
         ids.append(int(sample["doc_id"]))
         values.append(float(value))
         items.append(f"{sample.get('doc_hash')}:{sample.get('target_hash')}")
         prompts.append(str(sample.get("prompt_hash")))
     if not ids:
         raise SamplesError(f"{path} has no item for metric {name} with filter {filter_name}")
-    return (np.array(ids, dtype=np.int64), np.array(values), np.array(items, dtype=object),
-            np.array(prompts, dtype=object))
+    return (
+        np.array(ids, dtype=np.int64),
+        np.array(values),
+        np.array(items, dtype=object),
+        np.array(prompts, dtype=object),
+    )
 
 
 def _lines(path: Path):
@@ -207,9 +221,11 @@ def _lines(path: Path):
 def _check_mean(task: str, metric: str, values: np.ndarray, reported: float, folder: Path) -> None:
     mean = float(np.mean(values))
     if abs(mean - reported) > MEAN_TOLERANCE:
-        raise SamplesError(f"task {task}: the mean of the {values.size} per-item {metric} values ({mean:.6f}) is not "
-                           f"the reported {reported:.6f} in {folder}: the samples file is incomplete, or the metric "
-                           "is not a mean over items and cannot be compared item by item")
+        raise SamplesError(
+            f"task {task}: the mean of the {values.size} per-item {metric} values ({mean:.6f}) is not "
+            f"the reported {reported:.6f} in {folder}: the samples file is incomplete, or the metric "
+            "is not a mean over items and cannot be compared item by item"
+        )
 
 
 def _task_hash(raw: Mapping[str, Any], task: str, leaves: list[str]) -> str | None:

@@ -5,6 +5,7 @@ and a crashed one loses the lease when it expires. Each cycle runs the registere
 following evaluations, ...); every step is idempotent and keeps its state in the database, so killing the
 process at any moment loses nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,8 +75,9 @@ def acquire_or_renew(engine: Engine, holder: str, ttl: timedelta, cycle_ms: floa
     now = utcnow()
     with Session(engine) as session:
         if session.get(SchedulerLease, LEASE) is None:
-            session.add(SchedulerLease(name=LEASE, holder=holder, acquired_at=now, heartbeat_at=now,
-                                       expires_at=now + ttl))
+            session.add(
+                SchedulerLease(name=LEASE, holder=holder, acquired_at=now, heartbeat_at=now, expires_at=now + ttl)
+            )
             try:
                 session.commit()
                 return True
@@ -84,12 +86,15 @@ def acquire_or_renew(engine: Engine, holder: str, ttl: timedelta, cycle_ms: floa
         values = {"heartbeat_at": now, "expires_at": now + ttl}
         if cycle_ms is not None:
             values["last_cycle_ms"] = cycle_ms
-        renewed = session.execute(update(SchedulerLease).where(
-            SchedulerLease.name == LEASE, SchedulerLease.holder == holder).values(**values))
+        renewed = session.execute(
+            update(SchedulerLease).where(SchedulerLease.name == LEASE, SchedulerLease.holder == holder).values(**values)
+        )
         if renewed.rowcount == 0:
-            renewed = session.execute(update(SchedulerLease).where(
-                SchedulerLease.name == LEASE, SchedulerLease.expires_at < now).values(
-                holder=holder, acquired_at=now, **values))
+            renewed = session.execute(
+                update(SchedulerLease)
+                .where(SchedulerLease.name == LEASE, SchedulerLease.expires_at < now)
+                .values(holder=holder, acquired_at=now, **values)
+            )
         session.commit()
         return renewed.rowcount == 1
 
@@ -97,13 +102,17 @@ def acquire_or_renew(engine: Engine, holder: str, ttl: timedelta, cycle_ms: floa
 def release(engine: Engine, holder: str) -> None:
     """Give the lease up at a clean shutdown, so a successor need not wait for it to expire."""
     with Session(engine) as session:
-        session.execute(update(SchedulerLease).where(SchedulerLease.name == LEASE, SchedulerLease.holder == holder)
-                        .values(expires_at=utcnow()))
+        session.execute(
+            update(SchedulerLease)
+            .where(SchedulerLease.name == LEASE, SchedulerLease.holder == holder)
+            .values(expires_at=utcnow())
+        )
         session.commit()
 
 
-def run_cycle(engine: Engine, settings: Settings, holder: str, ttl: timedelta, last_ms: list[float],
-              steps: list[Step]) -> None:
+def run_cycle(
+    engine: Engine, settings: Settings, holder: str, ttl: timedelta, last_ms: list[float], steps: list[Step]
+) -> None:
     """One cycle: hold the lease, then run every step in its own transaction (`app.ops.steps.run_step`)."""
     if not acquire_or_renew(engine, holder, ttl, last_ms[0] if last_ms else None):
         log.info("another scheduler holds the lease; waiting")
@@ -152,10 +161,12 @@ def main() -> None:
             acquire_or_renew(engine, holder, ttl)
 
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(cycle, "interval", seconds=interval, id="cycle", max_instances=1, coalesce=True,
-                      next_run_time=utcnow())
-    scheduler.add_job(heartbeat, "interval", seconds=max(1.0, ttl.total_seconds() / 3), id="heartbeat",
-                      max_instances=1, coalesce=True)
+    scheduler.add_job(
+        cycle, "interval", seconds=interval, id="cycle", max_instances=1, coalesce=True, next_run_time=utcnow()
+    )
+    scheduler.add_job(
+        heartbeat, "interval", seconds=max(1.0, ttl.total_seconds() / 3), id="heartbeat", max_instances=1, coalesce=True
+    )
     if wakers and wake_every > 0:
         scheduler.add_job(wake, "interval", seconds=wake_every, id="wake", max_instances=1, coalesce=True)
 

@@ -1,5 +1,6 @@
 """The challenge-configuration sections this feature owns (`[clusters.*]`, `[evaluation]`), registered with the
 configuration parser on import. The parsers themselves are pure and need no app (`clusters`, `policy`)."""
+
 from __future__ import annotations
 
 from app.challenges.config import register_section

@@ -4,6 +4,7 @@
 queued -> dispatching -> dispatched -> running -> finished | failed | cancelled; failed with ``retry_at``
 goes back to queued (a new attempt). Nothing here starts or polls a job: the scheduler steps (jobs.py) do.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -41,28 +42,54 @@ def move(ev: Evaluation, to: S, now: datetime, reason: str | None = None) -> Non
 
 
 def audit(session: Session, ev: Evaluation, action: str, actor_id: int | None = None, **details) -> None:
-    record(session, action, "evaluation", ev.id, actor_id=actor_id, challenge_id=ev.challenge_id,
-           team_id=ev.team_id, submission_id=ev.submission_id, attempt=ev.attempt, **details)
+    record(
+        session,
+        action,
+        "evaluation",
+        ev.id,
+        actor_id=actor_id,
+        challenge_id=ev.challenge_id,
+        team_id=ev.team_id,
+        submission_id=ev.submission_id,
+        attempt=ev.attempt,
+        **details,
+    )
 
 
-def create(session: Session, challenge_id: int, team_id: int, submission_id: int, request: dict,
-           max_attempts: int, now: Optional[datetime] = None,
-           purpose: EvaluationPurpose = EvaluationPurpose.primary) -> Evaluation:
+def create(
+    session: Session,
+    challenge_id: int,
+    team_id: int,
+    submission_id: int,
+    request: dict,
+    max_attempts: int,
+    now: Optional[datetime] = None,
+    purpose: EvaluationPurpose = EvaluationPurpose.primary,
+) -> Evaluation:
     """A queued evaluation of an accepted submission, with the suite pinned in ``request``; only a ``primary``
     one can count for the team (`evaluation.counting.COUNTED_PURPOSES`)."""
     now = now or utcnow()
-    ev = Evaluation(challenge_id=challenge_id, team_id=team_id, submission_id=submission_id, purpose=purpose.value,
-                    runner=request.get("runner", "local"), cluster=request.get("cluster", "local"),
-                    request=request, max_attempts=max_attempts, queued_at=now,
-                    history=[{"at": now.isoformat(), "to": "queued", "attempt": 1}])
+    ev = Evaluation(
+        challenge_id=challenge_id,
+        team_id=team_id,
+        submission_id=submission_id,
+        purpose=purpose.value,
+        runner=request.get("runner", "local"),
+        cluster=request.get("cluster", "local"),
+        request=request,
+        max_attempts=max_attempts,
+        queued_at=now,
+        history=[{"at": now.isoformat(), "to": "queued", "attempt": 1}],
+    )
     session.add(ev)
     session.flush()
     audit(session, ev, "evaluation.queued", cluster=ev.cluster)
     return ev
 
 
-def unrunnable(session: Session, challenge_id: int, team_id: int, submission_id: int, reason: str,
-               now: Optional[datetime] = None) -> Evaluation:
+def unrunnable(
+    session: Session, challenge_id: int, team_id: int, submission_id: int, reason: str, now: Optional[datetime] = None
+) -> Evaluation:
     """An evaluation that cannot run as the challenge is configured: failed at once, reason kept."""
     ev = create(session, challenge_id, team_id, submission_id, {}, 1, now)
     fail(session, ev, reason, (), retryable=False, now=now)
@@ -72,15 +99,18 @@ def unrunnable(session: Session, challenge_id: int, team_id: int, submission_id:
 def still_as_read(session: Session, ev: Evaluation) -> bool:
     """Lock the evaluation for the rest of the transaction if its state, attempt and cancel request are
     still those this request read (`app.db.compare_and_set`); False when someone changed it meanwhile."""
-    return compare_and_set(session, Evaluation, ev.id, {"state": ev.state, "attempt": ev.attempt,
-                                                         "cancel_requested": ev.cancel_requested})
+    return compare_and_set(
+        session, Evaluation, ev.id, {"state": ev.state, "attempt": ev.attempt, "cancel_requested": ev.cancel_requested}
+    )
 
 
 def _changed_meanwhile(session: Session, ev: Evaluation) -> None:
     """Refuse an organiser's act on a row another request (a second click, the scheduler) changed since."""
     if not still_as_read(session, ev):
-        raise EvaluationError(f"evaluation {ev.id} changed meanwhile (another request or the scheduler acted on "
-                              "it); reload the page to see its state")
+        raise EvaluationError(
+            f"evaluation {ev.id} changed meanwhile (another request or the scheduler acted on "
+            "it); reload the page to see its state"
+        )
 
 
 def claim_dispatch(session: Session, ev: Evaluation, work_dir: str, now: datetime) -> bool:
@@ -122,8 +152,15 @@ def finish(session: Session, ev: Evaluation, now: datetime) -> None:
     audit(session, ev, "evaluation.finished", cluster=ev.cluster, job_id=ev.job_id, gpu_hours=ev.gpu_hours)
 
 
-def fail(session: Session, ev: Evaluation, reason: str, log_tail: Iterable[str], retryable: bool,
-         now: Optional[datetime] = None, retry_delay: float = 10.0) -> None:
+def fail(
+    session: Session,
+    ev: Evaluation,
+    reason: str,
+    log_tail: Iterable[str],
+    retryable: bool,
+    now: Optional[datetime] = None,
+    retry_delay: float = 10.0,
+) -> None:
     """The attempt failed; with attempts left and a cause that is not the model's, it is retried later."""
     now = now or utcnow()
     ev.failure_reason, ev.finished_at = reason, now
@@ -181,11 +218,21 @@ def organiser_retry(session: Session, ev: Evaluation, actor_id: int, now: Option
 
 def charge(session: Session, ev: Evaluation, gpu_hours: float, now: datetime) -> None:
     """GPU-hours of this attempt, charged once to the team on the evaluation's cluster."""
-    exists = session.exec(select(GpuCharge.id).where(GpuCharge.evaluation_id == ev.id,
-                                                     GpuCharge.attempt == ev.attempt)).first()
+    exists = session.exec(
+        select(GpuCharge.id).where(GpuCharge.evaluation_id == ev.id, GpuCharge.attempt == ev.attempt)
+    ).first()
     if exists is None:
-        session.add(GpuCharge(challenge_id=ev.challenge_id, team_id=ev.team_id, evaluation_id=ev.id,
-                              attempt=ev.attempt, cluster=ev.cluster, gpu_hours=gpu_hours, charged_at=now))
+        session.add(
+            GpuCharge(
+                challenge_id=ev.challenge_id,
+                team_id=ev.team_id,
+                evaluation_id=ev.id,
+                attempt=ev.attempt,
+                cluster=ev.cluster,
+                gpu_hours=gpu_hours,
+                charged_at=now,
+            )
+        )
         ev.gpu_hours = (ev.gpu_hours or 0.0) + gpu_hours
 
 
@@ -193,10 +240,15 @@ def queue_position(session: Session, ev: Evaluation) -> Optional[int]:
     """1-based place in the cluster's queue (None when not queued)."""
     if ev.state != S.queued:
         return None
-    ahead = session.exec(select(func.count()).select_from(Evaluation).where(
-        Evaluation.state == S.queued, Evaluation.cluster == ev.cluster,
-        or_(Evaluation.queued_at < ev.queued_at, and_(Evaluation.queued_at == ev.queued_at,
-                                                      Evaluation.id < ev.id)))).one()
+    ahead = session.exec(
+        select(func.count())
+        .select_from(Evaluation)
+        .where(
+            Evaluation.state == S.queued,
+            Evaluation.cluster == ev.cluster,
+            or_(Evaluation.queued_at < ev.queued_at, and_(Evaluation.queued_at == ev.queued_at, Evaluation.id < ev.id)),
+        )
+    ).one()
     return int(ahead) + 1
 
 
@@ -205,20 +257,39 @@ def used_gpu_hours(session: Session, team_ids: Iterable[int]) -> dict[tuple[int,
     ids = sorted(set(team_ids))
     if not ids:
         return {}
-    rows = session.exec(select(GpuCharge.team_id, GpuCharge.cluster, func.sum(GpuCharge.gpu_hours))
-                        .where(GpuCharge.team_id.in_(ids)).group_by(GpuCharge.team_id, GpuCharge.cluster)).all()
+    rows = session.exec(
+        select(GpuCharge.team_id, GpuCharge.cluster, func.sum(GpuCharge.gpu_hours))
+        .where(GpuCharge.team_id.in_(ids))
+        .group_by(GpuCharge.team_id, GpuCharge.cluster)
+    ).all()
     return {(team, cluster): float(hours or 0.0) for team, cluster, hours in rows}
 
 
 def listing(session: Session, challenge_id: int) -> list[dict]:
     """Every evaluation of a challenge, oldest first: ``{id, team, submission, state, site, cluster, job_id,
     tasks: {task: {metric, value, stderr}}}`` (``flask eval list``)."""
-    rows = session.exec(select(Evaluation, Team.name, Site.name).join(Team, Team.id == Evaluation.team_id)
-                        .outerjoin(Site, Site.id == Evaluation.site_id)
-                        .where(Evaluation.challenge_id == challenge_id).order_by(Evaluation.id)).all()
+    rows = session.exec(
+        select(Evaluation, Team.name, Site.name)
+        .join(Team, Team.id == Evaluation.team_id)
+        .outerjoin(Site, Site.id == Evaluation.site_id)
+        .where(Evaluation.challenge_id == challenge_id)
+        .order_by(Evaluation.id)
+    ).all()
     scores: dict[int, dict] = {}
-    for r in session.exec(select(TaskResult).where(TaskResult.evaluation_id.in_([ev.id for ev, _, _ in rows]))
-                          .order_by(TaskResult.id)).all():
+    for r in session.exec(
+        select(TaskResult).where(TaskResult.evaluation_id.in_([ev.id for ev, _, _ in rows])).order_by(TaskResult.id)
+    ).all():
         scores.setdefault(r.evaluation_id, {})[r.task] = {"metric": r.metric, "value": r.value, "stderr": r.stderr}
-    return [{"id": ev.id, "team": team, "submission": ev.submission_id, "state": S(ev.state).value, "site": site,
-             "cluster": ev.cluster, "job_id": ev.job_id, "tasks": scores.get(ev.id, {})} for ev, team, site in rows]
+    return [
+        {
+            "id": ev.id,
+            "team": team,
+            "submission": ev.submission_id,
+            "state": S(ev.state).value,
+            "site": site,
+            "cluster": ev.cluster,
+            "job_id": ev.job_id,
+            "tasks": scores.get(ev.id, {}),
+        }
+        for ev, team, site in rows
+    ]

@@ -5,6 +5,7 @@ DIR`` on a machine with network access makes lm-eval download every task's datas
 ``HF_DATASETS_CACHE``). Jobs then read DIR with ``HF_HUB_OFFLINE=1`` / ``HF_DATASETS_OFFLINE=1`` (the
 challenge's ``[evaluation] datasets_cache``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,12 +15,18 @@ from typing import Sequence
 
 from evaluation.command import Command
 
-ONLINE = {"HF_HUB_OFFLINE": "0", "HF_DATASETS_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0",
-          "HF_HUB_DISABLE_TELEMETRY": "1", "HF_ALLOW_CODE_EVAL": "0"}
+ONLINE = {
+    "HF_HUB_OFFLINE": "0",
+    "HF_DATASETS_OFFLINE": "0",
+    "TRANSFORMERS_OFFLINE": "0",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_ALLOW_CODE_EVAL": "0",
+}
 
 
-def stage_command(tasks: Sequence[str], cache_dir: str, include_path: str | None = None,
-                  python: str = sys.executable) -> Command:
+def stage_command(
+    tasks: Sequence[str], cache_dir: str, include_path: str | None = None, python: str = sys.executable
+) -> Command:
     """The command that downloads the datasets of ``tasks`` into ``cache_dir`` (network needed)."""
     if not tasks:
         raise ValueError("nothing to stage: the suite has no tasks")

@@ -1,6 +1,7 @@
 """What a team (and an organiser) sees of an evaluation: its state in words, queue position, running time,
 the reason and the last log lines of a failure, and the scores (hidden tasks withheld from entrants until
 the award)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -17,8 +18,13 @@ from evaluation.policy import hidden_tasks_revealed
 from evaluation.services import queue_position
 
 WORDS = {
-    S.queued: "Queued", S.dispatching: "Being submitted to the cluster", S.dispatched: "Waiting on the cluster",
-    S.running: "Running", S.finished: "Finished", S.failed: "Failed", S.cancelled: "Cancelled",
+    S.queued: "Queued",
+    S.dispatching: "Being submitted to the cluster",
+    S.dispatched: "Waiting on the cluster",
+    S.running: "Running",
+    S.finished: "Finished",
+    S.failed: "Failed",
+    S.cancelled: "Cancelled",
 }
 TERMINAL = (S.finished.value, S.cancelled.value)
 
@@ -47,9 +53,17 @@ def scores_of(session: Session, ev: Evaluation, show_hidden: bool) -> list[dict[
         if row is None:
             continue
         hidden = bool(spec.get("hidden")) and not show_hidden
-        out.append({"task": row.task, "metric": row.metric, "hidden": bool(spec.get("hidden")),
-                    "value": None if hidden else row.value, "stderr": None if hidden else row.stderr,
-                    "n_samples": row.n_samples, "num_fewshot": row.num_fewshot})
+        out.append(
+            {
+                "task": row.task,
+                "metric": row.metric,
+                "hidden": bool(spec.get("hidden")),
+                "value": None if hidden else row.value,
+                "stderr": None if hidden else row.stderr,
+                "n_samples": row.n_samples,
+                "num_fewshot": row.num_fewshot,
+            }
+        )
     return out
 
 
@@ -62,17 +76,30 @@ def status_of(session: Session, ev: Evaluation, organiser: bool, now: Optional[d
         running_for = max(0, int((now - _aware(ev.started_at)).total_seconds()))
     show_hidden = organiser or revealed(session, ev.challenge_id, now)
     return {
-        "id": ev.id, "state": state.value, "label": WORDS[state], "final": state.value in TERMINAL or (
-            state == S.failed and ev.retry_at is None),
-        "attempt": ev.attempt, "max_attempts": ev.max_attempts, "submission_id": ev.submission_id,
-        "queue_position": queue_position(session, ev), "cluster": ev.cluster, "runner": ev.runner,
+        "id": ev.id,
+        "state": state.value,
+        "label": WORDS[state],
+        "final": state.value in TERMINAL or (state == S.failed and ev.retry_at is None),
+        "attempt": ev.attempt,
+        "max_attempts": ev.max_attempts,
+        "submission_id": ev.submission_id,
+        "queue_position": queue_position(session, ev),
+        "cluster": ev.cluster,
+        "runner": ev.runner,
         "site": _site_name(session, ev),
-        "job_id": ev.job_id, "node": ev.node, "queued_at": _iso(ev.queued_at),
-        "dispatched_at": _iso(ev.dispatched_at), "started_at": _iso(ev.started_at),
-        "running_seconds": running_for, "finished_at": _iso(ev.finished_at),
+        "job_id": ev.job_id,
+        "node": ev.node,
+        "queued_at": _iso(ev.queued_at),
+        "dispatched_at": _iso(ev.dispatched_at),
+        "started_at": _iso(ev.started_at),
+        "running_seconds": running_for,
+        "finished_at": _iso(ev.finished_at),
         "reason": ev.failure_reason if state in (S.failed, S.cancelled) else None,
-        "retry_at": _iso(ev.retry_at), "log_tail": (ev.log_tail or "").splitlines() if state == S.failed else [],
-        "gpu_hours": ev.gpu_hours, "elapsed_seconds": ev.elapsed_seconds, **_layout(ev),
+        "retry_at": _iso(ev.retry_at),
+        "log_tail": (ev.log_tail or "").splitlines() if state == S.failed else [],
+        "gpu_hours": ev.gpu_hours,
+        "elapsed_seconds": ev.elapsed_seconds,
+        **_layout(ev),
         "scores": scores_of(session, ev, show_hidden) if state == S.finished else [],
         "history": ev.history if organiser else [],
     }

@@ -82,8 +82,14 @@ def mc_docs(seed: int = 0) -> list[dict]:
         others = sorted({f.capital for f in all_facts if f.lang == fact.lang and f.capital != fact.capital})
         choices = rng.sample(others, 3) + [fact.capital]
         rng.shuffle(choices)
-        docs.append({"lang": fact.lang, "query": _MC_PROMPT[fact.lang].format(country=fact.country),
-                     "choices": choices, "label": choices.index(fact.capital)})
+        docs.append(
+            {
+                "lang": fact.lang,
+                "query": _MC_PROMPT[fact.lang].format(country=fact.country),
+                "choices": choices,
+                "label": choices.index(fact.capital),
+            }
+        )
     rng.shuffle(docs)
     return docs
 
@@ -98,9 +104,14 @@ def yesno_docs(seed: int = 0) -> list[dict]:
         capital = fact.capital
         if not truthful:
             capital = rng.choice(sorted({f.capital for f in all_facts if f.lang == fact.lang} - {fact.capital}))
-        docs.append({"lang": fact.lang, "query": _YESNO_PROMPT[fact.lang].format(capital=capital,
-                                                                                  country=fact.country),
-                     "choices": _YESNO_CHOICES[fact.lang], "label": int(truthful)})
+        docs.append(
+            {
+                "lang": fact.lang,
+                "query": _YESNO_PROMPT[fact.lang].format(capital=capital, country=fact.country),
+                "choices": _YESNO_CHOICES[fact.lang],
+                "label": int(truthful),
+            }
+        )
     rng.shuffle(docs)
     return docs
 
@@ -108,8 +119,9 @@ def yesno_docs(seed: int = 0) -> list[dict]:
 def gen_docs(seed: int = 0) -> list[dict]:
     """Free-generation documents: the model must write the capital's name."""
     rng = random.Random(f"gen-{seed}")
-    docs = [{"lang": f.lang, "query": _MC_PROMPT[f.lang].format(country=f.country), "answer": f.capital}
-            for f in facts()]
+    docs = [
+        {"lang": f.lang, "query": _MC_PROMPT[f.lang].format(country=f.country), "answer": f.capital} for f in facts()
+    ]
     rng.shuffle(docs)
     return docs
 
@@ -119,24 +131,36 @@ def task_configs(data_dir: Path) -> dict[str, dict]:
     data_dir = data_dir.resolve()
 
     def base(name: str, output_type: str) -> dict:
-        return {"task": name, "dataset_path": "json",
-                "dataset_kwargs": {"data_files": {"test": str(data_dir / f"{name}.jsonl")}},
-                "test_split": "test", "output_type": output_type, "doc_to_text": "{{query}}",
-                "metadata": {"version": 1.0}}
+        return {
+            "task": name,
+            "dataset_path": "json",
+            "dataset_kwargs": {"data_files": {"test": str(data_dir / f"{name}.jsonl")}},
+            "test_split": "test",
+            "output_type": output_type,
+            "doc_to_text": "{{query}}",
+            "metadata": {"version": 1.0},
+        }
 
     acc = {"metric": "acc", "aggregation": "mean", "higher_is_better": True}
     acc_norm = {"metric": "acc_norm", "aggregation": "mean", "higher_is_better": True}
-    exact = {"metric": "exact_match", "aggregation": "mean", "higher_is_better": True,
-             "ignore_case": True, "ignore_punctuation": True, "regexes_to_ignore": ["^\\s+", "\\s+$"]}
+    exact = {
+        "metric": "exact_match",
+        "aggregation": "mean",
+        "higher_is_better": True,
+        "ignore_case": True,
+        "ignore_punctuation": True,
+        "regexes_to_ignore": ["^\\s+", "\\s+$"],
+    }
     choice = {"doc_to_choice": "{{choices}}", "doc_to_target": "label"}
     return {
-        "lagc_capitals_mc": {**base("lagc_capitals_mc", "multiple_choice"), **choice,
-                             "metric_list": [acc, acc_norm]},
-        "lagc_capitals_yesno": {**base("lagc_capitals_yesno", "multiple_choice"), **choice,
-                                "metric_list": [acc]},
-        "lagc_capitals_gen": {**base("lagc_capitals_gen", "generate_until"), "doc_to_target": "{{answer}}",
-                              "generation_kwargs": {"until": ["\n"], "max_gen_toks": 8, "do_sample": False},
-                              "metric_list": [exact]},
+        "lagc_capitals_mc": {**base("lagc_capitals_mc", "multiple_choice"), **choice, "metric_list": [acc, acc_norm]},
+        "lagc_capitals_yesno": {**base("lagc_capitals_yesno", "multiple_choice"), **choice, "metric_list": [acc]},
+        "lagc_capitals_gen": {
+            **base("lagc_capitals_gen", "generate_until"),
+            "doc_to_target": "{{answer}}",
+            "generation_kwargs": {"until": ["\n"], "max_gen_toks": 8, "do_sample": False},
+            "metric_list": [exact],
+        },
     }
 
 
@@ -147,11 +171,13 @@ def write_suite(out_dir: str | Path, seed: int = 0) -> list[str]:
     """
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    data = {"lagc_capitals_mc": mc_docs(seed), "lagc_capitals_yesno": yesno_docs(seed),
-            "lagc_capitals_gen": gen_docs(seed)}
+    data = {
+        "lagc_capitals_mc": mc_docs(seed),
+        "lagc_capitals_yesno": yesno_docs(seed),
+        "lagc_capitals_gen": gen_docs(seed),
+    }
     for name, config in task_configs(out).items():
         lines = (json.dumps(doc, ensure_ascii=False, sort_keys=True) for doc in data[name])
         (out / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        (out / f"{name}.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
-                                          encoding="utf-8")
+        (out / f"{name}.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return list(TASK_NAMES)

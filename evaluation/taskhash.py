@@ -11,6 +11,7 @@ limit, few-shot count and seed before any site runs it.
 Run as ``python -m evaluation.taskhash --include-path DIR --tasks T1,T2 [--limit N] [--num-fewshot K]
 --seed S``; it prints ``{task: hash}`` as JSON. It imports lm-eval, so it runs in a process of its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,16 +38,28 @@ class Blank(LM):
         return ["" for _ in requests]
 
 
-def task_hashes(include_path: str, tasks: Sequence[str], limit: float | None, num_fewshot: int | None,
-                seed: int) -> dict[str, str]:
+def task_hashes(
+    include_path: str, tasks: Sequence[str], limit: float | None, num_fewshot: int | None, seed: int
+) -> dict[str, str]:
     """``{task: hash}`` as lm-eval records it for a run of these tasks with this limit, few-shot count and seed
     (``--seed S`` sets all four of lm-eval's seeds)."""
     manager = TaskManager(include_path=include_path, include_defaults=False)
-    out = evaluator.simple_evaluate(model=Blank(), tasks=list(tasks), task_manager=manager, limit=limit,
-                                    num_fewshot=num_fewshot, random_seed=seed, numpy_random_seed=seed,
-                                    torch_random_seed=seed, fewshot_random_seed=seed, log_samples=True)
-    return {task: hash_string("".join(s["doc_hash"] + s["prompt_hash"] + s["target_hash"] for s in samples))
-            for task, samples in out["samples"].items()}
+    out = evaluator.simple_evaluate(
+        model=Blank(),
+        tasks=list(tasks),
+        task_manager=manager,
+        limit=limit,
+        num_fewshot=num_fewshot,
+        random_seed=seed,
+        numpy_random_seed=seed,
+        torch_random_seed=seed,
+        fewshot_random_seed=seed,
+        log_samples=True,
+    )
+    return {
+        task: hash_string("".join(s["doc_hash"] + s["prompt_hash"] + s["target_hash"] for s in samples))
+        for task, samples in out["samples"].items()
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,8 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     limit = int(args.limit) if args.limit is not None and args.limit >= 1 and args.limit.is_integer() else args.limit
-    hashes = task_hashes(args.include_path, [t for t in args.tasks.split(",") if t], limit, args.num_fewshot,
-                         args.seed)
+    hashes = task_hashes(args.include_path, [t for t in args.tasks.split(",") if t], limit, args.num_fewshot, args.seed)
     print(json.dumps(hashes, sort_keys=True))
     return 0
 

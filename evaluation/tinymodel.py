@@ -76,7 +76,11 @@ def train_tokenizer(corpus: Iterable[str], vocab_size: int = 512):
     raw.train_from_iterator(list(corpus), trainer=trainer)
     eos, pad = SPECIAL_TOKENS
     return PreTrainedTokenizerFast(
-        tokenizer_object=raw, eos_token=eos, bos_token=eos, unk_token=eos, pad_token=pad,
+        tokenizer_object=raw,
+        eos_token=eos,
+        bos_token=eos,
+        unk_token=eos,
+        pad_token=pad,
         model_max_length=256,
     )
 
@@ -96,8 +100,13 @@ def make_tiny_model(
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = train_tokenizer(corpus if corpus is not None else default_corpus(seed), vocab_size)
     config = GPT2Config(
-        vocab_size=len(tokenizer), n_layer=2, n_head=2, n_embd=64, n_positions=256,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        n_layer=2,
+        n_head=2,
+        n_embd=64,
+        n_positions=256,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(seed)

@@ -2,6 +2,7 @@
 
 The rows are the public snapshot the scheduler computed (counted as of the freeze); before the first one the
 export answers 503 with ``Retry-After`` (the board is being prepared), never computing it in the request."""
+
 from __future__ import annotations
 
 import json
@@ -26,12 +27,39 @@ from leaderboard.serving import PREPARING, RETRY_AFTER, board_head, cached_body,
 from leaderboard.services import compare_for, freeze, unfreeze
 from scoring.paired_json import dumps
 
-ROW_FIELDS = ("rank", "team", "baseline", "submission", "parameters", "size", "licence", "cluster", "evaluated_at",
-              "score", "se", "complete", "missing", "final", "final_se", "judges", "judges_se", "tied", "reasons")
-EXPORT_SCHEMA = {"type": "object", "properties": {
-    "challenge": {"type": "string"}, "etag": {"type": "string"}, "key": {"type": "string"},
-    "tasks": {"type": "array"}, "frozen_at": {"type": ["string", "null"]}, "total": {"type": "integer"},
-    "rows": {"type": "array", "items": {"type": "object"}}}}
+ROW_FIELDS = (
+    "rank",
+    "team",
+    "baseline",
+    "submission",
+    "parameters",
+    "size",
+    "licence",
+    "cluster",
+    "evaluated_at",
+    "score",
+    "se",
+    "complete",
+    "missing",
+    "final",
+    "final_se",
+    "judges",
+    "judges_se",
+    "tied",
+    "reasons",
+)
+EXPORT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "challenge": {"type": "string"},
+        "etag": {"type": "string"},
+        "key": {"type": "string"},
+        "tasks": {"type": "array"},
+        "frozen_at": {"type": ["string", "null"]},
+        "total": {"type": "integer"},
+        "rows": {"type": "array", "items": {"type": "object"}},
+    },
+}
 
 
 EXPORT_QUERY = [
@@ -42,15 +70,21 @@ EXPORT_QUERY = [
     query_param("licence", "Only entries with this licence verdict", {"type": "string", "enum": list(LICENCES)}),
     query_param("sort", f"{', '.join(FIXED_SORTS)} (default: rank), or task.<name> for a task's column"),
     query_param("order", "asc (default) or desc", {"type": "string", "enum": ["asc", "desc"]}),
-    query_param("page", "The page of rows (JSON only; pages when page or per_page is given)",
-                {"type": "integer", "minimum": 1}),
+    query_param(
+        "page", "The page of rows (JSON only; pages when page or per_page is given)", {"type": "integer", "minimum": 1}
+    ),
     query_param("per_page", "Rows per page (JSON only)", {"type": "integer", "enum": list(PER_PAGE)}),
 ]
 
 
-@route("/leaderboard", summary="The public leaderboard rows (format=json|csv; filters as on the page: cluster, "
-       "size, licence, sort, order, and page/per_page for JSON)", tag="leaderboard", response_schema=EXPORT_SCHEMA,
-       query=EXPORT_QUERY)
+@route(
+    "/leaderboard",
+    summary="The public leaderboard rows (format=json|csv; filters as on the page: cluster, "
+    "size, licence, sort, order, and page/per_page for JSON)",
+    tag="leaderboard",
+    response_schema=EXPORT_SCHEMA,
+    query=EXPORT_QUERY,
+)
 @public
 def leaderboard_export():
     fmt = request.args.get("format", "json")
@@ -87,11 +121,20 @@ def _export(head, fmt: str) -> tuple[str, str]:
     rows, total, pages, page = view_rows(board.rows, names, query, paged=paged)
     if fmt == "csv":
         return _csv(rows, names), "text/csv"
-    body = {"challenge": head.slug, "etag": head.etag, "key": board.meta["key"],
-            "judging_published": board.meta["judging_published"], "frozen_at": board.meta.get("frozen_at"),
-            "hidden_tasks_withheld": board.meta["hidden_tasks_withheld"], "computed_at": board.meta["computed_at"],
-            "tasks": board.meta["tasks"], "total": total, "page": page, "pages": pages,
-            "rows": [_json_row(row, names) for row in with_tie_reasons(board.rows, rows)]}
+    body = {
+        "challenge": head.slug,
+        "etag": head.etag,
+        "key": board.meta["key"],
+        "judging_published": board.meta["judging_published"],
+        "frozen_at": board.meta.get("frozen_at"),
+        "hidden_tasks_withheld": board.meta["hidden_tasks_withheld"],
+        "computed_at": board.meta["computed_at"],
+        "tasks": board.meta["tasks"],
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "rows": [_json_row(row, names) for row in with_tie_reasons(board.rows, rows)],
+    }
     return json.dumps(body), "application/json"
 
 
@@ -102,8 +145,10 @@ def _json_row(row: dict, names: list[str]) -> dict:
     for name in ("submission_id", "evaluation_id", "chosen", "newer"):  # which submission and evaluation count
         out[name] = row.get(name)
     out["paired"] = row.get("paired")  # vs the next ranked entry and each baseline (`leaderboard.paired`)
-    out["tasks"] = {name: {"raw": c[0], "stderr": c[1], "normalised": c[2], "normalised_stderr": c[3]}
-                    for name, c in zip(names, row["tasks"])}
+    out["tasks"] = {
+        name: {"raw": c[0], "stderr": c[1], "normalised": c[2], "normalised_stderr": c[3]}
+        for name, c in zip(names, row["tasks"])
+    }
     return out
 
 
@@ -112,8 +157,9 @@ def _csv(rows: list[dict], names: list[str]) -> str:
     names like formulas become text, scores stay numbers)."""
     flat = [f for f in ROW_FIELDS if f not in ("missing", "reasons")]
     header = flat + [f"{n}{suffix}" for n in names for suffix in ("", "_raw", "_stderr")]
-    return csv_text(header, ([row[f] for f in flat] + [v for c in row["tasks"] for v in (c[2], c[0], c[1])]
-                             for row in rows))
+    return csv_text(
+        header, ([row[f] for f in flat] + [v for c in row["tasks"] for v in (c[2], c[0], c[1])] for row in rows)
+    )
 
 
 class FreezeBody(BaseModel):
@@ -130,8 +176,12 @@ def _freeze_json(row) -> dict:
     return {"frozen": True, "frozen_at": row.frozen_at.isoformat(), "reason": row.reason, "by": row.frozen_by_id}
 
 
-@route("/leaderboard/<slug>/freeze", methods=("GET",), summary="The freeze in force on a challenge's board",
-       tag="leaderboard")
+@route(
+    "/leaderboard/<slug>/freeze",
+    methods=("GET",),
+    summary="The freeze in force on a challenge's board",
+    tag="leaderboard",
+)
 @roles(Role.organiser)
 def leaderboard_freeze_get(slug: str):
     challenge = get_challenge(get_session(), slug)
@@ -140,8 +190,13 @@ def leaderboard_freeze_get(slug: str):
     return jsonify(_freeze_json(active_freeze(get_session(), challenge.id)))
 
 
-@route("/leaderboard/<slug>/freeze", methods=("POST",), summary="Freeze the public board at a time (or now)",
-       tag="leaderboard", request_model=FreezeBody)
+@route(
+    "/leaderboard/<slug>/freeze",
+    methods=("POST",),
+    summary="Freeze the public board at a time (or now)",
+    tag="leaderboard",
+    request_model=FreezeBody,
+)
 @roles(Role.organiser)
 def leaderboard_freeze(slug: str):
     body = parse_body(FreezeBody)
@@ -171,21 +226,37 @@ COMPARE_QUERY = [
     query_param("challenge", "The challenge's slug", required=True),
     query_param("a", "Entry A: a team id, or a team's exact name", required=True),
     query_param("b", "Entry B: a team id, or a team's exact name", required=True),
-    query_param("seed", "Mixed with both runs' ids into the random seed (default 0)",
-                {"type": "integer", "minimum": 0}),
+    query_param(
+        "seed", "Mixed with both runs' ids into the random seed (default 0)", {"type": "integer", "minimum": 0}
+    ),
 ]
-COMPARE_SCHEMA = {"type": "object", "properties": {
-    "tasks": {"type": "object"}, "overall": {"type": "object"}, "runs": {"type": "object"},
-    "seed": {"type": "integer"}, "resamples": {"type": "integer"}, "notes": {"type": "array"},
-    "entries": {"type": "object"}, "distinguishable": {"type": "boolean"}, "challenge": {"type": "string"},
-    "as_of": {"type": ["string", "null"]}}}
+COMPARE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "tasks": {"type": "object"},
+        "overall": {"type": "object"},
+        "runs": {"type": "object"},
+        "seed": {"type": "integer"},
+        "resamples": {"type": "integer"},
+        "notes": {"type": "array"},
+        "entries": {"type": "object"},
+        "distinguishable": {"type": "boolean"},
+        "challenge": {"type": "string"},
+        "as_of": {"type": ["string", "null"]},
+    },
+}
 
 
-@route("/leaderboard/compare", summary="Two entries compared item by item (the JSON of `flask scores paired`): "
-       "per task and on the benchmark score, with 95% intervals and p-values. The public compares the entries "
-       "as the public board counts them (as of the freeze; hidden tasks only in the overall); judges and "
-       "organisers compare everything so far", tag="leaderboard", response_schema=COMPARE_SCHEMA,
-       query=COMPARE_QUERY)
+@route(
+    "/leaderboard/compare",
+    summary="Two entries compared item by item (the JSON of `flask scores paired`): "
+    "per task and on the benchmark score, with 95% intervals and p-values. The public compares the entries "
+    "as the public board counts them (as of the freeze; hidden tasks only in the overall); judges and "
+    "organisers compare everything so far",
+    tag="leaderboard",
+    response_schema=COMPARE_SCHEMA,
+    query=COMPARE_QUERY,
+)
 @public
 def leaderboard_compare():
     args = request.args
@@ -195,14 +266,26 @@ def leaderboard_compare():
     session = get_session()
     challenge = get_challenge(session, args.get("challenge") or "") if args.get("challenge") else None
     if challenge is None:
-        raise ApiProblem(404 if args.get("challenge") else 422, "Name a challenge that exists (?challenge=SLUG).",
-                         {"challenge": ["no such challenge"]})
+        raise ApiProblem(
+            404 if args.get("challenge") else 422,
+            "Name a challenge that exists (?challenge=SLUG).",
+            {"challenge": ["no such challenge"]},
+        )
     user = current_identity()
     everything = user is not None and Role(user.role) in (Role.judge, Role.organiser)
     try:
-        body = compare_for(session, challenge, args.get("a"), args.get("b"), current_app.config["LAGC"].storage_dir,
-                           everything=everything, seed=int(seed_text), now=utcnow())
+        body = compare_for(
+            session,
+            challenge,
+            args.get("a"),
+            args.get("b"),
+            current_app.config["LAGC"].storage_dir,
+            everything=everything,
+            seed=int(seed_text),
+            now=utcnow(),
+        )
     except CompareError as exc:
         raise ApiProblem(status_of(exc), exc.detail) from None
-    return current_app.response_class(dumps(body), mimetype="application/json",
-                                      headers={"Cache-Control": "private, no-cache"})
+    return current_app.response_class(
+        dumps(body), mimetype="application/json", headers={"Cache-Control": "private, no-cache"}
+    )

@@ -10,6 +10,7 @@ Keys carry the snapshot's ETag, which is the hash of what it shows, so nothing o
 `leaderboard.services.results_changed` marks the snapshot stale and clears this worker's heads at once;
 the scheduler announces the new snapshot it stores to every worker (`app.ops.changes.announce`).
 """
+
 from __future__ import annotations
 
 import threading
@@ -76,8 +77,9 @@ pages = Lru(512)
 _data = Lru(8)
 
 
-def head(session: Session, engine_key: str, slug: Optional[str], audience: str = "public",
-         generation: tuple = ()) -> Optional[Head]:
+def head(
+    session: Session, engine_key: str, slug: Optional[str], audience: str = "public", generation: tuple = ()
+) -> Optional[Head]:
     """The challenge ``slug`` (or the newest challenge when None) and its snapshot state; cached ~1 s, and
     only while ``generation`` (`app.ops.changes.generation`) stays the same."""
     key = (engine_key, slug, audience)
@@ -85,9 +87,15 @@ def head(session: Session, engine_key: str, slug: Optional[str], audience: str =
     if cached is not None and cached[2] == generation and time.monotonic() - cached[0] < HEAD_TTL:
         return cached[1]
     join = and_(LeaderboardSnapshot.challenge_id == Challenge.id, LeaderboardSnapshot.audience == audience)
-    query = (select(Challenge.id, Challenge.slug, Challenge.name, LeaderboardSnapshot.etag,
-                    LeaderboardSnapshot.stale, LeaderboardSnapshot.valid_until, LeaderboardSnapshot.computed_at)
-             .outerjoin(LeaderboardSnapshot, join))
+    query = select(
+        Challenge.id,
+        Challenge.slug,
+        Challenge.name,
+        LeaderboardSnapshot.etag,
+        LeaderboardSnapshot.stale,
+        LeaderboardSnapshot.valid_until,
+        LeaderboardSnapshot.computed_at,
+    ).outerjoin(LeaderboardSnapshot, join)
     query = query.where(Challenge.slug == slug) if slug else query.order_by(Challenge.call_date.desc(), Challenge.slug)
     row = session.execute(query.limit(1)).first()
     found = None if row is None else Head(row[0], row[1], row[2], row[3] or None, bool(row[4]), row[5], row[6])
@@ -95,14 +103,28 @@ def head(session: Session, engine_key: str, slug: Optional[str], audience: str =
     return found
 
 
-def snapshot_data(session: Session, challenge_id: int, audience: str, etag: str,
-                  load: Callable[[], Optional[LeaderboardSnapshot]] | None = None) -> Optional[tuple[list, dict]]:
+def snapshot_data(
+    session: Session,
+    challenge_id: int,
+    audience: str,
+    etag: str,
+    load: Callable[[], Optional[LeaderboardSnapshot]] | None = None,
+) -> Optional[tuple[list, dict]]:
     """(rows, meta) of the snapshot with ``etag``, parsed once per worker; None if it changed meanwhile."""
     cached = _data.get((challenge_id, audience, etag))
     if cached is not None:
         return cached
-    snapshot = load() if load else session.execute(select(LeaderboardSnapshot).where(
-        LeaderboardSnapshot.challenge_id == challenge_id, LeaderboardSnapshot.audience == audience)).scalars().first()
+    snapshot = (
+        load()
+        if load
+        else session.execute(
+            select(LeaderboardSnapshot).where(
+                LeaderboardSnapshot.challenge_id == challenge_id, LeaderboardSnapshot.audience == audience
+            )
+        )
+        .scalars()
+        .first()
+    )
     if snapshot is None or snapshot.etag != etag:
         return None
     meta = {**snapshot.meta, "etag": snapshot.etag}

@@ -10,6 +10,7 @@ the stylesheet gives it (13 px) at any width; each task's label sits above its b
 takes width from the bars. No style attribute anywhere: the stylesheet's classes draw everything (the
 Content-Security-Policy allows no inline style).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -30,10 +31,13 @@ def _pct(value: float) -> str:
 
 def _frame(chart_id: str, title: str, desc: str, height: int, body: list[str]) -> str:
     """An accessible SVG element around ``body``, as wide as its container and ``height`` CSS px tall."""
-    return (f'<svg class="chart" id="{chart_id}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
-            f'width="100%" height="{height}" xmlns="http://www.w3.org/2000/svg">'
-            f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>'
-            + "".join(body) + "</svg>")
+    return (
+        f'<svg class="chart" id="{chart_id}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'width="100%" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>'
+        + "".join(body)
+        + "</svg>"
+    )
 
 
 def _anchor(tick: float) -> str:
@@ -46,8 +50,10 @@ def _axis(top: int, bottom: int) -> list[str]:
     marks = []
     for tick in TICKS:
         x = _pct(tick)
-        marks.append(f'<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" class="grid"/>'
-                     f'<text x="{x}" y="{bottom + 16}" text-anchor="{_anchor(tick)}" class="tick">{tick:g}</text>')
+        marks.append(
+            f'<line x1="{x}" y1="{top}" x2="{x}" y2="{bottom}" class="grid"/>'
+            f'<text x="{x}" y="{bottom + 16}" text-anchor="{_anchor(tick)}" class="tick">{tick:g}</text>'
+        )
     return marks
 
 
@@ -63,8 +69,13 @@ def _label(task: str, y: int, value: Optional[str] = None) -> str:
     return text
 
 
-def task_profile(tasks: Sequence[str], scores: Sequence[Optional[float]], stderrs: Sequence[Optional[float]],
-                 medians: Sequence[Optional[float]], team: str) -> str:
+def task_profile(
+    tasks: Sequence[str],
+    scores: Sequence[Optional[float]],
+    stderrs: Sequence[Optional[float]],
+    medians: Sequence[Optional[float]],
+    team: str,
+) -> str:
     """Horizontal bars of an entry's normalised score per task, +-1 standard error, with the field's median."""
     height = _rows_height(len(tasks))
     body = _axis(4, height - _AXIS)
@@ -73,16 +84,23 @@ def task_profile(tasks: Sequence[str], scores: Sequence[Optional[float]], stderr
         bar = y + _BAR_TOP
         body.append(_label(task, y, "no result" if score is None else f"{score:.3f}"))
         if score is not None:
-            body.append(f'<rect x="0" y="{bar}" width="{_pct(score)}" height="{_BAR_HEIGHT}" class="bar">'
-                        f'<title>{escape(task)}: {score:.3f}</title></rect>')
+            body.append(
+                f'<rect x="0" y="{bar}" width="{_pct(score)}" height="{_BAR_HEIGHT}" class="bar">'
+                f"<title>{escape(task)}: {score:.3f}</title></rect>"
+            )
             if se:
-                body.append(f'<line x1="{_pct(score - se)}" y1="{bar + 7}" x2="{_pct(score + se)}" y2="{bar + 7}" '
-                            'class="err"/>')
+                body.append(
+                    f'<line x1="{_pct(score - se)}" y1="{bar + 7}" x2="{_pct(score + se)}" y2="{bar + 7}" class="err"/>'
+                )
         if median is not None:
-            body.append(f'<line x1="{_pct(median)}" y1="{bar - 2}" x2="{_pct(median)}" y2="{bar + _BAR_HEIGHT + 2}" '
-                        'class="median"/>')
-    desc = (f"Normalised score of {team} on each task, with one standard error either side; "
-            "the dark tick marks the median entry.")
+            body.append(
+                f'<line x1="{_pct(median)}" y1="{bar - 2}" x2="{_pct(median)}" y2="{bar + _BAR_HEIGHT + 2}" '
+                'class="median"/>'
+            )
+    desc = (
+        f"Normalised score of {team} on each task, with one standard error either side; "
+        "the dark tick marks the median entry."
+    )
     return _frame("task-profile", f"Task profile of {team}", desc, height, body)
 
 
@@ -101,11 +119,14 @@ def distribution(tasks: Sequence[str], stats: Sequence[Optional[dict]]) -> str:
             f'<line x1="{_pct(box["min"])}" y1="{bar + 7}" x2="{_pct(box["max"])}" y2="{bar + 7}" class="err"/>'
             f'<rect x="{_pct(low)}" y="{bar}" width="{max(high - low, 0.002) * 100:.2f}%" height="{_BAR_HEIGHT}" '
             f'class="box"><title>{escape(task)}: median {box["median"]:.3f}, middle half '
-            f'{box["q1"]:.3f} to {box["q3"]:.3f}, {box["n"]} entries</title></rect>'
+            f"{box['q1']:.3f} to {box['q3']:.3f}, {box['n']} entries</title></rect>"
             f'<line x1="{_pct(box["median"])}" y1="{bar - 1}" x2="{_pct(box["median"])}" '
-            f'y2="{bar + _BAR_HEIGHT + 1}" class="median"/>')
-    desc = "For each task, the spread of the entries' normalised scores: whiskers from lowest to highest, " \
-           "the box holds the middle half, the line is the median."
+            f'y2="{bar + _BAR_HEIGHT + 1}" class="median"/>'
+        )
+    desc = (
+        "For each task, the spread of the entries' normalised scores: whiskers from lowest to highest, "
+        "the box holds the middle half, the line is the median."
+    )
     return _frame("distribution", "Distribution of scores per task", desc, height, body)
 
 
@@ -123,21 +144,30 @@ def timeline(points: Sequence[dict]) -> str:
     def y(value: float) -> float:
         return bottom - max(0.0, min(1.0, value)) * (bottom - top)
 
-    body = [f'<line x1="0" y1="{y(t):.1f}" x2="100%" y2="{y(t):.1f}" class="grid"/>'
-            f'<text x="0" y="{y(t) - 3:.1f}" class="tick">{t:g}</text>' for t in TICKS]
+    body = [
+        f'<line x1="0" y1="{y(t):.1f}" x2="100%" y2="{y(t):.1f}" class="grid"/>'
+        f'<text x="0" y="{y(t) - 3:.1f}" class="tick">{t:g}</text>'
+        for t in TICKS
+    ]
     best = [y(p["best_so_far"]) for p in points]
     for i in range(1, n):
-        body.append(f'<line x1="{xs[i - 1]:.2f}%" y1="{best[i - 1]:.1f}" x2="{xs[i]:.2f}%" y2="{best[i - 1]:.1f}" '
-                    f'class="line"/><line x1="{xs[i]:.2f}%" y1="{best[i - 1]:.1f}" x2="{xs[i]:.2f}%" '
-                    f'y2="{best[i]:.1f}" class="line"/>')
+        body.append(
+            f'<line x1="{xs[i - 1]:.2f}%" y1="{best[i - 1]:.1f}" x2="{xs[i]:.2f}%" y2="{best[i - 1]:.1f}" '
+            f'class="line"/><line x1="{xs[i]:.2f}%" y1="{best[i - 1]:.1f}" x2="{xs[i]:.2f}%" '
+            f'y2="{best[i]:.1f}" class="line"/>'
+        )
     for x, p in zip(xs, points):
-        label = escape(f'{p["at"][:10]}: best {p["best"]:.3f}, median {p["median"]:.3f}, {p["n"]} entries')
-        body.append(f'<circle cx="{x:.2f}%" cy="{y(p["best"]):.1f}" r="4" class="dot"><title>{label}</title></circle>'
-                    f'<circle cx="{x:.2f}%" cy="{y(p["median"]):.1f}" r="3.5" class="dot2"/>')
+        label = escape(f"{p['at'][:10]}: best {p['best']:.3f}, median {p['median']:.3f}, {p['n']} entries")
+        body.append(
+            f'<circle cx="{x:.2f}%" cy="{y(p["best"]):.1f}" r="4" class="dot"><title>{label}</title></circle>'
+            f'<circle cx="{x:.2f}%" cy="{y(p["median"]):.1f}" r="3.5" class="dot2"/>'
+        )
     first, last = points[0]["at"][:10], points[-1]["at"][:10]
     body.append(f'<text x="0" y="{height - 6}" class="tick">{escape(first)}</text>')
     if last != first:
         body.append(f'<text x="100%" y="{height - 6}" text-anchor="end" class="tick">{escape(last)}</text>')
-    desc = ("Benchmark scores of the counted evaluations by when they finished: the line is the best score so far, "
-            "filled dots the best and open dots the median of each period.")
+    desc = (
+        "Benchmark scores of the counted evaluations by when they finished: the line is the best score so far, "
+        "filled dots the best and open dots the median of each period."
+    )
     return _frame("timeline", "Benchmark score over time", desc, height, body)

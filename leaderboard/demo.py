@@ -1,4 +1,5 @@
 """The demo gets a populated board: the `synthetic` challenge with 120 synthetic teams (once; idempotent)."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -17,7 +18,9 @@ DEMO_TEAMS = 120
 def extend_demo(session: Session, settings: Settings, challenge: Challenge) -> None:
     """Seed the synthetic challenge unless it already has teams (`flask demo seed` refills it at any size)."""
     existing = get_challenge(session, SLUG)
-    if existing is not None and session.execute(
-            select(func.count(Team.id)).where(Team.challenge_id == existing.id)).scalar():
+    if (
+        existing is not None
+        and session.execute(select(func.count(Team.id)).where(Team.challenge_id == existing.id)).scalar()
+    ):
         return
     seed(session, DEMO_TEAMS, now=utcnow())

@@ -1,5 +1,6 @@
 """Scheduler steps of the leaderboard: recompute snapshots that changed (results, freeze, judging, the
 challenge's end). Idempotent; its state is the snapshot rows."""
+
 from __future__ import annotations
 
 import logging

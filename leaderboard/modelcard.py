@@ -9,6 +9,7 @@ and images become links, since the CSP loads no image from another site. The YAM
 metadata, not prose: it is cut as the Hub cuts it. Headings move two levels down, under the page's "Model
 card" heading.
 """
+
 from __future__ import annotations
 
 import nh3
@@ -17,8 +18,31 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
-TAGS = {"p", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "em", "strong", "code", "pre", "blockquote", "hr",
-        "br", "table", "thead", "tbody", "tr", "th", "td", "s"}
+TAGS = {
+    "p",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "blockquote",
+    "hr",
+    "br",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "s",
+}
 ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 SCHEMES = {"http", "https", "mailto"}
 LINK_REL = "nofollow noopener noreferrer"
@@ -44,7 +68,7 @@ PARSER = _parser()
 def without_front_matter(text: str) -> str:
     """The card's text after its YAML front matter (as the Hub finds it), or all of it when there is none."""
     match = REGEX_YAML_BLOCK.search(text)
-    return text[match.end():] if match else text
+    return text[match.end() :] if match else text
 
 
 def render_model_card(text: str) -> str:
@@ -54,5 +78,6 @@ def render_model_card(text: str) -> str:
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
     html = PARSER.renderer.render(tokens, PARSER.options, {})
-    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES, link_rel=LINK_REL,
-                     strip_comments=True)
+    return nh3.clean(
+        html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES, link_rel=LINK_REL, strip_comments=True
+    )

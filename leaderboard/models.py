@@ -1,5 +1,6 @@
 """Leaderboard tables: precomputed snapshots (what each audience may see). The organisers' freeze is the
 competition's cut-off, read by judging and prizes too: `evaluation.models.LeaderboardFreeze`."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -11,6 +11,7 @@ The board's numbers are the overall test of `scoring.separation.overall_z` (norm
 function a single comparison reports its p-value with, so they always agree); their 95% interval is
 ``difference +- 1.96 se``. A single comparison adds the paired-bootstrap interval and the per-task numbers.
 """
+
 from __future__ import annotations
 
 import copy
@@ -85,19 +86,22 @@ def _remembered(key: tuple) -> dict[str, TaskItems] | str | None:
     return _NO_ITEMS.get(key)
 
 
-def items_of(session: Session, evaluation_ids: Sequence[int], suite: Sequence[TaskSpec],
-             storage_dir: str | Path) -> dict[int, dict[str, TaskItems] | str]:
+def items_of(
+    session: Session, evaluation_ids: Sequence[int], suite: Sequence[TaskSpec], storage_dir: str | Path
+) -> dict[int, dict[str, TaskItems] | str]:
     """`run_items` of many evaluations; only those not in memory are read from the database."""
     suite_key, storage = _suite_key(suite), str(storage_dir)
     found = {ev_id: _remembered((storage, ev_id, suite_key)) for ev_id in evaluation_ids}
     missing = [ev_id for ev_id, items in found.items() if items is None]
     for ev_id, ev in counted_evaluations(session, missing).items():
         found[ev_id] = run_items(ev, suite, storage_dir)
-    return {ev_id: items if items is not None else f"evaluation {ev_id} is not recorded"
-            for ev_id, items in found.items()}
+    return {
+        ev_id: items if items is not None else f"evaluation {ev_id} is not recorded" for ev_id, items in found.items()
+    }
 
 
 # ------------------------------------------------------------------------------------ the board's numbers
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -105,8 +109,9 @@ class Pair:
     lower: dict
 
 
-def board_comparisons(session: Session, table: Sequence[dict], suite: Sequence[TaskSpec],
-                      storage_dir: str | Path) -> dict[int, dict]:
+def board_comparisons(
+    session: Session, table: Sequence[dict], suite: Sequence[TaskSpec], storage_dir: str | Path
+) -> dict[int, dict]:
     """Board position -> ``{"next": ..., "baselines": [...]}`` for every ranked entry: the comparison with the
     next ranked entry down (None for the last) and with each baseline. Each comparison is
     ``{"team_id", "team", "difference", "se", "ci95", "p", "distinguishable"}`` or, when it cannot be made,
@@ -116,8 +121,7 @@ def board_comparisons(session: Session, table: Sequence[dict], suite: Sequence[T
     ranked = [row for row in table if row["rank"] is not None and not row["is_baseline"]]
     baselines = [row for row in table if row["is_baseline"] and row["evaluation_id"] is not None]
     rows = ranked + baselines
-    by_evaluation = items_of(session, [r["evaluation_id"] for r in rows if r["evaluation_id"]], suite,
-                             storage_dir)
+    by_evaluation = items_of(session, [r["evaluation_id"] for r in rows if r["evaluation_id"]], suite, storage_dir)
     items = {r["position"]: by_evaluation.get(r["evaluation_id"], "the entry has no evaluation") for r in rows}
     pairs = [Pair(a, b) for a, b in zip(ranked, ranked[1:])]
     pairs += [Pair(a, b) for a in ranked for b in baselines]
@@ -153,8 +157,11 @@ def compare_pairs(pairs: Sequence[Pair], items: Mapping[int, Any], suite: Sequen
         lower = np.array([slot[pairs[i].lower["position"]] for i in testable])
         overall = _test(runs, upper, lower, scales)
         for k, i in enumerate(testable):
-            results[i] = {"team_id": pairs[i].lower["team_id"], "team": pairs[i].lower["team"],
-                          **_numbers(float(overall.difference[k]), float(overall.se[k]), float(overall.p_value[k]))}
+            results[i] = {
+                "team_id": pairs[i].lower["team_id"],
+                "team": pairs[i].lower["team"],
+                **_numbers(float(overall.difference[k]), float(overall.se[k]), float(overall.p_value[k])),
+            }
     return results  # type: ignore[return-value]
 
 
@@ -173,14 +180,16 @@ def _why_not(a: Any, b: Any, pair: Pair) -> str:
     return "; ".join(reasons)
 
 
-def _test(runs: Sequence[Mapping[str, TaskItems]], upper: np.ndarray, lower: np.ndarray,
-          scales: Mapping[str, Scale]):
+def _test(runs: Sequence[Mapping[str, TaskItems]], upper: np.ndarray, lower: np.ndarray, scales: Mapping[str, Scale]):
     """`overall_z` of run ``upper[k]`` against run ``lower[k]``, each task's items aligned by doc_id in one
     (runs x items) matrix (NaN where a run lacks an item; stacked directly when every run has the same)."""
     tops, bottoms, valid = [], [], []
     names = sorted(scales)
-    chain = upper.size == len(runs) - 1 and np.array_equal(upper, np.arange(upper.size)) and \
-        np.array_equal(lower, upper + 1)
+    chain = (
+        upper.size == len(runs) - 1
+        and np.array_equal(upper, np.arange(upper.size))
+        and np.array_equal(lower, upper + 1)
+    )
     for task in names:
         first = runs[0][task].doc_ids
         if all(np.array_equal(run[task].doc_ids, first) for run in runs):  # the common case: no gaps
@@ -210,12 +219,17 @@ def _numbers(difference: float, se: float, p: float) -> dict:
     finite_se = se if math.isfinite(se) else None
     p_value = p if math.isfinite(p) else None
     ci = [difference - Z95 * finite_se, difference + Z95 * finite_se] if finite_se is not None else None
-    return {"difference": round(difference, 6), "se": None if finite_se is None else round(finite_se, 6),
-            "ci95": None if ci is None else [round(v, 6) for v in ci],
-            "p": None if p_value is None else float(f"{p_value:.4g}"), "distinguishable": distinguishable(p_value)}
+    return {
+        "difference": round(difference, 6),
+        "se": None if finite_se is None else round(finite_se, 6),
+        "ci95": None if ci is None else [round(v, 6) for v in ci],
+        "p": None if p_value is None else float(f"{p_value:.4g}"),
+        "distinguishable": distinguishable(p_value),
+    }
 
 
 # ------------------------------------------------------------------------------------ one comparison
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -250,15 +264,26 @@ def entry_of(session: Session, challenge: Challenge, team: tuple[int, str], as_o
     return Entry(team[0], team[1], counted.submission_id, counted.label, evaluation)
 
 
-def compare_entries(a: Entry, b: Entry, suite: Sequence[TaskSpec], storage_dir: str | Path, *,
-                    hidden: Sequence[str] = (), seed: int = 0) -> dict[str, Any]:
+def compare_entries(
+    a: Entry, b: Entry, suite: Sequence[TaskSpec], storage_dir: str | Path, *, hidden: Sequence[str] = (), seed: int = 0
+) -> dict[str, Any]:
     """The JSON of ``scores paired`` for two entries over the whole suite (the overall is the benchmark
     score's difference); the per-task numbers of ``hidden`` tasks are left out (they still count in the
     overall, as in the score), with a note. CompareError when an entry has no kept per-item results."""
     if a.team_id == b.team_id:
-        raise CompareError(Kind.invalid, "Name two different entries: an entry compared with itself differs by nothing.")
-    key = (str(storage_dir), a.team_id, a.evaluation.id, b.team_id, b.evaluation.id, _suite_key(suite),
-           tuple(hidden), seed)
+        raise CompareError(
+            Kind.invalid, "Name two different entries: an entry compared with itself differs by nothing."
+        )
+    key = (
+        str(storage_dir),
+        a.team_id,
+        a.evaluation.id,
+        b.team_id,
+        b.evaluation.id,
+        _suite_key(suite),
+        tuple(hidden),
+        seed,
+    )
     found = _COMPARED.get(key)
     if found is None:  # the same inputs always give the same JSON: computed once per process
         found = _COMPARED[key] = _compare_entries(a, b, suite, storage_dir, hidden, seed)
@@ -267,8 +292,9 @@ def compare_entries(a: Entry, b: Entry, suite: Sequence[TaskSpec], storage_dir: 
     return copy.deepcopy(found)
 
 
-def _compare_entries(a: Entry, b: Entry, suite: Sequence[TaskSpec], storage_dir: str | Path,
-                     hidden: Sequence[str], seed: int) -> dict[str, Any]:
+def _compare_entries(
+    a: Entry, b: Entry, suite: Sequence[TaskSpec], storage_dir: str | Path, hidden: Sequence[str], seed: int
+) -> dict[str, Any]:
     runs = []
     for entry in (a, b):
         found = run_items(entry.evaluation, suite, storage_dir)
@@ -276,19 +302,36 @@ def _compare_entries(a: Entry, b: Entry, suite: Sequence[TaskSpec], storage_dir:
             raise CompareError(Kind.conflict, f"{entry.team} cannot be compared item by item: {found}.")
         runs.append(found)
     try:
-        comparison = compare_runs(runs[0], runs[1], run_a=stored_run_id(a.evaluation),
-                                  run_b=stored_run_id(b.evaluation),
-                                  scales=challenge_scales(suite, [t.name for t in suite]), seed=seed)
+        comparison = compare_runs(
+            runs[0],
+            runs[1],
+            run_a=stored_run_id(a.evaluation),
+            run_b=stored_run_id(b.evaluation),
+            scales=challenge_scales(suite, [t.name for t in suite]),
+            seed=seed,
+        )
     except NotComparable as exc:
-        raise CompareError(Kind.conflict, "The entries cannot be compared item by item: " + "; ".join(exc.reasons)) from None
+        raise CompareError(
+            Kind.conflict, "The entries cannot be compared item by item: " + "; ".join(exc.reasons)
+        ) from None
     out = report(comparison)
     if hidden:
         out["tasks"] = {name: task for name, task in out["tasks"].items() if name not in hidden}
         out["notes"] = [note for note in out["notes"] if not any(name in note for name in hidden)]
-        out["notes"].append(f"{len(hidden)} hidden task(s) count in the overall difference (as in the benchmark "
-                            "score); their own numbers are shown after the challenge ends")
-    out["entries"] = {key: {"team_id": e.team_id, "team": e.team, "submission_id": e.submission_id,
-                            "submission": e.label, "evaluation_id": e.evaluation.id} for key, e in (("a", a), ("b", b))}
+        out["notes"].append(
+            f"{len(hidden)} hidden task(s) count in the overall difference (as in the benchmark "
+            "score); their own numbers are shown after the challenge ends"
+        )
+    out["entries"] = {
+        key: {
+            "team_id": e.team_id,
+            "team": e.team,
+            "submission_id": e.submission_id,
+            "submission": e.label,
+            "evaluation_id": e.evaluation.id,
+        }
+        for key, e in (("a", a), ("b", b))
+    }
     out["distinguishable"] = distinguishable(out["overall"]["p_value"])
     return out
 
@@ -301,11 +344,18 @@ def scorecard_comparisons(rows: Sequence[dict], row: dict) -> list[dict]:
     if not row.get("paired"):
         return []
     out = []
-    above = next((r for r in rows if r.get("paired") and (r["paired"].get("next") or {}).get("team_id")
-                  == row["team_id"]), None)
+    above = next(
+        (r for r in rows if r.get("paired") and (r["paired"].get("next") or {}).get("team_id") == row["team_id"]), None
+    )
     if above is not None:
-        out.append({**_mirrored(above["paired"]["next"]), "team_id": above["team_id"], "team": above["team"],
-                    "relation": "the entry above"})
+        out.append(
+            {
+                **_mirrored(above["paired"]["next"]),
+                "team_id": above["team_id"],
+                "team": above["team"],
+                "relation": "the entry above",
+            }
+        )
     if row["paired"].get("next"):
         out.append({**row["paired"]["next"], "relation": "the entry below"})
     out += [{**c, "relation": "baseline"} for c in row["paired"].get("baselines", [])]
@@ -334,6 +384,8 @@ def public_comparisons(comparisons: Optional[dict], hidden: Sequence[str]) -> Op
         return comparisons
 
     def scrub(c):
-        return c if c is None or "unavailable" not in c else {**c, "unavailable": without_hidden(c["unavailable"], hidden)}
+        return (
+            c if c is None or "unavailable" not in c else {**c, "unavailable": without_hidden(c["unavailable"], hidden)}
+        )
 
     return {"next": scrub(comparisons.get("next")), "baselines": [scrub(c) for c in comparisons.get("baselines", [])]}

@@ -14,6 +14,7 @@ Statistical ties are stored compactly: ``ties`` (the tied rows, as offsets from 
 name inside a team's name, or a name that could match the sentence's own words or numbers), the row stores
 its scrubbed sentences instead (``tie_reasons``).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,14 +31,24 @@ from leaderboard.rows import CELL, STDERR_OF, tie_reasons
 from scoring.ranking import statistical_tie_reasons
 
 SIZE_CLASSES = (  # (key, label, upper bound exclusive, in parameters)
-    ("lt1b", "under 1B", 1e9), ("1-7b", "1B to 7B", 7.5e9), ("7-30b", "7B to 30B", 30e9),
-    ("30-100b", "30B to 100B", 100e9), ("ge100b", "100B and more", math.inf),
+    ("lt1b", "under 1B", 1e9),
+    ("1-7b", "1B to 7B", 7.5e9),
+    ("7-30b", "7B to 30B", 30e9),
+    ("30-100b", "30B to 100B", 100e9),
+    ("ge100b", "100B and more", math.inf),
 )
 TIMELINE_BUCKETS = 24
 # The fixed words of the tie sentences, and the characters next to every place where a team name or a number
 # meets them: a hidden name without these characters can only occur inside one piece of a sentence.
-_TIE_WORDS = ("within 1 standard error of ", " (", " vs ", ", combined SE ", "): statistically tied",
-              "also within 1 standard error of ", " more entries: statistically tied")
+_TIE_WORDS = (
+    "within 1 standard error of ",
+    " (",
+    " vs ",
+    ", combined SE ",
+    "): statistically tied",
+    "also within 1 standard error of ",
+    " more entries: statistically tied",
+)
 _TIE_JOINTS = frozenset(" (,)")
 _NUMBER_CHARS = frozenset("-0123456789.")
 _CELLS: dict = {}  # (id(cells), shown) -> (cells, the shown cells serialised): see `_cells`
@@ -60,17 +71,21 @@ def project(standings: Any, *, reveal_hidden: bool) -> tuple[list[dict], dict]:
     if len(_CELLS) > _CELLS_LIMIT:
         _CELLS.clear()
     shown_key = tuple(shown)
-    rows = [_row(table, base, row, shown_key, hidden, key, explicit)
-            for base, row in zip(_bases(standings), table)]
+    rows = [_row(table, base, row, shown_key, hidden, key, explicit) for base, row in zip(_bases(standings), table)]
     boxes = _task_boxes(standings)
     tasks = [standings.suite[i] for i in shown]
     meta = {
-        "key": standings.key, "policy": standings.policy, "counted_rule": standings.counted_rule,
+        "key": standings.key,
+        "policy": standings.policy,
+        "counted_rule": standings.counted_rule,
         "ranking_policy": list(standings.ranking_policy),
         "judging_published": standings.judging_published,
-        "as_of": _iso(standings.as_of), "hidden_tasks_withheld": len(hidden),
-        "tasks": [{"name": t.name, "metric": t.metric, "baseline": t.baseline, "weight": t.weight,
-                   "hidden": t.hidden} for t in tasks],
+        "as_of": _iso(standings.as_of),
+        "hidden_tasks_withheld": len(hidden),
+        "tasks": [
+            {"name": t.name, "metric": t.metric, "baseline": t.baseline, "weight": t.weight, "hidden": t.hidden}
+            for t in tasks
+        ],
         "clusters": sorted({row["cluster"] for row in rows if row["cluster"]}),
         "task_stats": [boxes[i] for i in shown],
         "timeline": timeline(rows),
@@ -78,8 +93,7 @@ def project(standings: Any, *, reveal_hidden: bool) -> tuple[list[dict], dict]:
     return rows, meta
 
 
-def _row(table: Sequence[dict], base: dict, row: dict, shown: tuple, hidden: Sequence[str], key: str,
-         explicit) -> dict:
+def _row(table: Sequence[dict], base: dict, row: dict, shown: tuple, hidden: Sequence[str], key: str, explicit) -> dict:
     """One row of `leaderboard.rows.score_table` (``table``) as JSON-ready data: ``base`` (its `_base`) with
     the shown cells, and hidden task names scrubbed; ``explicit`` tells which rows keep scrubbed tie
     sentences (see `_explicit_ties`)."""
@@ -88,7 +102,8 @@ def _row(table: Sequence[dict], base: dict, row: dict, shown: tuple, hidden: Seq
     out["tasks"] = _cells(row["tasks"], shown)
     if hidden:
         out["missing"] = [name for name in missing if name not in hidden] + (
-            ["a hidden task"] if any(name in hidden for name in missing) else [])
+            ["a hidden task"] if any(name in hidden for name in missing) else []
+        )
         out["reasons"] = _scrubbed(reasons, hidden)
     else:
         out["missing"], out["reasons"] = list(missing), list(reasons)
@@ -116,18 +131,34 @@ def _base(row: dict, key: str) -> dict:
     """A row's fields that are the same for every audience (see `_bases`)."""
     position = row["position"]
     return {
-        "team_id": row["team_id"], "team": row["team"], "baseline": row["is_baseline"],
-        "submission_id": row["submission_id"], "submission": row["submission_label"],
-        "submitted_at": _iso(row["submitted_at"]), "parameters": row["parameters"],
-        "size": size_class(row["parameters"]), "licence": row["licence_verdict"], "cluster": row["cluster"],
-        "evaluation_id": row["evaluation_id"], "evaluated_at": _iso(row["evaluated_at"]),
-        "chosen": row["chosen"], "newer": row["newer"], "tasks": None,
-        "score": _r(row["benchmark_score"]), "se": _r(row["benchmark_stderr"]), "complete": row["complete"],
+        "team_id": row["team_id"],
+        "team": row["team"],
+        "baseline": row["is_baseline"],
+        "submission_id": row["submission_id"],
+        "submission": row["submission_label"],
+        "submitted_at": _iso(row["submitted_at"]),
+        "parameters": row["parameters"],
+        "size": size_class(row["parameters"]),
+        "licence": row["licence_verdict"],
+        "cluster": row["cluster"],
+        "evaluation_id": row["evaluation_id"],
+        "evaluated_at": _iso(row["evaluated_at"]),
+        "chosen": row["chosen"],
+        "newer": row["newer"],
+        "tasks": None,
+        "score": _r(row["benchmark_score"]),
+        "se": _r(row["benchmark_stderr"]),
+        "complete": row["complete"],
         "missing": None,
-        "judges": _r(row["judges_score"]), "judges_se": _r(row["judges_stderr"]),
-        "final": _r(row["final_score"]), "final_se": _r(row["final_stderr"]),
-        "rank": row["rank"], "position": position, "tie_group": row["tie_group"],
-        "tied": row["tied_count"], "ties": [tied - position for tied in row["tied_positions"]],
+        "judges": _r(row["judges_score"]),
+        "judges_se": _r(row["judges_stderr"]),
+        "final": _r(row["final_score"]),
+        "final_se": _r(row["final_stderr"]),
+        "rank": row["rank"],
+        "position": position,
+        "tie_group": row["tie_group"],
+        "tied": row["tied_count"],
+        "ties": [tied - position for tied in row["tied_positions"]],
         "key": [row[key], row[STDERR_OF[key]]] if row["tied_count"] else None,
         "reasons": None,
     }
@@ -142,14 +173,21 @@ def _cells(cells: tuple, shown: tuple) -> orjson.Fragment:
     its result changes."""
     found = _CELLS.get((id(cells), shown))
     if found is None or found[0] is not cells:
-        found = _CELLS[(id(cells), shown)] = (cells, orjson.Fragment(orjson.dumps(
-            [(cells[at], cells[at + 1], cells[at + 4], cells[at + 5]) for at in (CELL * i for i in shown)])))
+        found = _CELLS[(id(cells), shown)] = (
+            cells,
+            orjson.Fragment(
+                orjson.dumps(
+                    [(cells[at], cells[at + 1], cells[at + 4], cells[at + 5]) for at in (CELL * i for i in shown)]
+                )
+            ),
+        )
     return found[1]
 
 
 def _task_boxes(standings: Any) -> list[Optional[dict]]:
     """The five-number summary and histogram of each task of the suite over the entries that are not
     baselines, from their rounded normalised scores, once per board."""
+
     def compute() -> list[Optional[dict]]:
         cells = [row["tasks"] for row in standings.table if not row["is_baseline"]]
         return [_box(list(map(itemgetter(at), cells))) for at in range(4, CELL * len(standings.suite), CELL)]
@@ -163,8 +201,13 @@ def _explicit_ties(table: Sequence[dict], hidden: Sequence[str]):
     when a hidden name could match the sentences' own words, numbers or the joints between them."""
     if not hidden:
         return lambda row: False
-    if any(not name or _TIE_JOINTS.intersection(name) or set(name) <= _NUMBER_CHARS
-           or any(name in words for words in _TIE_WORDS) for name in hidden):
+    if any(
+        not name
+        or _TIE_JOINTS.intersection(name)
+        or set(name) <= _NUMBER_CHARS
+        or any(name in words for words in _TIE_WORDS)
+        for name in hidden
+    ):
         return lambda row: True
     named = {row["position"] for row in table if any(name in row["team"] for name in hidden)}
     return lambda row: bool(named) and not named.isdisjoint(row["tied_positions"])
@@ -211,8 +254,15 @@ def _box(values: Sequence[Optional[float]]) -> Optional[dict]:
     if not present:
         return None
     q1, med, q3 = _quartiles(present)
-    return {"n": len(present), "min": _r(present[0]), "q1": _r(q1), "median": _r(med), "q3": _r(q3),
-            "max": _r(present[-1]), "histogram": _histogram(present)}
+    return {
+        "n": len(present),
+        "min": _r(present[0]),
+        "q1": _r(q1),
+        "median": _r(med),
+        "q3": _r(q3),
+        "max": _r(present[-1]),
+        "histogram": _histogram(present),
+    }
 
 
 def _quartiles(ordered: Sequence[float]) -> tuple[float, float, float]:
@@ -239,24 +289,35 @@ def _histogram(ordered: Sequence[float], bins: int = 10) -> list[int]:
 def timeline(rows: Sequence[dict]) -> list[dict]:
     """Counted evaluations by when they finished, in up to TIMELINE_BUCKETS equal spans of time: for each
     span the best and the median benchmark score of the entries evaluated in it, and the best so far."""
-    points = sorted((r["evaluated_at"], r["score"]) for r in rows
-                    if r["evaluated_at"] and r["score"] is not None and not r["baseline"])
+    points = sorted(
+        (r["evaluated_at"], r["score"])
+        for r in rows
+        if r["evaluated_at"] and r["score"] is not None and not r["baseline"]
+    )
     if not points:
         return []
     start, end = datetime.fromisoformat(points[0][0]), datetime.fromisoformat(points[-1][0])
     span = max((end - start).total_seconds(), 1.0)
     buckets: dict[int, list[float]] = {}
     for when, score in points:
-        index = min(int((datetime.fromisoformat(when) - start).total_seconds() / span * TIMELINE_BUCKETS),
-                    TIMELINE_BUCKETS - 1)
+        index = min(
+            int((datetime.fromisoformat(when) - start).total_seconds() / span * TIMELINE_BUCKETS), TIMELINE_BUCKETS - 1
+        )
         buckets.setdefault(index, []).append(score)
     out, best = [], -math.inf
     for index in sorted(buckets):
         scores = buckets[index]
         best = max(best, max(scores))
         at = start.timestamp() + span * (index + 0.5) / TIMELINE_BUCKETS
-        out.append({"at": datetime.fromtimestamp(at, start.tzinfo).isoformat(), "n": len(scores),
-                    "best": _r(max(scores)), "median": _r(statistics.median(scores)), "best_so_far": _r(best)})
+        out.append(
+            {
+                "at": datetime.fromtimestamp(at, start.tzinfo).isoformat(),
+                "n": len(scores),
+                "best": _r(max(scores)),
+                "median": _r(statistics.median(scores)),
+                "best_so_far": _r(best),
+            }
+        )
     return out
 
 

@@ -3,6 +3,7 @@
 Pure: standard library only. The normalised query is both the permalink of a view and (with the snapshot's
 ETag) the key of the rendered-page cache, so two spellings of the same view share one cache entry.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -33,8 +34,11 @@ class BoardQuery:
     def params(self, **changes: Any) -> dict[str, Any]:
         """The non-default fields (after ``changes``) as query parameters, in a fixed order."""
         view, default = replace(self, **changes), BoardQuery()
-        return {name: getattr(view, name) for name in ("sort", "order", "cluster", "size", "licence", "page",
-                                                       "per_page") if getattr(view, name) != getattr(default, name)}
+        return {
+            name: getattr(view, name)
+            for name in ("sort", "order", "cluster", "size", "licence", "page", "per_page")
+            if getattr(view, name) != getattr(default, name)
+        }
 
     def canonical(self) -> str:
         """The normalised query string (the cache key and the permalink's query)."""
@@ -102,9 +106,11 @@ def select_rows(rows: Sequence[dict], tasks: Sequence[str], query: BoardQuery) -
 
 
 def _keeps(row: dict, query: BoardQuery) -> bool:
-    return ((not query.cluster or row["cluster"] == query.cluster)
-            and (not query.size or row["size"] == query.size)
-            and (not query.licence or (row["licence"] or "none") == query.licence))
+    return (
+        (not query.cluster or row["cluster"] == query.cluster)
+        and (not query.size or row["size"] == query.size)
+        and (not query.licence or (row["licence"] or "none") == query.licence)
+    )
 
 
 def _sort_value(sort: str, tasks: Sequence[str]):
@@ -112,8 +118,14 @@ def _sort_value(sort: str, tasks: Sequence[str]):
     if sort.startswith("task."):
         index = list(tasks).index(sort[5:])
         return lambda row: row["tasks"][index][2] if row["tasks"] else None
-    field = {"team": "team", "model": "submission", "parameters": "parameters", "licence": "licence",
-             "score": "score", "final": "final"}[sort]
+    field = {
+        "team": "team",
+        "model": "submission",
+        "parameters": "parameters",
+        "licence": "licence",
+        "score": "score",
+        "final": "final",
+    }[sort]
     if field in ("team", "submission"):
         return lambda row: None if row[field] is None else row[field].casefold()
     return lambda row: row[field]
@@ -124,11 +136,12 @@ def paginate(rows: Sequence[dict], query: BoardQuery) -> tuple[list[dict], int, 
     pages = max(1, -(-len(rows) // query.per_page))
     page = min(query.page, pages)
     start = (page - 1) * query.per_page
-    return list(rows[start:start + query.per_page]), pages, page
+    return list(rows[start : start + query.per_page]), pages, page
 
 
-def view_rows(rows: Sequence[dict], tasks: Sequence[str], query: BoardQuery,
-              paged: bool = True) -> tuple[list[dict], int, int, int]:
+def view_rows(
+    rows: Sequence[dict], tasks: Sequence[str], query: BoardQuery, paged: bool = True
+) -> tuple[list[dict], int, int, int]:
     """Filter, sort and (when ``paged``) paginate: (rows, total after filters, pages, page)."""
     chosen = select_rows(rows, tasks, query)
     if not paged:

@@ -4,6 +4,7 @@ Every page is rendered from a snapshot the scheduler computed (`leaderboard.serv
 the request: before the first one the page says the board is being prepared (503, ``Retry-After``). See
 `leaderboard.serving` for the order of work that keeps the board quick under load.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -28,8 +29,9 @@ from evaluation.counted import active_freeze
 from leaderboard.serving import PREPARING, RETRY_AFTER, anonymous, board_head, cached_body, load_board, not_modified
 from leaderboard.services import freeze, stored_snapshot, unfreeze
 
-bp = Blueprint("leaderboard", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/leaderboard-static")
+bp = Blueprint(
+    "leaderboard", __name__, template_folder="templates", static_folder="static", static_url_path="/leaderboard-static"
+)
 MODEL_CARD_BYTES = 64_000
 
 
@@ -60,11 +62,23 @@ def _render_index(head) -> str:
     rows, total, pages, page = view_rows(board.rows, names, query)
     medians = [stat["median"] if stat else None for stat in board.meta["task_stats"]]
     return render_template(
-        "leaderboard/index.html", board=board, rows=rows, total=total, pages=pages, page=page, query=query,
-        challenges=list_challenges(get_session()), sizes=SIZE_CLASSES, licences=LICENCES, per_page=PER_PAGE,
-        medians=medians, timeline_svg=charts.timeline(board.meta["timeline"]),
-        distribution_svg=charts.distribution(names, board.meta["task_stats"]), slug=head.slug,
-        permalink=url_for("leaderboard.index", challenge=head.slug, **query.params(page=page)))
+        "leaderboard/index.html",
+        board=board,
+        rows=rows,
+        total=total,
+        pages=pages,
+        page=page,
+        query=query,
+        challenges=list_challenges(get_session()),
+        sizes=SIZE_CLASSES,
+        licences=LICENCES,
+        per_page=PER_PAGE,
+        medians=medians,
+        timeline_svg=charts.timeline(board.meta["timeline"]),
+        distribution_svg=charts.distribution(names, board.meta["task_stats"]),
+        slug=head.slug,
+        permalink=url_for("leaderboard.index", challenge=head.slug, **query.params(page=page)),
+    )
 
 
 @bp.route("/leaderboard/<slug>/entries/<int:team_id>")
@@ -84,8 +98,11 @@ def entry(slug: str, team_id: int):
     early = None if live else not_modified(head)
     if early is not None:
         return early
-    return cached_body(head, f"entry-{team_id}",
-                       lambda: (_render_entry(board, with_tie_reasons(board.rows, [row])[0], live), "text/html"))
+    return cached_body(
+        head,
+        f"entry-{team_id}",
+        lambda: (_render_entry(board, with_tie_reasons(board.rows, [row])[0], live), "text/html"),
+    )
 
 
 def _preparing(head):
@@ -98,11 +115,20 @@ def _render_entry(board, row: dict, live: Optional[dict]) -> str:
     """Render an entry page."""
     names = [task["name"] for task in board.meta["tasks"]]
     medians = [stat["median"] if stat else None for stat in board.meta["task_stats"]]
-    profile = charts.task_profile(names, [c[2] for c in row["tasks"]], [c[3] for c in row["tasks"]], medians,
-                                  row["team"])
-    return render_template("leaderboard/entry.html", board=board, row=row, live=live, profile_svg=profile,
-                           names=names, medians=medians, model_card=_model_card(row["submission_id"]),
-                           comparisons=scorecard_comparisons(board.rows, row))
+    profile = charts.task_profile(
+        names, [c[2] for c in row["tasks"]], [c[3] for c in row["tasks"]], medians, row["team"]
+    )
+    return render_template(
+        "leaderboard/entry.html",
+        board=board,
+        row=row,
+        live=live,
+        profile_svg=profile,
+        names=names,
+        medians=medians,
+        model_card=_model_card(row["submission_id"]),
+        comparisons=scorecard_comparisons(board.rows, row),
+    )
 
 
 def _live_row(challenge_id: int, team_id: int) -> Optional[dict]:
@@ -125,8 +151,13 @@ def _live_row(challenge_id: int, team_id: int) -> Optional[dict]:
         row = with_tie_reasons(rows, [row])[0]
     tasks = snapshot.meta["tasks"]
     keep = [i for i, task in enumerate(tasks) if is_organiser or not task["hidden"]]
-    return {**row, "tasks": [row["tasks"][i] for i in keep], "task_names": [tasks[i]["name"] for i in keep],
-            "reasons": [] if not is_organiser else row["reasons"], "for_organiser": is_organiser}
+    return {
+        **row,
+        "tasks": [row["tasks"][i] for i in keep],
+        "task_names": [tasks[i]["name"] for i in keep],
+        "reasons": [] if not is_organiser else row["reasons"],
+        "for_organiser": is_organiser,
+    }
 
 
 def _model_card(submission_id: Optional[int]) -> Optional[Markup]:

@@ -12,6 +12,7 @@ A row's statistical ties are kept as the positions of the rows it is tied with (
 sentences: on a board of 10,000, 110,000 of them would be half of every snapshot. `tie_reasons` words them, as
 `scoring.rank_entries` does, for the rows someone is shown.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,20 +42,27 @@ class TaskCell:
     normalised_stderr: Optional[float]
 
 
-def score_rows(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec], config: ScoringConfig,
-               judges: Mapping[int, JudgesScore], key: str, max_listed_ties: Optional[int]) -> list[dict]:
+def score_rows(
+    entries: Sequence[Mapping[str, Any]],
+    suite: Sequence[TaskSpec],
+    config: ScoringConfig,
+    judges: Mapping[int, JudgesScore],
+    key: str,
+    max_listed_ties: Optional[int],
+) -> list[dict]:
     """Score every entry, rank them by ``key`` under the challenge's policy, and return one dict per row
     (the fields of `leaderboard.standings.StandingRow`), in ranking order."""
     table = score_table(entries, suite, config, judges, key, max_listed_ties)
     return [standing_fields(table, row, suite, key) for row in table]
 
 
-def standing_fields(table: Sequence[Mapping[str, Any]], row: Mapping[str, Any], suite: Sequence[TaskSpec],
-                    key: str) -> dict:
+def standing_fields(
+    table: Sequence[Mapping[str, Any]], row: Mapping[str, Any], suite: Sequence[TaskSpec], key: str
+) -> dict:
     """A row of `score_table` (``table``) as the fields of `StandingRow`: its cells as `TaskCell` objects and its
     reasons with the statistical-tie sentences."""
     flat = row["tasks"]
-    cells = tuple(TaskCell(task.name, task.hidden, *flat[CELL * i:CELL * i + 4]) for i, task in enumerate(suite))
+    cells = tuple(TaskCell(task.name, task.hidden, *flat[CELL * i : CELL * i + 4]) for i, task in enumerate(suite))
     fields = {name: value for name, value in row.items() if name != "tied_positions"}
     fields.update(tasks=cells, reasons=tuple(row["reasons"]) + tie_reasons(table, row, key))
     return fields
@@ -72,8 +80,14 @@ def tie_reasons(table: Sequence[Mapping[str, Any]], row: Mapping[str, Any], key:
     return statistical_tie_reasons(row[key], listed, row["tied_count"])
 
 
-def score_table(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec], config: ScoringConfig,
-                judges: Mapping[int, JudgesScore], key: str, max_listed_ties: Optional[int]) -> list[dict]:
+def score_table(
+    entries: Sequence[Mapping[str, Any]],
+    suite: Sequence[TaskSpec],
+    config: ScoringConfig,
+    judges: Mapping[int, JudgesScore],
+    key: str,
+    max_listed_ties: Optional[int],
+) -> list[dict]:
     """Like `score_rows`, with each row's ``tasks`` as one flat tuple, `CELL` numbers per task of ``suite``:
     ``raw, stderr, normalised, normalised_stderr``, then the last two rounded for display (`scoring.fast.six`);
     all None for a missing task. That is the compact form projections read: one tuple per entry, not one per cell (a
@@ -91,14 +105,26 @@ def score_table(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec],
     for entry in entries:
         judged = judges.get(entry["team_id"])
         results = entry["results"]  # the tasks and their numbers, flat: a few objects per entry, not 40
-        memo_key = (rules, entry["team"], entry["is_baseline"], entry["submitted_at"], judged,
-                    tuple(results), tuple(chain.from_iterable(results.values())))  # another order only misses
+        memo_key = (
+            rules,
+            entry["team"],
+            entry["is_baseline"],
+            entry["submitted_at"],
+            judged,
+            tuple(results),
+            tuple(chain.from_iterable(results.values())),
+        )  # another order only misses
         found = _MEMO.get(memo_key)
         if found is None:
             found = _MEMO[memo_key] = entry_scores(entry, specs, config.weights, judged, shares)
         scored[entry["team"]] = (entry, *found)
-    ranked = rank_entries([scores for _, scores, _ in scored.values()], config.ranking, key,
-                          max_listed_ties=max_listed_ties, tie_reasons=False)
+    ranked = rank_entries(
+        [scores for _, scores, _ in scored.values()],
+        config.ranking,
+        key,
+        max_listed_ties=max_listed_ties,
+        tie_reasons=False,
+    )
     position_of = {place.entry_id: place.position for place in ranked}
     rows = []
     for place in ranked:
@@ -107,10 +133,15 @@ def score_table(entries: Sequence[Mapping[str, Any]], suite: Sequence[TaskSpec],
         del row["results"]
         row.pop("notes", None)
         row.update(_score_fields(scores, suite, cells))
-        row.update(position=place.position, rank=place.rank, tie_group=place.tie_group,
-                   statistically_tied_with=place.statistically_tied_with,
-                   tied_positions=tuple(map(position_of.__getitem__, place.statistically_tied_with)),
-                   tied_count=place.statistically_tied_count, reasons=_reasons(entry, place.reasons))
+        row.update(
+            position=place.position,
+            rank=place.rank,
+            tie_group=place.tie_group,
+            statistically_tied_with=place.statistically_tied_with,
+            tied_positions=tuple(map(position_of.__getitem__, place.statistically_tied_with)),
+            tied_count=place.statistically_tied_count,
+            reasons=_reasons(entry, place.reasons),
+        )
         rows.append(row)
     return rows
 
@@ -120,11 +151,14 @@ def _score_fields(scored: EntryScores, suite: Sequence[TaskSpec], cells: tuple) 
     bench, judges, final = scored.benchmark, scored.judges, scored.final
     return {
         "tasks": cells,
-        "benchmark_score": bench.value if bench else None, "benchmark_stderr": bench.stderr if bench else None,
+        "benchmark_score": bench.value if bench else None,
+        "benchmark_stderr": bench.stderr if bench else None,
         "complete": scored.complete,
         "missing_tasks": bench.missing_tasks if bench else tuple(task.name for task in suite),
-        "judges_score": judges.value if judges else None, "judges_stderr": judges.stderr if judges else None,
-        "final_score": final.value if final else None, "final_stderr": final.stderr if final else None,
+        "judges_score": judges.value if judges else None,
+        "judges_stderr": judges.stderr if judges else None,
+        "final_score": final.value if final else None,
+        "final_stderr": final.stderr if final else None,
     }
 
 

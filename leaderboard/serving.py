@@ -12,6 +12,7 @@ A request only reads what the scheduler stored: a stale snapshot is served until
 replaces it (seconds), and a board without a snapshot yet is "being prepared" (`PREPARING`, with
 ``Retry-After``), never computed in the request.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -76,8 +77,13 @@ def quoted(etag: str) -> str:
 def not_modified(head: cache.Head) -> Optional[Response]:
     """A 304 when the visitor is anonymous and already holds this snapshot's representation (If-None-Match,
     or If-Modified-Since alone)."""
-    if anonymous() and head.etag and still_valid(head.etag, head.computed_at, request.headers.get("If-None-Match"),
-                                              request.headers.get("If-Modified-Since")):
+    if (
+        anonymous()
+        and head.etag
+        and still_valid(
+            head.etag, head.computed_at, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")
+        )
+    ):
         return _public(Response(status=304), head)
     return None
 

@@ -7,6 +7,7 @@ their results and hands them to `scoring` (`leaderboard.rows.score_table`); the 
 and baselines come from the challenge's ``[scoring]`` and ``[[benchmark.tasks]]`` sections. Hidden tasks
 count in the score; projections for the public drop their cells.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -95,9 +96,15 @@ def suite_of(challenge: Challenge) -> tuple[TaskSpec, ...]:
     return tuple(parse_section(config_of(challenge), "benchmark") or ())
 
 
-def standings(session: Session, challenge: Challenge, *, key: str = "benchmark_score",
-              as_of: Optional[datetime] = None, judges_published_only: bool = True,
-              max_listed_ties: int = 10) -> Standings:
+def standings(
+    session: Session,
+    challenge: Challenge,
+    *,
+    key: str = "benchmark_score",
+    as_of: Optional[datetime] = None,
+    judges_published_only: bool = True,
+    max_listed_ties: int = 10,
+) -> Standings:
     """Rank every team of ``challenge`` by ``key`` (``benchmark_score`` or ``final_score``).
 
     ``as_of`` ignores submissions accepted and evaluations finished after it (the public board under a freeze).
@@ -111,35 +118,62 @@ def standings(session: Session, challenge: Challenge, *, key: str = "benchmark_s
     return rank_board(challenge, entries, judges, published, key=key, as_of=as_of, max_listed_ties=max_listed_ties)
 
 
-def rank_board(challenge: Challenge, entries: list[dict], judges: dict, published: bool, *, key: str,
-               as_of: Optional[datetime], max_listed_ties: int = 10) -> Standings:
+def rank_board(
+    challenge: Challenge,
+    entries: list[dict],
+    judges: dict,
+    published: bool,
+    *,
+    key: str,
+    as_of: Optional[datetime],
+    max_listed_ties: int = 10,
+) -> Standings:
     """`standings` from gathered inputs (`board_entries`, `judges_of`), so that a caller computing several
     boards of one challenge reads each input once."""
     suite, config = suite_of(challenge), scoring_of(challenge)
     table = score_table(entries, suite, config, judges, key, max_listed_ties)
-    return Standings(challenge.id, key, suite, tuple(table), judging_published=published, as_of=as_of,
-                     policy=config.counted_submission, counted_rule=config.counted_rule_words,
-                     ranking_policy=config.ranking.tie_break)
+    return Standings(
+        challenge.id,
+        key,
+        suite,
+        tuple(table),
+        judging_published=published,
+        as_of=as_of,
+        policy=config.counted_submission,
+        counted_rule=config.counted_rule_words,
+        ranking_policy=config.ranking.tie_break,
+    )
 
 
 def board_entries(session: Session, challenge: Challenge, as_of: Optional[datetime]) -> list[dict]:
     """Per team (in id order): its counted entry as of ``as_of`` (`evaluation.counted.counted_entries`) with
     the licence verdict in force and the counted evaluation's results ``{task: (value, stderr)}``."""
-    teams = session.execute(select(Team.id, Team.name, Team.is_baseline)
-                            .where(Team.challenge_id == challenge.id).order_by(Team.id)).all()
+    teams = session.execute(
+        select(Team.id, Team.name, Team.is_baseline).where(Team.challenge_id == challenge.id).order_by(Team.id)
+    ).all()
     counted = counted_entries(session, challenge, as_of)
-    verdicts = verdicts_in_force(session, {e.submission_id: e.licence_verdict for e in counted.values()
-                                           if e.submission_id is not None})
+    verdicts = verdicts_in_force(
+        session, {e.submission_id: e.licence_verdict for e in counted.values() if e.submission_id is not None}
+    )
     rows, by_evaluation = [], {}
     for team_id, name, is_baseline in teams:
         entry = counted.get(team_id) or CountedEntry(team_id)
         row = {
-            "team_id": team_id, "team": name, "is_baseline": bool(is_baseline),
-            "submission_id": entry.submission_id, "submission_label": entry.label,
-            "submitted_at": entry.submitted_at, "parameters": entry.parameters,
-            "licence_verdict": verdicts.get(entry.submission_id), "evaluation_id": entry.evaluation_id,
-            "cluster": entry.cluster, "evaluated_at": entry.evaluated_at, "chosen": entry.chosen,
-            "newer": entry.newer_state, "notes": entry.notes, "results": {},
+            "team_id": team_id,
+            "team": name,
+            "is_baseline": bool(is_baseline),
+            "submission_id": entry.submission_id,
+            "submission_label": entry.label,
+            "submitted_at": entry.submitted_at,
+            "parameters": entry.parameters,
+            "licence_verdict": verdicts.get(entry.submission_id),
+            "evaluation_id": entry.evaluation_id,
+            "cluster": entry.cluster,
+            "evaluated_at": entry.evaluated_at,
+            "chosen": entry.chosen,
+            "newer": entry.newer_state,
+            "notes": entry.notes,
+            "results": {},
         }
         rows.append(row)
         if entry.evaluation_id is not None:

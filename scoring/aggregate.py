@@ -84,9 +84,7 @@ class EntryScores:
         return (None, None) if part is None else (part.value, part.stderr)
 
 
-def benchmark_score(
-    suite: Sequence[TaskSpec], results: Mapping[str, TaskResult]
-) -> BenchmarkScore | None:
+def benchmark_score(suite: Sequence[TaskSpec], results: Mapping[str, TaskResult]) -> BenchmarkScore | None:
     """The weighted mean of normalised task scores over the suite, with its standard error.
 
     ``stderr = sqrt(sum((w_i / W)^2 * se_i^2))`` over the tasks present, W being their
@@ -97,8 +95,7 @@ def benchmark_score(
     if not present:
         return None
     normalised = tuple(
-        (task.name, normalise(results[task.name].value, task.baseline, results[task.name].stderr))
-        for task in present
+        (task.name, normalise(results[task.name].value, task.baseline, results[task.name].stderr)) for task in present
     )
     shares = weight_shares([task.weight for task in present])
     value = math.fsum(share * score.value for share, (_, score) in zip(shares, normalised))
@@ -152,9 +149,15 @@ ONE_JUDGE = "one judge scored this entry, and a single opinion has no spread to 
 TASK_WITHOUT_SE = "a benchmark task reported no standard error"
 
 
-def stderr_note(value: float | None, stderr: float | None, *, benchmark_stderr: float | None = None,
-                judges: float | None = None, judges_stderr: float | None = None,
-                part: str = "final") -> StderrNote | None:
+def stderr_note(
+    value: float | None,
+    stderr: float | None,
+    *,
+    benchmark_stderr: float | None = None,
+    judges: float | None = None,
+    judges_stderr: float | None = None,
+    part: str = "final",
+) -> StderrNote | None:
     """Why a final score (``part="final"``) or a judges' score (``"judges"``) has no standard error, or None
     when it has one (or is not there). A judges' score has none when one judge scored (`judges_score`); a
     final score when one of its parts has none (`final_score`): one judge, or a task without an error."""

@@ -24,10 +24,10 @@ CHOSEN_OR_LATEST_SCORED = "chosen_or_latest_scored"
 LATEST_SCORED = "latest_scored"
 COUNTED_RULES = {
     CHOSEN_OR_LATEST_SCORED: "Each team's counted result is the evaluated submission it chose (until the board "
-                             "freezes), else its latest submission with a finished evaluation; a submission whose "
-                             "evaluation failed never replaces a scored one.",
+    "freezes), else its latest submission with a finished evaluation; a submission whose "
+    "evaluation failed never replaces a scored one.",
     LATEST_SCORED: "Each team's counted result is its latest submission with a finished evaluation; a submission "
-                   "whose evaluation failed never replaces a scored one.",
+    "whose evaluation failed never replaces a scored one.",
 }
 _WEIGHT_TOLERANCE = 1e-9
 
@@ -106,8 +106,9 @@ class ScoringConfig:
         ranking = _parse_ranking(section, errors)
         counted = section.get("counted_submission", CHOSEN_OR_LATEST_SCORED)
         if counted not in COUNTED_RULES:
-            errors.append(f"scoring.counted_submission: unknown rule {counted!r}; use one of "
-                          f"{', '.join(COUNTED_RULES)}")
+            errors.append(
+                f"scoring.counted_submission: unknown rule {counted!r}; use one of {', '.join(COUNTED_RULES)}"
+            )
         if errors:
             raise ConfigError(errors)
         return cls(weights=weights, rubric=rubric, ranking=ranking, counted_submission=counted)
@@ -214,15 +215,13 @@ def _parse_criterion(where: str, entry: Any, errors: list[str]) -> Criterion | N
     return Criterion(criterion_id, title, float(weight), scale[0], scale[1], anchors)
 
 
-def _parse_anchors(
-    where: str, table: Any, scale: Sequence[int], errors: list[str]
-) -> tuple[tuple[int, str], ...]:
+def _parse_anchors(where: str, table: Any, scale: Sequence[int], errors: list[str]) -> tuple[tuple[int, str], ...]:
     """Anchor texts keyed by score (TOML keys are strings: ``0 = "..."``).
 
     Both ends of the scale need an anchor, so judges know what the extremes mean.
     """
     if not isinstance(table, Mapping):
-        errors.append(f"{where}: must be a table of score = \"text\"")
+        errors.append(f'{where}: must be a table of score = "text"')
         return ()
     anchors = []
     for key, text in table.items():
@@ -264,9 +263,7 @@ def _parse_ranking(section: Mapping[str, Any], errors: list[str]) -> RankingPoli
     return RankingPolicy(tuple(chain), by_id is not False)
 
 
-def _text(
-    entry: Mapping[str, Any], key: str, where: str, errors: list[str], default: Any = None
-) -> Any:
+def _text(entry: Mapping[str, Any], key: str, where: str, errors: list[str], default: Any = None) -> Any:
     """A required non-empty string at ``entry[key]`` (or ``default`` when given and absent)."""
     value = entry.get(key, default)
     if not isinstance(value, str) or not value.strip():
@@ -274,9 +271,7 @@ def _text(
     return value
 
 
-def _number(
-    entry: Mapping[str, Any], key: str, where: str, errors: list[str], default: Any = None
-) -> float | None:
+def _number(entry: Mapping[str, Any], key: str, where: str, errors: list[str], default: Any = None) -> float | None:
     """A finite number at ``entry[key]`` (bools refused), or None with an error added."""
     value = entry.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

@@ -7,6 +7,7 @@ test `tests/unit/scoring/test_scoring_fast_path.py` holds the two together) with
 cell. The cells of an entry are one flat tuple (`CELL` numbers per task), which is what the leaderboard keeps.
 A result that is not a finite number is treated as missing, so one broken row cannot stop the board.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,14 +24,15 @@ CELL = 6  # numbers per task in an entry's flat cells (see `entry_scores`)
 EMPTY_FLAT = (None,) * CELL
 
 
-def fast_scores(entry: Mapping[str, Any], suite: Sequence[TaskSpec], weights: ScoreWeights,
-                judges: Optional[JudgesScore]) -> tuple[EntryScores, tuple]:
+def fast_scores(
+    entry: Mapping[str, Any], suite: Sequence[TaskSpec], weights: ScoreWeights, judges: Optional[JudgesScore]
+) -> tuple[EntryScores, tuple]:
     """(the entry's `EntryScores`, its cells) as `scoring.score_entry` computes them from the entry's finite
     results; the team name is the entry id (unique per challenge, and readable in reasons). The benchmark
     score carries no per-task `NormalisedScore` objects: the cells hold those numbers."""
     specs = suite_specs(suite)
     scores, flat = entry_scores(entry, specs, weights, judges, weight_shares(specs))
-    return scores, tuple(flat[i:i + 4] for i in range(0, len(flat), CELL))
+    return scores, tuple(flat[i : i + 4] for i in range(0, len(flat), CELL))
 
 
 def suite_specs(suite: Sequence[TaskSpec]) -> list[tuple[str, float, float, float]]:
@@ -38,8 +40,13 @@ def suite_specs(suite: Sequence[TaskSpec]) -> list[tuple[str, float, float, floa
     return [(task.name, task.baseline, 1.0 - task.baseline, task.weight) for task in suite]
 
 
-def entry_scores(entry: Mapping[str, Any], specs: Sequence[tuple], weights: ScoreWeights,
-                 judges: Optional[JudgesScore], shares: Sequence[float]) -> tuple[EntryScores, tuple]:
+def entry_scores(
+    entry: Mapping[str, Any],
+    specs: Sequence[tuple],
+    weights: ScoreWeights,
+    judges: Optional[JudgesScore],
+    shares: Sequence[float],
+) -> tuple[EntryScores, tuple]:
     """`fast_scores` over `suite_specs`, with the cells flat: `CELL` numbers per task, ``raw, stderr,
     normalised, normalised_stderr``, then the last two rounded for display (`six`); all None for a missing
     task. ``shares`` are `weight_shares` of the specs (worked out once per board). A float is finite exactly
@@ -65,17 +72,34 @@ def entry_scores(entry: Mapping[str, Any], specs: Sequence[tuple], weights: Scor
         rescaled = (value - baseline) / span  # scoring.normalise, without its checks (the suite was validated)
         normalised = rescaled if rescaled >= 0.0 else 0.0  # max(rescaled, 0.0), without the call
         normalised_se = None if stderr is None else stderr / span
-        cells += (value, raw_stderr, normalised, normalised_se, floor(normalised * 1e6 + 0.5) / 1e6,  # `six`
-                  None if normalised_se is None else floor(normalised_se * 1e6 + 0.5) / 1e6)
+        cells += (
+            value,
+            raw_stderr,
+            normalised,
+            normalised_se,
+            floor(normalised * 1e6 + 0.5) / 1e6,  # `six`
+            None if normalised_se is None else floor(normalised_se * 1e6 + 0.5) / 1e6,
+        )
         add_value(normalised)
         add_stderr(normalised_se)
     benchmark = _benchmark(specs, values, stderrs, tuple(missing), shares)
-    return EntryScores(entry["team"], benchmark, judges, _final(benchmark, judges, weights),
-                       is_baseline=entry["is_baseline"], submitted_at=entry["submitted_at"]), tuple(cells)
+    return EntryScores(
+        entry["team"],
+        benchmark,
+        judges,
+        _final(benchmark, judges, weights),
+        is_baseline=entry["is_baseline"],
+        submitted_at=entry["submitted_at"],
+    ), tuple(cells)
 
 
-def _benchmark(specs: Sequence[tuple], values: Sequence[float], stderrs: Sequence[Optional[float]],
-               missing: tuple[str, ...], shares: Sequence[float]) -> Optional[BenchmarkScore]:
+def _benchmark(
+    specs: Sequence[tuple],
+    values: Sequence[float],
+    stderrs: Sequence[Optional[float]],
+    missing: tuple[str, ...],
+    shares: Sequence[float],
+) -> Optional[BenchmarkScore]:
     """`scoring.benchmark_score` from the normalised scores and stderrs of the tasks present, in suite order;
     ``shares`` are the weights' shares when every task is present (`weight_shares`)."""
     if not values:
@@ -94,17 +118,21 @@ def weight_shares(specs: Sequence[tuple]) -> list[float]:
     return [weight / total_weight for _, _, _, weight in specs]
 
 
-def _final(benchmark: Optional[BenchmarkScore], judges: Optional[JudgesScore],
-           weights: ScoreWeights) -> Optional[FinalScore]:
+def _final(
+    benchmark: Optional[BenchmarkScore], judges: Optional[JudgesScore], weights: ScoreWeights
+) -> Optional[FinalScore]:
     """`scoring.final_score`."""
-    needed = [(weight, part) for weight, part in ((weights.benchmark, benchmark), (weights.judges, judges))
-              if weight > 0]
+    needed = [
+        (weight, part) for weight, part in ((weights.benchmark, benchmark), (weights.judges, judges)) if weight > 0
+    ]
     if not needed or any(part is None for _, part in needed):
         return None
     total_weight = math.fsum(weight for weight, _ in needed)
     shares = [weight / total_weight for weight, _ in needed]
-    return FinalScore(math.fsum(share * part.value for share, (_, part) in zip(shares, needed)),
-                      _combined(shares, [part.stderr for _, part in needed]))
+    return FinalScore(
+        math.fsum(share * part.value for share, (_, part) in zip(shares, needed)),
+        _combined(shares, [part.stderr for _, part in needed]),
+    )
 
 
 def _combined(shares: Sequence[float], stderrs: Sequence[Optional[float]]) -> Optional[float]:

@@ -29,7 +29,12 @@ from scoring.aggregate import weight_shares
 from scoring.config import TaskSpec
 from scoring.separation import Scale, overall_z, scaled_score
 from scoring.significance import (
-    RESAMPLES, bootstrap_means, is_binary, mcnemar_p, percentile_interval, sign_flip_p,
+    RESAMPLES,
+    bootstrap_means,
+    is_binary,
+    mcnemar_p,
+    percentile_interval,
+    sign_flip_p,
 )
 
 
@@ -77,12 +82,24 @@ class TaskItems:
                 object.__setattr__(self, name, hashes)
 
     @classmethod
-    def of(cls, task: str, metric: str, values: Mapping[int, float], task_hash: str | None = None,
-           item_hashes: Mapping[int, str] | None = None) -> TaskItems:
+    def of(
+        cls,
+        task: str,
+        metric: str,
+        values: Mapping[int, float],
+        task_hash: str | None = None,
+        item_hashes: Mapping[int, str] | None = None,
+    ) -> TaskItems:
         """Build from ``{doc_id: value}`` (and ``{doc_id: item hash}``), e.g. in tests and scripts."""
         ids = sorted(values)
-        return cls(task, metric, np.array(ids, dtype=np.int64), np.array([values[i] for i in ids], dtype=float),
-                   task_hash, None if item_hashes is None else np.array([item_hashes[i] for i in ids], dtype=object))
+        return cls(
+            task,
+            metric,
+            np.array(ids, dtype=np.int64),
+            np.array([values[i] for i in ids], dtype=float),
+            task_hash,
+            None if item_hashes is None else np.array([item_hashes[i] for i in ids], dtype=object),
+        )
 
 
 @dataclass(frozen=True)
@@ -152,35 +169,52 @@ def align(a: TaskItems, b: TaskItems) -> Aligned:
         raise NotComparable([f"{where}: run A reports {a.metric}, run B {b.metric}; compare one metric"])
     ids, ia, ib = np.intersect1d(a.doc_ids, b.doc_ids, assume_unique=True, return_indices=True)
     if ids.size == 0:
-        raise NotComparable([f"{where}: the runs have no item in common (A has {a.doc_ids.size} items, "
-                             f"B has {b.doc_ids.size}); there is nothing to pair"])
+        raise NotComparable(
+            [
+                f"{where}: the runs have no item in common (A has {a.doc_ids.size} items, "
+                f"B has {b.doc_ids.size}); there is nothing to pair"
+            ]
+        )
     notes = list(_hash_notes(a, b, ia, ib, where))
     if ids.size < max(a.doc_ids.size, b.doc_ids.size):
-        notes.append(f"{where}: compared on the {ids.size} items both runs have "
-                     f"(A has {a.doc_ids.size}, B has {b.doc_ids.size})")
+        notes.append(
+            f"{where}: compared on the {ids.size} items both runs have (A has {a.doc_ids.size}, B has {b.doc_ids.size})"
+        )
     return Aligned(ids, a.values[ia], b.values[ib], tuple(notes))
 
 
 def _hash_notes(a: TaskItems, b: TaskItems, ia: np.ndarray, ib: np.ndarray, where: str) -> list[str]:
     """Check the task hashes; when they differ, the per-item hashes decide whether the items are the same."""
     if a.task_hash is None or b.task_hash is None:
-        return [f"{where}: lm-eval recorded no task hash for run {'A' if a.task_hash is None else 'B'}, "
-                "so the task version could not be checked"]
+        return [
+            f"{where}: lm-eval recorded no task hash for run {'A' if a.task_hash is None else 'B'}, "
+            "so the task version could not be checked"
+        ]
     if a.task_hash == b.task_hash:
         return []
     if a.item_hashes is None or b.item_hashes is None:
-        raise NotComparable([f"{where}: the task hashes differ ({a.task_hash[:12]} vs {b.task_hash[:12]}), so the "
-                             "runs did not evaluate the same task (another version, data or prompt)"])
+        raise NotComparable(
+            [
+                f"{where}: the task hashes differ ({a.task_hash[:12]} vs {b.task_hash[:12]}), so the "
+                "runs did not evaluate the same task (another version, data or prompt)"
+            ]
+        )
     changed = int(np.count_nonzero(a.item_hashes[ia] != b.item_hashes[ib]))
     if changed:
-        raise NotComparable([f"{where}: the task hashes differ and {changed} of the {ia.size} shared items are "
-                             "other documents or targets: the runs did not answer the same questions"])
+        raise NotComparable(
+            [
+                f"{where}: the task hashes differ and {changed} of the {ia.size} shared items are "
+                "other documents or targets: the runs did not answer the same questions"
+            ]
+        )
     notes = []
     if a.prompt_hashes is not None and b.prompt_hashes is not None:
         prompts = int(np.count_nonzero(a.prompt_hashes[ia] != b.prompt_hashes[ib]))
         if prompts:
-            notes.append(f"{where}: the prompts differ on {prompts} of {ia.size} items (another few-shot setting "
-                         "or prompt template); the documents and targets are the same")
+            notes.append(
+                f"{where}: the prompts differ on {prompts} of {ia.size} items (another few-shot setting "
+                "or prompt template); the documents and targets are the same"
+            )
     return notes or [f"{where}: the task hashes differ, but every shared item has the same document and target"]
 
 
@@ -192,8 +226,9 @@ def generator(seed: int, run_a: str, run_b: str, task: str) -> np.random.Generat
     return np.random.default_rng(int.from_bytes(digest[:16], "big"))
 
 
-def _compare_task(aligned: Aligned, metric: str, rng: np.random.Generator, resamples: int, swapped: bool
-                  ) -> tuple[TaskComparison, tuple[np.ndarray, np.ndarray]]:
+def _compare_task(
+    aligned: Aligned, metric: str, rng: np.random.Generator, resamples: int, swapped: bool
+) -> tuple[TaskComparison, tuple[np.ndarray, np.ndarray]]:
     """One task's comparison (the runs in the order given; ``swapped``: run B's values come first) and its
     bootstrap means for the overall."""
     a, b, n = aligned.a, aligned.b, aligned.a.size
@@ -206,17 +241,35 @@ def _compare_task(aligned: Aligned, metric: str, rng: np.random.Generator, resam
         p, method = mcnemar_p(a_only, b_only), f"exact McNemar ({a_only} items right in A only, {b_only} in B only)"
     else:
         p, exact = sign_flip_p(d, rng, resamples)
-        method = "paired sign-flip permutation " + ("(exact, every sign pattern)" if exact
-                                                    else f"({resamples} random sign patterns)")
+        method = "paired sign-flip permutation " + (
+            "(exact, every sign pattern)" if exact else f"({resamples} random sign patterns)"
+        )
     ci = percentile_interval(draws[0] - draws[1])
-    result = TaskComparison(metric, n, float(np.mean(a)), float(np.mean(b)), float(np.mean(a)) - float(np.mean(b)),
-                            se, ci, p, method + "; 95% interval: paired bootstrap percentile", aligned.notes)
+    result = TaskComparison(
+        metric,
+        n,
+        float(np.mean(a)),
+        float(np.mean(b)),
+        float(np.mean(a)) - float(np.mean(b)),
+        se,
+        ci,
+        p,
+        method + "; 95% interval: paired bootstrap percentile",
+        aligned.notes,
+    )
     return result, draws
 
 
-def compare_runs(a: Mapping[str, TaskItems], b: Mapping[str, TaskItems], *, run_a: str, run_b: str,
-                 scales: Mapping[str, Scale] | None = None, seed: int = 0, resamples: int = RESAMPLES
-                 ) -> PairedComparison:
+def compare_runs(
+    a: Mapping[str, TaskItems],
+    b: Mapping[str, TaskItems],
+    *,
+    run_a: str,
+    run_b: str,
+    scales: Mapping[str, Scale] | None = None,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+) -> PairedComparison:
     """Compare run A with run B task by task and overall; NotComparable lists every task that cannot be.
 
     ``a`` and ``b`` map task names to each run's items; ``scales`` gives each task's share and baseline
@@ -226,8 +279,9 @@ def compare_runs(a: Mapping[str, TaskItems], b: Mapping[str, TaskItems], *, run_
         raise ValueError("use at least 100 resamples (10,000 is the default)")
     missing = sorted(set(a) ^ set(b))
     if missing or not a:
-        raise NotComparable([f"task {t}: only run {'A' if t in a else 'B'} has it" for t in missing]
-                            or ["there is no task to compare"])
+        raise NotComparable(
+            [f"task {t}: only run {'A' if t in a else 'B'} has it" for t in missing] or ["there is no task to compare"]
+        )
     scales = scales or equal_scales(a)
     problems, aligned = [], {}
     for task in sorted(a):
@@ -249,22 +303,35 @@ def compare_runs(a: Mapping[str, TaskItems], b: Mapping[str, TaskItems], *, run_
     return PairedComparison(tasks, overall.mirrored() if swap else overall, (run_a, run_b), seed, resamples, notes)
 
 
-def _overall(values: Mapping[str, tuple[np.ndarray, np.ndarray]], draws: Mapping[str, tuple[np.ndarray, np.ndarray]],
-             scales: Mapping[str, Scale]) -> OverallComparison:
+def _overall(
+    values: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    draws: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    scales: Mapping[str, Scale],
+) -> OverallComparison:
     """The overall scores, their difference, its bootstrap interval (tasks resampled independently) and p."""
     names = sorted(values)
-    z = overall_z([values[t][0][None, :] for t in names], [values[t][1][None, :] for t in names],
-                  [scales[t] for t in names])
+    z = overall_z(
+        [values[t][0][None, :] for t in names], [values[t][1][None, :] for t in names], [scales[t] for t in names]
+    )
     boot = np.zeros_like(draws[names[0]][0])
     for t in names:
         boot += scaled_score(draws[t][0], scales[t]) - scaled_score(draws[t][1], scales[t])
     weighted = any(scales[t].baseline is not None for t in names)
-    method = ("paired difference of the challenge's benchmark score (each task normalised, weighted)" if weighted
-              else "paired difference of the unweighted mean of the tasks")
-    return OverallComparison(float(z.a[0]), float(z.b[0]), float(z.difference[0]), _none_if_nan(z.se[0]),
-                             percentile_interval(boot), _none_if_nan(z.p_value[0]),
-                             method + "; p: normal approximation (delta method); 95% interval: paired bootstrap "
-                             "percentile, items resampled within each task")
+    method = (
+        "paired difference of the challenge's benchmark score (each task normalised, weighted)"
+        if weighted
+        else "paired difference of the unweighted mean of the tasks"
+    )
+    return OverallComparison(
+        float(z.a[0]),
+        float(z.b[0]),
+        float(z.difference[0]),
+        _none_if_nan(z.se[0]),
+        percentile_interval(boot),
+        _none_if_nan(z.p_value[0]),
+        method + "; p: normal approximation (delta method); 95% interval: paired bootstrap "
+        "percentile, items resampled within each task",
+    )
 
 
 def _none_if_nan(value: float) -> float | None:

@@ -21,8 +21,15 @@ def report(comparison: PairedComparison) -> dict[str, Any]:
     overall = comparison.overall
     return {
         "tasks": {name: _task(task) for name, task in comparison.tasks.items()},
-        "overall": {"a": overall.a, "b": overall.b, "difference": overall.difference, "se": overall.se,
-                    "ci95": list(overall.ci95), "p_value": overall.p_value, "method": overall.method},
+        "overall": {
+            "a": overall.a,
+            "b": overall.b,
+            "difference": overall.difference,
+            "se": overall.se,
+            "ci95": list(overall.ci95),
+            "p_value": overall.p_value,
+            "method": overall.method,
+        },
         "runs": {"a": comparison.runs[0], "b": comparison.runs[1]},
         "seed": comparison.seed,
         "resamples": comparison.resamples,
@@ -31,8 +38,17 @@ def report(comparison: PairedComparison) -> dict[str, Any]:
 
 
 def _task(task: TaskComparison) -> dict[str, Any]:
-    return {"metric": task.metric, "n": task.n, "a": task.a, "b": task.b, "difference": task.difference,
-            "se": task.se, "ci95": list(task.ci95), "p_value": task.p_value, "method": task.method}
+    return {
+        "metric": task.metric,
+        "n": task.n,
+        "a": task.a,
+        "b": task.b,
+        "difference": task.difference,
+        "se": task.se,
+        "ci95": list(task.ci95),
+        "p_value": task.p_value,
+        "method": task.method,
+    }
 
 
 def dumps(data: Any) -> str:

@@ -118,8 +118,11 @@ def rank_entries(
             statistically_tied_with=tuple(ordered[j].entry_id for j in tied_with[index]),
             tie_group=groups[index],
             reasons=_reasons(rows, ranks, ranked, place, index, key)
-            + (_tie_reasons(ordered, values, variances, index, tied_with[index], tied_counts[index])
-               if tie_reasons else ()),
+            + (
+                _tie_reasons(ordered, values, variances, index, tied_with[index], tied_counts[index])
+                if tie_reasons
+                else ()
+            ),
             statistically_tied_count=tied_counts[index],
         )
         for index, entry in enumerate(ordered)
@@ -169,8 +172,9 @@ def _completeness(benchmark: Any) -> str:
     return "missing " + ", ".join(benchmark.missing_tasks)
 
 
-def _competition_ranks(ordered: Sequence[EntryScores], keys: Sequence[tuple],
-                       values: Sequence[tuple]) -> list[int | None]:
+def _competition_ranks(
+    ordered: Sequence[EntryScores], keys: Sequence[tuple], values: Sequence[tuple]
+) -> list[int | None]:
     """Competition ranks (1, 2, 2, 4) over scored non-baseline rows; None for the rest."""
     ranks: list[int | None] = []
     ranked = 0
@@ -202,8 +206,9 @@ def _within_stderr(a: EntryScores, b: EntryScores, key: str) -> float | None:
     return combined if abs(value_a - value_b) < combined else None
 
 
-def _tied(values: Sequence[tuple], sides: Sequence[bool], variances: Sequence[float | None],
-          i: int, j: int) -> float | None:
+def _tied(
+    values: Sequence[tuple], sides: Sequence[bool], variances: Sequence[float | None], i: int, j: int
+) -> float | None:
     """`_within_stderr` for rows ``i`` and ``j`` (same arithmetic: ``se**2`` summed, then the root)."""
     var_i, var_j = variances[i], variances[j]
     if var_i is None or var_j is None or sides[i] != sides[j]:
@@ -247,8 +252,9 @@ def _runs(values: Sequence[tuple], sides: Sequence[bool]) -> list[tuple[int, int
     return runs
 
 
-def _run_ties(values, sides, variances, start: int, stop: int, limit: int | None,
-              ties: list, counts: list[int]) -> None:
+def _run_ties(
+    values, sides, variances, start: int, stop: int, limit: int | None, ties: list, counts: list[int]
+) -> None:
     """`_statistical_ties` within one run of rows ``[start, stop)``, sorted by score, highest first.
 
     The pair test is `_tied`'s, written out here: it runs hundreds of thousands of times.
@@ -280,8 +286,12 @@ def _run_ties(values, sides, variances, start: int, stop: int, limit: int | None
             if every_known:  # the common case, tested without the check for a missing stderr
                 band += sum([abs(here - score) < sqrt(var_i + var) for score, var in zip(scores[lo:hi], spread[lo:hi])])
             else:
-                band += sum([var is not None and abs(here - score) < sqrt(var_i + var)
-                             for score, var in zip(scores[lo:hi], spread[lo:hi])])
+                band += sum(
+                    [
+                        var is not None and abs(here - score) < sqrt(var_i + var)
+                        for score, var in zip(scores[lo:hi], spread[lo:hi])
+                    ]
+                )
         counts[start + i] = max(sure, 0) + band
         if limit is not None and unknown[i] == unknown[in_lo] and unknown[in_hi] == unknown[i + 1]:
             # the nearest rows are in the sure span: every one of them is tied, no test needed
@@ -293,8 +303,9 @@ def _run_ties(values, sides, variances, start: int, stop: int, limit: int | None
         ties[start + i] = [start + k for k in _nearest(below, above, i, limit)]
 
 
-def _walk(scores: Sequence[float], spread: Sequence[float | None], i: int, steps: range,
-          limit: int | None, sure: int = 0) -> list[int]:
+def _walk(
+    scores: Sequence[float], spread: Sequence[float | None], i: int, steps: range, limit: int | None, sure: int = 0
+) -> list[int]:
     """The first ``limit`` rows along ``steps`` tied with row ``i``; the first ``sure`` steps are known
     to be tied (rows of the sure span, all with a stderr), so they are taken without a test."""
     if limit is not None and sure >= limit:
@@ -340,8 +351,9 @@ def _span(scores: Sequence[float], negated: Sequence[float], i: int, reach: floa
     return lo, max(hi, i + 1)
 
 
-def _pairwise_ties(values, sides, variances, start: int, stop: int, limit: int | None,
-                   ties: list, counts: list[int]) -> None:
+def _pairwise_ties(
+    values, sides, variances, start: int, stop: int, limit: int | None, ties: list, counts: list[int]
+) -> None:
     """Every pair of ``[start, stop)`` tested: the fallback for rows not sorted by score."""
     for i in range(start, stop):
         found = [j for j in range(start, stop) if j != i and _tied(values, sides, variances, i, j) is not None]
@@ -380,8 +392,10 @@ def _reasons(
     """
     parts, entry = rows[index]
     if entry.is_baseline:
-        return ("baseline model (organiser reference): listed at its score position, "
-                "takes no rank and does not push entries down",)
+        return (
+            "baseline model (organiser reference): listed at its score position, "
+            "takes no rank and does not push entries down",
+        )
     if ranks[index] is None:
         return (f"not ranked: no {_LABELS[key]} yet",)
     here = place[index]
@@ -418,8 +432,14 @@ def _compare(upper: tuple, lower: tuple, rank: int, above: bool) -> str:
     return f"shares rank {rank} with {other_id}: equal on {names}"
 
 
-def _tie_reasons(ordered: Sequence[EntryScores], values: Sequence[tuple], variances: Sequence[float | None],
-                 index: int, tied_with: Sequence[int], count: int) -> tuple[str, ...]:
+def _tie_reasons(
+    ordered: Sequence[EntryScores],
+    values: Sequence[tuple],
+    variances: Sequence[float | None],
+    index: int,
+    tied_with: Sequence[int],
+    count: int,
+) -> tuple[str, ...]:
     """`statistical_tie_reasons` for row ``index`` (the combined SE as the tie test computed it)."""
     if not count:
         return ()

@@ -12,6 +12,7 @@ Otherwise the two values must lie **within their combined standard error**:
 ``|a - b| <= sqrt(se_a**2 + se_b**2)``. Without a standard error on either side (a metric lm-eval reports
 none for) there is no tolerance, and the values must be equal.
 """
+
 from __future__ import annotations
 
 import math
@@ -82,17 +83,21 @@ def differences(original: RunFacts, reproduced: RunFacts) -> list[str]:
         why.append("the locked software of a run is unknown")
     elif original.lock_sha256 != reproduced.lock_sha256:
         why.append("different software (lock files)")
-    for name, a, b in (("dtype", original.dtype, reproduced.dtype), ("backend", original.backend, reproduced.backend),
-                       ("batch size", original.batch_size, reproduced.batch_size),
-                       ("seeds", dict(original.seeds), dict(reproduced.seeds)),
-                       ("GPU model", original.gpu_model, reproduced.gpu_model)):
+    for name, a, b in (
+        ("dtype", original.dtype, reproduced.dtype),
+        ("backend", original.backend, reproduced.backend),
+        ("batch size", original.batch_size, reproduced.batch_size),
+        ("seeds", dict(original.seeds), dict(reproduced.seeds)),
+        ("GPU model", original.gpu_model, reproduced.gpu_model),
+    ):
         if a != b:
             why.append(f"different {name} ({a or 'none'} / {b or 'none'})")
     return why
 
 
-def compare_task(task: str, original: Optional[Measured], reproduced: Optional[Measured],
-                 deterministic: bool) -> TaskComparison:
+def compare_task(
+    task: str, original: Optional[Measured], reproduced: Optional[Measured], deterministic: bool
+) -> TaskComparison:
     """One task: equal when deterministic, else within the combined standard error."""
     if original is None or reproduced is None:
         side = "the reproduction" if reproduced is None else "the original"
@@ -100,29 +105,58 @@ def compare_task(task: str, original: Optional[Measured], reproduced: Optional[M
     gap = abs(reproduced.value - original.value)
     if deterministic:
         ok = gap == 0.0
-        return TaskComparison(task, original, reproduced, True, None, ok,
-                              "equal, as a deterministic run must be" if ok
-                              else f"differs by {gap:.6g} where a deterministic run must be equal")
+        return TaskComparison(
+            task,
+            original,
+            reproduced,
+            True,
+            None,
+            ok,
+            "equal, as a deterministic run must be"
+            if ok
+            else f"differs by {gap:.6g} where a deterministic run must be equal",
+        )
     if original.stderr is None or reproduced.stderr is None:
         ok = gap == 0.0
-        return TaskComparison(task, original, reproduced, False, None, ok,
-                              "equal (no standard error to allow for)" if ok
-                              else f"differs by {gap:.6g} and there is no standard error to allow for it")
+        return TaskComparison(
+            task,
+            original,
+            reproduced,
+            False,
+            None,
+            ok,
+            "equal (no standard error to allow for)"
+            if ok
+            else f"differs by {gap:.6g} and there is no standard error to allow for it",
+        )
     tolerance = math.hypot(original.stderr, reproduced.stderr)
     ok = gap <= tolerance
-    return TaskComparison(task, original, reproduced, False, tolerance, ok,
-                          f"{'within' if ok else 'outside'} the combined standard error "
-                          f"({gap:.6g} {'<=' if ok else '>'} {tolerance:.6g})")
+    return TaskComparison(
+        task,
+        original,
+        reproduced,
+        False,
+        tolerance,
+        ok,
+        f"{'within' if ok else 'outside'} the combined standard error "
+        f"({gap:.6g} {'<=' if ok else '>'} {tolerance:.6g})",
+    )
 
 
-def compare(original: Mapping[str, Measured], reproduced: Mapping[str, Measured], original_facts: RunFacts,
-            reproduced_facts: RunFacts, tasks: Optional[Sequence[str]] = None) -> Comparison:
+def compare(
+    original: Mapping[str, Measured],
+    reproduced: Mapping[str, Measured],
+    original_facts: RunFacts,
+    reproduced_facts: RunFacts,
+    tasks: Optional[Sequence[str]] = None,
+) -> Comparison:
     """Every task of the original (or ``tasks``) against the reproduction."""
     why = differences(original_facts, reproduced_facts)
     rows = []
     for task in tasks if tasks is not None else sorted(original):
-        same_task = (original_facts.task_hashes.get(task) is not None
-                     and original_facts.task_hashes.get(task) == reproduced_facts.task_hashes.get(task))
+        same_task = original_facts.task_hashes.get(task) is not None and original_facts.task_hashes.get(
+            task
+        ) == reproduced_facts.task_hashes.get(task)
         rows.append(compare_task(task, original.get(task), reproduced.get(task), not why and same_task))
     return Comparison(tuple(rows), tuple(why))
 

@@ -77,8 +77,7 @@ def validate_rubric_scores(rubric: Rubric, scores: Mapping[str, int]) -> list[st
             errors.append(f"{criterion.id}: score must be a whole number, got {score!r}")
         elif not criterion.scale_min <= score <= criterion.scale_max:
             errors.append(
-                f"{criterion.id}: score {score} is outside the scale "
-                f"{criterion.scale_min}-{criterion.scale_max}"
+                f"{criterion.id}: score {score} is outside the scale {criterion.scale_min}-{criterion.scale_max}"
             )
     for unknown in sorted(set(scores) - known):
         errors.append(f"{unknown}: not a criterion of this rubric")
@@ -97,9 +96,7 @@ def weighted_rubric_score(rubric: Rubric, scores: Mapping[str, int]) -> float:
         raise ValueError("invalid rubric scores: " + "; ".join(errors))
     total_weight = math.fsum(criterion.weight for criterion in rubric.criteria)
     weighted = math.fsum(
-        criterion.weight
-        * (scores[criterion.id] - criterion.scale_min)
-        / (criterion.scale_max - criterion.scale_min)
+        criterion.weight * (scores[criterion.id] - criterion.scale_min) / (criterion.scale_max - criterion.scale_min)
         for criterion in rubric.criteria
     )
     return weighted / total_weight
@@ -116,6 +113,4 @@ def judges_score(rubric: Rubric, sheets: Sequence[Mapping[str, int]]) -> JudgesS
     per_judge = tuple(weighted_rubric_score(rubric, sheet) for sheet in sheets)
     n = len(per_judge)
     stderr = statistics.stdev(per_judge) / math.sqrt(n) if n > 1 else None
-    return JudgesScore(
-        value=math.fsum(per_judge) / n, stderr=stderr, n_judges=n, per_judge=per_judge
-    )
+    return JudgesScore(value=math.fsum(per_judge) / n, stderr=stderr, n_judges=n, per_judge=per_judge)

@@ -58,8 +58,12 @@ class Overall:
     p_value: np.ndarray
 
 
-def overall_z(upper: Sequence[np.ndarray], lower: Sequence[np.ndarray], scales: Sequence[Scale],
-              valid: Sequence[np.ndarray | None] | None = None) -> Overall:
+def overall_z(
+    upper: Sequence[np.ndarray],
+    lower: Sequence[np.ndarray],
+    scales: Sequence[Scale],
+    valid: Sequence[np.ndarray | None] | None = None,
+) -> Overall:
     """The paired test of the overall score for P pairs: ``upper[t]`` and ``lower[t]`` are (P x n_t) arrays of
     task t's per-item values, aligned by item; ``valid[t]`` marks the items both runs of a pair have (None:
     all of them)."""
@@ -78,8 +82,9 @@ def overall_z(upper: Sequence[np.ndarray], lower: Sequence[np.ndarray], scales: 
     return Overall(a, b, difference, se, p)
 
 
-def _task_terms(x: np.ndarray, y: np.ndarray, scale: Scale, mask: np.ndarray | None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _task_terms(
+    x: np.ndarray, y: np.ndarray, scale: Scale, mask: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One task's scaled scores of both runs and the variance of their difference, per pair."""
     if mask is None:
         n = np.full(x.shape[0], x.shape[1], dtype=np.float64)
@@ -145,25 +150,52 @@ def prize_boundary(order: Sequence[str], places: int) -> tuple[str, str] | None:
     return order[places - 1], order[places]
 
 
-def boundary_verdict(order: Sequence[str], places: int, p_value: float | None, difference: float | None = None,
-                     ci95: tuple[float, float] | None = None, alpha: float = ALPHA) -> BoundaryVerdict:
+def boundary_verdict(
+    order: Sequence[str],
+    places: int,
+    p_value: float | None,
+    difference: float | None = None,
+    ci95: tuple[float, float] | None = None,
+    alpha: float = ALPHA,
+) -> BoundaryVerdict:
     """The rule at the prize cut-off: the last winning rank must be distinguishable from the first rank that
     does not win (paired, p < alpha, on the benchmark score); if not, the organisers' tie-break decision is
     needed before the award. ``p_value`` (and the numbers shown) come from comparing those two entries."""
     pair = prize_boundary(order, places)
     if pair is None:
-        return BoundaryVerdict(True, None, None, ("There is no prize cut-off: every ranked entry wins a place."
-                                                  if places > 0 else "No prize place is awarded.",))
+        return BoundaryVerdict(
+            True,
+            None,
+            None,
+            (
+                "There is no prize cut-off: every ranked entry wins a place."
+                if places > 0
+                else "No prize place is awarded.",
+            ),
+        )
     last, first_out = pair
     numbers = _numbers(p_value, difference, ci95)
     if distinguishable(p_value, alpha):
-        return BoundaryVerdict(True, last, first_out, (
-            f"Rank {places} ({last}) is distinguishable from rank {places + 1} ({first_out}){numbers}.",))
-    why = ("the test is undefined for these results" if p_value is None or math.isnan(p_value)
-           else f"p is not below {alpha:g}")
-    return BoundaryVerdict(False, last, first_out, (
-        f"Rank {places} ({last}) and rank {places + 1} ({first_out}) cannot be told apart{numbers}: {why}.",
-        "The organisers' tie-break decision is needed before the award can be confirmed."))
+        return BoundaryVerdict(
+            True,
+            last,
+            first_out,
+            (f"Rank {places} ({last}) is distinguishable from rank {places + 1} ({first_out}){numbers}.",),
+        )
+    why = (
+        "the test is undefined for these results"
+        if p_value is None or math.isnan(p_value)
+        else f"p is not below {alpha:g}"
+    )
+    return BoundaryVerdict(
+        False,
+        last,
+        first_out,
+        (
+            f"Rank {places} ({last}) and rank {places + 1} ({first_out}) cannot be told apart{numbers}: {why}.",
+            "The organisers' tie-break decision is needed before the award can be confirmed.",
+        ),
+    )
 
 
 def _numbers(p_value: float | None, difference: float | None, ci95: tuple[float, float] | None) -> str:

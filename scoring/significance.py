@@ -41,8 +41,7 @@ def mcnemar_p(a_only: int, b_only: int) -> float:
     return min(1.0, tail / 2 ** (m - 1))  # int / int rounds correctly, however large the integers
 
 
-def sign_flip_p(differences: np.ndarray, rng: np.random.Generator, resamples: int = RESAMPLES
-                ) -> tuple[float, bool]:
+def sign_flip_p(differences: np.ndarray, rng: np.random.Generator, resamples: int = RESAMPLES) -> tuple[float, bool]:
     """Two-sided paired permutation p-value of the mean difference, and whether it is exact.
 
     The statistic is |sum(d)| (the same test as |mean(d)|). Items with d = 0 never change it and are left
@@ -57,23 +56,25 @@ def sign_flip_p(differences: np.ndarray, rng: np.random.Generator, resamples: in
         return 1.0, True
     observed = abs(math.fsum(d))
     tolerance = 1e-9 * math.fsum(np.abs(d))
-    if m < 63 and 2 ** m <= resamples:
-        patterns = (np.arange(2 ** m, dtype=np.int64)[:, None] >> np.arange(m)) & 1
+    if m < 63 and 2**m <= resamples:
+        patterns = (np.arange(2**m, dtype=np.int64)[:, None] >> np.arange(m)) & 1
         sums = d.sum() - 2.0 * (patterns @ d)
-        return float(np.count_nonzero(np.abs(sums) >= observed - tolerance)) / 2 ** m, True
+        return float(np.count_nonzero(np.abs(sums) >= observed - tolerance)) / 2**m, True
     hits, done, chunk = 0, 0, max(1, _CHUNK_CELLS // m)
     while done < resamples:
         rows = min(chunk, resamples - done)
-        flips = np.unpackbits(np.frombuffer(rng.bytes(rows * ((m + 7) // 8)), dtype=np.uint8)
-                              .reshape(rows, -1), axis=1, count=m)
+        flips = np.unpackbits(
+            np.frombuffer(rng.bytes(rows * ((m + 7) // 8)), dtype=np.uint8).reshape(rows, -1), axis=1, count=m
+        )
         sums = d.sum() - 2.0 * (flips @ d)
         hits += int(np.count_nonzero(np.abs(sums) >= observed - tolerance))
         done += rows
     return (1 + hits) / (1 + resamples), False
 
 
-def bootstrap_means(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, resamples: int = RESAMPLES
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def bootstrap_means(
+    a: np.ndarray, b: np.ndarray, rng: np.random.Generator, resamples: int = RESAMPLES
+) -> tuple[np.ndarray, np.ndarray]:
     """Both runs' means over ``resamples`` paired resamples of the n items (n draws with replacement).
 
     A resample keeps each item's pair (a_j, b_j) together. When the pairs take few distinct values (a 0/1
@@ -94,8 +95,8 @@ def bootstrap_means(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, resa
     while done < resamples:
         rows = min(chunk, resamples - done)
         index = rng.integers(0, n, size=(rows, n))
-        mean_a[done:done + rows] = a[index].mean(axis=1)
-        mean_b[done:done + rows] = b[index].mean(axis=1)
+        mean_a[done : done + rows] = a[index].mean(axis=1)
+        mean_b[done : done + rows] = b[index].mean(axis=1)
         done += rows
     return mean_a, mean_b
 

@@ -5,6 +5,7 @@ one decimal below 100 and none above: "621 kB", "1.5 MB", "60.2 GB", "200 GB". I
 standard-library-only package so that every layer can use it: the web pages, the intake's messages and the
 evaluation planner's reasons (whose core imports nothing of the web application) alike.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -19,7 +20,7 @@ def human_bytes(count: Optional[int]) -> str:
     if count < 1000:
         return f"{count:,} byte" + ("" if count == 1 else "s")
     for power, unit in enumerate(UNITS, start=1):
-        scaled = count / 1000 ** power
+        scaled = count / 1000**power
         shown = f"{scaled:.1f}" if scaled < 99.95 else f"{scaled:.0f}"
         if float(shown) < 1000 or unit == UNITS[-1]:
             return f"{shown} {unit}"

@@ -1,5 +1,6 @@
 """Shared test set-up: tiers are folders (unit: pure code; integration: real databases; e2e: a real server
 process driven in Chromium)."""
+
 from hypothesis import HealthCheck, settings
 
 # Property tests check properties, not speed: on a loaded 2-core CI machine an example may take longer than

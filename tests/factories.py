@@ -10,6 +10,7 @@ way the owning feature would have left it. `World` binds one challenge and its p
 
 Test modules import this module (`from tests.factories import World`); they never import a conftest module.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,15 +51,28 @@ NOW = datetime.now(timezone.utc)  # the moment this test run's prize worlds are 
 IN_2024_REGISTRATION = datetime(2023, 12, 1, tzinfo=timezone.utc)
 BUNDLED_2024 = "lagc-2024.toml"
 APPLICATION = {  # a valid eligibility application (an SME; its experience needs an organiser's confirmation)
-    "legal_name": "Aurora Language Labs Oy", "country": "FI", "founded_on": "2021-05-10",
-    "staff_headcount": 24, "annual_turnover_eur": 1_800_000, "balance_sheet_total_eur": 2_500_000,
-    "accounts_approved": True, "previous_period": None, "partner_enterprises": [], "linked_enterprises": [],
-    "public_bodies_control_percent": 0, "responsible_ai_commitment": True,
+    "legal_name": "Aurora Language Labs Oy",
+    "country": "FI",
+    "founded_on": "2021-05-10",
+    "staff_headcount": 24,
+    "annual_turnover_eur": 1_800_000,
+    "balance_sheet_total_eur": 2_500_000,
+    "accounts_approved": True,
+    "previous_period": None,
+    "partner_enterprises": [],
+    "linked_enterprises": [],
+    "public_bodies_control_percent": 0,
+    "responsible_ai_commitment": True,
     "large_scale_ai_experience": "We trained a 13B Finnish-English model on LUMI in 2023.",
     "planned_model": {"parameters": 34_000_000_000, "from_scratch": True},
 }
-SHEET = {"technical_excellence": 7, "european_languages_and_impact": 8, "responsible_ai": 6,
-         "feasibility_of_plan": 7, "openness": 9}
+SHEET = {
+    "technical_excellence": 7,
+    "european_languages_and_impact": 8,
+    "responsible_ai": 6,
+    "feasibility_of_plan": 7,
+    "openness": 9,
+}
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 # ---------------------------------------------------------------------------------------------- challenges
@@ -77,12 +91,19 @@ def open_config_text(text: str, now: datetime | None = None) -> str:
     from app.demo import without_sections
 
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
-    spans = (("registration", "Registration, eligibility and submission", -30, 30, '["register", "apply", "submit"]'),
-             ("submission", "Checkpoint submission", 30, 60, None), ("evaluation", "Evaluation", 60, 90, None),
-             ("judging", "Judging", 90, 120, None), ("award", "Award and release", 120, 485, None))
+    spans = (
+        ("registration", "Registration, eligibility and submission", -30, 30, '["register", "apply", "submit"]'),
+        ("submission", "Checkpoint submission", 30, 60, None),
+        ("evaluation", "Evaluation", 60, 90, None),
+        ("judging", "Judging", 90, 120, None),
+        ("award", "Award and release", 120, 485, None),
+    )
     iso = lambda days: (now + timedelta(days=days)).strftime(ISO)  # noqa: E731
-    phases = "".join(f'\n[[phases]]\nkey = "{key}"\nname = "{name}"\nstarts = {iso(a)}\nends = {iso(b)}\n'
-                     + (f"allows = {allows}\n" if allows else "") for key, name, a, b, allows in spans)
+    phases = "".join(
+        f'\n[[phases]]\nkey = "{key}"\nname = "{name}"\nstarts = {iso(a)}\nends = {iso(b)}\n'
+        + (f"allows = {allows}\n" if allows else "")
+        for key, name, a, b, allows in spans
+    )
     return without_sections(text, ("phases",)).rstrip("\n") + "\n" + phases
 
 
@@ -99,8 +120,15 @@ def closed_challenge(session: Session) -> Challenge:
 # ------------------------------------------------------------------------------------------ people, teams
 
 
-def user(session: Session, email: str, role: Role = Role.entrant, *, password: str = PASSWORD,
-         name: str | None = None, secret_key: str | None = None) -> User:
+def user(
+    session: Session,
+    email: str,
+    role: Role = Role.entrant,
+    *,
+    password: str = PASSWORD,
+    name: str | None = None,
+    secret_key: str | None = None,
+) -> User:
     """An account made by the accounts service. Given the application's `secret_key`, an organiser or judge
     is enrolled with an authenticator whose secret is the demo secret of their e-mail."""
     made = create_user(session, email, password, name or email.split("@")[0], role)
@@ -109,8 +137,15 @@ def user(session: Session, email: str, role: Role = Role.entrant, *, password: s
     return made
 
 
-def registered_team(session: Session, owner: User | int, challenge: Challenge | str, name: str, *,
-                    now: datetime | None = None, members: Iterable[int] = ()) -> Team:
+def registered_team(
+    session: Session,
+    owner: User | int,
+    challenge: Challenge | str,
+    name: str,
+    *,
+    now: datetime | None = None,
+    members: Iterable[int] = (),
+) -> Team:
     """A team registered by the teams service (while the challenge's phases allow it at `now`), owned by
     `owner` (a user or an id) in `challenge` (or its slug); `members` are more users' ids."""
     owner = session.get(User, owner) if isinstance(owner, int) else owner
@@ -134,25 +169,40 @@ def team_named(session: Session, name: str) -> Team:
     return session.exec(select(Team).where(Team.name == name)).one()
 
 
-def eligible(session: Session, team: Team, owner: User, organiser: User, *, document: dict | None = None,
-             now: datetime | None = None) -> EligibilityApplication:
+def eligible(
+    session: Session,
+    team: Team,
+    owner: User,
+    organiser: User,
+    *,
+    document: dict | None = None,
+    now: datetime | None = None,
+) -> EligibilityApplication:
     """The team's application (`APPLICATION` unless `document`) sent through the eligibility service at `now`,
     and its experience evidence confirmed by `organiser`: the team is eligible."""
     challenge = session.get(Challenge, team.challenge_id)
-    application = submit_application(session, team, owner, dict(document or APPLICATION), rules_for(challenge),
-                                     now=now)
+    application = submit_application(session, team, owner, dict(document or APPLICATION), rules_for(challenge), now=now)
     session.flush()
     confirm_experience(session, application, organiser)
     return application
 
 
-def eligibility_verdict(session: Session, challenge_id: int, team_id: int, user_id: int,
-                        status: str = "eligible") -> EligibilityApplication:
+def eligibility_verdict(
+    session: Session, challenge_id: int, team_id: int, user_id: int, status: str = "eligible"
+) -> EligibilityApplication:
     """An application row carrying only its verdict (`eligible`, `ineligible`, ...), as the feature leaves it."""
-    checks = [] if status == "eligible" else [{"rule": "sme", "outcome": "fail",
-                                               "reason": "The company is not an SME."}]
-    row = EligibilityApplication(team_id=team_id, challenge_id=challenge_id, version=1, document={},
-                                 verdict={"status": status, "checks": checks}, status=status, submitted_by=user_id)
+    checks = (
+        [] if status == "eligible" else [{"rule": "sme", "outcome": "fail", "reason": "The company is not an SME."}]
+    )
+    row = EligibilityApplication(
+        team_id=team_id,
+        challenge_id=challenge_id,
+        version=1,
+        document={},
+        verdict={"status": status, "checks": checks},
+        status=status,
+        submitted_by=user_id,
+    )
     session.add(row)
     return row
 
@@ -160,12 +210,18 @@ def eligibility_verdict(session: Session, challenge_id: int, team_id: int, user_
 # ------------------------------------------------------------------------- submissions and evaluations
 
 
-def submission(session: Session, challenge_id: int, team_id: int, user_id: int, *, label: str = "model v1",
-               **columns) -> Submission:
+def submission(
+    session: Session, challenge_id: int, team_id: int, user_id: int, *, label: str = "model v1", **columns
+) -> Submission:
     """A submission row as the intake leaves an accepted one (upload, 7B parameters, licence `pass`,
     `accepted_at` now); any column can be overridden (`status=SubmissionStatus.validating`, `parameters=None`)."""
-    values = {"source": SubmissionSource.upload, "status": SubmissionStatus.accepted, "parameters": 7_000_000_000,
-              "licence_verdict": "pass", **columns}
+    values = {
+        "source": SubmissionSource.upload,
+        "status": SubmissionStatus.accepted,
+        "parameters": 7_000_000_000,
+        "licence_verdict": "pass",
+        **columns,
+    }
     if values["status"] == SubmissionStatus.accepted:
         values.setdefault("accepted_at", utcnow())
     row = Submission(challenge_id=challenge_id, team_id=team_id, submitted_by_id=user_id, label=label, **values)
@@ -174,8 +230,15 @@ def submission(session: Session, challenge_id: int, team_id: int, user_id: int, 
     return row
 
 
-def evaluation(session: Session, of: Submission, results: dict | None = None, *, metric: str = "acc",
-               task_hashes: dict | None = None, **columns) -> Evaluation:
+def evaluation(
+    session: Session,
+    of: Submission,
+    results: dict | None = None,
+    *,
+    metric: str = "acc",
+    task_hashes: dict | None = None,
+    **columns,
+) -> Evaluation:
     """An evaluation of the submission `of`, finished now on `lumi` unless the columns say otherwise, with a
     task result per entry of `results` ({task: (value, stderr)}, all in `metric`)."""
     values = {"state": EvaluationState.finished, "cluster": "lumi", **columns}
@@ -188,12 +251,21 @@ def evaluation(session: Session, of: Submission, results: dict | None = None, *,
     return row
 
 
-def task_results(session: Session, evaluation_id: int, results: dict, *, metric: str = "acc",
-                 task_hashes: dict | None = None) -> None:
+def task_results(
+    session: Session, evaluation_id: int, results: dict, *, metric: str = "acc", task_hashes: dict | None = None
+) -> None:
     """One TaskResult per task: `results` is {task: (value, stderr)}; `task_hashes` {task: hash} if any."""
     for task, (value, stderr) in results.items():
-        session.add(TaskResult(evaluation_id=evaluation_id, task=task, metric=metric, value=value, stderr=stderr,
-                               task_hash=(task_hashes or {}).get(task)))
+        session.add(
+            TaskResult(
+                evaluation_id=evaluation_id,
+                task=task,
+                metric=metric,
+                value=value,
+                stderr=stderr,
+                task_hash=(task_hashes or {}).get(task),
+            )
+        )
 
 
 LM_EVAL_STAMP = "2026-03-04T05-06-07.000001"
@@ -209,16 +281,31 @@ def lm_eval_output(folder: Path, items: dict, *, task_hash: str = "h", documents
         results[task] = {key: sum(values) / len(values), key.replace(",", "_stderr,", 1): 0.01}
         hashes[task] = f"{task_hash}-{task}"
         metric, _, filter_name = key.partition(",")
-        (folder / f"samples_{task}_{LM_EVAL_STAMP}.jsonl").write_text("".join(
-            json.dumps({"doc_id": i, "filter": filter_name, metric: v, "doc_hash": f"{documents}{i}", "target_hash": "t",
-                        "prompt_hash": "p"}) + "\n" for i, v in enumerate(values)))
-    (folder / f"results_{LM_EVAL_STAMP}.json").write_text(json.dumps({"results": results, "task_hashes": hashes,
-                                                                      "config": {"model": "hf"}}))
+        (folder / f"samples_{task}_{LM_EVAL_STAMP}.jsonl").write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "doc_id": i,
+                        "filter": filter_name,
+                        metric: v,
+                        "doc_hash": f"{documents}{i}",
+                        "target_hash": "t",
+                        "prompt_hash": "p",
+                    }
+                )
+                + "\n"
+                for i, v in enumerate(values)
+            )
+        )
+    (folder / f"results_{LM_EVAL_STAMP}.json").write_text(
+        json.dumps({"results": results, "task_hashes": hashes, "config": {"model": "hf"}})
+    )
     return folder
 
 
-def kept_samples(session: Session, evaluation_id: int, storage_dir: Path, items: dict,
-                 output: Path | None = None, **folder) -> Evaluation:
+def kept_samples(
+    session: Session, evaluation_id: int, storage_dir: Path, items: dict, output: Path | None = None, **folder
+) -> Evaluation:
     """Keep per-item results for an evaluation as the scheduler does (`evaluation.archive.keep` into the
     storage, `provenance["kept"]`, each suite task in `request["tasks"]`): `items` as `lm_eval_output` takes
     them (`folder`: `lm_eval_output`'s options), or the lm-eval output folder `output` of a real run (then
@@ -233,8 +320,10 @@ def kept_samples(session: Session, evaluation_id: int, storage_dir: Path, items:
         metrics = dict(items)
     kept = keep([output], storage_dir, evaluation_id)
     row.provenance = {**(row.provenance or {}), "kept": kept}
-    row.request = {**(row.request or {}), "tasks": [{"name": task, "lm_eval_task": task, "metric": metric}
-                                                    for task, metric in metrics.items()]}
+    row.request = {
+        **(row.request or {}),
+        "tasks": [{"name": task, "lm_eval_task": task, "metric": metric} for task, metric in metrics.items()],
+    }
     session.add(row)
     session.flush()
     return row
@@ -260,29 +349,47 @@ def assignment(session: Session, challenge_id: int, judge_id: int, team_id: int)
     return row
 
 
-def sheet(session: Session, challenge_id: int, judge_id: int, team_id: int, scores: dict | None = None,
-          notes: str = "") -> RubricScoreSheet:
+def sheet(
+    session: Session, challenge_id: int, judge_id: int, team_id: int, scores: dict | None = None, notes: str = ""
+) -> RubricScoreSheet:
     """A judge's submitted score sheet (`SHEET` unless `scores`), as the judging feature stores one."""
-    row = RubricScoreSheet(challenge_id=challenge_id, judge_id=judge_id, team_id=team_id,
-                           scores=dict(SHEET if scores is None else scores), notes=notes)
+    row = RubricScoreSheet(
+        challenge_id=challenge_id,
+        judge_id=judge_id,
+        team_id=team_id,
+        scores=dict(SHEET if scores is None else scores),
+        notes=notes,
+    )
     session.add(row)
     return row
 
 
-def judging_lock(session: Session, challenge_id: int, organiser_id: int, *,
-                 published_at: datetime | None = None) -> JudgingLock:
+def judging_lock(
+    session: Session, challenge_id: int, organiser_id: int, *, published_at: datetime | None = None
+) -> JudgingLock:
     """Judging locked by the organiser (and published at `published_at`, when given)."""
-    row = JudgingLock(challenge_id=challenge_id, locked_by=organiser_id, published_at=published_at,
-                      published_by=organiser_id if published_at else None)
+    row = JudgingLock(
+        challenge_id=challenge_id,
+        locked_by=organiser_id,
+        published_at=published_at,
+        published_by=organiser_id if published_at else None,
+    )
     session.add(row)
     return row
 
 
-def freeze(session: Session, challenge_id: int, organiser_id: int, *, frozen_at: datetime | None = None,
-           reason: str = "final ranking") -> LeaderboardFreeze:
+def freeze(
+    session: Session,
+    challenge_id: int,
+    organiser_id: int,
+    *,
+    frozen_at: datetime | None = None,
+    reason: str = "final ranking",
+) -> LeaderboardFreeze:
     """The board frozen at `frozen_at` (default: now)."""
-    row = LeaderboardFreeze(challenge_id=challenge_id, frozen_at=frozen_at or utcnow(), frozen_by_id=organiser_id,
-                            reason=reason)
+    row = LeaderboardFreeze(
+        challenge_id=challenge_id, frozen_at=frozen_at or utcnow(), frozen_by_id=organiser_id, reason=reason
+    )
     session.add(row)
     return row
 
@@ -312,8 +419,14 @@ class World:
     def submission(self, team_id: int, label: str, *, licence: str | None = "pass", **columns) -> int:
         """An accepted submission (`licence`: its verdict)."""
         with self.db() as session:
-            return submission(session, self.challenge_id, team_id, self.user_id, label=label,
-                              **{**self.submission_defaults, "licence_verdict": licence, **columns}).id
+            return submission(
+                session,
+                self.challenge_id,
+                team_id,
+                self.user_id,
+                label=label,
+                **{**self.submission_defaults, "licence_verdict": licence, **columns},
+            ).id
 
     def evaluation(self, team_id: int, submission_id: int, results: dict, **columns) -> int:
         """An evaluation of the team's submission with `results` ({task: (value, stderr)}); finished unless
@@ -323,8 +436,18 @@ class World:
             assert of.team_id == team_id, "the submission is another team's"
             return evaluation(session, of, results, **{**self.evaluation_defaults, **columns}).id
 
-    def entry(self, name: str, results: dict, *, baseline: bool = False, eligible: str | None = None,
-              judged: bool = False, scores: dict | None = None, label: str | None = None, **columns) -> int:
+    def entry(
+        self,
+        name: str,
+        results: dict,
+        *,
+        baseline: bool = False,
+        eligible: str | None = None,
+        judged: bool = False,
+        scores: dict | None = None,
+        label: str | None = None,
+        **columns,
+    ) -> int:
         """A team with one accepted submission and one finished evaluation of `results`; with `eligible`, an
         eligibility verdict; when `judged`, the world's judge's sheet. Submission columns (`licence`,
         `parameters`, `accepted_at`) and evaluation columns (`cluster`, `finished_at`, `metric`) go by name."""
@@ -374,8 +497,13 @@ class World:
 # ------------------------------------------------------------------------- the prize test challenge
 
 PRIZE_SLUG = "prize-test"
-PRIZE_SHEET = {"technical_excellence": 7, "european_languages_and_impact": 7, "responsible_ai": 7,
-               "feasibility_of_plan": 7, "openness": 7}  # the same for every entry: the benchmark decides
+PRIZE_SHEET = {
+    "technical_excellence": 7,
+    "european_languages_and_impact": 7,
+    "responsible_ai": 7,
+    "feasibility_of_plan": 7,
+    "openness": 7,
+}  # the same for every entry: the benchmark decides
 
 
 def prize_config_text(*, entry_id_tie_break: bool = True) -> str:
@@ -384,7 +512,8 @@ def prize_config_text(*, entry_id_tie_break: bool = True) -> str:
     scoring = DEFAULT_2024_TOML
     if not entry_id_tie_break:
         scoring = scoring.replace("tie_break_by_entry_id = true", "tie_break_by_entry_id = false")
-    return f"""
+    return (
+        f"""
 [challenge]
 slug = "{PRIZE_SLUG}"
 name = "Prize Test Challenge"
@@ -414,20 +543,38 @@ release_deadline_days = 30
 name = "arc"
 metric = "acc_norm"
 baseline = 0.25
-""" + scoring
+"""
+        + scoring
+    )
 
 
 class PrizeWorld(World):
     """The award's inputs on the prize test challenge, inserted as the other features would have left them:
     accepted ten days before `NOW`, evaluated nine days before, judged, and frozen an hour before."""
 
-    def entry(self, name: str, arc: float, *, eligible: str = "eligible", licence: str | None = "pass",
-              baseline: bool = False, judged: bool = True) -> int:
+    def entry(
+        self,
+        name: str,
+        arc: float,
+        *,
+        eligible: str = "eligible",
+        licence: str | None = "pass",
+        baseline: bool = False,
+        judged: bool = True,
+    ) -> int:
         """A team with an eligibility verdict, one accepted submission, one finished evaluation scoring `arc`
         (raw acc_norm; chance 0.25) and the judge's sheet (baselines neither apply nor get judged)."""
-        return super().entry(name, {"arc": (arc, 0.01)}, baseline=baseline, label=f"{name} v1",
-                             eligible=None if baseline else eligible, judged=judged and not baseline,
-                             scores=PRIZE_SHEET, licence=licence, metric="acc_norm")
+        return super().entry(
+            name,
+            {"arc": (arc, 0.01)},
+            baseline=baseline,
+            label=f"{name} v1",
+            eligible=None if baseline else eligible,
+            judged=judged and not baseline,
+            scores=PRIZE_SHEET,
+            licence=licence,
+            metric="acc_norm",
+        )
 
     def settle(self, frozen_at: datetime | None = None) -> None:
         super().settle(frozen_at or NOW - timedelta(hours=1))
@@ -447,9 +594,15 @@ def prize_world(db: Callable, people: dict[str, int], **config) -> PrizeWorld:
     `people["entrant"]`, `people["judge"]` and `people["organiser"]`."""
     with db() as session:
         challenge_id = load_config_text(session, prize_config_text(**config)).id
-    return PrizeWorld(db, challenge_id, people["entrant"], people["judge"], people["organiser"],
-                      submission_defaults={"source": SubmissionSource.hub, "accepted_at": NOW - timedelta(days=10)},
-                      evaluation_defaults={"finished_at": NOW - timedelta(days=9)})
+    return PrizeWorld(
+        db,
+        challenge_id,
+        people["entrant"],
+        people["judge"],
+        people["organiser"],
+        submission_defaults={"source": SubmissionSource.hub, "accepted_at": NOW - timedelta(days=10)},
+        evaluation_defaults={"finished_at": NOW - timedelta(days=9)},
+    )
 
 
 # ---------------------------------------------------------------------------------------- checkpoint files
@@ -461,11 +614,17 @@ MIT_LICENSE = (Path(__file__).parent / "unit" / "licences" / "data" / "LICENSE-m
 def checkpoint_files(seed: int = 0) -> dict[str, bytes]:
     """A sound one-file checkpoint (GPT-2 layout, 28 parameters) as name -> bytes."""
     rng = np.random.default_rng(seed)
-    weights = save({"wte.weight": rng.standard_normal((4, 4), dtype=np.float32),
-                    "ln_f.weight": np.ones(12, dtype=np.float32)}, metadata={"format": "pt"})
-    return {"config.json": json.dumps(CHECKPOINT_CONFIG).encode(), "tokenizer.json": b'{"version": "1.0"}',
-            "README.md": b"---\nlicense: apache-2.0\n---\n# Tiny\n", "LICENSE": b"Apache License 2.0\n",
-            "model.safetensors": weights}
+    weights = save(
+        {"wte.weight": rng.standard_normal((4, 4), dtype=np.float32), "ln_f.weight": np.ones(12, dtype=np.float32)},
+        metadata={"format": "pt"},
+    )
+    return {
+        "config.json": json.dumps(CHECKPOINT_CONFIG).encode(),
+        "tokenizer.json": b'{"version": "1.0"}',
+        "README.md": b"---\nlicense: apache-2.0\n---\n# Tiny\n",
+        "LICENSE": b"Apache License 2.0\n",
+        "model.safetensors": weights,
+    }
 
 
 def model_card(front_matter: str, body: str = "# A model\n") -> bytes:

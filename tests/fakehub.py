@@ -12,6 +12,7 @@ the Hub does for private repositories. Every request path is logged, so tests ca
 
     hub = FakeHub(); hub.thread.start(); sha = hub.add("owner/name", {"config.json": b"{}"}); ... hub.stop()
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,8 +45,7 @@ class FakeHub:
 
     def downloaded(self) -> set[str]:
         """File names whose bytes were fetched (GET on resolve)."""
-        return {path.rsplit("/", 1)[1] for method, path, _ in self.requests
-                if method == "GET" and "/resolve/" in path}
+        return {path.rsplit("/", 1)[1] for method, path, _ in self.requests if method == "GET" and "/resolve/" in path}
 
 
 def _handler(hub: FakeHub):
@@ -87,9 +87,18 @@ def _handler(hub: FakeHub):
                 return
             commit, files = found
             if kind == "revision":
-                document = {"id": name, "modelId": name, "sha": commit, "private": bool(hub.repos[name]["token"]),
-                            "gated": False, "disabled": False, "tags": [], "downloads": 0, "likes": 0,
-                            "siblings": [{"rfilename": n, "size": len(d), "blobId": _oid(d)} for n, d in files.items()]}
+                document = {
+                    "id": name,
+                    "modelId": name,
+                    "sha": commit,
+                    "private": bool(hub.repos[name]["token"]),
+                    "gated": False,
+                    "disabled": False,
+                    "tags": [],
+                    "downloads": 0,
+                    "likes": 0,
+                    "siblings": [{"rfilename": n, "size": len(d), "blobId": _oid(d)} for n, d in files.items()],
+                }
             else:
                 document = [{"type": "file", "path": n, "size": len(d), "oid": _oid(d)} for n, d in files.items()]
             self._send(200, json.dumps(document).encode(), body, {"Content-Type": "application/json"})
@@ -108,7 +117,7 @@ def _handler(hub: FakeHub):
             if wanted and body:
                 first = int(wanted.group(1))
                 last = int(wanted.group(2)) if wanted.group(2) else len(data) - 1
-                part = data[first:last + 1]
+                part = data[first : last + 1]
                 headers["Content-Range"] = f"bytes {first}-{first + len(part) - 1}/{len(data)}"
                 self._send(206, part, body, headers)
                 return

@@ -6,6 +6,7 @@ Test modules import this module (`from tests.helpers import sign_in`); no test m
 (pytest imports conftest files under names of its own, so an imported copy would be a second module with its
 own globals).
 """
+
 from __future__ import annotations
 
 import base64
@@ -152,6 +153,7 @@ def bearer(client, make_user, db, email: str, role=None) -> dict:
 
 # ------------------------------------------------------------------------------------ tus and the storage
 
+
 def meta(**values: str) -> str:
     """A tus Upload-Metadata header value."""
     return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
@@ -166,8 +168,11 @@ def storage_tree(root: Path) -> dict[str, str]:
     """Every file under the storage root (relative path -> sha256), ignoring empty folders."""
     if not root.exists():
         return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ------------------------------------------------------------------------- the configuration editor's form
@@ -212,15 +217,38 @@ class LiveServer:
         self.access, self.errors = self.folder / "access.log", self.folder / "error.log"
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "LAGC_ENV": settings.env, "DATABASE_URL": settings.database_url,
-               "LAGC_INSTANCE_DIR": str(settings.instance_dir), "LAGC_STORAGE_DIR": str(settings.storage_dir),
-               "SECRET_KEY": settings.secret_key, "LAGC_RATE_LIMIT_SCALE": "0", **(extra_env or {})}
+        env = {
+            **os.environ,
+            "LAGC_ENV": settings.env,
+            "DATABASE_URL": settings.database_url,
+            "LAGC_INSTANCE_DIR": str(settings.instance_dir),
+            "LAGC_STORAGE_DIR": str(settings.storage_dir),
+            "SECRET_KEY": settings.secret_key,
+            "LAGC_RATE_LIMIT_SCALE": "0",
+            **(extra_env or {}),
+        }
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.process = subprocess.Popen(
-            [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--config",
-             str(GUNICORN_HOOKS), "--access-logfile", str(self.access), "--access-logformat", ACCESS_FORMAT,
-             "--error-logfile", str(self.errors), "app:create_app()"],
-            env=env, cwd=Path(__file__).resolve().parents[1], start_new_session=True)
+            [
+                str(gunicorn),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--config",
+                str(GUNICORN_HOOKS),
+                "--access-logfile",
+                str(self.access),
+                "--access-logformat",
+                ACCESS_FORMAT,
+                "--error-logfile",
+                str(self.errors),
+                "app:create_app()",
+            ],
+            env=env,
+            cwd=Path(__file__).resolve().parents[1],
+            start_new_session=True,
+        )
         self._wait_for_workers()
 
     def _wait_for_workers(self, timeout: float = 90) -> None:
@@ -245,6 +273,7 @@ class LiveServer:
             with requests.Session() as http:
                 barrier.wait()
                 responses[index] = send(http)
+
         threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
         for thread in threads:
             thread.start()

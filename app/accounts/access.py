@@ -2,6 +2,7 @@
 anything else. A before_request hook installed by `create_app` just ahead of `app.security.enforce_access`
 (which then applies each view's declared audience); who a bearer token is, is `services.user_for_token`.
 """
+
 from __future__ import annotations
 
 from flask import abort, g, redirect, request, url_for
@@ -13,8 +14,10 @@ from app.security import access_of, current_identity
 
 # What an organiser or judge without a second factor may still use: the enrolment page and signing out.
 SECOND_FACTOR_EXEMPT = frozenset({"accounts.two_factor", "accounts.sign_out"})
-ENROL_FIRST = ("enable two-factor authentication: organisers and judges sign in with an authenticator app "
-               "(at /account/2fa) before they can use the platform or the API")
+ENROL_FIRST = (
+    "enable two-factor authentication: organisers and judges sign in with an authenticator app "
+    "(at /account/2fa) before they can use the platform or the API"
+)
 
 
 def require_second_factor() -> None:

@@ -1,6 +1,7 @@
 """Demo accounts: who they are (created by `app.demo.load_demo`, with the entrants' teams), and the demo
 organiser's and judges' authenticator secrets, derived from their e-mail and printed with the accounts by
 `flask demo load`, so anyone can add them to an authenticator app. Idempotent."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select

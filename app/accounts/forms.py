@@ -1,4 +1,5 @@
 """Account forms; Flask-WTF adds a CSRF token to each."""
+
 from app.forms import WebForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -10,7 +11,9 @@ class SignUpForm(WebForm):
     display_name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField("Password (at least 10 characters)", validators=[DataRequired(), Length(min=10, max=200)])
-    confirm = PasswordField("Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    confirm = PasswordField(
+        "Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+    )
 
 
 class SignInForm(WebForm):

@@ -1,4 +1,5 @@
 """Accounts: people, their role, judge/organiser invitations, API tokens and second factors."""
+
 from __future__ import annotations
 
 from datetime import datetime

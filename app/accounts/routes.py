@@ -1,5 +1,6 @@
 """Sign-up, sign-in (password, then a code for people with an authenticator), sign-out, two-factor
 enrolment, invitations and API tokens."""
+
 from __future__ import annotations
 
 import time
@@ -11,14 +12,20 @@ from flask_login import current_user, login_user, logout_user
 from sqlmodel import select
 
 from app.accounts import services, signin, signup, totp, twofactor
-from app.accounts.forms import (AcceptInvitationForm, CodeForm, EmptyForm, InvitationForm, SignInForm,
-                                SignUpForm, TokenForm)
+from app.accounts.forms import (
+    AcceptInvitationForm,
+    CodeForm,
+    EmptyForm,
+    InvitationForm,
+    SignInForm,
+    SignUpForm,
+    TokenForm,
+)
 from app.accounts.models import ApiToken, Invitation, Role, User
 from app.audit.services import record
 from app.db import get_session
 from app.security import public, roles, signed_in
-from app.security.ratelimit import (SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, SIGN_UP_PER_EMAIL, Rule, check,
-                                    limited)
+from app.security.ratelimit import SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS, SIGN_UP_PER_EMAIL, Rule, check, limited
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -40,15 +47,13 @@ def sign_up():
         check(SIGN_UP_PER_EMAIL, signin.account_digest(form.email.data))
         session = get_session()
         try:
-            request_row = signup.request_sign_up(session, form.email.data, form.password.data,
-                                                 form.display_name.data)
+            request_row = signup.request_sign_up(session, form.email.data, form.password.data, form.display_name.data)
             session.commit()
         except services.AccountError as exc:
             session.rollback()
             getattr(form, exc.field or "email").errors.append(str(exc))
         else:
-            return render_template("accounts/sign_up_sent.html", email=request_row.email,
-                                   hours=signup.REQUEST_HOURS)
+            return render_template("accounts/sign_up_sent.html", email=request_row.email, hours=signup.REQUEST_HOURS)
     return render_template("accounts/sign_up.html", form=form), 422 if form.errors else 200
 
 
@@ -109,8 +114,7 @@ def sign_in():
             status = 401
     elif form.errors:
         status = 422
-    page = render_template("accounts/sign_in.html", form=form, refused=refused and refused[1],
-                           rule=signin.rule_words())
+    page = render_template("accounts/sign_in.html", form=form, refused=refused and refused[1], rule=signin.rule_words())
     if refused is not None:
         return page, 429, {"Retry-After": str(refused[0])}
     return page, status
@@ -160,8 +164,7 @@ def sign_in_code():
             target = flask_session.pop(PENDING_KEY)["next"]
             login_user(user)
             if how == "recovery":
-                flash(f"You used a recovery code; {twofactor.recovery_codes_left(session, user.id)} are left.",
-                      "info")
+                flash(f"You used a recovery code; {twofactor.recovery_codes_left(session, user.id)} are left.", "info")
             return redirect(_safe_next(target))
         form.code.errors.append("This code is wrong, expired or already used.")
         status = 401
@@ -175,9 +178,12 @@ def sign_in_code():
 def two_factor():
     session, key = get_session(), current_app.config["SECRET_KEY"]
     if twofactor.is_enrolled(session, current_user.id):
-        return render_template("accounts/two_factor_enabled.html", form=CodeForm(),
-                               credential=twofactor.credential_of(session, current_user.id),
-                               left=twofactor.recovery_codes_left(session, current_user.id))
+        return render_template(
+            "accounts/two_factor_enabled.html",
+            form=CodeForm(),
+            credential=twofactor.credential_of(session, current_user.id),
+            left=twofactor.recovery_codes_left(session, current_user.id),
+        )
     form, status = CodeForm(), 200
     if form.validate_on_submit():
         codes = twofactor.confirm_enrolment(session, current_user, form.code.data, key)
@@ -189,9 +195,13 @@ def two_factor():
     secret = twofactor.pending_secret(session, current_user, key) if form.errors else None
     secret = secret or twofactor.start_enrolment(session, current_user, key)  # a new secret, shown once
     session.commit()
-    return render_template("accounts/two_factor_enrol.html", form=form, secret=secret,
-                           uri=totp.provisioning_uri(secret, current_user.email),
-                           required=twofactor.requires_second_factor(current_user)), status
+    return render_template(
+        "accounts/two_factor_enrol.html",
+        form=form,
+        secret=secret,
+        uri=totp.provisioning_uri(secret, current_user.email),
+        required=twofactor.requires_second_factor(current_user),
+    ), status
 
 
 @bp.route("/account/2fa/recovery-codes", methods=["POST"])
@@ -201,8 +211,7 @@ def new_recovery_codes():
     form = CodeForm()
     if form.validate_on_submit():
         check(SIGN_IN_CODE_PER_ACCOUNT, str(current_user.id))
-        how = twofactor.verify_second_factor(session, current_user, form.code.data,
-                                             current_app.config["SECRET_KEY"])
+        how = twofactor.verify_second_factor(session, current_user, form.code.data, current_app.config["SECRET_KEY"])
         if how == "totp":
             codes = twofactor.replace_recovery_codes(session, current_user)
             record(session, "account.recovery_codes_replaced", "user", current_user.id, actor_id=current_user.id)
@@ -234,10 +243,12 @@ def invitations():
         except services.AccountError as exc:
             session.rollback()
             getattr(form, exc.field or "email").errors.append(str(exc))
-    pending = session.exec(select(Invitation).where(Invitation.accepted_at.is_(None))
-                           .order_by(Invitation.created_at.desc())).all()
-    return render_template("accounts/invitations.html", form=form, link=link, pending=pending), \
-        422 if form.errors else 200
+    pending = session.exec(
+        select(Invitation).where(Invitation.accepted_at.is_(None)).order_by(Invitation.created_at.desc())
+    ).all()
+    return render_template(
+        "accounts/invitations.html", form=form, link=link, pending=pending
+    ), 422 if form.errors else 200
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -258,8 +269,9 @@ def accept_invitation(token: str):
         else:
             login_user(user)
             return redirect(url_for("web.dashboard"))
-    return render_template("accounts/accept_invitation.html", form=form, invitation=invitation), \
-        422 if form.errors else 200
+    return render_template(
+        "accounts/accept_invitation.html", form=form, invitation=invitation
+    ), 422 if form.errors else 200
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
@@ -274,10 +286,12 @@ def tokens():
         except services.AccountError as exc:
             session.rollback()
             form.name.errors.append(str(exc))
-    mine = session.exec(select(ApiToken).where(ApiToken.user_id == current_user.id)
-                        .order_by(ApiToken.created_at.desc())).all()
-    return render_template("accounts/tokens.html", form=form, plain=plain, tokens=mine,
-                           revoke_form=EmptyForm()), 422 if form.errors else 200
+    mine = session.exec(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+    ).all()
+    return render_template(
+        "accounts/tokens.html", form=form, plain=plain, tokens=mine, revoke_form=EmptyForm()
+    ), 422 if form.errors else 200
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -1,4 +1,5 @@
 """Account rules that touch the database: creating people, signing in, invitations and API tokens."""
+
 from __future__ import annotations
 
 import hashlib
@@ -47,15 +48,20 @@ def check_new_account(password: str, display_name: str) -> None:
         raise AccountError(hidden, "display_name")
 
 
-def create_user(session: Session, email: str, password: str, display_name: str, role: Role,
-                actor_id: Optional[int] = None) -> User:
+def create_user(
+    session: Session, email: str, password: str, display_name: str, role: Role, actor_id: Optional[int] = None
+) -> User:
     """Create an account; refuses an e-mail already registered (the CLI, invitations and the demo; people
     signing up themselves go through `app.accounts.signup`, which never says that an address is taken)."""
     if find_user(session, email) is not None:
         raise AccountError("An account with this e-mail address already exists.", "email")
     check_new_account(password, display_name)
-    user = User(email=normalise_email(email), display_name=display_name.strip() or email,
-                role=role, password_hash=HASHER.hash(password))
+    user = User(
+        email=normalise_email(email),
+        display_name=display_name.strip() or email,
+        role=role,
+        password_hash=HASHER.hash(password),
+    )
     session.add(user)
     session.flush()
     record(session, "account.created", "user", user.id, actor_id=actor_id or user.id, role=role.value)
@@ -87,8 +93,7 @@ def issue_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]
     if hidden:
         raise AccountError(hidden, "name")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name.strip()[:80] or "token", prefix=plain[:12],
-                     token_hash=_digest(plain))
+    token = ApiToken(user_id=user.id, name=name.strip()[:80] or "token", prefix=plain[:12], token_hash=_digest(plain))
     session.add(token)
     session.flush()
     record(session, "token.issued", "api_token", token.id, actor_id=user.id, name=token.name)
@@ -123,8 +128,13 @@ def invite(session: Session, organiser: User, email: str, role: Role) -> tuple[I
     if find_user(session, email) is not None:
         raise AccountError("This person already has an account.", "email")
     plain = secrets.token_urlsafe(32)
-    invitation = Invitation(email=normalise_email(email), role=role, token_hash=_digest(plain),
-                            invited_by_id=organiser.id, expires_at=utcnow() + timedelta(days=INVITATION_DAYS))
+    invitation = Invitation(
+        email=normalise_email(email),
+        role=role,
+        token_hash=_digest(plain),
+        invited_by_id=organiser.id,
+        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+    )
     session.add(invitation)
     session.flush()
     record(session, "invitation.created", "invitation", invitation.id, actor_id=organiser.id, role=role.value)
@@ -140,8 +150,9 @@ def open_invitation(session: Session, plain: str) -> Optional[Invitation]:
 
 
 def accept_invitation(session: Session, invitation: Invitation, password: str, display_name: str) -> User:
-    user = create_user(session, invitation.email, password, display_name, Role(invitation.role),
-                       actor_id=invitation.invited_by_id)
+    user = create_user(
+        session, invitation.email, password, display_name, Role(invitation.role), actor_id=invitation.invited_by_id
+    )
     invitation.accepted_at = utcnow()
     record(session, "invitation.accepted", "invitation", invitation.id, actor_id=user.id)
     return user

@@ -15,6 +15,7 @@ Only wrong passwords count toward the first two, so signing in and out often nev
 is named by a keyed digest of the normalised e-mail whether or not an account exists, so the limits say
 nothing about which addresses have accounts, and no e-mail address is stored in a counter.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -80,13 +81,17 @@ def refusal(attempt: Attempt) -> Optional[tuple[int, str]]:
     """(seconds to wait, why in words) when this attempt must wait, else None. Nothing is counted."""
     wait = exceeded(PER_ACCOUNT_AND_CLIENT, f"{attempt.account}:{attempt.client}")
     if wait is not None:
-        return wait, (f"Too many wrong passwords for this account from your network: try again in "
-                      f"{_minutes(wait)}. The browser you signed in with before is not affected.")
+        return wait, (
+            f"Too many wrong passwords for this account from your network: try again in "
+            f"{_minutes(wait)}. The browser you signed in with before is not affected."
+        )
     if not attempt.known_browser:
         wait = exceeded(PER_ACCOUNT, attempt.account)
         if wait is not None:
-            return wait, (f"This account has had too many wrong passwords from many places: try again in "
-                          f"{_minutes(wait)}, or sign in from a browser you signed in with before.")
+            return wait, (
+                f"This account has had too many wrong passwords from many places: try again in "
+                f"{_minutes(wait)}, or sign in from a browser you signed in with before."
+            )
     return None
 
 
@@ -102,8 +107,14 @@ def remember_browser(response: Response, attempt: Attempt) -> Response:
     device = attempt.device or {"n": secrets.token_urlsafe(16), "a": []}
     accounts = [a for a in device["a"] if a != attempt.account] + [attempt.account]
     value = _serializer().dumps({"n": device["n"], "a": accounts[-DEVICE_ACCOUNTS:]})
-    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_DAYS * 86400, httponly=True, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
     return response
 
 
@@ -113,10 +124,12 @@ def rule_words() -> str:
     if limit is None:
         return ""
     window = PER_ACCOUNT_AND_CLIENT.window_seconds // 60
-    return (f"To stop password guessing: after {limit} wrong passwords for an account from one network within "
-            f"{window} minutes, that network waits until the {window} minutes are over before trying that "
-            "account again. Other networks, and the browser you signed in with before, are not affected, so "
-            "nobody can lock you out by guessing.")
+    return (
+        f"To stop password guessing: after {limit} wrong passwords for an account from one network within "
+        f"{window} minutes, that network waits until the {window} minutes are over before trying that "
+        "account again. Other networks, and the browser you signed in with before, are not affected, so "
+        "nobody can lock you out by guessing."
+    )
 
 
 def _minutes(seconds: int) -> str:

@@ -7,6 +7,7 @@ account (`confirmation_link`, valid for `REQUEST_HOURS`); the owner of a taken a
 tried, and nothing changes. The account exists only once the link is followed, so signing in with the
 password chosen at sign-up says nothing either until the address's owner confirms it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -24,14 +25,19 @@ REQUEST_HOURS = 24
 CONFIRM_PATH = "/signup/confirm/"
 
 
-def request_sign_up(session: Session, email: str, password: str, display_name: str,
-                    now: Optional[datetime] = None) -> SignUpRequest:
+def request_sign_up(
+    session: Session, email: str, password: str, display_name: str, now: Optional[datetime] = None
+) -> SignUpRequest:
     """Store a sign-up request, doing the same work whether or not the address has an account."""
     check_new_account(password, display_name)
     now = now or utcnow()
-    row = SignUpRequest(email=normalise_email(email), display_name=display_name.strip()[:120] or "entrant",
-                        password_hash=HASHER.hash(password), created_at=now,
-                        expires_at=now + timedelta(hours=REQUEST_HOURS))
+    row = SignUpRequest(
+        email=normalise_email(email),
+        display_name=display_name.strip()[:120] or "entrant",
+        password_hash=HASHER.hash(password),
+        created_at=now,
+        expires_at=now + timedelta(hours=REQUEST_HOURS),
+    )
     session.add(row)
     session.flush()
     return row
@@ -46,8 +52,9 @@ def confirmation_link(public_url: str, secret_key: str, request: SignUpRequest) 
     return public_url.rstrip("/") + CONFIRM_PATH + _serializer(secret_key).dumps({"r": request.id})
 
 
-def open_request(session: Session, secret_key: str, token: str,
-                 now: Optional[datetime] = None) -> Optional[SignUpRequest]:
+def open_request(
+    session: Session, secret_key: str, token: str, now: Optional[datetime] = None
+) -> Optional[SignUpRequest]:
     """The request a genuine, unused, unexpired link names, or None."""
     try:
         data = _serializer(secret_key).loads(token, max_age=REQUEST_HOURS * 3600)
@@ -64,20 +71,25 @@ def complete_sign_up(session: Session, request: SignUpRequest, now: Optional[dat
     """Create the account the confirmed request asked for, with the password chosen at sign-up."""
     if find_user(session, request.email) is not None:
         raise AccountError("This address already has an account: sign in instead.", "email")
-    user = User(email=request.email, display_name=request.display_name, role=Role.entrant,
-                password_hash=request.password_hash)
+    user = User(
+        email=request.email, display_name=request.display_name, role=Role.entrant, password_hash=request.password_hash
+    )
     session.add(user)
     request.completed_at = now or utcnow()
     session.add(request)
     session.flush()
-    record(session, "account.created", "user", user.id, actor_id=user.id, role=Role.entrant.value,
-           confirmed_address=True)
+    record(
+        session, "account.created", "user", user.id, actor_id=user.id, role=Role.entrant.value, confirmed_address=True
+    )
     return user
 
 
 def requests_to_mail(session: Session, now: datetime) -> list[SignUpRequest]:
     """Requests not yet e-mailed and still valid, oldest first."""
-    return list(session.exec(select(SignUpRequest).where(SignUpRequest.mailed_at.is_(None),
-                                                         SignUpRequest.expires_at > now)
-                             .order_by(SignUpRequest.id)).all())
-
+    return list(
+        session.exec(
+            select(SignUpRequest)
+            .where(SignUpRequest.mailed_at.is_(None), SignUpRequest.expires_at > now)
+            .order_by(SignUpRequest.id)
+        ).all()
+    )

@@ -3,6 +3,7 @@
 A code is accepted for the current 30-second step or one step either side (clock drift), and only for a
 step later than the last one accepted for the account, so a code cannot be replayed within its window.
 """
+
 from __future__ import annotations
 
 import base64

@@ -3,6 +3,7 @@
 Secrets are stored encrypted (Fernet, with a key derived from SECRET_KEY by HKDF): a copy of the database
 alone does not reveal them. Rotating SECRET_KEY therefore means everyone enrols their authenticator again.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,8 +29,9 @@ def requires_second_factor(user: User) -> bool:
 
 
 def _fernet(secret_key: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"lagc totp secrets v1").derive(secret_key.encode("utf-8"))
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"lagc totp secrets v1").derive(
+        secret_key.encode("utf-8")
+    )
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -78,8 +80,9 @@ def pending_secret(session: Session, user: User, secret_key: str) -> Optional[st
     return decrypt_secret(credential.secret_encrypted, secret_key)
 
 
-def confirm_enrolment(session: Session, user: User, code: str, secret_key: str,
-                      now: datetime | None = None) -> Optional[list[str]]:
+def confirm_enrolment(
+    session: Session, user: User, code: str, secret_key: str, now: datetime | None = None
+) -> Optional[list[str]]:
     """Activate the pending secret when `code` matches it; returns the new recovery codes (shown once)."""
     credential = credential_of(session, user.id)
     if credential is None or credential.confirmed_at is not None:
@@ -105,8 +108,9 @@ def replace_recovery_codes(session: Session, user: User) -> list[str]:
     return codes
 
 
-def verify_second_factor(session: Session, user: User, code: str, secret_key: str,
-                         now: datetime | None = None) -> Optional[str]:
+def verify_second_factor(
+    session: Session, user: User, code: str, secret_key: str, now: datetime | None = None
+) -> Optional[str]:
     """Check a sign-in code: an authenticator code (once per step) or an unused recovery code.
 
     Returns how it passed ("totp" or "recovery") or None; records the use so it cannot be replayed."""
@@ -118,9 +122,13 @@ def verify_second_factor(session: Session, user: User, code: str, secret_key: st
     if step:
         credential.last_used_step = step
         return "totp"
-    recovery = session.exec(select(RecoveryCode).where(RecoveryCode.user_id == user.id,
-                                                       RecoveryCode.code_hash == totp.recovery_digest(code),
-                                                       RecoveryCode.used_at.is_(None))).first()
+    recovery = session.exec(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == totp.recovery_digest(code),
+            RecoveryCode.used_at.is_(None),
+        )
+    ).first()
     if recovery is None:
         return None
     recovery.used_at = now or utcnow()
@@ -129,8 +137,11 @@ def verify_second_factor(session: Session, user: User, code: str, secret_key: st
 
 
 def recovery_codes_left(session: Session, user_id: int) -> int:
-    return len(session.exec(select(RecoveryCode.id).where(RecoveryCode.user_id == user_id,
-                                                          RecoveryCode.used_at.is_(None))).all())
+    return len(
+        session.exec(
+            select(RecoveryCode.id).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        ).all()
+    )
 
 
 def enrol_with_secret(session: Session, user: User, secret: str, secret_key: str) -> list[str]:

@@ -1,5 +1,6 @@
 """The JSON API under /api/v1: token authentication, problem+json errors, and an OpenAPI document built
 from the same registry that declares the routes, so the two cannot drift apart."""
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,11 @@ class Operation:
 OPERATIONS: list[Operation] = []
 # A moment in a response model, written as `datetime.isoformat()` writes it ("+00:00", as the pages and the
 # answers before the models did; pydantic alone would write "Z").
-IsoDateTime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
-                        WithJsonSchema({"type": "string", "format": "date-time"})]
+IsoDateTime = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 CONVERTER = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 PATH_SCHEMAS = {"int": {"type": "integer", "minimum": 0}}  # what Flask's converter accepts; else a string
@@ -46,26 +50,54 @@ PATH_SCHEMAS = {"int": {"type": "integer", "minimum": 0}}  # what Flask's conver
 
 def query_param(name: str, description: str, schema: dict | None = None, required: bool = False) -> dict:
     """A query-string parameter of an API route, for `route(..., query=[...])`."""
-    return {"name": name, "in": "query", "required": required, "description": description,
-            "schema": schema or {"type": "string"}}
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
-def route(rule: str, *, methods: tuple[str, ...] = ("GET",), summary: str, tag: str = "platform",
-          request_model: Type[BaseModel] | None = None, request_schema: dict | None = None,
-          response_schema: dict | None = None, request_content_type: str = "application/json",
-          query: list[dict] | tuple[dict, ...] = (), response_model: Type[BaseModel] | None = None) -> Callable:
+def route(
+    rule: str,
+    *,
+    methods: tuple[str, ...] = ("GET",),
+    summary: str,
+    tag: str = "platform",
+    request_model: Type[BaseModel] | None = None,
+    request_schema: dict | None = None,
+    response_schema: dict | None = None,
+    request_content_type: str = "application/json",
+    query: list[dict] | tuple[dict, ...] = (),
+    response_model: Type[BaseModel] | None = None,
+) -> Callable:
     """Register an API route and describe it for the OpenAPI document in one place; `query` lists the
     query-string parameters it reads (see `query_param`). The response is described by a pydantic
     `response_model` (the view answers with `respond(model)`) or, where none exists yet, a hand-written
     `response_schema`."""
+
     def decorator(view: Callable) -> Callable:
         endpoint = view.__name__
         bp.add_url_rule(rule, endpoint, view, methods=list(methods))
         for method in methods:
-            OPERATIONS.append(Operation(rule, method, f"api.{endpoint}", summary, request_model,
-                                        request_schema, response_schema or {"type": "object"}, tag,
-                                        request_content_type, tuple(query), response_model))
+            OPERATIONS.append(
+                Operation(
+                    rule,
+                    method,
+                    f"api.{endpoint}",
+                    summary,
+                    request_model,
+                    request_schema,
+                    response_schema or {"type": "object"},
+                    tag,
+                    request_content_type,
+                    tuple(query),
+                    response_model,
+                )
+            )
         return view
+
     return decorator
 
 
@@ -94,8 +126,11 @@ def parse_body(model: Type[BaseModel]) -> BaseModel:
     """Validate the JSON body with a data model; a bad body becomes a 422 (or 415/413/400) problem."""
     data = json_body()
     if not isinstance(data, dict):
-        raise ApiProblem(422, f"The body must be a JSON object ({{...}}), not {_json_kind(data)}.",
-                         errors={"body": ["must be a JSON object"]})
+        raise ApiProblem(
+            422,
+            f"The body must be a JSON object ({{...}}), not {_json_kind(data)}.",
+            errors={"body": ["must be a JSON object"]},
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -161,8 +196,11 @@ def authenticate_token() -> None:
             token = header[7:].strip() if header.startswith("Bearer ") else ""
             g.api_agent = lookup(get_session(), token) if token else None
             if g.api_agent is None:
-                raise ApiProblem(401, f"These routes take a {what} token (Authorization: Bearer ...); this one "
-                                      "is missing, unknown or revoked.")
+                raise ApiProblem(
+                    401,
+                    f"These routes take a {what} token (Authorization: Bearer ...); this one "
+                    "is missing, unknown or revoked.",
+                )
             return
     if header.startswith("Bearer "):
         user = user_for_token(get_session(), header[7:].strip())
@@ -181,16 +219,29 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
         access = access_lookup(op.endpoint)
         item: dict[str, Any] = {
             "operationId": op.endpoint.replace(".", "_") + "_" + op.method.lower(),
-            "summary": op.summary, "tags": [op.tag],
+            "summary": op.summary,
+            "tags": [op.tag],
             "x-access": access.describe() if access else "undeclared",
-            "responses": {"200": {"description": "OK", "content": {"application/json": {
-                "schema": _response_schema(op, schemas)}}},
-                "default": {"description": "A problem", "content": {"application/problem+json": {
-                    "schema": {"$ref": "#/components/schemas/Problem"}}}}},
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": _response_schema(op, schemas)}},
+                },
+                "default": {
+                    "description": "A problem",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                },
+            },
         }
-        params = [{"name": name, "in": "path", "required": True,
-                   "schema": dict(PATH_SCHEMAS.get(converter, {"type": "string"}))}
-                  for converter, name in CONVERTER.findall(op.rule)] + [dict(q) for q in op.query]
+        params = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": dict(PATH_SCHEMAS.get(converter, {"type": "string"})),
+            }
+            for converter, name in CONVERTER.findall(op.rule)
+        ] + [dict(q) for q in op.query]
         if params:
             item["parameters"] = params
         schema = op.request_schema or (op.request_model.model_json_schema() if op.request_model else None)
@@ -205,13 +256,24 @@ def openapi_document(access_lookup: Callable[[str], Access | None] = access_of) 
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {**schemas, "Problem": {"type": "object", "properties": {
-                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                "detail": {"type": "string"}, "errors": {"type": "object", "additionalProperties": {
-                    "type": "array", "items": {"type": "string"}}}}}},
+            "schemas": {
+                **schemas,
+                "Problem": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "errors": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                },
+            },
         },
     }
-
 
 
 def _response_schema(op: Operation, schemas: dict[str, Any]) -> dict:

@@ -1,5 +1,6 @@
 """The platform's core API routes: the OpenAPI document, challenges, the caller, and team registration.
 Each feature adds its own routes through `app.api.route` in its own module."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,6 +17,7 @@ from app.challenges.gating import ACTIONS
 from app.db import get_session, utcnow
 from app.security import public, roles, signed_in
 from app.teams.services import TeamError, register_team, teams_of
+
 
 class PhaseOut(BaseModel):
     """A phase of a challenge and the entrant actions it allows."""
@@ -106,14 +108,25 @@ def _challenge_out(session, challenge) -> ChallengeOut:
     allows = {p.key: sorted(p.actions) for p in config.phases}
     prize = config.prize
     return ChallengeOut(
-        slug=challenge.slug, name=challenge.name, call_date=challenge.call_date,
-        phases=[PhaseOut(key=p.key, name=p.name, starts_at=p.starts_at, ends_at=p.ends_at,
-                         allows=allows.get(p.key, [])) for p in phases_of(session, challenge)],
-        actions={action: ActionGate(allowed=gate.allowed, reason=gate.reason)
-                 for action, gate in ((a, config.gate(a, now)) for a in ACTIONS)},
-        prize=PrizeOut(pool_cents=prize.pool_cents, max_winners=prize.max_winners, policy=prize.policy,
-                       per_winner_cents=prize.per_winner_cents, gpu_hours_per_winner=prize.gpu_hours_per_winner,
-                       compute_hours=dict(prize.compute_hours)),
+        slug=challenge.slug,
+        name=challenge.name,
+        call_date=challenge.call_date,
+        phases=[
+            PhaseOut(key=p.key, name=p.name, starts_at=p.starts_at, ends_at=p.ends_at, allows=allows.get(p.key, []))
+            for p in phases_of(session, challenge)
+        ],
+        actions={
+            action: ActionGate(allowed=gate.allowed, reason=gate.reason)
+            for action, gate in ((a, config.gate(a, now)) for a in ACTIONS)
+        },
+        prize=PrizeOut(
+            pool_cents=prize.pool_cents,
+            max_winners=prize.max_winners,
+            policy=prize.policy,
+            per_winner_cents=prize.per_winner_cents,
+            gpu_hours_per_winner=prize.gpu_hours_per_winner,
+            compute_hours=dict(prize.compute_hours),
+        ),
     )
 
 
@@ -138,9 +151,15 @@ def challenge(slug: str):
 @signed_in
 def me():
     user = g.api_user
-    return respond(Me(id=user.id, email=user.email, display_name=user.display_name, role=Role(user.role),
-                      teams=[TeamRef(id=t.id, name=t.name, challenge_id=t.challenge_id)
-                             for t in teams_of(get_session(), user)]))
+    return respond(
+        Me(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            role=Role(user.role),
+            teams=[TeamRef(id=t.id, name=t.name, challenge_id=t.challenge_id) for t in teams_of(get_session(), user)],
+        )
+    )
 
 
 class TeamCreate(BaseModel):
@@ -151,8 +170,13 @@ class TeamCreate(BaseModel):
     name: str = Field(min_length=2, max_length=120, description="The start-up's team name")
 
 
-@route("/teams", methods=("POST",), summary="Register the caller's team in a challenge", request_model=TeamCreate,
-       response_model=TeamCreated)
+@route(
+    "/teams",
+    methods=("POST",),
+    summary="Register the caller's team in a challenge",
+    request_model=TeamCreate,
+    response_model=TeamCreated,
+)
 @roles(Role.entrant)
 def create_team():
     body = parse_body(TeamCreate)

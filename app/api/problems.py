@@ -1,5 +1,6 @@
 """Errors as RFC 9457 `application/problem+json`, and the one mapping from a refusal's kind to its HTTP status
 (`status_of`), used by the pages and the API alike. A leaf: it imports nothing of the platform but the kinds."""
+
 from __future__ import annotations
 
 from http import HTTPStatus
@@ -11,8 +12,15 @@ from pydantic import ValidationError
 from app.errors import DomainError, Kind
 
 PROBLEM_TYPE = "application/problem+json"
-STATUS = {Kind.invalid: 422, Kind.conflict: 409, Kind.not_found: 404, Kind.forbidden: 403, Kind.too_large: 413,
-          Kind.too_many: 429, Kind.unavailable: 502}
+STATUS = {
+    Kind.invalid: 422,
+    Kind.conflict: 409,
+    Kind.not_found: 404,
+    Kind.forbidden: 403,
+    Kind.too_large: 413,
+    Kind.too_many: 429,
+    Kind.unavailable: 502,
+}
 
 
 def status_of(error: DomainError) -> int:
@@ -22,8 +30,13 @@ def status_of(error: DomainError) -> int:
 
 def problem(status: int, detail: str, *, errors: dict[str, list[str]] | None = None, **extra: Any) -> Response:
     """A problem+json response; `errors` maps field paths to messages for validation failures."""
-    body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
-                            "detail": detail, "instance": request.path}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
     if errors:
         body["errors"] = errors
     body.update(extra)

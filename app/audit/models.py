@@ -1,4 +1,5 @@
 """The append-only audit log: every decision and every privileged act leaves an event."""
+
 from __future__ import annotations
 
 from datetime import datetime

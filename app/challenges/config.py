@@ -7,6 +7,7 @@ the pure scoring library's (`[scoring]`, `[benchmark]`) are known here; each fea
 nobody registered is refused, never skipped: a broken or missing parser fails loudly instead of leaving the
 platform on defaults.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,8 +45,12 @@ def section_parser(section: str) -> SectionParser:
     """The parser of a section; ConfigError when no feature registered one."""
     parser = SECTION_PARSERS.get(section)
     if parser is None:
-        raise ConfigError([f"[{section}] is not a section this platform knows (the sections are "
-                           f"{', '.join(sorted(SECTION_PARSERS))})"])
+        raise ConfigError(
+            [
+                f"[{section}] is not a section this platform knows (the sections are "
+                f"{', '.join(sorted(SECTION_PARSERS))})"
+            ]
+        )
     return parser
 
 
@@ -146,8 +151,7 @@ def parse_config(text: str) -> ChallengeConfig:
             problems.append(f"[{key}]: {exc}")
     if problems:
         raise ConfigError(problems)
-    return ChallengeConfig(slug, name, call_date, description, phases, prize,
-                           MappingProxyType(sections), text)
+    return ChallengeConfig(slug, name, call_date, description, phases, prize, MappingProxyType(sections), text)
 
 
 def _table(data: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[str, Any]:
@@ -164,8 +168,12 @@ def _get(table: Mapping[str, Any], path: str, kind: type, problems: list[str], d
     if value is None:
         problems.append(f"{path} is missing")
         return default
-    if kind is date and isinstance(value, datetime) or not isinstance(value, kind) or (
-            kind is int and isinstance(value, bool)):
+    if (
+        kind is date
+        and isinstance(value, datetime)
+        or not isinstance(value, kind)
+        or (kind is int and isinstance(value, bool))
+    ):
         problems.append(f"{path} must be a {kind.__name__}, not {type(value).__name__}")
         return default
     return value
@@ -214,7 +222,7 @@ def _parse_allows(raw: Any, path: str, problems: list[str]) -> tuple[str, ...] |
     if raw is None:
         return None
     if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
-        problems.append(f"{path} must be a list of actions, e.g. [\"register\", \"apply\"]")
+        problems.append(f'{path} must be a list of actions, e.g. ["register", "apply"]')
         return None
     for name in unknown_actions(raw):
         problems.append(f"{path}: {name!r} is not an action; the actions are {', '.join(ACTIONS)}")
@@ -240,7 +248,12 @@ def _parse_prize(table: Mapping[str, Any], problems: list[str]) -> PrizeSpec:
     if not isinstance(weights, list) or not all(isinstance(w, (int, float)) and w > 0 for w in weights):
         problems.append("prize.weights must be a list of positive numbers")
         weights = []
-    return PrizeSpec(pool_eur * 100, max_winners, policy,
-                     None if per_winner is None else per_winner * 100,
-                     int(table.get("gpu_hours_per_winner", 0) or 0),
-                     MappingProxyType(dict(compute)), tuple(float(w) for w in weights))
+    return PrizeSpec(
+        pool_eur * 100,
+        max_winners,
+        policy,
+        None if per_winner is None else per_winner * 100,
+        int(table.get("gpu_hours_per_winner", 0) or 0),
+        MappingProxyType(dict(compute)),
+        tuple(float(w) for w in weights),
+    )

@@ -8,6 +8,7 @@ end of the window, not of the first phase in it.
 
 Organisers' own actions (reviews, baselines, configuration) are not entrant actions: nothing here gates them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -96,8 +97,15 @@ def gate(phases: Iterable[PhaseLike], action: str, moment: datetime) -> PhaseGat
     spans = windows(phases, action)
     current = next((s for s in spans if s[0] <= moment < s[1]), None)
     if current is not None:
-        return PhaseGate(action, moment, True, f"{_says(action, 'close')} on {utc_words(current[1])}.", running,
-                         opens=current[0], closes=current[1])
+        return PhaseGate(
+            action,
+            moment,
+            True,
+            f"{_says(action, 'close')} on {utc_words(current[1])}.",
+            running,
+            opens=current[0],
+            closes=current[1],
+        )
     upcoming = next((s for s in spans if s[0] > moment), None)
     past = [s for s in spans if s[1] <= moment]
     closed = past[-1][1] if past else None
@@ -110,8 +118,16 @@ def gate(phases: Iterable[PhaseLike], action: str, moment: datetime) -> PhaseGat
         reason = f"{ACTIONS[action]} closed on {utc_words(closed)}."
     else:
         reason = f"No phase of this challenge allows {ACTIONS[action].lower()}."
-    return PhaseGate(action, moment, False, reason, running, opens=upcoming[0] if upcoming else None,
-                     closes=upcoming[1] if upcoming else None, closed=closed)
+    return PhaseGate(
+        action,
+        moment,
+        False,
+        reason,
+        running,
+        opens=upcoming[0] if upcoming else None,
+        closes=upcoming[1] if upcoming else None,
+        closed=closed,
+    )
 
 
 def _says(action: str, verb: str) -> str:

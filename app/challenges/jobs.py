@@ -5,6 +5,7 @@ record that a boundary was crossed, written once. Between boundaries the step as
 it remembers the next boundary in the process, and looks again at least every ``RECHECK`` (a challenge
 file may have been reloaded with new dates).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -38,8 +39,14 @@ def record_phase_events(session: Session, settings: Settings, now: Optional[date
     if remembered and checked is not None and now - checked < RECHECK and (upcoming is None or now < upcoming):
         return 0
     phases = session.exec(select(Phase)).all()
-    done = {(e.challenge_id, e.subject_id, e.action) for e in session.exec(select(AuditEvent).where(
-        AuditEvent.action.in_(["phase.opened", "phase.closed"]), AuditEvent.subject_type == "phase")).all()}
+    done = {
+        (e.challenge_id, e.subject_id, e.action)
+        for e in session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action.in_(["phase.opened", "phase.closed"]), AuditEvent.subject_type == "phase"
+            )
+        ).all()
+    }
     written = [0]
     by_challenge: dict[int, list[Phase]] = {}
     for phase in phases:
@@ -52,8 +59,10 @@ def record_phase_events(session: Session, settings: Settings, now: Optional[date
             if (challenge_id, key, action) not in done:
                 record(session, action, "phase", key, challenge_id=challenge_id)
                 written[0] += 1
-    for_each(session, list(by_challenge.items()), boundaries_of, key=lambda item: item[0],
-             what="phase events of challenge")
+
+    for_each(
+        session, list(by_challenge.items()), boundaries_of, key=lambda item: item[0], what="phase events of challenge"
+    )
     spans = [(p.key, _aware(p.starts_at), _aware(p.ends_at)) for p in phases]
     _memo.update(next=next_boundary(spans, now), checked=now)
     return written[0]

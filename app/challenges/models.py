@@ -1,4 +1,5 @@
 """Challenges and their phases, as loaded from a challenge configuration file."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

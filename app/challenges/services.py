@@ -1,4 +1,5 @@
 """Loading challenge configuration files into the database and reading them back."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -59,16 +60,28 @@ def load_config_text(session: Session, text: str, actor_id: Optional[int] = None
         return challenge
     created = challenge is None
     if created:
-        challenge = Challenge(slug=config.slug, name=config.name, call_date=config.call_date,
-                              config_text=text, config_sha256=config.sha256)
+        challenge = Challenge(
+            slug=config.slug,
+            name=config.name,
+            call_date=config.call_date,
+            config_text=text,
+            config_sha256=config.sha256,
+        )
         session.add(challenge)
     else:
         challenge.name, challenge.call_date = config.name, config.call_date
         challenge.config_text, challenge.config_sha256 = text, config.sha256
     session.flush()
     _replace_phases(session, challenge, config)
-    record(session, "challenge.created" if created else "challenge.updated", "challenge", challenge.slug,
-           actor_id=actor_id, challenge_id=challenge.id, sha256=config.sha256)
+    record(
+        session,
+        "challenge.created" if created else "challenge.updated",
+        "challenge",
+        challenge.slug,
+        actor_id=actor_id,
+        challenge_id=challenge.id,
+        sha256=config.sha256,
+    )
     return challenge
 
 
@@ -85,8 +98,16 @@ def _replace_phases(session: Session, challenge: Challenge, config: ChallengeCon
         session.delete(phase)
     session.flush()
     for position, spec in enumerate(config.phases):
-        session.add(Phase(challenge_id=challenge.id, key=spec.key, name=spec.name, position=position,
-                          starts_at=spec.starts, ends_at=spec.ends))
+        session.add(
+            Phase(
+                challenge_id=challenge.id,
+                key=spec.key,
+                name=spec.name,
+                position=position,
+                starts_at=spec.starts,
+                ends_at=spec.ends,
+            )
+        )
 
 
 def get_challenge(session: Session, slug: str) -> Optional[Challenge]:
@@ -98,5 +119,4 @@ def list_challenges(session: Session) -> list[Challenge]:
 
 
 def phases_of(session: Session, challenge: Challenge) -> list[Phase]:
-    return list(session.exec(select(Phase).where(Phase.challenge_id == challenge.id)
-                             .order_by(Phase.position)).all())
+    return list(session.exec(select(Phase).where(Phase.challenge_id == challenge.id).order_by(Phase.position)).all())

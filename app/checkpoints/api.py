@@ -1,5 +1,6 @@
 """Checkpoint intake over the API: start a submission (upload or Hub reference), send its files with tus
 under /api/v1/uploads, finalise it, and follow it until it is accepted or refused."""
+
 from __future__ import annotations
 
 from typing import Any, Literal, Optional
@@ -13,10 +14,18 @@ from app.challenges.services import get_challenge
 from app.checkpoints import uploads
 from app.checkpoints.intake import finalise
 from app.checkpoints.models import SubmissionSource, SubmissionStatus
-from app.checkpoints.services import (create_submission, own_receiving_submission, start_hub_submission,
-                                      submission_json, submissions_for, uploads_of, visible_submission)
+from app.checkpoints.services import (
+    create_submission,
+    own_receiving_submission,
+    start_hub_submission,
+    submission_json,
+    submissions_for,
+    uploads_of,
+    visible_submission,
+)
 from app.db import get_session
 from app.security import current_identity, public, roles
+
 
 class FileOut(BaseModel):
     """A stored file of a checkpoint."""
@@ -109,16 +118,29 @@ def _challenge(slug: str):
     return found
 
 
-@route("/challenges/<slug>/submissions", methods=("POST",), request_model=SubmissionCreate,
-       summary="Start a submission: then upload its files with tus (or give hub_repo and hub_revision)",
-       tag="checkpoints", response_model=SubmissionOut)
+@route(
+    "/challenges/<slug>/submissions",
+    methods=("POST",),
+    request_model=SubmissionCreate,
+    summary="Start a submission: then upload its files with tus (or give hub_repo and hub_revision)",
+    tag="checkpoints",
+    response_model=SubmissionOut,
+)
 @roles(Role.entrant)
 def create_submission_api(slug: str):
     body = parse_body(SubmissionCreate)
     session, user = get_session(), current_identity()
     if body.hub_repo or body.hub_revision:  # an IntakeError or HubError is answered by the shell (problem+json)
-        submission = start_hub_submission(session, _settings(), user, _challenge(slug), body.label,
-                                          body.hub_repo or "", body.hub_revision or "", body.hub_token)
+        submission = start_hub_submission(
+            session,
+            _settings(),
+            user,
+            _challenge(slug),
+            body.label,
+            body.hub_repo or "",
+            body.hub_revision or "",
+            body.hub_token,
+        )
     else:
         submission = create_submission(session, user, _challenge(slug), body.label)
     session.commit()
@@ -127,8 +149,12 @@ def create_submission_api(slug: str):
     return response
 
 
-@route("/challenges/<slug>/submissions", summary="Your team's submissions (organisers: everyone's)",
-       tag="checkpoints", response_model=SubmissionList)
+@route(
+    "/challenges/<slug>/submissions",
+    summary="Your team's submissions (organisers: everyone's)",
+    tag="checkpoints",
+    response_model=SubmissionList,
+)
 @roles(Role.entrant, Role.organiser)
 def list_submissions_api(slug: str):
     session = get_session()
@@ -136,8 +162,12 @@ def list_submissions_api(slug: str):
     return respond(SubmissionList(submissions=[_out(s) for s in found]))
 
 
-@route("/submissions/<int:submission_id>", summary="A submission: status, findings, files and hashes",
-       tag="checkpoints", response_model=SubmissionOut)
+@route(
+    "/submissions/<int:submission_id>",
+    summary="A submission: status, findings, files and hashes",
+    tag="checkpoints",
+    response_model=SubmissionOut,
+)
 @roles(Role.entrant, Role.organiser)
 def submission_api(submission_id: int):
     session = get_session()
@@ -147,9 +177,14 @@ def submission_api(submission_id: int):
     return respond(_out(submission, uploads_of(session, submission.id)))
 
 
-@route("/submissions/<int:submission_id>/finalise", methods=("POST",), tag="checkpoints",
-       summary="Every file is uploaded: check names and headers now (422 with findings if refused); "
-               "hashing and acceptance follow in the background", response_model=SubmissionOut)
+@route(
+    "/submissions/<int:submission_id>/finalise",
+    methods=("POST",),
+    tag="checkpoints",
+    summary="Every file is uploaded: check names and headers now (422 with findings if refused); "
+    "hashing and acceptance follow in the background",
+    response_model=SubmissionOut,
+)
 @roles(Role.entrant)
 def finalise_api(submission_id: int):
     session, user = get_session(), current_identity()
@@ -158,9 +193,18 @@ def finalise_api(submission_id: int):
     session.commit()
     body = submission_json(submission)
     if submission.status.value == "rejected":
-        return respond(Refused.model_validate({
-            **body, "type": "about:blank", "title": "Unprocessable Content", "status": 422,
-            "detail": "The checkpoint was refused: " + "; ".join(submission.findings["errors"][:5])}), 422)
+        return respond(
+            Refused.model_validate(
+                {
+                    **body,
+                    "type": "about:blank",
+                    "title": "Unprocessable Content",
+                    "status": 422,
+                    "detail": "The checkpoint was refused: " + "; ".join(submission.findings["errors"][:5]),
+                }
+            ),
+            422,
+        )
     return respond(SubmissionOut.model_validate(body), 202)
 
 
@@ -169,25 +213,32 @@ def _location(upload_id: str) -> str:
     return url_for("api.tus_upload", upload_id=upload_id, _external=True)
 
 
-@route("/uploads", methods=("OPTIONS",), summary="tus 1.0 discovery (Tus-Version, Tus-Extension)",
-       tag="uploads")
+@route("/uploads", methods=("OPTIONS",), summary="tus 1.0 discovery (Tus-Version, Tus-Extension)", tag="uploads")
 @public
 @uploads.tus_view
 def tus_options():
     return uploads.options()
 
 
-@route("/uploads", methods=("POST",), tag="uploads",
-       summary="tus creation: Upload-Length and Upload-Metadata (filename, submission, optional sha256 hex)")
+@route(
+    "/uploads",
+    methods=("POST",),
+    tag="uploads",
+    summary="tus creation: Upload-Length and Upload-Metadata (filename, submission, optional sha256 hex)",
+)
 @roles(Role.entrant)
 @uploads.tus_view
 def tus_create():
     return uploads.create(current_identity(), _location)
 
 
-@route("/uploads/<upload_id>", methods=("HEAD", "PATCH", "DELETE"), tag="uploads",
-       summary="tus: HEAD gives Upload-Offset; PATCH appends a chunk (Upload-Checksum: sha256 <base64>); "
-               "DELETE terminates")
+@route(
+    "/uploads/<upload_id>",
+    methods=("HEAD", "PATCH", "DELETE"),
+    tag="uploads",
+    summary="tus: HEAD gives Upload-Offset; PATCH appends a chunk (Upload-Checksum: sha256 <base64>); "
+    "DELETE terminates",
+)
 @roles(Role.entrant)
 @uploads.tus_view
 def tus_upload(upload_id: str):

@@ -60,8 +60,12 @@ def native_architectures_text() -> str:
 
 @cli.command("gc")
 @click.option("--dry-run", is_flag=True, help="Print what would be deleted; delete nothing.")
-@click.option("--as-of", type=click.DateTime(), default=None,
-              help="With --dry-run: judge ages as of this UTC time, e.g. to see what tomorrow's run frees.")
+@click.option(
+    "--as-of",
+    type=click.DateTime(),
+    default=None,
+    help="With --dry-run: judge ages as of this UTC time, e.g. to see what tomorrow's run frees.",
+)
 def gc_command(dry_run: bool, as_of) -> None:
     """Delete blobs no submission links and staging/download folders left behind, once unchanged for the
     grace period (LAGC_STORAGE_GC_GRACE_HOURS); print each with its reason, what stays, and the bytes freed."""

@@ -4,6 +4,7 @@ which Flask uses for its own), so the intake does not import them and the layers
 `submission_accepted` is sent inside the acceptance's transaction, before it is audited, with `session`,
 `submission` and `folder` (the pinned files): the licence feature records its verdict on the submission then.
 """
+
 from __future__ import annotations
 
 from blinker import Namespace

@@ -16,9 +16,7 @@ INDEX_NAME = "model.safetensors.index.json"
 SINGLE_WEIGHTS_NAME = "model.safetensors"
 
 # Formats whose loaders unpickle (numpy's .npy/.npz may hold pickled objects, joblib is pickle).
-PICKLE_SUFFIXES = frozenset(
-    {".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".npz", ".dill"}
-)
+PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".npz", ".dill"})
 
 
 class FileKind(str, enum.Enum):

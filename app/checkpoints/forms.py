@@ -1,4 +1,5 @@
 """Forms of the submission pages (Flask-WTF, CSRF on each)."""
+
 from __future__ import annotations
 
 from app.forms import WebForm
@@ -12,12 +13,16 @@ class UploadSubmissionForm(WebForm):
 
 class HubSubmissionForm(WebForm):
     label = StringField("Label", validators=[DataRequired(), Length(max=120)])
-    hub_repo = StringField("Repository on the Hugging Face Hub (organisation/name)",
-                           validators=[DataRequired(), Length(max=200)])
-    hub_revision = StringField("Revision (branch, tag or commit)", default="main",
-                               validators=[DataRequired(), Length(max=200)])
-    hub_token = PasswordField("Access token (only for private or gated repositories; deleted after the download)",
-                              validators=[Optional(), Length(max=400)])
+    hub_repo = StringField(
+        "Repository on the Hugging Face Hub (organisation/name)", validators=[DataRequired(), Length(max=200)]
+    )
+    hub_revision = StringField(
+        "Revision (branch, tag or commit)", default="main", validators=[DataRequired(), Length(max=200)]
+    )
+    hub_token = PasswordField(
+        "Access token (only for private or gated repositories; deleted after the download)",
+        validators=[Optional(), Length(max=400)],
+    )
 
 
 class FinaliseForm(WebForm):

@@ -13,6 +13,7 @@ the grace period. It returns what to delete and why, and what it kept although i
 - Exactly at the grace period an entry is still kept. Pinned folders are never deleted; one that belongs to
   no accepted or validating submission is reported for a person to look at. Standard library only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,8 +75,14 @@ class Plan:
         return sum(d.bytes for d in self.remove)
 
 
-def plan(blobs: Iterable[Blob], folders: Iterable[Folder], pinned: Iterable[str],
-         submissions: Mapping[int, SubmissionState], now: float, grace_seconds: float) -> Plan:
+def plan(
+    blobs: Iterable[Blob],
+    folders: Iterable[Folder],
+    pinned: Iterable[str],
+    submissions: Mapping[int, SubmissionState],
+    now: float,
+    grace_seconds: float,
+) -> Plan:
     """What to delete now and what to keep (with the reasons); see the module's docstring for the rule."""
     validating = [s for s in submissions.values() if s.status == "validating"]
     remove: list[Decision] = []
@@ -91,8 +98,7 @@ def plan(blobs: Iterable[Blob], folders: Iterable[Folder], pinned: Iterable[str]
     return Plan(tuple(remove), tuple(keep))
 
 
-def _blob(blob: Blob, validating: list[SubmissionState], now: float,
-          grace: float) -> Optional[tuple[bool, Decision]]:
+def _blob(blob: Blob, validating: list[SubmissionState], now: float, grace: float) -> Optional[tuple[bool, Decision]]:
     """(removable, decision) for an unreferenced blob; None for one a folder links (nothing to say)."""
     if blob.pinned or blob.links > 1:
         return None
@@ -102,14 +108,17 @@ def _blob(blob: Blob, validating: list[SubmissionState], now: float,
         return False, Decision("blob", name, blob.bytes, f"unlinked for {_hours(age)} only (grace period)")
     holders = sorted(s.id for s in validating if blob.changed_at >= s.since - grace)
     if holders:
-        return False, Decision("blob", name, blob.bytes,
-                               f"submission {holders[0]} is still being validated and may link it")
+        return False, Decision(
+            "blob", name, blob.bytes, f"submission {holders[0]} is still being validated and may link it"
+        )
     return True, Decision("blob", name, blob.bytes, f"no submission links it (for {_hours(age)})")
 
 
-def _folder(folder: Folder, submissions: Mapping[int, SubmissionState], now: float,
-            grace: float) -> tuple[bool, Decision]:
+def _folder(
+    folder: Folder, submissions: Mapping[int, SubmissionState], now: float, grace: float
+) -> tuple[bool, Decision]:
     """(removable, decision) for a staging, download or unfinished-pin folder."""
+
     def decision(reason: str) -> Decision:
         return Decision(folder.kind, folder.name, folder.bytes, reason)
 
@@ -121,8 +130,11 @@ def _folder(folder: Folder, submissions: Mapping[int, SubmissionState], now: flo
     age = now - folder.changed_at
     if age <= grace:
         return False, decision(f"changed {_hours(age)} ago (grace period)")
-    whose = (f"submission {folder.submission_id} no longer exists" if state is None
-             else f"submission {state.id} was {'refused' if state.status == 'rejected' else state.status}")
+    whose = (
+        f"submission {folder.submission_id} no longer exists"
+        if state is None
+        else f"submission {state.id} was {'refused' if state.status == 'rejected' else state.status}"
+    )
     return True, decision(f"{whose} (unchanged for {_hours(age)})")
 
 
@@ -133,8 +145,13 @@ def _pinned(name: str, submissions: Mapping[int, SubmissionState]) -> Optional[D
         return None
     status = None if state is None else ("refused" if state.status == "rejected" else state.status)
     whose = "no submission" if status is None else f"a {status} submission"
-    return Decision("pinned folder", name, 0, f"belongs to {whose}: never deleted here; remove it by hand "
-                                              "if nothing needs it, and its blobs are collected afterwards")
+    return Decision(
+        "pinned folder",
+        name,
+        0,
+        f"belongs to {whose}: never deleted here; remove it by hand "
+        "if nothing needs it, and its blobs are collected afterwards",
+    )
 
 
 def _doing(status: str) -> str:

@@ -45,6 +45,7 @@ Crash safety: a blob goes with one unlink (nothing links it); a folder is rename
 first (atomic) and then removed, and any such name found later is finished off. A half-done run leaves only
 unused blobs and `.gc-` folders, which the next run removes.
 """
+
 from __future__ import annotations
 
 import logging
@@ -102,27 +103,51 @@ class Outcome:
         return {kind: sum(1 for d in self.removed if d.kind == kind) for kind in kinds}
 
 
-def collect(session: Session, settings: Settings, *, dry_run: bool = False, now: Optional[float] = None,
-            trigger: str = "scheduler") -> Outcome:
+def collect(
+    session: Session,
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    now: Optional[float] = None,
+    trigger: str = "scheduler",
+) -> Outcome:
     """Walk the store, decide with `garbage.plan`, delete (unless `dry_run`) and audit; the caller commits.
 
     `now` (seconds since the epoch) is the time ages are measured at; it defaults to the clock."""
     store = storage_of(settings)
     found = scan(store)
     states = submission_states(session)  # read after the walk: never older than what the walk saw
-    plan = garbage.plan(found.blobs, found.folders, found.pinned, states,
-                        time.time() if now is None else now, settings.storage_gc_grace_hours * 3600)
+    plan = garbage.plan(
+        found.blobs,
+        found.folders,
+        found.pinned,
+        states,
+        time.time() if now is None else now,
+        settings.storage_gc_grace_hours * 3600,
+    )
     outcome = Outcome(dry_run, plan)
     if dry_run:
         outcome.removed = list(plan.remove)
         return outcome
     for_each(session, found.trash, remove_tree, key=str, what="left-over folder")  # a killed run's
-    for_each(session, plan.remove, lambda decision: _remove(store, found, decision, outcome),
-             key=lambda decision: f"{decision.kind} {decision.name}", what="removal of")
+    for_each(
+        session,
+        plan.remove,
+        lambda decision: _remove(store, found, decision, outcome),
+        key=lambda decision: f"{decision.kind} {decision.name}",
+        what="removal of",
+    )
     if outcome.removed:
-        record(session, "storage.collected", "storage", None, trigger=trigger, bytes=outcome.bytes,
-               **{kind.replace(" ", "_"): n for kind, n in outcome.counts().items()},
-               removed=[f"{d.kind} {d.name}" for d in outcome.removed[:50]])
+        record(
+            session,
+            "storage.collected",
+            "storage",
+            None,
+            trigger=trigger,
+            bytes=outcome.bytes,
+            **{kind.replace(" ", "_"): n for kind, n in outcome.counts().items()},
+            removed=[f"{d.kind} {d.name}" for d in outcome.removed[:50]],
+        )
         log.info("storage housekeeping removed %s, %d bytes", outcome.counts(), outcome.bytes)
     return outcome
 
@@ -131,15 +156,17 @@ def _remove(store: Storage, found: Found, decision: garbage.Decision, outcome: O
     """Delete one unused blob or left-over folder (unless it is in use again), noting what was done."""
     done = _remove_blob(store, found, decision) if decision.kind == "blob" else _remove_folder(found, decision)
     (outcome.removed if done is None else outcome.skipped).append(
-        decision if done is None else garbage.Decision(decision.kind, decision.name, 0, done))
+        decision if done is None else garbage.Decision(decision.kind, decision.name, 0, done)
+    )
 
 
 def submission_states(session: Session) -> dict[int, garbage.SubmissionState]:
     """Every submission's status and since when it may store blobs (finalised, else created)."""
-    rows = session.exec(select(Submission.id, Submission.status, Submission.finalised_at,
-                               Submission.created_at)).all()
-    return {row[0]: garbage.SubmissionState(row[0], getattr(row[1], "value", row[1]),
-                                            _seconds(row[2] or row[3])) for row in rows}
+    rows = session.exec(select(Submission.id, Submission.status, Submission.finalised_at, Submission.created_at)).all()
+    return {
+        row[0]: garbage.SubmissionState(row[0], getattr(row[1], "value", row[1]), _seconds(row[2] or row[3]))
+        for row in rows
+    }
 
 
 def _seconds(moment: datetime) -> float:
@@ -157,8 +184,9 @@ def scan(store: Storage) -> Found:
             if entry.name.startswith(TRASH):
                 found.trash.append(Path(entry.path))
             elif not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
-                _add_folder(found, kind, entry.name, int(entry.name) if entry.name.isdigit() else None,
-                            Path(entry.path))
+                _add_folder(
+                    found, kind, entry.name, int(entry.name) if entry.name.isdigit() else None, Path(entry.path)
+                )
     return found
 
 
@@ -190,8 +218,9 @@ def _scan_blobs(root: Path, linked: set[tuple[int, int]], found: Found) -> None:
             sha256 = fan.name + entry.name
             if not stat.S_ISREG(info.st_mode) or len(sha256) != 64:
                 continue  # not a blob store_blob made: left alone
-            found.blobs.append(garbage.Blob(sha256, info.st_size, info.st_nlink, info.st_ctime,
-                                            (info.st_dev, info.st_ino) in linked))
+            found.blobs.append(
+                garbage.Blob(sha256, info.st_size, info.st_nlink, info.st_ctime, (info.st_dev, info.st_ino) in linked)
+            )
             found.blob_identity[sha256] = (info.st_ino, info.st_ctime_ns)
 
 

@@ -7,6 +7,7 @@ private or gated repository is stored Fernet-encrypted (key derived from SECRET_
 download ends, whatever its outcome. The Hub is `Settings.hub_endpoint` (`HF_ENDPOINT`), reached through
 `app.hub` like every Hub call, so tests point it at a fake server.
 """
+
 from __future__ import annotations
 
 import base64
@@ -74,9 +75,16 @@ def download(repo: str, commit: str, names: list[str], token: str | None, endpoi
     from huggingface_hub import snapshot_download
 
     with hub_online(), _hub_errors(repo, commit):
-        folder = snapshot_download(repo, revision=commit, allow_patterns=[glob.escape(n) for n in names],
-                                   local_dir=into / "files", cache_dir=into / "cache", token=token or False,
-                                   endpoint=endpoint, max_workers=2)
+        folder = snapshot_download(
+            repo,
+            revision=commit,
+            allow_patterns=[glob.escape(n) for n in names],
+            local_dir=into / "files",
+            cache_dir=into / "cache",
+            token=token or False,
+            endpoint=endpoint,
+            max_workers=2,
+        )
     return Path(folder)
 
 
@@ -88,16 +96,19 @@ def _hub_errors(repo: str, revision: str) -> Iterator[None]:
     try:
         yield
     except errors.GatedRepoError:
-        raise HubError(Kind.invalid, f"{repo} is gated: accept its conditions on the Hub and give a token that "
-                                     "may read it.") from None
+        raise HubError(
+            Kind.invalid, f"{repo} is gated: accept its conditions on the Hub and give a token that may read it."
+        ) from None
     except errors.RevisionNotFoundError:
         raise HubError(Kind.invalid, f"{repo} has no revision {revision!r}.") from None
     except errors.RepositoryNotFoundError:
-        raise HubError(Kind.invalid, f"{repo} was not found, or it is private and no token that may read it was "
-                                     "given.") from None
+        raise HubError(
+            Kind.invalid, f"{repo} was not found, or it is private and no token that may read it was given."
+        ) from None
     except errors.HfHubHTTPError as error:
-        raise HubError(Kind.unavailable,
-                       f"The Hub answered with an error: {str(error).splitlines()[0][:200]}") from None
+        raise HubError(
+            Kind.unavailable, f"The Hub answered with an error: {str(error).splitlines()[0][:200]}"
+        ) from None
     except OSError as error:
         raise HubError(Kind.unavailable, f"The Hub could not be reached: {str(error)[:200]}") from None
     except Exception as error:  # httpx's transport errors are not OSErrors
@@ -111,8 +122,9 @@ def _fernet(settings: Settings):
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"lagc hub token encryption").derive(settings.secret_key.encode("utf-8"))
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"lagc hub token encryption").derive(
+        settings.secret_key.encode("utf-8")
+    )
     return Fernet(base64.urlsafe_b64encode(key))
 
 

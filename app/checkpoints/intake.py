@@ -10,6 +10,7 @@ Two stages, so that no web request ever hashes 60 GB:
 Per-chunk sha256 checksums (tus) are verified while streaming; the whole-file hash is verified here,
 because hashlib's state cannot be persisted across requests served by different gunicorn workers.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,7 @@ def finalise(session: Session, settings: Settings, submission: Submission, actor
     and checks the files; the others are refused (409) without touching them. Any refusal below rolls the
     claim back with the caller's transaction. Refused submissions keep their findings and lose their files.
     """
-    claim(session, submission, SubmissionStatus.receiving, status=SubmissionStatus.validating,
-          finalised_at=utcnow())
+    claim(session, submission, SubmissionStatus.receiving, status=SubmissionStatus.validating, finalised_at=utcnow())
     uploads = uploads_of(session, submission.id)
     if not uploads:
         raise IntakeError(Kind.invalid, "Upload at least the config.json and the weights before finalising.")
@@ -62,13 +62,27 @@ def finalise(session: Session, settings: Settings, submission: Submission, actor
     submission.findings = {"errors": [], "warnings": list(report.warnings)}
     submission.total_bytes = report.total_bytes
     session.add(submission)
-    record(session, "submission.finalised", "submission", submission.id, actor_id=actor_id,
-           challenge_id=submission.challenge_id, files=len(uploads), bytes=report.total_bytes)
+    record(
+        session,
+        "submission.finalised",
+        "submission",
+        submission.id,
+        actor_id=actor_id,
+        challenge_id=submission.challenge_id,
+        files=len(uploads),
+        bytes=report.total_bytes,
+    )
     return submission
 
 
-def reject(session: Session, settings: Settings, submission: Submission, errors: Iterable[str],
-           warnings: Iterable[str] = (), actor_id: int | None = None) -> Submission:
+def reject(
+    session: Session,
+    settings: Settings,
+    submission: Submission,
+    errors: Iterable[str],
+    warnings: Iterable[str] = (),
+    actor_id: int | None = None,
+) -> Submission:
     """Refuse a submission: record why and delete everything it left in storage (it does not count),
     including a folder an earlier run pinned before it crashed (a rerun may find errors the first did not,
     e.g. after the architecture list changed), so its blobs can be collected."""
@@ -81,8 +95,15 @@ def reject(session: Session, settings: Settings, submission: Submission, errors:
     submission.findings = {"errors": list(errors), "warnings": list(warnings)}
     submission.hub_token_encrypted = None
     session.add(submission)
-    record(session, "submission.rejected", "submission", submission.id, actor_id=actor_id,
-           challenge_id=submission.challenge_id, errors=submission.findings["errors"][:20])
+    record(
+        session,
+        "submission.rejected",
+        "submission",
+        submission.id,
+        actor_id=actor_id,
+        challenge_id=submission.challenge_id,
+        errors=submission.findings["errors"][:20],
+    )
     return submission
 
 
@@ -147,13 +168,28 @@ def _accept(session: Session, submission: Submission, report: ValidationReport, 
     submission.accepted_at = submission.decided_at = utcnow()
     session.add(submission)
     submission_accepted.send(submission, session=session, submission=submission, folder=folder)
-    record(session, "submission.accepted", "submission", submission.id, challenge_id=submission.challenge_id,
-           parameters=report.parameters, bytes=report.total_bytes,
-           files={f.name: f.sha256 for f in report.files})
+    record(
+        session,
+        "submission.accepted",
+        "submission",
+        submission.id,
+        challenge_id=submission.challenge_id,
+        parameters=report.parameters,
+        bytes=report.total_bytes,
+        files={f.name: f.sha256 for f in report.files},
+    )
 
 
-def submit_folder(session: Session, settings: Settings, user: User, challenge: Challenge, label: str,
-                  folder: Path, baseline: Team | None = None, submitted_at: datetime | None = None) -> Submission:
+def submit_folder(
+    session: Session,
+    settings: Settings,
+    user: User,
+    challenge: Challenge,
+    label: str,
+    folder: Path,
+    baseline: Team | None = None,
+    submitted_at: datetime | None = None,
+) -> Submission:
     """Submit the files of `folder` as `user` (for a `baseline` team, an organiser) through the upload
     intake, and complete it (the demo and the organisers' baselines; files of a few megabytes); `submitted_at`:
     the moment it counts as started (phase gate and limits)."""
@@ -162,11 +198,12 @@ def submit_folder(session: Session, settings: Settings, user: User, challenge: C
     store = storage_of(settings)
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         data = path.read_bytes()
-        upload = start_upload(session, settings, user, submission, path.name, len(data),
-                              hashlib.sha256(data).hexdigest())
+        upload = start_upload(
+            session, settings, user, submission, path.name, len(data), hashlib.sha256(data).hexdigest()
+        )
         with store.open_part(upload.id) as part:
             for start in range(0, len(data), CHUNK_BYTES):
-                chunk = data[start:start + CHUNK_BYTES]
+                chunk = data[start : start + CHUNK_BYTES]
                 upload.offset = part.append(start, io.BytesIO(chunk), len(chunk), hashlib.sha256(chunk).digest())
         session.add(upload)
         session.commit()
@@ -174,4 +211,3 @@ def submit_folder(session: Session, settings: Settings, user: User, challenge: C
     complete(session, settings, submission)
     session.flush()
     return submission
-

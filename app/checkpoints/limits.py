@@ -2,6 +2,7 @@
 
 Pure standard library: the counts are gathered (under a lock on the team) by `services.py`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,17 +43,23 @@ def limit_problem(limits: SubmissionLimits, today_count: int, total_count: int) 
     The counts are the team's submissions that did not fail validation: today's (UTC) and all of them.
     """
     if total_count >= limits.submissions_total:
-        return (f"Your team has used all {limits.submissions_total} submissions this challenge allows "
-                "(submissions refused by validation do not count).")
+        return (
+            f"Your team has used all {limits.submissions_total} submissions this challenge allows "
+            "(submissions refused by validation do not count)."
+        )
     if today_count >= limits.submissions_per_day:
-        return (f"Your team has made {today_count} submissions today, the daily limit "
-                f"({limits.submissions_per_day}); try again after midnight UTC.")
+        return (
+            f"Your team has made {today_count} submissions today, the daily limit "
+            f"({limits.submissions_per_day}); try again after midnight UTC."
+        )
     return None
 
 
 def size_problem(limits: SubmissionLimits, current_bytes: int, new_bytes: int) -> str | None:
     """Why a file of `new_bytes` cannot join a submission already holding `current_bytes`."""
     if current_bytes + new_bytes > limits.max_bytes_per_submission:
-        return (f"The submission would hold {exact_bytes(current_bytes + new_bytes)}, over the limit of "
-                f"{exact_bytes(limits.max_bytes_per_submission)} per submission.")
+        return (
+            f"The submission would hold {exact_bytes(current_bytes + new_bytes)}, over the limit of "
+            f"{exact_bytes(limits.max_bytes_per_submission)} per submission."
+        )
     return None

@@ -1,4 +1,5 @@
 """The checkpoint feature's gauges for `/metrics`: submissions by status."""
+
 from __future__ import annotations
 
 from typing import Iterator

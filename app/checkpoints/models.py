@@ -1,4 +1,5 @@
 """Submissions: a team's checkpoint, uploaded or referenced on the Hugging Face Hub, pinned once accepted."""
+
 from __future__ import annotations
 
 from datetime import datetime

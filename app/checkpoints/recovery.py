@@ -14,6 +14,7 @@ act on, in the scheduler's first cycle after the restore (and whenever files go 
 
 Each reset is written into the submission's warnings (shown on its page and in the API) and the audit log.
 """
+
 from __future__ import annotations
 
 from sqlmodel import Session, delete, select
@@ -26,8 +27,10 @@ from app.db import utcnow
 from app.ops.steps import for_each
 from app.settings import Settings
 
-LOST = ("The platform was restored from a backup taken while these files were arriving, and their bytes were "
-        "not in it: {names}. Upload them again{then}.")
+LOST = (
+    "The platform was restored from a backup taken while these files were arriving, and their bytes were "
+    "not in it: {names}. Upload them again{then}."
+)
 
 
 def lost_uploads(store: Storage, uploads: list[Upload]) -> list[Upload]:
@@ -45,10 +48,18 @@ def lost_uploads(store: Storage, uploads: list[Upload]) -> list[Upload]:
 
 def recover_lost_files(session: Session, settings: Settings) -> None:
     """Reset every unfinished submission whose files the store lost (see the module's docstring)."""
-    unfinished = session.exec(select(Submission).where(Submission.status.in_(
-        [SubmissionStatus.receiving, SubmissionStatus.validating])).order_by(Submission.id)).all()
-    for_each(session, unfinished, lambda submission: recover(session, settings, submission),
-             commit=True, what="recovery of submission")
+    unfinished = session.exec(
+        select(Submission)
+        .where(Submission.status.in_([SubmissionStatus.receiving, SubmissionStatus.validating]))
+        .order_by(Submission.id)
+    ).all()
+    for_each(
+        session,
+        unfinished,
+        lambda submission: recover(session, settings, submission),
+        commit=True,
+        what="recovery of submission",
+    )
 
 
 def recover(session: Session, settings: Settings, submission: Submission) -> bool:
@@ -72,9 +83,12 @@ def recover(session: Session, settings: Settings, submission: Submission) -> boo
         store.remove_part(upload.id)
     session.execute(delete(Upload).where(Upload.id.in_([upload.id for upload in lost])))
     remove_tree(store.staging(submission.id))
-    _warn(session, submission, LOST.format(names=", ".join(names),
-                                           then=", then finalise the submission again" if finalised else ""),
-          lost=names)
+    _warn(
+        session,
+        submission,
+        LOST.format(names=", ".join(names), then=", then finalise the submission again" if finalised else ""),
+        lost=names,
+    )
     return True
 
 
@@ -83,13 +97,16 @@ def _recover_download(session: Session, store: Storage, submission: Submission) 
     if submission.status != SubmissionStatus.validating or store.staging(submission.id).exists():
         return False
     try:
-        claim(session, submission, SubmissionStatus.validating, status=SubmissionStatus.receiving,
-              finalised_at=None)
+        claim(session, submission, SubmissionStatus.validating, status=SubmissionStatus.receiving, finalised_at=None)
     except IntakeError:
         return False
-    _warn(session, submission, "The platform was restored from a backup taken while this revision was being "
-                               "checked, and the downloaded files were not in it: they are downloaded again.",
-          lost=[entry["name"] for entry in submission.manifest])
+    _warn(
+        session,
+        submission,
+        "The platform was restored from a backup taken while this revision was being "
+        "checked, and the downloaded files were not in it: they are downloaded again.",
+        lost=[entry["name"] for entry in submission.manifest],
+    )
     return True
 
 
@@ -100,5 +117,12 @@ def _warn(session: Session, submission: Submission, message: str, lost: list[str
     findings.setdefault("errors", [])
     submission.findings = findings
     session.add(submission)
-    record(session, "submission.files_lost", "submission", submission.id, challenge_id=submission.challenge_id,
-           files=lost, at=utcnow().isoformat())
+    record(
+        session,
+        "submission.files_lost",
+        "submission",
+        submission.id,
+        challenge_id=submission.challenge_id,
+        files=lost,
+        at=utcnow().isoformat(),
+    )

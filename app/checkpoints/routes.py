@@ -2,6 +2,7 @@
 with pause and resume (static/upload.js, tus under /uploads with the session and the X-CSRFToken header),
 what validation found, and which evaluated submission counts for the team (`evaluation.choice`: the team may
 choose one until the board freezes). Organisers see every submission; other teams get 404."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,8 +18,16 @@ from app.checkpoints import uploads
 from app.checkpoints.forms import CountedChoiceForm, FinaliseForm, HubSubmissionForm, UploadSubmissionForm
 from app.checkpoints.hub import HubError
 from app.checkpoints.intake import finalise
-from app.checkpoints.services import (IntakeError, create_submission, limits_of, own_receiving_submission,
-                                      start_hub_submission, submissions_for, uploads_of, visible_submission)
+from app.checkpoints.services import (
+    IntakeError,
+    create_submission,
+    limits_of,
+    own_receiving_submission,
+    start_hub_submission,
+    submissions_for,
+    uploads_of,
+    visible_submission,
+)
 from app.db import database_id, get_session
 from app.errors import Kind
 from app.extensions import csrf
@@ -27,8 +36,9 @@ from app.teams.models import Team
 from app.teams.services import no_team_reason, team_of
 from evaluation.choice import ChoiceRefused, choice_panel, choose
 
-bp = Blueprint("checkpoints", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/checkpoints")
+bp = Blueprint(
+    "checkpoints", __name__, template_folder="templates", static_folder="static", static_url_path="/static/checkpoints"
+)
 CHUNK_BYTES = 8 * 1024 * 1024  # the browser's chunk size: under the app's 16 MiB request cap
 
 
@@ -62,11 +72,19 @@ def _index(challenge: Challenge, status: int = 200):
     teams = {t.id: t.name for t in session.exec(select(Team).where(Team.challenge_id == challenge.id))}
     gate = _gate(challenge) if current_user.role == Role.entrant.value else (False, "")
     team = team_of(session, current_user, challenge.id) if current_user.role == Role.entrant.value else None
-    return render_template("checkpoints/index.html", challenge=challenge, submissions=found, teams=teams,
-                           gate=gate, phase=phase_gate(challenge, "submit"), limits=limits_of(challenge),
-                           upload_form=UploadSubmissionForm(), hub_form=HubSubmissionForm(),
-                           counted=choice_panel(session, challenge, team.id) if team else None,
-                           choice_form=CountedChoiceForm()), status
+    return render_template(
+        "checkpoints/index.html",
+        challenge=challenge,
+        submissions=found,
+        teams=teams,
+        gate=gate,
+        phase=phase_gate(challenge, "submit"),
+        limits=limits_of(challenge),
+        upload_form=UploadSubmissionForm(),
+        hub_form=HubSubmissionForm(),
+        counted=choice_panel(session, challenge, team.id) if team else None,
+        choice_form=CountedChoiceForm(),
+    ), status
 
 
 @bp.route("/c/<slug>/submissions/counted", methods=["POST"])
@@ -91,8 +109,12 @@ def choose_counted(slug: str):
         flash(refused.message, "error")
         return _index(challenge, status_of(refused))
     session.commit()
-    flash("Your latest scored submission counts again." if choice.submission_id is None else
-          "Your choice is recorded: this submission counts for your team.", "success")
+    flash(
+        "Your latest scored submission counts again."
+        if choice.submission_id is None
+        else "Your choice is recorded: this submission counts for your team.",
+        "success",
+    )
     return redirect(url_for("checkpoints.index", slug=slug), 303)
 
 
@@ -120,9 +142,16 @@ def create_hub(slug: str):
     form = HubSubmissionForm()
     if form.validate_on_submit():
         try:
-            submission = start_hub_submission(session, current_app.config["LAGC"], current_user, challenge,
-                                              form.label.data, form.hub_repo.data, form.hub_revision.data,
-                                              form.hub_token.data or None)
+            submission = start_hub_submission(
+                session,
+                current_app.config["LAGC"],
+                current_user,
+                challenge,
+                form.label.data,
+                form.hub_repo.data,
+                form.hub_revision.data,
+                form.hub_token.data or None,
+            )
             session.commit()
             flash("The revision is pinned; the files are being downloaded.", "success")
             return redirect(url_for("checkpoints.detail", submission_id=submission.id))
@@ -143,14 +172,26 @@ def detail(submission_id: int):
     if submission is None:
         abort(404)
     challenge = session.get(Challenge, submission.challenge_id)
-    can_upload = (current_user.role == Role.entrant.value and submission.status.value == "receiving"
-                  and submission.source.value == "upload")
+    can_upload = (
+        current_user.role == Role.entrant.value
+        and submission.status.value == "receiving"
+        and submission.source.value == "upload"
+    )
     uploads = uploads_of(session, submission.id)
     all_received = bool(uploads) and all(upload.offset >= upload.length for upload in uploads)  # Finalise enabled
-    return render_template("checkpoints/detail.html", submission=submission, challenge=challenge,
-                           team=session.get(Team, submission.team_id), uploads=uploads, all_received=all_received,
-                           can_upload=can_upload, finalise_form=FinaliseForm(), chunk_bytes=CHUNK_BYTES,
-                           limits=limits_of(challenge), phase=phase_gate(challenge, "submit"))
+    return render_template(
+        "checkpoints/detail.html",
+        submission=submission,
+        challenge=challenge,
+        team=session.get(Team, submission.team_id),
+        uploads=uploads,
+        all_received=all_received,
+        can_upload=can_upload,
+        finalise_form=FinaliseForm(),
+        chunk_bytes=CHUNK_BYTES,
+        limits=limits_of(challenge),
+        phase=phase_gate(challenge, "submit"),
+    )
 
 
 @bp.route("/submissions/<int:submission_id>/finalise", methods=["POST"])

@@ -128,13 +128,10 @@ def _read_header_bytes(handle, file_bytes: int) -> bytes:
         raise _HeaderError(f"is {file_bytes} bytes long, too short to be a safetensors file")
     declared = int.from_bytes(handle.read(8), "little")
     if declared > MAX_HEADER_BYTES:
-        raise _HeaderError(
-            f"declares a {declared:,}-byte header, over the {MAX_HEADER_BYTES:,}-byte limit"
-        )
+        raise _HeaderError(f"declares a {declared:,}-byte header, over the {MAX_HEADER_BYTES:,}-byte limit")
     if 8 + declared > file_bytes:
         raise _HeaderError(
-            f"declares a {declared:,}-byte header but the file is only {file_bytes:,} bytes "
-            "(truncated upload?)"
+            f"declares a {declared:,}-byte header but the file is only {file_bytes:,} bytes (truncated upload?)"
         )
     return handle.read(declared)
 
@@ -228,9 +225,7 @@ def _parse_tensor(name: str, value: Any) -> TensorEntry:
     if dtype not in DTYPE_BITS:
         raise _HeaderError(f"tensor {name!r} has unknown dtype {dtype!r:.40}")
     if not (isinstance(shape, list) and all(_is_count(dim, MAX_DIMENSION) for dim in shape)):
-        raise _HeaderError(
-            f"tensor {name!r} has shape {shape!r:.80}; expected a list of non-negative integers"
-        )
+        raise _HeaderError(f"tensor {name!r} has shape {shape!r:.80}; expected a list of non-negative integers")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_count(o, MAX_OFFSET) for o in offsets)):
         raise _HeaderError(f"tensor {name!r} has data_offsets {offsets!r:.80}; expected [begin, end]")
     if offsets[1] < offsets[0]:

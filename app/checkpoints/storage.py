@@ -11,6 +11,7 @@ atomically and fails if the blob already exists, so identical files are stored o
 file never sits where a good one is expected. Nothing here touches the database. Unused blobs and left-over
 folders are deleted by `housekeeping.py`; `staging/.blobs.lock` keeps it from deleting a blob being reused.
 """
+
 from __future__ import annotations
 
 import errno
@@ -86,7 +87,7 @@ def _copy(stream: BinaryIO, descriptor: int, count: int, digest) -> None:
             digest.update(data)
         view = memoryview(data)
         while view:
-            view = view[os.write(descriptor, view):]
+            view = view[os.write(descriptor, view) :]
         remaining -= len(data)
 
 

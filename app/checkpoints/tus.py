@@ -5,6 +5,7 @@ Implemented: core, creation, checksum (sha256), termination and expiration. Not 
 creation-defer-length, creation-with-upload and concatenation (a checkpoint's files are uploaded one
 tus upload per file, each in sequential chunks).
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,8 +41,9 @@ def parse_length(value: str | None, header: str) -> int:
     if not _DIGITS.fullmatch(value):
         raise TusError(400, f"{header} must be a non-negative whole number of bytes, not {value[:40]!r}")
     if len(value) > len(str(MAX_LENGTH)) or int(value) > MAX_LENGTH:
-        raise TusError(400, f"{header} is too large: {value[:40]} bytes is more than any file can hold "
-                            f"(at most {MAX_LENGTH:,})")
+        raise TusError(
+            400, f"{header} is too large: {value[:40]} bytes is more than any file can hold (at most {MAX_LENGTH:,})"
+        )
     return int(value)
 
 

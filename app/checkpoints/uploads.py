@@ -7,6 +7,7 @@ of a submission; its `Upload-Metadata` names the file (`filename`), the submissi
 optionally, the file's sha256 (`sha256`, hex), verified when the submission is completed.
 Bodies are streamed to disk in 1 MiB blocks straight from the WSGI input, never held in memory.
 """
+
 from __future__ import annotations
 
 import functools
@@ -23,20 +24,30 @@ from app.challenges.models import Challenge
 from app.checkpoints import tus
 from app.checkpoints.filenames import check_filename
 from app.checkpoints.models import Submission, SubmissionStatus, Upload
-from app.checkpoints.services import (STATUS_WORDS, IntakeError, claim, limits_of, own_receiving_submission,
-                                      start_upload, storage_of)
+from app.checkpoints.services import (
+    STATUS_WORDS,
+    IntakeError,
+    claim,
+    limits_of,
+    own_receiving_submission,
+    start_upload,
+    storage_of,
+)
 from app.checkpoints.storage import ChecksumMismatch, IncompleteChunk, Part, UploadBusy
 from app.db import compare_and_set, database_id, get_session, utcnow
 from app.errors import Kind
 from app.teams.services import team_ids_of
 
 _GONE_MEANWHILE = "There is no such upload in your team any more (it was terminated or expired meanwhile)."
-_LOST = ("The bytes of this upload are no longer on the server (it was restored from a backup taken while the "
-         "file arrived); terminate this upload (DELETE) and upload the file again.")
+_LOST = (
+    "The bytes of this upload are no longer on the server (it was restored from a backup taken while the "
+    "file arrived); terminate this upload (DELETE) and upload the file again."
+)
 
 
 def tus_view(handler: Callable[..., Response]) -> Callable[..., Response]:
     """Answer protocol and intake errors as problem+json, and mark every response as tus 1.0.0."""
+
     @functools.wraps(handler)
     def wrapper(*args, **kwargs) -> Response:
         try:
@@ -49,6 +60,7 @@ def tus_view(handler: Callable[..., Response]) -> Callable[..., Response]:
         response.headers["Tus-Resumable"] = tus.VERSION
         response.headers["Cache-Control"] = "no-store"
         return response
+
     return wrapper
 
 
@@ -56,16 +68,22 @@ def _problem(status: int, detail: str) -> Response:
     """problem+json, also for tus's own 460 (Checksum Mismatch), which HTTPStatus does not know."""
     if status != tus.CHECKSUM_MISMATCH:
         return problem(status, detail)
-    body = {"type": "about:blank", "title": "Checksum Mismatch", "status": status, "detail": detail,
-            "instance": request.path}
+    body = {
+        "type": "about:blank",
+        "title": "Checksum Mismatch",
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
     return Response(json.dumps(body), status=status, mimetype="application/problem+json")
 
 
 def options() -> Response:
     """What this server supports (tus discovery)."""
     response = Response(status=204)
-    response.headers.update({"Tus-Version": tus.VERSION, "Tus-Extension": tus.EXTENSIONS,
-                             "Tus-Checksum-Algorithm": tus.CHECKSUM_ALGORITHMS})
+    response.headers.update(
+        {"Tus-Version": tus.VERSION, "Tus-Extension": tus.EXTENSIONS, "Tus-Checksum-Algorithm": tus.CHECKSUM_ALGORITHMS}
+    )
     return response
 
 
@@ -102,8 +120,13 @@ def head(user, upload_id: str) -> Response:
     if not _part_holds(upload):
         raise tus.TusError(410, _LOST)
     response = Response(status=200)
-    response.headers.update({"Upload-Offset": str(upload.offset), "Upload-Length": str(upload.length),
-                             "Upload-Expires": tus.http_date(upload.expires_at)})
+    response.headers.update(
+        {
+            "Upload-Offset": str(upload.offset),
+            "Upload-Length": str(upload.length),
+            "Upload-Expires": tus.http_date(upload.expires_at),
+        }
+    )
     return response
 
 
@@ -119,16 +142,22 @@ def patch(user, upload_id: str) -> Response:
     session = get_session()
     upload = _writable_upload(user, upload_id)
     if offset + count > upload.length:
-        raise tus.TusError(413, f"the chunk would end at byte {offset + count:,}, past the "
-                                f"{upload.length:,} bytes announced in Upload-Length")
+        raise tus.TusError(
+            413,
+            f"the chunk would end at byte {offset + count:,}, past the "
+            f"{upload.length:,} bytes announced in Upload-Length",
+        )
     request.max_content_length = count  # the app-wide 16 MiB cap is for forms, not for chunks
     with _open_part(upload) as part:
         confirmed = session.scalar(select(Upload.offset).where(Upload.id == upload.id))  # read under the file's lock
         if confirmed is None:
             raise tus.TusError(404, _GONE_MEANWHILE)
         if offset != confirmed:
-            raise tus.TusError(409, f"Upload-Offset is {offset:,} but the server has {confirmed:,} "
-                                    "bytes: resume from there (ask with HEAD)")
+            raise tus.TusError(
+                409,
+                f"Upload-Offset is {offset:,} but the server has {confirmed:,} "
+                "bytes: resume from there (ask with HEAD)",
+            )
         try:
             written = part.append(offset, _body(), count, checksum)
         except ChecksumMismatch as error:
@@ -137,8 +166,9 @@ def patch(user, upload_id: str) -> Response:
             raise tus.TusError(400, f"{error}; the chunk was discarded, send it again") from None
         expires = _new_expiry(upload)
         # The offset moves only from the value read above: an upload terminated or expired meanwhile is gone.
-        if not compare_and_set(session, Upload, upload.id, {"offset": offset},
-                               {"offset": written, "expires_at": expires}):
+        if not compare_and_set(
+            session, Upload, upload.id, {"offset": offset}, {"offset": written, "expires_at": expires}
+        ):
             raise tus.TusError(404, _GONE_MEANWHILE)
         session.commit()
     response = Response(status=204)
@@ -200,8 +230,9 @@ def _writable_upload(user, upload_id: str) -> Upload:
     upload = _own_upload(user, upload_id)
     submission = get_session().get(Submission, upload.submission_id)
     if submission.status != SubmissionStatus.receiving:
-        raise tus.TusError(409, f"The submission is already {STATUS_WORDS[submission.status]}; "
-                                "its files can no longer change.")
+        raise tus.TusError(
+            409, f"The submission is already {STATUS_WORDS[submission.status]}; its files can no longer change."
+        )
     return upload
 
 

@@ -137,10 +137,7 @@ def _entry_problem(entry: os.DirEntry) -> str | None:
     if entry.is_symlink():
         return f"{display_name(entry.name)}: is a symbolic link; symlinks are not accepted"
     if entry.is_dir(follow_symlinks=False):
-        return (
-            f"{display_name(entry.name)}: subfolders are not accepted; "
-            "the checkpoint must be one flat folder"
-        )
+        return f"{display_name(entry.name)}: subfolders are not accepted; the checkpoint must be one flat folder"
     name_problem = check_filename(entry.name)
     if name_problem is not None:
         return name_problem
@@ -218,7 +215,7 @@ def _check_json_files(directory: Path, names: list[str]) -> list[str]:
             continue
         if any(True for _ in _find_key(document, "auto_map")):
             errors.append(
-                f"{name}: asks for remote code (\"auto_map\"); only architectures that "
+                f'{name}: asks for remote code ("auto_map"); only architectures that '
                 "transformers implements natively are accepted"
             )
         if name == "config.json":
@@ -315,9 +312,7 @@ def _tensor_placement_errors(
     present = {shard: {t.name for t in header.tensors} for shard, header in headers.items() if header}
     for tensor, shard in weight_map.items():
         if shard in present and tensor not in present[shard]:
-            errors.append(
-                f"{INDEX_NAME}: weight_map puts tensor {tensor!r} in {shard}, which has no such tensor"
-            )
+            errors.append(f"{INDEX_NAME}: weight_map puts tensor {tensor!r} in {shard}, which has no such tensor")
     return errors
 
 
@@ -327,8 +322,10 @@ def _warnings(names: list[str]) -> list[str]:
     if "README.md" not in names:
         warnings.append("README.md (model card) is missing")
     if not any(file_kind(name) is FileKind.LICENSE for name in names):
-        warnings.append("no LICENSE file: the licence is read from the `license:` field of the model card "
-                        "(README.md) alone; add the licence's text as LICENSE")
+        warnings.append(
+            "no LICENSE file: the licence is read from the `license:` field of the model card "
+            "(README.md) alone; add the licence's text as LICENSE"
+        )
     if not any(name in TOKENIZER_NAMES for name in names):
         warnings.append("no tokenizer files: the evaluation needs the model's tokenizer")
     return warnings

@@ -1,5 +1,6 @@
 """Eligibility over the API: a public check anyone can run before registering, a team's application and
 status, and the organisers' decisions. Bad input is a 422 problem with a message per field path."""
+
 from __future__ import annotations
 
 from typing import Any, Literal, Optional
@@ -18,11 +19,20 @@ from app.eligibility.application import APPLICATION_JSON_SCHEMA, ApplicationErro
 from app.eligibility.models import EligibilityApplication
 from app.eligibility.rules import RuleSet, decide
 from app.eligibility.services import (
-    DecisionError, EligibilityStatus, applications_of, confirm_experience, current_status, is_member, override,
-    rules_for, submit_application, team_is_eligible,
+    DecisionError,
+    EligibilityStatus,
+    applications_of,
+    confirm_experience,
+    current_status,
+    is_member,
+    override,
+    rules_for,
+    submit_application,
+    team_is_eligible,
 )
 from app.security import public, roles
 from app.teams.models import Team
+
 
 class CheckOut(BaseModel):
     """One rule's outcome and the reason in words."""
@@ -80,10 +90,15 @@ def _invalid(exc: ApplicationErrors) -> ApiProblem:
     return ApiProblem(status_of(exc), "The application has missing or invalid fields.", errors=exc.errors)
 
 
-@route("/eligibility/check", methods=("POST",), tag="eligibility", request_schema=APPLICATION_JSON_SCHEMA,
-       response_model=VerdictOut,
-       summary="Check an application against a challenge's rules (?challenge=slug, default: the 2024 rules)",
-       query=[query_param("challenge", "The challenge whose rules apply (its slug); default: the 2024 rules")])
+@route(
+    "/eligibility/check",
+    methods=("POST",),
+    tag="eligibility",
+    request_schema=APPLICATION_JSON_SCHEMA,
+    response_model=VerdictOut,
+    summary="Check an application against a challenge's rules (?challenge=slug, default: the 2024 rules)",
+    query=[query_param("challenge", "The challenge whose rules apply (its slug); default: the 2024 rules")],
+)
 @public
 @limited(PUBLIC_API_PER_ADDRESS)
 def check_eligibility():
@@ -118,13 +133,21 @@ def status_json(session, team: Team, state: EligibilityStatus) -> dict[str, Any]
     ok, reason = team_is_eligible(session, team.id)
     decided = state.override
     return {
-        "team_id": team.id, "status": state.status, "may_submit_checkpoints": ok, "reason": reason,
-        "version": state.version, "verdict": state.verdict, "experience_confirmed": state.experience_confirmed,
+        "team_id": team.id,
+        "status": state.status,
+        "may_submit_checkpoints": ok,
+        "reason": reason,
+        "version": state.version,
+        "verdict": state.verdict,
+        "experience_confirmed": state.experience_confirmed,
         "document": state.application.document if state.application else None,
-        "override": None if decided is None else {
-            "status": decided.status, "justification": decided.justification, "at": decided.at.isoformat()},
-        "versions": [{"id": a.id, "version": a.version, "status": a.status, "submitted_at": a.submitted_at.isoformat()}
-                     for a in applications_of(session, team.id)],
+        "override": None
+        if decided is None
+        else {"status": decided.status, "justification": decided.justification, "at": decided.at.isoformat()},
+        "versions": [
+            {"id": a.id, "version": a.version, "status": a.status, "submitted_at": a.submitted_at.isoformat()}
+            for a in applications_of(session, team.id)
+        ],
     }
 
 
@@ -132,8 +155,12 @@ def _status(session, team: Team) -> TeamEligibility:
     return TeamEligibility.model_validate(status_json(session, team, current_status(session, team.id)))
 
 
-@route("/teams/<int:team_id>/eligibility", tag="eligibility", response_model=TeamEligibility,
-       summary="A team's eligibility: status, verdict with reasons, and every application version")
+@route(
+    "/teams/<int:team_id>/eligibility",
+    tag="eligibility",
+    response_model=TeamEligibility,
+    summary="A team's eligibility: status, verdict with reasons, and every application version",
+)
 @roles(Role.entrant, Role.judge, Role.organiser)
 def team_eligibility(team_id: int):
     """Team members, judges and organisers may read; other entrants get 404."""
@@ -142,17 +169,27 @@ def team_eligibility(team_id: int):
     return respond(_status(session, team))
 
 
-@route("/teams/<int:team_id>/eligibility", methods=("POST",), tag="eligibility",
-       request_schema=APPLICATION_JSON_SCHEMA, response_model=TeamEligibility,
-       summary="Send a new version of the team's eligibility application")
+@route(
+    "/teams/<int:team_id>/eligibility",
+    methods=("POST",),
+    tag="eligibility",
+    request_schema=APPLICATION_JSON_SCHEMA,
+    response_model=TeamEligibility,
+    summary="Send a new version of the team's eligibility application",
+)
 @roles(Role.entrant)
 def submit_team_eligibility(team_id: int):
     """A team member sends the application; every earlier version is kept."""
     team = _visible_team(team_id)
     session = get_session()
     try:
-        submit_application(session, team, g.api_user, json_body("the application"), rules_for(session.get(Challenge,
-                                                                                          team.challenge_id)))
+        submit_application(
+            session,
+            team,
+            g.api_user,
+            json_body("the application"),
+            rules_for(session.get(Challenge, team.challenge_id)),
+        )
     except ApplicationErrors as exc:
         session.rollback()
         raise _invalid(exc) from None
@@ -182,9 +219,13 @@ def _decided(application: EligibilityApplication, decide_fn) -> Any:
     return respond(_status(session, team))
 
 
-@route("/eligibility/applications/<int:application_id>/confirm-experience", methods=("POST",),
-       tag="eligibility", response_model=TeamEligibility,
-       summary="Confirm the experience evidence of a team's current application (organisers)")
+@route(
+    "/eligibility/applications/<int:application_id>/confirm-experience",
+    methods=("POST",),
+    tag="eligibility",
+    response_model=TeamEligibility,
+    summary="Confirm the experience evidence of a team's current application (organisers)",
+)
 @roles(Role.organiser)
 def confirm_application_experience(application_id: int):
     """The `experience` rule passes once an organiser confirms the evidence."""
@@ -200,9 +241,14 @@ class OverrideBody(BaseModel):
     justification: str = Field(description="Why the verdict is overridden; at least 20 characters.")
 
 
-@route("/eligibility/applications/<int:application_id>/override", methods=("POST",), tag="eligibility",
-       request_model=OverrideBody, response_model=TeamEligibility,
-       summary="Override the verdict of a team's current application, with a written justification (organisers)")
+@route(
+    "/eligibility/applications/<int:application_id>/override",
+    methods=("POST",),
+    tag="eligibility",
+    request_model=OverrideBody,
+    response_model=TeamEligibility,
+    summary="Override the verdict of a team's current application, with a written justification (organisers)",
+)
 @roles(Role.organiser)
 def override_application(application_id: int):
     """Only with a justification; the decision and its words go to the audit log."""

@@ -19,8 +19,12 @@ from app.errors import DomainError
 from app.visible import hidden_character_problem
 
 INVESTOR_TYPES: tuple[str, ...] = (
-    "public_investment_corporation", "venture_capital", "business_angel",
-    "university", "institutional_investor", "local_authority",
+    "public_investment_corporation",
+    "venture_capital",
+    "business_angel",
+    "university",
+    "institutional_investor",
+    "local_authority",
 )
 FIGURE_FIELDS = ("staff_headcount", "annual_turnover_eur", "balance_sheet_total_eur")
 # Plausible ceilings, so that a typo or a hostile number is refused rather than stored: no enterprise has a
@@ -206,8 +210,10 @@ def _partner(r: _Reader, value: object, path: str) -> PartnerEnterprise:
     name = r.name(d, "name", path)
     stake = r.number(d, "stake_percent", path, maximum=100)
     if stake is not None and stake > 50:
-        r.error(_join(path, "stake_percent"),
-                "a stake over 50% makes it a linked enterprise: list it under linked_enterprises")
+        r.error(
+            _join(path, "stake_percent"),
+            "a stake over 50% makes it a linked enterprise: list it under linked_enterprises",
+        )
     investor, investor_path = r.get(d, "investor_type", path)
     if investor is not None and investor not in INVESTOR_TYPES:
         r.error(investor_path, "expected null or one of: " + ", ".join(INVESTOR_TYPES))
@@ -224,14 +230,17 @@ def _planned_model(r: _Reader, d: Mapping[str, Any]) -> PlannedModel:
     allowed = ("parameters", "from_scratch", "mixture_of_experts", "open_weights")
     m = r.obj(value, path, allowed) if "planned_model" in d else None
     parameters, p_path = r.get(m, "parameters", path)
-    if m is not None and "parameters" in m and not (
-        isinstance(parameters, int) and not isinstance(parameters, bool) and parameters > 0
+    if (
+        m is not None
+        and "parameters" in m
+        and not (isinstance(parameters, int) and not isinstance(parameters, bool) and parameters > 0)
     ):
         r.error(p_path, "expected a positive whole number")
     elif m is not None and "parameters" in m and parameters > MAX_PARAMETERS:
         r.error(p_path, f"must be between 1 and {MAX_PARAMETERS:,}")
     return PlannedModel(
-        parameters, r.flag(m, "from_scratch", path),
+        parameters,
+        r.flag(m, "from_scratch", path),
         mixture_of_experts=r.flag(m, "mixture_of_experts", path, optional=True),
         open_weights=r.flag(m, "open_weights", path, optional=True),
     )
@@ -240,8 +249,7 @@ def _planned_model(r: _Reader, d: Mapping[str, Any]) -> PlannedModel:
 def _country(r: _Reader, d: Mapping[str, Any]) -> str | None:
     code = r.text(d, "country", "")
     if code is not None and code.strip() and code not in COUNTRY_NAMES:
-        r.error("country", f"unknown country code {code!r}: use the ISO 3166-1 alpha-2 code in capitals, "
-                "e.g. 'LV'")
+        r.error("country", f"unknown country code {code!r}: use the ISO 3166-1 alpha-2 code in capitals, e.g. 'LV'")
     return code
 
 
@@ -259,9 +267,19 @@ def _founded_on(r: _Reader, d: Mapping[str, Any]) -> date | None:
 
 
 _TOP_LEVEL = (
-    "legal_name", "country", "founded_on", *FIGURE_FIELDS, "accounts_approved", "previous_period",
-    "partner_enterprises", "linked_enterprises", "public_bodies_control_percent", "responsible_ai_commitment",
-    "large_scale_ai_experience", "planned_model", "eu_controlled",
+    "legal_name",
+    "country",
+    "founded_on",
+    *FIGURE_FIELDS,
+    "accounts_approved",
+    "previous_period",
+    "partner_enterprises",
+    "linked_enterprises",
+    "public_bodies_control_percent",
+    "responsible_ai_commitment",
+    "large_scale_ai_experience",
+    "planned_model",
+    "eu_controlled",
 )
 
 
@@ -276,15 +294,19 @@ def parse_application(data: object, *, require: Collection[str] = ()) -> Applica
     if not isinstance(data, Mapping):
         raise ApplicationErrors(r.errors)
     application = Application(
-        legal_name=r.name(d, "legal_name", ""), country=_country(r, d), founded_on=_founded_on(r, d),
-        figures=_figures(r, d, ""), accounts_approved=r.flag(d, "accounts_approved", ""),
+        legal_name=r.name(d, "legal_name", ""),
+        country=_country(r, d),
+        founded_on=_founded_on(r, d),
+        figures=_figures(r, d, ""),
+        accounts_approved=r.flag(d, "accounts_approved", ""),
         previous_period=_previous_period(r, d),
         partner_enterprises=tuple(_partner(r, v, p) for v, p in r.items(d, "partner_enterprises")),
         linked_enterprises=tuple(_linked(r, v, p) for v, p in r.items(d, "linked_enterprises")),
         public_bodies_control_percent=r.number(d, "public_bodies_control_percent", "", maximum=100),
         responsible_ai_commitment=r.flag(d, "responsible_ai_commitment", ""),
         large_scale_ai_experience=r.text(d, "large_scale_ai_experience", "", allow_blank=True),
-        planned_model=_planned_model(r, d), eu_controlled=r.flag(d, "eu_controlled", "", optional=True),
+        planned_model=_planned_model(r, d),
+        eu_controlled=r.flag(d, "eu_controlled", "", optional=True),
     )
     if r.errors:
         raise ApplicationErrors(r.errors)
@@ -307,12 +329,20 @@ def application_to_dict(app: Application) -> dict[str, Any]:
         if getattr(app.planned_model, key) is not None:
             model[key] = getattr(app.planned_model, key)
     doc: dict[str, Any] = {
-        "legal_name": app.legal_name, "country": app.country, "founded_on": app.founded_on.isoformat(),
-        **_figures_dict(app.figures), "accounts_approved": app.accounts_approved,
+        "legal_name": app.legal_name,
+        "country": app.country,
+        "founded_on": app.founded_on.isoformat(),
+        **_figures_dict(app.figures),
+        "accounts_approved": app.accounts_approved,
         "previous_period": _figures_dict(app.previous_period) if app.previous_period else None,
         "partner_enterprises": [
-            {"name": p.name, "stake_percent": _plain(p.stake_percent), **_figures_dict(p.figures),
-             "investor_type": p.investor_type} for p in app.partner_enterprises
+            {
+                "name": p.name,
+                "stake_percent": _plain(p.stake_percent),
+                **_figures_dict(p.figures),
+                "investor_type": p.investor_type,
+            }
+            for p in app.partner_enterprises
         ],
         "linked_enterprises": [{"name": e.name, **_figures_dict(e.figures)} for e in app.linked_enterprises],
         "public_bodies_control_percent": _plain(app.public_bodies_control_percent),
@@ -345,29 +375,50 @@ _NAME = {"type": "string", "minLength": 1}
 APPLICATION_JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "EligibilityApplication",
-    **_obj({
-        "legal_name": _NAME,
-        "country": {"type": "string", "enum": sorted(COUNTRY_NAMES),
-                    "description": "ISO 3166-1 alpha-2 code of the registered office (XK: Kosovo)."},
-        "founded_on": {"type": "string", "format": "date"},
-        **_FIGURES,
-        "accounts_approved": {"type": "boolean",
-                              "description": "False for a new enterprise whose figures are good-faith estimates."},
-        "previous_period": {"oneOf": [{"type": "null"}, _obj(dict(_FIGURES))],
-                            "description": "The previous accounting period's figures, already aggregated."},
-        "partner_enterprises": {"type": "array", "items": _obj({
-            "name": _NAME, "stake_percent": _num("Capital or voting rights, whichever is greater.", 50),
-            **_FIGURES, "investor_type": {"enum": [None, *INVESTOR_TYPES]},
-        })},
-        "linked_enterprises": {"type": "array", "items": _obj({"name": _NAME, **_FIGURES})},
-        "public_bodies_control_percent": _num("Capital or voting rights held by public bodies.", 100),
-        "responsible_ai_commitment": {"type": "boolean"},
-        "large_scale_ai_experience": {"type": "string"},
-        "planned_model": _obj({
-            "parameters": {"type": "integer", "minimum": 1, "maximum": MAX_PARAMETERS},
-            "from_scratch": {"type": "boolean"},
-            "mixture_of_experts": {"type": "boolean"}, "open_weights": {"type": "boolean"},
-        }, optional=("mixture_of_experts", "open_weights")),
-        "eu_controlled": {"type": "boolean"},
-    }, optional=("eu_controlled",)),
+    **_obj(
+        {
+            "legal_name": _NAME,
+            "country": {
+                "type": "string",
+                "enum": sorted(COUNTRY_NAMES),
+                "description": "ISO 3166-1 alpha-2 code of the registered office (XK: Kosovo).",
+            },
+            "founded_on": {"type": "string", "format": "date"},
+            **_FIGURES,
+            "accounts_approved": {
+                "type": "boolean",
+                "description": "False for a new enterprise whose figures are good-faith estimates.",
+            },
+            "previous_period": {
+                "oneOf": [{"type": "null"}, _obj(dict(_FIGURES))],
+                "description": "The previous accounting period's figures, already aggregated.",
+            },
+            "partner_enterprises": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "name": _NAME,
+                        "stake_percent": _num("Capital or voting rights, whichever is greater.", 50),
+                        **_FIGURES,
+                        "investor_type": {"enum": [None, *INVESTOR_TYPES]},
+                    }
+                ),
+            },
+            "linked_enterprises": {"type": "array", "items": _obj({"name": _NAME, **_FIGURES})},
+            "public_bodies_control_percent": _num("Capital or voting rights held by public bodies.", 100),
+            "responsible_ai_commitment": {"type": "boolean"},
+            "large_scale_ai_experience": {"type": "string"},
+            "planned_model": _obj(
+                {
+                    "parameters": {"type": "integer", "minimum": 1, "maximum": MAX_PARAMETERS},
+                    "from_scratch": {"type": "boolean"},
+                    "mixture_of_experts": {"type": "boolean"},
+                    "open_weights": {"type": "boolean"},
+                },
+                optional=("mixture_of_experts", "open_weights"),
+            ),
+            "eu_controlled": {"type": "boolean"},
+        },
+        optional=("eu_controlled",),
+    ),
 }

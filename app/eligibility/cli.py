@@ -34,8 +34,11 @@ def _load_rules(config_path: Path | None) -> RuleSet:
 
 @cli.command("check", with_appcontext=False)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--challenge-config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A challenge TOML file whose [eligibility] section holds the rules (default: 2024 rules).")
+@click.option(
+    "--challenge-config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A challenge TOML file whose [eligibility] section holds the rules (default: 2024 rules).",
+)
 @click.option("--experience-confirmed", is_flag=True, help="An organiser has confirmed the experience evidence.")
 def check(file: Path, challenge_config: Path | None, experience_confirmed: bool) -> None:
     """Print the eligibility verdict for the application in FILE (JSON)."""

@@ -6,6 +6,7 @@ Iberia NLP (PT) sent two versions: the first forgot the trustworthy-AI commitmen
 organisers' queue because its previous period was over the ceilings (Article 4(2)) and its experience
 evidence is unconfirmed. Idempotent: a team that already applied is left alone.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,42 +28,70 @@ def _figures(staff: float, turnover: int, balance: int) -> dict[str, Any]:
 
 def _application(legal_name: str, country: str, founded_on: str, experience: str, **extra: Any) -> dict[str, Any]:
     return {
-        "legal_name": legal_name, "country": country, "founded_on": founded_on, **_figures(24, 1_800_000, 2_500_000),
-        "accounts_approved": True, "previous_period": None, "partner_enterprises": [], "linked_enterprises": [],
-        "public_bodies_control_percent": 0, "responsible_ai_commitment": True,
+        "legal_name": legal_name,
+        "country": country,
+        "founded_on": founded_on,
+        **_figures(24, 1_800_000, 2_500_000),
+        "accounts_approved": True,
+        "previous_period": None,
+        "partner_enterprises": [],
+        "linked_enterprises": [],
+        "public_bodies_control_percent": 0,
+        "responsible_ai_commitment": True,
         "large_scale_ai_experience": experience,
-        "planned_model": {"parameters": 34_000_000_000, "from_scratch": True}, **extra,
+        "planned_model": {"parameters": 34_000_000_000, "from_scratch": True},
+        **extra,
     }
 
 
 AURORA = _application(
-    "Aurora Language Labs Oy", "FI", "2021-05-10",
+    "Aurora Language Labs Oy",
+    "FI",
+    "2021-05-10",
     "Trained Aurora-13B, a Finnish-English model, on 512 AMD MI250X GPUs of LUMI (project 462000123, 2023); "
-    "model card and training report at aurora-labs.example/13b.")
+    "model card and training report at aurora-labs.example/13b.",
+)
 BALTIC = _application(
-    "Baltic Tensor SIA", "LV", "2020-09-01",
+    "Baltic Tensor SIA",
+    "LV",
+    "2020-09-01",
     "Our team pre-trained a 7B Latvian-Lithuanian-Estonian model on LEONARDO (EuroHPC Regular Access, 2024).",
     **_figures(38.5, 4_200_000, 3_100_000),
     partner_enterprises=[
         {"name": "Riga Compute SIA", "stake_percent": 35, **_figures(12, 900_000, 1_400_000), "investor_type": None},
-        {"name": "Baltic Ventures Fund", "stake_percent": 40, **_figures(6, 2_000_000, 60_000_000),
-         "investor_type": "venture_capital"},
-    ])
+        {
+            "name": "Baltic Ventures Fund",
+            "stake_percent": 40,
+            **_figures(6, 2_000_000, 60_000_000),
+            "investor_type": "venture_capital",
+        },
+    ],
+)
 IBERIA_FIRST = _application(
-    "Iberia NLP, Lda.", "PT", "2017-02-14",
+    "Iberia NLP, Lda.",
+    "PT",
+    "2017-02-14",
     "Fine-tuned open 70B models for Portuguese and Spanish public administration; trained a 3B model from "
     "scratch on Deucalion (2024).",
-    **_figures(210, 38_000_000, 29_000_000), responsible_ai_commitment=False)
-IBERIA_SECOND = {**IBERIA_FIRST, "responsible_ai_commitment": True,
-                 "previous_period": _figures(265, 54_000_000, 47_000_000)}
+    **_figures(210, 38_000_000, 29_000_000),
+    responsible_ai_commitment=False,
+)
+IBERIA_SECOND = {
+    **IBERIA_FIRST,
+    "responsible_ai_commitment": True,
+    "previous_period": _figures(265, 54_000_000, 47_000_000),
+}
 
 
 def extend_demo(session: Session, settings: Settings, challenge: Challenge) -> None:
     """Give each demo team its application (and the organiser's confirmations) unless it already applied."""
     organiser = find_user(session, ORGANISER)
     rules = rules_for(challenge)
-    plans = (("aurora@demo.lagc.eu", [AURORA], True), ("baltic@demo.lagc.eu", [BALTIC], True),
-             ("iberia@demo.lagc.eu", [IBERIA_FIRST, IBERIA_SECOND], False))
+    plans = (
+        ("aurora@demo.lagc.eu", [AURORA], True),
+        ("baltic@demo.lagc.eu", [BALTIC], True),
+        ("iberia@demo.lagc.eu", [IBERIA_FIRST, IBERIA_SECOND], False),
+    )
     for email, documents, confirm in plans:
         entrant = find_user(session, email)
         team = team_of(session, entrant, challenge.id) if entrant else None

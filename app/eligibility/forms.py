@@ -4,6 +4,7 @@ The form does no checking of its own beyond CSRF: it turns what was typed into t
 `parse_application` judge it, so the page, the API and the CLI give the same message for the same mistake.
 A blank field is left out of the document (and reported as missing), never given a default.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,14 +14,21 @@ from typing import Any
 from app.forms import WebForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField, TextAreaField,
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 
 from app.eligibility.application import FIGURE_FIELDS, INVESTOR_TYPES
 from app.eligibility.countries import COUNTRY_NAMES
 from app.jsonbody import MAX_JSON_BYTES, JsonBodyError, load_json
-
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -30,10 +38,14 @@ def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
 YES_NO = _choices([("yes", "Yes"), ("no", "No")])
 ROWS = 3
 MAX_ROWS = 30
-INVESTOR_CHOICES = _choices([("", "None of these (an ordinary partner)")] + [
-    (t, t.replace("_", " ").capitalize()) for t in INVESTOR_TYPES])
-FIGURE_LABELS = {"staff_headcount": "Staff (annual work units)", "annual_turnover_eur": "Annual turnover (EUR)",
-                 "balance_sheet_total_eur": "Balance sheet total (EUR)"}
+INVESTOR_CHOICES = _choices(
+    [("", "None of these (an ordinary partner)")] + [(t, t.replace("_", " ").capitalize()) for t in INVESTOR_TYPES]
+)
+FIGURE_LABELS = {
+    "staff_headcount": "Staff (annual work units)",
+    "annual_turnover_eur": "Annual turnover (EUR)",
+    "balance_sheet_total_eur": "Balance sheet total (EUR)",
+}
 _NUMERIC = {"inputmode": "decimal"}
 
 
@@ -64,18 +76,23 @@ class ApplicationForm(WebForm):
     """Every field of the JSON document; partners and linked enterprises as repeatable rows."""
 
     legal_name = StringField("Legal name of the enterprise")
-    country = SelectField("Country of the registered office", validate_choice=False, choices=_choices(
-        [("", "Choose…")] + sorted(((code, f"{name} ({code})") for code, name in COUNTRY_NAMES.items()),
-                                   key=lambda c: c[1])))
+    country = SelectField(
+        "Country of the registered office",
+        validate_choice=False,
+        choices=_choices(
+            [("", "Choose…")]
+            + sorted(((code, f"{name} ({code})") for code, name in COUNTRY_NAMES.items()), key=lambda c: c[1])
+        ),
+    )
     founded_on = StringField("Founded on", render_kw={"type": "date"})
-    accounts_approved = RadioField("Are these figures from approved accounts?", choices=YES_NO,
-                                   validate_choice=False)
+    accounts_approved = RadioField("Are these figures from approved accounts?", choices=YES_NO, validate_choice=False)
     partner_enterprises = FieldList(FormField(PartnerRow), min_entries=ROWS, max_entries=MAX_ROWS)
     linked_enterprises = FieldList(FormField(LinkedRow), min_entries=ROWS, max_entries=MAX_ROWS)
     public_bodies_control_percent = StringField("Share held by public bodies (%)", render_kw=_NUMERIC)
     responsible_ai_commitment = BooleanField("We commit to the EU's principles for trustworthy AI")
-    large_scale_ai_experience = TextAreaField("Evidence of experience with large-scale AI models",
-                                              render_kw={"rows": 4})
+    large_scale_ai_experience = TextAreaField(
+        "Evidence of experience with large-scale AI models", render_kw={"rows": 4}
+    )
     planned_parameters = StringField("Parameters of the planned model", render_kw={"inputmode": "numeric"})
     planned_from_scratch = RadioField("Trained from scratch?", choices=YES_NO, validate_choice=False)
     planned_mixture_of_experts = RadioField("A mixture-of-experts model?", choices=YES_NO, validate_choice=False)
@@ -107,10 +124,12 @@ class ConfirmExperienceForm(WebForm):
 class OverrideForm(WebForm):
     """An organiser overrides a verdict, with a justification the team will read."""
 
-    status = RadioField("Decide", choices=_choices([("eligible", "Eligible"), ("ineligible", "Not eligible")]),
-                        validate_choice=False)
-    justification = TextAreaField("Justification (at least 20 characters; the team and the audit log read it)",
-                                  render_kw={"rows": 3})
+    status = RadioField(
+        "Decide", choices=_choices([("eligible", "Eligible"), ("ineligible", "Not eligible")]), validate_choice=False
+    )
+    justification = TextAreaField(
+        "Justification (at least 20 characters; the team and the audit log read it)", render_kw={"rows": 3}
+    )
     override = SubmitField("Override the verdict")
 
 
@@ -196,9 +215,18 @@ def document_from_form(form: ApplicationForm) -> tuple[dict[str, Any], dict[str,
 def form_data(doc: dict[str, Any]) -> dict[str, Any]:
     """Form data that shows a stored document again (to prefill the next version)."""
     yes_no = {True: "yes", False: "no", None: None}
-    data: dict[str, Any] = {k: doc.get(k) for k in ("legal_name", "country", "founded_on", *FIGURE_FIELDS,
-                                                     "public_bodies_control_percent", "large_scale_ai_experience",
-                                                     "responsible_ai_commitment")}
+    data: dict[str, Any] = {
+        k: doc.get(k)
+        for k in (
+            "legal_name",
+            "country",
+            "founded_on",
+            *FIGURE_FIELDS,
+            "public_bodies_control_percent",
+            "large_scale_ai_experience",
+            "responsible_ai_commitment",
+        )
+    }
     data["accounts_approved"] = yes_no[doc.get("accounts_approved")]
     data["eu_controlled"] = yes_no[doc.get("eu_controlled")]
     for key, value in (doc.get("previous_period") or {}).items():
@@ -208,11 +236,14 @@ def form_data(doc: dict[str, Any]) -> dict[str, Any]:
     for key in ("from_scratch", "mixture_of_experts", "open_weights"):
         data["planned_" + key] = yes_no[model.get(key)]
     blank = [{}] * ROWS
-    data["partner_enterprises"] = [{**p, "investor_type": p.get("investor_type") or ""}
-                                   for p in doc.get("partner_enterprises", [])] + blank
+    data["partner_enterprises"] = [
+        {**p, "investor_type": p.get("investor_type") or ""} for p in doc.get("partner_enterprises", [])
+    ] + blank
     data["linked_enterprises"] = list(doc.get("linked_enterprises", [])) + blank
-    return {k: ("" if v is None else str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-            for k, v in data.items()}
+    return {
+        k: ("" if v is None else str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+        for k, v in data.items()
+    }
 
 
 def json_document(form: JsonDocumentForm) -> tuple[Any, str | None]:

@@ -1,4 +1,5 @@
 """Eligibility applications (every version kept, never changed) and the organisers' decisions on them."""
+
 from __future__ import annotations
 
 from datetime import datetime

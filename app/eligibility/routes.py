@@ -1,4 +1,5 @@
 """Eligibility pages: an entrant's application and verdict, the organisers' review queue and decisions."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,20 +12,36 @@ from app.challenges.services import PhaseClosed, get_challenge, phase_gate
 from app.db import get_session
 from app.eligibility.application import ApplicationErrors
 from app.eligibility.forms import (
-    ApplicationForm, ConfirmExperienceForm, JsonDocumentForm, OverrideForm, attach_errors, document_from_form,
-    form_data, json_document,
+    ApplicationForm,
+    ConfirmExperienceForm,
+    JsonDocumentForm,
+    OverrideForm,
+    attach_errors,
+    document_from_form,
+    form_data,
+    json_document,
 )
 from app.eligibility.models import EligibilityApplication
 from app.eligibility.services import (
-    DecisionError, EligibilityStatus, applications_of, confirm_experience, current_status, decisions_of, override,
-    review_queue, rules_for, submit_application, team_is_eligible,
+    DecisionError,
+    EligibilityStatus,
+    applications_of,
+    confirm_experience,
+    current_status,
+    decisions_of,
+    override,
+    review_queue,
+    rules_for,
+    submit_application,
+    team_is_eligible,
 )
 from app.security import roles
 from app.teams.models import Team
 from app.teams.services import no_team_reason, team_of
 
-bp = Blueprint("eligibility", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/eligibility")
+bp = Blueprint(
+    "eligibility", __name__, template_folder="templates", static_folder="static", static_url_path="/static/eligibility"
+)
 
 BADGES = {"eligible": "open", "needs_review": "upcoming", "ineligible": "closed", "not_applied": ""}
 
@@ -57,15 +74,29 @@ def _entrant_team(slug: str) -> tuple[Challenge, Team]:
     return challenge, team
 
 
-def _page(challenge: Challenge, team: Team, form: ApplicationForm, json_form: JsonDocumentForm,
-          problems: list[str] | None = None, status: int = 200):
+def _page(
+    challenge: Challenge,
+    team: Team,
+    form: ApplicationForm,
+    json_form: JsonDocumentForm,
+    problems: list[str] | None = None,
+    status: int = 200,
+):
     session = get_session()
     state = current_status(session, team.id)
     return render_template(
-        "eligibility/apply.html", challenge=challenge, team=team, form=form, json_form=json_form, state=state,
-        gate=team_is_eligible(session, team.id), versions=applications_of(session, team.id),
-        required=rules_for(challenge).required_fields, problems=problems or [],
-        phase=phase_gate(challenge, "apply")), status
+        "eligibility/apply.html",
+        challenge=challenge,
+        team=team,
+        form=form,
+        json_form=json_form,
+        state=state,
+        gate=team_is_eligible(session, team.id),
+        versions=applications_of(session, team.id),
+        required=rules_for(challenge).required_fields,
+        problems=problems or [],
+        phase=phase_gate(challenge, "apply"),
+    ), status
 
 
 def _submit(challenge: Challenge, team: Team, data: object, on_error):
@@ -107,8 +138,12 @@ def apply(slug: str):
         (form.partner_enterprises if form.add_partner.data else form.linked_enterprises).append_entry()
         return _page(challenge, team, form, json_form)
     document, rows = document_from_form(form)
-    return _submit(challenge, team, document, lambda errors: _page(
-        challenge, team, form, json_form, attach_errors(form, errors, rows), 422))
+    return _submit(
+        challenge,
+        team,
+        document,
+        lambda errors: _page(challenge, team, form, json_form, attach_errors(form, errors, rows), 422),
+    )
 
 
 def _apply_json(challenge: Challenge, team: Team, form: ApplicationForm, json_form: JsonDocumentForm):
@@ -118,9 +153,19 @@ def _apply_json(challenge: Challenge, team: Team, form: ApplicationForm, json_fo
     if problem:
         json_form.text.errors = [problem]
         return _page(challenge, team, form, json_form, [problem], 422)
-    return _submit(challenge, team, data, lambda errors: _page(
-        challenge, team, form, json_form, [f"{p or 'the document'}: {m}" for p, ms in errors.items() for m in ms],
-        422))
+    return _submit(
+        challenge,
+        team,
+        data,
+        lambda errors: _page(
+            challenge,
+            team,
+            form,
+            json_form,
+            [f"{p or 'the document'}: {m}" for p, ms in errors.items() for m in ms],
+            422,
+        ),
+    )
 
 
 @bp.route("/organiser/eligibility")
@@ -140,14 +185,22 @@ def application(application_id: int):
     state = current_status(session, team.id)
     decisions = decisions_of(session, team.id)
     versions = applications_of(session, team.id)
-    people = {uid: session.get(User, uid) for uid in {d.organiser_id for d in decisions}
-              | {v.submitted_by for v in versions}}
+    people = {
+        uid: session.get(User, uid) for uid in {d.organiser_id for d in decisions} | {v.submitted_by for v in versions}
+    }
     return render_template(
-        "eligibility/application.html", application=found, team=team, state=state, people=people,
-        versions=versions, decisions=decisions,
+        "eligibility/application.html",
+        application=found,
+        team=team,
+        state=state,
+        people=people,
+        versions=versions,
+        decisions=decisions,
         is_current=state.application is not None and state.application.id == found.id,
         can_decide=Role(current_user.role) is Role.organiser,
-        confirm_form=ConfirmExperienceForm(), override_form=OverrideForm())
+        confirm_form=ConfirmExperienceForm(),
+        override_form=OverrideForm(),
+    )
 
 
 def _decide(application_id: int, act) -> object:
@@ -175,6 +228,7 @@ def confirm(application_id: int):
         confirm_experience(session, found, current_user)
         team = session.get(Team, found.team_id)
         return f"Experience confirmed: {team.name} is now {current_status(session, team.id).words}."
+
     return _decide(application_id, act)
 
 
@@ -189,4 +243,5 @@ def override_verdict(application_id: int):
     def act(session, found):
         override(session, found, current_user, form.status.data or "", form.justification.data or "")
         return f"Verdict overridden: {form.status.data}."
+
     return _decide(application_id, act)

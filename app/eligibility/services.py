@@ -4,6 +4,7 @@ The verdict itself comes from the pure engine (`rules.decide`); this module gath
 document, the challenge's rule set, whether an organiser confirmed the experience evidence) and persists
 what was decided, with an audit event for every decision.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,8 +27,12 @@ from app.teams.models import Team, TeamMembership
 
 MIN_JUSTIFICATION = 20
 OVERRIDE_STATUSES = ("eligible", "ineligible")
-STATUS_WORDS = {"not_applied": "not applied yet", "eligible": "eligible", "needs_review": "waiting for review",
-                "ineligible": "not eligible"}
+STATUS_WORDS = {
+    "not_applied": "not applied yet",
+    "eligible": "eligible",
+    "needs_review": "waiting for review",
+    "ineligible": "not eligible",
+}
 
 
 class DecisionError(DomainError, ValueError):
@@ -65,8 +70,9 @@ class EligibilityStatus:
     @property
     def experience_awaiting(self) -> bool:
         """True when the experience evidence waits for an organiser and no override settled the matter."""
-        return self.override is None and any(c["rule"] == "experience" and c["outcome"] == "review"
-                                             for c in self.checks)
+        return self.override is None and any(
+            c["rule"] == "experience" and c["outcome"] == "review" for c in self.checks
+        )
 
     @property
     def words(self) -> str:
@@ -82,36 +88,55 @@ def rules_for(challenge: Challenge) -> RuleSet:
 
 def is_member(session: Session, team_id: int, user_id: int) -> bool:
     """True when the person belongs to the team."""
-    return session.exec(select(TeamMembership.id).where(TeamMembership.team_id == team_id,
-                                                        TeamMembership.user_id == user_id)).first() is not None
+    return (
+        session.exec(
+            select(TeamMembership.id).where(TeamMembership.team_id == team_id, TeamMembership.user_id == user_id)
+        ).first()
+        is not None
+    )
 
 
 def applications_of(session: Session, team_id: int) -> list[EligibilityApplication]:
     """Every version of the team's application, newest first."""
-    return list(session.exec(select(EligibilityApplication).where(EligibilityApplication.team_id == team_id)
-                             .order_by(EligibilityApplication.version.desc())).all())
+    return list(
+        session.exec(
+            select(EligibilityApplication)
+            .where(EligibilityApplication.team_id == team_id)
+            .order_by(EligibilityApplication.version.desc())
+        ).all()
+    )
 
 
 def latest_application(session: Session, team_id: int) -> Optional[EligibilityApplication]:
     """The team's newest application version, if any."""
-    return session.exec(select(EligibilityApplication).where(EligibilityApplication.team_id == team_id)
-                        .order_by(EligibilityApplication.version.desc())).first()
+    return session.exec(
+        select(EligibilityApplication)
+        .where(EligibilityApplication.team_id == team_id)
+        .order_by(EligibilityApplication.version.desc())
+    ).first()
 
 
 def decisions_of(session: Session, team_id: int) -> list[EligibilityDecision]:
     """Every organiser decision on the team's applications, newest first."""
-    return list(session.exec(select(EligibilityDecision).where(EligibilityDecision.team_id == team_id)
-                             .order_by(EligibilityDecision.id.desc())).all())
+    return list(
+        session.exec(
+            select(EligibilityDecision)
+            .where(EligibilityDecision.team_id == team_id)
+            .order_by(EligibilityDecision.id.desc())
+        ).all()
+    )
 
 
 def _experience_confirmed(session: Session, application: EligibilityApplication) -> bool:
     """Confirmed evidence stays confirmed in later versions as long as its text is unchanged."""
     evidence = application.document.get("large_scale_ai_experience", "")
     confirmed = session.exec(
-        select(EligibilityApplication).join(EligibilityDecision,
-                                            EligibilityDecision.application_id == EligibilityApplication.id)
-        .where(EligibilityApplication.team_id == application.team_id,
-               EligibilityDecision.kind == "experience_confirmed")).all()
+        select(EligibilityApplication)
+        .join(EligibilityDecision, EligibilityDecision.application_id == EligibilityApplication.id)
+        .where(
+            EligibilityApplication.team_id == application.team_id, EligibilityDecision.kind == "experience_confirmed"
+        )
+    ).all()
     return any(a.document.get("large_scale_ai_experience", "") == evidence for a in confirmed)
 
 
@@ -132,9 +157,11 @@ def current_status(session: Session, team_id: int) -> EligibilityStatus:
         return EligibilityStatus("not_applied")
     confirmed = _experience_confirmed(session, application)
     verdict = _verdict_now(session, application, confirmed)
-    override = session.exec(select(EligibilityDecision).where(
-        EligibilityDecision.application_id == application.id, EligibilityDecision.kind == "override")
-        .order_by(EligibilityDecision.id.desc())).first()
+    override = session.exec(
+        select(EligibilityDecision)
+        .where(EligibilityDecision.application_id == application.id, EligibilityDecision.kind == "override")
+        .order_by(EligibilityDecision.id.desc())
+    ).first()
     status = override.status if override is not None else verdict["status"]
     return EligibilityStatus(status, verdict, application, confirmed, override, list(verdict["checks"]))
 
@@ -154,8 +181,9 @@ def team_is_eligible(session: Session, team_id: int) -> tuple[bool, str]:
     return False, "Your team is not eligible: " + (" ".join(failed) or "see the Eligibility page.")
 
 
-def submit_application(session: Session, team: Team, user: User, data: object,
-                       rules: RuleSet, now: Optional[datetime] = None) -> EligibilityApplication:
+def submit_application(
+    session: Session, team: Team, user: User, data: object, rules: RuleSet, now: Optional[datetime] = None
+) -> EligibilityApplication:
     """Store a new version of the team's application while the challenge's phases allow applying (raises
     `PhaseClosed` otherwise, before anything is read or written; `ApplicationErrors` for bad input)."""
     require_phase(session.get(Challenge, team.challenge_id), "apply", now)
@@ -163,16 +191,30 @@ def submit_application(session: Session, team: Team, user: User, data: object,
     lock_row(session, Team, team.id)  # versions are numbered in turn, even for applications sent at once
     previous = latest_application(session, team.id)
     application = EligibilityApplication(
-        team_id=team.id, challenge_id=team.challenge_id, version=(previous.version + 1) if previous else 1,
-        document=application_to_dict(parsed), verdict={}, status="", submitted_by=user.id)
+        team_id=team.id,
+        challenge_id=team.challenge_id,
+        version=(previous.version + 1) if previous else 1,
+        document=application_to_dict(parsed),
+        verdict={},
+        status="",
+        submitted_by=user.id,
+    )
     confirmed = _experience_confirmed(session, application)
     verdict: Verdict = decide(parsed, rules, experience_confirmed=confirmed)
     application.verdict, application.status = verdict.to_dict(), verdict.status
     session.add(application)
     session.flush()
-    record(session, "eligibility.application_submitted", "team", team.id, actor_id=user.id,
-           challenge_id=team.challenge_id, application_id=application.id, version=application.version,
-           verdict=verdict.status)
+    record(
+        session,
+        "eligibility.application_submitted",
+        "team",
+        team.id,
+        actor_id=user.id,
+        challenge_id=team.challenge_id,
+        application_id=application.id,
+        version=application.version,
+        verdict=verdict.status,
+    )
     return application
 
 
@@ -182,50 +224,86 @@ def _latest_or_refuse(session: Session, application: EligibilityApplication) -> 
     lock_row(session, Team, application.team_id)
     latest = latest_application(session, application.team_id)
     if latest is None or latest.id != application.id:
-        raise DecisionError(f"Version {application.version} is no longer current: the team has sent version "
-                            f"{latest.version if latest else '?'}; decide on that one.")
+        raise DecisionError(
+            f"Version {application.version} is no longer current: the team has sent version "
+            f"{latest.version if latest else '?'}; decide on that one."
+        )
 
 
-def confirm_experience(session: Session, application: EligibilityApplication,
-                       organiser: User) -> EligibilityDecision:
+def confirm_experience(session: Session, application: EligibilityApplication, organiser: User) -> EligibilityDecision:
     """An organiser confirms the experience evidence of the team's current application version."""
     _latest_or_refuse(session, application)
     if not application.document.get("large_scale_ai_experience", "").strip():
         raise DecisionError("This application gives no evidence of experience to confirm.")
     if _experience_confirmed(session, application):
         raise DecisionError("The experience evidence of this application is already confirmed.")
-    decision = EligibilityDecision(application_id=application.id, team_id=application.team_id,
-                                   kind="experience_confirmed", status="confirmed", organiser_id=organiser.id)
+    decision = EligibilityDecision(
+        application_id=application.id,
+        team_id=application.team_id,
+        kind="experience_confirmed",
+        status="confirmed",
+        organiser_id=organiser.id,
+    )
     session.add(decision)
     session.flush()
     state = current_status(session, application.team_id)
-    record(session, "eligibility.experience_confirmed", "team", application.team_id, actor_id=organiser.id,
-           challenge_id=application.challenge_id, application_id=application.id, version=application.version,
-           status=state.status)
+    record(
+        session,
+        "eligibility.experience_confirmed",
+        "team",
+        application.team_id,
+        actor_id=organiser.id,
+        challenge_id=application.challenge_id,
+        application_id=application.id,
+        version=application.version,
+        status=state.status,
+    )
     return decision
 
 
-def override(session: Session, application: EligibilityApplication, organiser: User, status: str,
-             justification: str) -> EligibilityDecision:
+def override(
+    session: Session, application: EligibilityApplication, organiser: User, status: str, justification: str
+) -> EligibilityDecision:
     """An organiser overrides the verdict of the current version; only with a written justification."""
     justification = (justification or "").strip()
     if status not in OVERRIDE_STATUSES:
         raise DecisionError("Choose eligible or ineligible.", "status")
     if len(justification) < MIN_JUSTIFICATION:
-        raise DecisionError(f"Write a justification of at least {MIN_JUSTIFICATION} characters: the team and "
-                            "the audit log will read it.", "justification")
+        raise DecisionError(
+            f"Write a justification of at least {MIN_JUSTIFICATION} characters: the team and "
+            "the audit log will read it.",
+            "justification",
+        )
     _latest_or_refuse(session, application)
-    overrides = [d for d in decisions_of(session, application.team_id)
-                 if d.kind == "override" and d.application_id == application.id]
+    overrides = [
+        d
+        for d in decisions_of(session, application.team_id)
+        if d.kind == "override" and d.application_id == application.id
+    ]
     if overrides and (overrides[0].status, overrides[0].justification) == (status, justification):  # newest first
         raise DecisionError(f"This override ({status}, with these words) is already recorded.")
-    decision = EligibilityDecision(application_id=application.id, team_id=application.team_id, kind="override",
-                                   status=status, justification=justification, organiser_id=organiser.id)
+    decision = EligibilityDecision(
+        application_id=application.id,
+        team_id=application.team_id,
+        kind="override",
+        status=status,
+        justification=justification,
+        organiser_id=organiser.id,
+    )
     session.add(decision)
     session.flush()
-    record(session, "eligibility.overridden", "team", application.team_id, actor_id=organiser.id,
-           challenge_id=application.challenge_id, application_id=application.id, version=application.version,
-           status=status, justification=justification)
+    record(
+        session,
+        "eligibility.overridden",
+        "team",
+        application.team_id,
+        actor_id=organiser.id,
+        challenge_id=application.challenge_id,
+        application_id=application.id,
+        version=application.version,
+        status=status,
+        justification=justification,
+    )
     return decision
 
 

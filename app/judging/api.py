@@ -5,6 +5,7 @@ Score sheets with problems answer 422 with a message per criterion; anything aft
 an entry the judge is not assigned to answers 404, one the judge is recused from 403 (saying so). Locking
 while score sheets are missing answers 409 listing them (`missing_sheets`) until the body names them all.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Literal, Optional
@@ -20,8 +21,17 @@ from app.challenges.services import get_challenge
 from app.db import DatabaseId, get_session
 from app.judging.overview import judge_entries
 from app.judging.services import (
-    JudgingError, MissingSheets, assign_judge, declare_conflict, finalise, judges_scores, judging_state, lock_of,
-    publish, rubric_of, submit_sheet,
+    JudgingError,
+    MissingSheets,
+    assign_judge,
+    declare_conflict,
+    finalise,
+    judges_scores,
+    judging_state,
+    lock_of,
+    publish,
+    rubric_of,
+    submit_sheet,
 )
 from app.security import public, roles
 
@@ -124,34 +134,60 @@ def _act(action: Callable[[Any], Any]) -> Any:
 def _state(session, challenge: Challenge) -> JudgingStateOut:
     lock = lock_of(session, challenge)
     return JudgingStateOut(
-        state=judging_state(session, challenge), locked_at=lock.locked_at if lock else None,
+        state=judging_state(session, challenge),
+        locked_at=lock.locked_at if lock else None,
         published_at=lock.published_at if lock else None,
-        judges_scores={str(team_id): JudgesScoreOut(value=s.value, stderr=s.stderr, n_judges=s.n_judges)
-                       for team_id, s in judges_scores(session, challenge).items()})
+        judges_scores={
+            str(team_id): JudgesScoreOut(value=s.value, stderr=s.stderr, n_judges=s.n_judges)
+            for team_id, s in judges_scores(session, challenge).items()
+        },
+    )
 
 
-@route("/judging/<slug>", tag="judging", response_model=JudgingStateOut,
-       summary="The judging state and, once published, the judges' score of each team")
+@route(
+    "/judging/<slug>",
+    tag="judging",
+    response_model=JudgingStateOut,
+    summary="The judging state and, once published, the judges' score of each team",
+)
 @public
 def judging_state_api(slug: str):
     """Anyone: open, locked or published; the judges' scores only once published."""
     return respond(_state(get_session(), _challenge(slug)))
 
 
-@route("/judging/<slug>/assignments", tag="judging",
-       summary="The calling judge's entries: to score, submitted or recused, with their rubric",
-       response_model=JudgeAssignments)
+@route(
+    "/judging/<slug>/assignments",
+    tag="judging",
+    summary="The calling judge's entries: to score, submitted or recused, with their rubric",
+    response_model=JudgeAssignments,
+)
 @roles(Role.judge)
 def judging_my_assignments(slug: str):
     """The judge's own assignments only; sheets of other judges are never listed here."""
     challenge = _challenge(slug)
     entries = judge_entries(get_session(), challenge, g.api_user)
-    return respond(JudgeAssignments(
-        state=judging_state(get_session(), challenge),
-        rubric=[CriterionOut(id=c.id, title=c.title, weight=c.weight, scale=(c.scale_min, c.scale_max),
-                             anchors={str(k): v for k, v in c.anchors}) for c in rubric_of(challenge).criteria],
-        entries=[EntryOut(team_id=e.team.id, team=e.team.name, status=e.status,
-                          scores=e.sheet.scores if e.sheet else None) for e in entries]))
+    return respond(
+        JudgeAssignments(
+            state=judging_state(get_session(), challenge),
+            rubric=[
+                CriterionOut(
+                    id=c.id,
+                    title=c.title,
+                    weight=c.weight,
+                    scale=(c.scale_min, c.scale_max),
+                    anchors={str(k): v for k, v in c.anchors},
+                )
+                for c in rubric_of(challenge).criteria
+            ],
+            entries=[
+                EntryOut(
+                    team_id=e.team.id, team=e.team.name, status=e.status, scores=e.sheet.scores if e.sheet else None
+                )
+                for e in entries
+            ],
+        )
+    )
 
 
 class SheetBody(BaseModel):
@@ -162,9 +198,14 @@ class SheetBody(BaseModel):
     notes: str = Field(default="", max_length=20000, description="Private: never shown to the team or other judges")
 
 
-@route("/judging/<slug>/entries/<int:team_id>/sheet", methods=("POST",), tag="judging", request_model=SheetBody,
-       summary="Submit or revise the calling judge's score sheet for an entry (until judging is locked)",
-       response_model=SheetOut)
+@route(
+    "/judging/<slug>/entries/<int:team_id>/sheet",
+    methods=("POST",),
+    tag="judging",
+    request_model=SheetBody,
+    summary="Submit or revise the calling judge's score sheet for an entry (until judging is locked)",
+    response_model=SheetOut,
+)
 @roles(Role.judge)
 def judging_submit_sheet(slug: str, team_id: int):
     """422 with a message per criterion; 409 once locked; 404 unless assigned and not recused."""
@@ -181,9 +222,14 @@ class ConflictBody(BaseModel):
     reason: str = Field(min_length=3, max_length=2000)
 
 
-@route("/judging/<slug>/conflicts", methods=("POST",), tag="judging", request_model=ConflictBody,
-       summary="Declare a conflict of interest with a team: the calling judge is recused from it",
-       response_model=Recusal)
+@route(
+    "/judging/<slug>/conflicts",
+    methods=("POST",),
+    tag="judging",
+    request_model=ConflictBody,
+    summary="Declare a conflict of interest with a team: the calling judge is recused from it",
+    response_model=Recusal,
+)
 @roles(Role.judge)
 def judging_declare_conflict(slug: str):
     """The assignment, if any, is removed and new ones are refused."""
@@ -200,9 +246,14 @@ class AssignmentBody(BaseModel):
     team_id: DatabaseId
 
 
-@route("/judging/<slug>/assignments", methods=("POST",), tag="judging", request_model=AssignmentBody,
-       summary="Assign a judge to an entry (organisers); 409 when the judge is recused or judging is locked",
-       response_model=AssignmentOut)
+@route(
+    "/judging/<slug>/assignments",
+    methods=("POST",),
+    tag="judging",
+    request_model=AssignmentBody,
+    summary="Assign a judge to an entry (organisers); 409 when the judge is recused or judging is locked",
+    response_model=AssignmentOut,
+)
 @roles(Role.organiser)
 def judging_assign(slug: str):
     """Idempotent: assigning twice keeps one assignment."""
@@ -229,9 +280,14 @@ class LockBody(BaseModel):
     accept_missing: list[MissingSheetRef] = Field(default_factory=list, max_length=100_000)
 
 
-@route("/judging/<slug>/lock", methods=("POST",), tag="judging", request_model=LockBody,
-       response_model=JudgingStateOut,
-       summary="Finalise judging: lock every score sheet and assignment (organisers); 409 lists missing sheets")
+@route(
+    "/judging/<slug>/lock",
+    methods=("POST",),
+    tag="judging",
+    request_model=LockBody,
+    response_model=JudgingStateOut,
+    summary="Finalise judging: lock every score sheet and assignment (organisers); 409 lists missing sheets",
+)
 @roles(Role.organiser)
 def judging_lock(slug: str):
     """409 when already finalised, or while a score sheet is missing that `accept_missing` does not name."""
@@ -243,8 +299,16 @@ def judging_lock(slug: str):
         finalise(session, challenge, actor_id=g.api_user.id, accept_missing=accepted)
     except MissingSheets as exc:
         session.rollback()
-        abort(problem(409, exc.message, missing_sheets=[
-            {"judge_id": m.judge_id, "judge": m.judge, "team_id": m.team_id, "team": m.team} for m in exc.missing]))
+        abort(
+            problem(
+                409,
+                exc.message,
+                missing_sheets=[
+                    {"judge_id": m.judge_id, "judge": m.judge, "team_id": m.team_id, "team": m.team}
+                    for m in exc.missing
+                ],
+            )
+        )
     except JudgingError:
         session.rollback()
         raise  # the shell answers it as a problem
@@ -252,8 +316,13 @@ def judging_lock(slug: str):
     return respond(_state(session, challenge))
 
 
-@route("/judging/<slug>/publish", methods=("POST",), tag="judging", response_model=JudgingStateOut,
-       summary="Publish the locked judges' scores (organisers)")
+@route(
+    "/judging/<slug>/publish",
+    methods=("POST",),
+    tag="judging",
+    response_model=JudgingStateOut,
+    summary="Publish the locked judges' scores (organisers)",
+)
 @roles(Role.organiser)
 def judging_publish(slug: str):
     """409 unless finalised and not yet published."""

@@ -5,6 +5,7 @@ publishing, and Jonas still has Baltic Tensor and Iberia NLP to score (Joana sco
 scores once he submits). Finalising now names those two missing sheets and asks again. Joana is recused from Baltic Tensor: its scorecard
 tells her so (403), and her conflict form offers only the other teams.
 """
+
 from __future__ import annotations
 
 from sqlmodel import Session
@@ -13,21 +14,55 @@ from app.accounts.demo import DEMO_ACCOUNTS
 from app.accounts.services import find_user
 from app.challenges.models import Challenge
 from app.judging.services import (
-    OPEN, assign_judge, declare_conflict, entry_teams, is_recused, judging_state, sheet_of, submit_sheet,
+    OPEN,
+    assign_judge,
+    declare_conflict,
+    entry_teams,
+    is_recused,
+    judging_state,
+    sheet_of,
+    submit_sheet,
 )
 
 JONAS, JOANA, ORGANISER = "judge@demo.lagc.eu", "judge2@demo.lagc.eu", "organiser@demo.lagc.eu"
 CONFLICT = (JOANA, "Baltic Tensor (LV)", "I advised Baltic Tensor on its funding round in 2023.")
 SHEETS = (
-    (JONAS, "Aurora Labs (FI)", {"technical_excellence": 7, "european_languages_and_impact": 8,
-                                 "responsible_ai": 6, "feasibility_of_plan": 7, "openness": 9},
-     "Strong Finnish and Estonian results; ask about the data licence of the web crawl."),
-    (JOANA, "Aurora Labs (FI)", {"technical_excellence": 8, "european_languages_and_impact": 7,
-                                 "responsible_ai": 5, "feasibility_of_plan": 6, "openness": 8},
-     "Good model; the safety evaluation is thin."),
-    (JOANA, "Iberia NLP (PT)", {"technical_excellence": 6, "european_languages_and_impact": 7,
-                                "responsible_ai": 7, "feasibility_of_plan": 5, "openness": 6},
-     "Solid Portuguese and Spanish; the compute plan relies on one cluster."),
+    (
+        JONAS,
+        "Aurora Labs (FI)",
+        {
+            "technical_excellence": 7,
+            "european_languages_and_impact": 8,
+            "responsible_ai": 6,
+            "feasibility_of_plan": 7,
+            "openness": 9,
+        },
+        "Strong Finnish and Estonian results; ask about the data licence of the web crawl.",
+    ),
+    (
+        JOANA,
+        "Aurora Labs (FI)",
+        {
+            "technical_excellence": 8,
+            "european_languages_and_impact": 7,
+            "responsible_ai": 5,
+            "feasibility_of_plan": 6,
+            "openness": 8,
+        },
+        "Good model; the safety evaluation is thin.",
+    ),
+    (
+        JOANA,
+        "Iberia NLP (PT)",
+        {
+            "technical_excellence": 6,
+            "european_languages_and_impact": 7,
+            "responsible_ai": 7,
+            "feasibility_of_plan": 5,
+            "openness": 6,
+        },
+        "Solid Portuguese and Spanish; the compute plan relies on one cluster.",
+    ),
 )
 
 

@@ -7,6 +7,7 @@ task here with the pure scoring core (`benchmark_score` on a one-task suite, the
 tie policy: an exact tie shares its rank (competition ranks 1, 2, 2, 4; no entry-id tie-break on a single
 task), and entries within their combined standard error are marked statistically tied.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -20,8 +21,14 @@ from app.challenges.config import parse_section
 from app.challenges.models import Challenge
 from app.challenges.services import config_of
 from app.teams.models import Team
-from evaluation.counted import (COMPETITION, CountedEntry, counted_entries, counted_evaluations, counted_task_results,
-                                cutoff)
+from evaluation.counted import (
+    COMPETITION,
+    CountedEntry,
+    counted_entries,
+    counted_evaluations,
+    counted_task_results,
+    cutoff,
+)
 from evaluation.counting import SCORED
 from evaluation.models import Evaluation, TaskResult
 from scoring.aggregate import EntryScores, TaskResult as Result, benchmark_score
@@ -96,8 +103,10 @@ def counted_runs(session: Session, challenge: Challenge, entries: dict[int, Coun
     evaluations = counted_evaluations(session, scored.values())
     results = counted_task_results(session, scored.values())
     teams = {team.id: team for team in session.exec(select(Team).where(Team.challenge_id == challenge.id))}
-    return {team_id: Run(teams[team_id], evaluations[ev_id], {row.task: row for row in results.get(ev_id, ())})
-            for team_id, ev_id in scored.items()}
+    return {
+        team_id: Run(teams[team_id], evaluations[ev_id], {row.task: row for row in results.get(ev_id, ())})
+        for team_id, ev_id in scored.items()
+    }
 
 
 def task_field(spec: TaskSpec, runs: dict[int, Run]) -> TaskField:
@@ -109,11 +118,18 @@ def task_field(spec: TaskSpec, runs: dict[int, Run]) -> TaskField:
             continue
         score = benchmark_score((spec,), {spec.name: Result(row.value, row.stderr)})
         normalised[team_id] = score.tasks[0][1]
-        entries.append(EntryScores(entry_id=str(team_id), benchmark=score, is_baseline=run.team.is_baseline,
-                                   submitted_at=run.evaluation.finished_at))
+        entries.append(
+            EntryScores(
+                entry_id=str(team_id),
+                benchmark=score,
+                is_baseline=run.team.is_baseline,
+                submitted_at=run.evaluation.finished_at,
+            )
+        )
     ranked = rank_entries(entries, PER_TASK_POLICY, key="benchmark_score")
-    return TaskField(spec, normalised, {int(row.entry_id): row for row in ranked},
-                     sum(1 for row in ranked if row.rank is not None))
+    return TaskField(
+        spec, normalised, {int(row.entry_id): row for row in ranked}, sum(1 for row in ranked if row.rank is not None)
+    )
 
 
 def field_of(session: Session, challenge: Challenge) -> Field:

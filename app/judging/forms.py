@@ -1,4 +1,5 @@
 """Judging forms: the rubric (built from the challenge's criteria), conflicts, assignments and the lock."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -14,8 +15,10 @@ class ConflictForm(WebForm):
     """A judge's declaration of a conflict of interest with a team."""
 
     team_id = team_select()
-    reason = TextAreaField("Why (for example: advisor to the team, former employer, shareholder)",
-                           validators=[DataRequired(), Length(min=3, max=2000)])
+    reason = TextAreaField(
+        "Why (for example: advisor to the team, former employer, shareholder)",
+        validators=[DataRequired(), Length(min=3, max=2000)],
+    )
 
 
 class ActionForm(WebForm):
@@ -25,8 +28,10 @@ class ActionForm(WebForm):
 class LockForm(WebForm):
     """Finalise (lock) judging; `accept_missing` carries the missing sheets the organiser was shown."""
 
-    confirm_lock = confirmation("I understand that locking is final: no judge can submit or revise a score sheet "
-                                "and no assignment can change afterwards.")
+    confirm_lock = confirmation(
+        "I understand that locking is final: no judge can submit or revise a score sheet "
+        "and no assignment can change afterwards."
+    )
     accept_missing = HiddenField()
 
     def accepted(self) -> list[str]:
@@ -37,15 +42,19 @@ class LockForm(WebForm):
 class PublishJudgingForm(WebForm):
     """Publish the locked judges' scores."""
 
-    confirm_publish = confirmation("I understand that publishing is final: the judges' scores become public on "
-                                   "the leaderboard, which then ranks by the final score.")
+    confirm_publish = confirmation(
+        "I understand that publishing is final: the judges' scores become public on "
+        "the leaderboard, which then ranks by the final score."
+    )
 
 
 class RubricFormBase(WebForm):
     """The rubric form; `rubric_form` adds one whole-number field per criterion."""
 
-    notes = TextAreaField("Private notes (seen by you and the organisers, never by the team or other judges)",
-                          validators=[Length(max=20000)])
+    notes = TextAreaField(
+        "Private notes (seen by you and the organisers, never by the team or other judges)",
+        validators=[Length(max=20000)],
+    )
 
     def criterion_fields(self) -> list[Any]:
         """The criterion fields, in rubric order."""
@@ -74,8 +83,10 @@ def rubric_form(rubric: Rubric, scores: Optional[dict] = None, notes: str = "", 
     for criterion, name in zip(rubric.criteria, names):
         attrs[name] = IntegerField(
             f"{criterion.title} ({criterion.scale_min}-{criterion.scale_max}, weight {criterion.weight:g})",
-            validators=[Blank()], description=anchors_text(criterion),
-            render_kw={"min": criterion.scale_min, "max": criterion.scale_max, "type": "number", "step": 1})
+            validators=[Blank()],
+            description=anchors_text(criterion),
+            render_kw={"min": criterion.scale_min, "max": criterion.scale_max, "type": "number", "step": 1},
+        )
     form_class = type("RubricForm", (RubricFormBase,), attrs)
     data = {f"c_{k}": v for k, v in (scores or {}).items()}
     return form_class(data={**data, "notes": notes}, **kwargs)

@@ -2,6 +2,7 @@
 
 An entry is a team of a challenge (its counted evaluation, `evaluation.counted`, is what the judges look at).
 """
+
 from __future__ import annotations
 
 from datetime import datetime

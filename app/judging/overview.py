@@ -1,4 +1,5 @@
 """Judging overviews: a judge's entries with their status, and the organisers' matrix and progress."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,18 +27,25 @@ def judge_entries(session: Session, challenge: Challenge, judge: User) -> list[A
     sheets = {s.team_id: s for s in _rows(session, RubricScoreSheet, challenge, judge.id)}
     recused = {c.team_id for c in _rows(session, ConflictDeclaration, challenge, judge.id)}
     assigned = {a.team_id for a in _rows(session, JudgeAssignment, challenge, judge.id)}
-    entries = [AssignedEntry(teams[t], SUBMITTED if t in sheets else TO_SCORE, sheets.get(t))
-               for t in sorted(assigned - recused, key=lambda t: teams[t].name) if t in teams]
-    entries += [AssignedEntry(teams[t], RECUSED) for t in sorted(recused, key=lambda t: teams[t].name)
-                if t in teams]
+    entries = [
+        AssignedEntry(teams[t], SUBMITTED if t in sheets else TO_SCORE, sheets.get(t))
+        for t in sorted(assigned - recused, key=lambda t: teams[t].name)
+        if t in teams
+    ]
+    entries += [AssignedEntry(teams[t], RECUSED) for t in sorted(recused, key=lambda t: teams[t].name) if t in teams]
     return entries
 
 
 def organiser_overview(session: Session, challenge: Challenge) -> dict[str, Any]:
     """Judges, entries, the (judge, team) matrix ("none" | "assigned" | "submitted" | "recused"),
     the count of sheets per entry, the judges' scores so far and the judging state."""
-    judges = list(session.exec(select(User).where(User.role == Role.judge, User.is_active == True)  # noqa: E712
-                               .order_by(User.display_name)).all())
+    judges = list(
+        session.exec(
+            select(User)
+            .where(User.role == Role.judge, User.is_active == True)  # noqa: E712
+            .order_by(User.display_name)
+        ).all()
+    )
     teams = entry_teams(session, challenge)
     assigned = {(a.judge_id, a.team_id) for a in _rows(session, JudgeAssignment, challenge)}
     sheets = {(s.judge_id, s.team_id) for s in _rows(session, RubricScoreSheet, challenge)}
@@ -46,11 +54,27 @@ def organiser_overview(session: Session, challenge: Challenge) -> dict[str, Any]
     for judge in judges:
         for team in teams:
             key = (judge.id, team.id)
-            matrix[key] = ("recused" if key in recused else "submitted" if key in sheets and key in assigned
-                           else "assigned" if key in assigned else "none")
-    progress = {team.id: (sum(1 for j in judges if matrix[(j.id, team.id)] == "submitted"),
-                          sum(1 for j in judges if matrix[(j.id, team.id)] in ("assigned", "submitted")))
-                for team in teams}
-    return {"judges": judges, "teams": teams, "matrix": matrix, "progress": progress,
-            "scores": judges_scores(session, challenge, published_only=False),
-            "state": judging_state(session, challenge)}
+            matrix[key] = (
+                "recused"
+                if key in recused
+                else "submitted"
+                if key in sheets and key in assigned
+                else "assigned"
+                if key in assigned
+                else "none"
+            )
+    progress = {
+        team.id: (
+            sum(1 for j in judges if matrix[(j.id, team.id)] == "submitted"),
+            sum(1 for j in judges if matrix[(j.id, team.id)] in ("assigned", "submitted")),
+        )
+        for team in teams
+    }
+    return {
+        "judges": judges,
+        "teams": teams,
+        "matrix": matrix,
+        "progress": progress,
+        "scores": judges_scores(session, challenge, published_only=False),
+        "state": judging_state(session, challenge),
+    }

@@ -1,5 +1,6 @@
 """Judging pages: the scorecard (with the rubric form), the judge's entries and conflicts, and the
 organisers' assignments, progress, finalisation and publication."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,13 +17,24 @@ from app.judging.forms import ActionForm, ConflictForm, LockForm, PublishJudging
 from app.judging.overview import judge_entries, organiser_overview
 from app.judging.scorecard import build_scorecard
 from app.judging.services import (
-    JudgingError, MissingSheets, assign_judge, declare_conflict, entry_teams, finalise, is_recused,
-    judging_state, publish, rubric_of, submit_sheet, unassign_judge,
+    JudgingError,
+    MissingSheets,
+    assign_judge,
+    declare_conflict,
+    entry_teams,
+    finalise,
+    is_recused,
+    judging_state,
+    publish,
+    rubric_of,
+    submit_sheet,
+    unassign_judge,
 )
 from app.security import roles, signed_in
 
-bp = Blueprint("judging", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/judging")
+bp = Blueprint(
+    "judging", __name__, template_folder="templates", static_folder="static", static_url_path="/static/judging"
+)
 
 
 def _challenge(slug: str) -> Challenge:
@@ -79,8 +91,9 @@ def _conflict_form(challenge: Challenge) -> ConflictForm:
     """The conflict form, offering only the teams the judge is not recused from yet."""
     session = get_session()
     form = ConflictForm()
-    form.team_id.choices = team_choices(t for t in entry_teams(session, challenge)
-                                        if not is_recused(session, challenge, current_user.id, t.id))
+    form.team_id.choices = team_choices(
+        t for t in entry_teams(session, challenge) if not is_recused(session, challenge, current_user.id, t.id)
+    )
     return form
 
 
@@ -94,9 +107,13 @@ def judge_home(slug: str):
 
 def _judge_page(challenge: Challenge, form: ConflictForm, status: int = 200):
     session = get_session()
-    return render_template("judging/judge.html", challenge=challenge, form=form,
-                           entries=judge_entries(session, challenge, current_user),
-                           state=judging_state(session, challenge)), status
+    return render_template(
+        "judging/judge.html",
+        challenge=challenge,
+        form=form,
+        entries=judge_entries(session, challenge, current_user),
+        state=judging_state(session, challenge),
+    ), status
 
 
 @bp.route("/c/<slug>/judging/conflicts", methods=["POST"])
@@ -127,10 +144,15 @@ def organise(slug: str):
 
 def _organise_page(challenge: Challenge, status: int = 200, lock_form=None, publish_form=None, missing=()):
     """The organisers' judging page; `missing` lists the sheets a lock attempt found missing (asked again)."""
-    return render_template("judging/organise.html", challenge=challenge, form=ActionForm(),
-                           lock_form=lock_form or LockForm(formdata=None),
-                           publish_form=publish_form or PublishJudgingForm(formdata=None), missing=missing,
-                           **organiser_overview(get_session(), challenge)), status
+    return render_template(
+        "judging/organise.html",
+        challenge=challenge,
+        form=ActionForm(),
+        lock_form=lock_form or LockForm(formdata=None),
+        publish_form=publish_form or PublishJudgingForm(formdata=None),
+        missing=missing,
+        **organiser_overview(get_session(), challenge),
+    ), status
 
 
 @bp.route("/c/<slug>/judging/assignments", methods=["POST"])

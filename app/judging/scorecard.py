@@ -11,6 +11,7 @@ The checkpoint and benchmarks are the team's counted evaluation as the board ran
 (`app.judging.field.field_of`); without one, the card says why in the board's words ("evaluation of ...
 pending").
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,8 +28,16 @@ from app.errors import Kind
 from app.judging.field import Run, TaskField, field_of
 from app.judging.models import RubricScoreSheet
 from app.judging.services import (
-    OPEN, PUBLISHED, JudgingError, entry_team, judges_scores, judging_state, require_judge_access, rubric_of,
-    sheet_of, sheets_of,
+    OPEN,
+    PUBLISHED,
+    JudgingError,
+    entry_team,
+    judges_scores,
+    judging_state,
+    require_judge_access,
+    rubric_of,
+    sheet_of,
+    sheets_of,
 )
 from app.teams.models import Team, TeamMembership
 from evaluation.counted import CountedEntry
@@ -85,11 +94,18 @@ class Scorecard:
         if self.run is None:
             return {}
         ev, prov = self.run.evaluation, self.run.evaluation.provenance or {}
-        return {"evaluation_id": ev.id, "lm_eval_version": prov.get("lm_eval_version"),
-                "transformers_version": prov.get("transformers_version"), "lock_sha256": prov.get("lock_sha256"),
-                "cluster": prov.get("cluster") or ev.cluster, "job_id": prov.get("job_id") or ev.job_id,
-                "node": prov.get("node") or ev.node, "gpu_hours": ev.gpu_hours, "finished_at": ev.finished_at,
-                "model_sha256": prov.get("model_sha256")}
+        return {
+            "evaluation_id": ev.id,
+            "lm_eval_version": prov.get("lm_eval_version"),
+            "transformers_version": prov.get("transformers_version"),
+            "lock_sha256": prov.get("lock_sha256"),
+            "cluster": prov.get("cluster") or ev.cluster,
+            "job_id": prov.get("job_id") or ev.job_id,
+            "node": prov.get("node") or ev.node,
+            "gpu_hours": ev.gpu_hours,
+            "finished_at": ev.finished_at,
+            "model_sha256": prov.get("model_sha256"),
+        }
 
 
 def viewer_role(session: Session, challenge: Challenge, user: User, team: Team) -> str:
@@ -100,8 +116,9 @@ def viewer_role(session: Session, challenge: Challenge, user: User, team: Team) 
     if role is Role.judge:
         require_judge_access(session, challenge, user, team.id)
         return "judge"
-    member = session.exec(select(TeamMembership).where(
-        TeamMembership.team_id == team.id, TeamMembership.user_id == user.id)).first()
+    member = session.exec(
+        select(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user.id)
+    ).first()
     if member is None:
         raise JudgingError(Kind.not_found, "No such entry.")
     return "entrant"
@@ -114,13 +131,22 @@ def build_scorecard(session: Session, challenge: Challenge, team_id: int, user: 
     found = field_of(session, challenge)
     runs = found.runs
     run = runs.get(team.id)
-    card = Scorecard(challenge, team, viewer, judging_state(session, challenge), rubric_of(challenge),
-                     current_status(session, team.id), run,
-                     session.get(Submission, run.evaluation.submission_id) if run else None,
-                     found.entries.get(team.id) or CountedEntry(team.id), found.as_of)
+    card = Scorecard(
+        challenge,
+        team,
+        viewer,
+        judging_state(session, challenge),
+        rubric_of(challenge),
+        current_status(session, team.id),
+        run,
+        session.get(Submission, run.evaluation.submission_id) if run else None,
+        found.entries.get(team.id) or CountedEntry(team.id),
+        found.as_of,
+    )
     baselines = [r for r in runs.values() if r.team.is_baseline]
-    card.lines = [_line(task, run, runs, baselines) for task in found.tasks
-                  if viewer in SEES_HIDDEN_TASKS or not task.spec.hidden]
+    card.lines = [
+        _line(task, run, runs, baselines) for task in found.tasks if viewer in SEES_HIDDEN_TASKS or not task.spec.hidden
+    ]
     _judges_part(session, card, user)
     if viewer in ("organiser", "judge") and run is not None and run.evaluation.runner == SITE_RUNNER:
         card.reproduction = reproduction_summary(session, run.evaluation)
@@ -132,15 +158,23 @@ def _line(task: TaskField, run: Optional[Run], runs: dict[int, Run], baselines: 
     name = task.spec.name
     result = run.results.get(name) if run else None
     ranked = task.ranking.get(run.team.id) if run else None
-    tied = tuple(runs[int(i)].team.name for i in (ranked.statistically_tied_with if ranked else ())
-                 if not runs[int(i)].team.is_baseline)
+    tied = tuple(
+        runs[int(i)].team.name
+        for i in (ranked.statistically_tied_with if ranked else ())
+        if not runs[int(i)].team.is_baseline
+    )
     task_hash = None
     if result is not None:
         task_hash = result.task_hash or (run.evaluation.provenance.get("task_hashes") or {}).get(name)
-    return TaskLine(task, result, task.normalised.get(run.team.id) if run else None,
-                    ranked.rank if ranked else None, tied,
-                    [(b.team.name, b.results.get(name), task.normalised.get(b.team.id)) for b in baselines],
-                    task_hash)
+    return TaskLine(
+        task,
+        result,
+        task.normalised.get(run.team.id) if run else None,
+        ranked.rank if ranked else None,
+        tied,
+        [(b.team.name, b.results.get(name), task.normalised.get(b.team.id)) for b in baselines],
+        task_hash,
+    )
 
 
 def _judges_part(session: Session, card: Scorecard, user: User) -> None:
@@ -159,10 +193,15 @@ def _judges_part(session: Session, card: Scorecard, user: User) -> None:
         if sheet.judge_id == user.id:
             continue
         judge = users.get(sheet.judge_id)
-        card.others.append({"judge": judge.display_name if judge else f"judge {sheet.judge_id}",
-                            "scores": sheet.scores, "weighted": _weighted(card.rubric, sheet.scores),
-                            "notes": sheet.notes if card.viewer == "organiser" else None,
-                            "submitted_at": sheet.submitted_at})
+        card.others.append(
+            {
+                "judge": judge.display_name if judge else f"judge {sheet.judge_id}",
+                "scores": sheet.scores,
+                "weighted": _weighted(card.rubric, sheet.scores),
+                "notes": sheet.notes if card.viewer == "organiser" else None,
+                "submitted_at": sheet.submitted_at,
+            }
+        )
     card.judges = judges_scores(session, challenge, published_only=False).get(team.id)
 
 

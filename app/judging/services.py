@@ -3,6 +3,7 @@
 Every act is an audit event. Errors are `JudgingError` with an HTTP-like status (403 recused, 404 not yours,
 409 locked or conflicting, 422 invalid sheet with per-field errors) so pages and the API answer alike.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,8 +39,12 @@ class MissingSheets(JudgingError):
     """Locking would leave assigned judges' score sheets missing: `missing` names each (judge and entry)."""
 
     def __init__(self, missing: list["MissingSheet"]):
-        super().__init__(Kind.conflict, f"{len(missing)} score sheet(s) are missing: "
-                              + "; ".join(m.words for m in missing) + ". Lock anyway only if they will not come.")
+        super().__init__(
+            Kind.conflict,
+            f"{len(missing)} score sheet(s) are missing: "
+            + "; ".join(m.words for m in missing)
+            + ". Lock anyway only if they will not come.",
+        )
         self.missing = missing
 
 
@@ -86,7 +91,7 @@ def lock_of(session: Session, challenge: Challenge) -> Optional[JudgingLock]:
 
 
 def judging_state(session: Session, challenge: Challenge) -> str:
-    """"open" (judges may score), "locked" (finalised, scores locked) or "published" (scores public)."""
+    """ "open" (judges may score), "locked" (finalised, scores locked) or "published" (scores public)."""
     lock = lock_of(session, challenge)
     if lock is None:
         return OPEN
@@ -120,14 +125,18 @@ def sheets_of(session: Session, challenge: Challenge, team_id: Optional[int] = N
     if team_id is not None:
         query = query.where(RubricScoreSheet.team_id == team_id)
     recused = _recusals(session, challenge)
-    return [s for s in session.exec(query.order_by(RubricScoreSheet.id)).all()
-            if (s.judge_id, s.team_id) not in recused]
+    return [
+        s for s in session.exec(query.order_by(RubricScoreSheet.id)).all() if (s.judge_id, s.team_id) not in recused
+    ]
 
 
 def _recusals(session: Session, challenge: Challenge) -> set[tuple[int, int]]:
     """(judge id, team id) pairs with a declared conflict."""
-    rows = session.exec(select(ConflictDeclaration.judge_id, ConflictDeclaration.team_id)
-                        .where(ConflictDeclaration.challenge_id == challenge.id)).all()
+    rows = session.exec(
+        select(ConflictDeclaration.judge_id, ConflictDeclaration.team_id).where(
+            ConflictDeclaration.challenge_id == challenge.id
+        )
+    ).all()
     return {(judge_id, team_id) for judge_id, team_id in rows}
 
 
@@ -138,9 +147,13 @@ def is_recused(session: Session, challenge: Challenge, judge_id: int, team_id: i
 
 def assignment(session: Session, challenge: Challenge, judge_id: int, team_id: int) -> Optional[JudgeAssignment]:
     """The judge's assignment to the team, or None."""
-    return session.exec(select(JudgeAssignment).where(
-        JudgeAssignment.challenge_id == challenge.id, JudgeAssignment.judge_id == judge_id,
-        JudgeAssignment.team_id == team_id)).first()
+    return session.exec(
+        select(JudgeAssignment).where(
+            JudgeAssignment.challenge_id == challenge.id,
+            JudgeAssignment.judge_id == judge_id,
+            JudgeAssignment.team_id == team_id,
+        )
+    ).first()
 
 
 def entry_team(session: Session, challenge: Challenge, team_id: int) -> Team:
@@ -163,7 +176,9 @@ def _require_open(session: Session, challenge: Challenge) -> None:
         raise JudgingError(Kind.conflict, "Judging is finalised: scores and assignments are locked.")
 
 
-def assign_judge(session: Session, challenge: Challenge, judge: User, team_id: int, *, actor_id: int) -> JudgeAssignment:
+def assign_judge(
+    session: Session, challenge: Challenge, judge: User, team_id: int, *, actor_id: int
+) -> JudgeAssignment:
     """Assign a judge to an entry (idempotent); refused for non-judges, recused judges or once locked."""
     _require_open(session, challenge)
     team = entry_team(session, challenge, team_id)
@@ -176,8 +191,9 @@ def assign_judge(session: Session, challenge: Challenge, judge: User, team_id: i
         return existing
     row = JudgeAssignment(challenge_id=challenge.id, judge_id=judge.id, team_id=team.id, assigned_by=actor_id)
     session.add(row)
-    record(session, "judging.assigned", "team", team.id, actor_id=actor_id, challenge_id=challenge.id,
-           judge_id=judge.id)
+    record(
+        session, "judging.assigned", "team", team.id, actor_id=actor_id, challenge_id=challenge.id, judge_id=judge.id
+    )
     return row
 
 
@@ -187,11 +203,20 @@ def unassign_judge(session: Session, challenge: Challenge, judge_id: int, team_i
     existing = assignment(session, challenge, judge_id, team_id)
     if existing is not None:
         session.delete(existing)
-        record(session, "judging.unassigned", "team", team_id, actor_id=actor_id, challenge_id=challenge.id,
-               judge_id=judge_id)
+        record(
+            session,
+            "judging.unassigned",
+            "team",
+            team_id,
+            actor_id=actor_id,
+            challenge_id=challenge.id,
+            judge_id=judge_id,
+        )
 
 
-def declare_conflict(session: Session, challenge: Challenge, judge: User, team_id: int, reason: str) -> ConflictDeclaration:
+def declare_conflict(
+    session: Session, challenge: Challenge, judge: User, team_id: int, reason: str
+) -> ConflictDeclaration:
     """Record a judge's conflict with a team: the judge is recused (assignment removed, sheet no longer counts)."""
     team = entry_team(session, challenge, team_id)
     if is_recused(session, challenge, judge.id, team.id):
@@ -204,16 +229,28 @@ def declare_conflict(session: Session, challenge: Challenge, judge: User, team_i
     existing = assignment(session, challenge, judge.id, team.id)
     if existing is not None:
         session.delete(existing)
-    record(session, "judging.conflict_declared", "team", team.id, actor_id=judge.id, challenge_id=challenge.id,
-           reason=row.reason, assignment_removed=existing is not None)
+    record(
+        session,
+        "judging.conflict_declared",
+        "team",
+        team.id,
+        actor_id=judge.id,
+        challenge_id=challenge.id,
+        reason=row.reason,
+        assignment_removed=existing is not None,
+    )
     return row
 
 
 def sheet_of(session: Session, challenge: Challenge, judge_id: int, team_id: int) -> Optional[RubricScoreSheet]:
     """The judge's score sheet for the team, or None."""
-    return session.exec(select(RubricScoreSheet).where(
-        RubricScoreSheet.challenge_id == challenge.id, RubricScoreSheet.judge_id == judge_id,
-        RubricScoreSheet.team_id == team_id)).first()
+    return session.exec(
+        select(RubricScoreSheet).where(
+            RubricScoreSheet.challenge_id == challenge.id,
+            RubricScoreSheet.judge_id == judge_id,
+            RubricScoreSheet.team_id == team_id,
+        )
+    ).first()
 
 
 def require_judge_access(session: Session, challenge: Challenge, judge: User, team_id: int) -> Team:
@@ -227,8 +264,9 @@ def require_judge_access(session: Session, challenge: Challenge, judge: User, te
     return team
 
 
-def submit_sheet(session: Session, challenge: Challenge, judge: User, team_id: int,
-                 scores: dict[str, Any], notes: str = "") -> RubricScoreSheet:
+def submit_sheet(
+    session: Session, challenge: Challenge, judge: User, team_id: int, scores: dict[str, Any], notes: str = ""
+) -> RubricScoreSheet:
     """Submit or revise the judge's sheet: 404 unless assigned, 409 once locked, 422 with errors per criterion."""
     team = require_judge_access(session, challenge, judge, team_id)
     _require_open(session, challenge)
@@ -241,8 +279,15 @@ def submit_sheet(session: Session, challenge: Challenge, judge: User, team_id: i
         sheet = RubricScoreSheet(challenge_id=challenge.id, judge_id=judge.id, team_id=team.id)
     sheet.scores, sheet.notes, sheet.updated_at = dict(scores), (notes or "")[:20000], utcnow()
     session.add(sheet)
-    record(session, "judging.sheet_submitted" if first else "judging.sheet_revised", "team", team.id,
-           actor_id=judge.id, challenge_id=challenge.id, scores=dict(scores))
+    record(
+        session,
+        "judging.sheet_submitted" if first else "judging.sheet_revised",
+        "team",
+        team.id,
+        actor_id=judge.id,
+        challenge_id=challenge.id,
+        scores=dict(scores),
+    )
     return sheet
 
 
@@ -257,19 +302,27 @@ def sheet_errors(rubric: Rubric, scores: dict[str, Any]) -> dict[str, list[str]]
 
 def missing_sheets(session: Session, challenge: Challenge) -> list[MissingSheet]:
     """Every assignment without a score sheet (recused judges have no assignment), by team then judge."""
-    sheets = {(s.judge_id, s.team_id) for s in session.exec(select(RubricScoreSheet).where(
-        RubricScoreSheet.challenge_id == challenge.id)).all()}
-    rows = session.exec(select(JudgeAssignment, User, Team)
-                        .join(User, User.id == JudgeAssignment.judge_id)
-                        .join(Team, Team.id == JudgeAssignment.team_id)
-                        .where(JudgeAssignment.challenge_id == challenge.id)).all()
-    missing = [MissingSheet(judge.id, judge.display_name, team.id, team.name) for row, judge, team in rows
-               if (row.judge_id, row.team_id) not in sheets]
+    sheets = {
+        (s.judge_id, s.team_id)
+        for s in session.exec(select(RubricScoreSheet).where(RubricScoreSheet.challenge_id == challenge.id)).all()
+    }
+    rows = session.exec(
+        select(JudgeAssignment, User, Team)
+        .join(User, User.id == JudgeAssignment.judge_id)
+        .join(Team, Team.id == JudgeAssignment.team_id)
+        .where(JudgeAssignment.challenge_id == challenge.id)
+    ).all()
+    missing = [
+        MissingSheet(judge.id, judge.display_name, team.id, team.name)
+        for row, judge, team in rows
+        if (row.judge_id, row.team_id) not in sheets
+    ]
     return sorted(missing, key=lambda m: (m.team, m.judge, m.team_id, m.judge_id))
 
 
-def finalise(session: Session, challenge: Challenge, *, actor_id: int,
-             accept_missing: Collection[str] = ()) -> JudgingLock:
+def finalise(
+    session: Session, challenge: Challenge, *, actor_id: int, accept_missing: Collection[str] = ()
+) -> JudgingLock:
     """Lock judging: no more sheets, revisions, assignments. 409 when already locked, and `MissingSheets`
     while a sheet is missing that the organiser did not accept (`accept_missing`: "judge id:team id" keys)."""
     _hold(session, challenge)
@@ -280,8 +333,16 @@ def finalise(session: Session, challenge: Challenge, *, actor_id: int,
         raise MissingSheets(missing)
     lock = JudgingLock(challenge_id=challenge.id, locked_by=actor_id)
     session.add(lock)
-    record(session, "judging.locked", "challenge", challenge.id, actor_id=actor_id, challenge_id=challenge.id,
-           sheets=len(sheets_of(session, challenge)), missing_sheets=[m.key for m in missing])
+    record(
+        session,
+        "judging.locked",
+        "challenge",
+        challenge.id,
+        actor_id=actor_id,
+        challenge_id=challenge.id,
+        sheets=len(sheets_of(session, challenge)),
+        missing_sheets=[m.key for m in missing],
+    )
     return lock
 
 
@@ -290,8 +351,9 @@ def publish(session: Session, challenge: Challenge, *, actor_id: int) -> Judging
     lock = lock_of(session, challenge)
     if lock is None:
         raise JudgingError(Kind.conflict, "Finalise judging before publishing it.")
-    if not compare_and_set(session, JudgingLock, lock.id, {"published_at": None},
-                           {"published_at": utcnow(), "published_by": actor_id}):
+    if not compare_and_set(
+        session, JudgingLock, lock.id, {"published_at": None}, {"published_at": utcnow(), "published_by": actor_id}
+    ):
         raise JudgingError(Kind.conflict, "Judging is already published.")
     record(session, "judging.published", "challenge", challenge.id, actor_id=actor_id, challenge_id=challenge.id)
     return lock
@@ -299,5 +361,10 @@ def publish(session: Session, challenge: Challenge, *, actor_id: int) -> Judging
 
 def entry_teams(session: Session, challenge: Challenge) -> list[Team]:
     """The challenge's entries (teams that are not baselines), by name."""
-    return list(session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.is_baseline == False)  # noqa: E712
-                             .order_by(Team.name)).all())
+    return list(
+        session.exec(
+            select(Team)
+            .where(Team.challenge_id == challenge.id, Team.is_baseline == False)  # noqa: E712
+            .order_by(Team.name)
+        ).all()
+    )

@@ -1,4 +1,5 @@
 """Licence API: check a model card and LICENSE before submitting (public), and organisers' resolutions."""
+
 from __future__ import annotations
 
 from typing import Literal, Optional
@@ -22,8 +23,11 @@ from app.security import current_identity, public, roles
 
 MAX_CHECK_BYTES = MAX_README_BYTES + MAX_LICENSE_BYTES + MAX_CONFIG_BYTES + 64_000  # the three files and framing
 MAX_CHECK_FILES = 8
-CHECK_BODY = {"type": "object", "description": "multipart/form-data: README.md, LICENSE and config.json as files",
-              "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}
+CHECK_BODY = {
+    "type": "object",
+    "description": "multipart/form-data: README.md, LICENSE and config.json as files",
+    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+}
 
 
 class VerdictOut(BaseModel):
@@ -45,10 +49,16 @@ class ResolutionOut(BaseModel):
     at: IsoDateTime
 
 
-@route("/licences/check", methods=("POST",), summary="Check the licence of a model card and LICENSE file "
-       "(multipart upload, the same verdict a submission gets)", tag="licences",
-       request_schema=CHECK_BODY, response_model=VerdictOut, request_content_type="multipart/form-data",
-       query=[query_param("challenge", "The challenge whose licence policy applies (its slug); default: 2024's")])
+@route(
+    "/licences/check",
+    methods=("POST",),
+    summary="Check the licence of a model card and LICENSE file (multipart upload, the same verdict a submission gets)",
+    tag="licences",
+    request_schema=CHECK_BODY,
+    response_model=VerdictOut,
+    request_content_type="multipart/form-data",
+    query=[query_param("challenge", "The challenge whose licence policy applies (its slug); default: 2024's")],
+)
 @public
 @limited(PUBLIC_API_PER_ADDRESS)
 def check_licence_files():
@@ -56,8 +66,9 @@ def check_licence_files():
     if request.mimetype != "multipart/form-data":
         raise ApiProblem(415, "Send the files as multipart/form-data (README.md, LICENSE, config.json).")
     if request.content_length is not None and request.content_length > MAX_CHECK_BYTES:
-        raise ApiProblem(413, f"The upload is larger than {MAX_CHECK_BYTES:,} bytes: send only README.md, "
-                              "LICENSE and config.json.")
+        raise ApiProblem(
+            413, f"The upload is larger than {MAX_CHECK_BYTES:,} bytes: send only README.md, LICENSE and config.json."
+        )
     request.max_content_length = MAX_CHECK_BYTES  # also bounds a chunked body without a length
     try:
         uploads = [f for f in request.files.values() if f is not None]
@@ -87,9 +98,14 @@ class ResolutionIn(BaseModel):
     justification: str = Field(min_length=MIN_JUSTIFICATION, max_length=4000)
 
 
-@route("/submissions/<int:submission_id>/licence-resolution", methods=("POST",), tag="licences",
-       summary="Resolve a submission's licence review (organisers), with a written justification",
-       request_model=ResolutionIn, response_model=ResolutionOut)
+@route(
+    "/submissions/<int:submission_id>/licence-resolution",
+    methods=("POST",),
+    tag="licences",
+    summary="Resolve a submission's licence review (organisers), with a written justification",
+    request_model=ResolutionIn,
+    response_model=ResolutionOut,
+)
 @roles(Role.organiser)
 def licence_resolution(submission_id: int):
     """Record an organiser's pass or fail on a submission in licence review."""
@@ -99,10 +115,16 @@ def licence_resolution(submission_id: int):
         raise ApiProblem(404, f"No submission {submission_id}.")
     body = parse_body(ResolutionIn)
     try:
-        resolution = resolve_review(session, submission, body.outcome, body.justification,
-                                    current_identity().id)
+        resolution = resolve_review(session, submission, body.outcome, body.justification, current_identity().id)
     except LicenceError as exc:
         raise ApiProblem(422, str(exc), errors={exc.field or "body": [str(exc)]}) from None
     session.commit()
-    return respond(ResolutionOut(submission_id=submission.id, outcome=resolution.outcome,
-                                 effective_verdict=effective_verdict(session, submission), at=resolution.at), 201)
+    return respond(
+        ResolutionOut(
+            submission_id=submission.id,
+            outcome=resolution.outcome,
+            effective_verdict=effective_verdict(session, submission),
+            at=resolution.at,
+        ),
+        201,
+    )

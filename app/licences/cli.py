@@ -13,8 +13,12 @@ cli = AppGroup("licence", help="Verify the licences of checkpoints.")
 
 @cli.command("check", with_appcontext=False)  # the app (and database) only with --challenge
 @click.argument("directory", type=click.Path(path_type=str))
-@click.option("--challenge", "slug", default=None, help="Use this challenge's [licence] policy "
-              "(default: the 2024 challenge's policy).")
+@click.option(
+    "--challenge",
+    "slug",
+    default=None,
+    help="Use this challenge's [licence] policy (default: the 2024 challenge's policy).",
+)
 def check(directory: str, slug: str | None) -> None:
     """Print the licence verdict of the checkpoint in DIRECTORY."""
     verdict = check_licence_dir(directory, _policy(slug))
@@ -33,6 +37,7 @@ def _policy(slug: str | None) -> LicencePolicy:
     with app.app_context(), session_scope(app.extensions["lagc_engine"]) as session:
         challenge = get_challenge(session, slug)
         if challenge is None:
-            raise click.BadParameter(f"there is no challenge {slug!r} (load it with "
-                                     "`flask challenges load`)", param_hint="--challenge")
+            raise click.BadParameter(
+                f"there is no challenge {slug!r} (load it with `flask challenges load`)", param_hint="--challenge"
+            )
         return policy_of(challenge)

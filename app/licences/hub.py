@@ -5,6 +5,7 @@ the model's description at the revision gives the commit sha and the file list, 
 and config are read at that commit, each only up to one byte past the licence engine's limit. Tests point
 the endpoint at a local fake Hub.
 """
+
 from __future__ import annotations
 
 import re

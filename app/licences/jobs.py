@@ -1,4 +1,5 @@
 """Scheduler steps of the licence feature: release obligations past their deadline become overdue."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Licence decisions kept in the database: organisers' resolutions of reviews, and winners' release obligations."""
+
 from __future__ import annotations
 
 from datetime import datetime

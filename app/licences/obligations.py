@@ -5,6 +5,7 @@ that checked the submission) or publishes (a DOI or an arXiv id an organiser acc
 from the award date (`[licence] release_deadline_days`). Status: pending, met, overdue; overdue feeds the prize
 award's forfeit step.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -33,22 +34,40 @@ def release_deadline(challenge: Challenge, awarded_at: datetime) -> datetime:
     return awarded_at + timedelta(days=policy_of(challenge).release_deadline_days)
 
 
-def open_obligation(session: Session, team: Team, submission: Submission, deadline: datetime,
-                    award_ref: Optional[str | int] = None) -> ReleaseObligation:
+def open_obligation(
+    session: Session, team: Team, submission: Submission, deadline: datetime, award_ref: Optional[str | int] = None
+) -> ReleaseObligation:
     """Open (once) the release obligation of a winning team's submission; called by the award workflow."""
     ref = None if award_ref is None else str(award_ref)
-    existing = session.exec(select(ReleaseObligation).where(
-        ReleaseObligation.team_id == team.id, ReleaseObligation.submission_id == submission.id,
-        ReleaseObligation.award_ref == ref if ref is not None else ReleaseObligation.award_ref.is_(None))).first()
+    existing = session.exec(
+        select(ReleaseObligation).where(
+            ReleaseObligation.team_id == team.id,
+            ReleaseObligation.submission_id == submission.id,
+            ReleaseObligation.award_ref == ref if ref is not None else ReleaseObligation.award_ref.is_(None),
+        )
+    ).first()
     if existing is not None:
         return existing
-    obligation = ReleaseObligation(challenge_id=submission.challenge_id, team_id=team.id,
-                                   submission_id=submission.id, award_ref=ref, deadline=deadline)
+    obligation = ReleaseObligation(
+        challenge_id=submission.challenge_id,
+        team_id=team.id,
+        submission_id=submission.id,
+        award_ref=ref,
+        deadline=deadline,
+    )
     session.add(obligation)
     session.flush()
-    record(session, "release.obligation_opened", "release_obligation", obligation.id,
-           challenge_id=obligation.challenge_id, team_id=team.id, submission_id=submission.id,
-           deadline=deadline.isoformat(), award_ref=ref)
+    record(
+        session,
+        "release.obligation_opened",
+        "release_obligation",
+        obligation.id,
+        challenge_id=obligation.challenge_id,
+        team_id=team.id,
+        submission_id=submission.id,
+        deadline=deadline.isoformat(),
+        award_ref=ref,
+    )
     return obligation
 
 
@@ -77,21 +96,32 @@ def standing(obligation: Optional[ReleaseObligation], now: datetime) -> str:
     if obligation.status is ObligationStatus.met:
         return f"Met on {(obligation.accepted_at or obligation.declared_at or now):%d %b %Y}. Thank you."
     if obligation.status is ObligationStatus.overdue:
-        return (f"Overdue since {deadline}: the prize passes to the next eligible entry unless the organisers "
-                "decide otherwise. Write to them.")
+        return (
+            f"Overdue since {deadline}: the prize passes to the next eligible entry unless the organisers "
+            "decide otherwise. Write to them."
+        )
     if obligation.kind is ObligationKind.publication:
         return f"Publication {obligation.publication_id} declared: waiting for an organiser to accept it."
     if obligation.kind is ObligationKind.weights and obligation.release_verdict == Outcome.REVIEW.value:
         return f"Weights declared ({obligation.hub_repo}): their licence waits for an organiser's review."
     if obligation.kind is ObligationKind.weights and obligation.release_verdict == Outcome.FAIL.value:
-        return (f"Weights declared ({obligation.hub_repo}), but their licence fails the check: fix the release "
-                f"and declare it again by {deadline}.")
+        return (
+            f"Weights declared ({obligation.hub_repo}), but their licence fails the check: fix the release "
+            f"and declare it again by {deadline}."
+        )
     days = max(0, (obligation.deadline - now).days)
     return f"Not released yet: due by {deadline} ({days} day{'s' if days != 1 else ''} left)."
 
 
-def declare_weights(session: Session, obligation: ReleaseObligation, repo: str, revision: str,
-                    fetch: Fetch, actor_id: int, now: Optional[datetime] = None) -> ReleaseObligation:
+def declare_weights(
+    session: Session,
+    obligation: ReleaseObligation,
+    repo: str,
+    revision: str,
+    fetch: Fetch,
+    actor_id: int,
+    now: Optional[datetime] = None,
+) -> ReleaseObligation:
     """Record the released weights: pin the revision to a commit and check its licence with the engine.
 
     A passing licence meets the obligation; a review waits for an organiser; a fail leaves it pending so
@@ -113,15 +143,26 @@ def declare_weights(session: Session, obligation: ReleaseObligation, repo: str, 
     if verdict.verdict is Outcome.PASS:
         obligation.status, obligation.accepted_at = ObligationStatus.met, moment
     session.add(obligation)
-    record(session, "release.weights_declared", "release_obligation", obligation.id, actor_id=actor_id,
-           challenge_id=obligation.challenge_id, repo=release.repo, commit=release.commit,
-           verdict=verdict.verdict.value, licence=verdict.licence, reasons=verdict.reasons,
-           status=obligation.status.value)
+    record(
+        session,
+        "release.weights_declared",
+        "release_obligation",
+        obligation.id,
+        actor_id=actor_id,
+        challenge_id=obligation.challenge_id,
+        repo=release.repo,
+        commit=release.commit,
+        verdict=verdict.verdict.value,
+        licence=verdict.licence,
+        reasons=verdict.reasons,
+        status=obligation.status.value,
+    )
     return obligation
 
 
-def declare_publication(session: Session, obligation: ReleaseObligation, publication_id: str,
-                        actor_id: int, now: Optional[datetime] = None) -> ReleaseObligation:
+def declare_publication(
+    session: Session, obligation: ReleaseObligation, publication_id: str, actor_id: int, now: Optional[datetime] = None
+) -> ReleaseObligation:
     """Record a publication (DOI or arXiv id) instead of the weights; it waits for an organiser."""
     _open_for_declaration(session, obligation, "publication")
     try:
@@ -133,8 +174,15 @@ def declare_publication(session: Session, obligation: ReleaseObligation, publica
     obligation.release_verdict, obligation.release_licence, obligation.release_reasons = None, None, []
     obligation.declared_at = now or utcnow()
     session.add(obligation)
-    record(session, "release.publication_declared", "release_obligation", obligation.id, actor_id=actor_id,
-           challenge_id=obligation.challenge_id, publication_id=canonical)
+    record(
+        session,
+        "release.publication_declared",
+        "release_obligation",
+        obligation.id,
+        actor_id=actor_id,
+        challenge_id=obligation.challenge_id,
+        publication_id=canonical,
+    )
     return obligation
 
 
@@ -147,8 +195,9 @@ def awaiting_decision(obligation: ReleaseObligation) -> bool:
     return obligation.release_verdict == Outcome.REVIEW.value
 
 
-def accept_obligation(session: Session, obligation: ReleaseObligation, organiser_id: int, notes: str = "",
-                      now: Optional[datetime] = None) -> ReleaseObligation:
+def accept_obligation(
+    session: Session, obligation: ReleaseObligation, organiser_id: int, notes: str = "", now: Optional[datetime] = None
+) -> ReleaseObligation:
     """An organiser accepts a declared publication (or weights in review): the obligation is met."""
     if not awaiting_decision(obligation):
         raise LicenceError("There is no declaration waiting for an organiser's acceptance.")
@@ -157,9 +206,19 @@ def accept_obligation(session: Session, obligation: ReleaseObligation, organiser
     obligation.status, obligation.accepted_by_id, obligation.accepted_at = ObligationStatus.met, organiser_id, moment
     obligation.notes = (notes or "").strip()[:4000]
     session.add(obligation)
-    record(session, "release.accepted", "release_obligation", obligation.id, actor_id=organiser_id,
-           challenge_id=obligation.challenge_id, kind=obligation.kind.value, before=before,
-           publication_id=obligation.publication_id, commit=obligation.hub_commit, notes=obligation.notes)
+    record(
+        session,
+        "release.accepted",
+        "release_obligation",
+        obligation.id,
+        actor_id=organiser_id,
+        challenge_id=obligation.challenge_id,
+        kind=obligation.kind.value,
+        before=before,
+        publication_id=obligation.publication_id,
+        commit=obligation.hub_commit,
+        notes=obligation.notes,
+    )
     return obligation
 
 
@@ -168,8 +227,11 @@ def mark_overdue(session: Session, now: datetime) -> list[ReleaseObligation]:
 
     A declaration made in time and waiting for an organiser is not overdue: the team did its part.
     """
-    late = session.exec(select(ReleaseObligation).where(
-        ReleaseObligation.status == ObligationStatus.pending, ReleaseObligation.deadline < now)).all()
+    late = session.exec(
+        select(ReleaseObligation).where(
+            ReleaseObligation.status == ObligationStatus.pending, ReleaseObligation.deadline < now
+        )
+    ).all()
     marked = []
 
     def mark(obligation: ReleaseObligation) -> None:
@@ -177,24 +239,37 @@ def mark_overdue(session: Session, now: datetime) -> list[ReleaseObligation]:
             return
         obligation.status = ObligationStatus.overdue
         session.add(obligation)
-        record(session, "release.overdue", "release_obligation", obligation.id,
-               challenge_id=obligation.challenge_id, team_id=obligation.team_id,
-               deadline=obligation.deadline.isoformat())
+        record(
+            session,
+            "release.overdue",
+            "release_obligation",
+            obligation.id,
+            challenge_id=obligation.challenge_id,
+            team_id=obligation.team_id,
+            deadline=obligation.deadline.isoformat(),
+        )
         session.flush()  # inside the obligation's savepoint, so a failing row is rolled back alone
         marked.append(obligation)
+
     for_each(session, late, mark, what="release obligation")
     return marked
 
 
 def obligations_of_team(session: Session, team_id: int) -> list[ReleaseObligation]:
     """A team's release obligations, oldest first."""
-    return list(session.exec(select(ReleaseObligation).where(ReleaseObligation.team_id == team_id)
-                             .order_by(ReleaseObligation.id)))
+    return list(
+        session.exec(
+            select(ReleaseObligation).where(ReleaseObligation.team_id == team_id).order_by(ReleaseObligation.id)
+        )
+    )
 
 
 def obligations_for_organisers(session: Session) -> tuple[list[ReleaseObligation], list[ReleaseObligation]]:
     """(overdue obligations, declarations awaiting an organiser's acceptance)."""
-    rows = session.exec(select(ReleaseObligation).where(ReleaseObligation.status != ObligationStatus.met)
-                        .order_by(ReleaseObligation.deadline)).all()
+    rows = session.exec(
+        select(ReleaseObligation)
+        .where(ReleaseObligation.status != ObligationStatus.met)
+        .order_by(ReleaseObligation.deadline)
+    ).all()
     overdue = [o for o in rows if o.status is ObligationStatus.overdue]
     return overdue, [o for o in rows if awaiting_decision(o)]

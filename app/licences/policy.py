@@ -36,16 +36,42 @@ def best(outcomes: Iterable[Outcome]) -> Outcome:
 
 
 _DEFAULT_PASS = (
-    "apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "isc",
-    "cc0-1.0", "unlicense", "zlib", "bsl-1.0",
-    "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0",
-    "gpl-3.0", "lgpl-3.0", "agpl-3.0", "mpl-2.0", "eupl-1.2",
+    "apache-2.0",
+    "mit",
+    "bsd-2-clause",
+    "bsd-3-clause",
+    "bsd-3-clause-clear",
+    "isc",
+    "cc0-1.0",
+    "unlicense",
+    "zlib",
+    "bsl-1.0",
+    "cc-by-4.0",
+    "cc-by-sa-4.0",
+    "cc-by-nc-4.0",
+    "cc-by-nc-sa-4.0",
+    "gpl-3.0",
+    "lgpl-3.0",
+    "agpl-3.0",
+    "mpl-2.0",
+    "eupl-1.2",
 )
 _DEFAULT_REVIEW = (
-    "openrail", "openrail++", "creativeml-openrail-m", "bigscience-openrail-m",
-    "bigscience-bloom-rail-1.0", "bigcode-openrail-m",
-    "llama2", "llama3", "llama3.1", "llama3.2", "llama3.3", "llama4", "gemma",
-    "cc-by-nc-nd-4.0", "cc-by-nd-4.0",
+    "openrail",
+    "openrail++",
+    "creativeml-openrail-m",
+    "bigscience-openrail-m",
+    "bigscience-bloom-rail-1.0",
+    "bigcode-openrail-m",
+    "llama2",
+    "llama3",
+    "llama3.1",
+    "llama3.2",
+    "llama3.3",
+    "llama4",
+    "gemma",
+    "cc-by-nc-nd-4.0",
+    "cc-by-nd-4.0",
 )
 _DEFAULT_FAIL = ("unknown", "proprietary", "all-rights-reserved", "licenseref-proprietary")
 
@@ -55,19 +81,22 @@ _DEFAULT_FAIL = ("unknown", "proprietary", "all-rights-reserved", "licenseref-pr
 _PERMISSIVE = "it lets anyone use, modify and redistribute the weights for any purpose"
 _COPYLEFT = "it lets anyone use, modify and redistribute the weights, under the same licence"
 TERMS = {
-    **dict.fromkeys(("apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "isc", "zlib",
-                     "bsl-1.0"), _PERMISSIVE),
-    **dict.fromkeys(("cc0-1.0", "unlicense"), "it puts the weights in the public domain: anyone may use them "
-                    "for any purpose"),
+    **dict.fromkeys(
+        ("apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "isc", "zlib", "bsl-1.0"),
+        _PERMISSIVE,
+    ),
+    **dict.fromkeys(
+        ("cc0-1.0", "unlicense"), "it puts the weights in the public domain: anyone may use them for any purpose"
+    ),
     "cc-by-4.0": "it lets anyone use, adapt and share the weights for any purpose, with attribution",
     "cc-by-sa-4.0": "it lets anyone use, adapt and share the weights for any purpose, with attribution and "
-                    "under the same licence",
+    "under the same licence",
     "cc-by-nc-4.0": "it lets anyone use, adapt and share the weights for non-commercial use, with attribution",
     "cc-by-nc-sa-4.0": "it lets anyone use, adapt and share the weights for non-commercial use, with "
-                       "attribution and under the same licence",
+    "attribution and under the same licence",
     "cc-by-nd-4.0": "it lets anyone share the weights unchanged, with attribution (no adaptations)",
     "cc-by-nc-nd-4.0": "it lets anyone share the weights unchanged for non-commercial use, with attribution "
-                       "(no adaptations)",
+    "(no adaptations)",
     **dict.fromkeys(("gpl-3.0", "agpl-3.0", "lgpl-3.0", "mpl-2.0", "eupl-1.2"), _COPYLEFT),
 }
 
@@ -102,8 +131,7 @@ class LicencePolicy:
         Missing keys take the 2024 challenge's defaults; unknown keys are an error so that a
         typo in the configuration does not silently weaken the check.
         """
-        known = {"pass", "review", "fail", "unlisted", "base_model_forces_review",
-                 "release_deadline_days", "release"}
+        known = {"pass", "review", "fail", "unlisted", "base_model_forces_review", "release_deadline_days", "release"}
         unknown = set(config) - known
         if unknown:
             raise ValueError(f"unknown keys in [licence]: {', '.join(sorted(unknown))}")
@@ -150,8 +178,10 @@ class ReleaseTerms:
     def words(self) -> str:
         """The obligation in one sentence, as a winner's dashboard and the release page state it."""
         use = "use for any purpose" if self.least_use == "any purpose" else f"at least {self.least_use}"
-        weights = ("Release the model's weights on the Hugging Face Hub under an open licence the challenge "
-                   f"accepts, allowing {use}")
+        weights = (
+            "Release the model's weights on the Hugging Face Hub under an open licence the challenge "
+            f"accepts, allowing {use}"
+        )
         publication = "publish your findings (a DOI or an arXiv id)"
         if self.ways == ("weights",):
             what = weights
@@ -166,14 +196,19 @@ def release_terms(policy: LicencePolicy) -> ReleaseTerms:
     """The release obligation of the challenge's winners, from its `[licence]` section: the least use a
     passing licence allows is non-commercial when the challenge passes any non-commercial licence."""
     non_commercial = any("-nc" in licence for licence in policy.passing)
-    return ReleaseTerms(policy.release_ways, "non-commercial use" if non_commercial else "any purpose",
-                        policy.release_deadline_days)
+    return ReleaseTerms(
+        policy.release_ways, "non-commercial use" if non_commercial else "any purpose", policy.release_deadline_days
+    )
 
 
 def _ways(value: Any) -> tuple[str, ...]:
     """`release`: a non-empty list of distinct ways among "weights" and "publication"."""
-    if (not isinstance(value, list) or not value or len(set(map(str, value))) != len(value)
-            or not set(value) <= set(RELEASE_WAYS)):
+    if (
+        not isinstance(value, list)
+        or not value
+        or len(set(map(str, value))) != len(value)
+        or not set(value) <= set(RELEASE_WAYS)
+    ):
         raise ValueError('licence.release must list how winners release: "weights", "publication" or both')
     return tuple(way for way in RELEASE_WAYS if way in value)
 

@@ -2,6 +2,7 @@
 
 Pure: checks the syntax only (an organiser reads the publication before accepting it).
 """
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,15 @@ import re
 _DOI = re.compile(r"^10\.\d{4,9}/[-._;()/:A-Za-z0-9]+$")
 # New-style arXiv ids (since 2007): YYMM.NNNN or YYMM.NNNNN, with an optional version.
 _ARXIV = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}(v\d+)?$")
-_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:",
-             "https://arxiv.org/abs/", "http://arxiv.org/abs/", "arxiv:")
+_PREFIXES = (
+    "https://doi.org/",
+    "http://doi.org/",
+    "https://dx.doi.org/",
+    "doi:",
+    "https://arxiv.org/abs/",
+    "http://arxiv.org/abs/",
+    "arxiv:",
+)
 
 
 def parse_publication_id(text: str) -> str:
@@ -19,7 +27,7 @@ def parse_publication_id(text: str) -> str:
     value = (text or "").strip()
     for prefix in _PREFIXES:
         if value.lower().startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
             break
     if len(value) > 200:
         raise ValueError("A publication id is at most 200 characters long.")

@@ -12,10 +12,21 @@ from app.licences.expression import Expression, evaluate
 from app.licences.ids import family
 from app.licences.policy import Outcome, best, worst
 
-PERMISSIVE_BASES = frozenset({
-    "apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "isc",
-    "cc0-1.0", "unlicense", "zlib", "bsl-1.0", "cc-by-4.0",
-})
+PERMISSIVE_BASES = frozenset(
+    {
+        "apache-2.0",
+        "mit",
+        "bsd-2-clause",
+        "bsd-3-clause",
+        "bsd-3-clause-clear",
+        "isc",
+        "cc0-1.0",
+        "unlicense",
+        "zlib",
+        "bsl-1.0",
+        "cc-by-4.0",
+    }
+)
 NO_DERIVATIVES = frozenset({"cc-by-nd-4.0", "cc-by-nc-nd-4.0"})
 
 # Base licence -> licences a derived model may carry (besides the base licence itself).

@@ -1,4 +1,5 @@
 """Licence pages: the organisers' review queue and obligations, and a winner's release declaration."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
@@ -14,12 +15,22 @@ from app.licences.forms import AcceptForm, PublicationForm, ResolveForm, Weights
 from app.licences.hub import fetch_release
 from app.licences.models import ReleaseObligation
 from app.licences.obligations import (
-    accept_obligation, declare_publication, declare_weights, obligations_for_organisers, obligations_of_team,
+    accept_obligation,
+    declare_publication,
+    declare_weights,
+    obligations_for_organisers,
+    obligations_of_team,
     standing,
 )
 from app.licences.policy import release_terms
-from app.licences.services import (LicenceError, effective_verdict, latest_resolution, policy_of, resolve_review,
-                                   submissions_in_review)
+from app.licences.services import (
+    LicenceError,
+    effective_verdict,
+    latest_resolution,
+    policy_of,
+    resolve_review,
+    submissions_in_review,
+)
 from app.security import roles
 from app.teams.models import Team
 from app.teams.services import team_of
@@ -35,8 +46,14 @@ def licence_status(submission: Submission) -> dict:
     resolution = latest_resolution(get_session(), submission.id) if submission.id else None
     verdict = effective_verdict(get_session(), submission) if submission.id else submission.licence_verdict
     label, css = _LABELS.get(verdict or "", ("not checked yet", ""))
-    return {"verdict": verdict, "label": label, "css": css, "licence": submission.licence_id,
-            "reasons": submission.licence_reasons or [], "resolution": resolution}
+    return {
+        "verdict": verdict,
+        "label": label,
+        "css": css,
+        "licence": submission.licence_id,
+        "reasons": submission.licence_reasons or [],
+        "resolution": resolution,
+    }
 
 
 @bp.route("/organiser/licences")
@@ -45,9 +62,15 @@ def review_queue():
     """Submissions waiting for a licence decision, overdue release obligations and declarations to accept."""
     session = get_session()
     overdue, awaiting = obligations_for_organisers(session)
-    return render_template("licences/organiser.html", in_review=submissions_in_review(session),
-                           overdue=overdue, awaiting=awaiting, form=ResolveForm(), accept_form=AcceptForm(),
-                           teams={t.id: t for t in session.exec(select(Team)).all()})
+    return render_template(
+        "licences/organiser.html",
+        in_review=submissions_in_review(session),
+        overdue=overdue,
+        awaiting=awaiting,
+        form=ResolveForm(),
+        accept_form=AcceptForm(),
+        teams={t.id: t for t in session.exec(select(Team)).all()},
+    )
 
 
 @bp.route("/organiser/licences/<int:submission_id>/resolve", methods=["POST"])
@@ -99,10 +122,17 @@ def _team_or_404(slug: str) -> tuple[Challenge, Team]:
 def release(slug: str):
     """A team's release obligations, with the forms to declare the weights or a publication."""
     challenge, team = _team_or_404(slug)
-    return render_template("licences/release.html", challenge=challenge, team=team,
-                           obligations=obligations_of_team(get_session(), team.id), now=utcnow(),
-                           terms=release_terms(policy_of(challenge)), standing=standing,
-                           weights_form=WeightsForm(), publication_form=PublicationForm())
+    return render_template(
+        "licences/release.html",
+        challenge=challenge,
+        team=team,
+        obligations=obligations_of_team(get_session(), team.id),
+        now=utcnow(),
+        terms=release_terms(policy_of(challenge)),
+        standing=standing,
+        weights_form=WeightsForm(),
+        publication_form=PublicationForm(),
+    )
 
 
 def _own_obligation(slug: str, obligation_id: int) -> ReleaseObligation:
@@ -120,8 +150,16 @@ def declare_release_weights(slug: str, obligation_id: int):
     obligation, form = _own_obligation(slug, obligation_id), WeightsForm()
     if form.validate_on_submit():
         endpoint = current_app.config["LAGC"].hub_endpoint
-        _declare(lambda: declare_weights(get_session(), obligation, form.hub_repo.data, form.revision.data,
-                                         lambda r, v: fetch_release(endpoint, r, v), current_user.id))
+        _declare(
+            lambda: declare_weights(
+                get_session(),
+                obligation,
+                form.hub_repo.data,
+                form.revision.data,
+                lambda r, v: fetch_release(endpoint, r, v),
+                current_user.id,
+            )
+        )
     else:
         flash("Give the Hub repository and the revision.", "error")
     return redirect(url_for("licences.release", slug=slug))
@@ -132,8 +170,7 @@ def declare_release_weights(slug: str, obligation_id: int):
 def declare_release_publication(slug: str, obligation_id: int):
     obligation, form = _own_obligation(slug, obligation_id), PublicationForm()
     if form.validate_on_submit():
-        _declare(lambda: declare_publication(get_session(), obligation, form.publication_id.data,
-                                             current_user.id))
+        _declare(lambda: declare_publication(get_session(), obligation, form.publication_id.data, current_user.id))
     else:
         flash("Give a DOI or an arXiv id.", "error")
     return redirect(url_for("licences.release", slug=slug))

@@ -3,6 +3,7 @@
 The shell around the pure engine (`verify.check_licence_dir`): it finds the challenge's `[licence]`
 policy, stores what the engine decided on the `Submission` row, and leaves an audit event.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -48,15 +49,21 @@ def _policy_for(session: Session, submission: Submission) -> LicencePolicy:
     return policy_of(session.get(Challenge, submission.challenge_id))
 
 
-def record_submission_licence(session: Session, submission: Submission,
-                              directory: str | Path) -> LicenceVerdict:
+def record_submission_licence(session: Session, submission: Submission, directory: str | Path) -> LicenceVerdict:
     """Check the licence of a submission's files, store the verdict on it, and audit it."""
     verdict = check_licence_dir(directory, _policy_for(session, submission))
     _store(submission, verdict)
     session.add(submission)
-    record(session, "licence.checked", "submission", submission.id,
-           challenge_id=submission.challenge_id, verdict=verdict.verdict.value,
-           licence=verdict.licence, reasons=verdict.reasons)
+    record(
+        session,
+        "licence.checked",
+        "submission",
+        submission.id,
+        challenge_id=submission.challenge_id,
+        verdict=verdict.verdict.value,
+        licence=verdict.licence,
+        reasons=verdict.reasons,
+    )
     return verdict
 
 
@@ -71,8 +78,7 @@ def _record_on_acceptance(_sender, *, session: Session, submission: Submission, 
     record_submission_licence(session, submission, folder)
 
 
-def recheck_submission_licence(session: Session, submission: Submission,
-                               directory: str | Path) -> LicenceVerdict:
+def recheck_submission_licence(session: Session, submission: Submission, directory: str | Path) -> LicenceVerdict:
     """Run the engine again on the stored files (at award time) and store the verdict; audit only when the
     verdict changed."""
     before = submission.licence_verdict
@@ -80,9 +86,17 @@ def recheck_submission_licence(session: Session, submission: Submission,
     if verdict.verdict.value != before or verdict.licence != submission.licence_id:
         _store(submission, verdict)
         session.add(submission)
-        record(session, "licence.verdict_changed", "submission", submission.id,
-               challenge_id=submission.challenge_id, before=before, after=verdict.verdict.value,
-               licence=verdict.licence, reasons=verdict.reasons)
+        record(
+            session,
+            "licence.verdict_changed",
+            "submission",
+            submission.id,
+            challenge_id=submission.challenge_id,
+            before=before,
+            after=verdict.verdict.value,
+            licence=verdict.licence,
+            reasons=verdict.reasons,
+        )
     return verdict
 
 
@@ -94,8 +108,11 @@ def _store(submission: Submission, verdict: LicenceVerdict) -> None:
 
 def latest_resolution(session: Session, submission_id: int) -> Optional[LicenceResolution]:
     """The organiser's latest resolution of a submission's licence review, if any."""
-    query = (select(LicenceResolution).where(LicenceResolution.submission_id == submission_id)
-             .order_by(LicenceResolution.at.desc(), LicenceResolution.id.desc()))
+    query = (
+        select(LicenceResolution)
+        .where(LicenceResolution.submission_id == submission_id)
+        .order_by(LicenceResolution.at.desc(), LicenceResolution.id.desc())
+    )
     return session.exec(query).first()
 
 
@@ -108,9 +125,11 @@ def verdicts_in_force(session: Session, recorded: Mapping[int, Optional[str]]) -
     ids = sorted(recorded)
     found = dict(recorded)
     for start in range(0, len(ids), _CHUNK):
-        query = (select(LicenceResolution.submission_id, LicenceResolution.outcome)
-                 .where(LicenceResolution.submission_id.in_(ids[start:start + _CHUNK]))
-                 .order_by(LicenceResolution.at, LicenceResolution.id))
+        query = (
+            select(LicenceResolution.submission_id, LicenceResolution.outcome)
+            .where(LicenceResolution.submission_id.in_(ids[start : start + _CHUNK]))
+            .order_by(LicenceResolution.at, LicenceResolution.id)
+        )
         for submission_id, outcome in session.exec(query):
             found[submission_id] = outcome  # in order: the latest resolution wins
     return found
@@ -121,31 +140,55 @@ def effective_verdict(session: Session, submission: Submission) -> Optional[str]
     return verdicts_in_force(session, {submission.id: submission.licence_verdict})[submission.id]
 
 
-def resolve_review(session: Session, submission: Submission, outcome: str, justification: str,
-                   organiser_id: int, now: Optional[datetime] = None) -> LicenceResolution:
+def resolve_review(
+    session: Session,
+    submission: Submission,
+    outcome: str,
+    justification: str,
+    organiser_id: int,
+    now: Optional[datetime] = None,
+) -> LicenceResolution:
     """An organiser decides a licence review (pass or fail) with a written justification, audited."""
     if outcome not in (Outcome.PASS.value, Outcome.FAIL.value):
         raise LicenceError("The outcome must be pass or fail.", "outcome")
     text = (justification or "").strip()
     if len(text) < MIN_JUSTIFICATION:
-        raise LicenceError(f"Write a justification of at least {MIN_JUSTIFICATION} characters: "
-                           "it is kept in the audit log.", "justification")
+        raise LicenceError(
+            f"Write a justification of at least {MIN_JUSTIFICATION} characters: it is kept in the audit log.",
+            "justification",
+        )
     if submission.licence_verdict != Outcome.REVIEW.value:
         raise LicenceError("Only a submission whose licence is in review can be resolved.", "outcome")
-    resolution = LicenceResolution(submission_id=submission.id, outcome=outcome,
-                                   justification=text[:4000], organiser_id=organiser_id,
-                                   at=now or utcnow())
+    resolution = LicenceResolution(
+        submission_id=submission.id,
+        outcome=outcome,
+        justification=text[:4000],
+        organiser_id=organiser_id,
+        at=now or utcnow(),
+    )
     session.add(resolution)
     session.flush()
-    record(session, "licence.resolved", "submission", submission.id, actor_id=organiser_id,
-           challenge_id=submission.challenge_id, outcome=outcome, justification=text[:4000],
-           recorded_verdict=submission.licence_verdict)
+    record(
+        session,
+        "licence.resolved",
+        "submission",
+        submission.id,
+        actor_id=organiser_id,
+        challenge_id=submission.challenge_id,
+        outcome=outcome,
+        justification=text[:4000],
+        recorded_verdict=submission.licence_verdict,
+    )
     return resolution
 
 
 def submissions_in_review(session: Session) -> list[Submission]:
     """Submissions whose recorded verdict is `review` and that no organiser has resolved yet."""
     resolved = select(LicenceResolution.submission_id)
-    query = (select(Submission).where(Submission.licence_verdict == Outcome.REVIEW.value)
-             .where(Submission.id.not_in(resolved)).order_by(Submission.id))
+    query = (
+        select(Submission)
+        .where(Submission.licence_verdict == Outcome.REVIEW.value)
+        .where(Submission.id.not_in(resolved))
+        .order_by(Submission.id)
+    )
     return list(session.exec(query))

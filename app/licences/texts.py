@@ -74,9 +74,7 @@ def _best_reference(words: list[str]) -> tuple[str | None, float]:
     if not candidates:
         return None, 0.0
     top = max(similarity for _, similarity, _, _ in candidates)
-    titled, similarity, matched, licence = max(
-        candidates, key=lambda c: (c[0], c[1] >= top - 0.05, c[2])
-    )
+    titled, similarity, matched, licence = max(candidates, key=lambda c: (c[0], c[1] >= top - 0.05, c[2]))
     return licence.split("@", 1)[0], round(similarity, 3)
 
 

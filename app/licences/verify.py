@@ -24,7 +24,13 @@ from app.licences.texts import MAX_LICENSE_BYTES, TextMatch, identify_text
 
 README_NAMES = ("readme.md",)
 LICENSE_NAMES = (
-    "license", "license.md", "license.txt", "licence", "licence.md", "licence.txt", "copying",
+    "license",
+    "license.md",
+    "license.txt",
+    "licence",
+    "licence.md",
+    "licence.txt",
+    "copying",
 )
 CONFIG_NAMES = ("config.json",)
 MAX_CONFIG_BYTES = 1_000_000
@@ -60,8 +66,7 @@ def check_licence(
     findings: list[Finding] = []
     declared = None
     if card.problem:
-        findings.append(Finding(Outcome.FAIL, f"The model card README.md cannot be read safely: "
-                                f"{card.problem}."))
+        findings.append(Finding(Outcome.FAIL, f"The model card README.md cannot be read safely: {card.problem}."))
     elif card.licence is not None:
         finding, declared = judge_declared(card, policy)
         findings.append(finding)
@@ -92,8 +97,9 @@ def check_licence_dir(
     """Verify the licence of a checkpoint folder, reading only a bounded prefix of each file."""
     folder = Path(path)
     if not folder.is_dir():
-        return LicenceVerdict(Outcome.FAIL, None, (Finding(Outcome.FAIL, f"{folder} is not a "
-                                                           "folder, so it has no licence."),))
+        return LicenceVerdict(
+            Outcome.FAIL, None, (Finding(Outcome.FAIL, f"{folder} is not a folder, so it has no licence."),)
+        )
     limits = {name: MAX_README_BYTES for name in README_NAMES}
     limits.update({name: MAX_LICENSE_BYTES for name in LICENSE_NAMES})
     limits.update({name: MAX_CONFIG_BYTES for name in CONFIG_NAMES})
@@ -120,8 +126,13 @@ def _pick(files: Mapping[str, bytes], names: tuple[str, ...]) -> bytes | None:
 def _undeclared(match: TextMatch | None, policy: LicencePolicy) -> list[Finding]:
     """Findings when the model card declares no licence: the LICENSE file alone decides."""
     if match is None:
-        return [Finding(Outcome.FAIL, "No licence found: the model card declares no `license` "
-                        "in its front matter and there is no LICENSE file.")]
+        return [
+            Finding(
+                Outcome.FAIL,
+                "No licence found: the model card declares no `license` "
+                "in its front matter and there is no LICENSE file.",
+            )
+        ]
     return judge_text_alone(match, policy)[0]
 
 
@@ -141,9 +152,14 @@ def _config_hint(config: bytes | None, base_lookup: BaseLookup) -> list[Finding]
         return []
     if not licence:
         return []
-    return [Finding(Outcome.REVIEW, f"config.json says the model was loaded from {name}, a "
-                    f"well-known base model licensed {licence}, but the model card names no "
-                    "base_model; an organiser must check whether it was trained from scratch.")]
+    return [
+        Finding(
+            Outcome.REVIEW,
+            f"config.json says the model was loaded from {name}, a "
+            f"well-known base model licensed {licence}, but the model card names no "
+            "base_model; an organiser must check whether it was trained from scratch.",
+        )
+    ]
 
 
 def _licence_found(card: CardLicence, match: TextMatch | None) -> str | None:

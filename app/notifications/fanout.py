@@ -4,6 +4,7 @@ Features never call this: they record audit events as they always do, and the sc
 a stored watermark. Team events name their team as the subject (`team`), through the subject's row
 (`submission`, `evaluation`, `release_obligation`) or in `details["team_id"]`.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,8 +17,16 @@ from app.audit.models import AuditEvent
 from app.challenges.models import Challenge, Phase
 from app.db import utcnow
 from app.notifications.models import NotificationCursor
-from app.notifications.rules import (Draft, EventFacts, advance_watermark, deadline_draft, drafts_for, is_due_soon,
-                                     obligation_due_draft, window_draft)
+from app.notifications.rules import (
+    Draft,
+    EventFacts,
+    advance_watermark,
+    deadline_draft,
+    drafts_for,
+    is_due_soon,
+    obligation_due_draft,
+    window_draft,
+)
 from app.notifications.services import notify
 from app.ops.steps import for_each
 from app.teams.models import Team, TeamMembership
@@ -36,7 +45,9 @@ def _subject_team(session: Session, subject_type: str, subject_id: Optional[str]
     from app.licences.models import ReleaseObligation
     from evaluation.models import Evaluation
 
-    model = {"submission": Submission, "evaluation": Evaluation, "release_obligation": ReleaseObligation}.get(subject_type)
+    model = {"submission": Submission, "evaluation": Evaluation, "release_obligation": ReleaseObligation}.get(
+        subject_type
+    )
     row = session.get(model, int(subject_id)) if model is not None else None
     return getattr(row, "team_id", None)
 
@@ -53,23 +64,38 @@ def _active(session: Session, query) -> list[int]:
     return list(session.exec(query.where(User.is_active.is_(True)).order_by(User.id)))
 
 
-def people(session: Session, audience: str, *, team_id: Optional[int] = None, judge_id: Optional[int] = None,
-           challenge_id: Optional[int] = None) -> list[int]:
+def people(
+    session: Session,
+    audience: str,
+    *,
+    team_id: Optional[int] = None,
+    judge_id: Optional[int] = None,
+    challenge_id: Optional[int] = None,
+) -> list[int]:
     """The active people behind an audience name used by the rules."""
     if audience == "team":
         if team_id is None:
             return []
-        return _active(session, select(User.id).join(TeamMembership, TeamMembership.user_id == User.id)
-                       .where(TeamMembership.team_id == team_id))
+        return _active(
+            session,
+            select(User.id)
+            .join(TeamMembership, TeamMembership.user_id == User.id)
+            .where(TeamMembership.team_id == team_id),
+        )
     if audience == "judge":
         return _active(session, select(User.id).where(User.id == judge_id)) if judge_id else []
     if audience in ("organisers", "judges", "entrants"):
         role = {"organisers": Role.organiser, "judges": Role.judge, "entrants": Role.entrant}[audience]
         return _active(session, select(User.id).where(User.role == role))
     if audience == "team_members":
-        return _active(session, select(User.id).join(TeamMembership, TeamMembership.user_id == User.id)
-                       .join(Team, Team.id == TeamMembership.team_id)
-                       .where(Team.challenge_id == challenge_id, Team.is_baseline.is_(False)).distinct())
+        return _active(
+            session,
+            select(User.id)
+            .join(TeamMembership, TeamMembership.user_id == User.id)
+            .join(Team, Team.id == TeamMembership.team_id)
+            .where(Team.challenge_id == challenge_id, Team.is_baseline.is_(False))
+            .distinct(),
+        )
     return []
 
 
@@ -77,8 +103,13 @@ def _facts(session: Session, event: AuditEvent, names: dict[int, str]) -> EventF
     if event.challenge_id is not None and event.challenge_id not in names:
         challenge = session.get(Challenge, event.challenge_id)
         names[event.challenge_id] = challenge.name if challenge else "the challenge"
-    return EventFacts(event.action, event.subject_type, event.subject_id, dict(event.details or {}),
-                      names.get(event.challenge_id, "the challenge"))
+    return EventFacts(
+        event.action,
+        event.subject_type,
+        event.subject_id,
+        dict(event.details or {}),
+        names.get(event.challenge_id, "the challenge"),
+    )
 
 
 def notify_event(session: Session, event: AuditEvent, names: dict[int, str], now: datetime) -> int:
@@ -86,9 +117,13 @@ def notify_event(session: Session, event: AuditEvent, names: dict[int, str], now
     written = 0
     for draft in drafts_for(_facts(session, event, names)):
         judge = (event.details or {}).get("judge_id")
-        recipients = people(session, draft.audience, team_id=team_of_event(session, event) if draft.audience == "team"
-                            else None, judge_id=judge if isinstance(judge, int) else None,
-                            challenge_id=event.challenge_id)
+        recipients = people(
+            session,
+            draft.audience,
+            team_id=team_of_event(session, event) if draft.audience == "team" else None,
+            judge_id=judge if isinstance(judge, int) else None,
+            challenge_id=event.challenge_id,
+        )
         for user_id in recipients:
             key = f"audit:{event.id}:{draft.kind}:{user_id}"
             written += notify(session, user_id, draft, key, audit_event_id=event.id, now=now) is not None
@@ -102,13 +137,15 @@ def process_audit_log(session: Session, now: Optional[datetime] = None) -> int:
     if cursor is None:
         cursor = NotificationCursor(name=CURSOR, last_event_id=0)
         session.add(cursor)
-    events = session.exec(select(AuditEvent).where(AuditEvent.id > cursor.last_event_id)
-                          .order_by(AuditEvent.id).limit(BATCH)).all()
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.id > cursor.last_event_id).order_by(AuditEvent.id).limit(BATCH)
+    ).all()
     names: dict[int, str] = {}
     written = [0]
 
     def fan_out(event: AuditEvent) -> None:
         written[0] += notify_event(session, event, names, now)
+
     # An event that cannot be fanned out is logged, counted and passed over: it must not hold up the others.
     for_each(session, events, fan_out, what="notifications of audit event")
     cursor.last_event_id = advance_watermark(cursor.last_event_id, [(e.id, e.at) for e in events], now)
@@ -126,8 +163,9 @@ def remind_deadlines(session: Session, now: Optional[datetime] = None) -> int:
 
     now = now or utcnow()
     written = [0]
-    phases = session.exec(select(Phase, Challenge).join(Challenge, Challenge.id == Phase.challenge_id)
-                          .where(Phase.ends_at > now)).all()
+    phases = session.exec(
+        select(Phase, Challenge).join(Challenge, Challenge.id == Phase.challenge_id).where(Phase.ends_at > now)
+    ).all()
 
     def windows_of(challenge: Challenge) -> None:
         specs = config_of(challenge).phases
@@ -142,18 +180,26 @@ def remind_deadlines(session: Session, now: Optional[datetime] = None) -> int:
         phase, challenge = row
         draft: Optional[Draft] = deadline_draft(challenge.name, phase.key, phase.name, phase.ends_at)
         if draft is not None and is_due_soon(phase.ends_at, now):
-            written[0] += _tell(session, draft, challenge.id,
-                                f"deadline:phase:{phase.id}:{phase.ends_at:%Y%m%d%H%M}", now)
-    for_each(session, list({challenge.id: challenge for _, challenge in phases}.values()), windows_of,
-             what="deadline reminders of challenge")
+            written[0] += _tell(
+                session, draft, challenge.id, f"deadline:phase:{phase.id}:{phase.ends_at:%Y%m%d%H%M}", now
+            )
+
+    for_each(
+        session,
+        list({challenge.id: challenge for _, challenge in phases}.values()),
+        windows_of,
+        what="deadline reminders of challenge",
+    )
     for_each(session, phases, end_of, key=lambda row: row[0].id, what="deadline reminders of phase")
     return written[0]
 
 
 def _tell(session: Session, draft: Draft, challenge_id: int, key: str, now: datetime) -> int:
     """Notify each person of the draft's audience once (`key` plus the person); how many were new."""
-    return sum(notify(session, user_id, draft, f"{key}:{user_id}", now=now) is not None
-               for user_id in people(session, draft.audience, challenge_id=challenge_id))
+    return sum(
+        notify(session, user_id, draft, f"{key}:{user_id}", now=now) is not None
+        for user_id in people(session, draft.audience, challenge_id=challenge_id)
+    )
 
 
 def remind_obligations(session: Session, now: Optional[datetime] = None) -> int:
@@ -162,16 +208,21 @@ def remind_obligations(session: Session, now: Optional[datetime] = None) -> int:
 
     now = now or utcnow()
     written = [0]
-    due = session.exec(select(ReleaseObligation, Challenge).join(Challenge, Challenge.id == ReleaseObligation.challenge_id)
-                       .where(ReleaseObligation.status == ObligationStatus.pending,
-                              ReleaseObligation.deadline > now)).all()
+    due = session.exec(
+        select(ReleaseObligation, Challenge)
+        .join(Challenge, Challenge.id == ReleaseObligation.challenge_id)
+        .where(ReleaseObligation.status == ObligationStatus.pending, ReleaseObligation.deadline > now)
+    ).all()
+
     def remind(row) -> None:
         obligation, challenge = row
         if not is_due_soon(obligation.deadline, now):
             return
         draft = obligation_due_draft(challenge.name, obligation.deadline)
         for user_id in people(session, "team", team_id=obligation.team_id):
-            written[0] += notify(session, user_id, draft, f"deadline:obligation:{obligation.id}:{user_id}",
-                                 now=now) is not None
+            written[0] += (
+                notify(session, user_id, draft, f"deadline:obligation:{obligation.id}:{user_id}", now=now) is not None
+            )
+
     for_each(session, due, remind, key=lambda row: row[0].id, what="release reminder of obligation")
     return written[0]

@@ -1,4 +1,5 @@
 """Scheduler steps: audit events and deadlines become notifications, then due e-mails are sent."""
+
 from __future__ import annotations
 
 from sqlmodel import Session

@@ -1,4 +1,5 @@
 """The notification feature's gauges for `/metrics`: e-mails by state."""
+
 from __future__ import annotations
 
 from typing import Iterator

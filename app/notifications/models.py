@@ -1,4 +1,5 @@
 """Notifications, each person's preferences, and the audit-log watermark the scheduler reads from."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """The notifications page, marking as read, and each person's notification preferences."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -24,10 +25,12 @@ class PreferencesForm(WebForm):
 @bp.app_context_processor
 def unread_notifications() -> dict:
     """`notifications_unread` for the navigation of signed-in people."""
+
     def count() -> int:
         if not current_user.is_authenticated:
             return 0
         return services.unread_count(get_session(), current_user.id)
+
     return {"notifications_unread": count}
 
 
@@ -64,5 +67,9 @@ def preferences():
         session.commit()
         flash("Your notification settings are saved.", "success")
         return redirect(url_for("notifications.preferences"))
-    return render_template("notifications/preferences.html", form=form, kinds=KINDS,
-                           chosen=services.preferences_of(session, current_user.id)), 400 if form.errors else 200
+    return render_template(
+        "notifications/preferences.html",
+        form=form,
+        kinds=KINDS,
+        chosen=services.preferences_of(session, current_user.id),
+    ), 400 if form.errors else 200

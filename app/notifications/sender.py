@@ -4,6 +4,7 @@ A send never happens in a web request: the action that caused a notification com
 slow or broken mail server can delay an e-mail but never the action. Without a configured server the
 e-mails stay queued with the reason, and the dashboard still shows them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,8 +39,10 @@ def compose(settings: Settings, to: str, notification: Notification) -> EmailMes
     message["Subject"] = notification.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="lagc.invalid")
-    message.set_content(f"{notification.body}\n\n--\nYou receive this because of your notification settings "
-                        "(Account > Notifications) on the Large AI Grand Challenge platform.\n")
+    message.set_content(
+        f"{notification.body}\n\n--\nYou receive this because of your notification settings "
+        "(Account > Notifications) on the Large AI Grand Challenge platform.\n"
+    )
     return message
 
 
@@ -54,10 +57,17 @@ def deliver(settings: Settings, message: EmailMessage) -> None:
 
 
 def _due(session: Session, now: datetime) -> list[Notification]:
-    return list(session.exec(select(Notification).where(
-        Notification.email_state == "queued",
-        or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
-        .order_by(Notification.id).limit(BATCH)))
+    return list(
+        session.exec(
+            select(Notification)
+            .where(
+                Notification.email_state == "queued",
+                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+            )
+            .order_by(Notification.id)
+            .limit(BATCH)
+        )
+    )
 
 
 def address_of(session: Session, notification: Notification) -> Optional[str]:
@@ -97,13 +107,20 @@ def send_one(session: Session, settings: Settings, notification: Notification, n
 def _log_unsent(session: Session, settings: Settings) -> None:
     """Without a mail server, outside production: write each newly queued e-mail to the log once, so whoever
     runs the platform on their machine can follow a sign-up link. Never in production (links are secrets)."""
-    fresh = session.exec(select(Notification).where(Notification.email_state == "queued",
-                                                    Notification.last_error.is_(None))
-                         .order_by(Notification.id)).all()
+    fresh = session.exec(
+        select(Notification)
+        .where(Notification.email_state == "queued", Notification.last_error.is_(None))
+        .order_by(Notification.id)
+    ).all()
     for notification in fresh:
         message = compose(settings, address_of(session, notification) or "(closed account)", notification)
-        LOG.info("e-mail not sent (no SMTP server, %s): To: %s; Subject: %s\n%s", settings.env, message["To"],
-                 message["Subject"], notification.body)
+        LOG.info(
+            "e-mail not sent (no SMTP server, %s): To: %s; Subject: %s\n%s",
+            settings.env,
+            message["To"],
+            message["Subject"],
+            notification.body,
+        )
 
 
 def send_due(session: Session, settings: Settings, now: Optional[datetime] = None) -> int:
@@ -112,13 +129,17 @@ def send_due(session: Session, settings: Settings, now: Optional[datetime] = Non
     if not settings.smtp_host:
         if not settings.production:
             _log_unsent(session, settings)
-        session.execute(update(Notification).where(Notification.email_state == "queued",
-                                                   Notification.last_error.is_(None)).values(last_error=NO_SERVER))
+        session.execute(
+            update(Notification)
+            .where(Notification.email_state == "queued", Notification.last_error.is_(None))
+            .values(last_error=NO_SERVER)
+        )
         return 0
     sent = [0]
 
     def send(notification: Notification) -> None:
         sent[0] += send_one(session, settings, notification, now)
+
     # SMTP failures are retried with backoff by send_one; anything else fails that e-mail alone.
     for_each(session, _due(session, now), send, commit=True, what="e-mail of notification")
     return sent[0]

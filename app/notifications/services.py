@@ -1,4 +1,5 @@
 """Notifications that touch the database: creating them (respecting preferences), the inbox, preferences."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -37,8 +38,15 @@ def set_preferences(session: Session, user_id: int, choices: dict[str, tuple[boo
         session.add(row)
 
 
-def notify(session: Session, user_id: int, draft: Draft, dedupe_key: str, *, audit_event_id: Optional[int] = None,
-           now: Optional[datetime] = None) -> Optional[Notification]:
+def notify(
+    session: Session,
+    user_id: int,
+    draft: Draft,
+    dedupe_key: str,
+    *,
+    audit_event_id: Optional[int] = None,
+    now: Optional[datetime] = None,
+) -> Optional[Notification]:
     """Write one notification unless it exists already or the person wants it on neither channel."""
     if session.exec(select(Notification.id).where(Notification.dedupe_key == dedupe_key)).first() is not None:
         return None
@@ -48,22 +56,39 @@ def notify(session: Session, user_id: int, draft: Draft, dedupe_key: str, *, aud
     email, dashboard = preference_of(session, user_id, draft.kind)
     if not (email or dashboard):
         return None
-    row = Notification(recipient_id=user_id, kind=draft.kind, subject=draft.subject[:200], body=draft.body,
-                       dedupe_key=dedupe_key[:120], audit_event_id=audit_event_id, created_at=now or utcnow(),
-                       on_dashboard=dashboard, email_state="queued" if email else "skipped")
+    row = Notification(
+        recipient_id=user_id,
+        kind=draft.kind,
+        subject=draft.subject[:200],
+        body=draft.body,
+        dedupe_key=dedupe_key[:120],
+        audit_event_id=audit_event_id,
+        created_at=now or utcnow(),
+        on_dashboard=dashboard,
+        email_state="queued" if email else "skipped",
+    )
     session.add(row)
     session.flush()
     return row
 
 
-def notify_address(session: Session, address: str, draft: Draft, dedupe_key: str, *,
-                   now: Optional[datetime] = None) -> Optional[Notification]:
+def notify_address(
+    session: Session, address: str, draft: Draft, dedupe_key: str, *, now: Optional[datetime] = None
+) -> Optional[Notification]:
     """Write one e-mail to an address that has no account yet (never on a dashboard), unless it exists already."""
     if session.exec(select(Notification.id).where(Notification.dedupe_key == dedupe_key)).first() is not None:
         return None
-    row = Notification(recipient_id=None, address=address, kind=draft.kind, subject=draft.subject[:200],
-                       body=draft.body, dedupe_key=dedupe_key[:120], created_at=now or utcnow(),
-                       on_dashboard=False, email_state="queued")
+    row = Notification(
+        recipient_id=None,
+        address=address,
+        kind=draft.kind,
+        subject=draft.subject[:200],
+        body=draft.body,
+        dedupe_key=dedupe_key[:120],
+        created_at=now or utcnow(),
+        on_dashboard=False,
+        email_state="queued",
+    )
     session.add(row)
     session.flush()
     return row
@@ -71,16 +96,25 @@ def notify_address(session: Session, address: str, draft: Draft, dedupe_key: str
 
 def inbox(session: Session, user_id: int, limit: int = 100) -> list[Notification]:
     """The person's dashboard notifications, newest first."""
-    return list(session.exec(select(Notification).where(
-        Notification.recipient_id == user_id, Notification.on_dashboard.is_(True))
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+    return list(
+        session.exec(
+            select(Notification)
+            .where(Notification.recipient_id == user_id, Notification.on_dashboard.is_(True))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def unread_count(session: Session, user_id: int) -> int:
     """How many dashboard notifications the person has not read."""
-    return session.exec(select(func.count()).select_from(Notification).where(
-        Notification.recipient_id == user_id, Notification.on_dashboard.is_(True),
-        Notification.read_at.is_(None))).one()
+    return session.exec(
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.recipient_id == user_id, Notification.on_dashboard.is_(True), Notification.read_at.is_(None)
+        )
+    ).one()
 
 
 def mark_read(session: Session, user_id: int, notification_id: Optional[int] = None) -> int:

@@ -4,6 +4,7 @@ A new address gets the link that creates its account; the owner of an address th
 is told that someone tried (at most once a day), and the attempt is audited. The sign-up page answered both
 alike (`app.accounts.signup`); only this step, in the scheduler, looks at whether the address is taken.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,13 +29,25 @@ def mail_sign_up_requests(session: Session, settings: Settings, now: Optional[da
         owner = find_user(session, request.email)
         if owner is None:
             link = confirmation_link(settings.public_url, settings.secret_key, request)
-            notify_address(session, request.email, sign_up_link_draft(link, REQUEST_HOURS),
-                           f"sign-up:{request.id}", now=now)
+            notify_address(
+                session, request.email, sign_up_link_draft(link, REQUEST_HOURS), f"sign-up:{request.id}", now=now
+            )
         else:
-            notify(session, owner.id, sign_up_taken_draft(settings.public_url + "/signin"),
-                   f"sign-up-taken:{owner.id}:{now:%Y-%m-%d}", now=now)
-            record(session, "account.sign_up_refused", "user", owner.id, actor_id=None,
-                   reason="the address already has an account; its owner is told by e-mail")
+            notify(
+                session,
+                owner.id,
+                sign_up_taken_draft(settings.public_url + "/signin"),
+                f"sign-up-taken:{owner.id}:{now:%Y-%m-%d}",
+                now=now,
+            )
+            record(
+                session,
+                "account.sign_up_refused",
+                "user",
+                owner.id,
+                actor_id=None,
+                reason="the address already has an account; its owner is told by e-mail",
+            )
         request.mailed_at = now
         session.add(request)
         handled += 1

@@ -8,6 +8,7 @@ database's row counts. Read-only files (the content-addressed blobs) are hard-li
 on the same filesystem; files that share an inode in the store (pinned folders link to blobs) share it in
 the backup and after a restore too.
 """
+
 from __future__ import annotations
 
 import glob
@@ -46,8 +47,10 @@ def sha256_of(path: Path) -> str:
 def postgres_tool(name: str) -> str:
     """pg_dump / pg_restore: the newest under /usr/lib/postgresql/*/bin (Debian), else the one on the PATH."""
     found = shutil.which(name)
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-                        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    candidates = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+    )
     if candidates:
         return candidates[-1]  # the newest client reads dumps of every older server
     if found:
@@ -58,8 +61,13 @@ def postgres_tool(name: str) -> str:
 def libpq_env(url: str) -> dict[str, str]:
     """The connection as libpq environment variables, so no password appears on a command line."""
     parsed = make_url(url)
-    env = {**os.environ, "PGHOST": parsed.host or "localhost", "PGPORT": str(parsed.port or 5432),
-           "PGUSER": parsed.username or "", "PGDATABASE": parsed.database or ""}
+    env = {
+        **os.environ,
+        "PGHOST": parsed.host or "localhost",
+        "PGPORT": str(parsed.port or 5432),
+        "PGUSER": parsed.username or "",
+        "PGDATABASE": parsed.database or "",
+    }
     if parsed.password:
         env["PGPASSWORD"] = parsed.password
     return env
@@ -75,8 +83,11 @@ def row_counts(url: str) -> dict[str, int]:
     try:
         with engine.connect() as conn:
             existing = set(inspect(conn).get_table_names())
-            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                    for t in SQLModel.metadata.sorted_tables if t.name in existing}
+            return {
+                t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in SQLModel.metadata.sorted_tables
+                if t.name in existing
+            }
     finally:
         engine.dispose()
 
@@ -93,8 +104,13 @@ def _dump_database(url: str, folder: Path) -> Path:
             source.close()
         return target
     target = folder / "database.pgdump"
-    subprocess.run([postgres_tool("pg_dump"), "-Fc", "--no-owner", "--no-privileges", "-f", str(target)],
-                   env=libpq_env(url), check=True, capture_output=True, text=True)
+    subprocess.run(
+        [postgres_tool("pg_dump"), "-Fc", "--no-owner", "--no-privileges", "-f", str(target)],
+        env=libpq_env(url),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return target
 
 
@@ -144,8 +160,14 @@ def _copy_storage(storage: Path, target: Path, link: bool) -> list[dict]:
     for relative in durable_files(storage):
         place_file(storage / relative, target / relative, seen, allow_link_to_source=link)
         info = (storage / relative).stat()
-        files.append({"path": relative.as_posix(), "bytes": info.st_size, "sha256": sha256_of(target / relative),
-                      "mode": stat.S_IMODE(info.st_mode)})
+        files.append(
+            {
+                "path": relative.as_posix(),
+                "bytes": info.st_size,
+                "sha256": sha256_of(target / relative),
+                "mode": stat.S_IMODE(info.st_mode),
+            }
+        )
     return files
 
 
@@ -158,11 +180,16 @@ def backup(settings: Settings, folder: Path) -> dict:
     dump = _dump_database(settings.database_url, folder)
     files = _copy_storage(Path(settings.storage_dir), folder / "storage", link=True)
     manifest = {
-        "format": FORMAT, "created_at": utcnow().isoformat(),
-        "database": {"kind": database_kind(settings.database_url), "file": dump.name, "sha256": sha256_of(dump),
-                     # SQLite: counted in the snapshot itself; PostgreSQL: counted just after the dump
-                     # (equal to the dump's while nothing writes, e.g. in a maintenance window)
-                     "rows": row_counts(f"sqlite:///{dump}" if dump.suffix == ".sqlite3" else settings.database_url)},
+        "format": FORMAT,
+        "created_at": utcnow().isoformat(),
+        "database": {
+            "kind": database_kind(settings.database_url),
+            "file": dump.name,
+            "sha256": sha256_of(dump),
+            # SQLite: counted in the snapshot itself; PostgreSQL: counted just after the dump
+            # (equal to the dump's while nothing writes, e.g. in a maintenance window)
+            "rows": row_counts(f"sqlite:///{dump}" if dump.suffix == ".sqlite3" else settings.database_url),
+        },
         "storage": {"files": files, "dirs": durable_dirs(Path(settings.storage_dir))},
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))

@@ -13,6 +13,7 @@ Web workers keep rendered public pages (`app.ops.public_cache`) and the board's 
 A change nobody announces (another worker's form, a command run elsewhere, a web process on a host that
 does not share the instance folder) is seen within the keepers' time-to-live (one second).
 """
+
 from __future__ import annotations
 
 import logging

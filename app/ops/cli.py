@@ -1,4 +1,5 @@
 """`flask --app app ops backup DIR` and `flask --app app ops restore DIR [--force]`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,8 +23,10 @@ def backup_command(folder: Path) -> None:
     except (BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     rows = sum(manifest["database"]["rows"].values())
-    click.echo(f"backed up {rows} rows ({manifest['database']['kind']}) and "
-               f"{len(manifest['storage']['files'])} stored files into {folder}")
+    click.echo(
+        f"backed up {rows} rows ({manifest['database']['kind']}) and "
+        f"{len(manifest['storage']['files'])} stored files into {folder}"
+    )
 
 
 @cli.command("restore")

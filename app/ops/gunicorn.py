@@ -3,6 +3,7 @@
 prometheus_client's multiprocess mode keeps each worker's metrics in a file of the metrics folder and adds
 every file up at a scrape; the files of a previous run must go before the new workers start.
 """
+
 from __future__ import annotations
 
 from app.ops.observability import clear_metrics_folder

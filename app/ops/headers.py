@@ -8,6 +8,7 @@ a reverse proxy or a CDN may keep it for a few seconds and revalidate it cheaply
 `app.ops.public_cache` serves the same pages from memory, and answers conditional requests with
 `still_valid`, the one rule Flask's views use too.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,9 +23,11 @@ from werkzeug.http import parse_date, parse_etags
 # server-rendered SVG charts included; scripts may still set CSS custom properties through the CSSOM, which the
 # policy does not govern). No directive allows 'unsafe-inline' (tests/integration/test_pages.py and
 # tests/unit/ops/test_ops_no_inline_styles.py; the browser tests fail on any CSP violation a page reports).
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-       "frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 # Results land minutes apart and the scheduler publishes a new board within seconds: a copy may be used for
 # 5 s without asking, and for 30 s more while a proxy revalidates it in the background (a 304 when the board
 # has not moved), so a burst of visitors costs the platform one request per page every few seconds.
@@ -78,8 +81,9 @@ def share_publicly(response: Response, etag: str, last_modified: Optional[dateti
     return response
 
 
-def still_valid(etag: str, last_modified: Optional[datetime], if_none_match: Optional[str],
-                 if_modified_since: Optional[str]) -> bool:
+def still_valid(
+    etag: str, last_modified: Optional[datetime], if_none_match: Optional[str], if_modified_since: Optional[str]
+) -> bool:
     """True when a conditional request already holds this representation: its If-None-Match lists the ETag
     (or is ``*``); without If-None-Match, its If-Modified-Since is no earlier than Last-Modified (whole
     seconds, as HTTP dates are)."""

@@ -1,5 +1,6 @@
 """This platform instance's identifier: `LAGC_INSTANCE_ID` when set, else the one its database holds (made by
 the migration that added it, or here on first use), so it survives restarts and moves with a restore."""
+
 from __future__ import annotations
 
 import secrets

@@ -13,6 +13,7 @@ Names follow Prometheus' conventions: base units (seconds, bytes) in the name, `
 Access: a Prometheus server sends `Authorization: Bearer $LAGC_METRICS_TOKEN`; an organiser may use their
 personal API token (or their signed-in session). Anyone else gets 401.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -48,8 +49,10 @@ def gauges(source: Gauges) -> Gauges:
 
 def counts_by(session: Session, column, values: Iterable[str]) -> dict[str, int]:
     """How many rows have each of `values` in `column` (zero for the ones no row has)."""
-    found = {getattr(key, "value", key): count
-             for key, count in session.execute(select(column, func.count()).group_by(column)).all()}
+    found = {
+        getattr(key, "value", key): count
+        for key, count in session.execute(select(column, func.count()).group_by(column)).all()
+    }
     return {value: found.get(value, 0) for value in values}
 
 
@@ -67,17 +70,31 @@ def scheduler_gauges(session: Session) -> Iterator[Metric]:
     lease = session.get(SchedulerLease, "scheduler")
     if lease is None:
         return
-    yield GaugeMetricFamily("lagc_scheduler_last_cycle_seconds", "Duration of the scheduler's last cycle.",
-                            value=(lease.last_cycle_ms or 0) / 1000)
-    yield GaugeMetricFamily("lagc_scheduler_heartbeat_age_seconds", "Seconds since the scheduler's last heartbeat.",
-                            value=(utcnow() - lease.heartbeat_at).total_seconds())
+    yield GaugeMetricFamily(
+        "lagc_scheduler_last_cycle_seconds",
+        "Duration of the scheduler's last cycle.",
+        value=(lease.last_cycle_ms or 0) / 1000,
+    )
+    yield GaugeMetricFamily(
+        "lagc_scheduler_heartbeat_age_seconds",
+        "Seconds since the scheduler's last heartbeat.",
+        value=(utcnow() - lease.heartbeat_at).total_seconds(),
+    )
 
 
-STEP_COUNTERS = (("lagc_scheduler_step_runs", "Runs of each scheduler step.", "runs_total"),
-                 ("lagc_scheduler_step_failures", "Runs of each scheduler step that raised or in which an item "
-                  "failed.", "failures_total"),
-                 ("lagc_scheduler_step_item_failures", "Items a scheduler step failed on (each rolled back alone).",
-                  "item_failures_total"))
+STEP_COUNTERS = (
+    ("lagc_scheduler_step_runs", "Runs of each scheduler step.", "runs_total"),
+    (
+        "lagc_scheduler_step_failures",
+        "Runs of each scheduler step that raised or in which an item failed.",
+        "failures_total",
+    ),
+    (
+        "lagc_scheduler_step_item_failures",
+        "Items a scheduler step failed on (each rolled back alone).",
+        "item_failures_total",
+    ),
+)
 
 
 @gauges
@@ -91,12 +108,16 @@ def scheduler_step_gauges(session: Session) -> Iterator[Metric]:
         for row in rows:
             counter.add_metric([row.name], getattr(row, column) or 0)
         yield counter
-    in_a_row = GaugeMetricFamily("lagc_scheduler_step_consecutive_failures",
-                                 "Failed runs of each scheduler step since its last run without a failure.",
-                                 labels=["step"])
-    last_success = GaugeMetricFamily("lagc_scheduler_step_last_success_timestamp_seconds",
-                                     "When each scheduler step last ran without a failure (Unix time).",
-                                     labels=["step"])
+    in_a_row = GaugeMetricFamily(
+        "lagc_scheduler_step_consecutive_failures",
+        "Failed runs of each scheduler step since its last run without a failure.",
+        labels=["step"],
+    )
+    last_success = GaugeMetricFamily(
+        "lagc_scheduler_step_last_success_timestamp_seconds",
+        "When each scheduler step last ran without a failure (Unix time).",
+        labels=["step"],
+    )
     for row in rows:
         in_a_row.add_metric([row.name], row.consecutive_failures or 0)
         if row.last_success_at is not None:
@@ -143,7 +164,10 @@ def metrics():
     session = get_session()
     if not _allowed(session):
         session.rollback()
-        return Response("Send a metrics bearer token or an organiser's API token.\n", 401,
-                        {"WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "text/plain"})
+        return Response(
+            "Send a metrics bearer token or an organiser's API token.\n",
+            401,
+            {"WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "text/plain"},
+        )
     session.commit()  # a token's last_used_at
     return Response(exposition(session), 200, {"Content-Type": CONTENT_TYPE_PLAIN_0_0_4, "Cache-Control": "no-store"})

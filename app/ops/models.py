@@ -1,5 +1,6 @@
 """Operational state shared between processes: the scheduler's lease and heartbeat, how each scheduler step
 fares, and the identifier that tells this platform instance's cluster jobs from another's."""
+
 from __future__ import annotations
 
 from datetime import datetime

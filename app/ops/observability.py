@@ -9,6 +9,7 @@ Latency: a `prometheus_client` histogram in multiprocess mode. Each gunicorn wor
 its own memory-mapped file in the metrics folder (`PROMETHEUS_MULTIPROC_DIR`, `Settings.metrics_dir`), and
 `/metrics`, on whichever worker the scrape lands, adds up every worker's (`app.ops.metrics`).
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per record; request fields come from the record or the current request."""
 
     def format(self, record: logging.LogRecord) -> str:
-        data = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-                "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        data = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if has_request_context() and "request_id" in g:
             data.update(request_id=g.request_id, method=request.method, path=request.path)
         data.update({key: getattr(record, key) for key in FIELDS if hasattr(record, key)})
@@ -53,8 +58,9 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
         root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.lagc = True  # type: ignore[attr-defined]
-    handler.setFormatter(JsonFormatter() if log_format == "json" else
-                         logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
+    )
     root.addHandler(handler)
     root.setLevel(level)
 
@@ -84,20 +90,39 @@ def _finish_request(response):
     user_id = None
     if settings.log_format == "json":  # only then: after a 500 the user's row may no longer be readable
         user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
-    record_request(settings, g.request_id, request.method, request.path, response.status_code, elapsed,
-                   int(user_id) if user_id else None)
+    record_request(
+        settings,
+        g.request_id,
+        request.method,
+        request.path,
+        response.status_code,
+        elapsed,
+        int(user_id) if user_id else None,
+    )
     return response
 
 
-def record_request(settings, request_id: str, method: str, path: str, status: int, elapsed: float,
-                   user_id: int | None = None) -> None:
+def record_request(
+    settings, request_id: str, method: str, path: str, status: int, elapsed: float, user_id: int | None = None
+) -> None:
     """Count a request's latency and write its log line (JSON logs); also for the pages
     `app.ops.public_cache` answers without Flask."""
     _latency().observe(elapsed)
     if settings.log_format == "json":
-        request_log.info("%s %s %s", method, path, status,
-                         extra={"request_id": request_id, "method": method, "path": path, "status": status,
-                                "duration_ms": round(elapsed * 1000, 2), "user_id": user_id})
+        request_log.info(
+            "%s %s %s",
+            method,
+            path,
+            status,
+            extra={
+                "request_id": request_id,
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "user_id": user_id,
+            },
+        )
 
 
 def enable_multiprocess(folder: Path) -> Path:
@@ -129,8 +154,9 @@ def clear_metrics_folder(folder: Path) -> None:
 def _latency() -> Histogram:
     """This process's request-latency histogram, made on the first request (not by CLI commands)."""
     if "latency" not in _metrics:
-        _metrics["latency"] = Histogram("lagc_http_request_duration_seconds", "Web request latency.",
-                                        buckets=LATENCY_BUCKETS, registry=None)
+        _metrics["latency"] = Histogram(
+            "lagc_http_request_duration_seconds", "Web request latency.", buckets=LATENCY_BUCKETS, registry=None
+        )
     return _metrics["latency"]  # type: ignore[return-value]
 
 

@@ -18,6 +18,7 @@ A kept page is dropped when `app.ops.changes.generation` moves (the scheduler an
 this process committed a change) and after `TTL` seconds in any case (phases open and close with time, and
 a change nobody announced must show within a second). The fast path only reads: it never writes anything.
 """
+
 from __future__ import annotations
 
 import threading
@@ -73,8 +74,13 @@ class PublicPageCache:
         if (method != "GET" and method != "HEAD") or "HTTP_COOKIE" in environ or "HTTP_AUTHORIZATION" in environ:
             return self.app(environ, start_response)
         started = time.perf_counter()
-        key = (environ["wsgi.url_scheme"], environ.get("HTTP_HOST", ""), environ.get("SCRIPT_NAME", ""),
-               environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+        key = (
+            environ["wsgi.url_scheme"],
+            environ.get("HTTP_HOST", ""),
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+        )
         generation = changes.generation(self.signal)
         if generation != self.seen:
             self._forget(generation)
@@ -88,8 +94,9 @@ class PublicPageCache:
     def _answer(self, page: Page, environ: dict, start_response: Callable, started: float) -> Iterable[bytes]:
         """The kept page (or its 304), with this request's id, counted like any request."""
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
-        if still_valid(page.etag, page.last_modified, environ.get("HTTP_IF_NONE_MATCH"),
-                        environ.get("HTTP_IF_MODIFIED_SINCE")):
+        if still_valid(
+            page.etag, page.last_modified, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
+        ):
             status, headers, at, body = NOT_MODIFIED, page.not_modified_headers, page.not_modified_request_id_at, b""
         else:
             status, headers, at = page.status, page.headers, page.request_id_at
@@ -98,8 +105,14 @@ class PublicPageCache:
             headers = [*headers[:at], ("X-Request-ID", request_id), *headers[at:]]
         start_response(status, headers)
         self.hits += 1
-        record_request(self.settings, request_id, environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
-                       int(status[:3]), time.perf_counter() - started)
+        record_request(
+            self.settings,
+            request_id,
+            environ["REQUEST_METHOD"],
+            environ.get("PATH_INFO", ""),
+            int(status[:3]),
+            time.perf_counter() - started,
+        )
         return [body]
 
     def _keep(self, key: tuple, generation: tuple, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -188,4 +201,3 @@ def fast_path(app) -> Optional[PublicPageCache]:
     while layer is not None and not isinstance(layer, PublicPageCache):
         layer = getattr(layer, "app", None)
     return layer
-

@@ -3,6 +3,7 @@
 The restore checks every file against the manifest first, refuses a database that holds rows or a store
 that holds files unless forced, then compares the restored row counts with the manifest.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,17 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from app.db import analyse, make_engine
-from app.ops.backup import (FORMAT, BackupError, database_kind, libpq_env, place_file, durable_files, postgres_tool,
-                            row_counts, sha256_of)
+from app.ops.backup import (
+    FORMAT,
+    BackupError,
+    database_kind,
+    libpq_env,
+    place_file,
+    durable_files,
+    postgres_tool,
+    row_counts,
+    sha256_of,
+)
 from app.settings import Settings
 
 
@@ -51,9 +61,22 @@ def _restore_database(url: str, dump: Path) -> None:
             destination.close()
             source.close()
         return
-    result = subprocess.run([postgres_tool("pg_restore"), "--no-owner", "--no-privileges", "--clean",
-                             "--if-exists", "--exit-on-error", "-d", make_url(url).database, str(dump)],
-                            env=libpq_env(url), capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            postgres_tool("pg_restore"),
+            "--no-owner",
+            "--no-privileges",
+            "--clean",
+            "--if-exists",
+            "--exit-on-error",
+            "-d",
+            make_url(url).database,
+            str(dump),
+        ],
+        env=libpq_env(url),
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         raise BackupError(f"pg_restore failed: {result.stderr.strip()[-2000:]}")
 
@@ -91,8 +114,9 @@ def restore(settings: Settings, folder: Path, force: bool = False) -> dict:
     manifest = read_manifest(folder)
     database = manifest["database"]
     if database["kind"] != database_kind(settings.database_url):
-        raise BackupError(f"the backup holds a {database['kind']} database; this instance uses "
-                          f"{database_kind(settings.database_url)}")
+        raise BackupError(
+            f"the backup holds a {database['kind']} database; this instance uses {database_kind(settings.database_url)}"
+        )
     storage = Path(settings.storage_dir)
     if not force and not _database_is_empty(settings.database_url):
         raise BackupError("the database holds data; restore into a fresh instance or pass --force to replace it")

@@ -1,4 +1,5 @@
 """Operations endpoints: liveness, readiness (database reachable, scheduler heartbeat fresh, no step failing)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -57,12 +58,13 @@ def readyz():
 
 
 def _steps_check(session) -> str:
-    """"ok", or which scheduler steps keep failing and why (`app.ops.steps.failing_steps`)."""
+    """ "ok", or which scheduler steps keep failing and why (`app.ops.steps.failing_steps`)."""
     failing = failing_steps(session)
     if not failing:
         return "ok"
-    return "failing: " + "; ".join(f"{row.name} ({row.consecutive_failures} runs in a row; {row.last_error[:200]})"
-                                   for row in failing)
+    return "failing: " + "; ".join(
+        f"{row.name} ({row.consecutive_failures} runs in a row; {row.last_error[:200]})" for row in failing
+    )
 
 
 from app.ops import metrics  # noqa: E402,F401  (registers /metrics on this blueprint)

@@ -8,6 +8,7 @@
   `FAILING_RUNS` runs in a row (recently) as not ready, by name; `/metrics` exposes every step's runs,
   failures, item failures and last success.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,9 +52,16 @@ def step_name(step: Callable) -> str:
     return f"{getattr(step, '__module__', '?')}.{getattr(step, '__name__', repr(step))}"
 
 
-def for_each(session: Session, items: Iterable[T], do: Callable[[T], object], *, commit: bool = False,
-             savepoint: bool = True, key: Callable[[T], object] = lambda item: getattr(item, "id", item),
-             what: str = "item") -> int:
+def for_each(
+    session: Session,
+    items: Iterable[T],
+    do: Callable[[T], object],
+    *,
+    commit: bool = False,
+    savepoint: bool = True,
+    key: Callable[[T], object] = lambda item: getattr(item, "id", item),
+    what: str = "item",
+) -> int:
     """`do(item)` for every item, each in a savepoint of its own; with `commit`, committed after each success
     (for steps whose items take long, e.g. hashing a checkpoint). An item that raises is rolled back alone,
     logged and counted against the running step; the others go on. Returns how many failed.
@@ -114,8 +122,9 @@ def run_step(engine: Engine, settings: Settings, step: Callable[[Session, Settin
     return report
 
 
-def record_run(engine: Engine, report: StepReport, crashed: Optional[str] = None,
-               now: Optional[datetime] = None) -> None:
+def record_run(
+    engine: Engine, report: StepReport, crashed: Optional[str] = None, now: Optional[datetime] = None
+) -> None:
     """Add one run to the step's row (made on its first run)."""
     now = now or utcnow()
     failed = crashed is not None or report.item_failures > 0
@@ -138,9 +147,16 @@ def record_run(engine: Engine, report: StepReport, crashed: Optional[str] = None
 def failing_steps(session: Session, now: Optional[datetime] = None) -> list[SchedulerStep]:
     """Steps that failed FAILING_RUNS runs in a row, the last of them within FAILING_RECENT."""
     now = now or utcnow()
-    return list(session.exec(select(SchedulerStep).where(
-        SchedulerStep.consecutive_failures >= FAILING_RUNS,
-        SchedulerStep.last_failure_at >= now - FAILING_RECENT).order_by(SchedulerStep.name)).all())
+    return list(
+        session.exec(
+            select(SchedulerStep)
+            .where(
+                SchedulerStep.consecutive_failures >= FAILING_RUNS,
+                SchedulerStep.last_failure_at >= now - FAILING_RECENT,
+            )
+            .order_by(SchedulerStep.name)
+        ).all()
+    )
 
 
 def steps(session: Session) -> list[SchedulerStep]:

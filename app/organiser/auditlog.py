@@ -1,4 +1,5 @@
 """Searching and exporting the audit log: by challenge, action prefix, actor, subject and date range."""
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,8 @@ def _filtered(query: AuditQuery):
         statement = statement.where(AuditEvent.at >= datetime.combine(query.since, time(0), timezone.utc))
     if query.until:
         statement = statement.where(
-            AuditEvent.at < datetime.combine(query.until + timedelta(days=1), time(0), timezone.utc))
+            AuditEvent.at < datetime.combine(query.until + timedelta(days=1), time(0), timezone.utc)
+        )
     return statement
 
 
@@ -71,8 +73,9 @@ def search(session: Session, query: AuditQuery, page: int = 1) -> tuple[list[tup
     matches."""
     statement = _filtered(query)
     total = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    rows = session.exec(statement.order_by(AuditEvent.id.desc())
-                        .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    rows = session.exec(
+        statement.order_by(AuditEvent.id.desc()).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
     return [(event, actor_name(event.actor_id, email)) for event, email in rows], int(total)
 
 
@@ -85,10 +88,17 @@ def latest(session: Session, count: int) -> list[tuple[AuditEvent, str]]:
 def _records(session: Session, query: AuditQuery) -> Iterator[dict]:
     rows = session.exec(_filtered(query).order_by(AuditEvent.id).limit(EXPORT_LIMIT)).all()
     for event, email in rows:
-        yield {"id": event.id, "at": event.at.isoformat(), "challenge_id": event.challenge_id,
-               "action": event.action, "subject_type": event.subject_type, "subject_id": event.subject_id,
-               "actor_id": event.actor_id, "actor": actor_name(event.actor_id, email),
-               "details": event.details}
+        yield {
+            "id": event.id,
+            "at": event.at.isoformat(),
+            "challenge_id": event.challenge_id,
+            "action": event.action,
+            "subject_type": event.subject_type,
+            "subject_id": event.subject_id,
+            "actor_id": event.actor_id,
+            "actor": actor_name(event.actor_id, email),
+            "details": event.details,
+        }
 
 
 def export_json(session: Session, query: AuditQuery) -> str:
@@ -99,7 +109,7 @@ def export_json(session: Session, query: AuditQuery) -> str:
 def export_csv(session: Session, query: AuditQuery) -> str:
     """The matching events, oldest first, as CSV (details as a JSON object; cells that a spreadsheet would
     run as a formula are prefixed with an apostrophe)."""
-    rows = ({**row, "details": json.dumps(row["details"], sort_keys=True, default=str)}
-            for row in _records(session, query))
+    rows = (
+        {**row, "details": json.dumps(row["details"], sort_keys=True, default=str)} for row in _records(session, query)
+    )
     return csv_text(COLUMNS, ([row[c] for c in COLUMNS] for row in rows))
-

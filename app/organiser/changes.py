@@ -4,6 +4,7 @@
 tasks added or removed...); `outline(config)` is the structured summary shown beside the editor;
 `unified_diff(old, new)` is the line diff, as (kind, line) pairs for safe rendering.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -43,12 +44,15 @@ def _when(moment) -> str:
 def summarise(old: ChallengeConfig | None, new: ChallengeConfig) -> list[str]:
     """The changes from `old` to `new` in words; for a new challenge, what it contains."""
     if old is None:
-        return [f"New challenge {new.slug!r} ({new.name}) with {len(new.phases)} phases, a prize pool of "
-                f"EUR {new.prize.pool_cents // 100:,} and sections {', '.join(sorted(new.sections)) or 'none'}."]
+        return [
+            f"New challenge {new.slug!r} ({new.name}) with {len(new.phases)} phases, a prize pool of "
+            f"EUR {new.prize.pool_cents // 100:,} and sections {', '.join(sorted(new.sections)) or 'none'}."
+        ]
     changes = _head_changes(old, new) + _phase_changes(old, new) + _prize_changes(old, new)
     for section, key, identity, label in KEYED_LISTS:
-        changes += _keyed_changes(_items(old.sections, section, key, identity),
-                                  _items(new.sections, section, key, identity), label)
+        changes += _keyed_changes(
+            _items(old.sections, section, key, identity), _items(new.sections, section, key, identity), label
+        )
     changes += _section_changes(old.sections, new.sections)
     return changes
 
@@ -65,8 +69,9 @@ def _head_changes(old: ChallengeConfig, new: ChallengeConfig) -> list[str]:
 
 def _phase_changes(old: ChallengeConfig, new: ChallengeConfig) -> list[str]:
     before, after = {p.key: p for p in old.phases}, {p.key: p for p in new.phases}
-    changes = [f"Phase {k!r} is added ({_when(after[k].starts)} to {_when(after[k].ends)})."
-               for k in after if k not in before]
+    changes = [
+        f"Phase {k!r} is added ({_when(after[k].starts)} to {_when(after[k].ends)})." for k in after if k not in before
+    ]
     changes += [f"Phase {k!r} is removed." for k in before if k not in after]
     for key in (k for k in after if k in before):
         a, b = before[key], after[key]
@@ -74,8 +79,7 @@ def _phase_changes(old: ChallengeConfig, new: ChallengeConfig) -> list[str]:
             changes.append(f"Phase {key!r} is renamed from {a.name!r} to {b.name!r}.")
         for edge in ("starts", "ends"):
             if getattr(a, edge) != getattr(b, edge):
-                changes.append(f"Phase {key!r} {edge} {_when(getattr(b, edge))} instead of "
-                               f"{_when(getattr(a, edge))}.")
+                changes.append(f"Phase {key!r} {edge} {_when(getattr(b, edge))} instead of {_when(getattr(a, edge))}.")
         if a.actions != b.actions:
             changes.append(f"Phase {key!r} allows {_actions(b.actions)} instead of {_actions(a.actions)}.")
     if [p.key for p in old.phases if p.key in after] != [p.key for p in new.phases if p.key in before]:
@@ -89,12 +93,15 @@ def _actions(actions: frozenset[str]) -> str:
 
 def _prize_changes(old: ChallengeConfig, new: ChallengeConfig) -> list[str]:
     a, b = old.prize, new.prize
-    fields = (("pool", _eur(a.pool_cents), _eur(b.pool_cents)), ("most winners", a.max_winners, b.max_winners),
-              ("policy", a.policy, b.policy),
-              ("amount per winner", _eur(a.per_winner_cents), _eur(b.per_winner_cents)),
-              ("GPU hours per winner", a.gpu_hours_per_winner, b.gpu_hours_per_winner),
-              ("compute hours", dict(a.compute_hours), dict(b.compute_hours)),
-              ("rank weights", list(a.weights), list(b.weights)))
+    fields = (
+        ("pool", _eur(a.pool_cents), _eur(b.pool_cents)),
+        ("most winners", a.max_winners, b.max_winners),
+        ("policy", a.policy, b.policy),
+        ("amount per winner", _eur(a.per_winner_cents), _eur(b.per_winner_cents)),
+        ("GPU hours per winner", a.gpu_hours_per_winner, b.gpu_hours_per_winner),
+        ("compute hours", dict(a.compute_hours), dict(b.compute_hours)),
+        ("rank weights", list(a.weights), list(b.weights)),
+    )
     return [f"Prize {label}: {x} becomes {y}." for label, x, y in fields if x != y]
 
 
@@ -115,8 +122,11 @@ def _keyed_changes(before: dict[str, Any], after: dict[str, Any], label: str) ->
     changes += [f"The {label} {k!r} is removed." for k in before if k not in after]
     for key in (k for k in after if k in before and after[k] != before[k]):
         fields = sorted(f for f in set(before[key]) | set(after[key]) if before[key].get(f) != after[key].get(f))
-        changes.append(f"The {label} {key!r} changes: " + ", ".join(
-            f"{f} {_short(before[key].get(f))} → {_short(after[key].get(f))}" for f in fields) + ".")
+        changes.append(
+            f"The {label} {key!r} changes: "
+            + ", ".join(f"{f} {_short(before[key].get(f))} → {_short(after[key].get(f))}" for f in fields)
+            + "."
+        )
     return changes
 
 
@@ -133,8 +143,9 @@ def _section_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> lis
             keys = sorted(set(before[section]) | set(after[section]))
             for key in (k for k in keys if (section, k) not in told):
                 if before[section].get(key) != after[section].get(key):
-                    changes.append(f"[{section}] {key}: {_short(before[section].get(key))} → "
-                                   f"{_short(after[section].get(key))}.")
+                    changes.append(
+                        f"[{section}] {key}: {_short(before[section].get(key))} → {_short(after[section].get(key))}."
+                    )
         elif before[section] != after[section]:
             changes.append(f"The [{section}] section changes.")
     return changes
@@ -142,7 +153,7 @@ def _section_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> lis
 
 def _short(value: Any, limit: int = 80) -> str:
     text = "absent" if value is None else repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def outline(config: ChallengeConfig) -> dict[str, Any]:

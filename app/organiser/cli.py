@@ -1,6 +1,7 @@
 """`flask checkpoint submit-baseline`: an organisers' reference model, registered as a baseline team (once)
 and submitted through the same intake as an upload. Baselines are the organiser feature's; the command keeps
 its place in the `checkpoint` group, beside the other checkpoint commands."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,9 @@ from app.teams.models import Team
 
 @cli.command("submit-baseline")
 @click.option("--challenge", "slug", required=True, help="The challenge's slug.")
-@click.option("--model", required=True, help='The baseline\'s name, e.g. "EuroLLM-9B"; the team is "Baseline: <model>".')
+@click.option(
+    "--model", required=True, help='The baseline\'s name, e.g. "EuroLLM-9B"; the team is "Baseline: <model>".'
+)
 @click.option("--organiser", "email", required=True, help="The organiser submitting it (recorded as the actor).")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def submit_baseline_command(slug: str, model: str, email: str, directory: Path) -> None:
@@ -36,8 +39,13 @@ def submit_baseline_command(slug: str, model: str, email: str, directory: Path) 
             raise click.ClickException(f"There is no challenge {slug!r}.")
         if organiser is None or Role(organiser.role) is not Role.organiser:
             raise click.ClickException(f"{email} is not an organiser's account.")
-        team = session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.is_baseline == True,  # noqa: E712
-                                               Team.name == f"Baseline: {model.strip()}")).first()
+        team = session.exec(
+            select(Team).where(
+                Team.challenge_id == challenge.id,
+                Team.is_baseline == True,  # noqa: E712
+                Team.name == f"Baseline: {model.strip()}",
+            )
+        ).first()
         try:
             team = team or register_baseline(session, challenge, model, organiser.id)
         except ValueError as exc:

@@ -1,4 +1,5 @@
 """Organiser console forms; Flask-WTF adds a CSRF token to each that changes something."""
+
 from app.forms import WebForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
@@ -17,8 +18,9 @@ class ImportForm(WebForm):
 
 
 class BaselineForm(WebForm):
-    model = StringField("Baseline model (e.g. Llama-3-8B, or a Hub repository)",
-                        validators=[DataRequired(), Length(max=100)])
+    model = StringField(
+        "Baseline model (e.g. Llama-3-8B, or a Hub repository)", validators=[DataRequired(), Length(max=100)]
+    )
 
 
 class AuditSearchForm(WebForm):

@@ -1,5 +1,6 @@
 """The organiser console's pages: challenges, the configuration editor (preview, save, import, export), the
 dashboard, the audit log with its exports, and baselines."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -16,8 +17,14 @@ from app.organiser.changes import outline
 from app.organiser.forms import AuditSearchForm, BaselineForm, ConfigForm, ImportForm
 from app.security import roles
 
-bp = Blueprint("organiser", __name__, url_prefix="/organiser", template_folder="templates",
-               static_folder="static", static_url_path="/organiser-static")
+bp = Blueprint(
+    "organiser",
+    __name__,
+    url_prefix="/organiser",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/organiser-static",
+)
 
 
 def _challenge(slug: str) -> Challenge:
@@ -38,13 +45,16 @@ def index():
 def dashboard(slug: str):
     session, challenge = get_session(), _challenge(slug)
     return render_template(
-        "organiser/dashboard.html", challenge=challenge, outline=outline(config_of(challenge)),
+        "organiser/dashboard.html",
+        challenge=challenge,
+        outline=outline(config_of(challenge)),
         applications=services.applications_by_status(session, challenge),
         submissions=services.submissions_by_status(session, challenge),
         evaluations=services.evaluations_by_cluster(session, challenge),
         gpu=services.gpu_hours_by_team(session, challenge),
         judges=services.judges_progress(session, challenge),
-        deadlines=services.upcoming_deadlines(challenge, utcnow()))
+        deadlines=services.upcoming_deadlines(challenge, utcnow()),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -90,8 +100,14 @@ def _editor(challenge: Optional[Challenge]):
     if result is not None:
         form.previewed_sha256.data = result.sha256 if result.ok else ""
         status = status if status != 200 else (200 if result.ok else 422)
-    return render_template("organiser/editor.html", form=form, import_form=import_form, challenge=challenge,
-                           result=result, outline=outline(config_of(challenge)) if challenge else None), status
+    return render_template(
+        "organiser/editor.html",
+        form=form,
+        import_form=import_form,
+        challenge=challenge,
+        result=result,
+        outline=outline(config_of(challenge)) if challenge else None,
+    ), status
 
 
 def _sha(text: str) -> str:
@@ -114,8 +130,11 @@ def _import(import_form: ImportForm, slug: Optional[str]):
 @roles(Role.organiser)
 def export(slug: str):
     challenge = _challenge(slug)
-    return Response(challenge.config_text, mimetype="application/toml",
-                    headers={"Content-Disposition": f'attachment; filename="{challenge.slug}.toml"'})
+    return Response(
+        challenge.config_text,
+        mimetype="application/toml",
+        headers={"Content-Disposition": f'attachment; filename="{challenge.slug}.toml"'},
+    )
 
 
 def _valid(field):
@@ -127,9 +146,14 @@ def _audit_query(form: AuditSearchForm) -> auditlog.AuditQuery:
     form.challenge.choices = [("", "All challenges")] + [(c.slug, c.name) for c in list_challenges(session)]
     form.validate()  # a GET form: invalid fields are shown and ignored
     chosen = get_challenge(session, form.challenge.data) if form.challenge.data else None
-    return auditlog.AuditQuery(challenge_id=chosen.id if chosen else None, action=_valid(form.action) or "",
-                               actor=_valid(form.actor) or "", subject=_valid(form.subject) or "",
-                               since=_valid(form.since), until=_valid(form.until))
+    return auditlog.AuditQuery(
+        challenge_id=chosen.id if chosen else None,
+        action=_valid(form.action) or "",
+        actor=_valid(form.actor) or "",
+        subject=_valid(form.subject) or "",
+        since=_valid(form.since),
+        until=_valid(form.until),
+    )
 
 
 @bp.route("/audit")
@@ -140,8 +164,15 @@ def audit():
     page = form.page.data if form.page.data and not form.page.errors else 1
     rows, total = auditlog.search(get_session(), query, page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("organiser/audit.html", form=form, rows=rows, total=total, page=page, args=args,
-                           pages=max(1, -(-total // auditlog.PAGE_SIZE))), 422 if form.errors else 200
+    return render_template(
+        "organiser/audit.html",
+        form=form,
+        rows=rows,
+        total=total,
+        page=page,
+        args=args,
+        pages=max(1, -(-total // auditlog.PAGE_SIZE)),
+    ), 422 if form.errors else 200
 
 
 @bp.route("/audit/export.<any(csv, json):fmt>")
@@ -153,8 +184,9 @@ def audit_export(fmt: str):
         body, mimetype = auditlog.export_csv(get_session(), query), "text/csv"
     else:
         body, mimetype = auditlog.export_json(get_session(), query), "application/json"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"'})
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"'}
+    )
 
 
 @bp.route("/c/<slug>/baselines", methods=["GET", "POST"])
@@ -169,8 +201,8 @@ def baselines(slug: str):
             form.model.errors.append(str(exc))
         else:
             session.commit()
-            flash(f"{team.name} is registered; its checkpoint is submitted and evaluated like an entry's.",
-                  "success")
+            flash(f"{team.name} is registered; its checkpoint is submitted and evaluated like an entry's.", "success")
             return redirect(url_for("organiser.baselines", slug=slug))
-    return render_template("organiser/baselines.html", challenge=challenge, form=form,
-                           rows=services.baseline_rows(session, challenge)), 422 if form.errors else 200
+    return render_template(
+        "organiser/baselines.html", challenge=challenge, form=form, rows=services.baseline_rows(session, challenge)
+    ), 422 if form.errors else 200

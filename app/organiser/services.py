@@ -1,5 +1,6 @@
 """The organiser console: editing a challenge's configuration with a preview, the dashboard's counts, and
 baseline teams. The audit log's search lives in `auditlog.py`, the change summary in `changes.py` (pure)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -54,7 +55,8 @@ def template_text() -> str:
     """The starting point of a new challenge: the 2024 configuration with a placeholder slug and name."""
     text = TEMPLATE_FILE.read_text(encoding="utf-8")
     return text.replace('slug = "lagc-2024"', 'slug = "new-challenge"', 1).replace(
-        'name = "Large AI Grand Challenge 2024"', 'name = "New Grand Challenge"', 1)
+        'name = "Large AI Grand Challenge 2024"', 'name = "New Grand Challenge"', 1
+    )
 
 
 def parse_for_preview(text: str) -> tuple[Optional[ChallengeConfig], list[str]]:
@@ -78,8 +80,10 @@ def preview(existing: Optional[Challenge], text: str, taken: bool = False) -> Pr
         return result
     result.problems += _storage_problems(config)
     if existing is not None and config.slug != existing.slug:
-        result.problems.append(f"challenge.slug cannot change for an existing challenge: keep "
-                               f"{existing.slug!r} (create a new challenge for {config.slug!r})")
+        result.problems.append(
+            f"challenge.slug cannot change for an existing challenge: keep "
+            f"{existing.slug!r} (create a new challenge for {config.slug!r})"
+        )
     if existing is None and taken:
         result.problems.append(f"challenge.slug {config.slug!r} is taken: edit that challenge instead")
     if result.problems:
@@ -118,9 +122,17 @@ def save(session: Session, slug: Optional[str], text: str, actor_id: int) -> tup
     old_sha = existing.config_sha256 if existing is not None else None
     challenge = load_config_text(session, result.text, actor_id=actor_id)
     if old_sha != challenge.config_sha256:
-        record(session, "challenge.config_edited", "challenge", challenge.slug, actor_id=actor_id,
-               challenge_id=challenge.id, old_sha256=old_sha, new_sha256=challenge.config_sha256,
-               changes=result.changes[:50])
+        record(
+            session,
+            "challenge.config_edited",
+            "challenge",
+            challenge.slug,
+            actor_id=actor_id,
+            challenge_id=challenge.id,
+            old_sha256=old_sha,
+            new_sha256=challenge.config_sha256,
+            changes=result.changes[:50],
+        )
     return result, challenge
 
 
@@ -136,9 +148,15 @@ def read_upload(data: bytes) -> str:
 
 # --- Dashboard: one small query per panel, each tolerant of empty tables ------------------------------------
 
+
 def entry_teams(session: Session, challenge: Challenge) -> list[Team]:
-    return list(session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.is_baseline == False)  # noqa: E712
-                             .order_by(Team.name)).all())
+    return list(
+        session.exec(
+            select(Team)
+            .where(Team.challenge_id == challenge.id, Team.is_baseline == False)  # noqa: E712
+            .order_by(Team.name)
+        ).all()
+    )
 
 
 def applications_by_status(session: Session, challenge: Challenge) -> dict[str, int]:
@@ -152,8 +170,11 @@ def submissions_by_status(session: Session, challenge: Challenge) -> dict[str, i
     """Submissions by status (receiving, validating, accepted, rejected)."""
     from app.checkpoints.models import Submission
 
-    rows = session.exec(select(Submission.status, func.count()).where(Submission.challenge_id == challenge.id)
-                        .group_by(Submission.status)).all()
+    rows = session.exec(
+        select(Submission.status, func.count())
+        .where(Submission.challenge_id == challenge.id)
+        .group_by(Submission.status)
+    ).all()
     return {_value(status): count for status, count in rows}
 
 
@@ -161,9 +182,11 @@ def evaluations_by_cluster(session: Session, challenge: Challenge) -> dict[str, 
     """{cluster: {state: count}} of the challenge's evaluations."""
     from evaluation.models import Evaluation
 
-    rows = session.exec(select(Evaluation.cluster, Evaluation.state, func.count())
-                        .where(Evaluation.challenge_id == challenge.id)
-                        .group_by(Evaluation.cluster, Evaluation.state)).all()
+    rows = session.exec(
+        select(Evaluation.cluster, Evaluation.state, func.count())
+        .where(Evaluation.challenge_id == challenge.id)
+        .group_by(Evaluation.cluster, Evaluation.state)
+    ).all()
     table: dict[str, dict[str, int]] = {}
     for cluster, state, count in rows:
         table.setdefault(cluster, {})[_value(state)] = count
@@ -188,12 +211,23 @@ def gpu_hours_by_team(session: Session, challenge: Challenge) -> list[GpuUse]:
 
     policy = _evaluation_policy(challenge)
     names = {t.id: t.name for t in session.exec(select(Team).where(Team.challenge_id == challenge.id)).all()}
-    rows = session.exec(select(GpuCharge.team_id, GpuCharge.cluster, func.sum(GpuCharge.gpu_hours))
-                        .where(GpuCharge.challenge_id == challenge.id)
-                        .group_by(GpuCharge.team_id, GpuCharge.cluster)).all()
-    return sorted((GpuUse(names.get(team_id, f"team {team_id}"), cluster, float(hours or 0),
-                          policy.allocation(cluster) if policy else None) for team_id, cluster, hours in rows),
-                  key=lambda u: (u.team, u.cluster))
+    rows = session.exec(
+        select(GpuCharge.team_id, GpuCharge.cluster, func.sum(GpuCharge.gpu_hours))
+        .where(GpuCharge.challenge_id == challenge.id)
+        .group_by(GpuCharge.team_id, GpuCharge.cluster)
+    ).all()
+    return sorted(
+        (
+            GpuUse(
+                names.get(team_id, f"team {team_id}"),
+                cluster,
+                float(hours or 0),
+                policy.allocation(cluster) if policy else None,
+            )
+            for team_id, cluster, hours in rows
+        ),
+        key=lambda u: (u.team, u.cluster),
+    )
 
 
 def _evaluation_policy(challenge: Challenge) -> Any:
@@ -215,22 +249,35 @@ def judges_progress(session: Session, challenge: Challenge) -> list[JudgeProgres
     from app.accounts.models import User
     from app.judging.models import JudgeAssignment, RubricScoreSheet
 
-    assigned = Counter(session.exec(select(JudgeAssignment.judge_id)
-                                    .where(JudgeAssignment.challenge_id == challenge.id)).all())
-    pairs = set(session.exec(select(JudgeAssignment.judge_id, JudgeAssignment.team_id)
-                             .where(JudgeAssignment.challenge_id == challenge.id)).all())
-    sheets = session.exec(select(RubricScoreSheet.judge_id, RubricScoreSheet.team_id)
-                          .where(RubricScoreSheet.challenge_id == challenge.id)).all()
+    assigned = Counter(
+        session.exec(select(JudgeAssignment.judge_id).where(JudgeAssignment.challenge_id == challenge.id)).all()
+    )
+    pairs = set(
+        session.exec(
+            select(JudgeAssignment.judge_id, JudgeAssignment.team_id).where(
+                JudgeAssignment.challenge_id == challenge.id
+            )
+        ).all()
+    )
+    sheets = session.exec(
+        select(RubricScoreSheet.judge_id, RubricScoreSheet.team_id).where(RubricScoreSheet.challenge_id == challenge.id)
+    ).all()
     submitted = Counter(judge for judge, team in sheets if (judge, team) in pairs)
     names = {u.id: u.display_name for u in session.exec(select(User).where(User.id.in_(list(assigned)))).all()}
-    return [JudgeProgress(names.get(j, f"judge {j}"), n, submitted.get(j, 0))
-            for j, n in sorted(assigned.items(), key=lambda item: names.get(item[0], ""))]
+    return [
+        JudgeProgress(names.get(j, f"judge {j}"), n, submitted.get(j, 0))
+        for j, n in sorted(assigned.items(), key=lambda item: names.get(item[0], ""))
+    ]
 
 
 def upcoming_deadlines(challenge: Challenge, now: datetime, limit: int = 5) -> list[tuple[str, str, datetime]]:
     """The next phase starts and ends after `now`: (phase name, "starts" | "ends", when), soonest first."""
-    events = [(p.name, edge, when) for p in config_of(challenge).phases
-              for edge, when in (("starts", p.starts), ("ends", p.ends)) if when > now]
+    events = [
+        (p.name, edge, when)
+        for p in config_of(challenge).phases
+        for edge, when in (("starts", p.starts), ("ends", p.ends))
+        if when > now
+    ]
     return sorted(events, key=lambda e: e[2])[:limit]
 
 
@@ -240,9 +287,15 @@ def _value(enum_or_text: Any) -> str:
 
 # --- Baselines ----------------------------------------------------------------------------------------------
 
+
 def baseline_teams(session: Session, challenge: Challenge) -> list[Team]:
-    return list(session.exec(select(Team).where(Team.challenge_id == challenge.id, Team.is_baseline == True)  # noqa: E712
-                             .order_by(Team.name)).all())
+    return list(
+        session.exec(
+            select(Team)
+            .where(Team.challenge_id == challenge.id, Team.is_baseline == True)  # noqa: E712
+            .order_by(Team.name)
+        ).all()
+    )
 
 
 def register_baseline(session: Session, challenge: Challenge, model: str, actor_id: int) -> Team:
@@ -260,8 +313,7 @@ def register_baseline(session: Session, challenge: Challenge, model: str, actor_
     team = Team(challenge_id=challenge.id, name=name, is_baseline=True)
     session.add(team)
     session.flush()
-    record(session, "baseline.registered", "team", team.id, actor_id=actor_id, challenge_id=challenge.id,
-           model=model)
+    record(session, "baseline.registered", "team", team.id, actor_id=actor_id, challenge_id=challenge.id, model=model)
     return team
 
 
@@ -272,9 +324,15 @@ def baseline_rows(session: Session, challenge: Challenge) -> list[tuple[Team, An
 
     rows = []
     for team in baseline_teams(session, challenge):
-        submission = session.exec(select(Submission).where(Submission.team_id == team.id)
-                                  .order_by(Submission.id.desc())).first()
-        evaluation = None if submission is None else session.exec(
-            select(Evaluation).where(Evaluation.submission_id == submission.id).order_by(Evaluation.id.desc())).first()
+        submission = session.exec(
+            select(Submission).where(Submission.team_id == team.id).order_by(Submission.id.desc())
+        ).first()
+        evaluation = (
+            None
+            if submission is None
+            else session.exec(
+                select(Evaluation).where(Evaluation.submission_id == submission.id).order_by(Evaluation.id.desc())
+            ).first()
+        )
         rows.append((team, submission, evaluation))
     return rows

@@ -2,6 +2,7 @@
 e-mail is settled, closed invitations, sign-up requests a day after they expired, and expired rate-limit
 windows. Audit events, applications,
 submissions and results are never deleted here (their periods run for years and end with a decision)."""
+
 from __future__ import annotations
 
 import time
@@ -29,19 +30,27 @@ def apply_retention(session: Session, settings: Settings, now: Optional[datetime
     kinds = {
         "notifications": delete(Notification).where(
             Notification.created_at < now - timedelta(days=settings.retention_notification_days),
-            Notification.email_state != "queued"),
-        "invitations": delete(Invitation).where(or_(
-            Invitation.accepted_at < closed_before, Invitation.revoked_at < closed_before,
-            Invitation.expires_at < closed_before)),
+            Notification.email_state != "queued",
+        ),
+        "invitations": delete(Invitation).where(
+            or_(
+                Invitation.accepted_at < closed_before,
+                Invitation.revoked_at < closed_before,
+                Invitation.expires_at < closed_before,
+            )
+        ),
         "sign_up_requests": delete(SignUpRequest).where(
-            SignUpRequest.expires_at < now - timedelta(days=SIGN_UP_REQUEST_DAYS)),
+            SignUpRequest.expires_at < now - timedelta(days=SIGN_UP_REQUEST_DAYS)
+        ),
         "rate_counters": delete(RateCounter).where(
-            RateCounter.window_start < int(now.timestamp()) - RATE_COUNTER_DAYS * 86400),
+            RateCounter.window_start < int(now.timestamp()) - RATE_COUNTER_DAYS * 86400
+        ),
     }
     deleted = dict.fromkeys(kinds, 0)
 
     def apply(kind: str) -> None:
         deleted[kind] = session.execute(kinds[kind]).rowcount
+
     for_each(session, list(kinds), apply, key=str, what="retention of")  # each kind on its own
     return deleted
 

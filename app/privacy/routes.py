@@ -1,4 +1,5 @@
 """The privacy page, a person's data download, and erasure of their account."""
+
 from __future__ import annotations
 
 import json
@@ -19,14 +20,20 @@ bp = Blueprint("privacy", __name__, template_folder="templates")
 
 class ErasureForm(WebForm):
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)])
-    confirm = BooleanField("I understand that my account is erased for good and cannot be restored",
-                           validators=[DataRequired("Tick the box to confirm.")])
+    confirm = BooleanField(
+        "I understand that my account is erased for good and cannot be restored",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
 
 
 def _policy():
     s = current_app.config["LAGC"]
-    return retention_policy(s.retention_notification_days, s.retention_invitation_days, s.retention_audit_years,
-                            s.retention_application_years)
+    return retention_policy(
+        s.retention_notification_days,
+        s.retention_invitation_days,
+        s.retention_audit_years,
+        s.retention_application_years,
+    )
 
 
 @bp.route("/privacy")

@@ -5,6 +5,7 @@ later is included without changing this file; secrets (hashes, encrypted tokens)
 Erasure pseudonymises the account instead of deleting it: audit events and competition results refer to the
 user id, and both must stay (funding audits, the published ranking).
 """
+
 from __future__ import annotations
 
 import enum
@@ -62,20 +63,33 @@ def export_personal_data(session: Session, user: User) -> dict:
         rows = _rows_of(session, table, user.id)
         if rows:
             records[table.name] = rows
-    teams = session.exec(select(Team).join(TeamMembership, TeamMembership.team_id == Team.id)
-                         .where(TeamMembership.user_id == user.id)).all()
+    teams = session.exec(
+        select(Team).join(TeamMembership, TeamMembership.team_id == Team.id).where(TeamMembership.user_id == user.id)
+    ).all()
     return {
         "exported_at": utcnow().isoformat(),
-        "account": {"id": user.id, "email": user.email, "display_name": user.display_name, "role": _plain(user.role),
-                    "created_at": _plain(user.created_at), "last_sign_in_at": _plain(user.last_sign_in_at),
-                    "is_active": user.is_active},
+        "account": {
+            "id": user.id,
+            "email": user.email,
+            "display_name": user.display_name,
+            "role": _plain(user.role),
+            "created_at": _plain(user.created_at),
+            "last_sign_in_at": _plain(user.last_sign_in_at),
+            "is_active": user.is_active,
+        },
         "teams": [{"id": t.id, "name": t.name, "challenge_id": t.challenge_id} for t in teams],
-        "invitations_to_this_address": [{"id": i.id, "role": _plain(i.role), "created_at": _plain(i.created_at),
-                                         "accepted_at": _plain(i.accepted_at)} for i in
-                                        session.exec(select(Invitation).where(Invitation.email == user.email))],
+        "invitations_to_this_address": [
+            {
+                "id": i.id,
+                "role": _plain(i.role),
+                "created_at": _plain(i.created_at),
+                "accepted_at": _plain(i.accepted_at),
+            }
+            for i in session.exec(select(Invitation).where(Invitation.email == user.email))
+        ],
         "records": records,
         "notes": "Rows are grouped by table; columns holding secrets (password and token hashes, encrypted Hub "
-                 "tokens) are left out. Audit events where you acted are under records.auditevent.",
+        "tokens) are left out. Audit events where you acted are under records.auditevent.",
     }
 
 
@@ -85,8 +99,9 @@ def _check_may_erase(session: Session, user: User, password: str) -> None:
     except Exception:  # argon2 raises several kinds; any of them means "not this password"
         raise ErasureRefused("The password is wrong.") from None
     if Role(user.role) is Role.organiser:
-        others = session.exec(select(User.id).where(User.role == Role.organiser, User.is_active.is_(True),
-                                                    User.id != user.id)).first()
+        others = session.exec(
+            select(User.id).where(User.role == Role.organiser, User.is_active.is_(True), User.id != user.id)
+        ).first()
         if others is None:
             raise ErasureRefused("You are the last organiser: invite another organiser before erasing your account.")
 
@@ -114,8 +129,9 @@ def erase(session: Session, user: User, password: str) -> None:
     user.password_hash, user.is_active, user.last_sign_in_at = UNUSABLE_PASSWORD, False, None
     session.add(user)
     session.execute(update(ApiToken).where(ApiToken.user_id == user.id).values(name="erased"))
-    session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                    .values(revoked_at=now))
+    session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
     session.execute(update(Invitation).where(Invitation.email == old_email).values(email=user.email))
     _blank_feature_data(session, user, old_email)
     record(session, "privacy.erased", "user", user.id, actor_id=user.id, pseudonymised_teams=teams)
@@ -131,12 +147,15 @@ def _blank_feature_data(session: Session, user: User, old_email: str) -> None:
     for model, column in ((Notification, Notification.address), (SignUpRequest, SignUpRequest.email)):
         for row in session.exec(select(model).where(column == old_email)).all():
             session.delete(row)
-    for model, column in ((Notification, Notification.recipient_id), (NotificationPreference, NotificationPreference.user_id),
-                          (TotpCredential, TotpCredential.user_id), (RecoveryCode, RecoveryCode.user_id)):
+    for model, column in (
+        (Notification, Notification.recipient_id),
+        (NotificationPreference, NotificationPreference.user_id),
+        (TotpCredential, TotpCredential.user_id),
+        (RecoveryCode, RecoveryCode.user_id),
+    ):
         for row in session.exec(select(model).where(column == user.id)).all():
             session.delete(row)
-    session.execute(update(Submission).where(Submission.submitted_by_id == user.id)
-                    .values(hub_token_encrypted=None))
+    session.execute(update(Submission).where(Submission.submitted_by_id == user.id).values(hub_token_encrypted=None))
 
 
 def audit_events_mentioning(session: Session, text: str) -> list[int]:

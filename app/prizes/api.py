@@ -3,6 +3,7 @@
 A preview whose preconditions are missing answers 409 listing each one; a confirmation must carry the
 fingerprint of the preview it confirms (409 when the inputs changed in between).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -20,6 +21,7 @@ from app.prizes import workflow
 from app.prizes.records import chain_of, published_award
 from app.prizes.services import preview_state, winners_of
 from app.security import public, roles
+
 
 class WinnerOut(BaseModel):
     """A winner: rank, money in euro cents, GPU hours per cluster, and its release obligation."""
@@ -62,16 +64,35 @@ def _challenge(slug: str) -> Challenge:
 
 
 def _award(challenge: Challenge, award) -> AwardOut:
-    winners = [WinnerOut(team=w["team"], team_id=w["team_id"], rank=w["rank"], amount_cents=w["amount_cents"],
-                         gpu_hours=w["gpu_hours"], obligation=w["obligation"], deadline=w["deadline"])
-               for w in winners_of(get_session(), challenge, award)]
-    return AwardOut(challenge=challenge.slug, sequence=award.sequence, kind=award.kind, hash=award.hash,
-                    policy=award.payload.get("policy"), confirmed_at=award.payload.get("confirmed_at"),
-                    winners=winners)
+    winners = [
+        WinnerOut(
+            team=w["team"],
+            team_id=w["team_id"],
+            rank=w["rank"],
+            amount_cents=w["amount_cents"],
+            gpu_hours=w["gpu_hours"],
+            obligation=w["obligation"],
+            deadline=w["deadline"],
+        )
+        for w in winners_of(get_session(), challenge, award)
+    ]
+    return AwardOut(
+        challenge=challenge.slug,
+        sequence=award.sequence,
+        kind=award.kind,
+        hash=award.hash,
+        policy=award.payload.get("policy"),
+        confirmed_at=award.payload.get("confirmed_at"),
+        winners=winners,
+    )
 
 
-@route("/prizes/<slug>/award", tag="prizes", response_model=AwardOut,
-       summary="The published award: winners, amounts in euro cents, GPU hours, release obligations")
+@route(
+    "/prizes/<slug>/award",
+    tag="prizes",
+    response_model=AwardOut,
+    summary="The published award: winners, amounts in euro cents, GPU hours, release obligations",
+)
 @public
 def prizes_published_award(slug: str):
     """Anyone, once the organisers published the award; 404 before."""
@@ -82,8 +103,12 @@ def prizes_published_award(slug: str):
     return respond(_award(challenge, award))
 
 
-@route("/prizes/<slug>/preview", methods=("POST",), tag="prizes",
-       summary="Preview the prize split from the final ranking (organisers); 409 lists what is missing")
+@route(
+    "/prizes/<slug>/preview",
+    methods=("POST",),
+    tag="prizes",
+    summary="Preview the prize split from the final ranking (organisers); 409 lists what is missing",
+)
 @roles(Role.organiser)
 def prizes_preview(slug: str):
     """The preview with each entry in or out and why, and the fingerprint to confirm it with."""
@@ -92,21 +117,32 @@ def prizes_preview(slug: str):
     if state.missing:
         raise ApiProblem(409, "The award cannot be previewed yet.", errors={"preconditions": state.missing})
     preview = state.preview
-    return jsonify({"fingerprint": preview.fingerprint, "refused": preview.refused,
-                    "tied_team_ids": list(preview.tied), "rows": [asdict(r) for r in preview.rows],
-                    "split": preview.payload})
+    return jsonify(
+        {
+            "fingerprint": preview.fingerprint,
+            "refused": preview.refused,
+            "tied_team_ids": list(preview.tied),
+            "rows": [asdict(r) for r in preview.rows],
+            "split": preview.payload,
+        }
+    )
 
 
-@route("/prizes/<slug>/confirm", methods=("POST",), tag="prizes", request_model=ConfirmBody,
-       response_model=AwardOut, summary="Confirm the previewed award (organisers): a chained record")
+@route(
+    "/prizes/<slug>/confirm",
+    methods=("POST",),
+    tag="prizes",
+    request_model=ConfirmBody,
+    response_model=AwardOut,
+    summary="Confirm the previewed award (organisers): a chained record",
+)
 @roles(Role.organiser)
 def prizes_confirm(slug: str):
     """Record the award exactly as previewed; 409 when it was awarded already or the inputs changed."""
     body = parse_body(ConfirmBody)
     challenge, session = _challenge(slug), get_session()
     try:
-        award = workflow.confirm(session, challenge, current_app.config["LAGC"], g.api_user, body.fingerprint,
-                                 utcnow())
+        award = workflow.confirm(session, challenge, current_app.config["LAGC"], g.api_user, body.fingerprint, utcnow())
     except workflow.PrizeError:
         session.rollback()
         raise  # the shell answers it as a problem

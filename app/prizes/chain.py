@@ -38,9 +38,7 @@ class ChainCheck:
 
 def canonical_json(payload: Mapping[str, Any]) -> str:
     """The one JSON spelling of a payload that every hash is computed over."""
-    return json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def record_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
@@ -49,9 +47,7 @@ def record_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def next_record(
-    records: Sequence[ChainRecord], record_id: str, payload: Mapping[str, Any]
-) -> ChainRecord:
+def next_record(records: Sequence[ChainRecord], record_id: str, payload: Mapping[str, Any]) -> ChainRecord:
     """The record to append after ``records`` (the caller stores it; nothing here is mutated)."""
     prev_hash = records[-1].hash if records else GENESIS_HASH
     return ChainRecord(record_id, payload, prev_hash, record_hash(prev_hash, payload))
@@ -103,10 +99,7 @@ def _link_problem(records: Sequence[ChainRecord], hashes: list[str], index: int)
         return "broken link: it claims to be the first record, but records come before it"
     if index == 0:
         return "broken link: the record before it is missing (the chain does not start at genesis)"
-    return (
-        "broken link: it does not follow the record before it; "
-        "a record between them is missing or was replaced"
-    )
+    return "broken link: it does not follow the record before it; a record between them is missing or was replaced"
 
 
 def _truncated_message(records: Sequence[ChainRecord], head_hash: str) -> str:

@@ -8,6 +8,7 @@ that names the winners, their prizes and what confirming does; the winners page 
 scores to be published. Recording an award here would write a permanent record in the demo's chain, which
 should be the organiser's own act.
 """
+
 from __future__ import annotations
 
 from sqlmodel import Session

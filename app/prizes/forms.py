@@ -1,5 +1,6 @@
 """Prize forms: confirm and re-run (carrying the preview's fingerprint), publish, forfeit, tie-break decision.
 The irreversible ones (confirm, re-run, publish) need a tick box that names what they do."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -15,39 +16,48 @@ class ConfirmForm(WebForm):
     """Confirm the award exactly as previewed."""
 
     fingerprint = HiddenField(validators=[DataRequired()])
-    confirm_award = confirmation("I confirm this award: it is recorded for good (it cannot be edited or deleted), "
-                                 "and each winner's release obligation opens now.")
+    confirm_award = confirmation(
+        "I confirm this award: it is recorded for good (it cannot be edited or deleted), "
+        "and each winner's release obligation opens now."
+    )
 
 
 class RerunForm(WebForm):
     """Confirm the re-run after a forfeit exactly as previewed."""
 
     fingerprint = HiddenField(validators=[DataRequired()])
-    confirm_rerun = confirmation("I confirm this re-run: it is recorded for good, replaces the award in force "
-                                 "(and the public winners page, if published) and opens the new winners' release "
-                                 "obligations.")
+    confirm_rerun = confirmation(
+        "I confirm this re-run: it is recorded for good, replaces the award in force "
+        "(and the public winners page, if published) and opens the new winners' release "
+        "obligations."
+    )
 
 
 class PublishForm(WebForm):
     """Publish the award in force."""
 
-    confirm_publish = confirmation("I understand that the winners page becomes public, naming the winners and "
-                                   "their prizes; it cannot be withdrawn.")
+    confirm_publish = confirmation(
+        "I understand that the winners page becomes public, naming the winners and "
+        "their prizes; it cannot be withdrawn."
+    )
 
 
 class ForfeitForm(WebForm):
     """An organiser disqualifies a team from the prize, with a written reason."""
 
     team_id = team_select()
-    reason = TextAreaField("Why the team forfeits (kept in the award history)",
-                           validators=[DataRequired(), Length(min=MIN_REASON, max=2000)])
+    reason = TextAreaField(
+        "Why the team forfeits (kept in the award history)",
+        validators=[DataRequired(), Length(min=MIN_REASON, max=2000)],
+    )
 
 
 class TieBreakFormBase(WebForm):
     """The organisers' order for entries tied at the cut-off; `tie_break_form` adds one field per place."""
 
-    justification = TextAreaField("Justification (kept in the audit log)",
-                                  validators=[DataRequired(), Length(min=MIN_REASON, max=4000)])
+    justification = TextAreaField(
+        "Justification (kept in the audit log)", validators=[DataRequired(), Length(min=MIN_REASON, max=4000)]
+    )
 
     def order(self) -> list[int]:
         """The team ids, best first."""
@@ -66,6 +76,5 @@ def tie_break_form(tied: Sequence[tuple[int, str]], **kwargs) -> TieBreakFormBas
         _places = len(choices)
 
     for n, (team_id, _) in enumerate(choices, start=1):
-        setattr(TieBreakForm, f"place_{n}", SelectField(f"Place {n}", coerce=int, choices=choices,
-                                                        default=team_id))
+        setattr(TieBreakForm, f"place_{n}", SelectField(f"Place {n}", coerce=int, choices=choices, default=team_id))
     return TieBreakForm(**kwargs)

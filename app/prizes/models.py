@@ -4,6 +4,7 @@
 re-run and publication carries the hash of the record before it. The ORM refuses to change or delete a
 record; a change made behind its back (raw SQL) breaks a hash, and `flask prizes verify-chain` names it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -5,6 +5,7 @@ candidate's facts (rank and final score from the frozen board, eligibility, lice
 forfeits) and an organiser's tie-break order; this module turns them into `PrizeEntry` values, runs
 `split_prize` and `split_compute`, and returns the rows a page shows and the payload an award records.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,12 @@ from typing import Any, Optional
 from app.prizes.chain import GENESIS_HASH, record_hash
 from scoring.separation import distinguishable
 from app.prizes.split import (
-    DEFAULT_WEIGHTS, InvalidSplitInput, PrizeEntry, SplitRefused, split_compute, split_prize,
+    DEFAULT_WEIGHTS,
+    InvalidSplitInput,
+    PrizeEntry,
+    SplitRefused,
+    split_compute,
+    split_prize,
 )
 from scoring import StderrNote, stderr_note
 
@@ -90,8 +96,7 @@ class Preview:
         return tuple(row for row in self.rows if row.status == "in")
 
 
-def compute_preview(candidates: Sequence[Candidate], rules: PrizeRules,
-                    tie_order: Sequence[int] = ()) -> Preview:
+def compute_preview(candidates: Sequence[Candidate], rules: PrizeRules, tie_order: Sequence[int] = ()) -> Preview:
     """Split the pool and the compute among the candidates; a refusal names the tied teams."""
     ranks = apply_tie_order(candidates, tie_order)
     entries = [_entry(c, ranks[c.team_id]) for c in candidates if c.team_id in ranks]
@@ -108,8 +113,11 @@ def compute_preview(candidates: Sequence[Candidate], rules: PrizeRules,
     gpu = {name: {a.id: a.amount for a in split.awards} for name, split in hours.items()}
     rows = tuple(_row(c, ranks.get(c.team_id), amounts, gpu, rules) for c in candidates)
     payload = _payload(candidates, rows, rules, tie_order)
-    payload.update(total_cents=money.total, unawarded_cents=money.unawarded,
-                   unawarded_hours={name: split.unawarded for name, split in hours.items()})
+    payload.update(
+        total_cents=money.total,
+        unawarded_cents=money.unawarded,
+        unawarded_hours={name: split.unawarded for name, split in hours.items()},
+    )
     return Preview(rows, payload)
 
 
@@ -154,21 +162,41 @@ def exclusion_reason(candidate: Candidate) -> str:
 
 def _entry(candidate: Candidate, rank: int) -> PrizeEntry:
     licence = candidate.licence if candidate.licence in ("pass", "review", "fail") else "review"
-    return PrizeEntry(id=candidate.team, rank=rank, score=candidate.score or 0.0,
-                      eligible=candidate.eligibility == "eligible", licence=licence,
-                      forfeited=bool(candidate.forfeit))
+    return PrizeEntry(
+        id=candidate.team,
+        rank=rank,
+        score=candidate.score or 0.0,
+        eligible=candidate.eligibility == "eligible",
+        licence=licence,
+        forfeited=bool(candidate.forfeit),
+    )
 
 
-def _row(candidate: Candidate, rank: Optional[int], amounts: Mapping[str, int],
-         gpu: Mapping[str, Mapping[str, int]], rules: PrizeRules) -> PreviewRow:
+def _row(
+    candidate: Candidate,
+    rank: Optional[int],
+    amounts: Mapping[str, int],
+    gpu: Mapping[str, Mapping[str, int]],
+    rules: PrizeRules,
+) -> PreviewRow:
     """The candidate's row: in with its amounts, or out with the first reason that applies."""
-    base = dict(team_id=candidate.team_id, team=candidate.team, rank=rank, score=candidate.score,
-                score_se=candidate.score_se, no_se=_no_se(candidate))
+    base = dict(
+        team_id=candidate.team_id,
+        team=candidate.team,
+        rank=rank,
+        score=candidate.score,
+        score_se=candidate.score_se,
+        no_se=_no_se(candidate),
+    )
     if candidate.team in amounts:
         hours = {name: split.get(candidate.team, 0) for name, split in gpu.items()}
-        return PreviewRow(**base, status="in", why=f"rank {rank}: within the {rules.max_winners} prize "
-                          "position(s) and every condition met", amount_cents=amounts[candidate.team],
-                          gpu_hours=hours)
+        return PreviewRow(
+            **base,
+            status="in",
+            why=f"rank {rank}: within the {rules.max_winners} prize position(s) and every condition met",
+            amount_cents=amounts[candidate.team],
+            gpu_hours=hours,
+        )
     return PreviewRow(**base, status="out", why=_out_reason(candidate, rank, rules))
 
 
@@ -176,8 +204,13 @@ def _no_se(candidate: Candidate) -> Optional[StderrNote]:
     """Why the candidate's final score has no ±, as every page says it (`scoring.stderr_note`)."""
     if not candidate.se_recorded:
         return StderrNote("not recorded", "No ±: this award's ranking was recorded before standard errors were.")
-    return stderr_note(candidate.score, candidate.score_se, benchmark_stderr=candidate.benchmark_se,
-                       judges=candidate.judges, judges_stderr=candidate.judges_se)
+    return stderr_note(
+        candidate.score,
+        candidate.score_se,
+        benchmark_stderr=candidate.benchmark_se,
+        judges=candidate.judges,
+        judges_stderr=candidate.judges_se,
+    )
 
 
 def _out_reason(candidate: Candidate, rank: Optional[int], rules: PrizeRules) -> str:
@@ -186,7 +219,8 @@ def _out_reason(candidate: Candidate, rank: Optional[int], rules: PrizeRules) ->
     if rank is None:
         return f"not ranked: {candidate.unranked or 'no final score'}"
     return exclusion_reason(candidate) or (
-        f"ranked below the {rules.max_winners} prize position(s): better-ranked entries met every condition")
+        f"ranked below the {rules.max_winners} prize position(s): better-ranked entries met every condition"
+    )
 
 
 def _refused(candidates, ranks, reason, tied_names, rules, tie_order) -> Preview:
@@ -210,12 +244,24 @@ def _waiting_row(candidate: Candidate, rank: Optional[int], tied: bool, rules: P
 def _payload(candidates, rows, rules: PrizeRules, tie_order) -> dict[str, Any]:
     """What an award records: the rules, the awards, the exclusions and the ranking snapshot used."""
     return {
-        "policy": rules.policy, "pool_cents": rules.pool_cents, "max_winners": rules.max_winners,
+        "policy": rules.policy,
+        "pool_cents": rules.pool_cents,
+        "max_winners": rules.max_winners,
         "weights": [float(w) for w in (rules.weights or DEFAULT_WEIGHTS)],
         "compute_hours": dict(rules.compute_hours),
-        "awards": [{"team_id": r.team_id, "team": r.team, "rank": r.rank, "score": r.score,
-                    "submission_id": _submission(candidates, r.team_id), "amount_cents": r.amount_cents,
-                    "gpu_hours": dict(r.gpu_hours)} for r in rows if r.status == "in"],
+        "awards": [
+            {
+                "team_id": r.team_id,
+                "team": r.team,
+                "rank": r.rank,
+                "score": r.score,
+                "submission_id": _submission(candidates, r.team_id),
+                "amount_cents": r.amount_cents,
+                "gpu_hours": dict(r.gpu_hours),
+            }
+            for r in rows
+            if r.status == "in"
+        ],
         "excluded": [{"team_id": r.team_id, "team": r.team, "reason": r.why} for r in rows if r.status != "in"],
         "ranking": [asdict(c) for c in candidates],
         "tie_break": list(tie_order) or None,
@@ -239,6 +285,7 @@ def candidates_from_snapshot(ranking: Sequence[Mapping[str, Any]]) -> list[Candi
 
 # ------------------------------------------------------------------ the cut-off, tested item by item
 
+
 @dataclass(frozen=True)
 class CutOffTest:
     """The paired comparison of the last winner with the first entry below it that meets every condition,
@@ -261,14 +308,28 @@ def cut_off_pair(preview: Preview, candidates: Sequence[Candidate]) -> Optional[
         return None
     last = max(preview.winners, key=lambda row: row.rank)
     facts = {c.team_id: c for c in candidates}
-    below = sorted((row for row in preview.rows if row.status == "out" and row.rank is not None
-                    and row.rank > last.rank and not facts[row.team_id].is_baseline
-                    and not exclusion_reason(facts[row.team_id])), key=lambda row: row.rank)
+    below = sorted(
+        (
+            row
+            for row in preview.rows
+            if row.status == "out"
+            and row.rank is not None
+            and row.rank > last.rank
+            and not facts[row.team_id].is_baseline
+            and not exclusion_reason(facts[row.team_id])
+        ),
+        key=lambda row: row.rank,
+    )
     return (last.team_id, below[0].team_id) if below else None
 
 
-def settle_cut_off(preview: Preview, candidates: Sequence[Candidate], rules: PrizeRules, tie_order: Sequence[int],
-                   test: Optional[CutOffTest]) -> Preview:
+def settle_cut_off(
+    preview: Preview,
+    candidates: Sequence[Candidate],
+    rules: PrizeRules,
+    tie_order: Sequence[int],
+    test: Optional[CutOffTest],
+) -> Preview:
     """The rule at the prize cut-off: the last winner must be distinguishable from the entry that would win in
     its place (paired, p < 0.05, on the benchmark score). If it is not, the preview is held, naming both with
     the numbers, until the organisers' tie-break decision orders the two (the existing decision, which then
@@ -281,21 +342,32 @@ def settle_cut_off(preview: Preview, candidates: Sequence[Candidate], rules: Pri
     last, first_out = test.last_winner, test.first_out
     pair = f"rank {ranks[last]} ({names[last]}) and rank {ranks[first_out]} ({names[first_out]})"
     if test.unavailable:
-        return _with_cut_off(preview, f"The cut-off between {pair} could not be tested item by item: "
-                                      f"{test.unavailable}.")
+        return _with_cut_off(
+            preview, f"The cut-off between {pair} could not be tested item by item: {test.unavailable}."
+        )
     numbers = _cut_off_numbers(test)
     if distinguishable(test.p_value):
         return _with_cut_off(preview, f"The cut-off stands: {pair} are distinguishable ({numbers}).")
     order = list(tie_order)
     if last in order and first_out in order:
         if order.index(first_out) < order.index(last):  # the organisers gave the place to the other entry
-            swapped = [replace(c, rank=ranks[last]) if c.team_id == first_out else
-                       replace(c, rank=ranks[first_out]) if c.team_id == last else c for c in candidates]
+            swapped = [
+                replace(c, rank=ranks[last])
+                if c.team_id == first_out
+                else replace(c, rank=ranks[first_out])
+                if c.team_id == last
+                else c
+                for c in candidates
+            ]
             preview = compute_preview(swapped, rules, tie_order)
-        return _with_cut_off(preview, f"{pair.capitalize()} cannot be told apart ({numbers}); the organisers' "
-                                      "tie-break decision orders them.")
-    reason = (f"{pair} cannot be told apart ({numbers}): the award cannot be confirmed until the organisers "
-              "record their tie-break decision ordering the two")
+        return _with_cut_off(
+            preview,
+            f"{pair.capitalize()} cannot be told apart ({numbers}); the organisers' tie-break decision orders them.",
+        )
+    reason = (
+        f"{pair} cannot be told apart ({numbers}): the award cannot be confirmed until the organisers "
+        "record their tie-break decision ordering the two"
+    )
     rows = tuple(_held_row(row, (last, first_out)) for row in preview.rows)
     words = reason[0].upper() + reason[1:]
     payload = {**_payload(candidates, rows, rules, tie_order), "cut_off": words}
@@ -305,11 +377,23 @@ def settle_cut_off(preview: Preview, candidates: Sequence[Candidate], rules: Pri
 def _held_row(row: PreviewRow, pair: tuple[int, int]) -> PreviewRow:
     """A row of a preview held at the cut-off: the two entries tied, the other winners waiting."""
     if row.team_id in pair:
-        return PreviewRow(row.team_id, row.team, row.rank, row.score, "tied", "cannot be told apart at the prize "
-                          "cut-off (paired, on the benchmark score)")
+        return PreviewRow(
+            row.team_id,
+            row.team,
+            row.rank,
+            row.score,
+            "tied",
+            "cannot be told apart at the prize cut-off (paired, on the benchmark score)",
+        )
     if row.status == "in":
-        return PreviewRow(row.team_id, row.team, row.rank, row.score, "pending",
-                          "meets every condition; amounts wait for the organisers' decision")
+        return PreviewRow(
+            row.team_id,
+            row.team,
+            row.rank,
+            row.score,
+            "pending",
+            "meets every condition; amounts wait for the organisers' decision",
+        )
     return row
 
 

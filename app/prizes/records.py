@@ -4,6 +4,7 @@ The hashing rules are the pure `app.prizes.chain`; this module turns `AwardRecor
 `ChainRecord` values. Each payload repeats the record's kind, sequence, challenge, actor and time, so the
 hash covers them, and a column that no longer matches its payload counts as an edit.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -55,8 +56,9 @@ def as_chain(rows: list[AwardRecord]) -> list[ChainRecord]:
     return [ChainRecord(_label(row), row.payload, row.prev_hash, row.hash) for row in rows]
 
 
-def append(session: Session, challenge: Challenge, kind: str, body: dict[str, Any],
-           actor: Optional[User], now: datetime) -> AwardRecord:
+def append(
+    session: Session, challenge: Challenge, kind: str, body: dict[str, Any], actor: Optional[User], now: datetime
+) -> AwardRecord:
     """Add the next record of the chain (the caller commits); the payload is ``body`` plus who, what, when.
 
     Two organisers appending at once collide on the unique (challenge, sequence) and one of them fails.
@@ -65,19 +67,35 @@ def append(session: Session, challenge: Challenge, kind: str, body: dict[str, An
         raise ValueError(f"unknown award record kind {kind!r}")
     rows = chain_of(session, challenge.id)
     sequence = rows[-1].sequence + 1 if rows else 1
-    payload = {**body, "kind": kind, "sequence": sequence, "challenge": challenge.slug,
-               "actor_id": actor.id if actor else None, "actor": actor.email if actor else "system",
-               "at": now.isoformat()}
+    payload = {
+        **body,
+        "kind": kind,
+        "sequence": sequence,
+        "challenge": challenge.slug,
+        "actor_id": actor.id if actor else None,
+        "actor": actor.email if actor else "system",
+        "at": now.isoformat(),
+    }
     link = next_record(as_chain(rows), f"#{sequence} {kind}", payload)
-    row = AwardRecord(challenge_id=challenge.id, sequence=sequence, kind=kind, payload=link.payload,
-                      prev_hash=link.prev_hash, hash=link.hash, created_at=now,
-                      actor_id=actor.id if actor else None)
+    row = AwardRecord(
+        challenge_id=challenge.id,
+        sequence=sequence,
+        kind=kind,
+        payload=link.payload,
+        prev_hash=link.prev_hash,
+        hash=link.hash,
+        created_at=now,
+        actor_id=actor.id if actor else None,
+    )
     session.add(row)
     try:
         session.flush()
     except IntegrityError:
-        raise PrizeError(Kind.conflict, "Another organiser recorded an award step at the same moment; reload the page "
-                                        "and review it before acting again.") from None
+        raise PrizeError(
+            Kind.conflict,
+            "Another organiser recorded an award step at the same moment; reload the page "
+            "and review it before acting again.",
+        ) from None
     return row
 
 
@@ -92,8 +110,13 @@ def check(session: Session, challenge: Challenge) -> ChainCheck:
         facts = {"kind": row.kind, "sequence": row.sequence, "challenge": challenge.slug}
         changed = [name for name, value in facts.items() if payload.get(name) != value]
         if changed:
-            return ChainCheck(False, [f"record {index} ({_label(row)!r}): its {', '.join(changed)} column "
-                                      "no longer matches what was recorded (edited record)"])
+            return ChainCheck(
+                False,
+                [
+                    f"record {index} ({_label(row)!r}): its {', '.join(changed)} column "
+                    "no longer matches what was recorded (edited record)"
+                ],
+            )
     return result
 
 

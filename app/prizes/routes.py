@@ -1,5 +1,6 @@
 """Prize pages: the organisers' award page (preview, confirm, tie-break, forfeit, re-run, publish, history
 with the chain check) and the public winners page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
@@ -37,14 +38,22 @@ def _settings():
 
 def _forfeit_form(challenge: Challenge) -> ForfeitForm:
     form = ForfeitForm()
-    teams = get_session().exec(select(Team).where(Team.challenge_id == challenge.id,
-                                                  Team.is_baseline.is_(False)).order_by(Team.name))
+    teams = get_session().exec(
+        select(Team).where(Team.challenge_id == challenge.id, Team.is_baseline.is_(False)).order_by(Team.name)
+    )
     form.team_id.choices = team_choices(teams)
     return form
 
 
-def _page(challenge: Challenge, status: int = 200, tie_form=None, forfeit_form=None, confirm_form=None,
-          rerun_form=None, publish_form=None):
+def _page(
+    challenge: Challenge,
+    status: int = 200,
+    tie_form=None,
+    forfeit_form=None,
+    confirm_form=None,
+    rerun_form=None,
+    publish_form=None,
+):
     """The organisers' award page in whatever state the award is."""
     session, now = get_session(), utcnow()
     rows = chain_of(session, challenge.id)
@@ -54,12 +63,21 @@ def _page(challenge: Challenge, status: int = 200, tie_form=None, forfeit_form=N
     if tie_form is None and state is not None and state.preview is not None and state.preview.tied:
         tie_form = tie_break_form([(r.team_id, r.team) for r in state.preview.rows if r.status == "tied"])
     return render_template(
-        "prizes/organise.html", challenge=challenge, rules=prize_rules(challenge), records=rows,
-        chain=check(session, challenge), award=award, published=published_award(rows), state=state, plan=plan,
+        "prizes/organise.html",
+        challenge=challenge,
+        rules=prize_rules(challenge),
+        records=rows,
+        chain=check(session, challenge),
+        award=award,
+        published=published_award(rows),
+        state=state,
+        plan=plan,
         winners=winners_of(session, challenge, award) if award else [],
-        confirm_form=confirm_form or ConfirmForm(formdata=None), rerun_form=rerun_form or RerunForm(formdata=None),
+        confirm_form=confirm_form or ConfirmForm(formdata=None),
+        rerun_form=rerun_form or RerunForm(formdata=None),
         publish_form=publish_form or PublishForm(formdata=None),
-        publish_blockers=workflow.publish_blockers(session, challenge), tie_form=tie_form,
+        publish_blockers=workflow.publish_blockers(session, challenge),
+        tie_form=tie_form,
         forfeit_form=forfeit_form or _forfeit_form(challenge),
     ), status
 
@@ -93,8 +111,11 @@ def confirm(slug: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         return _page(_challenge(slug), 422, confirm_form=form)
-    return _act(slug, lambda s, c: workflow.confirm(s, c, _settings(), current_user, form.fingerprint.data,
-                                                    utcnow()), "The award is confirmed and recorded.")
+    return _act(
+        slug,
+        lambda s, c: workflow.confirm(s, c, _settings(), current_user, form.fingerprint.data, utcnow()),
+        "The award is confirmed and recorded.",
+    )
 
 
 @bp.route("/organiser/c/<slug>/prizes/rerun", methods=["POST"])
@@ -104,8 +125,11 @@ def rerun(slug: str):
     form = RerunForm()
     if not form.validate_on_submit():
         return _page(_challenge(slug), 422, rerun_form=form)
-    return _act(slug, lambda s, c: workflow.rerun(s, c, _settings(), current_user, form.fingerprint.data,
-                                                  utcnow()), "The award is re-run and recorded.")
+    return _act(
+        slug,
+        lambda s, c: workflow.rerun(s, c, _settings(), current_user, form.fingerprint.data, utcnow()),
+        "The award is re-run and recorded.",
+    )
 
 
 @bp.route("/organiser/c/<slug>/prizes/publish", methods=["POST"])
@@ -115,8 +139,7 @@ def publish(slug: str):
     form = PublishForm()
     if not form.validate_on_submit():
         return _page(_challenge(slug), 422, publish_form=form)
-    return _act(slug, lambda s, c: workflow.publish(s, c, current_user, utcnow()),
-                "The winners page is public.")
+    return _act(slug, lambda s, c: workflow.publish(s, c, current_user, utcnow()), "The winners page is public.")
 
 
 @bp.route("/organiser/c/<slug>/prizes/forfeit", methods=["POST"])
@@ -127,9 +150,11 @@ def forfeit(slug: str):
     form = _forfeit_form(challenge)
     if not form.validate_on_submit():
         return _page(challenge, 422, forfeit_form=form)
-    return _act(slug, lambda s, c: workflow.record_forfeit(s, c, current_user, form.team_id.data,
-                                                           form.reason.data, utcnow()),
-                "The forfeit is recorded; re-run the award to pass the prize on.")
+    return _act(
+        slug,
+        lambda s, c: workflow.record_forfeit(s, c, current_user, form.team_id.data, form.reason.data, utcnow()),
+        "The forfeit is recorded; re-run the award to pass the prize on.",
+    )
 
 
 @bp.route("/organiser/c/<slug>/prizes/tie-break", methods=["POST"])
@@ -144,8 +169,11 @@ def tie_break(slug: str):
     form = tie_break_form([(r.team_id, r.team) for r in state.preview.rows if r.status == "tied"])
     if not form.validate_on_submit():
         return _page(challenge, 422, tie_form=form)
-    return _act(slug, lambda s, c: workflow.decide_tie(s, c, current_user, form.order(), form.justification.data,
-                                                       utcnow()), "The tie-break decision is recorded.")
+    return _act(
+        slug,
+        lambda s, c: workflow.decide_tie(s, c, current_user, form.order(), form.justification.data, utcnow()),
+        "The tie-break decision is recorded.",
+    )
 
 
 @bp.route("/c/<slug>/winners")
@@ -165,8 +193,14 @@ def winners(slug: str):
         listed = _previewed_winners(challenge)
     else:
         abort(404)
-    return render_template("prizes/winners.html", challenge=challenge, award=award, winners=listed,
-                           draft=published_award(rows) is None, rules=prize_rules(challenge))
+    return render_template(
+        "prizes/winners.html",
+        challenge=challenge,
+        award=award,
+        winners=listed,
+        draft=published_award(rows) is None,
+        rules=prize_rules(challenge),
+    )
 
 
 def _previewed_winners(challenge: Challenge) -> list[dict]:
@@ -174,5 +208,14 @@ def _previewed_winners(challenge: Challenge) -> list[dict]:
     state = preview_state(get_session(), challenge, _settings(), utcnow())
     if state.preview is None or state.preview.refused:
         return []
-    return [{"team": r.team, "rank": r.rank, "amount_cents": r.amount_cents, "gpu_hours": dict(r.gpu_hours),
-             "obligation": "opens at the award", "deadline": None} for r in state.preview.winners]
+    return [
+        {
+            "team": r.team,
+            "rank": r.rank,
+            "amount_cents": r.amount_cents,
+            "gpu_hours": dict(r.gpu_hours),
+            "obligation": "opens at the award",
+            "deadline": None,
+        }
+        for r in state.preview.winners
+    ]

@@ -9,6 +9,7 @@ overdue) and the organisers' latest tie-break decision.
 A preview only reads (its page is a GET): the licence engine runs again on the pinned files in memory, and
 `record_licence_rechecks` stores changed verdicts when the award is confirmed or re-run.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -28,8 +29,7 @@ from app.licences.obligations import release_terms_of, standing
 from app.licences.policy import release_terms
 from app.licences.services import licence_verdict_now, policy_of, recheck_submission_licence, verdicts_in_force
 from app.prizes.models import PrizeTieBreak
-from app.prizes.preview import (Candidate, CutOffTest, Preview, PrizeRules, compute_preview, cut_off_pair,
-                                settle_cut_off)
+from app.prizes.preview import Candidate, CutOffTest, Preview, PrizeRules, compute_preview, cut_off_pair, settle_cut_off
 from app.prizes.records import chain_of, current_award, forfeit_records, published_award
 from app.settings import Settings
 from evaluation.counted import COMPETITION, active_freeze, counted_entries, cutoff
@@ -52,8 +52,9 @@ class PreviewState:
 def prize_rules(challenge: Challenge) -> PrizeRules:
     """The challenge's `[prize]` section as the preview reads it."""
     prize = config_of(challenge).prize
-    return PrizeRules(prize.pool_cents, prize.max_winners, prize.policy, tuple(prize.weights),
-                      dict(prize.compute_hours))
+    return PrizeRules(
+        prize.pool_cents, prize.max_winners, prize.policy, tuple(prize.weights), dict(prize.compute_hours)
+    )
 
 
 def preconditions(session: Session, challenge: Challenge, now: datetime) -> tuple[list[str], str, Optional[datetime]]:
@@ -61,8 +62,10 @@ def preconditions(session: Session, challenge: Challenge, now: datetime) -> tupl
     missing = []
     state = judging_state(session, challenge)
     if state not in (LOCKED, PUBLISHED):
-        missing.append("Judging is still open: the organisers must finalise (lock) judging on the Judging page, "
-                       "so the judges' scores that count in the final score can no longer change.")
+        missing.append(
+            "Judging is still open: the organisers must finalise (lock) judging on the Judging page, "
+            "so the judges' scores that count in the final score can no longer change."
+        )
     freeze = active_freeze(session, challenge.id)
     frozen_at = freeze.frozen_at if freeze is not None else None
     if frozen_at is None:
@@ -88,8 +91,14 @@ def preview_state(session: Session, challenge: Challenge, settings: Settings, no
     return PreviewState([], reproduction_gate(session, challenge, settled, as_of), state, frozen_at, tie)
 
 
-def cut_off_test(session: Session, challenge: Challenge, settings: Settings, pair: Optional[tuple[int, int]],
-                 candidates: list[Candidate], as_of: Optional[datetime]) -> Optional[CutOffTest]:
+def cut_off_test(
+    session: Session,
+    challenge: Challenge,
+    settings: Settings,
+    pair: Optional[tuple[int, int]],
+    candidates: list[Candidate],
+    as_of: Optional[datetime],
+) -> Optional[CutOffTest]:
     """The paired comparison of the two entries at the prize cut-off (`cut_off_pair`), as the frozen board
     counts them, from their kept per-item results (`leaderboard.paired`); None when there is no cut-off."""
     if pair is None:
@@ -101,8 +110,7 @@ def cut_off_test(session: Session, challenge: Challenge, settings: Settings, pai
     except CompareError as exc:
         return CutOffTest(*pair, unavailable=exc.detail.rstrip("."))
     overall = body["overall"]
-    return CutOffTest(*pair, p_value=overall["p_value"], difference=overall["difference"],
-                      ci95=tuple(overall["ci95"]))
+    return CutOffTest(*pair, p_value=overall["p_value"], difference=overall["difference"], ci95=tuple(overall["ci95"]))
 
 
 def reproduction_gate(session: Session, challenge: Challenge, preview: Preview, as_of: Optional[datetime]) -> Preview:
@@ -112,45 +120,70 @@ def reproduction_gate(session: Session, challenge: Challenge, preview: Preview, 
     if preview.refused or not preview.winners:
         return preview
     counted = counted_entries(session, challenge, as_of, [row.team_id for row in preview.winners])
-    blocks = award_blocks(session, [(row.team, counted[row.team_id].evaluation_id if row.team_id in counted
-                                     else None) for row in preview.winners])
+    blocks = award_blocks(
+        session,
+        [(row.team, counted[row.team_id].evaluation_id if row.team_id in counted else None) for row in preview.winners],
+    )
     if not blocks:
         return preview
-    return replace(preview, refused="the award waits for the cross-site reproductions of its winners (order them, "
-                                    "or resolve a discrepancy, on the organisers' Evaluations page): "
-                                    + "; ".join(blocks))
+    return replace(
+        preview,
+        refused="the award waits for the cross-site reproductions of its winners (order them, "
+        "or resolve a discrepancy, on the organisers' Evaluations page): " + "; ".join(blocks),
+    )
 
 
-def gather_candidates(session: Session, challenge: Challenge, settings: Settings,
-                      as_of: Optional[datetime]) -> list[Candidate]:
+def gather_candidates(
+    session: Session, challenge: Challenge, settings: Settings, as_of: Optional[datetime]
+) -> list[Candidate]:
     """Every team on the final ranking of the board as it stood at ``as_of``, with today's facts."""
     board = standings(session, challenge, key="final_score", as_of=as_of, judges_published_only=False)
     candidates = []
     for row in board.rows:
         unranked = "; ".join(row.reasons[:1]) if row.rank is None else ""
-        candidates.append(Candidate(row.team_id, row.team, row.is_baseline, row.rank, row.final_score,
-                                    row.submission_id, "not_applied", "", None,
-                                    unranked=unranked or ("no final score yet" if row.rank is None else ""),
-                                    score_se=row.final_stderr, benchmark_se=row.benchmark_stderr,
-                                    judges=row.judges_score, judges_se=row.judges_stderr))
+        candidates.append(
+            Candidate(
+                row.team_id,
+                row.team,
+                row.is_baseline,
+                row.rank,
+                row.final_score,
+                row.submission_id,
+                "not_applied",
+                "",
+                None,
+                unranked=unranked or ("no final score yet" if row.rank is None else ""),
+                score_se=row.final_stderr,
+                benchmark_se=row.benchmark_stderr,
+                judges=row.judges_score,
+                judges_se=row.judges_stderr,
+            )
+        )
     return refreshed(session, settings, candidates, forfeited_teams(session, challenge))
 
 
-def refreshed(session: Session, settings: Settings, candidates: list[Candidate],
-              forfeits: dict[int, str]) -> list[Candidate]:
+def refreshed(
+    session: Session, settings: Settings, candidates: list[Candidate], forfeits: dict[int, str]
+) -> list[Candidate]:
     """The candidates with their eligibility, licence in force (re-checked) and forfeit as they stand now."""
     licences = licences_now(session, settings, [c.submission_id for c in candidates if not c.is_baseline])
     return [refresh(session, c, forfeits, licences) for c in candidates]
 
 
-def refresh(session: Session, candidate: Candidate, forfeits: dict[int, str],
-            licences: dict[int, Optional[str]]) -> Candidate:
+def refresh(
+    session: Session, candidate: Candidate, forfeits: dict[int, str], licences: dict[int, Optional[str]]
+) -> Candidate:
     """One candidate with its eligibility, licence (from ``licences``, `licences_now`) and forfeit."""
     if candidate.is_baseline:
         return replace(candidate, eligibility="baseline", eligibility_words="baseline", forfeit=None)
     status = current_status(session, candidate.team_id)
-    return replace(candidate, eligibility=status.status, eligibility_words=status.words,
-                   licence=licences.get(candidate.submission_id), forfeit=forfeits.get(candidate.team_id))
+    return replace(
+        candidate,
+        eligibility=status.status,
+        eligibility_words=status.words,
+        licence=licences.get(candidate.submission_id),
+        forfeit=forfeits.get(candidate.team_id),
+    )
 
 
 def licences_now(session: Session, settings: Settings, submission_ids) -> dict[int, Optional[str]]:
@@ -160,8 +193,11 @@ def licences_now(session: Session, settings: Settings, submission_ids) -> dict[i
     recorded = {}
     for submission in _submissions(session, submission_ids):
         folder = Storage(settings.storage_dir).submission_dir(submission.id)
-        recorded[submission.id] = (licence_verdict_now(session, submission, folder).verdict.value
-                                   if folder.is_dir() else submission.licence_verdict)
+        recorded[submission.id] = (
+            licence_verdict_now(session, submission, folder).verdict.value
+            if folder.is_dir()
+            else submission.licence_verdict
+        )
     return verdicts_in_force(session, recorded)
 
 
@@ -181,8 +217,10 @@ def _submissions(session: Session, submission_ids) -> list[Submission]:
 
 def forfeited_teams(session: Session, challenge: Challenge) -> dict[int, str]:
     """Team id -> why it forfeited: an organiser's forfeit record, or a release obligation gone overdue."""
-    found = {team_id: str(row.payload.get("reason", "forfeited"))
-             for team_id, row in forfeit_records(chain_of(session, challenge.id)).items()}
+    found = {
+        team_id: str(row.payload.get("reason", "forfeited"))
+        for team_id, row in forfeit_records(chain_of(session, challenge.id)).items()
+    }
     for team_id, deadline in overdue_teams(session, challenge).items():
         found.setdefault(team_id, f"release obligation overdue (deadline {deadline:%Y-%m-%d})")
     return found
@@ -190,23 +228,25 @@ def forfeited_teams(session: Session, challenge: Challenge) -> dict[int, str]:
 
 def overdue_teams(session: Session, challenge: Challenge) -> dict[int, datetime]:
     """Team id -> the deadline of its overdue release obligation in this challenge."""
-    query = select(ReleaseObligation).where(ReleaseObligation.challenge_id == challenge.id,
-                                            ReleaseObligation.status == ObligationStatus.overdue)
+    query = select(ReleaseObligation).where(
+        ReleaseObligation.challenge_id == challenge.id, ReleaseObligation.status == ObligationStatus.overdue
+    )
     return {o.team_id: o.deadline for o in session.exec(query.order_by(ReleaseObligation.id)).all()}
 
 
 def latest_tie_break(session: Session, challenge: Challenge) -> Optional[PrizeTieBreak]:
     """The organisers' latest tie-break decision for the challenge, if any."""
-    query = (select(PrizeTieBreak).where(PrizeTieBreak.challenge_id == challenge.id)
-             .order_by(PrizeTieBreak.id.desc()))
+    query = select(PrizeTieBreak).where(PrizeTieBreak.challenge_id == challenge.id).order_by(PrizeTieBreak.id.desc())
     return session.exec(query).first()
 
 
-def obligation_of(session: Session, challenge_id: int, team_id: int,
-                  submission_id: Optional[int]) -> Optional[ReleaseObligation]:
+def obligation_of(
+    session: Session, challenge_id: int, team_id: int, submission_id: Optional[int]
+) -> Optional[ReleaseObligation]:
     """The latest release obligation of a winner's submission in this challenge."""
-    query = select(ReleaseObligation).where(ReleaseObligation.challenge_id == challenge_id,
-                                            ReleaseObligation.team_id == team_id)
+    query = select(ReleaseObligation).where(
+        ReleaseObligation.challenge_id == challenge_id, ReleaseObligation.team_id == team_id
+    )
     if submission_id is not None:
         query = query.where(ReleaseObligation.submission_id == submission_id)
     return session.exec(query.order_by(ReleaseObligation.id.desc())).first()
@@ -217,8 +257,13 @@ def winners_of(session: Session, challenge: Challenge, award) -> list[dict]:
     winners = []
     for item in award.payload.get("awards", []):
         obligation = obligation_of(session, challenge.id, item["team_id"], item.get("submission_id"))
-        winners.append({**item, "obligation": obligation.status.value if obligation else "not opened",
-                        "deadline": obligation.deadline if obligation else None})
+        winners.append(
+            {
+                **item,
+                "obligation": obligation.status.value if obligation else "not opened",
+                "deadline": obligation.deadline if obligation else None,
+            }
+        )
     return winners
 
 
@@ -238,8 +283,9 @@ class TeamPrize:
     @property
     def what(self) -> str:
         """The prize in words: "EUR 250,000.00, 2,000,000 GPU hours on LUMI and 1,000 GPU hours on LEONARDO"."""
-        parts = [eur(self.amount_cents)] + [f"{hours:,} GPU hours on {cluster.upper()}"
-                                            for cluster, hours in self.gpu_hours.items()]
+        parts = [eur(self.amount_cents)] + [
+            f"{hours:,} GPU hours on {cluster.upper()}" for cluster, hours in self.gpu_hours.items()
+        ]
         return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
@@ -264,7 +310,12 @@ def team_prize(session: Session, challenge: Challenge, team_id: int, now: dateti
         return None
     obligation = obligation_of(session, challenge.id, team_id, item.get("submission_id"))
     terms = release_terms_of(session, obligation) if obligation else release_terms(policy_of(challenge))
-    return TeamPrize(item["rank"], item["amount_cents"],
-                     {cluster: hours for cluster, hours in (item.get("gpu_hours") or {}).items() if hours},
-                     published_award(rows) is award, terms.words, standing(obligation, now),
-                     obligation.deadline if obligation else None)
+    return TeamPrize(
+        item["rank"],
+        item["amount_cents"],
+        {cluster: hours for cluster, hours in (item.get("gpu_hours") or {}).items() if hours},
+        published_award(rows) is award,
+        terms.words,
+        standing(obligation, now),
+        obligation.deadline if obligation else None,
+    )

@@ -8,6 +8,7 @@ Publishing order (`publish_blockers`): the award may be confirmed once judging i
 once the judges' scores are, so the public winners page and the leaderboard (which shows final scores only
 once judging is published) always agree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,10 +27,23 @@ from app.licences.obligations import open_obligation, release_deadline
 from app.prizes.models import AwardRecord, PrizeTieBreak
 from app.prizes.preview import Preview, candidates_from_snapshot, compute_preview
 from app.prizes.records import (
-    PrizeError, append, chain_of, current_award, forfeit_records, hold_chain, published_award,
+    PrizeError,
+    append,
+    chain_of,
+    current_award,
+    forfeit_records,
+    hold_chain,
+    published_award,
 )
-from app.prizes.services import (forfeited_teams, overdue_teams, preview_state, prize_rules,
-                                 record_licence_rechecks, refreshed, reproduction_gate)
+from app.prizes.services import (
+    forfeited_teams,
+    overdue_teams,
+    preview_state,
+    prize_rules,
+    record_licence_rechecks,
+    refreshed,
+    reproduction_gate,
+)
 from app.settings import Settings
 from app.teams.models import Team
 
@@ -51,8 +65,9 @@ class Rerun:
         return [(names.get(t, f"team {t}"), reason) for t, reason in sorted(self.forfeits.items())]
 
 
-def confirm(session: Session, challenge: Challenge, settings: Settings, actor: User, fingerprint: str,
-            now: datetime) -> AwardRecord:
+def confirm(
+    session: Session, challenge: Challenge, settings: Settings, actor: User, fingerprint: str, now: datetime
+) -> AwardRecord:
     """Record the award the organiser previewed and open each winner's release obligation."""
     hold_chain(session, challenge)
     if current_award(chain_of(session, challenge.id)) is not None:
@@ -62,12 +77,25 @@ def confirm(session: Session, challenge: Challenge, settings: Settings, actor: U
         raise PrizeError(Kind.conflict, " ".join(state.missing))
     preview = _usable(state.preview, fingerprint)
     _record_rechecks(session, settings, preview)
-    body = {**preview.payload, "judging": state.judging, "as_of": state.frozen_at.isoformat(),
-            "confirmed_by": actor.email, "confirmed_at": now.isoformat()}
+    body = {
+        **preview.payload,
+        "judging": state.judging,
+        "as_of": state.frozen_at.isoformat(),
+        "confirmed_by": actor.email,
+        "confirmed_at": now.isoformat(),
+    }
     row = append(session, challenge, "award", body, actor, now)
     _open_obligations(session, challenge, row, now)
-    record(session, "prize.awarded", "award_record", row.sequence, actor_id=actor.id,
-           challenge_id=challenge.id, hash=row.hash, winners=[a["team"] for a in row.payload["awards"]])
+    record(
+        session,
+        "prize.awarded",
+        "award_record",
+        row.sequence,
+        actor_id=actor.id,
+        challenge_id=challenge.id,
+        hash=row.hash,
+        winners=[a["team"] for a in row.payload["awards"]],
+    )
     return row
 
 
@@ -78,15 +106,20 @@ def _usable(preview: Optional[Preview], fingerprint: str) -> Preview:
     if not preview.winners:
         raise PrizeError(Kind.conflict, "No entry meets the conditions: there is no winner to confirm.")
     if fingerprint != preview.fingerprint:
-        raise PrizeError(Kind.conflict, "The inputs changed since you opened the preview (a ranking, eligibility, "
-                                        "licence or forfeit); review the new preview and confirm again.", "fingerprint")
+        raise PrizeError(
+            Kind.conflict,
+            "The inputs changed since you opened the preview (a ranking, eligibility, "
+            "licence or forfeit); review the new preview and confirm again.",
+            "fingerprint",
+        )
     return preview
 
 
 def _record_rechecks(session: Session, settings: Settings, preview: Preview) -> None:
     """Store the licence verdicts the confirmed preview re-checked (a preview itself only reads)."""
-    record_licence_rechecks(session, settings, [c["submission_id"] for c in preview.payload["ranking"]
-                                                if not c["is_baseline"]])
+    record_licence_rechecks(
+        session, settings, [c["submission_id"] for c in preview.payload["ranking"] if not c["is_baseline"]]
+    )
 
 
 def _open_obligations(session: Session, challenge: Challenge, award: AwardRecord, now: datetime) -> None:
@@ -98,8 +131,15 @@ def _open_obligations(session: Session, challenge: Challenge, award: AwardRecord
             open_obligation(session, team, submission, deadline, award_ref=f"{challenge.slug}#{award.sequence}")
 
 
-def record_forfeit(session: Session, challenge: Challenge, actor: Optional[User], team_id: int, reason: str,
-                   now: datetime, cause: str = "disqualified") -> AwardRecord:
+def record_forfeit(
+    session: Session,
+    challenge: Challenge,
+    actor: Optional[User],
+    team_id: int,
+    reason: str,
+    now: datetime,
+    cause: str = "disqualified",
+) -> AwardRecord:
     """Record that a team forfeits the prize (disqualified with a written reason, or release overdue)."""
     hold_chain(session, challenge)
     team = session.get(Team, team_id)
@@ -107,18 +147,40 @@ def record_forfeit(session: Session, challenge: Challenge, actor: Optional[User]
         raise PrizeError(Kind.not_found, "No such team in this challenge.", "team_id")
     text = (reason or "").strip()
     if len(text) < MIN_REASON:
-        raise PrizeError(Kind.invalid, f"Write a reason of at least {MIN_REASON} characters: it is kept in the award "
-                                       "history.", "reason")
+        raise PrizeError(
+            Kind.invalid,
+            f"Write a reason of at least {MIN_REASON} characters: it is kept in the award history.",
+            "reason",
+        )
     rows = chain_of(session, challenge.id)
     if team_id in forfeit_records(rows):
         raise PrizeError(Kind.conflict, f"{team.name} has already forfeited.", "team_id")
     award = current_award(rows)
-    row = append(session, challenge, "forfeit", {"team_id": team.id, "team": team.name, "cause": cause,
-                                                 "reason": text[:2000],
-                                                 "award_sequence": award.sequence if award else None},
-                 actor, now)
-    record(session, "prize.forfeited", "team", team.id, actor_id=actor.id if actor else None,
-           challenge_id=challenge.id, cause=cause, reason=text[:2000], sequence=row.sequence)
+    row = append(
+        session,
+        challenge,
+        "forfeit",
+        {
+            "team_id": team.id,
+            "team": team.name,
+            "cause": cause,
+            "reason": text[:2000],
+            "award_sequence": award.sequence if award else None,
+        },
+        actor,
+        now,
+    )
+    record(
+        session,
+        "prize.forfeited",
+        "team",
+        team.id,
+        actor_id=actor.id if actor else None,
+        challenge_id=challenge.id,
+        cause=cause,
+        reason=text[:2000],
+        sequence=row.sequence,
+    )
     return row
 
 
@@ -142,8 +204,9 @@ def rerun_preview(session: Session, challenge: Challenge, settings: Settings) ->
     return Rerun(preview, {t: r for t, r in forfeits.items() if t in winners}, previous)
 
 
-def rerun(session: Session, challenge: Challenge, settings: Settings, actor: User, fingerprint: str,
-          now: datetime) -> AwardRecord:
+def rerun(
+    session: Session, challenge: Challenge, settings: Settings, actor: User, fingerprint: str, now: datetime
+) -> AwardRecord:
     """Re-run the award after a forfeit: the prize passes to the next eligible entry, chained to the last award."""
     hold_chain(session, challenge)
     plan = rerun_preview(session, challenge, settings)
@@ -154,17 +217,39 @@ def rerun(session: Session, challenge: Challenge, settings: Settings, actor: Use
     recorded = forfeit_records(chain_of(session, challenge.id))
     overdue = overdue_teams(session, challenge)
     for team_id in sorted(set(plan.forfeits) - set(recorded)):
-        record_forfeit(session, challenge, None, team_id, plan.forfeits[team_id], now,
-                       cause="release_overdue" if team_id in overdue else "disqualified")
+        record_forfeit(
+            session,
+            challenge,
+            None,
+            team_id,
+            plan.forfeits[team_id],
+            now,
+            cause="release_overdue" if team_id in overdue else "disqualified",
+        )
     previous = plan.previous
-    body = {**preview.payload, "previous_sequence": previous.sequence, "previous_hash": previous.hash,
-            "forfeited": [{"team_id": t, "reason": r} for t, r in sorted(plan.forfeits.items())],
-            "as_of": previous.payload.get("as_of"), "confirmed_by": actor.email, "confirmed_at": now.isoformat()}
+    body = {
+        **preview.payload,
+        "previous_sequence": previous.sequence,
+        "previous_hash": previous.hash,
+        "forfeited": [{"team_id": t, "reason": r} for t, r in sorted(plan.forfeits.items())],
+        "as_of": previous.payload.get("as_of"),
+        "confirmed_by": actor.email,
+        "confirmed_at": now.isoformat(),
+    }
     was_public = published_award(chain_of(session, challenge.id)) is previous
     row = append(session, challenge, "rerun", body, actor, now)
     _open_obligations(session, challenge, row, now)
-    record(session, "prize.rerun", "award_record", row.sequence, actor_id=actor.id, challenge_id=challenge.id,
-           hash=row.hash, previous=previous.sequence, winners=[a["team"] for a in row.payload["awards"]])
+    record(
+        session,
+        "prize.rerun",
+        "award_record",
+        row.sequence,
+        actor_id=actor.id,
+        challenge_id=challenge.id,
+        hash=row.hash,
+        previous=previous.sequence,
+        winners=[a["team"] for a in row.payload["awards"]],
+    )
     if was_public:  # the winners page must not keep showing a team that forfeited
         _publish(session, challenge, row, actor, now)
     return row
@@ -173,8 +258,10 @@ def rerun(session: Session, challenge: Challenge, settings: Settings, actor: Use
 def publish_blockers(session: Session, challenge: Challenge) -> list[str]:
     """Why the award cannot be published yet, in words (empty when it can): the one publishing-order rule."""
     if judging_state(session, challenge) != PUBLISHED:
-        return ["Publish the judges' scores first (on the Judging page): the leaderboard shows the final scores "
-                "the award rests on only once judging is published, and the winners page must agree with it."]
+        return [
+            "Publish the judges' scores first (on the Judging page): the leaderboard shows the final scores "
+            "the award rests on only once judging is published, and the winners page must agree with it."
+        ]
     return []
 
 
@@ -196,26 +283,47 @@ def publish(session: Session, challenge: Challenge, actor: User, now: datetime) 
 def _publish(session: Session, challenge: Challenge, award: AwardRecord, actor: User, now: datetime) -> AwardRecord:
     """Append the publish record of `award` (a re-run of a public award is published at once: the page must
     not keep showing a team that forfeited)."""
-    row = append(session, challenge, "publish", {"award_sequence": award.sequence, "award_hash": award.hash},
-                 actor, now)
-    record(session, "prize.published", "award_record", award.sequence, actor_id=actor.id,
-           challenge_id=challenge.id, hash=row.hash)
+    row = append(
+        session, challenge, "publish", {"award_sequence": award.sequence, "award_hash": award.hash}, actor, now
+    )
+    record(
+        session,
+        "prize.published",
+        "award_record",
+        award.sequence,
+        actor_id=actor.id,
+        challenge_id=challenge.id,
+        hash=row.hash,
+    )
     return row
 
 
-def decide_tie(session: Session, challenge: Challenge, actor: User, order: Sequence[int], justification: str,
-               now: datetime) -> PrizeTieBreak:
+def decide_tie(
+    session: Session, challenge: Challenge, actor: User, order: Sequence[int], justification: str, now: datetime
+) -> PrizeTieBreak:
     """Record the organisers' order for entries tied at the cut-off; the next preview uses it."""
     text = (justification or "").strip()
     if len(text) < MIN_REASON:
-        raise PrizeError(Kind.invalid, f"Write a justification of at least {MIN_REASON} characters: it is kept in the "
-                                       "audit log.", "justification")
+        raise PrizeError(
+            Kind.invalid,
+            f"Write a justification of at least {MIN_REASON} characters: it is kept in the audit log.",
+            "justification",
+        )
     if len(set(order)) != len(order) or len(order) < 2:
         raise PrizeError(Kind.invalid, "Give each tied entry its own place in the order.", "order")
-    decision = PrizeTieBreak(challenge_id=challenge.id, order=list(order), justification=text[:4000],
-                             decided_by_id=actor.id, decided_at=now)
+    decision = PrizeTieBreak(
+        challenge_id=challenge.id, order=list(order), justification=text[:4000], decided_by_id=actor.id, decided_at=now
+    )
     session.add(decision)
     session.flush()
-    record(session, "prize.tie_break", "prize_tie_break", decision.id, actor_id=actor.id,
-           challenge_id=challenge.id, order=list(order), justification=text[:4000])
+    record(
+        session,
+        "prize.tie_break",
+        "prize_tie_break",
+        decision.id,
+        actor_id=actor.id,
+        challenge_id=challenge.id,
+        order=list(order),
+        justification=text[:4000],
+    )
     return decision

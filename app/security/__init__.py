@@ -5,6 +5,7 @@ refuses a request whose endpoint declares nothing, so a new route cannot forget 
 Roles are compared by value, so this layer sits below the accounts feature that defines them; the rules
 about a person (the second factor, API tokens) belong to accounts (`app.accounts.access`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ def _declare(access: Access) -> Callable:
     def decorator(view: Callable) -> Callable:
         view.access = access  # type: ignore[attr-defined]
         return view
+
     return decorator
 
 

@@ -1,4 +1,5 @@
 """The rate limiter's state, shared by every web worker."""
+
 from __future__ import annotations
 
 from sqlmodel import Field, SQLModel

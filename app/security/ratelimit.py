@@ -6,6 +6,7 @@ raises `RateLimited`; the shell answers it (a short text on pages, a problem doc
 outcomes (a wrong password, `app.accounts.signin`) read with `exceeded(rule, key)` first and `count(rule, key)`
 after the outcome.
 """
+
 from __future__ import annotations
 
 import time
@@ -46,9 +47,11 @@ PUBLIC_API_PER_ADDRESS = Rule("public-api:address", 60, 60)
 
 def limited(*rules: Rule) -> Callable:
     """Declare per-address limits on a view; `enforce_limits` applies them before the view runs."""
+
     def decorator(view: Callable) -> Callable:
         view.rate_rules = rules  # type: ignore[attr-defined]
         return view
+
     return decorator
 
 
@@ -103,7 +106,6 @@ def count(rule: Rule, who: str) -> None:
     """Count one event (a wrong password) for `who` under `rule`, without refusing anything."""
     if effective_limit(rule) is not None:
         _increment(f"{rule.name}:{who}"[:200], _window(rule)[1])
-
 
 
 def _increment(key: str, window_start: int) -> int:

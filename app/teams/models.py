@@ -1,4 +1,5 @@
 """Teams (the start-ups) and who belongs to them; one team per entrant per challenge."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Registering teams and finding a person's team."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,9 +28,11 @@ class TeamError(DomainError, ValueError):
 
 def team_of(session: Session, user: User, challenge_id: int) -> Optional[Team]:
     """The person's team in a challenge, if any."""
-    return session.exec(select(Team).join(TeamMembership, TeamMembership.team_id == Team.id)
-                        .where(TeamMembership.user_id == user.id,
-                               TeamMembership.challenge_id == challenge_id)).first()
+    return session.exec(
+        select(Team)
+        .join(TeamMembership, TeamMembership.team_id == Team.id)
+        .where(TeamMembership.user_id == user.id, TeamMembership.challenge_id == challenge_id)
+    ).first()
 
 
 def no_team_reason(challenge: Challenge, then: str, now: Optional[datetime] = None) -> str:
@@ -43,16 +46,22 @@ def no_team_reason(challenge: Challenge, then: str, now: Optional[datetime] = No
 
 
 def teams_of(session: Session, user: User) -> list[Team]:
-    return list(session.exec(select(Team).join(TeamMembership, TeamMembership.team_id == Team.id)
-                             .where(TeamMembership.user_id == user.id)).all())
+    return list(
+        session.exec(
+            select(Team)
+            .join(TeamMembership, TeamMembership.team_id == Team.id)
+            .where(TeamMembership.user_id == user.id)
+        ).all()
+    )
 
 
 def team_ids_of(session: Session, user: User) -> set[int]:
     return {t.id for t in teams_of(session, user)}
 
 
-def register_team(session: Session, user: User, challenge: Challenge, name: str,
-                  now: Optional[datetime] = None) -> Team:
+def register_team(
+    session: Session, user: User, challenge: Challenge, name: str, now: Optional[datetime] = None
+) -> Team:
     """Register a start-up's team; an entrant may own or belong to one team per challenge, while the
     challenge's phases allow registering (`now`: the moment to judge that by, default the present)."""
     name = " ".join(name.split())

@@ -1,8 +1,8 @@
 """The challenge's public pages and each role's dashboard."""
+
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, send_from_directory,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 from app.forms import WebForm
 from sqlalchemy.exc import IntegrityError
@@ -38,9 +38,15 @@ class TeamForm(WebForm):
 def home():
     session = get_session()
     challenges = list_challenges(session)
-    return public_page(render_template("web/home.html", challenges=challenges, now=utcnow(),
-                                       phases={c.id: phases_of(session, c) for c in challenges},
-                                       allows={c.id: _allowed_words(c) for c in challenges}))
+    return public_page(
+        render_template(
+            "web/home.html",
+            challenges=challenges,
+            now=utcnow(),
+            phases={c.id: phases_of(session, c) for c in challenges},
+            allows={c.id: _allowed_words(c) for c in challenges},
+        )
+    )
 
 
 @bp.route("/favicon.ico")
@@ -48,8 +54,9 @@ def home():
 def favicon():
     """The site's icon where browsers, bookmarks and feed readers look for it without a `<link rel="icon">`
     (the pages name the sharper favicon.svg)."""
-    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
-                               max_age=86400)
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    )
 
 
 # What each entrant action reads as in the phase tables.
@@ -58,8 +65,10 @@ _ACTION_WORDS = {"register": "register a team", "apply": "apply for eligibility"
 
 def _allowed_words(found) -> dict[str, str]:
     """Phase key -> what entrants may do in it, in words ("" for nothing), from the stored configuration."""
-    return {phase.key: ", ".join(_ACTION_WORDS[action] for action in ACTIONS if action in phase.actions)
-            for phase in config_of(found).phases}
+    return {
+        phase.key: ", ".join(_ACTION_WORDS[action] for action in ACTIONS if action in phase.actions)
+        for phase in config_of(found).phases
+    }
 
 
 @bp.route("/c/<slug>")
@@ -71,10 +80,17 @@ def challenge(slug: str):
         abort(404, f"There is no challenge called {slug!r}.")
     from app.prizes.records import chain_of, published_award
 
-    return public_page(render_template(
-        "web/challenge.html", challenge=found, config=config_of(found), phases=phases_of(session, found),
-        now=utcnow(), allows=_allowed_words(found),
-        winners_published=published_award(chain_of(session, found.id)) is not None))
+    return public_page(
+        render_template(
+            "web/challenge.html",
+            challenge=found,
+            config=config_of(found),
+            phases=phases_of(session, found),
+            now=utcnow(),
+            allows=_allowed_words(found),
+            winners_published=published_award(chain_of(session, found.id)) is not None,
+        )
+    )
 
 
 @bp.route("/dashboard")
@@ -131,5 +147,11 @@ def register(slug: str):
                 error = message
             if isinstance(exc, TeamError) and exc.phase_closed:
                 status = 409
-    return render_template("web/dashboard_entrant.html", role=Role.entrant, team_form=form, form_for=slug,
-                           error=error, **_entrant_view(session)), status
+    return render_template(
+        "web/dashboard_entrant.html",
+        role=Role.entrant,
+        team_form=form,
+        form_for=slug,
+        error=error,
+        **_entrant_view(session),
+    ), status

@@ -1,4 +1,5 @@
 """``python -m evaluation.agent``: run the site agent (see ``--help``)."""
+
 from __future__ import annotations
 
 import logging
@@ -49,8 +50,15 @@ def site_transport(settings: AgentSettings) -> Transport:
     connection's socket in a private folder of the work folder."""
     if not settings.ssh:
         return LocalTransport()
-    return SshTransport(SshTarget(host=settings.ssh, port=settings.ssh_port, identity=settings.ssh_key,
-                                  known_hosts=settings.known_hosts, control_dir=settings.workdir / "ssh"))
+    return SshTransport(
+        SshTarget(
+            host=settings.ssh,
+            port=settings.ssh_port,
+            identity=settings.ssh_key,
+            known_hosts=settings.known_hosts,
+            control_dir=settings.workdir / "ssh",
+        )
+    )
 
 
 if __name__ == "__main__":

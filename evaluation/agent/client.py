@@ -9,6 +9,7 @@ The standard library rather than ``requests`` or ``httpx``: the agent makes a ha
 http.client streams with ``readinto`` into one reused buffer (the staging speed, ``bench/site_agent.py``),
 and a site installs nothing for it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,7 +54,7 @@ class Backoff:
 
     def failed(self) -> float:
         """Count a failure; the seconds to wait before the next try."""
-        delay = min(self.cap, self.base * 2 ** self.failures) * self.rng()
+        delay = min(self.cap, self.base * 2**self.failures) * self.rng()
         self.failures += 1
         return delay
 
@@ -75,12 +76,13 @@ class PlatformClient:
     def _connect(self) -> http.client.HTTPConnection:
         if self._connection is None:
             if self.scheme == "https":
-                self._connection = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
-                                                               context=ssl.create_default_context(),
-                                                               blocksize=BLOCK)
+                self._connection = http.client.HTTPSConnection(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context(), blocksize=BLOCK
+                )
             else:
-                self._connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
-                                                              blocksize=BLOCK)
+                self._connection = http.client.HTTPConnection(
+                    self.host, self.port, timeout=self.timeout, blocksize=BLOCK
+                )
         return self._connection
 
     def close(self) -> None:
@@ -88,8 +90,7 @@ class PlatformClient:
             self._connection.close()
             self._connection = None
 
-    def _send(self, method: str, path: str, body: Any = None, headers: dict | None = None
-              ) -> http.client.HTTPResponse:
+    def _send(self, method: str, path: str, body: Any = None, headers: dict | None = None) -> http.client.HTTPResponse:
         """One request; the connection is reopened once if the server had closed it (every call of the site
         API may be repeated: reports and uploads are idempotent)."""
         headers = {"Authorization": f"Bearer {self.token}", "User-Agent": USER_AGENT, **(headers or {})}
@@ -187,8 +188,7 @@ class PlatformClient:
         """PUT a file (streamed) with its sha256."""
         with open(source, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
-            headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size),
-                       SHA256_HEADER: sha256}
+            headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size), SHA256_HEADER: sha256}
             return self._answer(self._send("PUT", path, fh, headers))
 
 

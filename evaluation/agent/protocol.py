@@ -10,6 +10,7 @@ Task files may name their own folder by its absolute path (lm-eval reads ``data_
 working directory, so suites write absolute paths): the bundle carries ``SUITE_PLACEHOLDER`` there, and each
 side writes its own folder in (``substitute``).
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -32,8 +33,9 @@ def site_request(request: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in request.items() if key not in (*PLATFORM_PATHS, "clusters")}
 
 
-def local_request(request: Mapping[str, Any], checkpoint: str, include_path: str | None,
-                  datasets_cache: str | None) -> dict[str, Any]:
+def local_request(
+    request: Mapping[str, Any], checkpoint: str, include_path: str | None, datasets_cache: str | None
+) -> dict[str, Any]:
     """The request with the site's own paths: the staged checkpoint and suite, and the site's dataset cache."""
     return {**request, "checkpoint": checkpoint, "include_path": include_path, "datasets_cache": datasets_cache}
 
@@ -62,6 +64,7 @@ def hash_mismatches(reference: Mapping[str, str | None], recorded: Mapping[str, 
             continue
         found = recorded.get(task)
         if found != expected:
-            problems.append(f"{task}: the site's run recorded task hash {found or 'none'}, the platform's "
-                            f"suite has {expected}")
+            problems.append(
+                f"{task}: the site's run recorded task hash {found or 'none'}, the platform's suite has {expected}"
+            )
     return problems

@@ -1,6 +1,7 @@
 """A lease's job at the site: its profile, its command (the scheduler's own ``evaluation.jobspec``), the runner
 that submits and follows it (the scheduler's ``SlurmRunner`` over the agent's transport, or ``LocalRunner``
 for a site without a scheduler), its output files and what the provenance says of the run."""
+
 from __future__ import annotations
 
 import hashlib
@@ -40,18 +41,26 @@ def runner_of(profile: ClusterProfile, transport: Transport):
     return SlurmRunner(profile, transport=transport)
 
 
-def job_command(request: Mapping[str, Any], profile: ClusterProfile, job_dir: Path, checkpoint: Path,
-                suite: Path | None, datasets_cache: str | None) -> Command:
+def job_command(
+    request: Mapping[str, Any],
+    profile: ClusterProfile,
+    job_dir: Path,
+    checkpoint: Path,
+    suite: Path | None,
+    datasets_cache: str | None,
+) -> Command:
     """The lm-eval command of the lease, with the site's staged checkpoint and suite in place of the platform's."""
-    return build_job_command(local_request(request, str(checkpoint), str(suite) if suite else None, datasets_cache),
-                             profile, job_dir)
+    return build_job_command(
+        local_request(request, str(checkpoint), str(suite) if suite else None, datasets_cache), profile, job_dir
+    )
 
 
 def start(runner, command: Command, job_dir: Path, name: str, request: Mapping[str, Any]) -> RunHandle:
     """Submit the job, asking Slurm for the platform's time limit (a local run needs none)."""
     if isinstance(runner, SlurmRunner):
-        return runner.start(command, job_dir, name=name,
-                            time_minutes=slurm_minutes(float(request.get("timeout_minutes") or 120)))
+        return runner.start(
+            command, job_dir, name=name, time_minutes=slurm_minutes(float(request.get("timeout_minutes") or 120))
+        )
     return runner.start(command, job_dir, name=name)
 
 
@@ -75,8 +84,12 @@ def outputs(request: Mapping[str, Any], job_dir: Path, local: Path) -> list[tupl
     for out, _ in output_dirs(request, job_dir):
         here = local / out.relative_to(job_dir)
         for path in sorted(here.rglob("*")) if here.is_dir() else []:
-            if path.is_file() and (path.name.startswith("results_") and path.suffix == ".json"
-                                   or path.name.startswith("samples_") and path.suffix == ".jsonl"):
+            if path.is_file() and (
+                path.name.startswith("results_")
+                and path.suffix == ".json"
+                or path.name.startswith("samples_")
+                and path.suffix == ".jsonl"
+            ):
                 found.append((str(path.relative_to(local)), path))
     return found
 
@@ -89,9 +102,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def provenance(request: Mapping[str, Any], profile: ClusterProfile, status: RunStatus, job_id: str,
-               job_dir: Path, files: list[tuple[str, Path]], transport: Transport,
-               agent: Mapping[str, Any]) -> dict[str, Any]:
+def provenance(
+    request: Mapping[str, Any],
+    profile: ClusterProfile,
+    status: RunStatus,
+    job_id: str,
+    job_dir: Path,
+    files: list[tuple[str, Path]],
+    transport: Transport,
+    agent: Mapping[str, Any],
+) -> dict[str, Any]:
     """What the site records of a run: the job, its nodes and GPUs, the software, the time and its cost."""
     nodes = planned_nodes(request)
     elapsed = max(0.0, status.elapsed_seconds or 0.0)
@@ -103,13 +123,23 @@ def provenance(request: Mapping[str, Any], profile: ClusterProfile, status: RunS
             except ResultsError:
                 pass
             break
-    return {"job_id": job_id, "nodes": status.node, "node_count": nodes, "gpu_model": gpu_model(transport, job_dir),
-            "lm_eval_version": lm_eval, "container": profile.container, "cluster": profile.name,
-            "started_at": status.started_at, "ended_at": status.ended_at, "elapsed_seconds": status.elapsed_seconds,
-            "gpu_hours": profile.job_gpu_hours(elapsed, nodes), "scheduler_state": status.scheduler_state,
-            # the agent's lock names lm-eval's environment only where lm-eval ran in the agent's own Python
-            "lock_sha256": agent.get("lock_sha256") if runs_platform_python(profile) else None,
-            "agent": {k: agent.get(k) for k in ("version", "host", "transport", "python", "lock_sha256")}}
+    return {
+        "job_id": job_id,
+        "nodes": status.node,
+        "node_count": nodes,
+        "gpu_model": gpu_model(transport, job_dir),
+        "lm_eval_version": lm_eval,
+        "container": profile.container,
+        "cluster": profile.name,
+        "started_at": status.started_at,
+        "ended_at": status.ended_at,
+        "elapsed_seconds": status.elapsed_seconds,
+        "gpu_hours": profile.job_gpu_hours(elapsed, nodes),
+        "scheduler_state": status.scheduler_state,
+        # the agent's lock names lm-eval's environment only where lm-eval ran in the agent's own Python
+        "lock_sha256": agent.get("lock_sha256") if runs_platform_python(profile) else None,
+        "agent": {k: agent.get(k) for k in ("version", "host", "transport", "python", "lock_sha256")},
+    }
 
 
 def gpu_model(transport: Transport, job_dir: Path) -> str | None:
@@ -124,9 +154,14 @@ def gpu_model(transport: Transport, job_dir: Path) -> str | None:
 
 def agent_info(host: str, hub: bool, transport: Transport, lock_sha256: str | None) -> dict[str, Any]:
     """What the agent tells the platform about itself in every heartbeat."""
-    return {"version": f"{VERSION} (lagc-platform {_version()})", "host": host, "hub": hub,
-            "lock_sha256": lock_sha256, "transport": getattr(transport, "kind", type(transport).__name__),
-            "python": platform_info.python_version()}
+    return {
+        "version": f"{VERSION} (lagc-platform {_version()})",
+        "host": host,
+        "hub": hub,
+        "lock_sha256": lock_sha256,
+        "transport": getattr(transport, "kind", type(transport).__name__),
+        "python": platform_info.python_version(),
+    }
 
 
 def _version() -> str:
@@ -138,4 +173,3 @@ def _version() -> str:
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
-

@@ -10,6 +10,7 @@ so a later evaluation of the same checkpoint or suite fetches nothing. A Hub sub
 the Hub at its pinned commit where the site says it reaches the Hub (``--hub``), else (or if that fails) from
 the platform. ``housekeeping`` deletes folders and files no lease used for ``--keep-hours``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,9 @@ class StagingError(Exception):
 class Stager:
     """Fetches and keeps the files of leases in the agent's work folder."""
 
-    def __init__(self, workdir: Path, client: PlatformClient,
-                 hub_fetch: Callable[[str, str, str, Path], Path] | None = None):
+    def __init__(
+        self, workdir: Path, client: PlatformClient, hub_fetch: Callable[[str, str, str, Path], Path] | None = None
+    ):
         self.root = Path(workdir)
         self.cas, self.partial = self.root / "cas" / "sha256", self.root / "cas" / "partial"
         self.client, self.hub_fetch = client, hub_fetch
@@ -61,8 +63,9 @@ class Stager:
             pass
         else:
             try:
-                self.fetched += self.client.download(lease_path(evaluation_id, attempt, f"/files/{sha256}"), part,
-                                                     sha256)
+                self.fetched += self.client.download(
+                    lease_path(evaluation_id, attempt, f"/files/{sha256}"), part, sha256
+                )
             except ValueError as exc:  # the bytes did not have their sha256
                 raise StagingError(str(exc)) from None
         os.chmod(part, READ_ONLY)
@@ -83,8 +86,13 @@ class Stager:
             self.fetched += part.stat().st_size
             return True
         except Exception as exc:  # any Hub failure falls back to the platform, which has the same bytes
-            log.warning("%s@%s/%s could not be taken from the Hub (%s); fetching it from the platform",
-                        repo, commit[:12], name, exc)
+            log.warning(
+                "%s@%s/%s could not be taken from the Hub (%s); fetching it from the platform",
+                repo,
+                commit[:12],
+                name,
+                exc,
+            )
             return False
 
     def stage_model(self, evaluation_id: int, attempt: int, model: dict[str, Any]) -> Path:
@@ -94,8 +102,10 @@ class Stager:
             raise StagingError("the lease's file list does not add up to its model sha256")
         folder = self.root / "models" / model["sha256"]
         hub = model.get("hub")
-        blobs = {name: self.fetch(evaluation_id, attempt, sha, (hub["repo"], hub["commit"], name) if hub else None)
-                 for name, sha in files}
+        blobs = {
+            name: self.fetch(evaluation_id, attempt, sha, (hub["repo"], hub["commit"], name) if hub else None)
+            for name, sha in files
+        }
         self._assemble(folder, {name: (path, None) for name, path in blobs.items()})
         return folder
 

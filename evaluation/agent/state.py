@@ -11,6 +11,7 @@ after every step, so a killed agent's successor continues exactly where it stopp
 The file is replaced whole (a temporary file, fsync, rename, fsync of the folder), never edited in place.
 One agent at a time per work folder: ``agent.lock`` (flock) refuses a second one.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -85,9 +86,18 @@ class AgentState:
         """Remember a new lease (a known one is left as it is)."""
         key = self.key(lease["evaluation_id"], lease["attempt"])
         if key not in self.leases:
-            self.leases[key] = {"key": key, "evaluation_id": lease["evaluation_id"], "attempt": lease["attempt"],
-                                "phase": NEW, "lease": lease, "job_dir": None, "job_id": None, "status": None,
-                                "outbox": [], "uploaded": {}}
+            self.leases[key] = {
+                "key": key,
+                "evaluation_id": lease["evaluation_id"],
+                "attempt": lease["attempt"],
+                "phase": NEW,
+                "lease": lease,
+                "job_dir": None,
+                "job_id": None,
+                "status": None,
+                "outbox": [],
+                "uploaded": {},
+            }
         return self.leases[key]
 
     def forget_finished(self, keep: int = 200) -> None:

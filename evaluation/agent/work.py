@@ -11,6 +11,7 @@ the agent can be killed at any moment:
   and jitter between tries);
 - a lease the platform no longer lists as held is dropped (and its job cancelled, if one runs).
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,7 +24,13 @@ from typing import Any, Callable
 from evaluation.agent import running
 from evaluation.agent.client import Backoff, PlatformClient, Refused, Unreachable, lease_path, output_path
 from evaluation.agent.protocol import (
-    CANCELLED, FAILED, RELEASED, RUNNING, STAGED, SUBMITTED as SUBMITTED_EVENT, SUBMITTING,
+    CANCELLED,
+    FAILED,
+    RELEASED,
+    RUNNING,
+    STAGED,
+    SUBMITTED as SUBMITTED_EVENT,
+    SUBMITTING,
 )
 from evaluation.agent.settings import AgentSettings
 from evaluation.agent.staging import Stager, StagingError
@@ -41,10 +48,16 @@ HOUSEKEEPING_SECONDS = 3600.0
 class Agent:
     """One site's agent (see the module docstring)."""
 
-    def __init__(self, settings: AgentSettings, client: PlatformClient | None = None,
-                 transport: Transport | None = None, lock_sha256: str | None = None,
-                 hub_fetch: Callable | None = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        settings: AgentSettings,
+        client: PlatformClient | None = None,
+        transport: Transport | None = None,
+        lock_sha256: str | None = None,
+        hub_fetch: Callable | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.settings = settings
         self.client = client or PlatformClient(settings.platform, settings.token)
         self.transport = transport or LocalTransport()
@@ -63,8 +76,12 @@ class Agent:
         self.state.load()
         self.holding = self._holding()
         threading.Thread(target=self._keep_alive, name="heartbeats", daemon=True).start()
-        log.info("agent of site %s started (%s, work folder %s)", self.settings.site, self.settings.platform,
-                 self.settings.workdir)
+        log.info(
+            "agent of site %s started (%s, work folder %s)",
+            self.settings.site,
+            self.settings.platform,
+            self.settings.workdir,
+        )
         while True:
             reachable = self.cycle()
             if self.settings.once and reachable and self.idle():
@@ -74,8 +91,10 @@ class Agent:
 
     def idle(self) -> bool:
         """Nothing held, and no new lease for --idle-exit seconds."""
-        return not any(True for _ in self.state.active()) and \
-            self.clock() - self.last_lease >= self.settings.idle_exit_seconds
+        return (
+            not any(True for _ in self.state.active())
+            and self.clock() - self.last_lease >= self.settings.idle_exit_seconds
+        )
 
     def cycle(self) -> bool:
         """One round; False when the platform or (over SSH) the site could not be reached: the next round comes
@@ -176,17 +195,25 @@ class Agent:
             entry = record["outbox"][0]
             try:
                 if entry["event"] == "result":
-                    self.client.call("POST", lease_path(record["evaluation_id"], record["attempt"], "/result"),
-                                     entry["body"])
+                    self.client.call(
+                        "POST", lease_path(record["evaluation_id"], record["attempt"], "/result"), entry["body"]
+                    )
                 else:
-                    self.client.call("POST", lease_path(record["evaluation_id"], record["attempt"], "/events"),
-                                     entry)
+                    self.client.call("POST", lease_path(record["evaluation_id"], record["attempt"], "/events"), entry)
             except Refused as exc:
                 record["outbox"] = []
-                log.error("evaluation %s: the platform refused a %r report: %s", record["evaluation_id"],
-                          entry["event"], exc.detail)
-                if exc.status == 422 and entry["event"] == "result" and "task_hashes" not in exc.detail and \
-                        not exc.detail.startswith("the results were refused"):
+                log.error(
+                    "evaluation %s: the platform refused a %r report: %s",
+                    record["evaluation_id"],
+                    entry["event"],
+                    exc.detail,
+                )
+                if (
+                    exc.status == 422
+                    and entry["event"] == "result"
+                    and "task_hashes" not in exc.detail
+                    and not exc.detail.startswith("the results were refused")
+                ):
                     self.report(record, FAILED, retryable=True, reason=f"the site's result was refused: {exc.detail}")
                 elif exc.status == 422 and entry["event"] == "result":
                     record["phase"] = DONE  # the platform refused the results and failed the attempt itself
@@ -224,8 +251,9 @@ class Agent:
         elif record["phase"] == NEW:
             self.stage(record)
         elif record["phase"] == STAGED_PHASE:
-            record["job_dir"] = str(self.settings.jobs_root / str(record["evaluation_id"])
-                                    / f"attempt-{record['attempt']}")
+            record["job_dir"] = str(
+                self.settings.jobs_root / str(record["evaluation_id"]) / f"attempt-{record['attempt']}"
+            )
             self.report(record, SUBMITTING, job_dir=record["job_dir"])
         elif record["phase"] == BOUND:
             self.submit(record)
@@ -243,8 +271,9 @@ class Agent:
             self.report(record, RELEASED, reason=f"its files could not be staged: {exc}")
             return
         record.update(phase=STAGED_PHASE, model_dir=str(model), suite_dir=str(suite) if suite else None)
-        self.report(record, STAGED, seconds=round(self.clock() - started, 3),
-                    fetched_bytes=self.stager.fetched - before)
+        self.report(
+            record, STAGED, seconds=round(self.clock() - started, 3), fetched_bytes=self.stager.fetched - before
+        )
 
     def cancelled_before_submitting(self, record: dict[str, Any]) -> None:
         record["phase"] = ENDED
@@ -292,13 +321,15 @@ class Agent:
         request = record["lease"]["request"]
         if request["cluster"] not in self.runners:
             self.runners[request["cluster"]] = running.runner_of(
-                running.profile_of(request, self.settings.clusters_file), self.transport)
+                running.profile_of(request, self.settings.clusters_file), self.transport
+            )
         return self.runners[request["cluster"]]
 
     def handle(self, record: dict[str, Any]) -> RunHandle:
         runner = self.runner(record)
-        return RunHandle(runner=runner.kind, job_id=record["job_id"], job_dir=record["job_dir"],
-                         token=record.get("job_token") or "")
+        return RunHandle(
+            runner=runner.kind, job_id=record["job_id"], job_dir=record["job_dir"], token=record.get("job_token") or ""
+        )
 
     def follow(self) -> None:
         """Poll every submitted job (one batch per cluster) and record what changed; works offline too."""
@@ -336,10 +367,17 @@ class Agent:
             event = CANCELLED if status.state == RUN_CANCELLED and record.get("cancel") else FAILED
             reason = status.reason or "the evaluation failed"
             if record.get("overtime"):
-                reason = f"the evaluation ran longer than its {request.get('timeout_minutes')}-minute limit and " \
-                         "was stopped"
-            record["outbox"].append({"event": event, **_report_of(status), "reason": reason,
-                                     "retryable": status.retryable and not record.get("overtime")})
+                reason = (
+                    f"the evaluation ran longer than its {request.get('timeout_minutes')}-minute limit and was stopped"
+                )
+            record["outbox"].append(
+                {
+                    "event": event,
+                    **_report_of(status),
+                    "reason": reason,
+                    "retryable": status.retryable and not record.get("overtime"),
+                }
+            )
         self.state.save()
         log.info("evaluation %s: job %s ended (%s)", record["evaluation_id"], record["job_id"], status.state)
 
@@ -361,9 +399,13 @@ class Agent:
             listed.append({"path": relative, "sha256": sha, "bytes": path.stat().st_size})
         status = RunStatus(**{**record["status"], "log_tail": tuple(record["status"].get("log_tail") or ())})
         profile = running.profile_of(request, self.settings.clusters_file)
-        body = {"status": {k: v for k, v in record["status"].items() if k in _RESULT_KEYS}, "outputs": listed,
-                "provenance": running.provenance(request, profile, status, record["job_id"], job_dir, files,
-                                                 self.transport, self.info)}
+        body = {
+            "status": {k: v for k, v in record["status"].items() if k in _RESULT_KEYS},
+            "outputs": listed,
+            "provenance": running.provenance(
+                request, profile, status, record["job_id"], job_dir, files, self.transport, self.info
+            ),
+        }
         self.report(record, "result", body=body)
         if Path(local) != job_dir:  # the gateway's copy: uploaded and described, so no longer needed
             shutil.rmtree(local, ignore_errors=True)
@@ -389,6 +431,13 @@ def _report_of(status: RunStatus) -> dict[str, Any]:
 
 
 def _status_dict(status: RunStatus) -> dict[str, Any]:
-    return {"state": status.state, "exit_code": status.exit_code, "node": status.node,
-            "started_at": status.started_at, "ended_at": status.ended_at, "elapsed_seconds": status.elapsed_seconds,
-            "scheduler_state": status.scheduler_state, "log_tail": list(status.log_tail)[-20:]}
+    return {
+        "state": status.state,
+        "exit_code": status.exit_code,
+        "node": status.node,
+        "started_at": status.started_at,
+        "ended_at": status.ended_at,
+        "elapsed_seconds": status.elapsed_seconds,
+        "scheduler_state": status.scheduler_state,
+        "log_tail": list(status.log_tail)[-20:],
+    }

@@ -129,14 +129,19 @@ class Runner(Protocol):
 
 
 _KNOWN_FAILURES = (
-    ("lagc: the Ray cluster did not gather", "the nodes of the multi-node job did not form a Ray cluster in time "
-     "(a problem of the cluster, not of the model)"),
+    (
+        "lagc: the Ray cluster did not gather",
+        "the nodes of the multi-node job did not form a Ray cluster in time "
+        "(a problem of the cluster, not of the model)",
+    ),
     ("OutOfMemoryError", "the model ran out of GPU memory"),
     ("CUDA out of memory", "the model ran out of GPU memory"),
     ("MemoryError", "the model ran out of memory"),
     ("trust_remote_code", "the model needs its own Python code, which the challenge never runs"),
-    ("no file named model.safetensors", "the checkpoint has no safetensors weights (pickle files such as "
-     "pytorch_model.bin are never loaded)"),
+    (
+        "no file named model.safetensors",
+        "the checkpoint has no safetensors weights (pickle files such as pytorch_model.bin are never loaded)",
+    ),
     ("does not appear to have a file named", "the checkpoint is incomplete (a weights or config file is missing)"),
     ("safetensors", "the checkpoint's weights could not be read as safetensors"),
     ("Repo id must be", "the checkpoint folder does not exist or is not a model folder"),

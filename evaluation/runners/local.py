@@ -19,8 +19,19 @@ from typing import Callable, Mapping, Sequence
 
 from evaluation.command import Command
 from evaluation.runners.base import (
-    CANCELLED, FAILED, LOST, RUNNING, SUCCEEDED, JobPaths, PollError, RunHandle, RunStatus, explain_failure,
-    poll_each, read_int, read_tail,
+    CANCELLED,
+    FAILED,
+    LOST,
+    RUNNING,
+    SUCCEEDED,
+    JobPaths,
+    PollError,
+    RunHandle,
+    RunStatus,
+    explain_failure,
+    poll_each,
+    read_int,
+    read_tail,
 )
 
 
@@ -57,8 +68,12 @@ class LocalRunner:
 
     kind = "local"
 
-    def __init__(self, popen: Callable[..., subprocess.Popen] = subprocess.Popen,
-                 sleep: Callable[[float], None] = time.sleep, grace_seconds: float = 5.0):
+    def __init__(
+        self,
+        popen: Callable[..., subprocess.Popen] = subprocess.Popen,
+        sleep: Callable[[float], None] = time.sleep,
+        grace_seconds: float = 5.0,
+    ):
         self._popen = popen
         self._sleep = sleep
         self._grace = grace_seconds
@@ -71,9 +86,15 @@ class LocalRunner:
         for stale in (paths.exit_code, paths.cancelled, paths.started, paths.pid):
             stale.unlink(missing_ok=True)
         paths.script.write_text(wrapper_script(command.argv, command.env, paths))
-        proc = self._popen(["/bin/sh", str(paths.script)], cwd=str(paths.root), start_new_session=True,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           env={**os.environ, **command.env})
+        proc = self._popen(
+            ["/bin/sh", str(paths.script)],
+            cwd=str(paths.root),
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **command.env},
+        )
         self._children[proc.pid] = proc
         paths.pid.write_text(f"{proc.pid}\n")  # the wrapper writes it too; whichever is first wins the race
         token = process_start_token(proc.pid) or ""
@@ -113,8 +134,14 @@ class LocalRunner:
         if paths.cancelled.exists():
             return RunStatus(CANCELLED, "the evaluation was cancelled", code, tail, None, started, ended, elapsed)
         if code is None:
-            return RunStatus(LOST, "the evaluation process disappeared without recording how it ended "
-                             "(the machine may have restarted)", None, tail, None, started)
+            return RunStatus(
+                LOST,
+                "the evaluation process disappeared without recording how it ended (the machine may have restarted)",
+                None,
+                tail,
+                None,
+                started,
+            )
         return RunStatus(FAILED, explain_failure(code, tail), code, tail, None, started, ended, elapsed)
 
     def poll_many(self, handles: Sequence[RunHandle]) -> dict[RunHandle, RunStatus | PollError]:

@@ -24,13 +24,29 @@ from typing import Callable, Sequence
 from evaluation.clusters import ClusterProfile
 from evaluation.command import Command
 from evaluation.runners.base import (
-    CANCELLED, FAILED, LOST, SUCCEEDED, JobPaths, PollError, RunHandle, RunStatus, explain_failure,
+    CANCELLED,
+    FAILED,
+    LOST,
+    SUCCEEDED,
+    JobPaths,
+    PollError,
+    RunHandle,
+    RunStatus,
+    explain_failure,
 )
 from evaluation.runners.batch_script import render_batch_script, sbatch_directives  # noqa: F401 (API)
 from evaluation.runners.slurm_states import (
-    SACCT_FORMAT, SQUEUE_FORMAT, SlurmJob, chunks, find_many_in_jobcomp, job_ids_in, job_ids_named_in_jobcomp,
+    SACCT_FORMAT,
+    SQUEUE_FORMAT,
+    SlurmJob,
+    chunks,
+    find_many_in_jobcomp,
+    job_ids_in,
+    job_ids_named_in_jobcomp,
     meaning,
-    parse_sacct_many, parse_sbatch_job_id, parse_squeue,
+    parse_sacct_many,
+    parse_sbatch_job_id,
+    parse_squeue,
 )
 from evaluation.runners.transport import LocalTransport, Transport, read_int, read_tail
 from evaluation.runners.transport import read_text as read_text_of
@@ -47,9 +63,14 @@ class SlurmRunner:
 
     kind = "slurm"
 
-    def __init__(self, profile: ClusterProfile, run: Callable[..., subprocess.CompletedProcess] | None = None,
-                 read_text: Callable[[str], str] | None = None, chunk_size: int = CHUNK_SIZE,
-                 transport: Transport | None = None):
+    def __init__(
+        self,
+        profile: ClusterProfile,
+        run: Callable[..., subprocess.CompletedProcess] | None = None,
+        read_text: Callable[[str], str] | None = None,
+        chunk_size: int = CHUNK_SIZE,
+        transport: Transport | None = None,
+    ):
         """``transport``: where Slurm and the job folders are (this machine by default); ``run`` and
         ``read_text`` replace its command runner and its reader of Slurm's own files (for tests)."""
         self.profile = profile
@@ -65,8 +86,9 @@ class SlurmRunner:
             raise SlurmError(f"{' '.join(args[:2])} failed ({proc.returncode}): {proc.stderr.strip()}")
         return proc
 
-    def start(self, command: Command, job_dir: str | Path, name: str = "lagc-eval",
-              time_minutes: int | None = None) -> RunHandle:
+    def start(
+        self, command: Command, job_dir: str | Path, name: str = "lagc-eval", time_minutes: int | None = None
+    ) -> RunHandle:
         """Write the batch script into job_dir and submit it; returns the handle with the Slurm job id."""
         paths = JobPaths(_absolute(job_dir))
         for stale in (paths.exit_code, paths.cancelled, paths.started):
@@ -74,8 +96,9 @@ class SlurmRunner:
         script = render_batch_script(self.profile, command, paths, name, time_minutes)
         self.transport.write_bytes(paths.script, script.encode())
         proc = self._slurm("sbatch", "--parsable", str(paths.script))
-        return RunHandle(runner=self.kind, job_id=parse_sbatch_job_id(proc.stdout), job_dir=str(paths.root),
-                         token=self.profile.name)
+        return RunHandle(
+            runner=self.kind, job_id=parse_sbatch_job_id(proc.stdout), job_dir=str(paths.root), token=self.profile.name
+        )
 
     def cancel(self, handle: RunHandle) -> None:
         """Mark the run as cancelled by the platform and ``scancel`` it (harmless if it already ended)."""
@@ -94,8 +117,7 @@ class SlurmRunner:
         if not ids:
             kind, location = self.accounting()
             if kind == "sacct":
-                out = self._slurm("sacct", "--name", name, "-X", "-n", "-P", "-o", "JobID,WorkDir", "-S",
-                                  "now-30days")
+                out = self._slurm("sacct", "--name", name, "-X", "-n", "-P", "-o", "JobID,WorkDir", "-S", "now-30days")
                 ids = job_ids_in(out.stdout, folder)
             elif location:
                 try:
@@ -173,8 +195,7 @@ class SlurmRunner:
                     if sep:
                         config[key.strip()] = value.strip()
                 if kind == "auto":
-                    kind = "jobcomp" if config.get("AccountingStorageType") == "accounting_storage/none" \
-                        else "sacct"
+                    kind = "jobcomp" if config.get("AccountingStorageType") == "accounting_storage/none" else "sacct"
                 if config.get("JobCompType") == "jobcomp/filetxt":
                     path = config.get("JobCompLoc")
             self._accounting = (kind, path)
@@ -222,12 +243,18 @@ class SlurmRunner:
         if job is None:
             return self._without_record(handle, paths, code)
         m = meaning(job)
-        common = dict(node=job.node, started_at=job.start, ended_at=job.end,
-                      elapsed_seconds=job.elapsed_seconds, scheduler_state=job.state)
+        common = dict(
+            node=job.node,
+            started_at=job.start,
+            ended_at=job.end,
+            elapsed_seconds=job.elapsed_seconds,
+            scheduler_state=job.state,
+        )
         if m.status not in (SUCCEEDED, FAILED, CANCELLED):
             return RunStatus(m.status, m.reason, **common)
-        tail = read_tail(self.transport, paths.log) or read_tail(self.transport,
-                                                                   paths.root / f"slurm-{handle.job_id}.err")
+        tail = read_tail(self.transport, paths.log) or read_tail(
+            self.transport, paths.root / f"slurm-{handle.job_id}.err"
+        )
         exit_code = code if code is not None else job.exit_code
         if self.transport.exists(paths.cancelled) and m.status != SUCCEEDED:
             return RunStatus(CANCELLED, "the evaluation was cancelled", exit_code, tail, **common)
@@ -243,8 +270,13 @@ class SlurmRunner:
             return RunStatus(SUCCEEDED, "", 0, tail)
         if code is not None:
             return RunStatus(FAILED, explain_failure(code, tail), code, tail)
-        return RunStatus(LOST, f"the cluster has no record of job {handle.job_id} and it left no exit code",
-                         None, tail, retryable=True)
+        return RunStatus(
+            LOST,
+            f"the cluster has no record of job {handle.job_id} and it left no exit code",
+            None,
+            tail,
+            retryable=True,
+        )
 
 
 def _absolute(job_dir: str | Path) -> Path:

@@ -18,23 +18,34 @@ from evaluation.runners.base import CANCELLED, FAILED, PENDING, RUNNING, SUCCEED
 _PAIR = re.compile(r"(?:^|\s)([A-Za-z][\w/:]*)=(.*?)(?=\s+[A-Za-z][\w/:]*=|\s*$)")
 
 PENDING_STATES = frozenset({"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD"})
-RUNNING_STATES = frozenset({"RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING", "SUSPENDED", "STOPPED",
-                            "RESIZING"})
+RUNNING_STATES = frozenset({"RUNNING", "COMPLETING", "STAGE_OUT", "SIGNALING", "SUSPENDED", "STOPPED", "RESIZING"})
 
 # state -> (runner status, reason, worth retrying because it was not the model's fault)
 FINISHED_STATES = {
     "COMPLETED": (SUCCEEDED, "", False),
     "FAILED": (FAILED, "", False),  # the reason comes from the exit code and the log
     "TIMEOUT": (FAILED, "the evaluation took longer than its time limit and the cluster stopped it", False),
-    "CANCELLED": (CANCELLED, "the job was cancelled on the cluster (by an administrator or the site), "
-                  "not by the platform", True),
-    "NODE_FAIL": (FAILED, "the compute node failed during the evaluation; this is not the model's fault "
-                  "and it can be run again", True),
+    "CANCELLED": (
+        CANCELLED,
+        "the job was cancelled on the cluster (by an administrator or the site), not by the platform",
+        True,
+    ),
+    "NODE_FAIL": (
+        FAILED,
+        "the compute node failed during the evaluation; this is not the model's fault and it can be run again",
+        True,
+    ),
     "OUT_OF_MEMORY": (FAILED, "the evaluation ran out of memory on the compute node", False),
-    "PREEMPTED": (FAILED, "the cluster stopped the job to make room for a higher-priority one; "
-                  "it can be run again", True),
-    "BOOT_FAIL": (FAILED, "the compute node failed to start; this is not the model's fault and it can be "
-                  "run again", True),
+    "PREEMPTED": (
+        FAILED,
+        "the cluster stopped the job to make room for a higher-priority one; it can be run again",
+        True,
+    ),
+    "BOOT_FAIL": (
+        FAILED,
+        "the compute node failed to start; this is not the model's fault and it can be run again",
+        True,
+    ),
     "DEADLINE": (FAILED, "the job could not start and finish before its deadline", True),
     "REVOKED": (FAILED, "the cluster withdrew the job (federated scheduling)", True),
     "SPECIAL_EXIT": (FAILED, "the job ended in a special state set by the site", True),
@@ -87,7 +98,7 @@ def parse_duration(text: str | None) -> float | None:
     days, _, rest = text.rpartition("-") if "-" in text else ("0", "", text)
     try:
         parts = [float(p) for p in rest.split(":")]
-        seconds = sum(value * 60 ** i for i, value in enumerate(reversed(parts)))
+        seconds = sum(value * 60**i for i, value in enumerate(reversed(parts)))
         return int(days) * 86400 + seconds
     except ValueError:
         return None
@@ -109,10 +120,18 @@ def job_from_key_values(fields: dict[str, str], source: str) -> SlurmJob:
     code, sig = _exit(fields.get("ExitCode"))
     start, end = _clean(fields.get("StartTime")), _clean(fields.get("EndTime"))
     elapsed = parse_duration(fields.get("RunTime")) if "RunTime" in fields else _seconds_between(start, end)
-    return SlurmJob(job_id=fields.get("JobId", ""), state=fields.get("JobState", "").split()[0],
-                    exit_code=code, signal=sig, reason=_clean(fields.get("Reason")),
-                    node=_clean(fields.get("NodeList")), start=start, end=end, elapsed_seconds=elapsed,
-                    source=source)
+    return SlurmJob(
+        job_id=fields.get("JobId", ""),
+        state=fields.get("JobState", "").split()[0],
+        exit_code=code,
+        signal=sig,
+        reason=_clean(fields.get("Reason")),
+        node=_clean(fields.get("NodeList")),
+        start=start,
+        end=end,
+        elapsed_seconds=elapsed,
+        source=source,
+    )
 
 
 SACCT_FORMAT = "JobID,State,ExitCode,Start,End,Elapsed,NodeList,Reason"
@@ -124,10 +143,18 @@ def parse_sacct(stdout: str, job_id: str) -> SlurmJob | None:
         cols = line.split("|")
         if len(cols) >= 7 and cols[0] == job_id:
             code, sig = _exit(cols[2])
-            return SlurmJob(job_id=job_id, state=cols[1].split()[0], exit_code=code, signal=sig,
-                            reason=_clean(cols[7]) if len(cols) > 7 else None, node=_clean(cols[6]),
-                            start=_clean(cols[3]), end=_clean(cols[4]),
-                            elapsed_seconds=parse_duration(cols[5]), source="sacct")
+            return SlurmJob(
+                job_id=job_id,
+                state=cols[1].split()[0],
+                exit_code=code,
+                signal=sig,
+                reason=_clean(cols[7]) if len(cols) > 7 else None,
+                node=_clean(cols[6]),
+                start=_clean(cols[3]),
+                end=_clean(cols[4]),
+                elapsed_seconds=parse_duration(cols[5]),
+                source="sacct",
+            )
     return None
 
 
@@ -172,10 +199,18 @@ def parse_squeue(stdout: str) -> dict[str, SlurmJob]:
             continue
         job_id, state, code, node, start, end, used, reason = (c.strip() for c in cols)
         exit_code, sig = squeue_exit(code)
-        found[job_id] = SlurmJob(job_id=job_id, state=state.split()[0], exit_code=exit_code, signal=sig,
-                                 reason=_clean(reason.removesuffix("|").strip()), node=_clean(node),
-                                 start=_clean(start), end=_clean(end), elapsed_seconds=parse_duration(used),
-                                 source="squeue")
+        found[job_id] = SlurmJob(
+            job_id=job_id,
+            state=state.split()[0],
+            exit_code=exit_code,
+            signal=sig,
+            reason=_clean(reason.removesuffix("|").strip()),
+            node=_clean(node),
+            start=_clean(start),
+            end=_clean(end),
+            elapsed_seconds=parse_duration(used),
+            source="squeue",
+        )
     return found
 
 
@@ -184,7 +219,7 @@ def chunks(job_ids: Sequence[str], size: int) -> list[list[str]]:
     if size < 1:
         raise ValueError("chunk size must be at least 1")
     ids = list(dict.fromkeys(job_ids))  # each job once, first-seen order
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def find_many_in_jobcomp(text: str, job_ids: Iterable[str]) -> dict[str, SlurmJob]:
@@ -194,7 +229,7 @@ def find_many_in_jobcomp(text: str, job_ids: Iterable[str]) -> dict[str, SlurmJo
     for line in text.splitlines():
         if not line.startswith("JobId="):
             continue
-        job_id = line[len("JobId="):].split(" ", 1)[0]
+        job_id = line[len("JobId=") :].split(" ", 1)[0]
         if job_id in wanted:  # only the wanted lines are fully parsed: the file grows with every job
             found[job_id] = job_from_key_values(parse_key_values(line), "jobcomp")
     return found
@@ -217,8 +252,11 @@ def job_ids_named_in_jobcomp(text: str, name: str, work_dir: str | None = None) 
         if f"Name={name} " not in line:
             continue
         fields = parse_key_values(line)
-        if fields.get("Name") == name and fields.get("JobId", "").isdigit() and \
-                (work_dir is None or fields.get("WorkDir") == work_dir):
+        if (
+            fields.get("Name") == name
+            and fields.get("JobId", "").isdigit()
+            and (work_dir is None or fields.get("WorkDir") == work_dir)
+        ):
             ids.append(fields["JobId"])
     return ids
 
@@ -242,7 +280,8 @@ def meaning(job: SlurmJob) -> Meaning:
     if job.state in RUNNING_STATES:
         return Meaning(RUNNING, "")
     status, reason, retry = FINISHED_STATES.get(
-        job.state, (FAILED, f"the cluster reported an unexpected job state {job.state}", True))
+        job.state, (FAILED, f"the cluster reported an unexpected job state {job.state}", True)
+    )
     return Meaning(status, reason, retry)
 
 

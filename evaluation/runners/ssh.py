@@ -18,6 +18,7 @@ there. It runs on a gateway host instead, which reaches the login node by SSH; o
 
 The argument lists are built by pure functions (``ssh_command``, ``rsync_command``) so they are tested exactly.
 """
+
 from __future__ import annotations
 
 import random
@@ -58,22 +59,38 @@ class SshTarget:
 def ssh_options(target: SshTarget) -> list[str]:
     """The options of every ssh (and rsync's ssh) call: multiplexed, batch, key-only, host key checked."""
     options = [
-        "-o", "BatchMode=yes",
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", f"UserKnownHostsFile={target.known_hosts}",
-        "-o", "GlobalKnownHostsFile=/dev/null",
-        "-o", "PreferredAuthentications=publickey",
-        "-o", "PasswordAuthentication=no",
-        "-o", "KbdInteractiveAuthentication=no",
-        "-o", "ControlMaster=auto",
-        "-o", f"ControlPath={target.control_path}",
-        "-o", f"ControlPersist={target.persist_seconds}",
-        "-o", f"ConnectTimeout={target.connect_timeout}",
-        "-o", "ServerAliveInterval=15",
-        "-o", "ServerAliveCountMax=3",
-        "-o", "ForwardAgent=no",
-        "-o", "ForwardX11=no",
-        "-o", "RequestTTY=no",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        f"UserKnownHostsFile={target.known_hosts}",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        "PreferredAuthentications=publickey",
+        "-o",
+        "PasswordAuthentication=no",
+        "-o",
+        "KbdInteractiveAuthentication=no",
+        "-o",
+        "ControlMaster=auto",
+        "-o",
+        f"ControlPath={target.control_path}",
+        "-o",
+        f"ControlPersist={target.persist_seconds}",
+        "-o",
+        f"ConnectTimeout={target.connect_timeout}",
+        "-o",
+        "ServerAliveInterval=15",
+        "-o",
+        "ServerAliveCountMax=3",
+        "-o",
+        "ForwardAgent=no",
+        "-o",
+        "ForwardX11=no",
+        "-o",
+        "RequestTTY=no",
     ]
     if target.identity is not None:
         options += ["-o", "IdentitiesOnly=yes", "-i", str(target.identity)]
@@ -100,8 +117,18 @@ def rsync_command(target: SshTarget, source: str, destination: str, fetch: bool)
     src = f"{target.host}:{_slash(source)}" if fetch else _slash(source)
     dst = _slash(destination) if fetch else f"{target.host}:{_slash(destination)}"
     checking = ["--checksum"] if fetch else []
-    return ["rsync", "--archive", "--protect-args", "--partial-dir=.rsync-partial", *checking,
-            "--timeout=120", "-e", remote_shell, src, dst]
+    return [
+        "rsync",
+        "--archive",
+        "--protect-args",
+        "--partial-dir=.rsync-partial",
+        *checking,
+        "--timeout=120",
+        "-e",
+        remote_shell,
+        src,
+        dst,
+    ]
 
 
 def _slash(path: str) -> str:
@@ -127,8 +154,10 @@ class SshTransport:
 
     def __post_init__(self) -> None:
         if len(self.target.control_path) > CONTROL_PATH_MAX:
-            raise ValueError(f"the SSH control socket {self.target.control_path} is too long for a socket path "
-                             f"({CONTROL_PATH_MAX} characters at most): use a shorter --workdir")
+            raise ValueError(
+                f"the SSH control socket {self.target.control_path} is too long for a socket path "
+                f"({CONTROL_PATH_MAX} characters at most): use a shorter --workdir"
+            )
         self.target.control_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.target.control_dir.chmod(0o700)  # the socket opens a logged-in session: nobody else may reach it
 
@@ -137,8 +166,9 @@ class SshTransport:
     def run(self, argv: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess:
         return self.shell(shlex.join(argv), timeout=timeout)
 
-    def shell(self, remote: str, data: bytes | None = None, timeout: float = 60,
-              text: bool = True) -> subprocess.CompletedProcess:
+    def shell(
+        self, remote: str, data: bytes | None = None, timeout: float = 60, text: bool = True
+    ) -> subprocess.CompletedProcess:
         """Run a command line on the site; SiteUnreachable when no connection could be made, after retries
         with exponential backoff and full jitter (each retry builds a new master connection)."""
         for attempt in range(self.retries + 1):
@@ -146,9 +176,10 @@ class SshTransport:
             if proc.returncode != SSH_FAILED or self.connected():
                 return proc  # the command's own answer (a remote 255 with the connection up is the command's)
             if attempt == self.retries:
-                raise SiteUnreachable(f"{self.target.host} cannot be reached over SSH: "
-                                      f"{_text(proc.stderr).strip()[-300:]}")
-            self.sleep(min(self.backoff_cap, self.backoff_base * 2 ** attempt) * self.rng())
+                raise SiteUnreachable(
+                    f"{self.target.host} cannot be reached over SSH: {_text(proc.stderr).strip()[-300:]}"
+                )
+            self.sleep(min(self.backoff_cap, self.backoff_base * 2**attempt) * self.rng())
         raise AssertionError("unreachable")
 
     def connected(self) -> bool:
@@ -178,8 +209,11 @@ class SshTransport:
     def write_bytes(self, path: str | Path, data: bytes) -> None:
         target = PurePosixPath(path)
         temporary = target.with_name(f".{target.name}.gateway.tmp")
-        proc = self.shell(f"mkdir -p -- {_q(target.parent)} && cat > {_q(temporary)} && "
-                          f"mv -f -- {_q(temporary)} {_q(target)}", data=data, timeout=120)
+        proc = self.shell(
+            f"mkdir -p -- {_q(target.parent)} && cat > {_q(temporary)} && mv -f -- {_q(temporary)} {_q(target)}",
+            data=data,
+            timeout=120,
+        )
         self._checked(proc, path)
 
     def remove(self, path: str | Path) -> None:
@@ -210,7 +244,7 @@ class SshTransport:
                 raise OSError(f"rsync failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
             if attempt == self.retries:
                 raise SiteUnreachable(f"{self.target.host} cannot be reached for rsync: {proc.stderr.strip()[-300:]}")
-            self.sleep(min(self.backoff_cap, self.backoff_base * 2 ** attempt) * self.rng())
+            self.sleep(min(self.backoff_cap, self.backoff_base * 2**attempt) * self.rng())
 
     def _checked(self, proc: subprocess.CompletedProcess, path: str | Path) -> bytes:
         if proc.returncode == MISSING:

@@ -11,6 +11,7 @@ every file they write or read there goes through these methods.
 Paths are the site's paths (strings or ``Path``); ``put_folder``/``fetch_folder`` move whole folders between
 this machine and the site.
 """
+
 from __future__ import annotations
 
 import os

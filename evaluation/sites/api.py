@@ -10,6 +10,7 @@
 A site sees only the leases it holds (any other evaluation is a 404) and only their files. No route here
 writes on GET.
 """
+
 from __future__ import annotations
 
 import json
@@ -170,30 +171,51 @@ def _problem(exc: SiteError) -> ApiProblem:
     return ApiProblem(exc.status, str(exc), {exc.field: [str(exc)]} if exc.field else None)
 
 
-@route("/sites/heartbeat", methods=("POST",), summary="A site's agent is alive: renews the leases it holds and "
-       "answers where each stands (cancel asked, state)", tag=TAG, request_model=Heartbeat,
-       response_model=HeartbeatAnswer)
+@route(
+    "/sites/heartbeat",
+    methods=("POST",),
+    summary="A site's agent is alive: renews the leases it holds and answers where each stands (cancel asked, state)",
+    tag=TAG,
+    request_model=Heartbeat,
+    response_model=HeartbeatAnswer,
+)
 @agent
 def site_heartbeat():
     body, session, site, settings = parse_body(Heartbeat), get_session(), _site(), _settings()
-    held = heartbeat(session, site, body.agent.model_dump(), [(h.evaluation_id, h.attempt) for h in body.holding],
-                     utcnow(), settings.site_lease_seconds)
-    answer = HeartbeatAnswer(site=site.name, cluster=site.cluster, lease_seconds=settings.site_lease_seconds,
-                             leases=held)
+    held = heartbeat(
+        session,
+        site,
+        body.agent.model_dump(),
+        [(h.evaluation_id, h.attempt) for h in body.holding],
+        utcnow(),
+        settings.site_lease_seconds,
+    )
+    answer = HeartbeatAnswer(
+        site=site.name, cluster=site.cluster, lease_seconds=settings.site_lease_seconds, leases=held
+    )
     session.commit()
     return respond(answer)
 
 
-@route("/sites/leases", summary="The leases this site holds, each with the request to run (no platform paths: "
-       "files are fetched by sha256)", tag=TAG, response_model=Leases)
+@route(
+    "/sites/leases",
+    summary="The leases this site holds, each with the request to run (no platform paths: files are fetched by sha256)",
+    tag=TAG,
+    response_model=Leases,
+)
 @agent
 def site_leases():
     return respond(Leases(leases=[leases.payload(ev) for ev in held_by(get_session(), _site())]))
 
 
-@route(LEASE + "/events", methods=("POST",), summary="A state change of a lease's job (staged, submitting, "
-       "submitted, running, failed, cancelled, released)", tag=TAG, request_model=Event,
-       response_model=LeaseSummary)
+@route(
+    LEASE + "/events",
+    methods=("POST",),
+    summary="A state change of a lease's job (staged, submitting, submitted, running, failed, cancelled, released)",
+    tag=TAG,
+    request_model=Event,
+    response_model=LeaseSummary,
+)
 @agent
 def site_event(evaluation_id: int, attempt: int):
     body = parse_body(Event)
@@ -207,9 +229,12 @@ def site_event(evaluation_id: int, attempt: int):
     return respond(LeaseSummary(**leases.summary(ev)))
 
 
-@route(LEASE + "/files/<sha256>", summary="A file of the lease's checkpoint or task suite, by sha256 (HTTP Range "
-       "requests resume a download)", tag=TAG,
-       response_schema={"type": "string", "contentMediaType": "application/octet-stream"})
+@route(
+    LEASE + "/files/<sha256>",
+    summary="A file of the lease's checkpoint or task suite, by sha256 (HTTP Range requests resume a download)",
+    tag=TAG,
+    response_schema={"type": "string", "contentMediaType": "application/octet-stream"},
+)
 @agent
 def site_file(evaluation_id: int, attempt: int, sha256: str):
     ev, settings = _lease(evaluation_id, attempt), _settings()
@@ -231,11 +256,17 @@ def _file_path(request_: dict, settings, submission_id: int, sha256: str):
     return bundle.file_path(settings.storage_dir, suite, sha256) if suite else None
 
 
-@route(LEASE + "/outputs/<path:path>", methods=("PUT",), summary="Upload one output file of the lease's job "
-       "(results_*.json, samples_*.jsonl) unchanged, its sha256 in X-Content-SHA256; the same file again is "
-       "the same answer", tag=TAG, request_content_type="application/octet-stream",
-       request_schema={"type": "string", "contentMediaType": "application/octet-stream"},
-       response_model=StoredOutput)
+@route(
+    LEASE + "/outputs/<path:path>",
+    methods=("PUT",),
+    summary="Upload one output file of the lease's job "
+    "(results_*.json, samples_*.jsonl) unchanged, its sha256 in X-Content-SHA256; the same file again is "
+    "the same answer",
+    tag=TAG,
+    request_content_type="application/octet-stream",
+    request_schema={"type": "string", "contentMediaType": "application/octet-stream"},
+    response_model=StoredOutput,
+)
 @agent
 def site_output(evaluation_id: int, attempt: int, path: str):
     session, ev, settings = get_session(), _lease(evaluation_id, attempt), _settings()
@@ -243,8 +274,17 @@ def site_output(evaluation_id: int, attempt: int, path: str):
         raise ApiProblem(411, "send a Content-Length (chunked transfer encoding is not accepted)")
     request.max_content_length = max(request.content_length, 1)  # the app-wide 16 MiB cap is for forms
     try:
-        row, new = outputs.store_output(session, settings, _site(), ev, path, request.headers.get(SHA256_HEADER, ""),
-                                        request.environ["wsgi.input"], request.content_length, utcnow())
+        row, new = outputs.store_output(
+            session,
+            settings,
+            _site(),
+            ev,
+            path,
+            request.headers.get(SHA256_HEADER, ""),
+            request.environ["wsgi.input"],
+            request.content_length,
+            utcnow(),
+        )
     except SiteError as exc:
         session.rollback()
         raise _problem(exc) from None
@@ -252,9 +292,14 @@ def site_output(evaluation_id: int, attempt: int, path: str):
     return respond(StoredOutput(path=row.path, sha256=row.sha256, bytes=row.bytes), 201 if new else 200)
 
 
-@route(LEASE + "/result", methods=("POST",), summary="The lease's job succeeded: ingest its uploaded outputs "
-       "(once; the same result again is the same answer)", tag=TAG, request_model=Result,
-       response_model=LeaseSummary)
+@route(
+    LEASE + "/result",
+    methods=("POST",),
+    summary="The lease's job succeeded: ingest its uploaded outputs (once; the same result again is the same answer)",
+    tag=TAG,
+    request_model=Result,
+    response_model=LeaseSummary,
+)
 @agent
 def site_result(evaluation_id: int, attempt: int):
     body = parse_body(Result)

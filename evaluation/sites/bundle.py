@@ -8,6 +8,7 @@ new bundle; evaluations in flight keep theirs. The bundle also yields the **refe
 run over it with a model that answers nothing (``evaluation.taskhash``, in a process of its own), cached in
 the bundle folder per limit, few-shot count and seed. A site's results must record the same hashes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,8 +67,9 @@ def bundle_suite(include_path: str | Path, storage_dir: str | Path) -> dict[str,
         raise BundleError(f"the task suite folder {root} cannot be read: {exc}") from None
     if not contents:
         raise BundleError(f"the task suite folder {root} holds no files")
-    files = [{"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-             for rel, data in contents.items()]
+    files = [
+        {"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for rel, data in contents.items()
+    ]
     sha = model_digest((f["path"], f["sha256"]) for f in files)
     final = bundle_folder(storage_dir, sha)
     if not final.is_dir():
@@ -122,8 +124,9 @@ class _TagBlindLoader(yaml.SafeLoader):
 _TagBlindLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
-def reference_hashes(storage_dir: str | Path, bundle: Mapping[str, Any], request: Mapping[str, Any],
-                     python: str = sys.executable) -> dict[str, str]:
+def reference_hashes(
+    storage_dir: str | Path, bundle: Mapping[str, Any], request: Mapping[str, Any], python: str = sys.executable
+) -> dict[str, str]:
     """``{lm-eval task: hash}`` every run of the request must record, for the tasks the bundle defines
     (cached in the bundle's folder); BundleError when lm-eval cannot compute them here."""
     own = bundle_tasks(storage_dir, bundle)
@@ -152,10 +155,20 @@ def materialise(storage_dir: str | Path, bundle: Mapping[str, Any], target: Path
     return target
 
 
-def _run_taskhash(python: str, suite: Path, tasks: list[str], request: Mapping[str, Any],
-                  shots: int | None) -> dict[str, str]:
-    argv = [python, "-m", "evaluation.taskhash", "--include-path", str(suite), "--tasks", ",".join(tasks),
-            "--seed", str(request.get("seed") or 0)]
+def _run_taskhash(
+    python: str, suite: Path, tasks: list[str], request: Mapping[str, Any], shots: int | None
+) -> dict[str, str]:
+    argv = [
+        python,
+        "-m",
+        "evaluation.taskhash",
+        "--include-path",
+        str(suite),
+        "--tasks",
+        ",".join(tasks),
+        "--seed",
+        str(request.get("seed") or 0),
+    ]
     if request.get("limit") is not None:
         argv += ["--limit", str(request["limit"])]
     if shots is not None:
@@ -167,8 +180,10 @@ def _run_taskhash(python: str, suite: Path, tasks: list[str], request: Mapping[s
         raise BundleError(f"the suite's task hashes could not be computed: {exc}") from None
     if proc.returncode != 0:
         tail = " ".join(proc.stderr.strip().splitlines()[-3:])[-400:]
-        raise BundleError(f"the suite's task hashes could not be computed (lm-eval is needed on the platform "
-                          f"for site evaluations): {tail}")
+        raise BundleError(
+            f"the suite's task hashes could not be computed (lm-eval is needed on the platform "
+            f"for site evaluations): {tail}"
+        )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

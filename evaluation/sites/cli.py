@@ -1,4 +1,5 @@
 """``flask sites ...``: register a site (its token printed once), revoke it, list where each stands."""
+
 from __future__ import annotations
 
 import json
@@ -56,5 +57,6 @@ def list_command(show_all: bool) -> None:
     with session_scope(_engine()) as session:
         rows = site_rows(session, utcnow(), settings.site_lease_seconds)
     keys = ("site", "cluster", "state", "last_seen", "running", "queued", "max_jobs")
-    click.echo(json.dumps([{k: row[k] for k in keys} for row in rows if show_all or row["state"] != "revoked"],
-                          indent=2))
+    click.echo(
+        json.dumps([{k: row[k] for k in keys} for row in rows if show_all or row["state"] != "revoked"], indent=2)
+    )

@@ -1,6 +1,7 @@
 """The demo's site: ``demo-laptop``, serving the ``local`` cluster profile, registered once and offline until
 someone runs an agent for it (README.md, "Running a site agent against the demo"). Its token is public, as
 the demo accounts' password is: the demo is never loaded in production."""
+
 from __future__ import annotations
 
 from sqlmodel import Session

@@ -9,6 +9,7 @@ file under a path already uploaded is refused. The result then reads that folder
 lets exactly one request ingest an attempt, and the task hashes lm-eval recorded must equal the reference
 the platform computed for the suite (``task_hashes`` in the request), or nothing is ingested.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,23 +48,41 @@ def upload_folder(storage_dir: str | Path, evaluation_id: int, attempt: int) -> 
 def check_output_path(path: str) -> str:
     """The upload's path under the job folder, if it names one of lm-eval's output files; SiteError else."""
     parts = PurePosixPath(path).parts
-    if (len(path) > 500 or not parts or parts[0] != "output" or len(parts) > 5
-            or not all(PART.match(p) and p not in (".", "..") for p in parts)
-            or not OUTPUT_NAME.match(parts[-1])):
-        raise SiteError("an output is output/.../results_*.json or output/.../samples_*.jsonl under the job "
-                        "folder", 422, "path")
+    if (
+        len(path) > 500
+        or not parts
+        or parts[0] != "output"
+        or len(parts) > 5
+        or not all(PART.match(p) and p not in (".", "..") for p in parts)
+        or not OUTPUT_NAME.match(parts[-1])
+    ):
+        raise SiteError(
+            "an output is output/.../results_*.json or output/.../samples_*.jsonl under the job folder", 422, "path"
+        )
     return "/".join(parts)
 
 
-def store_output(session: Session, settings: Settings, site: Site, ev: Evaluation, path: str, sha256: str,
-                 body: BinaryIO, length: int, now: datetime) -> tuple[SiteUpload, bool]:
+def store_output(
+    session: Session,
+    settings: Settings,
+    site: Site,
+    ev: Evaluation,
+    path: str,
+    sha256: str,
+    body: BinaryIO,
+    length: int,
+    now: datetime,
+) -> tuple[SiteUpload, bool]:
     """Keep one uploaded file; (its row, whether it is new). SiteError for a wrong sha256, a conflicting file
     or an attempt that no longer takes uploads."""
     path = check_output_path(path)
     if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
         raise SiteError("send the file's sha256 (64 lower-case hex digits) in X-Content-SHA256", 422, "sha256")
-    found = session.exec(select(SiteUpload).where(SiteUpload.evaluation_id == ev.id, SiteUpload.attempt == ev.attempt,
-                                                  SiteUpload.path == path)).first()
+    found = session.exec(
+        select(SiteUpload).where(
+            SiteUpload.evaluation_id == ev.id, SiteUpload.attempt == ev.attempt, SiteUpload.path == path
+        )
+    ).first()
     if found is not None:
         if found.sha256 != sha256:
             raise SiteError(f"{path} was already uploaded with sha256 {found.sha256}", 409, "sha256")
@@ -71,15 +90,20 @@ def store_output(session: Session, settings: Settings, site: Site, ev: Evaluatio
     if S(ev.state) not in HELD or ev.finished_at is not None:
         raise SiteError(f"evaluation {ev.id} is {S(ev.state).value}: it takes no more uploads", 409)
     if length > settings.site_upload_max_bytes:
-        raise SiteError(f"the file is larger than the {settings.site_upload_max_bytes:,} bytes a site may upload",
-                        413)
+        raise SiteError(f"the file is larger than the {settings.site_upload_max_bytes:,} bytes a site may upload", 413)
     target = upload_folder(settings.storage_dir, ev.id, ev.attempt) / path
     _receive(body, length, target, sha256)
-    row = SiteUpload(evaluation_id=ev.id, attempt=ev.attempt, site_id=site.id, path=path, sha256=sha256,
-                     bytes=length, uploaded_at=now)
+    row = SiteUpload(
+        evaluation_id=ev.id,
+        attempt=ev.attempt,
+        site_id=site.id,
+        path=path,
+        sha256=sha256,
+        bytes=length,
+        uploaded_at=now,
+    )
     session.add(row)
-    services.audit(session, ev, "evaluation.output_uploaded", site=site.name, path=path, sha256=sha256,
-                   bytes=length)
+    services.audit(session, ev, "evaluation.output_uploaded", site=site.name, path=path, sha256=sha256, bytes=length)
     return row, True
 
 
@@ -110,8 +134,9 @@ def _receive(body: BinaryIO, length: int, target: Path, sha256: str) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def settle_result(session: Session, settings: Settings, site: Site, ev: Evaluation, body: Mapping[str, Any],
-                  now: datetime) -> list[str]:
+def settle_result(
+    session: Session, settings: Settings, site: Site, ev: Evaluation, body: Mapping[str, Any], now: datetime
+) -> list[str]:
     """Ingest a succeeded job from its uploaded outputs, once (the same result again changes nothing). Returns
     why the results were refused (the suite's task hashes differ: the attempt failed, to be retried), or
     nothing; SiteError when outputs are missing or the attempt no longer wants a result."""
@@ -128,15 +153,31 @@ def settle_result(session: Session, settings: Settings, site: Site, ev: Evaluati
             return []
         raise SiteError(f"evaluation {ev.id} is {S(ev.state).value}: its result is no longer wanted", 409)
     if mismatches:
-        services.fail(session, ev, "the results were refused: the task suite the site ran differs from the "
-                      "platform's (" + "; ".join(mismatches)[:1500] + ")", (), retryable=True, now=now,
-                      retry_delay=retry_delay(session, settings, ev))
+        services.fail(
+            session,
+            ev,
+            "the results were refused: the task suite the site ran differs from the "
+            "platform's (" + "; ".join(mismatches)[:1500] + ")",
+            (),
+            retryable=True,
+            now=now,
+            retry_delay=retry_delay(session, settings, ev),
+        )
         services.audit(session, ev, "evaluation.result_refused", site=site.name, reasons=mismatches)
         return mismatches
     status = status_from({**(body.get("status") or {}), "reason": "", "retryable": False}, SUCCEEDED)
     provenance = {**dict(body.get("provenance") or {}), "site": site.name}
-    settle(session, ev, status, pinned_profile(ev), now, retry_delay(session, settings, ev), settings,
-           job_dir=folder, site=provenance)
+    settle(
+        session,
+        ev,
+        status,
+        pinned_profile(ev),
+        now,
+        retry_delay(session, settings, ev),
+        settings,
+        job_dir=folder,
+        site=provenance,
+    )
     services.audit(session, ev, "evaluation.result", site=site.name, state=S(ev.state).value)
     return []
 
@@ -150,16 +191,24 @@ def discard_uploads(settings: Settings, ev: Evaluation) -> None:
 
 def _check_listed(session: Session, ev: Evaluation, outputs: list) -> None:
     """Every output the result lists was uploaded, with the same sha256."""
-    uploaded = {u.path: u.sha256 for u in session.exec(select(SiteUpload).where(
-        SiteUpload.evaluation_id == ev.id, SiteUpload.attempt == ev.attempt)).all()}
+    uploaded = {
+        u.path: u.sha256
+        for u in session.exec(
+            select(SiteUpload).where(SiteUpload.evaluation_id == ev.id, SiteUpload.attempt == ev.attempt)
+        ).all()
+    }
     missing = []
     for entry in outputs:
         path = check_output_path(str(entry.get("path", "")))
         if uploaded.get(path) != entry.get("sha256"):
             missing.append(path)
     if missing or not outputs:
-        raise SiteError("upload these outputs (with the same sha256) before the result: "
-                        + (", ".join(missing[:10]) or "the results files"), 409, "outputs")
+        raise SiteError(
+            "upload these outputs (with the same sha256) before the result: "
+            + (", ".join(missing[:10]) or "the results files"),
+            409,
+            "outputs",
+        )
 
 
 def _task_hash_mismatches(ev: Evaluation, folder: Path) -> list[str]:

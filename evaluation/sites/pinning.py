@@ -1,5 +1,6 @@
 """What a site evaluation's request pins besides the platform's own: the checkpoint's files by sha256 (and its
 Hub commit), the task suite's bundle and the task hashes a site's run of it must record."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,9 @@ def pin_for_sites(request: dict[str, Any], submission: Submission, settings: Set
     """The request with ``model``, ``suite`` and ``task_hashes`` added; SetupError when the suite cannot be
     bundled or its reference hashes computed (the evaluation then fails with that reason)."""
     sizes = {f["name"]: f.get("bytes") for f in submission.manifest or []}
-    files = [{"name": name, "sha256": sha, "bytes": sizes.get(name)}
-             for name, sha in sorted(request["model_files"].items())]
+    files = [
+        {"name": name, "sha256": sha, "bytes": sizes.get(name)} for name, sha in sorted(request["model_files"].items())
+    ]
     hub = None
     if submission.source == SubmissionSource.hub and submission.hub_repo and submission.hub_commit:
         hub = {"repo": submission.hub_repo, "commit": submission.hub_commit}
@@ -26,5 +28,9 @@ def pin_for_sites(request: dict[str, Any], submission: Submission, settings: Set
             hashes = reference_hashes(settings.storage_dir, suite, request)
         except BundleError as exc:
             raise SetupError(str(exc)) from None
-    return {**request, "model": {"sha256": request["model_sha256"], "files": files, "hub": hub},
-            "suite": suite, "task_hashes": hashes}
+    return {
+        **request,
+        "model": {"sha256": request["model_sha256"], "files": files, "hub": hub},
+        "suite": suite,
+        "task_hashes": hashes,
+    }

@@ -1,6 +1,7 @@
 """The organisers' page of the sites: each site's cluster, whether its agent is online, when it was last heard
 from, what runs and waits there, and which agent it runs. Read-only (sites are added and revoked with
 ``flask sites``, since a token is shown once on the organiser's own terminal)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template

@@ -9,6 +9,7 @@
 - A lease expires unless heartbeats renew it; only a lease whose job was never submitted may then go back
   to the queue (``releasable``): a job that may exist at a site stays with that site.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -77,9 +78,13 @@ class Assignment:
     cluster: str
 
 
-def plan_site_dispatch(candidates: Sequence[SiteCandidate], slots: Sequence[SiteSlot], active: Mapping[str, int],
-                       used: Mapping[tuple[int, str], float],
-                       reserved: Mapping[tuple[int, str], float]) -> tuple[list[Assignment], list[int]]:
+def plan_site_dispatch(
+    candidates: Sequence[SiteCandidate],
+    slots: Sequence[SiteSlot],
+    active: Mapping[str, int],
+    used: Mapping[tuple[int, str], float],
+    reserved: Mapping[tuple[int, str], float],
+) -> tuple[list[Assignment], list[int]]:
     """(leases to grant now, ids no allocation on any of their clusters can ever cover), first come first
     served; an evaluation nothing can take now simply waits."""
     running, held = dict(active), dict(reserved)
@@ -93,8 +98,14 @@ def plan_site_dispatch(candidates: Sequence[SiteCandidate], slots: Sequence[Site
         for option, fit in fits:
             if fit != GO or running.get(option.cluster, 0) >= option.limit:
                 continue
-            site = _least_loaded([s for s in slots if s.cluster == option.cluster and free[s.site_id] > 0
-                                  and c.placement.allows(s.name)], free)
+            site = _least_loaded(
+                [
+                    s
+                    for s in slots
+                    if s.cluster == option.cluster and free[s.site_id] > 0 and c.placement.allows(s.name)
+                ],
+                free,
+            )
             if site is not None:
                 take(option, running, held)
                 free[site.site_id] -= 1
@@ -107,8 +118,7 @@ def _least_loaded(slots: Sequence[SiteSlot], free: Mapping[int, int]) -> SiteSlo
     return min(slots, key=lambda s: (-free[s.site_id], s.name), default=None)
 
 
-def online(last_seen_at: datetime | None, revoked_at: datetime | None, now: datetime,
-           lease_seconds: float) -> bool:
+def online(last_seen_at: datetime | None, revoked_at: datetime | None, now: datetime, lease_seconds: float) -> bool:
     """Whether a site counts as online: not revoked, and heard from within the lease time."""
     return revoked_at is None and last_seen_at is not None and now - last_seen_at <= timedelta(seconds=lease_seconds)
 

@@ -8,6 +8,7 @@ and compresses them with pglz (0.48 s a write, measured); as ``text`` compressed
 takes 0.15 s, and the driver hands back text for orjson to parse. lz4 needs PostgreSQL 14 built with it
 (Debian's is); elsewhere the column keeps the default compression.
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -19,8 +20,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("leaderboardsnapshot") as batch:
-        batch.alter_column("rows", existing_type=sa.JSON(), type_=sa.Text(), existing_nullable=False,
-                           postgresql_using="rows::text")
+        batch.alter_column(
+            "rows", existing_type=sa.JSON(), type_=sa.Text(), existing_nullable=False, postgresql_using="rows::text"
+        )
     bind = op.get_bind()
     if bind.dialect.name == "postgresql" and bind.dialect.server_version_info >= (14,):
         try:
@@ -32,5 +34,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("leaderboardsnapshot") as batch:
-        batch.alter_column("rows", existing_type=sa.Text(), type_=sa.JSON(), existing_nullable=False,
-                           postgresql_using="rows::json")
+        batch.alter_column(
+            "rows", existing_type=sa.Text(), type_=sa.JSON(), existing_nullable=False, postgresql_using="rows::json"
+        )

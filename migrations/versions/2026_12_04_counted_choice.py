@@ -9,6 +9,7 @@ force at any cut-off (`evaluation.counting`). ``evaluation.purpose`` says why an
 own purpose. Existing evaluations are primary runs. (The leaderboard freeze's model moved to
 `evaluation.models`; its table is unchanged.)
 """
+
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
@@ -38,8 +39,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_countedchoice_challenge_id"), ["challenge_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_countedchoice_team_id"), ["team_id"], unique=False)
     with op.batch_alter_table("evaluation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("purpose", sqlmodel.sql.sqltypes.AutoString(length=20),
-                                      server_default="primary", nullable=False))
+        batch_op.add_column(
+            sa.Column("purpose", sqlmodel.sql.sqltypes.AutoString(length=20), server_default="primary", nullable=False)
+        )
 
 
 def downgrade() -> None:

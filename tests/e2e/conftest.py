@@ -4,6 +4,7 @@ Playwright. Every page a test loads is checked by axe-core and the project's own
 at desktop and phone width, and must report no Content-Security-Policy violation. Screenshots go to the
 artefacts folder: tests/e2e/artifacts/, or `LAGC_E2E_ARTIFACTS`. Signing in through the pages is in
 `tests/e2e/signin.py`."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,13 @@ from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")
@@ -58,15 +64,27 @@ def server(server_instance, server_database_url):
     instance = server_instance
     os.environ[SERVER_DATABASE_ENV] = server_database_url
     port = free_port()
-    env = {**os.environ, "LAGC_INSTANCE_DIR": str(instance), "PORT": str(port), "FLASK_APP": "app",
-           "LAGC_SCHEDULER_INTERVAL": "1", "WEB_CONCURRENCY": "2"}
+    env = {
+        **os.environ,
+        "LAGC_INSTANCE_DIR": str(instance),
+        "PORT": str(port),
+        "FLASK_APP": "app",
+        "LAGC_SCHEDULER_INTERVAL": "1",
+        "WEB_CONCURRENCY": "2",
+    }
     env.pop("DATABASE_URL", None)
     flask = [sys.executable, "-m", "flask"]
     for args in (["db", "upgrade"], ["demo", "load"]):
         subprocess.run(flask + args, env=env, cwd=ROOT, check=True, capture_output=True)
     log = open(instance / "server.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "app.launcher"], env=env, cwd=ROOT, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.launcher"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -113,8 +131,9 @@ def _wait_for_boards(base: str, process, instance: Path) -> None:
                 break
             except urllib.error.HTTPError as exc:
                 if exc.code != 503 or process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the board of {slug} was not prepared ({exc.code}):\n"
-                                + (instance / "server.log").read_text())
+                    pytest.fail(
+                        f"the board of {slug} was not prepared ({exc.code}):\n" + (instance / "server.log").read_text()
+                    )
                 time.sleep(0.5)
 
 

@@ -5,6 +5,7 @@ axe-core is fetched by `scripts/services/axe.sh fetch` (pinned version and integ
 `page.evaluate`, which runs through the DevTools protocol: the platform's CSP stays as strict as it is.
 The `page` fixture (tests/e2e/conftest.py) attaches a `PageChecker` to each page.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,12 +23,15 @@ CSP_MARK = "CSP violation:"
 
 # Reports a CSP violation on the console, where the checker hears it (an init script: the DevTools protocol
 # runs it before the page's own scripts, whatever the page's CSP says).
-CSP_LISTENER = """
+CSP_LISTENER = (
+    """
 document.addEventListener('securitypolicyviolation', (e) => {
   console.error('%s ' + e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') + ' in ' + e.sourceFile
                 + ':' + e.lineNumber + ' ' + (e.sample || ''));
 });
-""" % CSP_MARK
+"""
+    % CSP_MARK
+)
 
 # axe plus the project's own checks; returns one plain object per problem.
 CHECK = """
@@ -71,8 +75,10 @@ def axe_source() -> str:
     if not path:
         found = subprocess.run(["bash", str(ROOT / "scripts/services/axe.sh"), "path"], capture_output=True, text=True)
         if found.returncode != 0:
-            raise FileNotFoundError("axe-core is not fetched: run `bash scripts/services/axe.sh fetch` "
-                                    f"(scripts/test.sh does)\n{found.stderr.strip()}")
+            raise FileNotFoundError(
+                "axe-core is not fetched: run `bash scripts/services/axe.sh fetch` "
+                f"(scripts/test.sh does)\n{found.stderr.strip()}"
+            )
         path = found.stdout.strip()
     return Path(path).read_text(encoding="utf-8")
 
@@ -164,14 +170,63 @@ class PageChecker:
 
 # Page and Locator methods before which a newly loaded document is audited: the test's next step, while the
 # document it reached is still there (a listener cannot audit safely: it runs beside the test's own steps).
-PAGE_STEPS = ("goto", "reload", "go_back", "go_forward", "click", "dblclick", "fill", "press", "type", "check",
-              "uncheck", "select_option", "set_input_files", "hover", "focus", "tap", "content", "screenshot",
-              "inner_text", "text_content", "get_attribute", "evaluate", "close")
-LOCATOR_STEPS = ("click", "dblclick", "fill", "press", "press_sequentially", "type", "check", "uncheck",
-                 "set_checked", "select_option", "set_input_files", "hover", "focus", "tap", "inner_text",
-                 "inner_html", "text_content", "all_inner_texts", "all_text_contents", "count", "is_visible",
-                 "is_hidden", "is_checked", "is_enabled", "get_attribute", "input_value", "screenshot", "evaluate",
-                 "wait_for", "bounding_box")
+PAGE_STEPS = (
+    "goto",
+    "reload",
+    "go_back",
+    "go_forward",
+    "click",
+    "dblclick",
+    "fill",
+    "press",
+    "type",
+    "check",
+    "uncheck",
+    "select_option",
+    "set_input_files",
+    "hover",
+    "focus",
+    "tap",
+    "content",
+    "screenshot",
+    "inner_text",
+    "text_content",
+    "get_attribute",
+    "evaluate",
+    "close",
+)
+LOCATOR_STEPS = (
+    "click",
+    "dblclick",
+    "fill",
+    "press",
+    "press_sequentially",
+    "type",
+    "check",
+    "uncheck",
+    "set_checked",
+    "select_option",
+    "set_input_files",
+    "hover",
+    "focus",
+    "tap",
+    "inner_text",
+    "inner_html",
+    "text_content",
+    "all_inner_texts",
+    "all_text_contents",
+    "count",
+    "is_visible",
+    "is_hidden",
+    "is_checked",
+    "is_enabled",
+    "get_attribute",
+    "input_value",
+    "screenshot",
+    "evaluate",
+    "wait_for",
+    "bounding_box",
+)
 CHECKERS: dict[int, PageChecker] = {}
 
 
@@ -221,5 +276,7 @@ def _path(url: str) -> str:
 
 def _describe(problem: dict, path: str, who: str, size: dict) -> str:
     targets = ", ".join(problem["targets"])
-    return (f"{path} as {who} at {size['width']}x{size['height']}: {problem['rule']} ({problem['impact']}): "
-            f"{problem['help']}: {targets}")
+    return (
+        f"{path} as {who} at {size['width']}x{size['height']}: {problem['rule']} ({problem['impact']}): "
+        f"{problem['help']}: {targets}"
+    )

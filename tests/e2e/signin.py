@@ -1,5 +1,6 @@
 """Signing in through the running platform's pages, in Chromium: the password, then (organisers and judges) the
 current code of the demo authenticator secret."""
+
 from __future__ import annotations
 
 import os
@@ -70,8 +71,9 @@ def e_mailed_link(email: str, seconds: float = 30.0) -> str:
     try:
         while True:
             with session_scope(engine) as session:
-                found = session.exec(select(Notification.body).where(Notification.address == email)
-                                     .order_by(Notification.id.desc())).first()
+                found = session.exec(
+                    select(Notification.body).where(Notification.address == email).order_by(Notification.id.desc())
+                ).first()
             if found is not None:
                 return "/" + re.search(r"https?://\S+?/(signup/confirm/\S+)", found).group(1)
             if time.monotonic() > deadline:

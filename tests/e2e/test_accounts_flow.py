@@ -1,4 +1,5 @@
 """The account flows in a real browser against the running platform."""
+
 from __future__ import annotations
 
 import re

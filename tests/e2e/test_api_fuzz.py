@@ -10,6 +10,7 @@ Nothing is left out. Two things bound what the fuzz can reach, on purpose:
   address ids above the demo's rows (an organiser confirming or overriding a demo application would change
   what those tests see); reads address every id, the demo's rows included.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,14 @@ def _fuzz_accounts(server_db, instance: str) -> dict[str, str]:
     tokens = {}
     with server_db() as session:
         for name, role in (("organiser", Role.organiser), ("entrant", Role.entrant)):
-            user = factories.user(session, f"fuzz-{name}@example.eu", role, password="fuzz-password-2026",
-                                  name=f"Fuzz {name}", secret_key=key)
+            user = factories.user(
+                session,
+                f"fuzz-{name}@example.eu",
+                role,
+                password="fuzz-password-2026",
+                name=f"Fuzz {name}",
+                secret_key=key,
+            )
             tokens[name] = issue_token(session, user, "schemathesis")[1]
     return tokens
 
@@ -53,9 +60,12 @@ def callers(fuzz_tokens) -> dict[str, dict[str, str]]:
     sent as each of them (schemathesis's lazy schemas take no parametrised fixtures)."""
     from evaluation.sites.demo import DEMO_TOKEN
 
-    return {"organiser": {"Authorization": f"Bearer {fuzz_tokens['organiser']}"},
-            "entrant": {"Authorization": f"Bearer {fuzz_tokens['entrant']}"},
-            "site": {"Authorization": f"Bearer {DEMO_TOKEN}"}, "anonymous": {}}
+    return {
+        "organiser": {"Authorization": f"Bearer {fuzz_tokens['organiser']}"},
+        "entrant": {"Authorization": f"Bearer {fuzz_tokens['entrant']}"},
+        "site": {"Authorization": f"Bearer {DEMO_TOKEN}"},
+        "anonymous": {},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +76,10 @@ def api_schema(server):
     def map_path_parameters(context, path_parameters: dict[str, Any]) -> dict[str, Any]:
         if context.operation is None or context.operation.method.upper() == "GET":
             return path_parameters
-        return {name: FAR_ID + value if isinstance(value, int) and not isinstance(value, bool) else value
-                for name, value in (path_parameters or {}).items()}
+        return {
+            name: FAR_ID + value if isinstance(value, int) and not isinstance(value, bool) else value
+            for name, value in (path_parameters or {}).items()
+        }
 
     return loaded
 
@@ -89,8 +101,10 @@ def test_no_api_operation_answers_with_a_server_error(api_schema, callers, opera
 
     method, path = operation.split(" ", 1)
     api_operation = api_schema[path][method]
-    cases = st.one_of(api_operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
-                      api_operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    cases = st.one_of(
+        api_operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+        api_operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    )
 
     @given(case=cases)
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)

@@ -1,4 +1,5 @@
 """Uploading a tiny checkpoint through the submission page, pausing and resuming once, until it is accepted."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,7 @@ def tiny_checkpoint(tmp_path_factory):
     return sorted(str(p) for p in folder.iterdir() if p.is_file())
 
 
-def test_an_entrant_uploads_pauses_resumes_and_sees_the_checkpoint_accepted(page, server, tiny_checkpoint,
-                                                                             artifacts):
+def test_an_entrant_uploads_pauses_resumes_and_sees_the_checkpoint_accepted(page, server, tiny_checkpoint, artifacts):
     sign_in(page, server, "aurora@demo.lagc.eu")
     page.goto(server + "/c/demo/submissions")
     expect(page.locator("tr[data-status=accepted]", has_text="Tiny GPT-2 (demo)")).to_be_visible()

@@ -1,4 +1,5 @@
 """Eligibility in a real browser: an entrant applies, an organiser confirms the evidence, the entrant is eligible."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,7 +39,8 @@ def fill_in_the_application(page) -> None:
     page.get_by_label("Share held by public bodies (%)").fill("0")
     page.get_by_label("We commit to the EU's principles for trustworthy AI").check()
     page.get_by_label("Evidence of experience with large-scale AI models").fill(
-        "We trained a 7B Estonian model on LUMI in 2024; report at tallinn-tensor.example/7b.")
+        "We trained a 7B Estonian model on LUMI in 2024; report at tallinn-tensor.example/7b."
+    )
     page.get_by_label("Parameters of the planned model").fill("32000000000")
     page.locator("#planned_from_scratch").get_by_label("Yes").check()
 

@@ -1,5 +1,6 @@
 """An entrant watches their evaluation go from queued or running to finished, with its scores, without
 reloading the page: the running platform's scheduler evaluates a tiny model for real with lm-eval."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,9 +23,16 @@ def accepted_submission(server_db, server_instance, tmp_path_factory) -> int:
     with server_db() as session:
         team = factories.team_named(session, "Iberia NLP (PT)")
         entrant = find_user(session, "iberia@demo.lagc.eu")
-        submission_id = factories.submission(session, team.challenge_id, team.id, entrant.id, label=LABEL,
-                                             status=SubmissionStatus.validating, parameters=None,
-                                             licence_verdict=None).id
+        submission_id = factories.submission(
+            session,
+            team.challenge_id,
+            team.id,
+            entrant.id,
+            label=LABEL,
+            status=SubmissionStatus.validating,
+            parameters=None,
+            licence_verdict=None,
+        ).id
     model = make_tiny_model(tmp_path_factory.mktemp("e2e-model"), seed=7)
     factories.pin(server_instance / "storage" / "submissions" / str(submission_id), model)
     with server_db() as session:  # accepted once its files are in place, as the intake does

@@ -1,6 +1,7 @@
 """Every page of the demo, walked through its links as the public, an entrant, a judge and an organiser: each
 answers without an error, and the `page` fixture's checks pass on each (axe-core's WCAG 2.0/2.1 A and AA
 rules, unique ids, one label per field, no sideways scrolling, at 1280x800 and 390x844; no CSP violation)."""
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,12 @@ import pytest
 from tests.e2e.signin import sign_in
 
 pytestmark = pytest.mark.e2e
-PEOPLE = {"the public": None, "an entrant": "aurora@demo.lagc.eu", "a judge": "judge@demo.lagc.eu",
-          "an organiser": "organiser@demo.lagc.eu"}
+PEOPLE = {
+    "the public": None,
+    "an entrant": "aurora@demo.lagc.eu",
+    "a judge": "judge@demo.lagc.eu",
+    "an organiser": "organiser@demo.lagc.eu",
+}
 START = ("/", "/dashboard", "/leaderboard?challenge=synthetic", "/leaderboard?challenge=demo")
 # Not pages: downloads, machine endpoints, and the sign-out form's target.
 SKIP = re.compile(r"^/(api/|metrics|healthz|readyz|signout)|\.(csv|json|toml)$|/export\b")

@@ -1,6 +1,7 @@
 """What a judge and an organiser see in a real browser: a recused judge is told so and offered only the other
 teams; finalising judging asks for a tick that names the consequence, then names each missing score sheet and
 asks again. The demo's judging stays open (the lock is not completed here: other tests score in the demo)."""
+
 from __future__ import annotations
 
 import pytest

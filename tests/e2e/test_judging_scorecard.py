@@ -1,4 +1,5 @@
 """A judge scores an assigned entry in a real browser, then sees the other judge's scores (the blind rule)."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,10 @@ from tests.e2e.signin import sign_in
 
 pytestmark = pytest.mark.e2e
 # Raw values per task of the demo's suite, in suite order (any extra tasks get the last value).
-RESULTS = {"Iberia NLP (PT)": [(0.61, 0.010), (0.74, 0.012), (0.38, 0.015)],
-           "Aurora Labs (FI)": [(0.66, 0.010), (0.71, 0.012), (0.41, 0.015)]}
+RESULTS = {
+    "Iberia NLP (PT)": [(0.61, 0.010), (0.74, 0.012), (0.38, 0.015)],
+    "Aurora Labs (FI)": [(0.66, 0.010), (0.71, 0.012), (0.41, 0.015)],
+}
 
 
 def _suite(session: Session, challenge_id: int) -> list[str]:
@@ -33,11 +36,26 @@ def evaluated_entries(server_db) -> int:
             team = factories.team_named(session, name)
             names = _suite(session, team.challenge_id) or ["arc_easy", "hellaswag", "boolq"]
             tasks = {task: values[min(i, len(values) - 1)] for i, task in enumerate(names)}
-            submission = factories.submission(session, team.challenge_id, team.id, organiser.id, label=f"{name} e2e",
-                                              parameters=7_241_732_096, total_bytes=14_483_464_192,
-                                              dtypes={"bfloat16": 7_241_732_096})
-            factories.evaluation(session, submission, tasks, cluster="leonardo", job_id="918273", gpu_hours=2.25,
-                                 provenance={"lm_eval_version": "0.4.8"}, task_hashes={t: f"{t}-hash" for t in tasks})
+            submission = factories.submission(
+                session,
+                team.challenge_id,
+                team.id,
+                organiser.id,
+                label=f"{name} e2e",
+                parameters=7_241_732_096,
+                total_bytes=14_483_464_192,
+                dtypes={"bfloat16": 7_241_732_096},
+            )
+            factories.evaluation(
+                session,
+                submission,
+                tasks,
+                cluster="leonardo",
+                job_id="918273",
+                gpu_hours=2.25,
+                provenance={"lm_eval_version": "0.4.8"},
+                task_hashes={t: f"{t}-hash" for t in tasks},
+            )
         return factories.team_named(session, "Iberia NLP (PT)").id
 
 
@@ -48,8 +66,13 @@ def test_a_judge_submits_the_rubric_then_sees_the_other_judges_scores(page, serv
     expect(page.locator("[data-other-judges='hidden']")).to_be_visible()
     assert page.get_by_text("Joana Judge").count() == 0
     expect(page.locator("svg[role='img']")).to_be_visible()
-    for label, score in (("Technical excellence", "6"), ("European languages and impact", "8"),
-                         ("Responsible AI", "7"), ("Feasibility of the plan", "6"), ("Openness", "7")):
+    for label, score in (
+        ("Technical excellence", "6"),
+        ("European languages and impact", "8"),
+        ("Responsible AI", "7"),
+        ("Feasibility of the plan", "6"),
+        ("Openness", "7"),
+    ):
         page.get_by_label(label, exact=False).fill(score)
     page.get_by_label("Private notes", exact=False).fill("Convincing Portuguese results.")
     page.get_by_role("button", name="Submit my scores").click()

@@ -1,5 +1,6 @@
 """The public leaderboard in headless Chromium: the demo's synthetic board, sorting by a column through a
 link, filtering through the form, an entry page with its charts; screenshot leaderboard.png in the artefacts."""
+
 from __future__ import annotations
 
 import pytest

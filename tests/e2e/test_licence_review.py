@@ -1,4 +1,5 @@
 """An organiser resolves a licence review in a real browser against the running platform."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,9 +20,18 @@ def submission_in_review(server_db) -> int:
         team = factories.team_named(session, "Baltic Tensor (LV)")
         entrant = find_user(session, "baltic@demo.lagc.eu")
         return factories.submission(
-            session, team.challenge_id, team.id, entrant.id, label=LABEL, licence_verdict="review",
-            licence_id="llama3", licence_reasons=["The model card names meta-llama/Meta-Llama-3-8B as base_model; "
-                                                  "the challenge asks for models trained from scratch."]).id
+            session,
+            team.challenge_id,
+            team.id,
+            entrant.id,
+            label=LABEL,
+            licence_verdict="review",
+            licence_id="llama3",
+            licence_reasons=[
+                "The model card names meta-llama/Meta-Llama-3-8B as base_model; "
+                "the challenge asks for models trained from scratch."
+            ],
+        ).id
 
 
 def test_an_organiser_resolves_a_licence_review_with_a_justification(page, server, submission_in_review):
@@ -31,7 +41,8 @@ def test_an_organiser_resolves_a_licence_review_with_a_justification(page, serve
     expect(card.get_by_text("Meta-Llama-3-8B", exact=False)).to_be_visible()
     card.get_by_label("Fail: the licence is not acceptable").check()
     card.get_by_label("Justification", exact=False).fill(
-        "Fine-tuned from Llama 3, not trained from scratch as the rules require.")
+        "Fine-tuned from Llama 3, not trained from scratch as the rules require."
+    )
     card.get_by_role("button", name="Record the decision").click()
     expect(page.get_by_text(f"Licence of submission '{LABEL}' resolved: fail.")).to_be_visible()
     assert page.locator(f"section[data-submission='{submission_in_review}']").count() == 0

@@ -1,6 +1,7 @@
 """A team named with 120 characters and no space never widens a page: on the board, the judges' organise page
 and every other page that shows it, at desktop and at phone width, the name wraps or is cut after two lines,
 with the full name in its title (on hover) and in its text (for screen readers). Screenshots in the artefacts."""
+
 from __future__ import annotations
 
 import time
@@ -34,10 +35,12 @@ def _evaluate(server_db, team_id: int) -> None:
     with server_db() as session:
         team = session.get(Team, team_id)
         member = session.exec(select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)).first()
-        submission = factories.submission(session, team.challenge_id, team.id, member, label=LONG[::-1],
-                                          parameters=1_000_000, total_bytes=4_000_000)
-        factories.evaluation(session, submission, {task: (0.9, 0.01) for task in _suite(session, team.challenge_id)},
-                             cluster="local")
+        submission = factories.submission(
+            session, team.challenge_id, team.id, member, label=LONG[::-1], parameters=1_000_000, total_bytes=4_000_000
+        )
+        factories.evaluation(
+            session, submission, {task: (0.9, 0.01) for task in _suite(session, team.challenge_id)}, cluster="local"
+        )
 
 
 def _fits(page, table: str | None = None) -> None:
@@ -89,8 +92,7 @@ def long_named_team(new_page, server, server_db) -> int:
     return team_id
 
 
-def test_a_long_team_name_wraps_on_the_board_and_its_entry_at_both_widths(long_named_team, new_page, server,
-                                                                           artifacts):
+def test_a_long_team_name_wraps_on_the_board_and_its_entry_at_both_widths(long_named_team, new_page, server, artifacts):
     page = new_page()
     deadline = time.monotonic() + 30
     while True:  # the scheduler recomputes the board within seconds of the new result

@@ -1,6 +1,7 @@
 """The nginx micro-cache of docs/CACHING.md, run for real in front of the platform: Debian's nginx with the two
 snippets exactly as the document gives them (only the upstream address and the cache folder replaced).
 Public pages are stored and revalidated; requests with a cookie or a token, and signed-in pages, never are."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 BOARD = "/leaderboard?challenge=synthetic"
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not os.path.exists(NGINX), reason=(
-    "nginx is not installed: `apt-get install nginx-light` (scripts/services/all.sh install does it)"))]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not os.path.exists(NGINX),
+        reason=("nginx is not installed: `apt-get install nginx-light` (scripts/services/all.sh install does it)"),
+    ),
+]
 
 
 def snippet(title: str) -> str:
@@ -100,8 +106,14 @@ def test_the_public_board_is_stored_and_served_with_the_platforms_headers(nginx,
     again_status, again, again_body = get(nginx + BOARD)
     assert again["X-Cache-Status"] == "HIT" and again_body == body
     direct = get(server + BOARD)[1]
-    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "ETag", "Cache-Control",
-                 "Last-Modified"):
+    for name in (
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "ETag",
+        "Cache-Control",
+        "Last-Modified",
+    ):
         assert again[name] == direct[name], name
     assert get(nginx + BOARD, **{"If-None-Match": again["ETag"]})[0] == 304
 

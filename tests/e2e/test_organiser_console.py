@@ -1,5 +1,6 @@
 """The organiser console in a real browser: the organiser moves a phase date in the configuration editor,
 previews the diff and the change in words, and saves."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,7 +24,8 @@ def test_an_organiser_edits_a_phase_date_previews_the_diff_and_saves(page, serve
     editor.fill(text.replace(OLD_END, NEW_END))
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#changes")).to_contain_text(
-        "Phase 'award' ends 2025-06-30 08:00 UTC instead of 2025-06-26 08:00 UTC.")
+        "Phase 'award' ends 2025-06-30 08:00 UTC instead of 2025-06-26 08:00 UTC."
+    )
     expect(page.locator("#diff .add")).to_have_text([f"+{NEW_END}"])
     expect(page.locator("#diff .remove")).to_have_text([f"-{OLD_END}"])
     page.get_by_role("button", name="Save").click()

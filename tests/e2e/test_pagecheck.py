@@ -1,6 +1,7 @@
 """The checks every browser test runs can fail: each kind of problem planted in a real page (served with the
 platform's own Content-Security-Policy) is reported, and a page reached by a click is checked before the test's
 next step."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,15 @@ def test_each_kind_of_problem_planted_in_a_page_is_reported(checked, server, axe
     assert audit_now(page, axe) == []
     page.evaluate(PLANT)
     found = "\n".join(audit_now(page, axe))
-    for rule in ("image-alt", "duplicate-id", "#twice (2 times)", "one-label-per-field", "no-sideways-scroll",
-                 "at 1280x800", "at 390x844"):
+    for rule in (
+        "image-alt",
+        "duplicate-id",
+        "#twice (2 times)",
+        "one-label-per-field",
+        "no-sideways-scroll",
+        "at 1280x800",
+        "at 390x844",
+    ):
         assert rule in found, (rule, found)
     for _ in range(20):  # the browser reports the violation as an event, soon after
         if checked.csp:

@@ -1,5 +1,6 @@
 """Phase gating in a real browser: the entrant's dashboard says when registration closed instead of offering a
 form that would only fail, and shows the demo's open submission phase with its deadline."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,4 +20,5 @@ def test_the_dashboard_shows_why_a_closed_challenge_takes_no_registration(page, 
     demo = page.locator("section", has=page.get_by_role("heading", name="Demo Grand Challenge"))
     expect(demo.get_by_text("Current phase: Checkpoint submission (late registration open)")).to_be_visible()
     expect(demo.locator('.phase-gate[data-action="submit"][data-allowed="yes"]')).to_contain_text(
-        "Checkpoint submissions close on")
+        "Checkpoint submissions close on"
+    )

@@ -1,6 +1,7 @@
 """On a phone (390x844): the board shows rank, team and benchmark score ± SE on its first screen and keeps rank
 and team in view while the per-task columns scroll (by keyboard too); charts and a scorecard keep their text at
 11 CSS px or more. Screenshots go into the e2e artefacts folder (tests/e2e/artifacts/ or LAGC_E2E_ARTIFACTS)."""
+
 from __future__ import annotations
 
 import pytest

@@ -2,6 +2,7 @@
 page shows the amounts; the winning team's dashboard says what it won and what it must release. The award's
 inputs (a settled challenge of its own, next to the demo) are written
 straight into the running platform's database, as the other features would have left them."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,8 +22,14 @@ ORGANISER = "organiser@demo.lagc.eu"
 def settled_challenge(server_db) -> str:
     """A challenge with judging locked, the board frozen and four entries (one a baseline)."""
     with server_db() as session:
-        people = {role: find_user(session, email).id for role, email in (
-            ("entrant", "aurora@demo.lagc.eu"), ("judge", "judge@demo.lagc.eu"), ("organiser", ORGANISER))}
+        people = {
+            role: find_user(session, email).id
+            for role, email in (
+                ("entrant", "aurora@demo.lagc.eu"),
+                ("judge", "judge@demo.lagc.eu"),
+                ("organiser", ORGANISER),
+            )
+        }
     world = prize_world(server_db, people)
     aurora = world.entry("Aurora", 0.85)
     with server_db() as session:  # the demo's Aurora entrant is this challenge's Aurora team too
@@ -35,7 +42,8 @@ def settled_challenge(server_db) -> str:
 
 
 def test_an_organiser_previews_confirms_and_publishes_and_the_public_sees_the_winners(
-        page, new_page, server, settled_challenge, artifacts):
+    page, new_page, server, settled_challenge, artifacts
+):
     sign_in(page, server, ORGANISER)
     page.goto(f"{server}/organiser/c/{settled_challenge}/prizes")
     preview = page.locator("table.prize-preview")

@@ -1,6 +1,7 @@
 """The README's API examples (the Python script and the curl block under "Submitting a checkpoint from a
 script") run as printed against a running platform with the demo loaded: each submits a tiny checkpoint that
 the scheduler accepts, and each stops at the first refusal with the platform's reason."""
+
 from __future__ import annotations
 
 import ast
@@ -51,8 +52,14 @@ def token(server, server_instance, entrant) -> str:
     """A token made as the README says: `flask users token` against the running platform's instance."""
     env = {**os.environ, "LAGC_INSTANCE_DIR": str(server_instance), "FLASK_APP": "app"}
     env.pop("DATABASE_URL", None)
-    result = subprocess.run([sys.executable, "-m", "flask", "users", "token", entrant, "--name", "README test"],
-                            env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "users", "token", entrant, "--name", "README test"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout)["token"]
 
 
@@ -60,8 +67,12 @@ def token(server, server_instance, entrant) -> str:
 def workdir(tmp_path_factory) -> Path:
     """A folder holding `aurora-30b/`, a tiny generated checkpoint (the README's folder name)."""
     folder = tmp_path_factory.mktemp("readme")
-    subprocess.run([sys.executable, "-m", "evaluation.tinymodel", str(folder / "aurora-30b"), "--seed", "11"], cwd=ROOT,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "evaluation.tinymodel", str(folder / "aurora-30b"), "--seed", "11"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return folder
 
 
@@ -74,8 +85,9 @@ def accepted(server: str, token: str, submission_id: int, seconds: float = 90) -
     """Poll the submission until the scheduler has accepted (or refused) it."""
     deadline = time.monotonic() + seconds
     while True:
-        request = urllib.request.Request(f"{server}/api/v1/submissions/{submission_id}",
-                                         headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(
+            f"{server}/api/v1/submissions/{submission_id}", headers={"Authorization": f"Bearer {token}"}
+        )
         body = json.loads(urllib.request.urlopen(request, timeout=10).read())
         if body["status"] in ("accepted", "rejected") or time.monotonic() > deadline:
             return body

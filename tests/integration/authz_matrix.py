@@ -11,6 +11,7 @@ Each column is what that role gets:
 
 Pages are requested with the role's session and a valid CSRF token, `/api/v1` with the role's Bearer token.
 """
+
 from __future__ import annotations
 
 import base64
@@ -219,10 +220,16 @@ def _tus_create(values: dict) -> dict:
     return {"Tus-Resumable": "1.0.0", "Upload-Length": "16", "Upload-Metadata": metadata}
 
 
-_CHUNK = dict(headers=_tus(**{"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}),
-              data=b"x", team_a=True)
-SHEET = {"technical_excellence": 7, "european_languages_and_impact": 8, "responsible_ai": 6,
-         "feasibility_of_plan": 7, "openness": 9}
+_CHUNK = dict(
+    headers=_tus(**{"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}), data=b"x", team_a=True
+)
+SHEET = {
+    "technical_excellence": 7,
+    "european_languages_and_impact": 8,
+    "responsible_ai": 6,
+    "feasibility_of_plan": 7,
+    "openness": 9,
+}
 
 # How a route is called when an empty form or body would not reach the authorisation the row is about,
 # or would change the world for the routes after it.
@@ -266,7 +273,7 @@ def _parse(table: str) -> dict[str, Row]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         words = line.split()
-        method, rule, expect = words[0], " ".join(words[1:-len(ROLES)]), tuple(words[-len(ROLES):])
+        method, rule, expect = words[0], " ".join(words[1 : -len(ROLES)]), tuple(words[-len(ROLES) :])
         key = f"{method} {rule}"
         assert key not in rows, f"{key} appears twice in the table"
         assert set(expect) <= {OK, NO, HIDDEN}, f"{key}: unknown outcome in {expect}"

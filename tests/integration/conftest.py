@@ -1,6 +1,7 @@
 """Integration fixtures: the application against a real database whose schema the Alembic migrations
 built, on SQLite and on PostgreSQL (TEST_POSTGRES_URL, started by scripts/test.sh). Tables are emptied
 after each test. Worlds are built with `tests/factories.py`; sign-in, forms and tokens are in `tests/helpers.py`."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,12 @@ def database_url(request, database_urls) -> str:
 
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
-    return Settings(env="testing", database_url=database_url, instance_dir=tmp_path / "instance",
-                    secret_key="test-secret-" + "x" * 32)
+    return Settings(
+        env="testing",
+        database_url=database_url,
+        instance_dir=tmp_path / "instance",
+        secret_key="test-secret-" + "x" * 32,
+    )
 
 
 @pytest.fixture
@@ -70,11 +75,13 @@ def make_user(db, app):
     """Create an account; returns its id. Organisers and judges come enrolled with an authenticator (the demo
     secret of their e-mail; `tests.helpers.totp_code` computes their codes) unless `second_factor=False`."""
 
-    def make(email: str, role: Role = Role.entrant, password: str = factories.PASSWORD,
-             second_factor: bool = True) -> int:
+    def make(
+        email: str, role: Role = Role.entrant, password: str = factories.PASSWORD, second_factor: bool = True
+    ) -> int:
         with db() as session:
             key = app.config["SECRET_KEY"] if second_factor else None
             return factories.user(session, email, role, password=password, secret_key=key).id
+
     return make
 
 

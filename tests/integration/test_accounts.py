@@ -1,4 +1,5 @@
 """Sign-up, sign-in, roles, CSRF, invitations and API tokens through the Flask test client."""
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,9 @@ from tests.helpers import csrf_token, sign_in, submit
 
 
 def test_sign_up_answers_each_bad_field_with_its_own_message(client):
-    response = submit(client, "/signup", {"display_name": "", "email": "not-an-email",
-                                          "password": "short", "confirm": "other"})
+    response = submit(
+        client, "/signup", {"display_name": "", "email": "not-an-email", "password": "short", "confirm": "other"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "This field is required." in page and "Invalid email address." in page
@@ -31,6 +33,7 @@ def test_a_wrong_password_and_an_unknown_account_get_the_same_answer(client, mak
     unknown = sign_in(client, "nobody@example.eu", "wrong-password!")
     assert wrong.status_code == unknown.status_code == 401
     assert "The e-mail or the password is wrong." in wrong.get_data(as_text=True)
+
     def strip(response):  # the form as the visitor sees it, without its one-off CSRF token
         form = response.get_data(as_text=True).split("<form")[1].split("</form>")[0]
         return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "CSRF", form)
@@ -44,10 +47,12 @@ def test_an_unknown_account_is_checked_as_slowly_as_a_known_one(app, make_user):
 
     make_user("eve@example.eu")
     with session_scope(app.extensions["lagc_engine"]) as session:
+
         def timed(email):
             start = time.perf_counter()
             assert authenticate(session, email, "wrong-password!") is None
             return time.perf_counter() - start
+
         known = min(timed("eve@example.eu") for _ in range(3))
         unknown = min(timed("nobody@example.eu") for _ in range(3))
     assert unknown > known / 3  # both pay for an argon2 verification
@@ -58,8 +63,9 @@ def test_a_forged_form_without_the_csrf_token_is_rejected(client, make_user):
     response = client.post("/signin", data={"email": "eve@example.eu", "password": "correct-horse-battery"})
     assert response.status_code == 400
     assert "forged" in response.get_data(as_text=True)
-    response = client.post("/signin", data={"email": "eve@example.eu", "password": "correct-horse-battery",
-                                            "csrf_token": "forged-token"})
+    response = client.post(
+        "/signin", data={"email": "eve@example.eu", "password": "correct-horse-battery", "csrf_token": "forged-token"}
+    )
     assert response.status_code == 400
 
 

@@ -1,5 +1,6 @@
 """`flask users token EMAIL [--name NAME]`: a token for scripts and operations, printed once as JSON, stored
 hashed and audited exactly like one made on the API tokens page."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The JSON API: problem+json errors, token authentication, validation, and the OpenAPI document."""
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,12 @@ def test_team_registration_validates_fields_one_by_one(client, make_user, db, ch
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert set(errors) == {"challenge", "name", "colour"}
-    assert client.post("/api/v1/teams", data="{not json", headers={**headers, "Content-Type": "application/json"}
-                       ).status_code == 400
+    assert (
+        client.post(
+            "/api/v1/teams", data="{not json", headers={**headers, "Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
     assert client.post("/api/v1/teams", data="name=x", headers=headers).status_code == 415
 
 
@@ -73,8 +78,10 @@ def test_a_judges_token_cannot_register_a_team(client, make_user, db, challenge)
 
 
 def test_the_public_check_endpoints_answer_429_with_retry_after_when_hammered(client, limiter_clock):
-    for path, kwargs in (("/api/v1/eligibility/check", {"json": {}}),
-                         ("/api/v1/licences/check", {"data": {}, "content_type": "multipart/form-data"})):
+    for path, kwargs in (
+        ("/api/v1/eligibility/check", {"json": {}}),
+        ("/api/v1/licences/check", {"data": {}, "content_type": "multipart/form-data"}),
+    ):
         statuses = [client.post(path, **kwargs).status_code for _ in range(61)]
         assert 429 not in statuses[:60] and statuses[60] == 429, path
         response = client.post(path, **kwargs)
@@ -84,10 +91,18 @@ def test_the_public_check_endpoints_answer_429_with_retry_after_when_hammered(cl
 # Operations whose answer is still described by a hand-written schema (or is no JSON document: tus, the
 # OpenAPI document itself). A new route describes its answer with a response model instead.
 HAND_WRITTEN = {
-    "GET /challenges/<slug>/counted", "POST /challenges/<slug>/counted",
-    "GET /openapi.json", "GET /leaderboard", "GET /leaderboard/<slug>/freeze", "POST /leaderboard/<slug>/freeze",
-    "DELETE /leaderboard/<slug>/freeze", "POST /prizes/<slug>/preview",
-    "OPTIONS /uploads", "POST /uploads", "HEAD /uploads/<upload_id>", "PATCH /uploads/<upload_id>",
+    "GET /challenges/<slug>/counted",
+    "POST /challenges/<slug>/counted",
+    "GET /openapi.json",
+    "GET /leaderboard",
+    "GET /leaderboard/<slug>/freeze",
+    "POST /leaderboard/<slug>/freeze",
+    "DELETE /leaderboard/<slug>/freeze",
+    "POST /prizes/<slug>/preview",
+    "OPTIONS /uploads",
+    "POST /uploads",
+    "HEAD /uploads/<upload_id>",
+    "PATCH /uploads/<upload_id>",
     "DELETE /uploads/<upload_id>",
     # byte for byte the JSON of `flask scores paired` (scoring.paired_json), so it is not re-serialised by a model
     "GET /leaderboard/compare",
@@ -100,8 +115,9 @@ def test_every_new_api_answer_is_described_by_a_response_model(app):
     from app.api import OPERATIONS
 
     without_model = {f"{op.method} {op.rule}" for op in OPERATIONS if op.response_model is None}
-    assert without_model <= HAND_WRITTEN, "describe these answers with response_model=: " + \
-        ", ".join(sorted(without_model - HAND_WRITTEN))
+    assert without_model <= HAND_WRITTEN, "describe these answers with response_model=: " + ", ".join(
+        sorted(without_model - HAND_WRITTEN)
+    )
 
 
 def test_the_openapi_document_takes_the_challenge_answer_from_its_model(client):

@@ -1,5 +1,6 @@
 """Every JSON body (the API's, and the eligibility form's JSON box) is checked for size and depth before it is
 parsed: deeply nested brackets get a 400 that names the limit, never a 500 from a RecursionError."""
+
 from __future__ import annotations
 
 import pytest
@@ -47,8 +48,9 @@ def test_deeply_nested_json_is_a_400_on_team_registration_and_submissions(client
 
 
 def test_deeply_nested_json_is_a_400_for_judges_and_organisers_too(client, token, challenge):
-    _refused_for_depth(client.post(f"/api/v1/judging/{challenge}/conflicts", data=DEEP,
-                                   headers=token("jo@judges.eu", Role.judge)))
+    _refused_for_depth(
+        client.post(f"/api/v1/judging/{challenge}/conflicts", data=DEEP, headers=token("jo@judges.eu", Role.judge))
+    )
     organiser = token("olga@lagc.eu", Role.organiser)
     _refused_for_depth(client.post(f"/api/v1/leaderboard/{challenge}/freeze", data=DEEP, headers=organiser))
     _refused_for_depth(client.post(f"/api/v1/prizes/{challenge}/confirm", data=DEEP, headers=organiser))

@@ -11,6 +11,7 @@ Pages are requested with the role's session (and a valid CSRF token, so the test
 not CSRF), `/api/v1` with the role's Bearer token. A route missing from the table fails, and so does a
 table row whose route no longer exists.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,19 +37,30 @@ SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 A_PRIVATE = ("Alpha Private Legal Name Oy", "alpha-private-weights.safetensors")
 JUDGE_PRIVATE = ("judge-alpha-private-notes",)
 A_APPLICATION = {**APPLICATION, "legal_name": A_PRIVATE[0]}
-EMAILS = {"entrant_a": "alpha@example.eu", "entrant_b": "bravo@example.eu", "judge": "judge@example.eu",
-          "recused_judge": "recused@example.eu", "organiser": "organiser@example.eu"}
+EMAILS = {
+    "entrant_a": "alpha@example.eu",
+    "entrant_b": "bravo@example.eu",
+    "judge": "judge@example.eu",
+    "recused_judge": "recused@example.eu",
+    "organiser": "organiser@example.eu",
+}
 
 
 # ---------------------------------------------------------------------------------------------- the world
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def settings(request, database_urls, tmp_path_factory) -> Settings:
     """This module's own settings (one world per backend): rate limits off, so ~600 requests pass."""
     url = migrated_url(database_urls, request.param)
     empty_tables(url)
-    yield Settings(env="testing", database_url=url, instance_dir=tmp_path_factory.mktemp("authz") / "instance",
-                   secret_key="test-secret-" + "x" * 32, rate_limit_scale=0)
+    yield Settings(
+        env="testing",
+        database_url=url,
+        instance_dir=tmp_path_factory.mktemp("authz") / "instance",
+        secret_key="test-secret-" + "x" * 32,
+        rate_limit_scale=0,
+    )
     empty_tables(url)
 
 
@@ -81,31 +93,54 @@ def _build(session, application) -> SimpleNamespace:
     from app.notifications.models import Notification
     from app.settings import BUNDLED_CHALLENGES
 
-    roles = {"entrant_a": Role.entrant, "entrant_b": Role.entrant, "judge": Role.judge,
-             "recused_judge": Role.judge, "organiser": Role.organiser}
-    users = {name: factories.user(session, EMAILS[name], role, name=name, secret_key=application.config["SECRET_KEY"])
-             for name, role in roles.items()}
+    roles = {
+        "entrant_a": Role.entrant,
+        "entrant_b": Role.entrant,
+        "judge": Role.judge,
+        "recused_judge": Role.judge,
+        "organiser": Role.organiser,
+    }
+    users = {
+        name: factories.user(session, EMAILS[name], role, name=name, secret_key=application.config["SECRET_KEY"])
+        for name, role in roles.items()
+    }
     challenge = factories.closed_challenge(session)
     other = load_config_file(session, BUNDLED_CHALLENGES / "frontier-2026.toml")
     # The 2024 phases are over: the teams registered and applied back then (so entrants' actions now get 409).
     team_a = factories.registered_team(session, users["entrant_a"], challenge, "Alpha Labs", now=IN_2024_REGISTRATION)
     factories.registered_team(session, users["entrant_b"], challenge, "Bravo Labs", now=IN_2024_REGISTRATION)
     session.flush()
-    application_row = factories.eligible(session, team_a, users["entrant_a"], users["organiser"],
-                                         document=A_APPLICATION, now=IN_2024_REGISTRATION)
+    application_row = factories.eligible(
+        session, team_a, users["entrant_a"], users["organiser"], document=A_APPLICATION, now=IN_2024_REGISTRATION
+    )
 
     now = utcnow()
     submission = factories.submission(
-        session, challenge.id, team_a.id, users["entrant_a"].id, label="Alpha 7B v1",
-        accepted_at=now - timedelta(days=2), total_bytes=14_000_000_000, dtypes={"bfloat16": 7_000_000_000},
+        session,
+        challenge.id,
+        team_a.id,
+        users["entrant_a"].id,
+        label="Alpha 7B v1",
+        accepted_at=now - timedelta(days=2),
+        total_bytes=14_000_000_000,
+        dtypes={"bfloat16": 7_000_000_000},
         manifest=[{"name": "model.safetensors", "bytes": 14_000_000_000, "sha256": "ab" * 32}],
-        licence_id="apache-2.0", licence_reasons=["Apache-2.0 is open."])
-    upload = Upload(id="a" * 32, submission_id=submission.id, team_id=team_a.id,
-                    created_by_id=users["entrant_a"].id, filename=A_PRIVATE[1], length=1024,
-                    expires_at=now + timedelta(days=1))
+        licence_id="apache-2.0",
+        licence_reasons=["Apache-2.0 is open."],
+    )
+    upload = Upload(
+        id="a" * 32,
+        submission_id=submission.id,
+        team_id=team_a.id,
+        created_by_id=users["entrant_a"].id,
+        filename=A_PRIVATE[1],
+        length=1024,
+        expires_at=now + timedelta(days=1),
+    )
     session.add(upload)
-    evaluation = factories.evaluation(session, submission, cluster="leonardo", job_id="4242", gpu_hours=3.5,
-                                      finished_at=now - timedelta(days=1))
+    evaluation = factories.evaluation(
+        session, submission, cluster="leonardo", job_id="4242", gpu_hours=3.5, finished_at=now - timedelta(days=1)
+    )
     for task in parse_section(config_of(challenge), "benchmark"):
         factories.task_results(session, evaluation.id, {task.name: (0.61, 0.01)}, metric=task.metric)
 
@@ -113,26 +148,40 @@ def _build(session, application) -> SimpleNamespace:
     judging.submit_sheet(session, challenge, users["judge"], team_a.id, SHEET, JUDGE_PRIVATE[0])
     judging.declare_conflict(session, challenge, users["recused_judge"], team_a.id, "I advised Alpha Labs")
 
-    obligation = ReleaseObligation(challenge_id=challenge.id, team_id=team_a.id, submission_id=submission.id,
-                                   deadline=now + timedelta(days=30))
-    notification = Notification(recipient_id=users["entrant_a"].id, kind="evaluation_finished",
-                                subject="Your evaluation finished", body="Alpha 7B v1 is evaluated.",
-                                dedupe_key="authz-matrix")
+    obligation = ReleaseObligation(
+        challenge_id=challenge.id, team_id=team_a.id, submission_id=submission.id, deadline=now + timedelta(days=30)
+    )
+    notification = Notification(
+        recipient_id=users["entrant_a"].id,
+        kind="evaluation_finished",
+        subject="Your evaluation finished",
+        body="Alpha 7B v1 is evaluated.",
+        dedupe_key="authz-matrix",
+    )
     session.add_all([obligation, notification])
-    _invitation, invitation_token = accounts.invite(session, users["organiser"], "invited-judge@example.eu",
-                                                    Role.judge)
+    _invitation, invitation_token = accounts.invite(session, users["organiser"], "invited-judge@example.eu", Role.judge)
     spare, _plain = accounts.issue_token(session, users["entrant_a"], "spare, for the revoke route")
     tokens = {name: accounts.issue_token(session, user, "authz matrix")[1] for name, user in users.items()}
     session.flush()
     values = {
-        "slug": challenge.slug, "other_slug": other.slug, "team_id": team_a.id, "submission_id": submission.id,
-        "evaluation_id": evaluation.id, "application_id": application_row.id, "obligation_id": obligation.id,
-        "upload_id": upload.id, "token": invitation_token, "token_id": spare.id,
-        "notification_id": notification.id, "act": "publish", "fmt": "csv",
-        "attempt": 1, "sha256": "ab" * 32, "path": "output/model/results_2026-12-04T10-00-00.json",  # site API
+        "slug": challenge.slug,
+        "other_slug": other.slug,
+        "team_id": team_a.id,
+        "submission_id": submission.id,
+        "evaluation_id": evaluation.id,
+        "application_id": application_row.id,
+        "obligation_id": obligation.id,
+        "upload_id": upload.id,
+        "token": invitation_token,
+        "token_id": spare.id,
+        "notification_id": notification.id,
+        "act": "publish",
+        "fmt": "csv",
+        "attempt": 1,
+        "sha256": "ab" * 32,
+        "path": "output/model/results_2026-12-04T10-00-00.json",  # site API
     }
-    return SimpleNamespace(values=values, tokens=tokens, users={k: u.id for k, u in users.items()},
-                           team_a=team_a.id)
+    return SimpleNamespace(values=values, tokens=tokens, users={k: u.id for k, u in users.items()}, team_a=team_a.id)
 
 
 @dataclass
@@ -154,6 +203,7 @@ def _credentials(application, email: str | None, bearer: str | None) -> Credenti
 
 
 # ------------------------------------------------------------------------------------------ the requests
+
 
 def served_routes(application) -> dict[str, object]:
     """'METHOD rule' -> rule, for every rule and method the application serves (but HEAD, automatic OPTIONS
@@ -219,6 +269,7 @@ def outcome(response) -> str:
 
 # ----------------------------------------------------------------------------------------------- the tests
 
+
 def test_every_route_has_a_row_and_every_row_a_route(world):
     served = set(served_routes(world.app))
     missing = sorted(served - set(MATRIX))
@@ -248,8 +299,11 @@ def test_route_answers_each_role_as_the_table_says(world, key):
         response = call(world, key, rule, role, row)
         got[role] = (outcome(response), response.status_code)
         _assert_no_leak(role, key, response)
-    wrong = {role: f"expected {want}, got {got[role][0]} ({got[role][1]})"
-             for role, want in zip(ROLES, row.expect) if got[role][0] != want}
+    wrong = {
+        role: f"expected {want}, got {got[role][0]} ({got[role][1]})"
+        for role, want in zip(ROLES, row.expect)
+        if got[role][0] != want
+    }
     assert not wrong, f"{key}: " + "; ".join(f"{role}: {text}" for role, text in wrong.items())
 
 
@@ -305,9 +359,11 @@ WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|CREATE|DROP|ALTER|TR
 # issue 17's accounts-and-sessions work decides). Any other write fails the test.
 KNOWN_GET_WRITES = {
     # every authenticated API call stamps its token's last use, shown on the tokens page so a leak is noticed
-    ("*", "UPDATE apitoken SET"), ("*", "flush of ['ApiToken']"),
+    ("*", "UPDATE apitoken SET"),
+    ("*", "flush of ['ApiToken']"),
     # the enrolment page makes the pending authenticator secret it shows (stored encrypted, replaced on reload)
-    ("GET /account/2fa", "INSERT INTO totpcredential"), ("GET /account/2fa", "UPDATE totpcredential SET"),
+    ("GET /account/2fa", "INSERT INTO totpcredential"),
+    ("GET /account/2fa", "UPDATE totpcredential SET"),
     ("GET /account/2fa", "flush of ['TotpCredential']"),
 }
 
@@ -339,7 +395,12 @@ def test_no_get_writes_to_the_database_for_any_role(world):
     finally:
         event.remove(Session, "after_flush", on_flush)
         event.remove(engine, "before_cursor_execute", on_statement)
-    unexpected = sorted({f"{key}: {what}" for key, what in writes
-                         if (key, what) not in KNOWN_GET_WRITES and ("*", what) not in KNOWN_GET_WRITES})
+    unexpected = sorted(
+        {
+            f"{key}: {what}"
+            for key, what in writes
+            if (key, what) not in KNOWN_GET_WRITES and ("*", what) not in KNOWN_GET_WRITES
+        }
+    )
     assert not unexpected, "GET requests that write:\n  " + "\n  ".join(unexpected)
     assert ("GET /api/v1/me", "UPDATE apitoken SET") in writes  # the listeners do see writes

@@ -1,5 +1,6 @@
 """`flask challenges export SLUG`: the configuration as TOML that `challenges load` takes back unchanged, here
 and in a fresh instance (the bundled 2024 and 2026 challenges and the demo)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -60,8 +61,11 @@ def test_an_export_loaded_into_a_fresh_instance_exports_the_same_bytes_with_the_
     (tmp_path / f"{slug}.toml").write_bytes(exported)
     fresh_url = f"sqlite:///{tmp_path / 'fresh.db'}"
     upgrade(fresh_url)
-    fresh = create_app(Settings(env="testing", database_url=fresh_url, instance_dir=tmp_path / "fresh",
-                                secret_key="test-secret-" + "y" * 32))
+    fresh = create_app(
+        Settings(
+            env="testing", database_url=fresh_url, instance_dir=tmp_path / "fresh", secret_key="test-secret-" + "y" * 32
+        )
+    )
     try:
         result = fresh.test_cli_runner().invoke(args=["challenges", "load", str(tmp_path / f"{slug}.toml")])
         assert result.exit_code == 0, result.output

@@ -8,6 +8,7 @@ the freeze: the live readers (the organisers' live view, the team's own pages) m
 readers (the public board and exports, the scorecards and judges' field, the prize preview) stay on v1 until
 the board is unfrozen.
 """
+
 from __future__ import annotations
 
 import csv
@@ -68,10 +69,18 @@ def world(db, make_user):
     from evaluation.models import LeaderboardFreeze
     from scoring.config import DEFAULT_2024_TOML
 
-    ids = {name: make_user(f"{name}@example.eu", role) for name, role in (
-        ("org", Role.organiser), ("judge", Role.judge), ("alice", Role.entrant))}
-    text = CONFIG.format(call=(NOW - timedelta(days=30)).date(), start=_iso(NOW - timedelta(days=30)),
-                         end=_iso(NOW + timedelta(days=30))) + DEFAULT_2024_TOML
+    ids = {
+        name: make_user(f"{name}@example.eu", role)
+        for name, role in (("org", Role.organiser), ("judge", Role.judge), ("alice", Role.entrant))
+    }
+    text = (
+        CONFIG.format(
+            call=(NOW - timedelta(days=30)).date(),
+            start=_iso(NOW - timedelta(days=30)),
+            end=_iso(NOW + timedelta(days=30)),
+        )
+        + DEFAULT_2024_TOML
+    )
     with db() as session:
         challenge = load_config_text(session, text)
         teams = {}
@@ -79,18 +88,32 @@ def world(db, make_user):
             teams[name] = Team(challenge_id=challenge.id, name=name)
             session.add(teams[name])
         session.flush()
-        session.add(TeamMembership(team_id=teams["Alpha"].id, user_id=ids["alice"], challenge_id=challenge.id,
-                                   is_owner=True))
+        session.add(
+            TeamMembership(team_id=teams["Alpha"].id, user_id=ids["alice"], challenge_id=challenge.id, is_owner=True)
+        )
         for name in ("Alpha", "Charlie"):
-            session.add(JudgeAssignment(challenge_id=challenge.id, judge_id=ids["judge"], team_id=teams[name].id,
-                                        assigned_by=ids["org"]))
-        w = SimpleNamespace(slug=challenge.slug, challenge_id=challenge.id, users=ids,
-                            teams={name: team.id for name, team in teams.items()})
+            session.add(
+                JudgeAssignment(
+                    challenge_id=challenge.id, judge_id=ids["judge"], team_id=teams[name].id, assigned_by=ids["org"]
+                )
+            )
+        w = SimpleNamespace(
+            slug=challenge.slug,
+            challenge_id=challenge.id,
+            users=ids,
+            teams={name: team.id for name, team in teams.items()},
+        )
         w.v1, w.ev1 = _scored(session, w, "Alpha", "Alpha v1", days=3, arc=0.55)
         w.b1, w.evb = _scored(session, w, "Bravo", "Bravo v1", days=3, arc=0.52)
         w.c1, w.evc = _running(session, w, "Charlie", "Charlie v1", NOW - timedelta(days=2))
-        session.add(LeaderboardFreeze(challenge_id=challenge.id, frozen_at=NOW - timedelta(days=1),
-                                      frozen_by_id=ids["org"], reason="final week"))
+        session.add(
+            LeaderboardFreeze(
+                challenge_id=challenge.id,
+                frozen_at=NOW - timedelta(days=1),
+                frozen_by_id=ids["org"],
+                reason="final week",
+            )
+        )
         w.v2, w.ev2 = _running(session, w, "Alpha", "Alpha v2", NOW - timedelta(hours=12))
         w.alice_api = {"Authorization": "Bearer " + issue_token(session, session.get(User, ids["alice"]), "tests")[1]}
     return w
@@ -99,9 +122,17 @@ def world(db, make_user):
 def _submission(session, w, team: str, label: str, accepted_at: datetime) -> int:
     from app.checkpoints.models import Submission, SubmissionStatus
 
-    row = Submission(challenge_id=w.challenge_id, team_id=w.teams[team], submitted_by_id=w.users["alice"],
-                     label=label, source="hub", status=SubmissionStatus.accepted, accepted_at=accepted_at,
-                     licence_verdict="pass", parameters=7_000_000_000)
+    row = Submission(
+        challenge_id=w.challenge_id,
+        team_id=w.teams[team],
+        submitted_by_id=w.users["alice"],
+        label=label,
+        source="hub",
+        status=SubmissionStatus.accepted,
+        accepted_at=accepted_at,
+        licence_verdict="pass",
+        parameters=7_000_000_000,
+    )
     session.add(row)
     session.flush()
     return row.id
@@ -111,8 +142,14 @@ def _scored(session, w, team: str, label: str, *, days: int, arc: float) -> tupl
     from evaluation.models import Evaluation, EvaluationState, TaskResult
 
     sub = _submission(session, w, team, label, NOW - timedelta(days=days))
-    ev = Evaluation(challenge_id=w.challenge_id, team_id=w.teams[team], submission_id=sub,
-                    state=EvaluationState.finished, cluster="lumi", finished_at=NOW - timedelta(days=days - 1))
+    ev = Evaluation(
+        challenge_id=w.challenge_id,
+        team_id=w.teams[team],
+        submission_id=sub,
+        state=EvaluationState.finished,
+        cluster="lumi",
+        finished_at=NOW - timedelta(days=days - 1),
+    )
     session.add(ev)
     session.flush()
     for task, value in (("arc", arc), ("boolq", 0.7)):
@@ -124,8 +161,14 @@ def _running(session, w, team: str, label: str, accepted_at: datetime) -> tuple[
     from evaluation.models import Evaluation, EvaluationState
 
     sub = _submission(session, w, team, label, accepted_at)
-    ev = Evaluation(challenge_id=w.challenge_id, team_id=w.teams[team], submission_id=sub,
-                    state=EvaluationState.running, cluster="lumi", started_at=accepted_at + timedelta(minutes=5))
+    ev = Evaluation(
+        challenge_id=w.challenge_id,
+        team_id=w.teams[team],
+        submission_id=sub,
+        state=EvaluationState.running,
+        cluster="lumi",
+        started_at=accepted_at + timedelta(minutes=5),
+    )
     session.add(ev)
     session.flush()
     return sub, ev.id
@@ -152,13 +195,18 @@ def _refresh(db) -> None:
 
 # ----------------------------------------------------------------------------------------------- the readers
 
+
 def _public(app, w) -> dict[str, tuple]:
     """What the public board, its entry page and exports count for Alpha and Charlie: (submission, evaluation)
     or "pending"."""
     client = app.test_client()
     rows = {r["team"]: r for r in client.get(f"/api/v1/leaderboard?challenge={w.slug}").get_json()["rows"]}
-    csv_rows = {r["team"]: r for r in csv.DictReader(io.StringIO(
-        client.get(f"/api/v1/leaderboard?challenge={w.slug}&format=csv").get_data(as_text=True)))}
+    csv_rows = {
+        r["team"]: r
+        for r in csv.DictReader(
+            io.StringIO(client.get(f"/api/v1/leaderboard?challenge={w.slug}&format=csv").get_data(as_text=True))
+        )
+    }
     page = client.get(f"/leaderboard?challenge={w.slug}").get_data(as_text=True)
     entry = client.get(f"/leaderboard/{w.slug}/entries/{w.teams['Alpha']}").get_data(as_text=True)
     pending = client.get(f"/leaderboard/{w.slug}/entries/{w.teams['Charlie']}").get_data(as_text=True)
@@ -168,8 +216,9 @@ def _public(app, w) -> dict[str, tuple]:
         "csv": (_by_label(w, csv_rows["Alpha"]["submission"]), _by_finish(w, csv_rows["Alpha"]["evaluated_at"])),
         "page": (_label_in_row(w, page, "Alpha"), None),
         "entry page": (_label_in(w, entry), None),
-        "json pending": "pending" if rows["Charlie"]["rank"] is None and rows["Charlie"]["reasons"][0]
-        == "evaluation of Charlie v1 pending" else rows["Charlie"],
+        "json pending": "pending"
+        if rows["Charlie"]["rank"] is None and rows["Charlie"]["reasons"][0] == "evaluation of Charlie v1 pending"
+        else rows["Charlie"],
         "csv pending": "pending" if csv_rows["Charlie"]["score"] == "" else csv_rows["Charlie"],
         "entry page pending": "pending" if "evaluation of Charlie v1 pending" in pending else "?",
     }
@@ -186,14 +235,22 @@ def _competition(app, db, w) -> dict[str, tuple]:
         challenge = session.get(Challenge, w.challenge_id)
         found = field_of(session, challenge)
         run = found.runs[w.teams["Alpha"]]
-        candidates = {c.team: c for c in gather_candidates(session, challenge, app.config["LAGC"],
-                                                            cutoff(session, w.challenge_id, COMPETITION))}
-    out = {"judges' field": (run.evaluation.submission_id, run.evaluation.id),
-           "judges' field pending": "pending" if w.teams["Charlie"] not in found.runs
-           and found.entries[w.teams["Charlie"]].status == "pending" else "?",
-           "prize preview": (candidates["Alpha"].submission_id, None),
-           "prize preview pending": "pending" if candidates["Charlie"].unranked == "evaluation of Charlie v1 pending"
-           else candidates["Charlie"]}
+        candidates = {
+            c.team: c
+            for c in gather_candidates(
+                session, challenge, app.config["LAGC"], cutoff(session, w.challenge_id, COMPETITION)
+            )
+        }
+    out = {
+        "judges' field": (run.evaluation.submission_id, run.evaluation.id),
+        "judges' field pending": "pending"
+        if w.teams["Charlie"] not in found.runs and found.entries[w.teams["Charlie"]].status == "pending"
+        else "?",
+        "prize preview": (candidates["Alpha"].submission_id, None),
+        "prize preview pending": "pending"
+        if candidates["Charlie"].unranked == "evaluation of Charlie v1 pending"
+        else candidates["Charlie"],
+    }
     for who in ("judge", "org"):
         client = app.test_client()
         sign_in(client, f"{who}@example.eu")
@@ -211,15 +268,18 @@ def _live(app, w) -> dict[str, tuple]:
     organiser = app.test_client()
     sign_in(organiser, "org@example.eu")
     entry = organiser.get(f"/leaderboard/{w.slug}/entries/{w.teams['Alpha']}").get_data(as_text=True)
-    live = entry[entry.index('id="h-live"'):]
+    live = entry[entry.index('id="h-live"') :]
     assert "Live result" in live
     team = app.test_client()
     sign_in(team, "alice@example.eu")
     counted = team.get(f"/api/v1/challenges/{w.slug}/counted", headers=w.alice_api).get_json()
     page = team.get(f"/c/{w.slug}/submissions").get_data(as_text=True)
     counts = re.search(r'data-submission="(\d+)">(?:(?!</tr>).)*<strong>counts</strong>', page, re.S)
-    return {"organisers' live view": (_label_in(w, live.split("</p>")[0]), None),
-            "submissions page": (int(counts.group(1)), None), "team API": counted}
+    return {
+        "organisers' live view": (_label_in(w, live.split("</p>")[0]), None),
+        "submissions page": (int(counts.group(1)), None),
+        "team API": counted,
+    }
 
 
 def _by_label(w, label: str) -> int:
@@ -248,6 +308,7 @@ def _team_api(counted: dict) -> tuple:
 
 
 # ------------------------------------------------------------------------------------------------ the tests
+
 
 def _finish_times(db, w) -> None:
     from evaluation.models import Evaluation
@@ -305,8 +366,11 @@ def test_once_unfrozen_every_reader_counts_v2(app, db, world):
         unfreeze(session, session.get(Challenge, world.challenge_id), world.users["org"])
     _refresh(db)
     _finish_times(db, world)
-    seen = {name: got for name, got in {**_public(app, world), **_competition(app, db, world)}.items()
-            if "pending" not in name}
+    seen = {
+        name: got
+        for name, got in {**_public(app, world), **_competition(app, db, world)}.items()
+        if "pending" not in name
+    }
     assert all(got[0] == world.v2 and got[1] in (world.ev2, None) for got in seen.values()), seen
     live = _live(app, world)
     assert live["organisers' live view"][0] == live["submissions page"][0] == world.v2

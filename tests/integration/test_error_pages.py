@@ -1,5 +1,6 @@
 """The error pages themselves never fail: a 500 while signed in still shows the styled page (the session that
 failed is closed by then, so the page must not read the database through it)."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,8 +39,7 @@ def test_a_500_while_signed_in_shows_the_styled_error_page_with_the_navigation(f
 
 
 def test_a_500_on_the_api_is_a_problem_document(failing_app, make_user, db):
-    failing_app.add_url_rule("/api/v1/test-only/broken", "api.test_broken",
-                             failing_app.view_functions["test_broken"])
+    failing_app.add_url_rule("/api/v1/test-only/broken", "api.test_broken", failing_app.view_functions["test_broken"])
     client = failing_app.test_client()
     response = client.get("/api/v1/test-only/broken", headers=bearer(client, make_user, db, "ada@aurora.fi"))
     assert response.status_code == 500 and response.mimetype == "application/problem+json"
@@ -51,8 +51,15 @@ def test_a_404_while_signed_in_keeps_the_notification_count(app, client, make_us
 
     user_id = make_user("ada@aurora.fi")
     with db() as session:
-        session.add(Notification(recipient_id=user_id, kind="evaluation", subject="Your evaluation finished",
-                                 body="Scores are in.", dedupe_key=f"test:{user_id}"))
+        session.add(
+            Notification(
+                recipient_id=user_id,
+                kind="evaluation",
+                subject="Your evaluation finished",
+                body="Scores are in.",
+                dedupe_key=f"test:{user_id}",
+            )
+        )
     sign_in(client, "ada@aurora.fi")
     response = client.get("/no-such-page")
     assert response.status_code == 404 and 'aria-label="1 unread"' in response.get_data(as_text=True)

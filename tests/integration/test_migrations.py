@@ -1,4 +1,5 @@
 """The schema comes from the Alembic migrations, and the models never drift from them."""
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,18 @@ def test_the_migrations_build_every_core_table(database_url):
     engine = make_engine(database_url)
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
-    assert {"challenge", "phase", "user", "team", "teammembership", "invitation", "apitoken",
-            "auditevent", "schedulerlease", "alembic_version"} <= tables
+    assert {
+        "challenge",
+        "phase",
+        "user",
+        "team",
+        "teammembership",
+        "invitation",
+        "apitoken",
+        "auditevent",
+        "schedulerlease",
+        "alembic_version",
+    } <= tables
 
 
 # The revisions that each feature owned before dated migrations (released; never edited).
@@ -61,8 +72,8 @@ def test_the_migrations_form_one_line_from_the_base_to_a_single_head():
 
 def test_every_revision_after_0010_is_a_dated_file_named_by_its_revision_id():
     chain = _chain()
-    assert [rev.revision for rev in chain[:len(NUMBERED)]] == NUMBERED
-    for rev in chain[len(NUMBERED):]:
+    assert [rev.revision for rev in chain[: len(NUMBERED)]] == NUMBERED
+    for rev in chain[len(NUMBERED) :]:
         match = DATED.match(rev.revision)
         assert match, f"{rev.revision}: a new revision is YYYY_MM_DD_<slug> (scripts/dev/new-migration.sh SLUG)"
         date(*map(int, match.groups()))  # a real date

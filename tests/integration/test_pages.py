@@ -1,4 +1,5 @@
 """Pages, error pages, who may use what, and the settings' refusals."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,6 +59,7 @@ def test_an_unexpected_error_shows_a_plain_500_page(app, client):
     @public
     def boom():
         raise RuntimeError("secret internals")
+
     app.add_url_rule("/boom", "boom", boom)
     response = client.get("/boom")
     page = response.get_data(as_text=True)
@@ -71,8 +73,14 @@ def test_production_refuses_the_default_secret(tmp_path):
 
 
 def test_settings_come_from_the_environment(tmp_path):
-    settings = Settings.from_env({"DATABASE_URL": "postgresql+psycopg://x@h/db", "PORT": "9001",
-                                  "LAGC_INSTANCE_DIR": str(tmp_path), "LAGC_ENV": "production"})
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql+psycopg://x@h/db",
+            "PORT": "9001",
+            "LAGC_INSTANCE_DIR": str(tmp_path),
+            "LAGC_ENV": "production",
+        }
+    )
     assert settings.database_url.startswith("postgresql") and settings.port == 9001
     assert settings.storage_dir == tmp_path / "storage" and settings.secure_cookies
     with pytest.raises(SettingsError):
@@ -188,8 +196,18 @@ def test_health_answers_and_readiness_needs_a_scheduler_heartbeat(client, db):
     assert response.status_code == 503 and response.get_json()["checks"]["scheduler"] == "never started"
     now = utcnow()
     with db() as session:
-        session.add(SchedulerLease(name="scheduler", holder="test", acquired_at=now, heartbeat_at=now,
-                                   expires_at=now + timedelta(seconds=30)))
+        session.add(
+            SchedulerLease(
+                name="scheduler",
+                holder="test",
+                acquired_at=now,
+                heartbeat_at=now,
+                expires_at=now + timedelta(seconds=30),
+            )
+        )
     response = client.get("/readyz")
-    assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok", "scheduler": "ok",
-                                                                        "scheduler_steps": "ok"}
+    assert response.status_code == 200 and response.get_json()["checks"] == {
+        "database": "ok",
+        "scheduler": "ok",
+        "scheduler_steps": "ok",
+    }

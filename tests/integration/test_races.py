@@ -3,6 +3,7 @@ SQLite and PostgreSQL: registering a team, sending an eligibility application, d
 publishing judging, confirming the award. Each is one compare-and-set or runs under one row lock
 (`app.db.compare_and_set`, `app.db.lock_row`), so one request changes the state, the others are told 409
 (or, where every request is a new fact, each gets its own), and none gets a 500."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -46,8 +47,12 @@ def organiser(client, make_user, db) -> dict:
 
 def test_one_entrant_registering_twenty_times_at_once_gets_one_team(live, client, make_user, db, challenge):
     headers = bearer(client, make_user, db, "ana@aurora.eu")
-    responses = live.fire(PARALLEL, lambda http: http.post(f"{live.url}/api/v1/teams", headers=headers,
-                                                           json={"challenge": challenge, "name": "Aurora Labs"}))
+    responses = live.fire(
+        PARALLEL,
+        lambda http: http.post(
+            f"{live.url}/api/v1/teams", headers=headers, json={"challenge": challenge, "name": "Aurora Labs"}
+        ),
+    )
     assert _statuses(responses) == {201: 1, 409: PARALLEL - 1}, [r.text for r in responses]
     assert live.tracebacks() == ""
     assert _events(db, "team.registered") == 1
@@ -55,8 +60,12 @@ def test_one_entrant_registering_twenty_times_at_once_gets_one_team(live, client
 
 def test_twenty_entrants_taking_one_team_name_at_once_leave_one_team(live, client, make_user, db, challenge):
     tokens = iter([bearer(client, make_user, db, f"e{index}@start.eu") for index in range(PARALLEL)])
-    responses = live.fire(PARALLEL, lambda http: http.post(f"{live.url}/api/v1/teams", headers=next(tokens),
-                                                           json={"challenge": challenge, "name": "Aurora Labs"}))
+    responses = live.fire(
+        PARALLEL,
+        lambda http: http.post(
+            f"{live.url}/api/v1/teams", headers=next(tokens), json={"challenge": challenge, "name": "Aurora Labs"}
+        ),
+    )
     statuses = _statuses(responses)
     assert statuses[201] == 1 and set(statuses) <= {201, 409, 422}, statuses
     assert live.tracebacks() == ""
@@ -77,8 +86,9 @@ def test_an_application_sent_twenty_times_at_once_becomes_twenty_versions_in_ord
     assert _statuses(responses) == {201: PARALLEL}, [r.text for r in responses if r.status_code != 201]
     assert live.tracebacks() == ""
     with db() as session:
-        versions = session.exec(select(EligibilityApplication.version)
-                                .where(EligibilityApplication.team_id == team_id)).all()
+        versions = session.exec(
+            select(EligibilityApplication.version).where(EligibilityApplication.team_id == team_id)
+        ).all()
     assert sorted(versions) == list(range(1, PARALLEL + 1))
 
 
@@ -88,8 +98,9 @@ def application(db, team) -> int:
     team_id, _ = team
     with db() as session:
         row, owner = session.get(Team, team_id), find_user(session, "ana@aurora.eu")
-        return submit_application(session, row, owner, dict(factories.APPLICATION),
-                                  rules_for(session.get(Challenge, row.challenge_id))).id
+        return submit_application(
+            session, row, owner, dict(factories.APPLICATION), rules_for(session.get(Challenge, row.challenge_id))
+        ).id
 
 
 def test_an_experience_confirmed_twenty_times_at_once_is_confirmed_once(live, db, organiser, application):
@@ -125,8 +136,11 @@ def test_judging_locked_or_published_twenty_times_at_once_changes_once(live, db,
 
 
 def test_an_award_confirmed_twenty_times_at_once_is_recorded_once(live, client, make_user, db, organiser):
-    people = {"organiser": _user_id(db, "olga@lagc.eu"), "judge": make_user("jonas@lagc.eu", Role.judge),
-              "entrant": make_user("aino@lagc.eu")}
+    people = {
+        "organiser": _user_id(db, "olga@lagc.eu"),
+        "judge": make_user("jonas@lagc.eu", Role.judge),
+        "entrant": make_user("aino@lagc.eu"),
+    }
     world = factories.prize_world(db, people)
     for name, arc in (("Aurora", 0.85), ("Baltic", 0.70), ("Iberia", 0.55)):
         world.entry(name, arc)
@@ -135,8 +149,9 @@ def test_an_award_confirmed_twenty_times_at_once_is_recorded_once(live, client, 
     preview = client.post(f"/api/v1/prizes/{slug}/preview", headers=organiser)
     assert preview.status_code == 200, preview.get_json()
     body = {"fingerprint": preview.get_json()["fingerprint"]}
-    responses = live.fire(PARALLEL, lambda http: http.post(f"{live.url}/api/v1/prizes/{slug}/confirm",
-                                                           headers=organiser, json=body))
+    responses = live.fire(
+        PARALLEL, lambda http: http.post(f"{live.url}/api/v1/prizes/{slug}/confirm", headers=organiser, json=body)
+    )
     assert _statuses(responses) == {201: 1, 409: PARALLEL - 1}, [r.text for r in responses]
     assert live.tracebacks() == ""
     assert _events(db, "prize.awarded") == 1

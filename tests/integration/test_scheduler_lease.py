@@ -1,4 +1,5 @@
 """Only one scheduler runs at a time; a crashed scheduler's lease expires and another takes over."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,6 +1,7 @@
 """An entrant without a team is told to register only while registration is open; after it closed (the 2026
 challenge's closed in April 2026 while its submissions run to 2027), the pages and the API say so, in the
 phase gate's words, instead of sending them to a registration form that refuses them."""
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,11 @@ def test_the_eligibility_page_says_registration_closed_rather_than_register_firs
 
 def test_the_api_says_registration_closed_when_a_teamless_entrant_submits(client, make_user, db, frontier):
     slug, reason = frontier
-    response = client.post(f"/api/v1/challenges/{slug}/submissions", json={"label": "Aurora 30B v1"},
-                           headers=bearer(client, make_user, db, "ada@aurora.fi"))
+    response = client.post(
+        f"/api/v1/challenges/{slug}/submissions",
+        json={"label": "Aurora 30B v1"},
+        headers=bearer(client, make_user, db, "ada@aurora.fi"),
+    )
     assert response.status_code == 403 and reason in response.get_json()["detail"]
 
 

@@ -1,6 +1,7 @@
 """Dependencies that say the truth: a web-only install (`pip install .`, no extras) starts, migrates, loads the
 demo and serves every page. `web_only_probe.py` runs the platform in an interpreter whose import hook refuses
 every distribution outside pyproject.toml's runtime dependencies (and what they require)."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ PROBE = Path(__file__).with_name("web_only_probe.py")
 
 def test_a_web_only_install_starts_migrates_loads_the_demo_and_serves_every_page(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("LAGC_", "DATABASE_URL"))}
-    result = subprocess.run([sys.executable, str(PROBE), str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, str(PROBE), str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["failures"] == [] and report["requests"] > 300

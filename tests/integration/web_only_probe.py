@@ -9,6 +9,7 @@ SQLite database, load the demo (no evaluation runs), import the scheduler's step
 once (as the scheduler's first cycle does: a request never computes a board), and GET every page and API
 route as each demo account and as an anonymous visitor. Prints a JSON report; exits 1 on any failure.
 """
+
 from __future__ import annotations
 
 import importlib.abc
@@ -64,8 +65,9 @@ class WebOnlyInstall(importlib.abc.MetaPathFinder):
         owners = {canonicalize_name(d) for d in self.owners.get(top, ())}
         if owners and not owners & self.allowed:
             self.refused.add(top)
-            raise ModuleNotFoundError(f"No module named {top!r} (a web-only install has no "
-                                      f"{', '.join(sorted(owners))})", name=fullname)
+            raise ModuleNotFoundError(
+                f"No module named {top!r} (a web-only install has no {', '.join(sorted(owners))})", name=fullname
+            )
         return None
 
 
@@ -114,8 +116,9 @@ def get_everything(app, values: dict) -> tuple[int, list[str]]:
     """GET every route that answers GET, as each demo account and anonymously: (requests, failures)."""
     from app.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-    rules = [rule for rule in app.url_map.iter_rules()
-             if "GET" in rule.methods and not rule.endpoint.endswith("static")]
+    rules = [
+        rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and not rule.endpoint.endswith("static")
+    ]
     failures, count = [], 0
     for email in [None] + [account[0] for account in DEMO_ACCOUNTS]:
         client = app.test_client()
@@ -140,8 +143,7 @@ def main(instance: Path) -> int:
     from app.settings import Settings
     from evaluation.scheduler import collect_steps
 
-    settings = Settings(instance_dir=instance, database_url=f"sqlite:///{instance / 'web-only.db'}",
-                        rate_limit_scale=0)
+    settings = Settings(instance_dir=instance, database_url=f"sqlite:///{instance / 'web-only.db'}", rate_limit_scale=0)
     upgrade(settings.database_url)
     app = create_app(settings)
     engine = app.extensions["lagc_engine"]

@@ -1,4 +1,5 @@
 """TOTP codes (RFC 6238) and recovery codes: pure rules."""
+
 from datetime import datetime, timedelta, timezone
 
 from app.accounts import totp

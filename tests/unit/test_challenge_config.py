@@ -1,4 +1,5 @@
 """Challenge configuration files: the bundled ones load, bad ones are refused with every reason."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -52,15 +53,18 @@ def test_a_minimal_configuration_is_enough():
     assert parse_config(MINIMAL).prize.pool_cents == 10_000
 
 
-@pytest.mark.parametrize("change, problem", [
-    (('slug = "x-test"', 'slug = "X Test"'), "challenge.slug"),
-    (("ends = 2025-02-01T00:00:00Z", "ends = 2024-12-01T00:00:00Z"), "ends before it starts"),
-    (("starts = 2025-01-01T00:00:00Z", "starts = 2025-01-01T00:00:00"), "no UTC offset"),
-    (("max_winners = 2", "max_winners = 0"), "max_winners"),
-    (("pool_eur = 100", 'pool_eur = "a lot"'), "prize.pool_eur must be a int"),
-    (("[prize]", "[prize]\npolicy = \"lottery\""), "prize.policy"),
-    (("call_date = 2025-01-01", ""), "challenge.call_date is missing"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (('slug = "x-test"', 'slug = "X Test"'), "challenge.slug"),
+        (("ends = 2025-02-01T00:00:00Z", "ends = 2024-12-01T00:00:00Z"), "ends before it starts"),
+        (("starts = 2025-01-01T00:00:00Z", "starts = 2025-01-01T00:00:00"), "no UTC offset"),
+        (("max_winners = 2", "max_winners = 0"), "max_winners"),
+        (("pool_eur = 100", 'pool_eur = "a lot"'), "prize.pool_eur must be a int"),
+        (("[prize]", '[prize]\npolicy = "lottery"'), "prize.policy"),
+        (("call_date = 2025-01-01", ""), "challenge.call_date is missing"),
+    ],
+)
 def test_a_bad_configuration_names_its_problem(change, problem):
     with pytest.raises(ConfigError) as info:
         parse_config(MINIMAL.replace(*change))
@@ -70,7 +74,9 @@ def test_a_bad_configuration_names_its_problem(change, problem):
 def test_overlapping_phases_are_refused():
     text = MINIMAL + '[[phases]]\nkey = "b"\nname = "B"\nstarts = 2025-01-15T00:00:00Z\nends = 2025-03-01T00:00:00Z\n'
     with pytest.raises(ConfigError, match="starts before phase"):
-        parse_config(text.replace("[prize]\npool_eur = 100\nmax_winners = 2\n", "") + "[prize]\npool_eur = 1\nmax_winners = 1\n")
+        parse_config(
+            text.replace("[prize]\npool_eur = 100\nmax_winners = 2\n", "") + "[prize]\npool_eur = 1\nmax_winners = 1\n"
+        )
 
 
 def test_invalid_toml_is_a_config_error():
@@ -88,8 +94,11 @@ def test_each_capability_section_of_the_bundled_files_is_valid(slug_file):
 
 
 def test_a_broken_capability_section_is_reported_with_the_file():
-    text = (BUNDLED_CHALLENGES / "lagc-2024.toml").read_text().replace(
-        'rules = ["country", "sme"', 'rules = ["nationality", "sme"')
+    text = (
+        (BUNDLED_CHALLENGES / "lagc-2024.toml")
+        .read_text()
+        .replace('rules = ["country", "sme"', 'rules = ["nationality", "sme"')
+    )
     with pytest.raises(ConfigError) as info:
         parse_config(text)
     assert any(p.startswith("[eligibility]") for p in info.value.problems)

@@ -1,5 +1,6 @@
 """`app.jsonbody.load_json`: size and depth are checked before parsing, brackets inside strings do not count,
 and hostile text cannot make the depth scan slow."""
+
 from __future__ import annotations
 
 import json
@@ -56,9 +57,13 @@ def test_an_unterminated_string_full_of_escaped_quotes_is_scanned_in_linear_time
         load_json(hostile)
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=20,
+    )
+)
 def test_the_depth_scan_never_understates_the_real_depth(value):
     def depth(v) -> int:
         children = v.values() if isinstance(v, dict) else v if isinstance(v, list) else ()

@@ -1,4 +1,5 @@
 """The change summary of a configuration edit, in words: pure."""
+
 from app.challenges.config import parse_config
 from app.organiser.changes import outline, summarise, unified_diff
 from app.settings import BUNDLED_CHALLENGES
@@ -21,14 +22,16 @@ def test_a_moved_phase_is_told_with_its_old_and_new_dates():
 
 
 def test_a_phase_allowing_other_actions_is_told():
-    late = TEXT.replace("ends = 2024-04-30T15:00:00Z   # unconfirmed",
-                        'ends = 2024-04-30T15:00:00Z\nallows = ["apply", "submit"]')
+    late = TEXT.replace(
+        "ends = 2024-04-30T15:00:00Z   # unconfirmed", 'ends = 2024-04-30T15:00:00Z\nallows = ["apply", "submit"]'
+    )
     assert _changes(late) == ["Phase 'submission' allows apply, submit instead of submit."]
 
 
 def test_prize_changes_are_told_in_euros():
     assert _changes(TEXT.replace("pool_eur = 1_000_000", "pool_eur = 1_200_000")) == [
-        "Prize pool: EUR 1,000,000 becomes EUR 1,200,000."]
+        "Prize pool: EUR 1,000,000 becomes EUR 1,200,000."
+    ]
 
 
 def test_tasks_removed_and_changed_are_told_by_name():
@@ -40,8 +43,11 @@ def test_tasks_removed_and_changed_are_told_by_name():
 
 
 def test_rubric_and_other_sections_are_told():
-    changes = _changes(TEXT.replace('title = "Openness"', 'title = "Open science"').replace(
-        "submissions_per_day = 3", "submissions_per_day = 5"))
+    changes = _changes(
+        TEXT.replace('title = "Openness"', 'title = "Open science"').replace(
+            "submissions_per_day = 3", "submissions_per_day = 5"
+        )
+    )
     assert "The rubric criterion 'openness' changes: title 'Openness' → 'Open science'." in changes
     assert "[limits] submissions_per_day: 3 → 5." in changes
 

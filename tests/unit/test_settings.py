@@ -1,5 +1,6 @@
 """Every setting goes through `Settings`: the environment is read in one place, each variable it reads is in
 README.md's settings table, and the platform's code reads the environment nowhere else."""
+
 from __future__ import annotations
 
 import ast
@@ -27,24 +28,41 @@ def environment_reads(path: Path) -> list[int]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Attribute) and node.attr == "getenv":
             lines.append(node.lineno)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
-                and ast.unparse(node.func.value) == "os.environ":
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and ast.unparse(node.func.value) == "os.environ"
+        ):
             lines.append(node.lineno)
-        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ" \
-                and isinstance(node.ctx, ast.Load):
+        elif (
+            isinstance(node, ast.Subscript)
+            and ast.unparse(node.value) == "os.environ"
+            and isinstance(node.ctx, ast.Load)
+        ):
             lines.append(node.lineno)
     return lines
 
 
 def test_no_module_but_settings_reads_the_environment():
-    reads = {str(path.relative_to(ROOT)): lines for package in ("app", "evaluation", "leaderboard", "scoring")
-             for path in sorted((ROOT / package).rglob("*.py")) if (lines := environment_reads(path))}
+    reads = {
+        str(path.relative_to(ROOT)): lines
+        for package in ("app", "evaluation", "leaderboard", "scoring")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (lines := environment_reads(path))
+    }
     assert {path: lines for path, lines in reads.items() if path != "app/settings.py"} == {}
 
 
 def test_the_scheduler_intervals_and_the_hub_endpoint_come_from_the_environment():
-    settings = Settings.from_env({"LAGC_SCHEDULER_INTERVAL": "5", "LAGC_SCHEDULER_WAKE": "0",
-                                  "HF_ENDPOINT": "http://hub.internal", "PROMETHEUS_MULTIPROC_DIR": "/tmp/m"})
+    settings = Settings.from_env(
+        {
+            "LAGC_SCHEDULER_INTERVAL": "5",
+            "LAGC_SCHEDULER_WAKE": "0",
+            "HF_ENDPOINT": "http://hub.internal",
+            "PROMETHEUS_MULTIPROC_DIR": "/tmp/m",
+        }
+    )
     assert (settings.scheduler_interval, settings.scheduler_wake) == (5.0, 0.0)
     assert settings.hub_endpoint == "http://hub.internal" and str(settings.metrics_dir) == "/tmp/m"
     with pytest.raises(SettingsError, match="LAGC_SCHEDULER_INTERVAL"):

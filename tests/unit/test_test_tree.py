@@ -1,6 +1,7 @@
 """The test tree's own rules: no module imports a conftest module (pytest imports each conftest file under a
 name of its own, so an imported copy is a second module with its own globals; shared builders live in
 `tests/factories.py`, shared helpers in `tests/helpers.py`, and fixtures reach tests by name)."""
+
 from __future__ import annotations
 
 import ast
@@ -25,13 +26,18 @@ def conftest_imports(source: str) -> list[str]:
 
 
 def test_no_module_of_the_tests_or_benchmarks_imports_a_conftest_module():
-    offenders = {str(path.relative_to(ROOT)): found
-                 for folder in ("tests", "bench") for path in sorted((ROOT / folder).rglob("*.py"))
-                 if (found := conftest_imports(path.read_text(encoding="utf-8")))}
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for folder in ("tests", "bench")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (found := conftest_imports(path.read_text(encoding="utf-8")))
+    }
     assert offenders == {}, "use a fixture, tests/factories.py or tests/helpers.py instead"
 
 
 def test_the_check_sees_every_way_of_importing_a_conftest_module():
-    source = ("from tests.integration.conftest import sign_in\nfrom .conftest import World\n"
-              "from .. import conftest\nimport tests.e2e.conftest as c\nfrom tests.helpers import sign_in\n")
+    source = (
+        "from tests.integration.conftest import sign_in\nfrom .conftest import World\n"
+        "from .. import conftest\nimport tests.e2e.conftest as c\nfrom tests.helpers import sign_in\n"
+    )
     assert [line.split(":")[0] for line in conftest_imports(source)] == ["1", "2", "3", "4"]

@@ -1,6 +1,7 @@
 """Caching: whatever a signed-in person (or a browser holding a session cookie, or an API token) is shown is
 never stored by a browser or a proxy (`Cache-Control: no-store`); anonymous public pages keep their own
 caching headers."""
+
 from __future__ import annotations
 
 from app.accounts.models import Role
@@ -19,8 +20,16 @@ def test_the_tokens_page_that_shows_a_new_token_once_is_never_stored(client, mak
 def test_every_page_a_signed_in_person_gets_is_never_stored(client, make_user, challenge):
     make_user("org@example.eu", Role.organiser)
     sign_in(client, "org@example.eu")
-    for path in ("/dashboard", "/account/2fa", "/notifications", "/", f"/c/{challenge}", "/leaderboard",
-                 "/no/such/page", f"/c/{challenge}/judging/organise"):
+    for path in (
+        "/dashboard",
+        "/account/2fa",
+        "/notifications",
+        "/",
+        f"/c/{challenge}",
+        "/leaderboard",
+        "/no/such/page",
+        f"/c/{challenge}/judging/organise",
+    ):
         assert client.get(path).headers.get("Cache-Control") == "no-store", path
 
 

@@ -3,6 +3,7 @@ owner signed in from before), so someone who knows an address cannot lock its ow
 from many addresses, or many accounts from one address, is still limited.
 
 The limits are scaled down (`rate_limit_scale`) so each test needs a few sign-ins rather than a hundred."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,11 @@ def settings(settings):
 def attempt(client, address: str, email: str, password: str):
     """One sign-in from a network address, as a browser sends it (the form's CSRF token first)."""
     html = client.get("/signin", environ_base={"REMOTE_ADDR": address}).get_data(as_text=True)
-    return client.post("/signin", data={"email": email, "password": password, "csrf_token": csrf_token(html)},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/signin",
+        data={"email": email, "password": password, "csrf_token": csrf_token(html)},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def sign_out(client) -> None:
@@ -39,8 +43,10 @@ def sign_out(client) -> None:
 def test_wrong_passwords_from_one_address_never_lock_the_owner_out_of_another(app, make_user, limiter_clock):
     make_user("eve@example.eu")
     attacker = app.test_client()
-    statuses = [attempt(attacker, ATTACKER, "eve@example.eu", "wrong-password!").status_code
-                for _ in range(scaled(PER_ACCOUNT_AND_CLIENT) + 1)]
+    statuses = [
+        attempt(attacker, ATTACKER, "eve@example.eu", "wrong-password!").status_code
+        for _ in range(scaled(PER_ACCOUNT_AND_CLIENT) + 1)
+    ]
     assert statuses == [401] * scaled(PER_ACCOUNT_AND_CLIENT) + [429]
     assert attempt(attacker, ATTACKER, "eve@example.eu", "correct-horse-battery").status_code == 429
     owner = app.test_client()
@@ -73,13 +79,16 @@ def test_a_device_cookie_whose_contents_cannot_be_read_counts_as_an_unknown_brow
 
 
 def test_spraying_one_account_from_many_addresses_is_limited_but_not_for_the_owners_browser(
-        app, make_user, limiter_clock):
+    app, make_user, limiter_clock
+):
     make_user("eve@example.eu")
     owner = app.test_client()
     assert attempt(owner, OWNER_HOME, "eve@example.eu", "correct-horse-battery").status_code == 302
     sign_out(owner)
-    spray = [attempt(app.test_client(), f"192.0.2.{n}", "eve@example.eu", "wrong-password!").status_code
-             for n in range(1, scaled(PER_ACCOUNT) + 2)]
+    spray = [
+        attempt(app.test_client(), f"192.0.2.{n}", "eve@example.eu", "wrong-password!").status_code
+        for n in range(1, scaled(PER_ACCOUNT) + 2)
+    ]
     assert spray == [401] * scaled(PER_ACCOUNT) + [429]
     assert attempt(app.test_client(), "192.0.2.200", "eve@example.eu", "correct-horse-battery").status_code == 429
     assert attempt(owner, OWNER_HOME, "eve@example.eu", "correct-horse-battery").status_code == 302
@@ -87,8 +96,10 @@ def test_spraying_one_account_from_many_addresses_is_limited_but_not_for_the_own
 
 def test_many_accounts_from_one_address_are_limited(app, make_user, limiter_clock):
     attacker = app.test_client()
-    statuses = [attempt(attacker, ATTACKER, f"person{n}@example.eu", "wrong-password!").status_code
-                for n in range(scaled(SIGN_IN_PER_ADDRESS) + 1)]
+    statuses = [
+        attempt(attacker, ATTACKER, f"person{n}@example.eu", "wrong-password!").status_code
+        for n in range(scaled(SIGN_IN_PER_ADDRESS) + 1)
+    ]
     assert statuses == [401] * scaled(SIGN_IN_PER_ADDRESS) + [429]
 
 
@@ -96,8 +107,10 @@ def test_an_unknown_address_is_counted_like_an_account_so_the_limit_reveals_noth
     make_user("eve@example.eu")
     attacker = app.test_client()
     for email in ("eve@example.eu", "nobody@example.eu"):
-        statuses = [attempt(attacker, ATTACKER, email, "wrong-password!").status_code
-                    for _ in range(scaled(PER_ACCOUNT_AND_CLIENT) + 1)]
+        statuses = [
+            attempt(attacker, ATTACKER, email, "wrong-password!").status_code
+            for _ in range(scaled(PER_ACCOUNT_AND_CLIENT) + 1)
+        ]
         assert statuses == [401] * scaled(PER_ACCOUNT_AND_CLIENT) + [429], email
 
 

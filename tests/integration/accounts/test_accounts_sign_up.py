@@ -1,6 +1,7 @@
 """Sign-up without enumeration: `/signup` answers a new and a taken address alike (same page, same status, the
 password hashed either way); the scheduler then e-mails the address a link that creates the account, or tells
 the owner of a taken address that someone tried. Nobody is signed in before the address is confirmed."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """The second factor: enrolment, the two-step sign-in, replays, recovery codes, and organisers and judges held
 on the enrolment page (pages) or refused (API) until they have one."""
+
 from __future__ import annotations
 
 import re
@@ -69,8 +70,11 @@ def test_sign_in_with_an_authenticator_takes_two_steps(client, make_user):
 def test_a_wrong_code_does_not_sign_in(client, make_user):
     make_user("judge@example.eu", Role.judge)
     _password_step(client, "judge@example.eu")
-    response = submit(client, "/signin/code", {"code": "123456" if totp_code(client.application, "judge@example.eu")
-                                                != "123456" else "654321"})
+    response = submit(
+        client,
+        "/signin/code",
+        {"code": "123456" if totp_code(client.application, "judge@example.eu") != "123456" else "654321"},
+    )
     assert response.status_code == 401 and "wrong, expired or already used" in response.get_data(as_text=True)
     assert client.get("/dashboard").status_code == 302
 
@@ -114,8 +118,9 @@ def test_guessing_codes_for_one_account_gets_429(client, make_user, limiter_cloc
 
 
 def test_a_judges_api_token_is_refused_until_the_judge_enrols(client, make_user, db):
-    headers = bearer(client, lambda email, role: make_user(email, role, second_factor=False), db,
-                     "judge@example.eu", Role.judge)
+    headers = bearer(
+        client, lambda email, role: make_user(email, role, second_factor=False), db, "judge@example.eu", Role.judge
+    )
     refused = client.get("/api/v1/me", headers=headers)
     assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
     assert "enable two-factor authentication" in refused.get_json()["detail"]

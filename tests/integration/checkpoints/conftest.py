@@ -1,5 +1,6 @@
 """Fixtures for checkpoint intake: eligible teams with API tokens, a tiny sound checkpoint, a tus client over
 the Flask test client, and a view of the storage tree to compare before and after."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,19 +19,28 @@ class Intake:
         self.client, self.headers, self.app = client, headers, app
 
     def start(self, label: str = "Aurora 30B v1", slug: str = "lagc-2024") -> int:
-        response = self.client.post(f"/api/v1/challenges/{slug}/submissions", json={"label": label},
-                                    headers=self.headers)
+        response = self.client.post(
+            f"/api/v1/challenges/{slug}/submissions", json={"label": label}, headers=self.headers
+        )
         assert response.status_code == 201, response.get_json()
         return response.get_json()["id"]
 
     def create(self, submission: int | str, name: str, length: int, prefix: str = "/api/v1", **extra):
-        headers = {**self.headers, **TUS, "Upload-Length": str(length),
-                   "Upload-Metadata": meta(filename=name, submission=str(submission), **extra)}
+        headers = {
+            **self.headers,
+            **TUS,
+            "Upload-Length": str(length),
+            "Upload-Metadata": meta(filename=name, submission=str(submission), **extra),
+        }
         return self.client.post(f"{prefix}/uploads", headers=headers)
 
     def patch(self, url: str, offset: int, data: bytes, checksum: str | None = "auto", headers=None):
-        sent = {**(self.headers if headers is None else headers), **TUS, "Upload-Offset": str(offset),
-                "Content-Type": "application/offset+octet-stream"}
+        sent = {
+            **(self.headers if headers is None else headers),
+            **TUS,
+            "Upload-Offset": str(offset),
+            "Content-Type": "application/offset+octet-stream",
+        }
         if checksum is not None:
             sent["Upload-Checksum"] = chunk_checksum(data) if checksum == "auto" else checksum
         return self.client.patch(url, data=data, headers=sent)
@@ -44,7 +54,7 @@ class Intake:
         assert created.status_code == 201, created.get_json()
         url = created.headers["Location"]
         for start in range(0, len(data), chunk):
-            response = self.patch(url, start, data[start:start + chunk])
+            response = self.patch(url, start, data[start : start + chunk])
             assert response.status_code == 204, response.get_json()
         return url
 
@@ -93,6 +103,7 @@ def eligible_team(client, make_user, db, challenge, app):
             if eligible:
                 factories.eligible(session, team, user, session.get(User, organiser_id))
         return Intake(client, headers, app)
+
     return make
 
 
@@ -105,7 +116,9 @@ def entrant(eligible_team) -> Intake:
 def limited_challenge(db):
     """A copy of the 2024 challenge with small limits: 2 per day, 3 in all, 4,000 bytes per submission."""
     text = factories.bundled_text(slug="tiny-limits")
-    text = text.split("[limits]")[0] + ("[limits]\nsubmissions_per_day = 2\nsubmissions_total = 3\n"
-                                        "max_bytes_per_submission = 4000\nupload_expiry_hours = 1\n")
+    text = text.split("[limits]")[0] + (
+        "[limits]\nsubmissions_per_day = 2\nsubmissions_total = 3\n"
+        "max_bytes_per_submission = 4000\nupload_expiry_hours = 1\n"
+    )
     with db() as session:
         return factories.open_challenge(session, text).slug

@@ -1,4 +1,5 @@
 """Bad input: each is refused with a clear 4xx message and leaves the storage as it was."""
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,12 @@ def test_a_header_length_larger_than_the_file_is_refused(entrant, storage):
 
 
 def test_overlapping_tensor_ranges_are_refused(entrant, storage):
-    header = json.dumps({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
-                         "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]}}).encode()
+    header = json.dumps(
+        {
+            "a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]},
+            "b": {"dtype": "F32", "shape": [4], "data_offsets": [8, 24]},
+        }
+    ).encode()
     files = {**checkpoint_files(), "model.safetensors": struct.pack("<Q", len(header)) + header + bytes(24)}
     refused_at_finalise(entrant, storage, files, "overlapping byte ranges")
 
@@ -74,8 +79,10 @@ def test_a_config_asking_for_remote_code_is_refused(entrant, storage):
     refused_at_finalise(entrant, storage, files, "auto_map")
 
 
-@pytest.mark.parametrize("name, words", [("../config.json", "subfolders"), ("/etc/passwd", "absolute paths"),
-                                         ("config\x00.json", "NUL bytes")])
+@pytest.mark.parametrize(
+    "name, words",
+    [("../config.json", "subfolders"), ("/etc/passwd", "absolute paths"), ("config\x00.json", "NUL bytes")],
+)
 def test_unsafe_file_names_are_refused_before_a_byte_is_stored(entrant, storage, name, words):
     submission = entrant.start()
     before = storage_tree(storage)

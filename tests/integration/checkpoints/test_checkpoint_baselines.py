@@ -1,4 +1,5 @@
 """Organisers submit baseline models through the same intake as entrants; entrants cannot."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,17 @@ def tiny_model(tmp_path_factory):
 def test_an_organiser_submits_a_baseline_that_is_validated_and_accepted(app, db, make_user, challenge, tiny_model):
     make_user("olga@example.eu", Role.organiser)
     runner = app.test_cli_runner()
-    args = ["checkpoint", "submit-baseline", "--challenge", challenge, "--model", "Tiny reference",
-            "--organiser", "olga@example.eu", str(tiny_model)]
+    args = [
+        "checkpoint",
+        "submit-baseline",
+        "--challenge",
+        challenge,
+        "--model",
+        "Tiny reference",
+        "--organiser",
+        "olga@example.eu",
+        str(tiny_model),
+    ]
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
     with db() as session:
@@ -50,6 +60,17 @@ def test_only_organisers_submit_for_baseline_teams(db, make_user, challenge):
 def test_an_unknown_challenge_or_a_non_organiser_is_refused_by_the_command(app, make_user, tiny_model):
     make_user("eve@example.eu")
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["checkpoint", "submit-baseline", "--challenge", "nope", "--model", "X",
-                                 "--organiser", "eve@example.eu", str(tiny_model)])
+    result = runner.invoke(
+        args=[
+            "checkpoint",
+            "submit-baseline",
+            "--challenge",
+            "nope",
+            "--model",
+            "X",
+            "--organiser",
+            "eve@example.eu",
+            str(tiny_model),
+        ]
+    )
     assert result.exit_code != 0 and "no challenge" in result.output

@@ -1,4 +1,5 @@
 """The scheduled clean-up of abandoned uploads, and who sees which submission page."""
+
 from __future__ import annotations
 
 import os
@@ -64,8 +65,7 @@ def test_an_entrant_starts_an_upload_submission_from_the_page(client, eligible_t
 
     eligible_team("ines@iberia.eu", "Iberia NLP")
     sign_in(client, "ines@iberia.eu")
-    response = submit(client, "/c/lagc-2024/submissions", {"label": "Iberia 30B"},
-                      page="/c/lagc-2024/submissions")
+    response = submit(client, "/c/lagc-2024/submissions", {"label": "Iberia 30B"}, page="/c/lagc-2024/submissions")
     assert response.status_code == 302 and "/submissions/" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'id="uploader"' in page and "upload.js" in page
@@ -86,7 +86,7 @@ def test_the_submission_page_keeps_finalise_disabled_until_every_file_is_in(clie
 
 def _finalise_button(client, submission: int) -> str:
     page = client.get(f"/submissions/{submission}").get_data(as_text=True)
-    return page[page.index('<button type="submit" id="finalise"'):].split(">", 1)[0]
+    return page[page.index('<button type="submit" id="finalise"') :].split(">", 1)[0]
 
 
 def test_sizes_read_in_human_units_on_the_submission_pages(client, entrant):

@@ -1,5 +1,6 @@
 """The demo's own seeded submissions are dated before today (inside the demo's submission window), so an
 entrant trying the demo still has the whole daily allowance for their own submissions."""
+
 from __future__ import annotations
 
 from datetime import datetime, time

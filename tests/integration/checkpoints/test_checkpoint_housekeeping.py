@@ -1,5 +1,6 @@
 """Storage housekeeping: unused blobs and left-over folders go after the grace period; nothing an accepted
 or still validating submission needs ever does. Ages are judged at a `now` passed in, never waited for."""
+
 from __future__ import annotations
 
 import hashlib
@@ -86,9 +87,17 @@ def test_a_refused_submissions_blobs_go_after_the_grace_period_and_not_before(ap
     done = collect(app, db, now=later())
     assert not any(b.exists() for b in blobs)
     assert done.counts()["blob"] == len(files) and done.bytes == sum(len(d) for d in files.values())
-    assert gc_events(db) == [{"trigger": "scheduler", "bytes": done.bytes, "blob": len(files), "staging": 0,
-                              "downloads": 0, "unfinished_pin": 0,
-                              "removed": [f"blob {d.name}" for d in done.removed]}]
+    assert gc_events(db) == [
+        {
+            "trigger": "scheduler",
+            "bytes": done.bytes,
+            "blob": len(files),
+            "staging": 0,
+            "downloads": 0,
+            "unfinished_pin": 0,
+            "removed": [f"blob {d.name}" for d in done.removed],
+        }
+    ]
 
 
 def test_an_accepted_submissions_blobs_and_folder_stay(app, db, entrant, storage):
@@ -112,8 +121,9 @@ def test_a_blob_shared_with_an_accepted_submission_stays_when_the_other_is_refus
     own = dict(shared, **{"model.safetensors": checkpoint_files(seed=1)["model.safetensors"]})
     stored_then_refused(app, db, second, own)
     outcome = collect(app, db, now=later())
-    assert [d.name for d in outcome.removed] == [f"sha256/{sha(own['model.safetensors'])[:2]}/"
-                                                 f"{sha(own['model.safetensors'])[2:]}"]
+    assert [d.name for d in outcome.removed] == [
+        f"sha256/{sha(own['model.safetensors'])[:2]}/{sha(own['model.safetensors'])[2:]}"
+    ]
     for data in shared.values():
         assert blob_of(storage, data).read_bytes() == data
     assert sorted(os.listdir(storage / "submissions" / str(accepted))) == sorted(shared)
@@ -127,14 +137,15 @@ def test_a_submission_still_validating_keeps_the_blobs_it_stored_and_then_pins_t
     submission = finalised(completing, files, "completing")
     stored_not_pinned(app, submission, files)  # reuses every blob; the completion stops before pin
     for part in (storage / "uploads").iterdir():  # the worst case: nothing else links the blobs (the staged
-        part.unlink()                              # files, which do, lost too), so the state must keep them
+        part.unlink()  # files, which do, lost too), so the state must keep them
     for staged in (storage / "staging" / str(submission)).iterdir():
         staged.unlink()
     assert all(blob_of(storage, d).stat().st_nlink == 1 for d in files.values())
     outcome = collect(app, db, now=later(3 * GRACE))
     assert outcome.removed == []
     assert {d.reason for d in outcome.plan.keep if d.kind == "blob"} == {
-        f"submission {submission} is still being validated and may link it"}
+        f"submission {submission} is still being validated and may link it"
+    }
     assert any(d.kind == "staging" and d.name == str(submission) for d in outcome.plan.keep)
     from app.checkpoints.services import storage_of
 
@@ -151,7 +162,9 @@ def test_left_over_staging_and_download_folders_go_only_once_their_submission_is
     (storage / "staging" / "999999").mkdir()  # a submission that does not exist (a forced restore)
     outcome = collect(app, db, now=later())
     assert {(d.kind, d.name) for d in outcome.removed if d.kind != "blob"} == {
-        ("downloads", str(refused)), ("staging", "999999")}
+        ("downloads", str(refused)),
+        ("staging", "999999"),
+    }
     assert not (storage / "downloads" / str(refused)).exists() and not (storage / "staging" / "999999").exists()
     assert sorted(os.listdir(storage / "staging" / str(validating))) == sorted(files)
     assert (storage / "staging" / ".blobs.lock").exists() and not list(storage.rglob(".gc-*"))
@@ -242,8 +255,7 @@ def test_an_entry_that_changed_after_the_walk_is_kept(app, db, entrant, storage,
         assert (storage / "staging" / str(refused) / "new").exists()
 
 
-def test_a_completion_that_crashed_between_storing_and_pinning_is_accepted_when_run_again(app, db, entrant,
-                                                                                          storage):
+def test_a_completion_that_crashed_between_storing_and_pinning_is_accepted_when_run_again(app, db, entrant, storage):
     """A Hub submission validates its staged folder as the download left it: storing the blobs must leave
     the staged files in place, or the rerun finds them missing and refuses a sound checkpoint."""
     from app.checkpoints.intake import complete, discard_files
@@ -281,4 +293,5 @@ def test_a_submission_refused_after_an_earlier_run_pinned_it_leaves_no_folder(ap
     assert not (storage / "submissions" / str(submission)).exists()
     assert all(blob_of(storage, d).stat().st_nlink == 1 for d in files.values())
     assert {d.name for d in collect(app, db, now=later()).removed if d.kind == "blob"} == {
-        f"sha256/{sha(d)[:2]}/{sha(d)[2:]}" for d in files.values()}
+        f"sha256/{sha(d)[:2]}/{sha(d)[2:]}" for d in files.values()
+    }

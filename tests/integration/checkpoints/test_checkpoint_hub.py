@@ -1,4 +1,5 @@
 """Submitting by Hugging Face Hub reference, against FakeHub (the Hub cannot be reached from here)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -54,7 +55,8 @@ def test_a_hub_revision_is_pinned_and_only_accepted_files_are_downloaded(entrant
     assert result["status"] == "accepted", result["findings"]
     assert fake_hub.downloaded() == set(checkpoint_files())
     assert {f["name"]: f["sha256"] for f in result["files"]}["config.json"] == hashlib.sha256(
-        files["config.json"]).hexdigest()
+        files["config.json"]
+    ).hexdigest()
     assert all(commit in path for method, path, _ in fake_hub.requests if "/resolve/" in path)
     assert not (storage / "downloads" / str(body["id"])).exists()
 
@@ -70,8 +72,7 @@ def test_a_private_repo_token_is_stored_encrypted_and_deleted_after_the_download
     entrant.run_jobs()
     after = stored_submission(db, submission_id)
     assert after.hub_token_encrypted is None and after.status.value == "accepted"
-    assert {auth for method, path, auth in fake_hub.requests if "/resolve/" in path} == {
-        "Bearer hf_secret_token_123"}
+    assert {auth for method, path, auth in fake_hub.requests if "/resolve/" in path} == {"Bearer hf_secret_token_123"}
 
 
 def test_an_unknown_revision_or_malformed_reference_is_refused_in_words(entrant, fake_hub):

@@ -1,6 +1,7 @@
 """Checkpoint submissions follow the phases: a new submission, Hub reference or file upload is refused (409, with
 the reason) before submissions open and after they close, on the pages and over the API, and nothing is stored;
 an upload created while submissions were open completes after the close; organisers' baselines are exempt."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -29,8 +30,9 @@ def _move_phases(db, slug: str, days: int) -> None:
 
 def _counts(db) -> tuple[int, int, int]:
     with db() as session:
-        return tuple(session.exec(select(func.count()).select_from(model)).one()
-                     for model in (Submission, Upload, AuditEvent))
+        return tuple(
+            session.exec(select(func.count()).select_from(model)).one() for model in (Submission, Upload, AuditEvent)
+        )
 
 
 @pytest.fixture
@@ -42,8 +44,9 @@ def closed(entrant, db, challenge):
 
 def test_a_submission_over_the_api_after_the_close_is_a_409_problem_and_stores_nothing(closed, db, storage):
     before, files = _counts(db), storage_tree(storage)
-    response = closed.client.post("/api/v1/challenges/lagc-2024/submissions", json={"label": "Late"},
-                                  headers=closed.headers)
+    response = closed.client.post(
+        "/api/v1/challenges/lagc-2024/submissions", json={"label": "Late"}, headers=closed.headers
+    )
     assert response.status_code == 409 and response.mimetype == PROBLEM
     assert response.get_json()["detail"].startswith(CLOSED) and response.get_json()["detail"].endswith(" UTC.")
     assert _counts(db) == before and storage_tree(storage) == files
@@ -51,8 +54,11 @@ def test_a_submission_over_the_api_after_the_close_is_a_409_problem_and_stores_n
 
 def test_a_hub_reference_after_the_close_is_refused_before_the_hub_is_asked(closed, db):
     before = _counts(db)
-    response = closed.client.post("/api/v1/challenges/lagc-2024/submissions", headers=closed.headers, json={
-        "label": "Late", "hub_repo": "aurora-labs/aurora-30b", "hub_revision": "main"})
+    response = closed.client.post(
+        "/api/v1/challenges/lagc-2024/submissions",
+        headers=closed.headers,
+        json={"label": "Late", "hub_repo": "aurora-labs/aurora-30b", "hub_revision": "main"},
+    )
     assert response.status_code == 409 and response.get_json()["detail"].startswith(CLOSED)
     assert _counts(db) == before  # no Hub runs in the tests: a request to it would have answered 502
 
@@ -60,8 +66,9 @@ def test_a_hub_reference_after_the_close_is_refused_before_the_hub_is_asked(clos
 def test_submissions_before_they_open_are_refused_with_the_opening_date(entrant, db, challenge):
     _move_phases(db, challenge, 60)  # registration opens in a month; submissions after it
     before = _counts(db)
-    response = entrant.client.post("/api/v1/challenges/lagc-2024/submissions", json={"label": "Early"},
-                                   headers=entrant.headers)
+    response = entrant.client.post(
+        "/api/v1/challenges/lagc-2024/submissions", json={"label": "Early"}, headers=entrant.headers
+    )
     assert response.status_code == 409
     assert response.get_json()["detail"].startswith("Checkpoint submissions open on ")
     assert _counts(db) == before
@@ -75,8 +82,12 @@ def test_the_page_says_submissions_are_closed_and_refuses_a_start(client, closed
     before = _counts(db)
     response = submit(client, "/c/lagc-2024/submissions", {"label": "Late"}, page="/dashboard")
     assert response.status_code == 409 and CLOSED in response.get_data(as_text=True)
-    hub = submit(client, "/c/lagc-2024/submissions/hub",
-                 {"label": "Late", "hub_repo": "aurora-labs/aurora-30b", "hub_revision": "main"}, page="/dashboard")
+    hub = submit(
+        client,
+        "/c/lagc-2024/submissions/hub",
+        {"label": "Late", "hub_repo": "aurora-labs/aurora-30b", "hub_revision": "main"},
+        page="/dashboard",
+    )
     assert hub.status_code == 409 and CLOSED in hub.get_data(as_text=True)
     assert _counts(db) == before
 
@@ -87,8 +98,9 @@ def test_the_dashboard_shows_the_submission_deadline(client, entrant):
     assert "Checkpoint submissions close on " in page and "(in 29 days)" in page
 
 
-def test_an_upload_begun_before_the_close_completes_after_it_and_a_new_file_is_refused(client, entrant, db,
-                                                                                       challenge, storage):
+def test_an_upload_begun_before_the_close_completes_after_it_and_a_new_file_is_refused(
+    client, entrant, db, challenge, storage
+):
     files = checkpoint_files()
     big = files.pop("model.safetensors")
     submission = entrant.start()
@@ -103,8 +115,15 @@ def test_an_upload_begun_before_the_close_completes_after_it_and_a_new_file_is_r
     assert extra.status_code == 409 and extra.mimetype == PROBLEM and extra.get_json()["detail"].startswith(CLOSED)
     sign_in(client, "ana@aurora.eu")  # the browser's tus route (session and the page's CSRF token)
     token = csrf_token(client.get(f"/submissions/{submission}").get_data(as_text=True))
-    browser = client.post("/uploads", headers={**TUS, "X-CSRFToken": token, "Upload-Length": "10", "Upload-Metadata":
-                                               meta(filename="generation_config.json", submission=str(submission))})
+    browser = client.post(
+        "/uploads",
+        headers={
+            **TUS,
+            "X-CSRFToken": token,
+            "Upload-Length": "10",
+            "Upload-Metadata": meta(filename="generation_config.json", submission=str(submission)),
+        },
+    )
     assert browser.status_code == 409 and browser.get_json()["detail"].startswith(CLOSED)
     assert _counts(db) == before and storage_tree(storage) == tree
 
@@ -134,10 +153,19 @@ def tiny_model(tmp_path_factory):
 
 def test_an_organisers_baseline_is_accepted_after_the_close(app, db, make_user, closed_challenge, tiny_model):
     make_user("olga@example.eu", Role.organiser)
-    result = app.test_cli_runner().invoke(args=[
-        "checkpoint", "submit-baseline", "--challenge", closed_challenge, "--model", "Tiny reference",
-        "--organiser", "olga@example.eu", str(tiny_model)])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "checkpoint",
+            "submit-baseline",
+            "--challenge",
+            closed_challenge,
+            "--model",
+            "Tiny reference",
+            "--organiser",
+            "olga@example.eu",
+            str(tiny_model),
+        ]
+    )
     assert result.exit_code == 0, result.output
     with db() as session:
         assert session.exec(select(Submission)).one().status.value == "accepted"
-

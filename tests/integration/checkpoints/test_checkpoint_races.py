@@ -1,6 +1,7 @@
 """Requests that race: the same intake act fired many times at once at gunicorn's worker processes, on SQLite
 and PostgreSQL. Each state change is a compare-and-set under a lock (`app.db.compare_and_set`), so exactly
 one request changes the state and every other one is told 409, never a 500."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -24,17 +25,22 @@ def _finalise_at_once(live, entrant, submission: int) -> list:
 
 def _actions(db, submission: int) -> Counter:
     with db() as session:
-        return Counter(session.exec(select(AuditEvent.action).where(AuditEvent.subject_type == "submission",
-                                                                    AuditEvent.subject_id == str(submission))))
+        return Counter(
+            session.exec(
+                select(AuditEvent.action).where(
+                    AuditEvent.subject_type == "submission", AuditEvent.subject_id == str(submission)
+                )
+            )
+        )
 
 
-def test_twenty_parallel_finalises_of_a_sound_submission_give_one_202_and_409_for_the_rest(
-        live, entrant, db, storage):
+def test_twenty_parallel_finalises_of_a_sound_submission_give_one_202_and_409_for_the_rest(live, entrant, db, storage):
     submission = entrant.start()
     entrant.upload_all(submission, checkpoint_files())
     responses = _finalise_at_once(live, entrant, submission)
-    assert sorted(r.status_code for r in responses) == [202] + [409] * (PARALLEL - 1), \
-        [r.text for r in responses if r.status_code not in (202, 409)]
+    assert sorted(r.status_code for r in responses) == [202] + [409] * (PARALLEL - 1), [
+        r.text for r in responses if r.status_code not in (202, 409)
+    ]
     assert len(live.pids("/finalise")) > 1, "the requests were not spread over several worker processes"
     assert live.tracebacks() == ""
     refused = next(r for r in responses if r.status_code == 409).json()
@@ -48,14 +54,16 @@ def test_twenty_parallel_finalises_of_a_sound_submission_give_one_202_and_409_fo
 
 
 def test_twenty_parallel_finalises_of_a_broken_submission_give_one_422_with_the_true_findings(
-        live, entrant, db, storage):
+    live, entrant, db, storage
+):
     submission = entrant.start()
     files = checkpoint_files()
     del files["config.json"]  # refused on its names: no configuration
     entrant.upload_all(submission, files)
     responses = _finalise_at_once(live, entrant, submission)
-    assert sorted(r.status_code for r in responses) == [409] * (PARALLEL - 1) + [422], \
-        [r.text for r in responses if r.status_code not in (409, 422)]
+    assert sorted(r.status_code for r in responses) == [409] * (PARALLEL - 1) + [422], [
+        r.text for r in responses if r.status_code not in (409, 422)
+    ]
     assert live.tracebacks() == ""
     refusal = next(r for r in responses if r.status_code == 422).json()
     assert any("config.json" in error for error in refusal["findings"]["errors"])
@@ -73,8 +81,13 @@ def test_the_same_chunk_sent_twenty_times_at_once_is_written_once(live, entrant,
     data = checkpoint_files()["model.safetensors"]
     url = entrant.create(submission, "model.safetensors", len(data)).headers["Location"]
     path = url.split("://", 1)[-1].split("/", 1)[1]
-    headers = {**entrant.headers, **TUS, "Upload-Offset": "0", "Upload-Checksum": chunk_checksum(data),
-               "Content-Type": "application/offset+octet-stream"}
+    headers = {
+        **entrant.headers,
+        **TUS,
+        "Upload-Offset": "0",
+        "Upload-Checksum": chunk_checksum(data),
+        "Content-Type": "application/offset+octet-stream",
+    }
     responses = live.fire(PARALLEL, lambda http: http.patch(f"{live.url}/{path}", data=data, headers=headers))
     statuses = Counter(r.status_code for r in responses)
     assert statuses[204] == 1 and set(statuses) <= {204, 409, 423}, statuses
@@ -87,8 +100,7 @@ def test_an_upload_terminated_twenty_times_at_once_is_terminated_once(live, entr
     submission = entrant.start()
     url = entrant.create(submission, "config.json", 10).headers["Location"]
     path = url.split("://", 1)[-1].split("/", 1)[1]
-    responses = live.fire(PARALLEL, lambda http: http.delete(f"{live.url}/{path}",
-                                                             headers={**entrant.headers, **TUS}))
+    responses = live.fire(PARALLEL, lambda http: http.delete(f"{live.url}/{path}", headers={**entrant.headers, **TUS}))
     statuses = Counter(r.status_code for r in responses)
     assert statuses[204] == 1 and set(statuses) <= {204, 404}, statuses
     assert live.tracebacks() == ""

@@ -5,6 +5,7 @@ finalised submission and a half-uploaded file without their bytes. The intake re
 entrant can act on, says so in their warnings, and goes on accepting everything else; tus answers the lost
 upload with 410 and then 404, never a 500; and a scheduler step that keeps failing shows in /readyz and /metrics.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,10 +29,16 @@ from tests.helpers import TUS, create_database, drop_database
 def fresh(settings, tmp_path):
     """A fresh instance on the same backend (a new SQLite file or PostgreSQL database), as an app."""
     server, name = os.environ.get("TEST_POSTGRES_URL", ""), f"lagc_intake_restore_{os.getpid()}"
-    url = (f"sqlite:///{tmp_path / 'fresh' / 'platform.db'}" if settings.database_url.startswith("sqlite")
-           else create_database(server, name))
-    application = create_app(settings.with_overrides(database_url=url, instance_dir=tmp_path / "fresh",
-                                                     storage_dir=tmp_path / "fresh" / "storage"))
+    url = (
+        f"sqlite:///{tmp_path / 'fresh' / 'platform.db'}"
+        if settings.database_url.startswith("sqlite")
+        else create_database(server, name)
+    )
+    application = create_app(
+        settings.with_overrides(
+            database_url=url, instance_dir=tmp_path / "fresh", storage_dir=tmp_path / "fresh" / "storage"
+        )
+    )
     yield application
     application.extensions["lagc_engine"].dispose()
     if not url.startswith("sqlite"):
@@ -84,8 +91,10 @@ def test_a_backup_taken_during_intake_restores_into_an_instance_that_carries_on(
     assert entrant.get(newcomer)["status"] == "accepted"
     reset, half = entrant.get(finalised), entrant.get(receiving)
     assert reset["status"] == "receiving" and reset["uploads"] == []
-    assert any("backup" in w and "model.safetensors" in w and "finalise the submission again" in w
-               for w in reset["findings"]["warnings"])
+    assert any(
+        "backup" in w and "model.safetensors" in w and "finalise the submission again" in w
+        for w in reset["findings"]["warnings"]
+    )
     assert half["status"] == "receiving" and half["uploads"] == []
     assert any("model.safetensors" in w for w in half["findings"]["warnings"])
     assert entrant.client.head(f"/{path}", headers=lost).status_code == 404  # the upload is gone: start again
@@ -98,7 +107,8 @@ def test_a_backup_taken_during_intake_restores_into_an_instance_that_carries_on(
 
 
 def test_one_submission_the_intake_cannot_finish_never_blocks_the_next_and_shows_in_readyz_and_metrics(
-        app, entrant, storage, db):
+    app, entrant, storage, db
+):
     broken = entrant.start("broken")
     entrant.upload_all(broken, checkpoint_files())
     assert entrant.finalise(broken).status_code == 202
@@ -109,8 +119,15 @@ def test_one_submission_the_intake_cannot_finish_never_blocks_the_next_and_shows
         for upload in session.exec(select(Upload).where(Upload.submission_id == broken)):
             (storage / "uploads" / f"{upload.id}.part").unlink()
         shutil.rmtree(storage / "staging" / str(broken))
-        session.add(SchedulerLease(name="scheduler", holder="test", acquired_at=utcnow(), heartbeat_at=utcnow(),
-                                   expires_at=utcnow() + timedelta(minutes=1)))
+        session.add(
+            SchedulerLease(
+                name="scheduler",
+                holder="test",
+                acquired_at=utcnow(),
+                heartbeat_at=utcnow(),
+                expires_at=utcnow() + timedelta(minutes=1),
+            )
+        )
     _cycle(app, [complete_submissions])
     assert entrant.get(sound)["status"] == "accepted"  # the broken one, first in id order, did not block it
     assert entrant.get(broken)["status"] == "validating"

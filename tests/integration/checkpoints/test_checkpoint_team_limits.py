@@ -1,4 +1,5 @@
 """Who may submit, how often: the eligibility gate and the per-team limits, also under concurrency."""
+
 from __future__ import annotations
 
 import threading
@@ -10,8 +11,9 @@ from tests.factories import checkpoint_files
 
 def test_a_team_that_is_not_eligible_cannot_start_a_submission(eligible_team):
     entrant = eligible_team("nils@nordic.eu", "Nordic AI", eligible=False)
-    response = entrant.client.post("/api/v1/challenges/lagc-2024/submissions", json={"label": "v1"},
-                                   headers=entrant.headers)
+    response = entrant.client.post(
+        "/api/v1/challenges/lagc-2024/submissions", json={"label": "v1"}, headers=entrant.headers
+    )
     assert response.status_code == 403
     assert "eligibility application" in response.get_json()["detail"]
 
@@ -23,13 +25,15 @@ def test_the_daily_limit_counts_only_submissions_that_were_not_refused(eligible_
     assert entrant.finalise(refused).status_code == 422
     entrant.start("one", slug=limited_challenge)
     entrant.start("two", slug=limited_challenge)
-    third = entrant.client.post(f"/api/v1/challenges/{limited_challenge}/submissions", json={"label": "three"},
-                                headers=entrant.headers)
+    third = entrant.client.post(
+        f"/api/v1/challenges/{limited_challenge}/submissions", json={"label": "three"}, headers=entrant.headers
+    )
     assert third.status_code == 429 and "daily limit (2)" in third.get_json()["detail"]
 
 
-def test_two_concurrent_submissions_cannot_both_slip_under_the_limit(eligible_team, limited_challenge, app,
-                                                                     monkeypatch):
+def test_two_concurrent_submissions_cannot_both_slip_under_the_limit(
+    eligible_team, limited_challenge, app, monkeypatch
+):
     from sqlmodel import Session
 
     from app.accounts.services import find_user
@@ -45,6 +49,7 @@ def test_two_concurrent_submissions_cannot_both_slip_under_the_limit(eligible_te
         result = counted(*args)
         time.sleep(0.3)
         return result
+
     monkeypatch.setattr(services, "count_submissions", slow_count)
     barrier, outcomes = threading.Barrier(2), []
 
@@ -59,6 +64,7 @@ def test_two_concurrent_submissions_cannot_both_slip_under_the_limit(eligible_te
             except IntakeError as error:
                 session.rollback()
                 outcomes.append(status_of(error))
+
     threads = [threading.Thread(target=attempt, args=(f"racer {i}",)) for i in range(2)]
     for thread in threads:
         thread.start()

@@ -1,4 +1,5 @@
 """Uploading a checkpoint with tus, resuming it, and getting it accepted and pinned."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,12 +25,15 @@ def test_a_checkpoint_uploaded_in_chunks_is_accepted_pinned_and_described(entran
     assert body["status"] == "accepted", body["findings"]
     assert body["parameters"] == 28 and body["dtypes"] == {"F32": 28}
     assert {f["name"]: f["sha256"] for f in body["files"]} == {
-        name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+        name: hashlib.sha256(data).hexdigest() for name, data in files.items()
+    }
     assert body["licence"]["verdict"] is not None
     pinned = storage / "submissions" / str(submission)
     assert sorted(os.listdir(pinned)) == sorted(files)
     for name, data in files.items():
-        blob = storage / "blobs" / "sha256" / hashlib.sha256(data).hexdigest()[:2] / hashlib.sha256(data).hexdigest()[2:]
+        blob = (
+            storage / "blobs" / "sha256" / hashlib.sha256(data).hexdigest()[:2] / hashlib.sha256(data).hexdigest()[2:]
+        )
         assert blob.read_bytes() == data and os.path.samefile(blob, pinned / name)
         assert stat.S_IMODE(blob.stat().st_mode) == 0o444
     assert stat.S_IMODE(pinned.stat().st_mode) == 0o555
@@ -152,10 +156,19 @@ def test_a_chunk_cut_short_is_discarded_and_answered_400(entrant, storage, reset
     url = entrant.create(submission, "config.json", 100).headers["Location"]
     assert entrant.patch(url, 0, b"x" * 40).status_code == 204
     before = storage_tree(storage)
-    headers = {**entrant.headers, **TUS, "Upload-Offset": "40", "Content-Type": "application/offset+octet-stream",
-               "Upload-Checksum": chunk_checksum(b"y" * 60)}
-    response = entrant.client.patch(url, data=b"y" * 60, headers=headers,  # announces 60 bytes, sends 20
-                                    environ_overrides={"wsgi.input": _CutShortBody(b"y" * 20, reset)})
+    headers = {
+        **entrant.headers,
+        **TUS,
+        "Upload-Offset": "40",
+        "Content-Type": "application/offset+octet-stream",
+        "Upload-Checksum": chunk_checksum(b"y" * 60),
+    }
+    response = entrant.client.patch(
+        url,
+        data=b"y" * 60,
+        headers=headers,  # announces 60 bytes, sends 20
+        environ_overrides={"wsgi.input": _CutShortBody(b"y" * 20, reset)},
+    )
     assert response.status_code == 400 and "send it again" in response.get_json()["detail"]
     assert response.headers["Tus-Resumable"] == "1.0.0"
     assert storage_tree(storage) == before

@@ -1,4 +1,5 @@
 """Fixtures for the eligibility integration tests: a valid application document and teams with API tokens."""
+
 from __future__ import annotations
 
 import copy
@@ -19,11 +20,13 @@ def document():
 @pytest.fixture
 def team(client, make_user, db, challenge):
     """Register a team through the API: `team("a@x.eu", "Team A")` -> (headers, team_id)."""
+
     def make(email: str, name: str) -> tuple[dict, int]:
         headers = bearer(client, make_user, db, email)
         response = client.post("/api/v1/teams", json={"challenge": challenge, "name": name}, headers=headers)
         assert response.status_code == 201, response.get_json()
         return headers, response.get_json()["id"]
+
     return make
 
 

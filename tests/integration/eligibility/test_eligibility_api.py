@@ -1,4 +1,5 @@
 """Eligibility over the API: the public check, a team's versions, organiser decisions, the audit trail."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,14 @@ CHECK = "/api/v1/eligibility/check"
 
 
 def _partner(stake, investor_type=None):
-    return {"name": "Nordic Seed Fund", "stake_percent": stake, "staff_headcount": 3,
-            "annual_turnover_eur": 200_000, "balance_sheet_total_eur": 900_000, "investor_type": investor_type}
+    return {
+        "name": "Nordic Seed Fund",
+        "stake_percent": stake,
+        "staff_headcount": 3,
+        "annual_turnover_eur": 200_000,
+        "balance_sheet_total_eur": 900_000,
+        "investor_type": investor_type,
+    }
 
 
 def test_anyone_can_check_an_application_without_an_account(client, document):
@@ -25,15 +32,18 @@ def test_anyone_can_check_an_application_without_an_account(client, document):
     assert experience["outcome"] == "review" and "organiser" in experience["reason"]
 
 
-@pytest.mark.parametrize(("change", "field", "words"), [
-    ({"legal_name": None}, "legal_name", "required"),
-    ({"country": "ZZ"}, "country", "unknown country code"),
-    ({"staff_headcount": -3}, "staff_headcount", "negative"),
-    ({"annual_turnover_eur": -1}, "annual_turnover_eur", "negative"),
-    ({"public_bodies_control_percent": 120}, "public_bodies_control_percent", "between 0 and 100"),
-    ({"partner_enterprises": [_partner(120)]}, "partner_enterprises[0].stake_percent", "between 0 and 100"),
-    ({"partner_enterprises": [_partner(60)]}, "partner_enterprises[0].stake_percent", "linked enterprise"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"legal_name": None}, "legal_name", "required"),
+        ({"country": "ZZ"}, "country", "unknown country code"),
+        ({"staff_headcount": -3}, "staff_headcount", "negative"),
+        ({"annual_turnover_eur": -1}, "annual_turnover_eur", "negative"),
+        ({"public_bodies_control_percent": 120}, "public_bodies_control_percent", "between 0 and 100"),
+        ({"partner_enterprises": [_partner(120)]}, "partner_enterprises[0].stake_percent", "between 0 and 100"),
+        ({"partner_enterprises": [_partner(60)]}, "partner_enterprises[0].stake_percent", "linked enterprise"),
+    ],
+)
 def test_bad_input_is_a_422_with_a_message_for_the_field(client, document, change, field, words):
     data = document(**change)
     if change.get("legal_name", "") is None:
@@ -49,8 +59,12 @@ def test_every_bad_field_gets_its_own_message_at_once(client, document):
     data = document(country="XX", staff_headcount=-1, partner_enterprises=[_partner(60)])
     del data["responsible_ai_commitment"]
     errors = client.post(CHECK, json=data).get_json()["errors"]
-    assert set(errors) == {"country", "staff_headcount", "partner_enterprises[0].stake_percent",
-                           "responsible_ai_commitment"}
+    assert set(errors) == {
+        "country",
+        "staff_headcount",
+        "partner_enterprises[0].stake_percent",
+        "responsible_ai_commitment",
+    }
 
 
 def test_a_body_that_is_not_json_is_refused_without_a_crash(client):
@@ -103,14 +117,18 @@ def test_the_team_becomes_eligible_once_an_organiser_confirms_the_experience(cli
     body = client.post(f"/api/v1/teams/{team_id}/eligibility", json=document(), headers=headers).get_json()
     assert body["status"] == "needs_review" and body["may_submit_checkpoints"] is False
     application_id = body["versions"][0]["id"]
-    response = client.post(f"/api/v1/eligibility/applications/{application_id}/confirm-experience",
-                           headers=organiser)
+    response = client.post(f"/api/v1/eligibility/applications/{application_id}/confirm-experience", headers=organiser)
     assert response.status_code == 200 and response.get_json()["status"] == "eligible"
-    assert client.post(f"/api/v1/eligibility/applications/{application_id}/confirm-experience",
-                       headers=organiser).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/eligibility/applications/{application_id}/confirm-experience", headers=organiser
+        ).status_code
+        == 409
+    )
     with db() as session:
-        actions = session.exec(select(AuditEvent.action).where(AuditEvent.action.like("eligibility.%"))
-                               .order_by(AuditEvent.id)).all()
+        actions = session.exec(
+            select(AuditEvent.action).where(AuditEvent.action.like("eligibility.%")).order_by(AuditEvent.id)
+        ).all()
         assert actions == ["eligibility.application_submitted", "eligibility.experience_confirmed"]
 
 
@@ -142,8 +160,11 @@ def test_a_new_version_supersedes_an_earlier_override(client, team, document, or
     headers, team_id = team("ada@aurora.fi", "Aurora Labs")
     url = f"/api/v1/teams/{team_id}/eligibility"
     first = client.post(url, json=document(), headers=headers).get_json()["versions"][0]["id"]
-    client.post(f"/api/v1/eligibility/applications/{first}/override", headers=organiser,
-                json={"status": "eligible", "justification": "Experience checked by phone with the CTO."})
+    client.post(
+        f"/api/v1/eligibility/applications/{first}/override",
+        headers=organiser,
+        json={"status": "eligible", "justification": "Experience checked by phone with the CTO."},
+    )
     assert client.get(url, headers=headers).get_json()["status"] == "eligible"
     body = client.post(url, json=document(large_scale_ai_experience="A new, unchecked claim."), headers=headers)
     assert body.get_json()["status"] == "needs_review" and body.get_json()["override"] is None
@@ -159,9 +180,10 @@ def test_the_checkpoint_gate_stays_closed_until_the_team_is_eligible(client, tea
     body = client.post(f"/api/v1/teams/{team_id}/eligibility", json=document(), headers=headers).get_json()
     with db() as session:
         assert team_is_eligible(session, team_id) == (
-            False, "Your eligibility application is waiting for an organiser's review.")
-    client.post(f"/api/v1/eligibility/applications/{body['versions'][0]['id']}/confirm-experience",
-                headers=organiser)
+            False,
+            "Your eligibility application is waiting for an organiser's review.",
+        )
+    client.post(f"/api/v1/eligibility/applications/{body['versions'][0]['id']}/confirm-experience", headers=organiser)
     with db() as session:
         assert team_is_eligible(session, team_id) == (True, "Your team is eligible.")
 

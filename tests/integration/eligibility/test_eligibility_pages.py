@@ -1,4 +1,5 @@
 """Eligibility pages: the entrant's form and verdict, the organisers' queue and decisions, who may see what."""
+
 from __future__ import annotations
 
 import io
@@ -17,14 +18,24 @@ PAGE = "/c/lagc-2024/eligibility"
 def _form(**changes) -> dict:
     """The application form as a browser would post it, with some fields changed."""
     data = {
-        "legal_name": "Aurora Language Labs Oy", "country": "FI", "founded_on": "2021-05-10",
-        "staff_headcount": "24", "annual_turnover_eur": "1800000", "balance_sheet_total_eur": "2500000",
-        "accounts_approved": "yes", "public_bodies_control_percent": "0", "responsible_ai_commitment": "y",
+        "legal_name": "Aurora Language Labs Oy",
+        "country": "FI",
+        "founded_on": "2021-05-10",
+        "staff_headcount": "24",
+        "annual_turnover_eur": "1800000",
+        "balance_sheet_total_eur": "2500000",
+        "accounts_approved": "yes",
+        "public_bodies_control_percent": "0",
+        "responsible_ai_commitment": "y",
         "large_scale_ai_experience": "We trained a 13B Finnish-English model on LUMI in 2023.",
-        "planned_parameters": "34000000000", "planned_from_scratch": "yes",
-        "partner_enterprises-0-name": "Nordic Seed Fund", "partner_enterprises-0-stake_percent": "30",
-        "partner_enterprises-0-investor_type": "venture_capital", "partner_enterprises-0-staff_headcount": "3",
-        "partner_enterprises-0-annual_turnover_eur": "200000", "partner_enterprises-0-balance_sheet_total_eur": "900000",
+        "planned_parameters": "34000000000",
+        "planned_from_scratch": "yes",
+        "partner_enterprises-0-name": "Nordic Seed Fund",
+        "partner_enterprises-0-stake_percent": "30",
+        "partner_enterprises-0-investor_type": "venture_capital",
+        "partner_enterprises-0-staff_headcount": "3",
+        "partner_enterprises-0-annual_turnover_eur": "200000",
+        "partner_enterprises-0-balance_sheet_total_eur": "900000",
         "send": "Send the application",
     }
     return {**data, **changes}
@@ -57,8 +68,9 @@ def test_an_entrant_sends_the_form_and_sees_the_verdict_with_reasons(client, tea
 
 def test_mistakes_in_the_form_are_shown_on_their_fields_and_nothing_is_saved(client, team, db):
     _entrant(client, team)
-    response = submit(client, PAGE, _form(legal_name="", staff_headcount="-3", **{
-        "partner_enterprises-0-stake_percent": "60"}))
+    response = submit(
+        client, PAGE, _form(legal_name="", staff_headcount="-3", **{"partner_enterprises-0-stake_percent": "60"})
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "legal_name: this field is required" in html and "must not be negative" in html
@@ -83,8 +95,7 @@ def test_an_entrant_can_paste_or_upload_the_json_document(client, team, document
     pasted = submit(client, PAGE, {"json-text": json.dumps(document()), "json-send_json": "Send"})
     assert pasted.status_code == 302
     upload = (io.BytesIO(json.dumps(document(country="ZZ")).encode()), "application.json")
-    bad = submit(client, PAGE, {"json-upload": upload, "json-send_json": "Send"},
-                 content_type="multipart/form-data")
+    bad = submit(client, PAGE, {"json-upload": upload, "json-send_json": "Send"}, content_type="multipart/form-data")
     assert bad.status_code == 422 and "unknown country code" in bad.get_data(as_text=True)
     garbage = submit(client, PAGE, {"json-text": "{nope", "json-send_json": "Send"})
     assert garbage.status_code == 422 and "not valid JSON" in garbage.get_data(as_text=True)
@@ -110,8 +121,9 @@ def test_the_organiser_confirms_experience_from_the_queue(client, team, make_use
     with db() as session:
         application_id = session.exec(select(EligibilityApplication.id)).one()
     detail = f"/eligibility/applications/{application_id}"
-    done = submit(client, f"/organiser/eligibility/applications/{application_id}/confirm", {}, page=detail,
-                  follow_redirects=True)
+    done = submit(
+        client, f"/organiser/eligibility/applications/{application_id}/confirm", {}, page=detail, follow_redirects=True
+    )
     assert "Experience confirmed: Aurora Labs is now eligible." in done.get_data(as_text=True)
     assert "No application is waiting" in client.get("/organiser/eligibility").get_data(as_text=True)
 
@@ -127,8 +139,12 @@ def test_an_override_without_justification_is_refused_on_the_page(client, team, 
     url = f"/organiser/eligibility/applications/{application_id}/override"
     refused = submit(client, url, {"status": "eligible", "justification": "ok"}, page=detail, follow_redirects=True)
     assert "at least 20 characters" in refused.get_data(as_text=True)
-    submit(client, url, {"status": "eligible", "justification": "Experience verified with LUMI's user office."},
-           page=detail)
+    submit(
+        client,
+        url,
+        {"status": "eligible", "justification": "Experience verified with LUMI's user office."},
+        page=detail,
+    )
     with db() as session:
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "eligibility.overridden")).one()
 

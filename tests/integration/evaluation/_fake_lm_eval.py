@@ -4,6 +4,7 @@ It reads the checkpoint folder from --model_args and behaves as the file `behavi
 "ok" (write a results file and per-item samples), "sleep N" (wait N seconds, then write them), "fail" (exit 3
 with a log line), "missing" (exit 0, write nothing), "corrupt" (exit 0, write a results file that is not JSON).
 """
+
 import json
 import sys
 import time
@@ -33,20 +34,57 @@ def main():
         return 0
     tasks = arg("--tasks").split(",")
     shots = int(arg("--num_fewshot") or 0)
-    results = {t: {"alias": t, "acc,none": 0.25 + 0.125 * i, "acc_stderr,none": 0.01 * (i + 1),
-                   "exact_match,none": 0.5, "exact_match_stderr,none": "N/A"} for i, t in enumerate(tasks)}
-    path.write_text(json.dumps({
-        "results": results, "versions": {t: 1.0 for t in tasks}, "n-shot": {t: shots for t in tasks},
-        "n-samples": {t: {"original": 48, "effective": 8} for t in tasks},
-        "task_hashes": {t: f"hash-{t}" for t in tasks}, "lm_eval_version": "0.0-fake",
-        "transformers_version": "0.0-fake", "total_evaluation_time_seconds": "1.5",
-        "config": {"model": "hf", "model_args": arg("--model_args"), "batch_size": arg("--batch_size"),
-                   "device": "cpu", "model_dtype": "torch.float32", "limit": arg("--limit"),
-                   "random_seed": 0, "numpy_seed": 0, "torch_seed": 0, "fewshot_seed": 0}}))
+    results = {
+        t: {
+            "alias": t,
+            "acc,none": 0.25 + 0.125 * i,
+            "acc_stderr,none": 0.01 * (i + 1),
+            "exact_match,none": 0.5,
+            "exact_match_stderr,none": "N/A",
+        }
+        for i, t in enumerate(tasks)
+    }
+    path.write_text(
+        json.dumps(
+            {
+                "results": results,
+                "versions": {t: 1.0 for t in tasks},
+                "n-shot": {t: shots for t in tasks},
+                "n-samples": {t: {"original": 48, "effective": 8} for t in tasks},
+                "task_hashes": {t: f"hash-{t}" for t in tasks},
+                "lm_eval_version": "0.0-fake",
+                "transformers_version": "0.0-fake",
+                "total_evaluation_time_seconds": "1.5",
+                "config": {
+                    "model": "hf",
+                    "model_args": arg("--model_args"),
+                    "batch_size": arg("--batch_size"),
+                    "device": "cpu",
+                    "model_dtype": "torch.float32",
+                    "limit": arg("--limit"),
+                    "random_seed": 0,
+                    "numpy_seed": 0,
+                    "torch_seed": 0,
+                    "fewshot_seed": 0,
+                },
+            }
+        )
+    )
     for t, body in results.items():  # per-item lines whose means are the reported values, as lm-eval writes
-        lines = [json.dumps({"doc_id": d, "filter": "none", "acc": float(d < body["acc,none"] * 8),
-                             "exact_match": float(d < 4), "doc_hash": f"doc-{d}", "prompt_hash": f"prompt-{d}",
-                             "target_hash": f"target-{d}"}) for d in range(8)]
+        lines = [
+            json.dumps(
+                {
+                    "doc_id": d,
+                    "filter": "none",
+                    "acc": float(d < body["acc,none"] * 8),
+                    "exact_match": float(d < 4),
+                    "doc_hash": f"doc-{d}",
+                    "prompt_hash": f"prompt-{d}",
+                    "target_hash": f"target-{d}",
+                }
+            )
+            for d in range(8)
+        ]
         (out / f"samples_{t}_2026-01-01T00-00-00.jsonl").write_text("\n".join(lines) + "\n")
     return 0
 

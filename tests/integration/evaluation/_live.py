@@ -1,6 +1,7 @@
 """A real platform for the site tests: gunicorn and the scheduler as processes of their own, on their own
 database and instance folder, and site agents as processes with work folders of their own (they get the
 platform's URL and a token, nothing else)."""
+
 from __future__ import annotations
 
 import json
@@ -31,12 +32,21 @@ class Live:
         self.instance = root / "platform"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "LAGC_INSTANCE_DIR": str(self.instance), "DATABASE_URL": database_url,
-                    "PORT": str(self.port), "FLASK_APP": "app", "LAGC_ENV": "testing",
-                    "SECRET_KEY": "live-sites-test-" + "x" * 32, "LAGC_SCHEDULER_INTERVAL": "1",
-                    "LAGC_SITE_LEASE_SECONDS": str(lease_seconds), "HF_HUB_OFFLINE": "1"}
-        self.settings = Settings(env="testing", instance_dir=self.instance, database_url=database_url,
-                                 site_lease_seconds=lease_seconds)
+        self.env = {
+            **os.environ,
+            "LAGC_INSTANCE_DIR": str(self.instance),
+            "DATABASE_URL": database_url,
+            "PORT": str(self.port),
+            "FLASK_APP": "app",
+            "LAGC_ENV": "testing",
+            "SECRET_KEY": "live-sites-test-" + "x" * 32,
+            "LAGC_SCHEDULER_INTERVAL": "1",
+            "LAGC_SITE_LEASE_SECONDS": str(lease_seconds),
+            "HF_HUB_OFFLINE": "1",
+        }
+        self.settings = Settings(
+            env="testing", instance_dir=self.instance, database_url=database_url, site_lease_seconds=lease_seconds
+        )
         self.engine = make_engine(database_url)
         self.web: subprocess.Popen | None = None
         self.scheduler: subprocess.Popen | None = None
@@ -44,8 +54,9 @@ class Live:
         self.logs.mkdir(parents=True, exist_ok=True)
 
     def flask(self, *args: str) -> str:
-        proc = subprocess.run([str(BIN / "flask"), *args], env=self.env, cwd=ROOT, capture_output=True, text=True,
-                              timeout=120)
+        proc = subprocess.run(
+            [str(BIN / "flask"), *args], env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         return proc.stdout
 
@@ -60,14 +71,19 @@ class Live:
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "a")
-        return subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def start_web(self) -> None:
-        self.web = self._spawn("web", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
-                                       "app:create_app()"])
-        wait_for(lambda: _answers(self.url + "/healthz"), 60, "the platform did not start: "
-                 + (self.logs / "web.log").read_text()[-2000:])
+        self.web = self._spawn(
+            "web", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "app:create_app()"]
+        )
+        wait_for(
+            lambda: _answers(self.url + "/healthz"),
+            60,
+            "the platform did not start: " + (self.logs / "web.log").read_text()[-2000:],
+        )
 
     def stop_web(self) -> None:
         _stop(self.web)
@@ -94,8 +110,9 @@ class Live:
 class AgentProcess:
     """``python -m evaluation.agent`` for one site, in a work folder of its own."""
 
-    def __init__(self, live: Live, site: str, token: str, workdir: Path, poll: float = 0.5,
-                 extra: tuple[str, ...] = ()):
+    def __init__(
+        self, live: Live, site: str, token: str, workdir: Path, poll: float = 0.5, extra: tuple[str, ...] = ()
+    ):
         """``extra``: more of the agent's options (e.g. the gateway mode's ``--ssh ...``)."""
         self.live, self.site, self.token, self.workdir, self.poll = live, site, token, workdir, poll
         self.extra = extra
@@ -107,9 +124,28 @@ class AgentProcess:
         env.update(LAGC_SITE_TOKEN=self.token, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "evaluation.agent", "--platform", self.live.url, "--site", self.site,
-             "--workdir", str(self.workdir), "--poll", str(self.poll), "--max-backoff", "2", *self.extra],
-            env=env, cwd=self.workdir, stdout=open(self.log, "a"), stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "evaluation.agent",
+                "--platform",
+                self.live.url,
+                "--site",
+                self.site,
+                "--workdir",
+                str(self.workdir),
+                "--poll",
+                str(self.poll),
+                "--max-backoff",
+                "2",
+                *self.extra,
+            ],
+            env=env,
+            cwd=self.workdir,
+            stdout=open(self.log, "a"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         return self
 
     def signal(self, sig: int) -> None:

@@ -1,5 +1,6 @@
 """Helpers for the scheduler tests: a challenge whose suite and clusters the test chooses, a team, and an
 accepted submission whose checkpoint folder sits where the intake pins it."""
+
 from __future__ import annotations
 
 import sys
@@ -22,20 +23,42 @@ FAKE_LM_EVAL = Path(__file__).with_name("_fake_lm_eval.py")
 TASKS = ("lagc_capitals_mc", "lagc_capitals_yesno")
 
 
-def challenge_text(suite_dir: Path | None = None, lm_eval: tuple[str, ...] | None = None, cluster: str = "local",
-                   runner: str = "local", tasks=TASKS, **evaluation) -> str:
+def challenge_text(
+    suite_dir: Path | None = None,
+    lm_eval: tuple[str, ...] | None = None,
+    cluster: str = "local",
+    runner: str = "local",
+    tasks=TASKS,
+    **evaluation,
+) -> str:
     """The demo challenge (phases around today) with a suite of `tasks` and an [evaluation] of the test's."""
     lm_eval = lm_eval or (sys.executable, str(FAKE_LM_EVAL))
     lines = ["[benchmark]"] + ([f'include_path = "{suite_dir}"'] if suite_dir else [])
     for item in tasks:  # "task" (metric acc) or "task:metric"
         task, _, metric = item.partition(":")
-        lines += ["[[benchmark.tasks]]", f'name = "{task}"', f'lm_eval_task = "{task}"', "num_fewshot = 0",
-                  f'metric = "{metric or "acc"}"', "weight = 1.0", "baseline = 0.25"]
+        lines += [
+            "[[benchmark.tasks]]",
+            f'name = "{task}"',
+            f'lm_eval_task = "{task}"',
+            "num_fewshot = 0",
+            f'metric = "{metric or "acc"}"',
+            "weight = 1.0",
+            "baseline = 0.25",
+        ]
     profile = {"lm_eval": list(lm_eval), "cpus_per_task": 1} if cluster == "local-slurm" else {"lm_eval": list(lm_eval)}
     lines += [f"[clusters.{cluster}]"] + [f"{k} = {_toml(v)}" for k, v in profile.items()]
-    settings = {"runner": runner, "cluster": cluster, "max_concurrent": {cluster: 1}, "max_attempts": 2,
-                "timeout_minutes": 20, "batch_size": 4, "dtype": "float32", "limit": 8, "retry_delay_seconds": 0.1,
-                **evaluation}
+    settings = {
+        "runner": runner,
+        "cluster": cluster,
+        "max_concurrent": {cluster: 1},
+        "max_attempts": 2,
+        "timeout_minutes": 20,
+        "batch_size": 4,
+        "dtype": "float32",
+        "limit": 8,
+        "retry_delay_seconds": 0.1,
+        **evaluation,
+    }
     lines += ["[evaluation]"] + [f"{k} = {_toml(v)}" for k, v in settings.items()]
     return without_sections(demo_config_text(utcnow()), EVALUATION_SECTIONS) + "\n" + "\n".join(lines) + "\n"
 
@@ -59,11 +82,13 @@ def make_team(session: Session, challenge, email: str):
     return user, factories.registered_team(session, user, challenge, f"Team {email.split('@')[0]}")
 
 
-def accepted_submission(session: Session, settings, challenge, team, user, model: Path | None = None,
-                        behaviour: str = "ok") -> Submission:
+def accepted_submission(
+    session: Session, settings, challenge, team, user, model: Path | None = None, behaviour: str = "ok"
+) -> Submission:
     """An accepted submission; its pinned folder holds `model` (or an empty stand-in) and a `behaviour` file."""
-    sub = factories.submission(session, challenge.id, team.id, user.id, label="test model", parameters=150_000,
-                               licence_verdict=None)
+    sub = factories.submission(
+        session, challenge.id, team.id, user.id, label="test model", parameters=150_000, licence_verdict=None
+    )
     folder = factories.pin(storage_of(settings).submission_dir(sub.id), model)
     (folder / "behaviour").write_text(behaviour)
     return sub

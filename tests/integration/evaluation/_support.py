@@ -15,8 +15,15 @@ LM_EVAL = (sys.executable, "-m", "lm_eval")
 
 def eval_command(model: Path, suite_dir: Path, tasks, out_dir: Path):
     """The exact command the platform runs for the tiny model on the suite."""
-    spec = EvalSpec(checkpoint=str(model), tasks=tuple(tasks), output_path=str(out_dir / "output"),
-                    include_path=str(suite_dir), limit=LIMIT, batch_size=BATCH_SIZE, num_parameters=150_000)
+    spec = EvalSpec(
+        checkpoint=str(model),
+        tasks=tuple(tasks),
+        output_path=str(out_dir / "output"),
+        include_path=str(suite_dir),
+        limit=LIMIT,
+        batch_size=BATCH_SIZE,
+        num_parameters=150_000,
+    )
     return build_command(spec, lm_eval=LM_EVAL)
 
 

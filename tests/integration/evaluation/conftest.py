@@ -32,8 +32,12 @@ def pytest_collection_modifyitems(config, items):
         if no_lmeval and item.get_closest_marker("lmeval"):
             item.add_marker(pytest.mark.skip(reason="lm_eval is not importable (pip install -e '.[eval]')"))
         if no_slurm and item.get_closest_marker("slurm"):
-            item.add_marker(pytest.mark.skip(reason="SLURM_CONF is unset: run `bash scripts/services/slurm.sh "
-                                             "start` and `eval \"$(bash scripts/services/slurm.sh env)\"`"))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="SLURM_CONF is unset: run `bash scripts/services/slurm.sh "
+                    'start` and `eval "$(bash scripts/services/slurm.sh env)"`'
+                )
+            )
         if no_ssh and item.get_closest_marker("ssh"):
             item.add_marker(pytest.mark.skip(reason=no_ssh))
 
@@ -43,11 +47,23 @@ def _no_ssh_server() -> str | None:
     missing server is an error, not a skip."""
     folder = os.environ.get("LAGC_TEST_SSH")
     if not folder:
-        why = "LAGC_TEST_SSH is unset: run `bash scripts/services/ssh.sh start` and `eval \"$(bash " \
-              "scripts/services/ssh.sh env)\"`"
-    elif not (Path(folder) / "port").is_file() or subprocess.run(
-            ["bash", str(Path(__file__).resolve().parents[3] / "scripts/services/ssh.sh"), "status",
-             str(Path(folder).parent)], capture_output=True).returncode != 0:
+        why = (
+            'LAGC_TEST_SSH is unset: run `bash scripts/services/ssh.sh start` and `eval "$(bash '
+            'scripts/services/ssh.sh env)"`'
+        )
+    elif (
+        not (Path(folder) / "port").is_file()
+        or subprocess.run(
+            [
+                "bash",
+                str(Path(__file__).resolve().parents[3] / "scripts/services/ssh.sh"),
+                "status",
+                str(Path(folder).parent),
+            ],
+            capture_output=True,
+        ).returncode
+        != 0
+    ):
         why = f"no OpenSSH server runs for {folder}: run `bash scripts/services/ssh.sh start`"
     else:
         return None
@@ -93,11 +109,30 @@ def by_hand(tiny_model, suite, job_root):
     """lm-eval run by hand, as an operator would type it, outside any platform code."""
     suite_dir, tasks = suite
     out = job_root / "by-hand"
-    argv = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",
-            f"pretrained={tiny_model},use_safetensors=True,trust_remote_code=False,dtype=float32",
-            "--tasks", ",".join(tasks), "--include_path", str(suite_dir), "--limit", str(LIMIT),
-            "--batch_size", str(BATCH_SIZE), "--device", "cpu", "--seed", "0", "--output_path", str(out),
-            "--log_samples"]
+    argv = [
+        sys.executable,
+        "-m",
+        "lm_eval",
+        "--model",
+        "hf",
+        "--model_args",
+        f"pretrained={tiny_model},use_safetensors=True,trust_remote_code=False,dtype=float32",
+        "--tasks",
+        ",".join(tasks),
+        "--include_path",
+        str(suite_dir),
+        "--limit",
+        str(LIMIT),
+        "--batch_size",
+        str(BATCH_SIZE),
+        "--device",
+        "cpu",
+        "--seed",
+        "0",
+        "--output_path",
+        str(out),
+        "--log_samples",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -111,9 +146,26 @@ def two_runs(tiny_model, suite, job_root):
     suite_dir, tasks = suite
     reports = {}
     for shots in (0, 2):
-        argv = [sys.executable, "-m", "evaluation.cli", "run", "--checkpoint", str(tiny_model), "--tasks",
-                ",".join(tasks), "--include-path", str(suite_dir), "--limit", str(LIMIT), "--batch-size",
-                str(BATCH_SIZE), "--num-fewshot", str(shots), "--work-dir", str(job_root / f"paired-{shots}-shot")]
+        argv = [
+            sys.executable,
+            "-m",
+            "evaluation.cli",
+            "run",
+            "--checkpoint",
+            str(tiny_model),
+            "--tasks",
+            ",".join(tasks),
+            "--include-path",
+            str(suite_dir),
+            "--limit",
+            str(LIMIT),
+            "--batch-size",
+            str(BATCH_SIZE),
+            "--num-fewshot",
+            str(shots),
+            "--work-dir",
+            str(job_root / f"paired-{shots}-shot"),
+        ]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
         reports[shots] = json.loads(proc.stdout)
@@ -137,7 +189,8 @@ def overtime_job(request, job_root):
     from evaluation.runners.slurm import SlurmRunner
 
     runner = SlurmRunner(local_slurm_profile())
-    handle = runner.start(Command(argv=("sleep", "600")), job_root / "overtime", name="lagc-test-overtime",
-                          time_minutes=1)
+    handle = runner.start(
+        Command(argv=("sleep", "600")), job_root / "overtime", name="lagc-test-overtime", time_minutes=1
+    )
     yield handle
     runner.cancel(handle)

@@ -1,6 +1,7 @@
 """A restarted agent against the platform over real HTTP (the app served in a thread) and the real local Slurm:
 a job its predecessor submitted but never recorded is found by its name and folder, never submitted again,
 and stopped when an organiser cancelled the evaluation meanwhile."""
+
 from __future__ import annotations
 
 import subprocess
@@ -38,7 +39,8 @@ def _squeue_state(job_id: str) -> str:
 
 
 def test_a_cancel_that_meets_a_job_the_crashed_agent_submitted_but_never_recorded_stops_that_job(
-        app, client, db, settings, make_user, served, tmp_path):
+    app, client, db, settings, make_user, served, tmp_path
+):
     sites_challenge(db, settings)
     token = register(db, "alpha")
     site = SiteAgent(client, token)
@@ -51,9 +53,28 @@ def test_a_cancel_that_meets_a_job_the_crashed_agent_submitted_but_never_recorde
         assert site.event(ev.id, 1, event, **body).status_code == 200
     # The crashed agent: bound, its sbatch went through, and it died before writing the job id down.
     job_dir.mkdir(parents=True)
-    job_id = subprocess.run(["sbatch", "--parsable", "-J", lease["job_name"], "-D", str(job_dir), "-o", "/dev/null",
-                             "--wrap", "sleep 600"], capture_output=True, text=True, check=True,
-                            timeout=30).stdout.strip().split(";")[0]
+    job_id = (
+        subprocess.run(
+            [
+                "sbatch",
+                "--parsable",
+                "-J",
+                lease["job_name"],
+                "-D",
+                str(job_dir),
+                "-o",
+                "/dev/null",
+                "--wrap",
+                "sleep 600",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        .stdout.strip()
+        .split(";")[0]
+    )
     try:
         state = AgentState(workdir)
         state.add(lease).update(phase=BOUND, job_dir=str(job_dir))

@@ -2,6 +2,7 @@
 not its sha256 refused, a Hub submission taken from the Hub at its commit (FakeHub, the one fake: the real
 Hub is out of reach) with the platform as the fallback, reuse, housekeeping; and the agent's command line
 with every web and database package blocked."""
+
 from __future__ import annotations
 
 import hashlib
@@ -66,8 +67,7 @@ def _model(files: dict[str, bytes], hub: dict | None = None) -> dict:
     return {"sha256": model_digest((e["name"], e["sha256"]) for e in entries), "files": entries, "hub": hub}
 
 
-def test_an_interrupted_download_resumes_where_it_stopped_and_the_folder_is_checked_and_reused(tmp_path,
-                                                                                               model_files):
+def test_an_interrupted_download_resumes_where_it_stopped_and_the_folder_is_checked_and_reused(tmp_path, model_files):
     platform = FilePlatform(model_files)
     stager = Stager(tmp_path, PlatformClient(platform.url, "lagc_site_x"))
     weights = model_files["model.safetensors"]
@@ -94,7 +94,8 @@ def test_a_file_whose_bytes_are_not_its_sha256_is_refused_and_not_kept(tmp_path,
 
 
 def test_a_hub_submission_comes_from_the_hub_at_its_commit_and_from_the_platform_where_the_hub_fails(
-        tmp_path, model_files):
+    tmp_path, model_files
+):
     hub = FakeHub()
     hub.thread.start()
     pushed = dict(model_files, **{"config.json": b'{"changed": "on the hub"}'})  # not the pinned bytes
@@ -106,12 +107,12 @@ def test_a_hub_submission_comes_from_the_hub_at_its_commit_and_from_the_platform
     assert (folder / "config.json").read_bytes() == model_files["config.json"]
     assert hub.downloaded() == {"model.safetensors", "config.json"}
     assert [path.rsplit("/", 1)[-1] for path, _ in platform.requests] == [
-        hashlib.sha256(model_files["config.json"]).hexdigest()]  # only the file the Hub got wrong
+        hashlib.sha256(model_files["config.json"]).hexdigest()
+    ]  # only the file the Hub got wrong
     hub.server.shutdown()
 
 
-def test_housekeeping_removes_what_no_lease_used_for_the_grace_period_and_never_what_is_in_use(tmp_path,
-                                                                                              model_files):
+def test_housekeeping_removes_what_no_lease_used_for_the_grace_period_and_never_what_is_in_use(tmp_path, model_files):
     platform = FilePlatform(model_files)
     stager = Stager(tmp_path, PlatformClient(platform.url, "lagc_site_x"))
     old = stager.stage_model(1, 1, _model({"config.json": model_files["config.json"]}))

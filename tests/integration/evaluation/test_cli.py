@@ -21,8 +21,20 @@ def test_a_malformed_metric_choice_is_refused(tmp_path):
 
 def test_a_run_that_writes_no_results_is_reported_as_failed_with_the_reason(tmp_path):
     (tmp_path / "model").mkdir()
-    result = CliRunner().invoke(cli, ["run", "--checkpoint", str(tmp_path / "model"), "--tasks", "t",
-                                      "--lm-eval", "true", "--work-dir", str(tmp_path / "job")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--checkpoint",
+            str(tmp_path / "model"),
+            "--tasks",
+            "t",
+            "--lm-eval",
+            "true",
+            "--work-dir",
+            str(tmp_path / "job"),
+        ],
+    )
     report = json.loads(result.output)
     assert result.exit_code == 1
     assert report["status"] == "failed" and "no results file" in report["reason"]

@@ -1,6 +1,7 @@
 """A team chooses which of its evaluated submissions counts (issue 17, item 21): on its submissions page and over
 the API, for its own submissions only, until the board freezes, audited; the board follows the choice, and a
 choice made after the freeze never changes the frozen board."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -35,8 +36,10 @@ def teams(db, make_user, challenge):
         w.v3 = _submission(session, w, alpha.id, "Alpha v3", 2, "running")
         w.v4 = _submission(session, w, alpha.id, "Alpha v4", 1, "failed")
         w.b1 = _submission(session, w, bravo.id, "Bravo v1", 4, "finished")
-        w.api = {name: {"Authorization": "Bearer " + issue_token(session, session.get(User, ids[name]), "t")[1]}
-                 for name in ("alice", "bob")}
+        w.api = {
+            name: {"Authorization": "Bearer " + issue_token(session, session.get(User, ids[name]), "t")[1]}
+            for name in ("alice", "bob")
+        }
     return w
 
 
@@ -44,9 +47,16 @@ def _submission(session, w, team_id: int, label: str, days: int, state: str) -> 
     from app.checkpoints.models import Submission, SubmissionStatus
     from evaluation.models import Evaluation, TaskResult
 
-    sub = Submission(challenge_id=w.challenge_id, team_id=team_id, submitted_by_id=w.users["alice"], label=label,
-                     source="hub", status=SubmissionStatus.accepted, accepted_at=NOW - timedelta(days=days),
-                     licence_verdict="pass")
+    sub = Submission(
+        challenge_id=w.challenge_id,
+        team_id=team_id,
+        submitted_by_id=w.users["alice"],
+        label=label,
+        source="hub",
+        status=SubmissionStatus.accepted,
+        accepted_at=NOW - timedelta(days=days),
+        licence_verdict="pass",
+    )
     session.add(sub)
     session.flush()
     ended = None if state == "running" else NOW - timedelta(days=days) + timedelta(hours=2)
@@ -60,9 +70,10 @@ def _submission(session, w, team_id: int, label: str, days: int, state: str) -> 
 
 def _choose(client, w, submission_id):
     page = client.get(f"/c/{w.slug}/submissions").get_data(as_text=True)
-    return client.post(f"/c/{w.slug}/submissions/counted",
-                       data={"submission_id": "" if submission_id is None else str(submission_id),
-                             "csrf_token": csrf_token(page)})
+    return client.post(
+        f"/c/{w.slug}/submissions/counted",
+        data={"submission_id": "" if submission_id is None else str(submission_id), "csrf_token": csrf_token(page)},
+    )
 
 
 def _board_row(client, db, w, team: str) -> dict:
@@ -78,8 +89,10 @@ def _events(db, action: str) -> list:
     from app.audit.models import AuditEvent
 
     with db() as session:
-        return [(e.actor_id, e.subject_id, e.details) for e in
-                session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))]
+        return [
+            (e.actor_id, e.subject_id, e.details)
+            for e in session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+        ]
 
 
 def test_by_default_the_latest_scored_submission_counts_and_a_newer_one_never_replaces_it(client, db, teams):
@@ -112,8 +125,10 @@ def test_only_an_evaluated_submission_can_count_and_the_refusal_says_why(client,
     for sub, label in ((teams.v3, "Alpha v3"), (teams.v4, "Alpha v4")):
         refused = client.post(api, json={"submission_id": sub}, headers=teams.api["alice"])
         assert refused.status_code == 409
-        assert refused.get_json()["detail"] == f"{label} has no finished evaluation: only an evaluated submission " \
-                                               "can count."
+        assert (
+            refused.get_json()["detail"] == f"{label} has no finished evaluation: only an evaluated submission "
+            "can count."
+        )
     sign_in(client, "alice@example.eu")
     page = _choose(client, teams, teams.v3)
     assert page.status_code == 409 and "has no finished evaluation" in page.get_data(as_text=True)
@@ -135,8 +150,12 @@ def test_null_returns_to_the_latest_scored_submission(client, db, teams):
     assert (chosen["counted"]["submission_id"], chosen["chosen_submission_id"]) == (teams.v1, teams.v1)
     back = client.post(api, json={"submission_id": None}, headers=teams.api["alice"]).get_json()
     assert (back["counted"]["submission_id"], back["counted"]["chosen"]) == (teams.v2, False)
-    assert back["submissions"] == {str(teams.v1): "scored", str(teams.v2): "scored", str(teams.v3): "evaluating",
-                                   str(teams.v4): "failed"}
+    assert back["submissions"] == {
+        str(teams.v1): "scored",
+        str(teams.v2): "scored",
+        str(teams.v3): "evaluating",
+        str(teams.v4): "failed",
+    }
     assert [subject for _, subject, _ in _events(db, "team.counted_default")] == [str(teams.alpha)]
 
 
@@ -151,8 +170,15 @@ def test_after_the_freeze_the_choice_is_refused_and_a_late_choice_never_changes_
     refused = client.post(api, json={"submission_id": teams.v1}, headers=teams.api["alice"])
     assert refused.status_code == 409 and refused.get_json()["detail"].startswith("The board froze on ")
     with db() as session:  # a choice that slipped in after the freeze (as a concurrent request might)
-        session.add(CountedChoice(challenge_id=teams.challenge_id, team_id=teams.alpha, submission_id=teams.v1,
-                                  chosen_by_id=teams.users["alice"], chosen_at=NOW))
+        session.add(
+            CountedChoice(
+                challenge_id=teams.challenge_id,
+                team_id=teams.alpha,
+                submission_id=teams.v1,
+                chosen_by_id=teams.users["alice"],
+                chosen_at=NOW,
+            )
+        )
     assert _board_row(client, db, teams, "Alpha")["submission_id"] == teams.v2
     state = client.get(api, headers=teams.api["alice"]).get_json()
     assert (state["frozen"]["submission_id"], state["counted"]["submission_id"]) == (teams.v2, teams.v1)
@@ -165,10 +191,13 @@ def test_where_the_latest_scored_submission_counts_teams_cannot_choose(client, d
 
     with db() as session:
         text = session.get(Challenge, teams.challenge_id).config_text
-        load_config_text(session, text.replace('counted_submission = "chosen_or_latest_scored"',
-                                               'counted_submission = "latest_scored"'))
-    refused = client.post(f"/api/v1/challenges/{teams.slug}/counted", json={"submission_id": teams.v1},
-                          headers=teams.api["alice"])
+        load_config_text(
+            session,
+            text.replace('counted_submission = "chosen_or_latest_scored"', 'counted_submission = "latest_scored"'),
+        )
+    refused = client.post(
+        f"/api/v1/challenges/{teams.slug}/counted", json={"submission_id": teams.v1}, headers=teams.api["alice"]
+    )
     assert refused.status_code == 409 and "teams do not choose" in refused.get_json()["detail"]
     assert _board_row(client, db, teams, "Alpha")["submission_id"] == teams.v2
 
@@ -176,6 +205,7 @@ def test_where_the_latest_scored_submission_counts_teams_cannot_choose(client, d
 def test_judges_and_organisers_do_not_choose_for_a_team(client, make_user, db, teams):
     for email, role in (("j@example.eu", Role.judge), ("o2@example.eu", Role.organiser)):
         headers = bearer(client, make_user, db, email, role)
-        answer = client.post(f"/api/v1/challenges/{teams.slug}/counted", json={"submission_id": teams.v1},
-                             headers=headers)
+        answer = client.post(
+            f"/api/v1/challenges/{teams.slug}/counted", json={"submission_id": teams.v1}, headers=headers
+        )
         assert answer.status_code == 403

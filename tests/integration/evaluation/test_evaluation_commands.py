@@ -1,15 +1,26 @@
 """The job command the scheduler builds from a pinned request, and `flask eval stage-datasets --dry-run`."""
+
 from pathlib import Path
 
 from evaluation.clusters import default_profiles
 from evaluation.jobspec import build_job_command, output_dirs
 
-REQUEST = {"checkpoint": "/models/7", "batch_size": 8, "dtype": "bfloat16", "device": "cuda", "seed": 0,
-           "limit": None, "include_path": None, "num_parameters": 7_000_000_000,
-           "datasets_cache": "/scratch/project/hf-datasets",
-           "tasks": [{"name": "hellaswag", "lm_eval_task": "hellaswag", "num_fewshot": 10},
-                     {"name": "arc", "lm_eval_task": "arc_challenge", "num_fewshot": 25},
-                     {"name": "gsm8k", "lm_eval_task": "gsm8k", "num_fewshot": 10}]}
+REQUEST = {
+    "checkpoint": "/models/7",
+    "batch_size": 8,
+    "dtype": "bfloat16",
+    "device": "cuda",
+    "seed": 0,
+    "limit": None,
+    "include_path": None,
+    "num_parameters": 7_000_000_000,
+    "datasets_cache": "/scratch/project/hf-datasets",
+    "tasks": [
+        {"name": "hellaswag", "lm_eval_task": "hellaswag", "num_fewshot": 10},
+        {"name": "arc", "lm_eval_task": "arc_challenge", "num_fewshot": 25},
+        {"name": "gsm8k", "lm_eval_task": "gsm8k", "num_fewshot": 10},
+    ],
+}
 
 
 def test_jobs_read_the_staged_datasets_offline_and_run_one_lm_eval_per_fewshot_count():
@@ -25,8 +36,9 @@ def test_jobs_read_the_staged_datasets_offline_and_run_one_lm_eval_per_fewshot_c
 
 
 def test_stage_datasets_prints_the_download_command_for_the_challenge_suite(app, db, challenge, tmp_path):
-    result = app.test_cli_runner().invoke(args=["eval", "stage-datasets", "--challenge", challenge,
-                                                "--cache-dir", str(tmp_path / "cache"), "--dry-run"])
+    result = app.test_cli_runner().invoke(
+        args=["eval", "stage-datasets", "--challenge", challenge, "--cache-dir", str(tmp_path / "cache"), "--dry-run"]
+    )
     assert result.exit_code == 0, result.output
     assert f"HF_DATASETS_CACHE={tmp_path / 'cache'}" in result.output and "HF_DATASETS_OFFLINE=0" in result.output
     assert "--tasks hellaswag,arc_challenge,mmlu,gsm8k,belebele_deu_Latn" in result.output

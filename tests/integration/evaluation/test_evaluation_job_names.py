@@ -2,6 +2,7 @@
 1 in every database, so each instance's job names carry its own identifier, and a scheduler that died between
 submitting a job and recording its id finds its own job by name, never the other instance's. Jobs named the
 old way (before the identifier) are still found, but only in the evaluation's own folder."""
+
 from __future__ import annotations
 
 import subprocess
@@ -53,13 +54,26 @@ def test_the_identifier_is_made_once_when_missing_and_the_setting_overrides_it(d
 
 # ------------------------------------------------------------------------------------- on the real cluster
 
+
 def _sbatch(name: str, folder: Path) -> str:
     """A sleeping job submitted as another instance (or an older version of this one) would have."""
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "other.sh"
     script.write_text("#!/bin/sh\nsleep 60\n")
-    out = subprocess.run(["sbatch", "--parsable", f"--job-name={name}", f"--chdir={folder}", "--cpus-per-task=1",
-                          "--output=/dev/null", str(script)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            "sbatch",
+            "--parsable",
+            f"--job-name={name}",
+            f"--chdir={folder}",
+            "--cpus-per-task=1",
+            "--output=/dev/null",
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip().split(";")[0]
 
 
@@ -96,17 +110,19 @@ def _reconcile(app, slurm) -> Evaluation:
 
 
 def _name_of(job_id: str) -> str:
-    return subprocess.run(["squeue", "-h", "--states=all", "-j", job_id, "-o", "%j"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["squeue", "-h", "--states=all", "-j", job_id, "-o", "%j"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.mark.slurm
-def test_a_restarted_scheduler_never_takes_another_instances_job_of_the_same_evaluation_id(app, db, crashed,
-                                                                                             tmp_path):
+def test_a_restarted_scheduler_never_takes_another_instances_job_of_the_same_evaluation_id(app, db, crashed, tmp_path):
     slurm, evaluation_id, _, submitted = crashed
     elsewhere = tmp_path / "other-instance" / str(evaluation_id) / "attempt-1"
-    submitted += [_sbatch(job_name(evaluation_id, 1, "otherinstance"), elsewhere),
-                  _sbatch(legacy_job_name(evaluation_id, 1), elsewhere)]
+    submitted += [
+        _sbatch(job_name(evaluation_id, 1, "otherinstance"), elsewhere),
+        _sbatch(legacy_job_name(evaluation_id, 1), elsewhere),
+    ]
     ev = _reconcile(app, slurm)
     assert S(ev.state) == S.dispatched and ev.job_id not in submitted
     with db() as session:

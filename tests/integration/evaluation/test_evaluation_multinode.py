@@ -3,6 +3,7 @@ GPU-hour allocation checked against every planned node before dispatch, the mult
 and every node's GPU-hours charged. LEONARDO's Slurm controller is out of reach from here, so the one stand-in
 is ``LeonardoSbatch``: it records what the runner submits and answers with a job id, as sbatch --parsable does.
 (The single-node path runs for real on the local Slurm cluster in test_evaluation_real_runs.py.)"""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,13 @@ from evaluation.status import status_of
 from ._platform import accepted_submission, challenge_text, make_challenge, make_team
 
 CLUSTER = "leonardo-booster"
-MOE = {"architectures": ["MixtralForCausalLM"], "num_local_experts": 64, "num_experts_per_tok": 8,
-       "num_attention_heads": 128, "num_hidden_layers": 96}
+MOE = {
+    "architectures": ["MixtralForCausalLM"],
+    "num_local_experts": 64,
+    "num_experts_per_tok": 8,
+    "num_attention_heads": 128,
+    "num_hidden_layers": 96,
+}
 
 
 class LeonardoSbatch:
@@ -58,7 +64,9 @@ def leonardo(monkeypatch):
 
 def _submit(db, slurm, parameters: int, n=1, **evaluation) -> int:
     with db() as session:
-        challenge = make_challenge(session, challenge_text(runner="slurm", cluster=CLUSTER, dtype="bfloat16", **evaluation))
+        challenge = make_challenge(
+            session, challenge_text(runner="slurm", cluster=CLUSTER, dtype="bfloat16", **evaluation)
+        )
         user, team = make_team(session, challenge, "big@example.eu")
         for _ in range(n):
             sub = accepted_submission(session, slurm, challenge, team, user)
@@ -78,12 +86,19 @@ def test_a_400b_model_is_queued_with_a_five_node_layout_and_dispatched_as_one_mu
     challenge_id = _submit(db, slurm, 400 * 10**9, allocation_gpu_hours={CLUSTER: 500})
     [ev] = _cycle(app, slurm, jobs.enqueue)
     plan = ev.request["plan"]
-    assert (plan["backend"], plan["nodes"], plan["tensor_parallel_size"], plan["pipeline_parallel_size"],
-            plan["expert_parallel"]) == ("vllm", 5, 4, 5, True)
+    assert (
+        plan["backend"],
+        plan["nodes"],
+        plan["tensor_parallel_size"],
+        plan["pipeline_parallel_size"],
+        plan["expert_parallel"],
+    ) == ("vllm", 5, 4, 5, True)
     with Session(app.extensions["lagc_engine"]) as session:
         status = status_of(session, session.get(Evaluation, ev.id), organiser=False)
-    assert status["layout_words"] == "vLLM on 5 nodes (a Ray cluster): tensor parallel 4, pipeline parallel 5, " \
+    assert (
+        status["layout_words"] == "vLLM on 5 nodes (a Ray cluster): tensor parallel 4, pipeline parallel 5, "
         "expert parallel"
+    )
     assert status["layout"]["nodes"] == 5 and "800 GB of weights in bfloat16" in status["layout"]["reasons"][0]
     [ev] = _cycle(app, slurm, jobs.dispatch)
     assert S(ev.state) == S.dispatched and ev.job_id == "4242" and len(leonardo.scripts) == 1
@@ -93,12 +108,11 @@ def test_a_400b_model_is_queued_with_a_five_node_layout_and_dispatched_as_one_mu
         profile = setup_of(session.get(Challenge, challenge_id), slurm).profile(CLUSTER)
         name = job_name(ev.id, 1, instance_id(session, slurm))
     command = build_job_command(ev.request, profile, Path(ev.work_dir))
-    expected = render_batch_script(profile, command, JobPaths(Path(ev.work_dir)), name=name,
-                                   time_minutes=21)
+    expected = render_batch_script(profile, command, JobPaths(Path(ev.work_dir)), name=name, time_minutes=21)
     assert leonardo.scripts[0] == expected == (Path(ev.work_dir) / "run.sh").read_text()
     assert "#SBATCH --nodes=5\n#SBATCH --ntasks-per-node=1\n#SBATCH --exclusive\n" in expected
     assert "pipeline_parallel_size=5,distributed_executor_backend=ray,enable_expert_parallel=True" in expected
-    assert 'srun --nodes=4 --ntasks=4 --ntasks-per-node=1' in expected
+    assert "srun --nodes=4 --ntasks=4 --ntasks-per-node=1" in expected
 
 
 def test_a_model_too_large_for_the_clusters_node_limit_fails_when_queued_with_the_planners_reason(app, db, slurm):

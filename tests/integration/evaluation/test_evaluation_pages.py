@@ -1,4 +1,5 @@
 """What entrants and organisers see of evaluations: the live team page, its JSON, the API, the organiser view."""
+
 from __future__ import annotations
 
 import json
@@ -71,14 +72,16 @@ def test_the_openapi_document_describes_the_status_with_its_response_model(clien
 
 
 def test_an_organiser_sees_evaluations_per_cluster_and_retries_a_finished_one_only_when_failed(
-        app, client, db, settings, make_user):
+    app, client, db, settings, make_user
+):
     ev = _one_finished(app, db, settings)
     make_user("boss@example.eu", Role.organiser)
     sign_in(client, "boss@example.eu")
     page = client.get("/organiser/evaluations").get_data(as_text=True)
     assert 'data-cluster="local"' in page and f'data-evaluation="{ev.id}"' in page
-    response = submit(client, f"/organiser/evaluations/{ev.id}/retry", {}, page="/organiser/evaluations",
-                      follow_redirects=True)
+    response = submit(
+        client, f"/organiser/evaluations/{ev.id}/retry", {}, page="/organiser/evaluations", follow_redirects=True
+    )
     assert "only failed or cancelled ones are retried" in response.get_data(as_text=True)
     with Session(app.extensions["lagc_engine"]) as session:
         assert S(session.get(Evaluation, ev.id).state) == S.finished

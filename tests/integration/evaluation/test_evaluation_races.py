@@ -1,5 +1,6 @@
 """An organiser's click on an evaluation that another request (a second click, or the scheduler) changed
 between the page being read and the click landing: the change is made once, the late one is refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -52,8 +53,9 @@ def test_a_second_click_read_before_the_first_landed_is_refused(app, db, make_us
     second.close()
 
 
-def test_the_scheduler_does_not_dispatch_an_evaluation_cancelled_after_it_read_the_queue(app, db, make_user,
-                                                                                      evaluation_id):
+def test_the_scheduler_does_not_dispatch_an_evaluation_cancelled_after_it_read_the_queue(
+    app, db, make_user, evaluation_id
+):
     organiser = make_user("olga@lagc.eu", Role.organiser)
     with db() as session:
         session.get(Evaluation, evaluation_id).state = EvaluationState.queued

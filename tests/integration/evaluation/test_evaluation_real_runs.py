@@ -1,6 +1,7 @@
 """Evaluations through the platform with real lm-eval on the tiny model (local runner and the real Slurm
 cluster), real Slurm failures (a node that dies, a cancel, a run over its time limit), and a scheduler
 process killed with SIGKILL in the middle of a run. PostgreSQL only: these runs cost real CPU time."""
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,9 @@ def _start(db, settings, model=None, behaviour="ok", **kwargs) -> None:
 
 
 def _final(evs):
-    return evs and all(S(e.state) in (S.finished, S.cancelled) or (S(e.state) == S.failed and e.retry_at is None)
-                       for e in evs)
+    return evs and all(
+        S(e.state) in (S.finished, S.cancelled) or (S(e.state) == S.failed and e.retry_at is None) for e in evs
+    )
 
 
 def _assert_same_scores_as_by_hand(app, ev, by_hand):
@@ -58,10 +60,17 @@ def _assert_samples_kept(ev, settings, by_hand):
 
 
 @pytest.mark.lmeval
-def test_the_platform_records_exactly_the_scores_of_lm_eval_run_by_hand_locally(app, db, settings, tiny_model,
-                                                                                suite, by_hand):
-    _start(db, settings, model=tiny_model, suite_dir=suite[0], lm_eval=("lm_eval",),
-           tasks=[f"{t}:{m}" for t, m in METRICS.items()])
+def test_the_platform_records_exactly_the_scores_of_lm_eval_run_by_hand_locally(
+    app, db, settings, tiny_model, suite, by_hand
+):
+    _start(
+        db,
+        settings,
+        model=tiny_model,
+        suite_dir=suite[0],
+        lm_eval=("lm_eval",),
+        tasks=[f"{t}:{m}" for t, m in METRICS.items()],
+    )
     [ev] = cycle_until(app.extensions["lagc_engine"], settings, _final, timeout=300, pause=1)
     _assert_same_scores_as_by_hand(app, ev, by_hand)
     assert ev.provenance["lm_eval_version"] and ev.provenance["transformers_version"]
@@ -72,11 +81,20 @@ def test_the_platform_records_exactly_the_scores_of_lm_eval_run_by_hand_locally(
 
 @pytest.mark.lmeval
 @pytest.mark.slurm
-def test_the_platform_records_exactly_the_scores_of_lm_eval_run_by_hand_on_slurm(app, db, settings, tiny_model,
-                                                                                 suite, by_hand):
+def test_the_platform_records_exactly_the_scores_of_lm_eval_run_by_hand_on_slurm(
+    app, db, settings, tiny_model, suite, by_hand
+):
     slurm = settings.with_overrides(eval_runner="slurm")
-    _start(db, slurm, model=tiny_model, suite_dir=suite[0], lm_eval=("lm_eval",), runner="slurm",
-           cluster="local-slurm", tasks=[f"{t}:{m}" for t, m in METRICS.items()])
+    _start(
+        db,
+        slurm,
+        model=tiny_model,
+        suite_dir=suite[0],
+        lm_eval=("lm_eval",),
+        runner="slurm",
+        cluster="local-slurm",
+        tasks=[f"{t}:{m}" for t, m in METRICS.items()],
+    )
     [ev] = cycle_until(app.extensions["lagc_engine"], slurm, _final, timeout=300, pause=1)
     _assert_same_scores_as_by_hand(app, ev, by_hand)
     assert ev.runner == "slurm" and ev.job_id.isdigit() and ev.provenance["node"]
@@ -88,8 +106,9 @@ def _slurm_settings(settings):
 
 
 def _until_running(app, slurm):
-    return cycle_until(app.extensions["lagc_engine"], slurm, lambda evs: evs and S(evs[0].state) == S.running,
-                       timeout=60)[0]
+    return cycle_until(
+        app.extensions["lagc_engine"], slurm, lambda evs: evs and S(evs[0].state) == S.running, timeout=60
+    )[0]
 
 
 @pytest.mark.slurm
@@ -135,19 +154,35 @@ def test_a_slurm_job_over_the_challenge_time_limit_is_stopped_and_not_retried(ap
 @pytest.mark.slurm
 def test_a_scheduler_killed_mid_run_and_restarted_loses_nothing_and_submits_nothing_twice(app, db, settings):
     _start(db, settings, behaviour="sleep 6", runner="slurm", cluster="local-slurm")
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "LAGC_INSTANCE_DIR": str(settings.instance_dir),
-           "LAGC_EVAL_RUNNER": "slurm", "LAGC_ENV": "testing", "SECRET_KEY": settings.secret_key,
-           "LAGC_SCHEDULER_INTERVAL": "1"}
-    first = subprocess.Popen([sys.executable, "-m", "evaluation.scheduler"], env=env, cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "LAGC_INSTANCE_DIR": str(settings.instance_dir),
+        "LAGC_EVAL_RUNNER": "slurm",
+        "LAGC_ENV": "testing",
+        "SECRET_KEY": settings.secret_key,
+        "LAGC_SCHEDULER_INTERVAL": "1",
+    }
+    first = subprocess.Popen(
+        [sys.executable, "-m", "evaluation.scheduler"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     engine = app.extensions["lagc_engine"]
     try:
         ev = _wait_for(engine, lambda e: e is not None and S(e.state) == S.running, 60)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         time.sleep(1.5)  # the lease expires after 15 s; a restarted scheduler waits for it
-        second = subprocess.Popen([sys.executable, "-m", "evaluation.scheduler"], env=env, cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        second = subprocess.Popen(
+            [sys.executable, "-m", "evaluation.scheduler"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             ev = _wait_for(engine, lambda e: S(e.state) == S.finished, 90)
         finally:
@@ -161,8 +196,9 @@ def test_a_scheduler_killed_mid_run_and_restarted_loses_nothing_and_submits_noth
     assert sum(1 for h in ev.history if h["to"] == "dispatched") == 1 and ev.attempt == 1
     with Session(engine) as session:
         name = job_name(ev.id, 1, instance_id(session, settings))
-    names = subprocess.run(["squeue", "-h", "--states=all", "--name", name, "-o", "%i"],
-                           capture_output=True, text=True).stdout.split()
+    names = subprocess.run(
+        ["squeue", "-h", "--states=all", "--name", name, "-o", "%i"], capture_output=True, text=True
+    ).stdout.split()
     assert names == [ev.job_id]  # one job on the cluster
 
 

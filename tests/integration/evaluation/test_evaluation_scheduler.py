@@ -1,6 +1,7 @@
 """The evaluation state machine driven by the scheduler steps, with real local processes and a stand-in for
 the lm_eval command (see _fake_lm_eval.py): queueing, dispatch limits, ingest, failures, retries, time
 limits, cancel, crash recovery and phase events, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import gzip
@@ -44,8 +45,9 @@ def _setup(db, settings, n=1, behaviour="ok", **evaluation):
 
 
 def _final(evs):
-    return evs and all(S(e.state) in (S.finished, S.cancelled) or (S(e.state) == S.failed and e.retry_at is None)
-                       for e in evs)
+    return evs and all(
+        S(e.state) in (S.finished, S.cancelled) or (S(e.state) == S.failed and e.retry_at is None) for e in evs
+    )
 
 
 def test_an_accepted_submission_is_queued_with_the_challenge_suite_pinned(app, db, settings):
@@ -77,8 +79,9 @@ def test_a_finished_run_records_each_counted_metric_provenance_and_the_gpu_charg
     assert ev.results_path == str(settings.storage_dir / prov["kept"]["results"][0]["file"])
     assert prov["lock_sha256"] is None  # a cluster's own lm-eval (here a fake) ran in an environment not known
     assert len(charges) == 1 and charges[0].gpu_hours == 0.0  # a CPU run costs no GPU-hours
-    assert [h["to"] for h in ev.history] == ["queued", "dispatching", "dispatched", "running", "finished"] or \
-        [h["to"] for h in ev.history] == ["queued", "dispatching", "dispatched", "finished"]
+    assert [h["to"] for h in ev.history] == ["queued", "dispatching", "dispatched", "running", "finished"] or [
+        h["to"] for h in ev.history
+    ] == ["queued", "dispatching", "dispatched", "finished"]
 
 
 def test_a_finished_evaluation_keeps_its_results_and_compressed_samples_with_their_sha256(app, db, settings):
@@ -142,8 +145,16 @@ def test_a_team_that_used_its_gpu_hour_allocation_gets_no_more_runs_on_that_clus
     with Session(_engine(app)) as session:
         jobs.enqueue(jobs.Cycle(session, settings))
         ev = session.exec(select(Evaluation)).one()
-        session.add(GpuCharge(challenge_id=challenge_id, team_id=ev.team_id, evaluation_id=ev.id, attempt=0,
-                              cluster="local", gpu_hours=1.5))
+        session.add(
+            GpuCharge(
+                challenge_id=challenge_id,
+                team_id=ev.team_id,
+                evaluation_id=ev.id,
+                attempt=0,
+                cluster="local",
+                gpu_hours=1.5,
+            )
+        )
         session.commit()
     [ev] = cycle_until(_engine(app), settings, _final)
     assert S(ev.state) == S.failed and "allocation" in ev.failure_reason and ev.job_id is None
@@ -207,9 +218,15 @@ def test_a_scheduler_that_died_between_marking_and_recording_a_submission_finds_
             services.mark_dispatching(ev, str(job_dir), utcnow())
         session.commit()
         # The crash: the first job was started, its id never recorded; the second was never started.
-        handle = LocalRunner().start(build_job_command(started.request, setup.profile("local"),
-                                                       settings.instance_dir / "evaluations" / str(started.id) / "attempt-1"),
-                                     started.work_dir, name=job_name(started.id, 1, "test"))
+        handle = LocalRunner().start(
+            build_job_command(
+                started.request,
+                setup.profile("local"),
+                settings.instance_dir / "evaluations" / str(started.id) / "attempt-1",
+            ),
+            started.work_dir,
+            name=job_name(started.id, 1, "test"),
+        )
     evs = cycle_until(_engine(app), settings, _final, timeout=60)
     assert [S(e.state) for e in evs] == [S.finished, S.finished]
     assert evs[0].job_id == handle.job_id  # found by its name and folder, not submitted twice
@@ -225,10 +242,18 @@ def test_phase_events_are_recorded_once_per_boundary_crossed(app, db, settings):
         again = record_phase_events(session, settings, now=now)
         later = record_phase_events(session, settings, now=now + timedelta(days=31))
         session.commit()
-        actions = [(e.subject_id, e.action) for e in session.exec(select(AuditEvent).where(
-            AuditEvent.subject_type == "phase").order_by(AuditEvent.id)).all()]
+        actions = [
+            (e.subject_id, e.action)
+            for e in session.exec(
+                select(AuditEvent).where(AuditEvent.subject_type == "phase").order_by(AuditEvent.id)
+            ).all()
+        ]
     # The demo is in its submission phase (registration closed a week ago); a month on, evaluation begins.
     assert first == 3 and again == 0 and later == 2
-    assert actions == [("registration", "phase.opened"), ("registration", "phase.closed"),
-                       ("submission", "phase.opened"), ("submission", "phase.closed"),
-                       ("evaluation", "phase.opened")]
+    assert actions == [
+        ("registration", "phase.opened"),
+        ("registration", "phase.closed"),
+        ("submission", "phase.opened"),
+        ("submission", "phase.closed"),
+        ("evaluation", "phase.opened"),
+    ]

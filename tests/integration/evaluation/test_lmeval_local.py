@@ -17,9 +17,26 @@ pytestmark = pytest.mark.lmeval
 def through_cli(tiny_model, suite, job_root):
     """The same evaluation through ``eval run`` (command builder, local runner, results parser)."""
     suite_dir, tasks = suite
-    argv = [sys.executable, "-m", "evaluation.cli", "run", "--checkpoint", str(tiny_model), "--tasks",
-            ",".join(tasks), "--include-path", str(suite_dir), "--limit", str(LIMIT), "--batch-size",
-            str(BATCH_SIZE), "--work-dir", str(job_root / "cli"), "--metric", "lagc_capitals_mc=acc_norm"]
+    argv = [
+        sys.executable,
+        "-m",
+        "evaluation.cli",
+        "run",
+        "--checkpoint",
+        str(tiny_model),
+        "--tasks",
+        ",".join(tasks),
+        "--include-path",
+        str(suite_dir),
+        "--limit",
+        str(LIMIT),
+        "--batch-size",
+        str(BATCH_SIZE),
+        "--work-dir",
+        str(job_root / "cli"),
+        "--metric",
+        "lagc_capitals_mc=acc_norm",
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     return json.loads(proc.stdout)
@@ -64,9 +81,22 @@ def test_a_checkpoint_with_only_pickle_weights_is_refused_by_lm_eval(tiny_model,
     torch.save(load_file(pickled / "model.safetensors"), pickled / "pytorch_model.bin")
     (pickled / "model.safetensors").unlink()
     suite_dir, _ = suite
-    argv = [sys.executable, "-m", "evaluation.cli", "run", "--checkpoint", str(pickled), "--tasks",
-            "lagc_capitals_yesno", "--include-path", str(suite_dir), "--limit", "2", "--work-dir",
-            str(job_root / "pickled")]
+    argv = [
+        sys.executable,
+        "-m",
+        "evaluation.cli",
+        "run",
+        "--checkpoint",
+        str(pickled),
+        "--tasks",
+        "lagc_capitals_yesno",
+        "--include-path",
+        str(suite_dir),
+        "--limit",
+        "2",
+        "--work-dir",
+        str(job_root / "pickled"),
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     report = json.loads(proc.stdout)
     assert proc.returncode == 1 and report["status"] == "failed"

@@ -22,8 +22,14 @@ ROOT = Path(__file__).resolve().parents[3]
 def scores_paired(*args: str, instance: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "LAGC_INSTANCE_DIR": str(instance)}
     env.pop("DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", "scores", "paired", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "scores", "paired", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_eval_run_logs_the_per_item_samples_beside_the_results(two_runs, suite):
@@ -50,7 +56,8 @@ def test_scores_paired_pairs_every_item_and_reproduces_the_reported_differences(
         assert result["difference"] == pytest.approx(a - b, abs=1e-9)
         assert result["ci95"][0] <= result["difference"] <= result["ci95"][1] and 0 < result["p_value"] <= 1
     assert data["overall"]["difference"] == pytest.approx(
-        sum(r["difference"] for r in data["tasks"].values()) / len(tasks), abs=1e-9)
+        sum(r["difference"] for r in data["tasks"].values()) / len(tasks), abs=1e-9
+    )
     assert any("prompts differ" in note for note in data["notes"])  # few-shot examples change every prompt
     assert data["resamples"] == 10_000 and data["seed"] == 0
     assert scores_paired(*folders, instance=tmp_path).stdout == proc.stdout  # byte-identical

@@ -38,31 +38,38 @@ def entries(two_runs, suite, db, make_user, settings):
         scores = {t: results.task(t).metrics()[metric[t]] for t in tasks}
         ids[name] = world.entry(name, scores)
         from evaluation.models import Evaluation
+
         with db() as session:
             ev = session.exec(select(Evaluation).where(Evaluation.team_id == ids[name])).one()
-            kept_samples(session, ev.id, settings.storage_dir, metric,
-                         output=Path(report["job_dir"]) / "output")
+            kept_samples(session, ev.id, settings.storage_dir, metric, output=Path(report["job_dir"]) / "output")
     world.refresh(settings.storage_dir)
     return slug, ids
 
 
 def test_the_kept_samples_of_two_real_runs_compare_on_the_scorecard_and_the_api_as_scores_paired_does(
-        client, entries, two_runs, settings):
+    client, entries, two_runs, settings
+):
     slug, ids = entries
     api = client.get(f"/api/v1/leaderboard/compare?challenge={slug}&a=Zero-shot&b=Two-shot")
     assert api.status_code == 200, api.get_data(as_text=True)
     data = api.get_json()
     folders = [str(Path(two_runs[shots]["job_dir"]) / "output") for shots in (0, 2)]
     env = {**os.environ, "DATABASE_URL": settings.database_url, "LAGC_INSTANCE_DIR": str(settings.instance_dir)}
-    proc = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "scores", "paired", *folders, "--challenge",
-                           slug], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "scores", "paired", *folders, "--challenge", slug],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     paired = json.loads(proc.stdout)
     for key in ("tasks", "overall", "runs", "seed", "resamples"):
         assert data[key] == paired[key], key  # the kept folders compare exactly as the job's output folders
     card = page_text(client.get(f"/leaderboard/{slug}/entries/{ids['Zero-shot']}"))
-    section = card[card.index('id="h-paired"'):]
-    assert "Two-shot" in section[:section.index("</section>")] and "95% interval" in section
+    section = card[card.index('id="h-paired"') :]
+    assert "Two-shot" in section[: section.index("</section>")] and "95% interval" in section
     board = json.loads(client.get(f"/api/v1/leaderboard?challenge={slug}").data)["rows"]
     top = board[0]  # whichever scored higher; the board tests the pair with the same function as the API
     assert top["paired"]["next"]["team"] == ({"Zero-shot", "Two-shot"} - {top["team"]}).pop()

@@ -1,5 +1,6 @@
 """The site API through the Flask test client, on SQLite and PostgreSQL: who may call it, what a site sees,
 the life of a lease, idempotent uploads and results, ingestion once, and bad input never a 500."""
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,7 @@ def test_a_queued_evaluation_is_leased_to_an_online_site_with_no_platform_path_i
     agent, ev = _leased(app, client, db, settings)
     assert (S(ev.state), ev.runner, ev.cluster, ev.work_dir) == (S.dispatching, "site", "local-slurm", None)
     summary = agent.heartbeat([(ev.id, 1)]).get_json()["leases"]
-    assert summary == [{"evaluation_id": ev.id, "attempt": 1, "state": "dispatching", "cancel": False,
-                        "bound": False}]
+    assert summary == [{"evaluation_id": ev.id, "attempt": 1, "state": "dispatching", "cancel": False, "bound": False}]
     [lease] = agent.leases().get_json()["leases"]
     text = json.dumps(lease)
     assert str(settings.storage_dir) not in text and str(settings.instance_dir) not in text
@@ -53,8 +53,11 @@ def test_a_queued_evaluation_is_leased_to_an_online_site_with_no_platform_path_i
 def test_a_site_sees_only_its_own_leases_and_their_files(app, client, db, settings):
     agent, ev = _leased(app, client, db, settings)
     other = SiteAgent(client, register(db, "beta"))
-    [sha] = [f["sha256"] for f in agent.leases().get_json()["leases"][0]["request"]["model"]["files"]
-             if f["name"] == "config.json"]
+    [sha] = [
+        f["sha256"]
+        for f in agent.leases().get_json()["leases"][0]["request"]["model"]["files"]
+        if f["name"] == "config.json"
+    ]
     assert other.leases().get_json() == {"leases": []}
     assert other.file(ev.id, 1, sha).status_code == 404
     assert other.event(ev.id, 1, "staged").status_code == 404
@@ -64,8 +67,7 @@ def test_a_site_sees_only_its_own_leases_and_their_files(app, client, db, settin
     assert (ranged.status_code, ranged.data) == (206, b"}")
 
 
-def test_a_site_token_opens_no_other_route_and_a_persons_token_none_of_the_sites(app, client, db, settings,
-                                                                                 make_user):
+def test_a_site_token_opens_no_other_route_and_a_persons_token_none_of_the_sites(app, client, db, settings, make_user):
     token = register(db, "alpha")
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert client.get("/api/v1/challenges", headers={"Authorization": f"Bearer {token}"}).status_code == 401
@@ -83,8 +85,17 @@ def test_a_lease_runs_to_the_end_and_its_results_are_ingested_once(app, client, 
     answer = run_to_the_end(agent, ev.id)
     assert answer.status_code == 200 and answer.get_json()["state"] == "finished"
     data = results_json()
-    again = agent.result(ev.id, 1, [{"path": "output/model/results_2026-12-04T10-00-00.json",
-                                     "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}])
+    again = agent.result(
+        ev.id,
+        1,
+        [
+            {
+                "path": "output/model/results_2026-12-04T10-00-00.json",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "bytes": len(data),
+            }
+        ],
+    )
     assert again.status_code == 200 and again.get_json() == answer.get_json()
     same = agent.upload(ev.id, 1, "output/model/results_2026-12-04T10-00-00.json", data)
     assert same.status_code == 200 and same.get_json()["sha256"] == hashlib.sha256(data).hexdigest()
@@ -93,8 +104,12 @@ def test_a_lease_runs_to_the_end_and_its_results_are_ingested_once(app, client, 
         assert status_of(session, done, organiser=False)["site"] == "alpha"
         rows = session.exec(select(TaskResult).where(TaskResult.evaluation_id == ev.id)).all()
         charges = session.exec(select(GpuCharge).where(GpuCharge.evaluation_id == ev.id)).all()
-        actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.subject_type == "evaluation")
-                                                  .order_by(AuditEvent.id)).all()]
+        actions = [
+            e.action
+            for e in session.exec(
+                select(AuditEvent).where(AuditEvent.subject_type == "evaluation").order_by(AuditEvent.id)
+            ).all()
+        ]
     assert S(done.state) == S.finished and done.job_id == "77" and done.node == "node1"
     assert {r.task: r.value for r in rows} == {"lagc_capitals_mc": 0.5, "lagc_capitals_yesno": 0.625}
     assert len(charges) == 1 and done.provenance["site"]["site"] == "alpha"
@@ -102,8 +117,15 @@ def test_a_lease_runs_to_the_end_and_its_results_are_ingested_once(app, client, 
     assert (settings.storage_dir / done.provenance["kept"]["results"][0]["file"]).read_bytes() == data
     assert not (settings.storage_dir / "sites" / str(ev.id)).joinpath("attempt-1").exists()  # kept once
     assert done.provenance["site"]["job_id"] == "77" and done.provenance["task_hashes"]["lagc_capitals_mc"]
-    assert actions == ["evaluation.queued", "evaluation.leased", "evaluation.staged", "evaluation.submitted",
-                       "evaluation.output_uploaded", "evaluation.finished", "evaluation.result"]
+    assert actions == [
+        "evaluation.queued",
+        "evaluation.leased",
+        "evaluation.staged",
+        "evaluation.submitted",
+        "evaluation.output_uploaded",
+        "evaluation.finished",
+        "evaluation.result",
+    ]
 
 
 def test_a_tampered_or_conflicting_upload_is_refused_and_nothing_is_stored(app, client, db, settings):
@@ -128,8 +150,10 @@ def test_results_whose_task_hashes_differ_from_the_platforms_are_refused(app, cl
     agent, ev = _leased(app, client, db, settings)
     with Session(app.extensions["lagc_engine"]) as session:  # as pinned for a suite bundle of the challenge's
         row = session.get(Evaluation, ev.id)
-        row.request = {**row.request, "task_hashes": {"lagc_capitals_mc": "hash-lagc_capitals_mc",
-                                                      "lagc_capitals_yesno": "the-platforms-hash"}}
+        row.request = {
+            **row.request,
+            "task_hashes": {"lagc_capitals_mc": "hash-lagc_capitals_mc", "lagc_capitals_yesno": "the-platforms-hash"},
+        }
         session.add(row)
         session.commit()
     answer = run_to_the_end(agent, ev.id)
@@ -169,12 +193,18 @@ def test_no_two_processes_can_take_the_same_lease(app, db, settings):
     engine, profile, outcomes = app.extensions["lagc_engine"], default_profiles()["local-slurm"], []
     first, second = Session(engine, expire_on_commit=False), Session(engine, expire_on_commit=False)
     ev1, ev2 = first.exec(select(Evaluation)).one(), second.exec(select(Evaluation)).one()
-    alpha, beta = first.exec(select(Site).where(Site.name == "alpha")).one(), \
-        second.exec(select(Site).where(Site.name == "beta")).one()
+    alpha, beta = (
+        first.exec(select(Site).where(Site.name == "alpha")).one(),
+        second.exec(select(Site).where(Site.name == "beta")).one(),
+    )
     second.rollback()  # nothing held open by the second session while the first writes
     outcomes.append(grant(first, ev1, alpha, "local-slurm", profile, utcnow(), 60))
-    racer = threading.Thread(target=lambda: (outcomes.append(grant(second, ev2, beta, "local-slurm", profile,
-                                                                   utcnow(), 60)), second.commit()))
+    racer = threading.Thread(
+        target=lambda: (
+            outcomes.append(grant(second, ev2, beta, "local-slurm", profile, utcnow(), 60)),
+            second.commit(),
+        )
+    )
     racer.start()
     racer.join(0.5)  # PostgreSQL: waits for the first transaction's row lock; SQLite: for its write lock
     first.commit()
@@ -190,8 +220,13 @@ def test_no_two_processes_can_take_the_same_lease(app, db, settings):
 def test_revoking_a_site_gives_its_unstarted_lease_back_and_fails_its_running_job(app, client, db, settings):
     sites_challenge(db, settings)
     with db() as session:  # a second submission of the same team, so the site holds two
-        accepted_submission(session, settings, session.exec(select(Challenge)).one(),
-                            session.exec(select(Team)).one(), session.exec(select(User)).one())
+        accepted_submission(
+            session,
+            settings,
+            session.exec(select(Challenge)).one(),
+            session.exec(select(Team)).one(),
+            session.exec(select(User)).one(),
+        )
     agent = SiteAgent(client, register(db, "alpha"))
     agent.heartbeat()
     first, second = cycle(app, settings)
@@ -220,7 +255,12 @@ def test_sites_add_prints_the_token_once_and_list_shows_where_each_site_stands(a
     SiteAgent(client, out["token"]).heartbeat()
     [row] = json.loads(runner.invoke(args=["sites", "list"]).output)
     assert {k: row[k] for k in ("site", "cluster", "state", "running", "queued")} == {
-        "site": "lumi", "cluster": "lumi-g", "state": "online", "running": 0, "queued": 0}
+        "site": "lumi",
+        "cluster": "lumi-g",
+        "state": "online",
+        "running": 0,
+        "queued": 0,
+    }
     assert row["last_seen"] and out["token"] not in runner.invoke(args=["sites", "list"]).output
 
 
@@ -231,10 +271,19 @@ def test_eval_list_prints_each_evaluation_with_its_site_and_scores(app, client, 
     with Session(app.extensions["lagc_engine"]) as session:
         slug = session.exec(select(Challenge.slug)).one()
     [row] = json.loads(runner.invoke(args=["eval", "list", "--challenge", slug]).output)
-    assert row == {"id": ev.id, "team": "Team sites", "submission": ev.submission_id, "state": "finished",
-                   "site": "alpha", "cluster": "local-slurm", "job_id": "77", "tasks": {
-                       "lagc_capitals_mc": {"metric": "acc", "value": 0.5, "stderr": 0.01},
-                       "lagc_capitals_yesno": {"metric": "acc", "value": 0.625, "stderr": 0.01}}}
+    assert row == {
+        "id": ev.id,
+        "team": "Team sites",
+        "submission": ev.submission_id,
+        "state": "finished",
+        "site": "alpha",
+        "cluster": "local-slurm",
+        "job_id": "77",
+        "tasks": {
+            "lagc_capitals_mc": {"metric": "acc", "value": 0.5, "stderr": 0.01},
+            "lagc_capitals_yesno": {"metric": "acc", "value": 0.625, "stderr": 0.01},
+        },
+    }
     assert runner.invoke(args=["eval", "list", "--challenge", "nope"]).exit_code != 0
 
 
@@ -258,15 +307,19 @@ def test_bad_input_to_the_site_api_gets_a_clear_4xx(app, client, db, settings):
 
 
 def test_the_organisers_sites_page_shows_each_site_and_the_openapi_document_the_site_routes(
-        app, client, db, settings, make_user):
+    app, client, db, settings, make_user
+):
     register(db, "lumi", "lumi-g")
     document = client.get("/api/v1/openapi.json").get_json()
     site_paths = {p: ops for p, ops in document["paths"].items() if p.startswith("/api/v1/sites/")}
-    assert set(site_paths) == {"/api/v1/sites/heartbeat", "/api/v1/sites/leases",
-                               "/api/v1/sites/leases/{evaluation_id}/{attempt}/events",
-                               "/api/v1/sites/leases/{evaluation_id}/{attempt}/files/{sha256}",
-                               "/api/v1/sites/leases/{evaluation_id}/{attempt}/outputs/{path}",
-                               "/api/v1/sites/leases/{evaluation_id}/{attempt}/result"}
+    assert set(site_paths) == {
+        "/api/v1/sites/heartbeat",
+        "/api/v1/sites/leases",
+        "/api/v1/sites/leases/{evaluation_id}/{attempt}/events",
+        "/api/v1/sites/leases/{evaluation_id}/{attempt}/files/{sha256}",
+        "/api/v1/sites/leases/{evaluation_id}/{attempt}/outputs/{path}",
+        "/api/v1/sites/leases/{evaluation_id}/{attempt}/result",
+    }
     assert all(op["x-access"] == "agent" for ops in site_paths.values() for op in ops.values())
     make_user("team@example.eu", Role.entrant)
     sign_in(client, "team@example.eu")
@@ -293,8 +346,7 @@ def test_the_demo_registers_an_offline_site_that_its_public_token_brings_online(
     assert json.loads(runner.invoke(args=["sites", "list"]).output)[0]["state"] == "online"
 
 
-def test_an_organisers_cancel_reaches_the_site_and_its_report_ends_the_evaluation(app, client, db, settings,
-                                                                                   make_user):
+def test_an_organisers_cancel_reaches_the_site_and_its_report_ends_the_evaluation(app, client, db, settings, make_user):
     from evaluation import services
 
     agent, ev = _leased(app, client, db, settings)
@@ -315,7 +367,13 @@ def test_an_organisers_cancel_reaches_the_site_and_its_report_ends_the_evaluatio
 
 def test_a_result_with_an_oversized_provenance_is_refused_before_anything_is_ingested(app, client, db, settings):
     agent, ev = _leased(app, client, db, settings)
-    answer = client.post(f"{API}/leases/{ev.id}/1/result", headers=agent.headers, json={
-        "status": {}, "outputs": [{"path": "output/m/results_a.json", "sha256": "a" * 64, "bytes": 1}],
-        "provenance": {"notes": "x" * 70_000}})
+    answer = client.post(
+        f"{API}/leases/{ev.id}/1/result",
+        headers=agent.headers,
+        json={
+            "status": {},
+            "outputs": [{"path": "output/m/results_a.json", "sha256": "a" * 64, "bytes": 1}],
+            "provenance": {"notes": "x" * 70_000},
+        },
+    )
     assert answer.status_code == 422 and "provenance" in answer.get_json()["errors"]

@@ -11,6 +11,7 @@ local Slurm cluster, and real lm-eval on the demo suite with the tiny model.
   over one multiplexed connection, files with rsync; its connection cut during the job, it reconnects and the
   results are ingested.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,8 +61,9 @@ def live(tmp_path_factory):
 
 def _submit(live: Live, slug: str, email: str, model: Path | None = None, behaviour: str = "ok", **options) -> int:
     """A challenge run by sites (created once per slug), a team and an accepted submission: its id."""
-    text = challenge_text(runner="sites", cluster="local-slurm", clusters=["local-slurm"],
-                          max_concurrent={"local-slurm": 2}, **options).replace('slug = "demo"', f'slug = "{slug}"')
+    text = challenge_text(
+        runner="sites", cluster="local-slurm", clusters=["local-slurm"], max_concurrent={"local-slurm": 2}, **options
+    ).replace('slug = "demo"', f'slug = "{slug}"')
     with session_scope(live.engine) as session:
         challenge = make_challenge(session, text)
         user, team = make_team(session, challenge, email)
@@ -77,23 +79,36 @@ def slurm_job_ids(name: str, job_dir: str) -> set[str]:
     """Every Slurm job of that name run in that folder, live or finished (the controller and the jobcomp
     record; other tests on this shared cluster use the same names elsewhere)."""
     runner = SlurmRunner(local_slurm_profile())
-    proc = subprocess.run(["squeue", "-h", "--states=all", "--name", name, "-o", "%i|%Z"], capture_output=True,
-                          text=True, check=True)
+    proc = subprocess.run(
+        ["squeue", "-h", "--states=all", "--name", name, "-o", "%i|%Z"], capture_output=True, text=True, check=True
+    )
     _, jobcomp = runner.accounting()
-    return set(job_ids_in(proc.stdout, job_dir)) | set(job_ids_named_in_jobcomp(Path(jobcomp).read_text(), name,
-                                                                                 job_dir))
+    return set(job_ids_in(proc.stdout, job_dir)) | set(
+        job_ids_named_in_jobcomp(Path(jobcomp).read_text(), name, job_dir)
+    )
 
 
 @pytest.mark.lmeval
 def test_an_agent_killed_mid_job_and_a_platform_down_until_it_ended_still_give_lm_evals_own_scores_once(
-        live, tmp_path, tiny_model, suite, by_hand):
+    live, tmp_path, tiny_model, suite, by_hand
+):
     workdir = tmp_path / "alpha"
     agent = AgentProcess(live, "alpha", live.add_site("alpha"), workdir).start()
     try:
-        submission = _submit(live, "sites-real", "real@example.eu", model=tiny_model, suite_dir=suite[0],
-                             lm_eval=("lm_eval",), tasks=[f"{t}:{m}" for t, m in METRICS.items()])
-        ev = wait_for(lambda: (e := _evaluation_of(live, submission)) and S(e.state) == S.running and e,
-                      300, lambda: f"not running: {_evaluation_of(live, submission)}")
+        submission = _submit(
+            live,
+            "sites-real",
+            "real@example.eu",
+            model=tiny_model,
+            suite_dir=suite[0],
+            lm_eval=("lm_eval",),
+            tasks=[f"{t}:{m}" for t, m in METRICS.items()],
+        )
+        ev = wait_for(
+            lambda: (e := _evaluation_of(live, submission)) and S(e.state) == S.running and e,
+            300,
+            lambda: f"not running: {_evaluation_of(live, submission)}",
+        )
         agent.kill()  # SIGKILL in the middle of the job
         agent = AgentProcess(live, "alpha", agent.token, workdir).start()
         live.stop_web()  # and the platform goes away too
@@ -101,8 +116,11 @@ def test_an_agent_killed_mid_job_and_a_platform_down_until_it_ended_still_give_l
         wait_for(exit_code.exists, 300, "the job did not end while the platform was down")
         assert S(live.evaluation(ev.id).state) == S.running  # nothing could be reported meanwhile
         live.start_web()
-        done = wait_for(lambda: S((e := live.evaluation(ev.id)).state) in (S.finished, S.failed) and e, 120,
-                        "the result was not reported after the platform came back")
+        done = wait_for(
+            lambda: S((e := live.evaluation(ev.id)).state) in (S.finished, S.failed) and e,
+            120,
+            "the result was not reported after the platform came back",
+        )
     finally:
         agent.stop()
     assert S(done.state) == S.finished, (done.failure_reason, done.log_tail)
@@ -110,8 +128,9 @@ def test_an_agent_killed_mid_job_and_a_platform_down_until_it_ended_still_give_l
     with Session(live.engine) as session:
         rows = {r.task: r for r in session.exec(select(TaskResult).where(TaskResult.evaluation_id == ev.id))}
         charges = session.exec(select(GpuCharge).where(GpuCharge.evaluation_id == ev.id)).all()
-        finished = session.exec(select(AuditEvent).where(AuditEvent.action == "evaluation.finished",
-                                                         AuditEvent.subject_id == str(ev.id))).all()
+        finished = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "evaluation.finished", AuditEvent.subject_id == str(ev.id))
+        ).all()
     for task, metric in METRICS.items():
         assert (rows[task].value, rows[task].stderr) == by_hand.task(task).metrics()[metric]  # to the last digit
     assert len(rows) == 3 and len(charges) == 1 and len(finished) == 1
@@ -125,8 +144,7 @@ def test_an_agent_killed_mid_job_and_a_platform_down_until_it_ended_still_give_l
     assert str(live.instance) not in script and str(workdir) in script  # the site ran its own copies
 
 
-def test_a_lease_whose_job_never_started_moves_to_the_other_site_and_a_tampered_upload_is_refused(
-        live, tmp_path):
+def test_a_lease_whose_job_never_started_moves_to_the_other_site_and_a_tampered_upload_is_refused(live, tmp_path):
     frozen = AgentProcess(live, "gamma", live.add_site("gamma"), tmp_path / "gamma").start()
     other = AgentProcess(live, "beta", live.add_site("beta"), tmp_path / "beta")
     try:
@@ -136,8 +154,11 @@ def test_a_lease_whose_job_never_started_moves_to_the_other_site_and_a_tampered_
         ev = wait_for(lambda: (e := _evaluation_of(live, submission)) and e.site_id and e, 60, "never leased")
         _tampered_upload_is_refused(live, frozen.token, ev.id)
         other.start()
-        done = wait_for(lambda: S((e := live.evaluation(ev.id)).state) in (S.finished, S.failed) and e, 120,
-                        lambda: f"not finished at beta: {live.evaluation(ev.id)}")
+        done = wait_for(
+            lambda: S((e := live.evaluation(ev.id)).state) in (S.finished, S.failed) and e,
+            120,
+            lambda: f"not finished at beta: {live.evaluation(ev.id)}",
+        )
         frozen.signal(signal.SIGCONT)
         wait_for(lambda: _online(live, "gamma"), 30, "gamma did not come back")
     finally:
@@ -158,22 +179,48 @@ def _online(live: Live, site: str) -> bool:
 def _tampered_upload_is_refused(live: Live, token: str, evaluation_id: int) -> None:
     data = b'{"results": {}}'
     request = urllib.request.Request(
-        f"{live.url}/api/v1/sites/leases/{evaluation_id}/1/outputs/output/m/results_x.json", data=data, method="PUT",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream",
-                 "X-Content-SHA256": hashlib.sha256(data + b"tampered").hexdigest()})
+        f"{live.url}/api/v1/sites/leases/{evaluation_id}/1/outputs/output/m/results_x.json",
+        data=data,
+        method="PUT",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/octet-stream",
+            "X-Content-SHA256": hashlib.sha256(data + b"tampered").hexdigest(),
+        },
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 422 and "refused" in json.loads(refused.value.read())["detail"]
-    assert not (live.instance / "storage" / "sites" / str(evaluation_id) / "attempt-1" / "output" / "m"
-                / "results_x.json").exists()
+    assert not (
+        live.instance / "storage" / "sites" / str(evaluation_id) / "attempt-1" / "output" / "m" / "results_x.json"
+    ).exists()
 
 
 def test_an_agent_run_with_once_exits_when_nothing_is_left(live, tmp_path):
     agent = AgentProcess(live, "cron", live.add_site("cron"), tmp_path / "cron")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "LAGC_"))}
-    proc = subprocess.run([sys.executable, "-m", "evaluation.agent", "--platform", live.url, "--site", "cron",
-                           "--workdir", str(agent.workdir), "--once", "--poll", "0.5", "--idle-exit", "1"],
-                          env={**env, "LAGC_SITE_TOKEN": agent.token}, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "evaluation.agent",
+            "--platform",
+            live.url,
+            "--site",
+            "cron",
+            "--workdir",
+            str(agent.workdir),
+            "--once",
+            "--poll",
+            "0.5",
+            "--idle-exit",
+            "1",
+        ],
+        env={**env, "LAGC_SITE_TOKEN": agent.token},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and "nothing left to do" in proc.stderr
     [row] = [s for s in json.loads(live.flask("sites", "list")) if s["site"] == "cron"]
     assert row["last_seen"] is not None  # it was heard from
@@ -181,22 +228,39 @@ def test_an_agent_run_with_once_exits_when_nothing_is_left(live, tmp_path):
 
 @pytest.mark.ssh
 def test_an_agent_on_a_gateway_runs_the_job_over_ssh_and_reconnects_after_its_connection_is_cut(
-        live, tmp_path, ssh_site):
+    live, tmp_path, ssh_site
+):
     host, port, key, known_hosts = ssh_site
     workdir = Path(tempfile.mkdtemp(prefix="gw-", dir="/tmp"))  # short: the control socket's path is limited
     site_dir = tmp_path / "login-node"  # the site's filesystem: the agent reaches it only by ssh and rsync
-    options = ("--ssh", host, "--ssh-port", str(port), "--ssh-key", str(key), "--known-hosts", str(known_hosts),
-               "--site-dir", str(site_dir))
+    options = (
+        "--ssh",
+        host,
+        "--ssh-port",
+        str(port),
+        "--ssh-key",
+        str(key),
+        "--known-hosts",
+        str(known_hosts),
+        "--site-dir",
+        str(site_dir),
+    )
     agent = AgentProcess(live, "gateway", live.add_site("gateway"), workdir, extra=options).start()
     control = ["ssh", "-o", f"ControlPath={workdir}/ssh/cm", "-p", str(port), host]
     try:
         submission = _submit(live, "sites-gateway", "gateway@example.eu", behaviour="sleep 6")
-        ev = wait_for(lambda: (e := _evaluation_of(live, submission)) and S(e.state) == S.running and e,
-                      120, lambda: f"not running: {_evaluation_of(live, submission)}")
+        ev = wait_for(
+            lambda: (e := _evaluation_of(live, submission)) and S(e.state) == S.running and e,
+            120,
+            lambda: f"not running: {_evaluation_of(live, submission)}",
+        )
         cut = subprocess.run([*control, "-O", "exit"], capture_output=True, text=True, timeout=15)
         assert cut.returncode == 0, cut.stderr  # the master connection was up, and is gone now
-        done = wait_for(lambda: S((e := live.evaluation(ev.id)).state) in (S.finished, S.failed) and e, 120,
-                        lambda: f"not finished: {live.evaluation(ev.id)}")
+        done = wait_for(
+            lambda: S((e := live.evaluation(ev.id)).state) in (S.finished, S.failed) and e,
+            120,
+            lambda: f"not finished: {live.evaluation(ev.id)}",
+        )
         reconnected = subprocess.run([*control, "-O", "check"], capture_output=True, timeout=15).returncode == 0
         fetched = workdir / "fetched"  # the job folder's copy on the gateway, removed once uploaded and reported
         wait_for(lambda: not fetched.exists() or not any(fetched.iterdir()), 15, "the fetched copy was kept")

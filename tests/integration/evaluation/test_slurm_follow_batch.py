@@ -1,6 +1,7 @@
 """Following many Slurm jobs in batches, against the real local Slurm cluster: one ``squeue`` per cycle for
 every job in flight (counted by wrapping the runner's real ``subprocess.run``), finishing, failing and
 cancelled jobs, and a job the controller forgot (after MinJobAge) read from the cluster's accounting."""
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,11 @@ class CountingRun:
 
     def follow_commands(self, since: int = 0) -> list[list[str]]:
         """The commands that ask how jobs stand (not sbatch, scancel, or a look-up by name)."""
-        return [c for c in self.calls[since:] if (c[0] == "squeue" and "-j" in c) or c[0] == "sacct"
-                or c[:3] == ["scontrol", "show", "job"]]
+        return [
+            c
+            for c in self.calls[since:]
+            if (c[0] == "squeue" and "-j" in c) or c[0] == "sacct" or c[:3] == ["scontrol", "show", "job"]
+        ]
 
 
 def _asked_ids(command: list[str]) -> list[str]:
@@ -58,10 +62,16 @@ def _scancel(*job_ids: str) -> None:
 
 def test_several_jobs_in_flight_are_followed_with_one_squeue_per_cycle_until_they_end(counted, job_root):
     runner, run = counted
-    commands = {"long": ("sleep", "300"), "ok-1": ("sleep", "1"), "fail": ("sh", "-c", "echo boom >&2; exit 4"),
-                "ok-2": ("true",)}
-    handles = {key: runner.start(Command(argv=argv), job_root / f"batch-{key}", name=f"lagc-test-batch-{key}")
-               for key, argv in commands.items()}
+    commands = {
+        "long": ("sleep", "300"),
+        "ok-1": ("sleep", "1"),
+        "fail": ("sh", "-c", "echo boom >&2; exit 4"),
+        "ok-2": ("true",),
+    }
+    handles = {
+        key: runner.start(Command(argv=argv), job_root / f"batch-{key}", name=f"lagc-test-batch-{key}")
+        for key, argv in commands.items()
+    }
     try:
         cancelled = False
         deadline = time.monotonic() + 90
@@ -143,8 +153,9 @@ def test_a_job_the_controller_forgot_is_resolved_through_accounting_in_the_same_
 def test_the_scheduler_follows_all_jobs_of_a_cluster_with_one_squeue_per_cycle(app, db, settings, monkeypatch):
     slurm = settings.with_overrides(eval_runner="slurm")
     with db() as session:
-        challenge = make_challenge(session, challenge_text(runner="slurm", cluster="local-slurm",
-                                                           max_concurrent={"local-slurm": 3}))
+        challenge = make_challenge(
+            session, challenge_text(runner="slurm", cluster="local-slurm", max_concurrent={"local-slurm": 3})
+        )
         for i, behaviour in enumerate(("sleep 1", "sleep 1", "sleep 120")):
             user, team = make_team(session, challenge, f"batch{i}@example.eu")
             accepted_submission(session, slurm, challenge, team, user, behaviour=behaviour)
@@ -182,13 +193,17 @@ def test_the_scheduler_follows_all_jobs_of_a_cluster_with_one_squeue_per_cycle(a
 def _unreachable(conf_dir):
     """The real Slurm commands with the cluster's configuration, except that the controller is looked for on a
     port where none listens (a controller that is down), giving up after 2 s instead of 10."""
-    lines = [line for line in open(os.environ["SLURM_CONF"]).read().splitlines()
-             if not line.startswith(("SlurmctldPort", "MessageTimeout"))]
+    lines = [
+        line
+        for line in open(os.environ["SLURM_CONF"]).read().splitlines()
+        if not line.startswith(("SlurmctldPort", "MessageTimeout"))
+    ]
     conf = conf_dir / "slurm.conf"
     conf.write_text("\n".join([*lines, "SlurmctldPort=1", "MessageTimeout=2"]) + "\n")
 
     def run(args, **kwargs):
         return subprocess.run(args, env={**os.environ, "SLURM_CONF": str(conf)}, **kwargs)
+
     return run
 
 

@@ -1,6 +1,7 @@
 """The gateway transport against the real OpenSSH server on localhost (scripts/services/ssh.sh): files and
 folders go both ways over one master connection; an unknown host key or an unknown client key is refused,
 never accepted, and an unreachable site is reported as such after the backoff."""
+
 from __future__ import annotations
 
 import shutil
@@ -24,8 +25,16 @@ def control_dir():
 
 def _transport(ssh_site, control_dir: Path, **changes) -> SshTransport:
     host, port, key, known_hosts = ssh_site
-    target = SshTarget(**{"host": host, "port": port, "identity": key, "known_hosts": known_hosts,
-                          "control_dir": control_dir / "ssh", **changes})
+    target = SshTarget(
+        **{
+            "host": host,
+            "port": port,
+            "identity": key,
+            "known_hosts": known_hosts,
+            "control_dir": control_dir / "ssh",
+            **changes,
+        }
+    )
     return SshTransport(target, retries=1, backoff_base=0.01)
 
 

@@ -7,6 +7,7 @@ Hand-computed normalised scores, (raw - chance) / (1 - chance):
          their combined error sqrt(0.04^2 + 0.04^2) = 0.0566 of each other: a statistical tie
   secret (chance 0, hidden): A 0.30, B 0.30, an exact tie: both rank 1
 """
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -39,11 +40,21 @@ RESULTS = {
     "Baseline": {"arc": (0.40, 0.01), "boolq": (0.50, 0.02)},
 }
 # Each entry's accepted submission and finished evaluation, as the intake and the ingest leave them.
-SUBMISSION = {"parameters": 1_234_567_890, "total_bytes": 2_469_135_780, "dtypes": {"bfloat16": 1_234_567_890},
-              "manifest": [{"name": "model.safetensors", "bytes": 2_469_135_780, "sha256": "ab" * 32}],
-              "licence_verdict": "pass", "licence_id": "apache-2.0", "licence_reasons": ["Apache-2.0 is open."]}
-EVALUATION = {"cluster": "leonardo", "job_id": "4242", "gpu_hours": 3.5,
-              "provenance": {"lm_eval_version": "0.4.8", "task_hashes": {"arc": "feedc0de" * 4}}}
+SUBMISSION = {
+    "parameters": 1_234_567_890,
+    "total_bytes": 2_469_135_780,
+    "dtypes": {"bfloat16": 1_234_567_890},
+    "manifest": [{"name": "model.safetensors", "bytes": 2_469_135_780, "sha256": "ab" * 32}],
+    "licence_verdict": "pass",
+    "licence_id": "apache-2.0",
+    "licence_reasons": ["Apache-2.0 is open."],
+}
+EVALUATION = {
+    "cluster": "leonardo",
+    "job_id": "4242",
+    "gpu_hours": 3.5,
+    "provenance": {"lm_eval_version": "0.4.8", "task_hashes": {"arc": "feedc0de" * 4}},
+}
 
 
 def _without_benchmark(text: str) -> str:
@@ -59,8 +70,9 @@ def _without_benchmark(text: str) -> str:
 
 def _evaluate(session, challenge, team, user_id, results) -> None:
     submission = factories.submission(session, challenge.id, team.id, user_id, label=f"{team.name} v1", **SUBMISSION)
-    factories.evaluation(session, submission, results, task_hashes={t: f"hash-{t}" for t in results if t != "arc"},
-                         **EVALUATION)
+    factories.evaluation(
+        session, submission, results, task_hashes={t: f"hash-{t}" for t in results if t != "arc"}, **EVALUATION
+    )
 
 
 @pytest.fixture
@@ -68,9 +80,17 @@ def field(db, make_user):
     """The judging world; returns ids, e-mails and the slug."""
     from app.challenges.services import load_config_text
 
-    ids = {name: make_user(f"{name}@example.eu", role) for name, role in (
-        ("j1", Role.judge), ("j2", Role.judge), ("j3", Role.judge), ("org", Role.organiser),
-        ("alice", Role.entrant), ("bob", Role.entrant))}
+    ids = {
+        name: make_user(f"{name}@example.eu", role)
+        for name, role in (
+            ("j1", Role.judge),
+            ("j2", Role.judge),
+            ("j3", Role.judge),
+            ("org", Role.organiser),
+            ("alice", Role.entrant),
+            ("bob", Role.entrant),
+        )
+    }
     with db() as session:
         challenge = load_config_text(session, _without_benchmark(factories.bundled_text()) + BENCHMARK)
         # The 2024 phases are over: the teams registered back then, during its registration phase.
@@ -79,8 +99,9 @@ def field(db, make_user):
         baseline = factories.team(session, challenge.id, "Baseline", baseline=True)
         for team in (team_a, team_b, baseline):
             _evaluate(session, challenge, team, ids["org"], RESULTS[team.name])
-        return SimpleNamespace(slug=challenge.slug, challenge_id=challenge.id, a=team_a.id, b=team_b.id,
-                               baseline=baseline.id, users=ids)
+        return SimpleNamespace(
+            slug=challenge.slug, challenge_id=challenge.id, a=team_a.id, b=team_b.id, baseline=baseline.id, users=ids
+        )
 
 
 @pytest.fixture

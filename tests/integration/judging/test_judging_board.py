@@ -2,6 +2,7 @@
 judging is published; an organiser's licence resolution reaches the board; an entry's page shows its model
 card as safe markdown. The board is refreshed as the scheduler refreshes it (`refresh_all`, which notices a changed
 watermark)."""
+
 from __future__ import annotations
 
 from sqlmodel import select
@@ -51,8 +52,9 @@ def test_an_entry_page_shows_the_model_card_as_safe_markdown_without_front_matte
         submission = session.exec(select(Submission).where(Submission.team_id == field.a)).one()
     folder = app.config["LAGC"].storage_dir / "submissions" / str(submission.id)
     folder.mkdir(parents=True)
-    (folder / "README.md").write_text("---\nlicense: apache-2.0\n---\n# Alpha 1B\n<script>alert(1)</script>\n"
-                                      "Trained on *EuroHPC*.\n")
+    (folder / "README.md").write_text(
+        "---\nlicense: apache-2.0\n---\n# Alpha 1B\n<script>alert(1)</script>\nTrained on *EuroHPC*.\n"
+    )
     _scheduler_cycle(db)
     html = client.get(f"/leaderboard/{field.slug}/entries/{field.a}").get_data(as_text=True)
     assert "<h3>Alpha 1B</h3>" in html and "Trained on <em>EuroHPC</em>." in html and "license:" not in html
@@ -70,7 +72,12 @@ def test_an_organisers_licence_resolution_reaches_the_public_board(client, db, f
     _scheduler_cycle(db)
     assert {r["team"]: r["licence"] for r in _board(client, field.slug)["rows"]}["Alpha"] == "review"
     with db() as session:
-        resolve_review(session, session.get(Submission, submission.id), "pass",
-                       "Apache-2.0 confirmed with the authors of the base model.", field.users["org"])
+        resolve_review(
+            session,
+            session.get(Submission, submission.id),
+            "pass",
+            "Apache-2.0 confirmed with the authors of the base model.",
+            field.users["org"],
+        )
     assert any(slug == field.slug for slug, _, _ in _scheduler_cycle(db))  # the watermark moved
     assert {r["team"]: r["licence"] for r in _board(client, field.slug)["rows"]}["Alpha"] == "pass"

@@ -1,5 +1,6 @@
 """Locking and publishing judging cannot be undone: each asks for a confirmation that names the consequence,
 and locking while score sheets are missing names each missing one (judge and entry) and asks again."""
+
 from __future__ import annotations
 
 import re
@@ -44,10 +45,11 @@ def test_locking_while_sheets_are_missing_names_each_one_and_asks_again(client, 
     missing = re.findall(r'data-missing-sheet="([^"]+)"', first.get_data(as_text=True))
     assert sorted(missing) == sorted([f"{field.users['j2']}:{field.a}", f"{field.users['j2']}:{field.b}"])
     assert "j2 has not scored Alpha" in text and "j2 has not scored Bravo" in text
-    accepted = re.search(r'name="accept_missing" type="hidden" value="([^"]+)"',
-                         first.get_data(as_text=True)).group(1)
-    again = client.post(f"/c/{field.slug}/judging/lock", data={**LOCK, "accept_missing": accepted,
-                                                              "csrf_token": csrf_token(first.get_data(as_text=True))})
+    accepted = re.search(r'name="accept_missing" type="hidden" value="([^"]+)"', first.get_data(as_text=True)).group(1)
+    again = client.post(
+        f"/c/{field.slug}/judging/lock",
+        data={**LOCK, "accept_missing": accepted, "csrf_token": csrf_token(first.get_data(as_text=True))},
+    )
     assert again.status_code == 302 and judging.state() == "locked"
 
 
@@ -55,11 +57,12 @@ def test_a_sheet_gone_missing_since_the_question_is_asked_about_again(client, fi
     judging.assign("j2", field.a)
     sign_in(client, "org@example.eu")
     first = submit(client, f"/c/{field.slug}/judging/lock", LOCK, page=organise(client, field))
-    accepted = re.search(r'name="accept_missing" type="hidden" value="([^"]+)"',
-                         first.get_data(as_text=True)).group(1)
+    accepted = re.search(r'name="accept_missing" type="hidden" value="([^"]+)"', first.get_data(as_text=True)).group(1)
     judging.assign("j3", field.b)  # a new assignment meanwhile: its sheet is missing too
-    again = client.post(f"/c/{field.slug}/judging/lock", data={**LOCK, "accept_missing": accepted,
-                                                              "csrf_token": csrf_token(first.get_data(as_text=True))})
+    again = client.post(
+        f"/c/{field.slug}/judging/lock",
+        data={**LOCK, "accept_missing": accepted, "csrf_token": csrf_token(first.get_data(as_text=True))},
+    )
     assert again.status_code == 409 and "j3 has not scored Bravo" in page_text(again)
     assert judging.state() == "open"
 
@@ -82,7 +85,11 @@ def test_the_api_lock_lists_missing_sheets_and_takes_them_when_named(client, fie
     refused = client.post(f"/api/v1/judging/{field.slug}/lock", headers=org)
     body = refused.get_json()
     assert refused.status_code == 409 and body["missing_sheets"] == [
-        {"judge_id": field.users["j2"], "judge": "j2", "team_id": field.a, "team": "Alpha"}]
-    done = client.post(f"/api/v1/judging/{field.slug}/lock", headers=org,
-                       json={"accept_missing": [{"judge_id": field.users["j2"], "team_id": field.a}]})
+        {"judge_id": field.users["j2"], "judge": "j2", "team_id": field.a, "team": "Alpha"}
+    ]
+    done = client.post(
+        f"/api/v1/judging/{field.slug}/lock",
+        headers=org,
+        json={"accept_missing": [{"judge_id": field.users["j2"], "team_id": field.a}]},
+    )
     assert done.status_code == 200 and done.get_json()["state"] == "locked"

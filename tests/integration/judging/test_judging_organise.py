@@ -1,4 +1,5 @@
 """The organisers' side: the assignment matrix, progress, finalise and publish, the audit trail, the demo."""
+
 from __future__ import annotations
 
 from sqlmodel import select
@@ -12,8 +13,9 @@ def test_the_matrix_assigns_and_unassigns_judges(client, field, judging):
     sign_in(client, "org@example.eu")
     page = f"/c/{field.slug}/judging/organise"
     ticks = {"assign": [f"{field.users['j1']}:{field.a}", f"{field.users['j2']}:{field.a}"]}
-    html = submit(client, f"/c/{field.slug}/judging/assignments", ticks, page=page,
-                  follow_redirects=True).get_data(as_text=True)
+    html = submit(client, f"/c/{field.slug}/judging/assignments", ticks, page=page, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "Assignments saved." in html and "recused" in html
     sign_in(client, "j1@example.eu")
     judge_page = client.get(f"/c/{field.slug}/judging").get_data(as_text=True)
@@ -29,11 +31,13 @@ def test_finalise_then_publish_from_the_console(client, field, judging):
     judging.sheet("j1", field.a)
     sign_in(client, "org@example.eu")
     page = f"/c/{field.slug}/judging/organise"
-    html = submit(client, f"/c/{field.slug}/judging/lock", {"confirm_lock": "y"}, page=page,
-                  follow_redirects=True).get_data(as_text=True)
+    html = submit(
+        client, f"/c/{field.slug}/judging/lock", {"confirm_lock": "y"}, page=page, follow_redirects=True
+    ).get_data(as_text=True)
     assert 'data-judging-state="locked"' in html and "1 of 1" in html
-    html = submit(client, f"/c/{field.slug}/judging/publish", {"confirm_publish": "y"}, page=page,
-                  follow_redirects=True).get_data(as_text=True)
+    html = submit(
+        client, f"/c/{field.slug}/judging/publish", {"confirm_publish": "y"}, page=page, follow_redirects=True
+    ).get_data(as_text=True)
     assert 'data-judging-state="published"' in html
     assert client.get(f"/api/v1/judging/{field.slug}").get_json()["judges_scores"][str(field.a)]["n_judges"] == 1
 
@@ -46,10 +50,20 @@ def test_every_judging_act_is_an_audit_event(db, field, judging):
     judging.lock()
     judging.publish()
     with db() as session:
-        actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.action.like("judging.%"))
-                                                   .order_by(AuditEvent.id)).all()]
-    assert actions == ["judging.assigned", "judging.sheet_submitted", "judging.sheet_revised",
-                       "judging.conflict_declared", "judging.locked", "judging.published"]
+        actions = [
+            e.action
+            for e in session.exec(
+                select(AuditEvent).where(AuditEvent.action.like("judging.%")).order_by(AuditEvent.id)
+            ).all()
+        ]
+    assert actions == [
+        "judging.assigned",
+        "judging.sheet_submitted",
+        "judging.sheet_revised",
+        "judging.conflict_declared",
+        "judging.locked",
+        "judging.published",
+    ]
 
 
 def test_the_demo_assigns_both_judges_with_one_conflict_and_some_sheets(db, settings):
@@ -81,5 +95,7 @@ def test_finalising_the_demo_names_the_sheets_its_judges_have_not_sent(db, setti
         load_demo(session, settings)
     with db() as session:
         missing = missing_sheets(session, get_challenge(session, "demo"))
-        assert [m.words for m in missing] == ["Jonas Judge has not scored Baltic Tensor (LV)",
-                                              "Jonas Judge has not scored Iberia NLP (PT)"]
+        assert [m.words for m in missing] == [
+            "Jonas Judge has not scored Baltic Tensor (LV)",
+            "Jonas Judge has not scored Iberia NLP (PT)",
+        ]

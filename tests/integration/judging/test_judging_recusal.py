@@ -1,5 +1,6 @@
 """Judges and recusal: a recused judge is told so (403, nothing of the entry); the conflict form offers only
 the teams the judge is not recused from; team drop-downs start empty; judges see hidden tasks, marked."""
+
 from __future__ import annotations
 
 import re
@@ -32,10 +33,12 @@ def test_a_recused_judge_is_told_so_and_sees_nothing_of_the_entry(client, field,
 
 def test_the_api_tells_a_recused_judge_so_too(client, field, judging, make_user, db):
     headers = bearer(client, make_user, db, "api-judge@example.eu", Role.judge)
-    client.post(f"/api/v1/judging/{field.slug}/conflicts", json={"team_id": field.a, "reason": "shareholder"},
-                headers=headers)
-    refused = client.post(f"/api/v1/judging/{field.slug}/entries/{field.a}/sheet", json={"scores": SHEET},
-                          headers=headers)
+    client.post(
+        f"/api/v1/judging/{field.slug}/conflicts", json={"team_id": field.a, "reason": "shareholder"}, headers=headers
+    )
+    refused = client.post(
+        f"/api/v1/judging/{field.slug}/entries/{field.a}/sheet", json={"scores": SHEET}, headers=headers
+    )
     assert refused.status_code == 403 and RECUSED in refused.get_json()["detail"]
 
 
@@ -50,8 +53,12 @@ def test_the_conflict_form_offers_only_teams_the_judge_is_not_recused_from(clien
     sign_in(client, "j1@example.eu")
     choices = options(client.get(f"/c/{field.slug}/judging").get_data(as_text=True), "team_id")
     assert [text for _, text in choices] == ["Choose a team", "Bravo"]
-    again = submit(client, f"/c/{field.slug}/judging/conflicts", {"team_id": field.a, "reason": "twice over"},
-                   page=f"/c/{field.slug}/judging")
+    again = submit(
+        client,
+        f"/c/{field.slug}/judging/conflicts",
+        {"team_id": field.a, "reason": "twice over"},
+        page=f"/c/{field.slug}/judging",
+    )
     assert again.status_code == 422
 
 
@@ -60,8 +67,12 @@ def test_the_conflict_drop_down_starts_empty_and_a_missing_choice_is_refused(cli
     html = client.get(f"/c/{field.slug}/judging").get_data(as_text=True)
     first = re.search(r'<select[^>]*name="team_id"[^>]*>\s*<option([^>]*)>', html).group(1)
     assert 'value=""' in first and "selected" in first
-    refused = submit(client, f"/c/{field.slug}/judging/conflicts", {"team_id": "", "reason": "I advise them."},
-                     page=f"/c/{field.slug}/judging")
+    refused = submit(
+        client,
+        f"/c/{field.slug}/judging/conflicts",
+        {"team_id": "", "reason": "I advise them."},
+        page=f"/c/{field.slug}/judging",
+    )
     assert refused.status_code == 422 and "Choose a team." in page_text(refused)
 
 

@@ -1,4 +1,5 @@
 """The judges' rules: recusal, the blind rule, locking, sheet validation, and the judges' scores."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,13 @@ def _form(scores: dict) -> dict:
 def test_declaring_a_conflict_recuses_the_judge_from_that_team(client, field, judging):
     judging.assign("j1", field.a)
     sign_in(client, "j1@example.eu")
-    response = submit(client, f"/c/{field.slug}/judging/conflicts", {"team_id": field.a, "reason": "I advise A."},
-                      page=f"/c/{field.slug}/judging", follow_redirects=True)
+    response = submit(
+        client,
+        f"/c/{field.slug}/judging/conflicts",
+        {"team_id": field.a, "reason": "I advise A."},
+        page=f"/c/{field.slug}/judging",
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     assert f'data-team="{field.a}" data-status="recused"' in html
     assert client.get(f"/c/{field.slug}/scorecards/{field.a}").status_code == 403  # "you are recused"
@@ -70,21 +76,30 @@ def test_the_api_answers_422_with_field_errors_for_a_bad_sheet(client, field, ju
     headers = bearer(client, make_user, db, "api-judge@example.eu", Role.judge)
     from app.accounts.models import User
     from sqlmodel import select
+
     with db() as session:
         judge_id = session.exec(select(User.id).where(User.email == "api-judge@example.eu")).one()
     org = bearer(client, make_user, db, "api-org@example.eu", Role.organiser)
-    assert client.post(f"/api/v1/judging/{field.slug}/assignments", json={"judge_id": judge_id, "team_id": field.a},
-                       headers=org).status_code == 201
-    response = client.post(f"/api/v1/judging/{field.slug}/entries/{field.a}/sheet",
-                           json={"scores": {**SHEET, "openness": "high", "bogus": 3}}, headers=headers)
+    assert (
+        client.post(
+            f"/api/v1/judging/{field.slug}/assignments", json={"judge_id": judge_id, "team_id": field.a}, headers=org
+        ).status_code
+        == 201
+    )
+    response = client.post(
+        f"/api/v1/judging/{field.slug}/entries/{field.a}/sheet",
+        json={"scores": {**SHEET, "openness": "high", "bogus": 3}},
+        headers=headers,
+    )
     body = response.get_json()
     assert response.status_code == 422 and set(body["errors"]) == {"openness", "bogus"}
     ok = client.post(f"/api/v1/judging/{field.slug}/entries/{field.a}/sheet", json={"scores": SHEET}, headers=headers)
     assert ok.status_code == 201
     mine = client.get(f"/api/v1/judging/{field.slug}/assignments", headers=headers).get_json()
     assert [(e["team_id"], e["status"]) for e in mine["entries"]] == [(field.a, "submitted")]
-    unassigned = client.post(f"/api/v1/judging/{field.slug}/entries/{field.b}/sheet", json={"scores": SHEET},
-                             headers=headers)
+    unassigned = client.post(
+        f"/api/v1/judging/{field.slug}/entries/{field.b}/sheet", json={"scores": SHEET}, headers=headers
+    )
     assert unassigned.status_code == 404
 
 
@@ -99,8 +114,12 @@ def test_after_the_lock_nothing_changes(client, field, judging, make_user, db):
     assert submit(client, url, _form({**SHEET, "openness": 1}), page=f"/c/{field.slug}/judging").status_code == 409
     org = bearer(client, make_user, db, "api-org@example.eu", Role.organiser)
     api = f"/api/v1/judging/{field.slug}"
-    assert client.post(api + "/assignments", json={"judge_id": field.users["j2"], "team_id": field.a},
-                       headers=org).status_code == 409
+    assert (
+        client.post(
+            api + "/assignments", json={"judge_id": field.users["j2"], "team_id": field.a}, headers=org
+        ).status_code
+        == 409
+    )
     assert client.post(api + "/lock", headers=org).status_code == 409
     assert judging.scores() == {}  # locked but not published: nothing public yet
     assert client.post(api + "/publish", headers=org).get_json()["state"] == "published"

@@ -1,5 +1,6 @@
 """The scorecard: hand-computed normalised scores and per-task ranks, the tie policy, statistical ties,
 provenance, and who may see what."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """The leaderboard tests' challenge: a three-task suite (one hidden) whose phases run around today. The
 `board` fixture builds its entries with `tests.factories.World`."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,7 +16,8 @@ def config_text(now: datetime, *, ended: bool = False) -> str:
     start = now - timedelta(days=60)
     end = now - timedelta(days=1) if ended else now + timedelta(days=30)
     iso = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
-    return f"""
+    return (
+        f"""
 [challenge]
 slug = "{SLUG}"
 name = "Board Test Challenge"
@@ -49,4 +51,6 @@ name = "{HIDDEN}"
 metric = "acc"
 baseline = 0.25
 hidden = true
-""" + DEFAULT_2024_TOML
+"""
+        + DEFAULT_2024_TOML
+    )

@@ -1,5 +1,6 @@
 """Fixtures for the leaderboard tests: the board challenge (`_board.py`) and a `World` on it whose entries are
 accepted and evaluated now, from the Hub."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -14,6 +15,7 @@ from ._board import HIDDEN, config_text
 @pytest.fixture
 def board_challenge(db):
     from app.challenges.services import load_config_text
+
     with db() as session:
         return load_config_text(session, config_text(datetime.now(timezone.utc))).id
 
@@ -32,6 +34,7 @@ def publish(db, settings):
     def run() -> None:
         with db() as session:
             refresh_leaderboards(session, settings)
+
     return run
 
 
@@ -40,9 +43,12 @@ def entries(board, publish) -> dict[str, int]:
     """Three entries on the board (two scored on the hidden task, one under review), published; team ids by
     name."""
     se = 0.02
-    ids = {"Team A": board.entry("Team A", {"arc_easy": (0.625, se), "boolq": (0.75, se), HIDDEN: (0.6123, se)}),
-           "Team B": board.entry("Team B", {"arc_easy": (0.85, se), "boolq": (0.9, se), HIDDEN: (0.4, se)},
-                                 licence="review"),
-           "Team C": board.entry("Team C", {"arc_easy": (0.5, se), "boolq": (0.5, se)})}
+    ids = {
+        "Team A": board.entry("Team A", {"arc_easy": (0.625, se), "boolq": (0.75, se), HIDDEN: (0.6123, se)}),
+        "Team B": board.entry(
+            "Team B", {"arc_easy": (0.85, se), "boolq": (0.9, se), HIDDEN: (0.4, se)}, licence="review"
+        ),
+        "Team C": board.entry("Team C", {"arc_easy": (0.5, se), "boolq": (0.5, se)}),
+    }
     publish()
     return ids

@@ -1,5 +1,6 @@
 """The leaderboard CSV export is safe to open in a spreadsheet: a team named like a formula is written as
 text (prefixed with a quote), while the scores stay numbers (see app/csvfile.py for negative numbers)."""
+
 from __future__ import annotations
 
 import csv
@@ -16,6 +17,7 @@ SE = 0.02
 @pytest.fixture(autouse=True)
 def fresh_caches():
     from leaderboard import cache
+
     cache.clear()
     yield
     cache.clear()

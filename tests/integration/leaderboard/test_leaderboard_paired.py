@@ -46,6 +46,7 @@ def add(board, db, storage, name, values, baseline=False, **folder):
     if values is not None and name != "Delta":
         from evaluation.models import Evaluation
         from sqlmodel import select
+
         with db() as session:
             ev = session.exec(select(Evaluation).where(Evaluation.team_id == team_id)).one()
             kept_samples(session, ev.id, storage, values, **folder)
@@ -57,18 +58,20 @@ def field(board, db, settings):
     """Alpha well ahead of Beta; Gamma one item per task behind Beta; Delta (no kept samples) last; a baseline."""
     storage = settings.storage_dir
     beta = items(0.55, 2)
-    ids = {"Alpha": add(board, db, storage, "Alpha", items(0.85, 1)),
-           "Beta": add(board, db, storage, "Beta", beta),
-           "Gamma": add(board, db, storage, "Gamma", nearly(beta)),
-           "Delta": add(board, db, storage, "Delta", items(0.3, 4)),
-           "Ref": add(board, db, storage, "Ref", items(0.5, 5), baseline=True)}
+    ids = {
+        "Alpha": add(board, db, storage, "Alpha", items(0.85, 1)),
+        "Beta": add(board, db, storage, "Beta", beta),
+        "Gamma": add(board, db, storage, "Gamma", nearly(beta)),
+        "Delta": add(board, db, storage, "Delta", items(0.3, 4)),
+        "Ref": add(board, db, storage, "Ref", items(0.5, 5), baseline=True),
+    }
     board.refresh(storage)
     return ids
 
 
 def row_text(html: str, team: str) -> str:
     start = html.index(f">{team}<")
-    return html[start:html.index("</tr>", start)]
+    return html[start : html.index("</tr>", start)]
 
 
 def test_the_board_says_whether_each_entry_is_distinguishable_from_the_next_one_down(client, field):
@@ -79,8 +82,9 @@ def test_the_board_says_whether_each_entry_is_distinguishable_from_the_next_one_
     assert "<summary>not distinguishable</summary><small>from Gamma" in beta and "p = " in beta
     delta = row_text(html, "Gamma")
     assert "not compared" in delta and "Delta: evaluation" in delta and "before per-item results were kept" in delta
-    assert f"/api/v1/leaderboard/compare?challenge={SLUG}&amp;a={field['Alpha']}&amp;b={field['Beta']}" in \
-        client.get(f"/leaderboard?challenge={SLUG}").get_data(as_text=True)
+    assert f"/api/v1/leaderboard/compare?challenge={SLUG}&amp;a={field['Alpha']}&amp;b={field['Beta']}" in client.get(
+        f"/leaderboard?challenge={SLUG}"
+    ).get_data(as_text=True)
 
 
 def test_the_board_and_the_compare_api_agree_on_the_p_value(client, field):
@@ -92,8 +96,8 @@ def test_the_board_and_the_compare_api_agree_on_the_p_value(client, field):
 
 def test_the_scorecard_compares_the_entry_with_its_neighbours_and_each_baseline(client, field):
     html = page_text(client.get(f"/leaderboard/{SLUG}/entries/{field['Beta']}"))
-    section = html[html.index('id="h-paired"'):]
-    section = section[:section.index("</section>")]
+    section = html[html.index('id="h-paired"') :]
+    section = section[: section.index("</section>")]
     for team in ("Alpha", "Gamma", "Ref"):
         assert f">{team}<" in section
     assert "95% interval" in section and "not distinguishable" in section and "distinguishable" in section
@@ -115,14 +119,18 @@ def test_the_public_compare_withholds_hidden_tasks_and_judges_see_every_task(cli
         assert full.get_json()["overall"] == data["overall"]  # hidden tasks count in the public overall too
 
 
-def test_the_public_compares_the_frozen_entries_while_organisers_see_the_live_ones(client, field, board, db,
-                                                                                  make_user, settings):
+def test_the_public_compares_the_frozen_entries_while_organisers_see_the_live_ones(
+    client, field, board, db, make_user, settings
+):
     with db() as session:
-        freeze(session, board.challenge_id, make_user("boss@example.eu", Role.organiser),
-               frozen_at=utcnow())  # after the field's entries were accepted and scored, before Beta's v2
+        freeze(
+            session, board.challenge_id, make_user("boss@example.eu", Role.organiser), frozen_at=utcnow()
+        )  # after the field's entries were accepted and scored, before Beta's v2
     newer = items(0.95, 9)
     submission_id = board.submission(field["Beta"], "Beta v2")
-    ev_id = board.evaluation(field["Beta"], submission_id, {t: (float(np.mean(v)), 0.02) for t, (_, v) in newer.items()})
+    ev_id = board.evaluation(
+        field["Beta"], submission_id, {t: (float(np.mean(v)), 0.02) for t, (_, v) in newer.items()}
+    )
     with db() as session:
         kept_samples(session, ev_id, settings.storage_dir, newer)
     public = client.get(f"/api/v1/leaderboard/compare?challenge={SLUG}&a=Alpha&b=Beta").get_json()
@@ -133,13 +141,16 @@ def test_the_public_compares_the_frozen_entries_while_organisers_see_the_live_on
     assert live["overall"]["difference"] < 0 < public["overall"]["difference"]
 
 
-@pytest.mark.parametrize("query, status, words", [
-    ("a=Alpha&b=Nobody", 404, "is not a team of this challenge"),
-    ("a=Alpha&b=Alpha", 422, "two different entries"),
-    ("a=Alpha", 422, "Name entry b"),
-    ("a=Alpha&b=Delta", 409, "before per-item results were kept"),
-    ("a=Alpha&b=Beta&seed=x", 422, "seed"),
-])
+@pytest.mark.parametrize(
+    "query, status, words",
+    [
+        ("a=Alpha&b=Nobody", 404, "is not a team of this challenge"),
+        ("a=Alpha&b=Alpha", 422, "two different entries"),
+        ("a=Alpha", 422, "Name entry b"),
+        ("a=Alpha&b=Delta", 409, "before per-item results were kept"),
+        ("a=Alpha&b=Beta&seed=x", 422, "seed"),
+    ],
+)
 def test_bad_compare_requests_are_clear_problem_documents(client, field, query, status, words):
     response = client.get(f"/api/v1/leaderboard/compare?challenge={SLUG}&{query}")
     assert response.status_code == status and response.headers["Content-Type"] == "application/problem+json"

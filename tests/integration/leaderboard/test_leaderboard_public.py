@@ -1,4 +1,5 @@
 """The public board over HTTP: filters and sorting, exports, hidden tasks, the freeze, caching and 304s."""
+
 from __future__ import annotations
 
 import csv
@@ -19,16 +20,26 @@ HIDDEN_VALUE = "0.6123"  # Team A's raw hidden-task value, searched for in every
 @pytest.fixture(autouse=True)
 def fresh_caches():
     from leaderboard import cache
+
     cache.clear()
     yield
     cache.clear()
 
 
 def seed(board):
-    board.entry("Team A", {"arc_easy": (0.625, SE), "boolq": (0.75, SE), HIDDEN: (float(HIDDEN_VALUE), SE)},
-                finished_at=NOW - timedelta(days=2))
-    board.entry("Team B", {"arc_easy": (0.85, SE), "boolq": (0.9, SE), HIDDEN: (0.4, SE)},
-                parameters=40_000_000_000, licence="review", cluster="leonardo", finished_at=NOW - timedelta(days=3))
+    board.entry(
+        "Team A",
+        {"arc_easy": (0.625, SE), "boolq": (0.75, SE), HIDDEN: (float(HIDDEN_VALUE), SE)},
+        finished_at=NOW - timedelta(days=2),
+    )
+    board.entry(
+        "Team B",
+        {"arc_easy": (0.85, SE), "boolq": (0.9, SE), HIDDEN: (0.4, SE)},
+        parameters=40_000_000_000,
+        licence="review",
+        cluster="leonardo",
+        finished_at=NOW - timedelta(days=3),
+    )
     board.entry("Reference", {"arc_easy": (0.55, SE), "boolq": (0.7, SE), HIDDEN: (0.55, SE)}, baseline=True)
     board.entry("Team D", {"arc_easy": (1.0, SE), "boolq": (1.0, SE)}, parameters=None, licence=None)
     board.refresh()
@@ -36,9 +47,12 @@ def seed(board):
 
 def bodies(client) -> dict[str, str]:
     """Every public representation of the board."""
-    urls = {"html": f"/leaderboard?challenge={SLUG}", "json": f"/api/v1/leaderboard?challenge={SLUG}",
-            "csv": f"/api/v1/leaderboard?challenge={SLUG}&format=csv",
-            "sorted": f"/leaderboard?challenge={SLUG}&sort=score&order=desc"}
+    urls = {
+        "html": f"/leaderboard?challenge={SLUG}",
+        "json": f"/api/v1/leaderboard?challenge={SLUG}",
+        "csv": f"/api/v1/leaderboard?challenge={SLUG}&format=csv",
+        "sorted": f"/leaderboard?challenge={SLUG}&sort=score&order=desc",
+    }
     out = {}
     for name, url in urls.items():
         response = client.get(url)
@@ -51,8 +65,11 @@ def test_the_json_export_lists_the_public_rows_in_rank_order(client, board):
     seed(board)
     rows = client.get(f"/api/v1/leaderboard?challenge={SLUG}").get_json()["rows"]
     assert [(r["team"], r["rank"], round(r["score"], 4)) for r in rows] == [
-        ("Team B", 1, 0.6), ("Team A", 2, round((0.5 + 0.5 + (0.6123 - 0.25) / 0.75) / 3, 4)),
-        ("Reference", None, 0.4), ("Team D", 3, 1.0)]
+        ("Team B", 1, 0.6),
+        ("Team A", 2, round((0.5 + 0.5 + (0.6123 - 0.25) / 0.75) / 3, 4)),
+        ("Reference", None, 0.4),
+        ("Team D", 3, 1.0),
+    ]
     assert rows[2]["baseline"] is True
     assert set(rows[0]["tasks"]) == {"arc_easy", "boolq"}
 
@@ -62,7 +79,9 @@ def test_filters_and_sorting_apply_to_the_page_and_the_exports_alike(client, boa
     query = f"challenge={SLUG}&licence=pass&sort=team&order=desc"
     rows = client.get(f"/api/v1/leaderboard?{query}").get_json()["rows"]
     assert [r["team"] for r in rows] == ["Team A", "Reference"]
-    lines = list(csv.DictReader(io.StringIO(client.get(f"/api/v1/leaderboard?{query}&format=csv").get_data(as_text=True))))
+    lines = list(
+        csv.DictReader(io.StringIO(client.get(f"/api/v1/leaderboard?{query}&format=csv").get_data(as_text=True)))
+    )
     assert [line["team"] for line in lines] == ["Team A", "Reference"]
     html = client.get(f"/leaderboard?{query}").get_data(as_text=True)
     assert "Team A" in html and "Team B" not in html
@@ -98,6 +117,7 @@ def test_hidden_tasks_never_appear_in_html_json_or_csv_before_the_end(client, bo
 def test_hidden_tasks_appear_once_the_challenge_has_ended(client, board, db):
     from app.challenges.services import load_config_text
     from ._board import config_text
+
     seed(board)
     with db() as session:
         load_config_text(session, config_text(NOW, ended=True))
@@ -111,6 +131,7 @@ def test_a_result_after_the_freeze_stays_off_the_public_board_but_its_team_sees_
     from app.challenges.models import Challenge
     from app.teams.models import TeamMembership
     from leaderboard.services import freeze, results_changed
+
     seed(board)
     organiser = make_user("org@example.eu", Role.organiser)
     with db() as session:
@@ -139,15 +160,18 @@ def test_the_team_sees_its_result_after_the_freeze_on_its_entry_page(client, boa
     from app.challenges.models import Challenge
     from app.teams.models import TeamMembership
     from leaderboard.services import freeze
+
     team = board.team("Frozen Team")
     sub = board.submission(team, "model", accepted_at=NOW - timedelta(days=3))
-    board.evaluation(team, sub, {"arc_easy": (0.5, SE), "boolq": (0.6, SE), HIDDEN: (0.5, SE)},
-                     finished_at=NOW - timedelta(days=2))
+    board.evaluation(
+        team, sub, {"arc_easy": (0.5, SE), "boolq": (0.6, SE), HIDDEN: (0.5, SE)}, finished_at=NOW - timedelta(days=2)
+    )
     organiser = make_user("org@example.eu", Role.organiser)
     with db() as session:
         freeze(session, session.get(Challenge, board.challenge_id), NOW - timedelta(days=1), organiser)
     board.evaluation(team, sub, {"arc_easy": (0.8123, SE), "boolq": (0.6, SE), HIDDEN: (0.7777, SE)}, finished_at=NOW)
     from leaderboard.services import results_changed
+
     with db() as session:
         results_changed(session, board.challenge_id)
     board.refresh()
@@ -165,6 +189,7 @@ def test_the_team_sees_its_result_after_the_freeze_on_its_entry_page(client, boa
 
 def test_a_landing_result_changes_the_etag_and_repeat_visits_get_304(client, board, db):
     from leaderboard.services import results_changed
+
     seed(board)
     url = f"/leaderboard?challenge={SLUG}"
     first = client.get(url)
@@ -186,6 +211,7 @@ def test_the_scheduler_step_recomputes_a_stale_snapshot(app, board, db, settings
     from leaderboard.jobs import refresh_leaderboards
     from leaderboard.models import LeaderboardSnapshot
     from leaderboard.services import results_changed
+
     seed(board)
     with db() as session:
         refresh_leaderboards(session, settings)
@@ -204,6 +230,7 @@ def test_the_scheduler_step_recomputes_a_stale_snapshot(app, board, db, settings
 def test_organisers_freeze_and_unfreeze_through_the_api(client, board, make_user, db):
     from app.accounts.models import Role
     from tests.helpers import bearer
+
     headers = bearer(client, make_user, db, "org@example.eu", Role.organiser)
     made = client.post(f"/api/v1/leaderboard/{SLUG}/freeze", json={"reason": "final week"}, headers=headers)
     assert made.status_code == 201 and made.get_json()["frozen"] is True
@@ -240,8 +267,10 @@ def test_a_first_click_on_a_score_column_lists_the_best_first_and_a_second_rever
 
     def header_links(url: str) -> dict[str, str]:
         page = client.get(url).get_data(as_text=True)
-        return {label.split(" ")[0]: markup.unescape(href)
-                for href, label in re.findall(r'<th scope="col"[^>]*><a href="([^"]+)">([^<]+)</a>', page)}
+        return {
+            label.split(" ")[0]: markup.unescape(href)
+            for href, label in re.findall(r'<th scope="col"[^>]*><a href="([^"]+)">([^<]+)</a>', page)
+        }
 
     first = header_links(f"/leaderboard?challenge={SLUG}")
     best = client.get(first["Benchmark"]).get_data(as_text=True).split('<table class="leaderboard">')[1]

@@ -3,6 +3,7 @@ the same bytes, 304s, nothing signed in, no hidden task, and a new snapshot repl
 
 Flask's answer comes from a second app on the same database with the fast path off (LAGC_PUBLIC_CACHE_MB=0);
 both get the same X-Request-ID, so every header must match. Across processes: the gunicorn test beside this."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -24,6 +25,7 @@ SAME_ID = {"X-Request-ID": "public-cache-test-0001"}
 @pytest.fixture(autouse=True)
 def fresh_caches():
     from leaderboard import cache
+
     cache.clear()
     yield
     cache.clear()
@@ -38,10 +40,16 @@ def flask_only(settings):
 
 
 def public_urls(team_id: int) -> list[str]:
-    return [f"/leaderboard?challenge={SLUG}", f"/leaderboard?challenge={SLUG}&sort=score&order=desc",
-            f"/leaderboard?challenge={SLUG}&licence=pass&per_page=25", f"/leaderboard/{SLUG}/entries/{team_id}",
-            "/", f"/c/{SLUG}", f"/api/v1/leaderboard?challenge={SLUG}",
-            f"/api/v1/leaderboard?challenge={SLUG}&format=csv&sort=task.arc_easy"]
+    return [
+        f"/leaderboard?challenge={SLUG}",
+        f"/leaderboard?challenge={SLUG}&sort=score&order=desc",
+        f"/leaderboard?challenge={SLUG}&licence=pass&per_page=25",
+        f"/leaderboard/{SLUG}/entries/{team_id}",
+        "/",
+        f"/c/{SLUG}",
+        f"/api/v1/leaderboard?challenge={SLUG}",
+        f"/api/v1/leaderboard?challenge={SLUG}&format=csv&sort=task.arc_easy",
+    ]
 
 
 def answer(client, url: str, method: str = "GET", base_url: str = "http://localhost", **headers) -> tuple:
@@ -50,7 +58,8 @@ def answer(client, url: str, method: str = "GET", base_url: str = "http://localh
 
 
 def test_the_fast_path_answers_every_public_page_with_flasks_exact_status_headers_and_body(
-        app, client, flask_only, entries):
+    app, client, flask_only, entries
+):
     served = fast_path(app)
     for url in public_urls(entries["Team A"]):
         first = answer(client, url)
@@ -67,7 +76,8 @@ def test_the_fast_path_answers_every_public_page_with_flasks_exact_status_header
 
 
 def test_over_https_the_fast_path_sends_hsts_like_flask_and_keeps_http_and_https_apart(
-        app, client, flask_only, entries):
+    app, client, flask_only, entries
+):
     url, https = f"/leaderboard?challenge={SLUG}", "https://lagc.test"
     answer(client, url, base_url=https)
     hits = fast_path(app).hits
@@ -106,6 +116,7 @@ def test_a_signed_in_visitor_is_never_answered_from_the_fast_path(app, client, e
 
 def test_a_token_holder_is_never_answered_from_the_fast_path(app, client, entries, make_user, db):
     from app.accounts.models import Role
+
     url = f"/api/v1/leaderboard?challenge={SLUG}"
     client.get(url)
     token = bearer(client, make_user, db, "org@example.eu", Role.organiser)
@@ -117,6 +128,7 @@ def test_a_token_holder_is_never_answered_from_the_fast_path(app, client, entrie
 
 def test_pages_for_signed_in_people_are_never_kept_for_anonymous_visitors(app, client, entries, make_user):
     from app.accounts.models import Role
+
     make_user("org@example.eu", Role.organiser)
     sign_in(client, "org@example.eu")
     url = f"/leaderboard/{SLUG}/entries/{entries['Team A']}"
@@ -132,6 +144,7 @@ def test_pages_for_signed_in_people_are_never_kept_for_anonymous_visitors(app, c
 
 def test_a_new_snapshot_replaces_every_kept_page(app, client, board, entries, db, publish):
     from leaderboard.services import results_changed
+
     urls = [url for url in public_urls(entries["Team A"]) if url.startswith(("/leaderboard", "/api/"))]
     before = {url: client.get(url).headers["ETag"] for url in urls}
     board.entry("Newcomer", {"arc_easy": (0.99, SE), "boolq": (0.99, SE), HIDDEN: (0.5, SE)})
@@ -144,11 +157,13 @@ def test_a_new_snapshot_replaces_every_kept_page(app, client, board, entries, db
         assert b"Newcomer" in after.get_data() or "/entries/" in url, url
 
 
-def test_an_announced_snapshot_from_another_process_is_served_at_once(app, client, board, entries, db, settings,
-                                                                      monkeypatch):
+def test_an_announced_snapshot_from_another_process_is_served_at_once(
+    app, client, board, entries, db, settings, monkeypatch
+):
     """The scheduler runs in another process: only the signal file tells this worker (no commit of its own)."""
     from app.ops import changes
     from leaderboard import services
+
     url = f"/leaderboard?challenge={SLUG}"
     client.get(url)
     commits = changes._commits[0]
@@ -163,13 +178,14 @@ def test_an_announced_snapshot_from_another_process_is_served_at_once(app, clien
 
 
 def test_a_freeze_set_in_another_process_removes_later_results_from_every_kept_page(
-        app, client, board, entries, db, publish, make_user, monkeypatch):
+    app, client, board, entries, db, publish, make_user, monkeypatch
+):
     from app.accounts.models import Role
     from app.challenges.models import Challenge
     from app.ops import changes
     from leaderboard.services import freeze
-    late = board.entry("Late Team", {"arc_easy": (0.9917, SE), "boolq": (0.99, SE), HIDDEN: (0.9, SE)},
-                       finished_at=NOW)
+
+    late = board.entry("Late Team", {"arc_easy": (0.9917, SE), "boolq": (0.99, SE), HIDDEN: (0.9, SE)}, finished_at=NOW)
     publish()
     urls = public_urls(entries["Team A"]) + [f"/leaderboard/{SLUG}/entries/{late}"]
     shown = [url for url in urls if b"0.9917" in client.get(url).get_data()]
@@ -195,8 +211,7 @@ def test_a_page_larger_than_an_eighth_of_the_budget_goes_to_flask_every_time(set
 
 
 def test_errors_and_pages_that_set_a_cookie_are_never_kept(app, client, entries):
-    for url in (f"/leaderboard?challenge={SLUG}&sort=nonsense", "/leaderboard?challenge=no-such-board",
-                "/signin"):
+    for url in (f"/leaderboard?challenge={SLUG}&sort=nonsense", "/leaderboard?challenge=no-such-board", "/signin"):
         client.get(url)
         client.get(url)
     assert fast_path(app).hits == 0 and not fast_path(app).pages

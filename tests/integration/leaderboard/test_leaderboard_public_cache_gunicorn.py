@@ -3,6 +3,7 @@ reaches every worker at once (the scheduler's announcement, no commit of their o
 fast path's bytes are Flask's but for the Date.
 
 gunicorn's access log names the worker (process id) that answered each request and the ETag it sent."""
+
 from __future__ import annotations
 
 import os
@@ -29,12 +30,31 @@ BOARD = f"/leaderboard?challenge={SLUG}"
 def gunicorn(settings, log: Path, **env: str):
     """gunicorn -w 2 serving the platform on the tests' database and instance folder; yields its port."""
     port = free_port()
-    environment = {**os.environ, "LAGC_ENV": "testing", "SECRET_KEY": settings.secret_key,
-                   "DATABASE_URL": settings.database_url, "LAGC_INSTANCE_DIR": str(settings.instance_dir), **env}
-    command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--access-logfile",
-               str(log), "--access-logformat", "%(p)s %(s)s %({etag}o)s", "app:create_app()"]
-    server = subprocess.Popen(command, env=environment, cwd=ROOT, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    environment = {
+        **os.environ,
+        "LAGC_ENV": "testing",
+        "SECRET_KEY": settings.secret_key,
+        "DATABASE_URL": settings.database_url,
+        "LAGC_INSTANCE_DIR": str(settings.instance_dir),
+        **env,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        str(log),
+        "--access-logformat",
+        "%(p)s %(s)s %({etag}o)s",
+        "app:create_app()",
+    ]
+    server = subprocess.Popen(
+        command, env=environment, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 60
         while get(port, "/healthz")[0] != 200:
@@ -49,8 +69,9 @@ def gunicorn(settings, log: Path, **env: str):
 def raw(port: int, path: str) -> tuple[bytes, bytes]:
     """(status line and headers, body) exactly as sent, for a request with a fixed X-Request-ID."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
-        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: lagc.test\r\nX-Request-ID: wire-0001\r\n"
-                           "Connection: close\r\n\r\n".encode())
+        connection.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: lagc.test\r\nX-Request-ID: wire-0001\r\nConnection: close\r\n\r\n".encode()
+        )
         data = b""
         while chunk := connection.recv(1 << 16):
             data += chunk
@@ -88,6 +109,7 @@ def load_until_both_workers_answered(port: int, log: Path, since: int) -> list[t
 
 def test_a_new_snapshot_reaches_both_workers_at_once(settings, board, entries, db, publish, tmp_path):
     from leaderboard.services import results_changed
+
     log = tmp_path / "access.log"
     with gunicorn(settings, log) as port:
         before = load_until_both_workers_answered(port, log, 0)
@@ -103,10 +125,18 @@ def test_a_new_snapshot_reaches_both_workers_at_once(settings, board, entries, d
 
 
 def test_on_the_wire_the_fast_path_sends_flasks_bytes_but_the_date(settings, entries, tmp_path):
-    paths = [BOARD, f"{BOARD}&sort=team&order=desc", f"/leaderboard/{SLUG}/entries/{entries['Team B']}", "/",
-             f"/c/{SLUG}", f"/api/v1/leaderboard?challenge={SLUG}&format=csv"]
-    with gunicorn(settings, tmp_path / "fast.log") as fast, \
-            gunicorn(settings, tmp_path / "flask.log", LAGC_PUBLIC_CACHE_MB="0") as flask_alone:
+    paths = [
+        BOARD,
+        f"{BOARD}&sort=team&order=desc",
+        f"/leaderboard/{SLUG}/entries/{entries['Team B']}",
+        "/",
+        f"/c/{SLUG}",
+        f"/api/v1/leaderboard?challenge={SLUG}&format=csv",
+    ]
+    with (
+        gunicorn(settings, tmp_path / "fast.log") as fast,
+        gunicorn(settings, tmp_path / "flask.log", LAGC_PUBLIC_CACHE_MB="0") as flask_alone,
+    ):
         for path in paths:
             head, body = raw(flask_alone, path)
             assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"Cache-Control: public" in head, path

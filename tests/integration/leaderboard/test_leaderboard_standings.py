@@ -1,4 +1,5 @@
 """Standings against hand-checked numbers: the counted evaluation, scores, ranks, baselines, ties."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -13,6 +14,7 @@ NOW = datetime.now(timezone.utc)
 def _standings(db, challenge_id, **kwargs):
     from app.challenges.models import Challenge
     from leaderboard.standings import standings
+
     with db() as session:
         return standings(session, session.get(Challenge, challenge_id), **kwargs)
 
@@ -21,8 +23,13 @@ def seed_hand_checked(board):
     """B 0.6, A 0.5, baseline 0.4, C 0.0, D incomplete (1.0 on the two tasks it has)."""
     se = 0.02
     board.entry("Team A", {"arc_easy": (0.625, se), "boolq": (0.75, se), HIDDEN: (0.625, se)})
-    board.entry("Team B", {"arc_easy": (0.85, se), "boolq": (0.9, se), HIDDEN: (0.4, se)},
-                parameters=40_000_000_000, licence="review", cluster="leonardo")
+    board.entry(
+        "Team B",
+        {"arc_easy": (0.85, se), "boolq": (0.9, se), HIDDEN: (0.4, se)},
+        parameters=40_000_000_000,
+        licence="review",
+        cluster="leonardo",
+    )
     board.entry("Reference", {"arc_easy": (0.55, se), "boolq": (0.7, se), HIDDEN: (0.55, se)}, baseline=True)
     board.entry("Team C", {"arc_easy": (0.25, se), "boolq": (0.5, se), HIDDEN: (0.25, se)}, licence="fail")
     board.entry("Team D", {"arc_easy": (1.0, se), "boolq": (1.0, se)}, parameters=None, licence=None)
@@ -32,8 +39,13 @@ def test_entries_are_ranked_by_benchmark_score_with_baselines_listed_but_unranke
     seed_hand_checked(board)
     result = _standings(db, board.challenge_id)
     got = [(row.team, row.rank, round(row.benchmark_score, 6)) for row in result.rows]
-    assert got == [("Team B", 1, 0.6), ("Team A", 2, 0.5), ("Reference", None, 0.4), ("Team C", 3, 0.0),
-                   ("Team D", 4, 1.0)]
+    assert got == [
+        ("Team B", 1, 0.6),
+        ("Team A", 2, 0.5),
+        ("Reference", None, 0.4),
+        ("Team C", 3, 0.0),
+        ("Team D", 4, 1.0),
+    ]
     b = result.rows[0]
     assert b.benchmark_stderr == pytest.approx((1 / 3) * ((0.02 / 0.75) ** 2 * 2 + (0.02 / 0.5) ** 2) ** 0.5)
     assert [cell.normalised for cell in b.tasks] == pytest.approx([0.8, 0.8, 0.2])

@@ -1,5 +1,6 @@
 """How snapshots are stored and read: JSON text through orjson, lz4 on PostgreSQL, and query plans that do not
 depend on the planner's statistics (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import math
@@ -19,17 +20,29 @@ def _challenge_id(db, slug: str) -> int:
 
 def _snapshot(db, challenge_id: int, rows_sql: str) -> list:
     with db() as session:
-        session.execute(text("INSERT INTO leaderboardsnapshot (challenge_id, audience, computed_at, etag, watermark, "
-                             "stale, compute_ms, meta, rows) VALUES (:c, 'public', CURRENT_TIMESTAMP, 'e', 'w', "
-                             "false, 0, '{}', :rows)"), {"c": challenge_id, "rows": rows_sql})
+        session.execute(
+            text(
+                "INSERT INTO leaderboardsnapshot (challenge_id, audience, computed_at, etag, watermark, "
+                "stale, compute_ms, meta, rows) VALUES (:c, 'public', CURRENT_TIMESTAMP, 'e', 'w', "
+                "false, 0, '{}', :rows)"
+            ),
+            {"c": challenge_id, "rows": rows_sql},
+        )
     with db() as session:
         return session.execute(select(LeaderboardSnapshot)).scalar_one().rows
 
 
 def test_rows_are_written_and_read_as_json_text(db, challenge):
     with db() as session:
-        session.add(LeaderboardSnapshot(challenge_id=_challenge_id(db, challenge), audience="public", etag="e", watermark="w",
-                                        rows=[{"team": "Ä", "tasks": [[0.5, None, 0.25, 1e-07]]}]))
+        session.add(
+            LeaderboardSnapshot(
+                challenge_id=_challenge_id(db, challenge),
+                audience="public",
+                etag="e",
+                watermark="w",
+                rows=[{"team": "Ä", "tasks": [[0.5, None, 0.25, 1e-07]]}],
+            )
+        )
     with db() as session:
         snapshot = session.execute(select(LeaderboardSnapshot)).scalar_one()
         stored = session.execute(text("SELECT rows FROM leaderboardsnapshot")).scalar_one()
@@ -46,8 +59,12 @@ def test_postgres_compresses_snapshot_rows_with_lz4(db, database_url):
     if not database_url.startswith("postgresql"):
         return  # SQLite has no column compression
     with db() as session:
-        method = session.execute(text("SELECT attcompression FROM pg_attribute WHERE attname = 'rows' "
-                                      "AND attrelid = 'leaderboardsnapshot'::regclass")).scalar_one()
+        method = session.execute(
+            text(
+                "SELECT attcompression FROM pg_attribute WHERE attname = 'rows' "
+                "AND attrelid = 'leaderboardsnapshot'::regclass"
+            )
+        ).scalar_one()
     assert method == "l"  # lz4: 0.15 s to write 13 MB instead of pglz's 0.48 s (migration 0010)
 
 
@@ -71,6 +88,7 @@ def test_seeding_leaves_postgres_with_planner_statistics(app, db, database_url):
     if not database_url.startswith("postgresql"):
         return
     with db() as session:
-        analysed = session.execute(text("SELECT last_analyze FROM pg_stat_user_tables "
-                                        "WHERE relname = 'taskresult'")).scalar_one()
+        analysed = session.execute(
+            text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'taskresult'")
+        ).scalar_one()
     assert analysed is not None

@@ -21,18 +21,38 @@ def lm_eval_folder(root: Path, tasks: dict[str, tuple[str, list[float]]], task_h
         results[task] = {key: sum(values) / len(values), key.replace(",", "_stderr,", 1): 0.01}
         hashes[task] = f"{task_hash}-{task}"
         metric, _, filter_name = key.partition(",")
-        (out / f"samples_{task}_{STAMP}.jsonl").write_text("".join(
-            json.dumps({"doc_id": i, "filter": filter_name, metric: v, "doc_hash": f"d{i}", "target_hash": "t",
-                        "prompt_hash": "p"}) + "\n" for i, v in enumerate(values)))
-    (out / f"results_{STAMP}.json").write_text(json.dumps({"results": results, "config": {"model": "hf"},
-                                                           "task_hashes": hashes}))
+        (out / f"samples_{task}_{STAMP}.jsonl").write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "doc_id": i,
+                        "filter": filter_name,
+                        metric: v,
+                        "doc_hash": f"d{i}",
+                        "target_hash": "t",
+                        "prompt_hash": "p",
+                    }
+                )
+                + "\n"
+                for i, v in enumerate(values)
+            )
+        )
+    (out / f"results_{STAMP}.json").write_text(
+        json.dumps({"results": results, "config": {"model": "hf"}, "task_hashes": hashes})
+    )
     return root
 
 
-A = {"hellaswag": ("acc_norm,none", [1, 1, 0, 1, 1, 0, 1, 1]), "gsm8k": ("exact_match,strict-match", [1, 0, 1, 1]),
-     "extra": ("f1,none", [0.5, 0.25])}
-B = {"hellaswag": ("acc_norm,none", [1, 0, 0, 1, 0, 0, 1, 0]), "gsm8k": ("exact_match,strict-match", [0, 0, 1, 0]),
-     "extra": ("f1,none", [0.75, 0.25])}
+A = {
+    "hellaswag": ("acc_norm,none", [1, 1, 0, 1, 1, 0, 1, 1]),
+    "gsm8k": ("exact_match,strict-match", [1, 0, 1, 1]),
+    "extra": ("f1,none", [0.5, 0.25]),
+}
+B = {
+    "hellaswag": ("acc_norm,none", [1, 0, 0, 1, 0, 0, 1, 0]),
+    "gsm8k": ("exact_match,strict-match", [0, 0, 1, 0]),
+    "extra": ("f1,none", [0.75, 0.25]),
+}
 
 
 @pytest.fixture
@@ -69,10 +89,14 @@ def test_with_a_challenge_the_overall_is_its_weighted_normalised_benchmark_score
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data["tasks"]) == {"hellaswag", "gsm8k"}  # the suite's tasks both folders have
-    suite = [TaskSpec("hellaswag", "hellaswag", 10, "acc_norm", 1.0, 0.25),
-             TaskSpec("gsm8k", "gsm8k", 5, "exact_match,strict-match", 1.0, 0.0)]
-    score = {name: benchmark_score(suite, {t: TaskResult(sum(v) / len(v)) for t, (_, v) in run_.items()
-                                           if t != "extra"}) for name, run_ in (("a", A), ("b", B))}
+    suite = [
+        TaskSpec("hellaswag", "hellaswag", 10, "acc_norm", 1.0, 0.25),
+        TaskSpec("gsm8k", "gsm8k", 5, "exact_match,strict-match", 1.0, 0.0),
+    ]
+    score = {
+        name: benchmark_score(suite, {t: TaskResult(sum(v) / len(v)) for t, (_, v) in run_.items() if t != "extra"})
+        for name, run_ in (("a", A), ("b", B))
+    }
     assert data["overall"]["a"] == pytest.approx(score["a"].value, abs=1e-9)
     assert data["overall"]["difference"] == pytest.approx(score["a"].value - score["b"].value, abs=1e-9)
     assert any("covers 2 of the suite's" in note for note in data["notes"])
@@ -83,12 +107,15 @@ def test_tasks_and_a_metric_can_be_chosen(app, folders):
     assert list(data["tasks"]) == ["extra"] and data["overall"]["difference"] == -0.125
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--tasks", "nope"], "unknown task nope"),
-    (["--metric", "bleu"], "has no metric bleu"),
-    (["--challenge", "no-such-challenge"], "no challenge 'no-such-challenge'"),
-    (["--resamples", "5"], "5 is not in the range"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--tasks", "nope"], "unknown task nope"),
+        (["--metric", "bleu"], "has no metric bleu"),
+        (["--challenge", "no-such-challenge"], "no challenge 'no-such-challenge'"),
+        (["--resamples", "5"], "5 is not in the range"),
+    ],
+)
 def test_bad_options_get_a_clear_message_and_a_non_zero_exit(app, folders, args, message):
     result = run(app, *folders, *args)
     assert result.exit_code != 0 and message in result.output

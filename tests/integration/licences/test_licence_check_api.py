@@ -1,4 +1,5 @@
 """`POST /api/v1/licences/check`: anyone checks a model card and LICENSE before submitting; bad input is a 4xx."""
+
 from __future__ import annotations
 
 import io
@@ -46,14 +47,18 @@ def test_an_enormous_file_is_a_413_problem(client):
 
 def test_an_enormous_chunked_body_without_a_length_is_a_413_problem(client):
     def chunks():
-        yield b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"README.md\"\r\n\r\n"
+        yield b'--b\r\nContent-Disposition: form-data; name="f"; filename="README.md"\r\n\r\n'
         for _ in range(MAX_CHECK_BYTES // 65536 + 2):
             yield b"y" * 65536
         yield b"\r\n--b--\r\n"
+
     # As a WSGI server hands over a chunked request: the body already de-chunked, no Content-Length.
-    response = client.post(URL, input_stream=io.BytesIO(b"".join(chunks())),
-                           headers={"Content-Type": "multipart/form-data; boundary=b"},
-                           environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""})
+    response = client.post(
+        URL,
+        input_stream=io.BytesIO(b"".join(chunks())),
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+    )
     assert response.status_code == 413
 
 
@@ -64,7 +69,8 @@ def test_a_binary_readme_gets_a_verdict_not_an_error(client):
 
 
 def test_a_check_can_use_a_named_challenges_policy(client, challenge):
-    response = upload(client, {"README.md": card("license: mit"), "LICENSE": MIT_LICENSE},
-                      url=f"{URL}?challenge={challenge}")
+    response = upload(
+        client, {"README.md": card("license: mit"), "LICENSE": MIT_LICENSE}, url=f"{URL}?challenge={challenge}"
+    )
     assert response.get_json()["verdict"] == "pass"
     assert upload(client, {"LICENSE": MIT_LICENSE}, url=f"{URL}?challenge=nope").status_code == 404

@@ -1,5 +1,6 @@
 """Winners' release obligations: weights released on the Hub (checked against FakeHub), a publication accepted
 by an organiser, the overdue step, and who may see and change what."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -14,7 +15,10 @@ from app.checkpoints.models import Submission
 from app.licences.jobs import mark_overdue_obligations
 from app.licences.models import ObligationStatus, ReleaseObligation
 from app.licences.obligations import (
-    accept_obligation, declare_publication, open_obligation, release_deadline,
+    accept_obligation,
+    declare_publication,
+    open_obligation,
+    release_deadline,
 )
 from app.licences.services import LicenceError
 from app.teams.models import Team
@@ -37,8 +41,13 @@ def obligation(db, entrant_team) -> int:
     with db() as session:
         challenge = session.get(Challenge, entrant_team["challenge_id"])
         deadline = release_deadline(challenge, AWARDED)
-        found = open_obligation(session, session.get(Team, entrant_team["team_id"]),
-                                session.get(Submission, entrant_team["submission_id"]), deadline, award_ref=7)
+        found = open_obligation(
+            session,
+            session.get(Team, entrant_team["team_id"]),
+            session.get(Submission, entrant_team["submission_id"]),
+            deadline,
+            award_ref=7,
+        )
         return found.id
 
 
@@ -49,8 +58,9 @@ def load(db, obligation_id: int) -> ReleaseObligation:
 
 def declare_weights_page(client, team: dict, obligation_id: int, repo: str, revision: str = "main"):
     url = f"/c/{team['slug']}/release/{obligation_id}/weights"
-    return submit(client, url, {"hub_repo": repo, "revision": revision}, page=f"/c/{team['slug']}/release",
-                  follow_redirects=True)
+    return submit(
+        client, url, {"hub_repo": repo, "revision": revision}, page=f"/c/{team['slug']}/release", follow_redirects=True
+    )
 
 
 def test_the_deadline_is_counted_from_the_award_in_the_challenges_days(db, obligation):
@@ -61,16 +71,23 @@ def test_the_deadline_is_counted_from_the_award_in_the_challenges_days(db, oblig
 
 def test_opening_an_obligation_twice_for_the_same_award_keeps_one(db, entrant_team, obligation):
     with db() as session:
-        again = open_obligation(session, session.get(Team, entrant_team["team_id"]),
-                                session.get(Submission, entrant_team["submission_id"]), AWARDED, award_ref="7")
+        again = open_obligation(
+            session,
+            session.get(Team, entrant_team["team_id"]),
+            session.get(Submission, entrant_team["submission_id"]),
+            AWARDED,
+            award_ref="7",
+        )
         assert again.id == obligation
         assert len(session.exec(select(ReleaseObligation)).all()) == 1
 
 
 def test_weights_released_under_an_open_licence_meet_the_obligation_at_a_pinned_commit(
-        client, db, fake_hub, entrant_team, obligation):
-    sha = fake_hub.add("aurora/aurora-7b", {"README.md": card("license: mit"), "LICENSE": MIT_LICENSE,
-                                                "model.safetensors": b"\0" * 8})
+    client, db, fake_hub, entrant_team, obligation
+):
+    sha = fake_hub.add(
+        "aurora/aurora-7b", {"README.md": card("license: mit"), "LICENSE": MIT_LICENSE, "model.safetensors": b"\0" * 8}
+    )
     sign_in(client, entrant_team["email"])
     page = declare_weights_page(client, entrant_team, obligation, "aurora/aurora-7b").get_data(as_text=True)
     assert "the obligation is met" in page and sha in page
@@ -80,7 +97,8 @@ def test_weights_released_under_an_open_licence_meet_the_obligation_at_a_pinned_
 
 
 def test_weights_released_under_a_proprietary_licence_stay_pending_with_the_reasons(
-        client, db, fake_hub, entrant_team, obligation):
+    client, db, fake_hub, entrant_team, obligation
+):
     fake_hub.add("aurora/aurora-7b", {"README.md": b"# Aurora\n", "LICENSE": PROPRIETARY}, branch="v1")
     sign_in(client, entrant_team["email"])
     page = declare_weights_page(client, entrant_team, obligation, "aurora/aurora-7b", "v1").get_data(as_text=True)
@@ -102,19 +120,29 @@ def test_a_private_or_missing_hub_repo_is_refused_with_a_reason(client, db, fake
 def test_a_publication_waits_for_an_organiser_who_accepts_it(client, db, make_user, entrant_team, obligation):
     sign_in(client, entrant_team["email"])
     url = f"/c/{entrant_team['slug']}/release/{obligation}/publication"
-    bad = submit(client, url, {"publication_id": "my blog post"}, page=f"/c/{entrant_team['slug']}/release",
-                 follow_redirects=True).get_data(as_text=True)
+    bad = submit(
+        client,
+        url,
+        {"publication_id": "my blog post"},
+        page=f"/c/{entrant_team['slug']}/release",
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "Give a DOI" in bad
-    submit(client, url, {"publication_id": "https://arxiv.org/abs/2401.12345"},
-           page=f"/c/{entrant_team['slug']}/release")
+    submit(
+        client, url, {"publication_id": "https://arxiv.org/abs/2401.12345"}, page=f"/c/{entrant_team['slug']}/release"
+    )
     found = load(db, obligation)
     assert (found.status, found.publication_id) == (ObligationStatus.pending, "arXiv:2401.12345")
     make_user("olga@example.eu", Role.organiser)
     organiser = client.application.test_client()
     sign_in(organiser, "olga@example.eu")
     assert "arXiv:2401.12345" in organiser.get("/organiser/licences").get_data(as_text=True)
-    submit(organiser, f"/organiser/licences/obligations/{obligation}/accept", {"notes": "Read it: complete."},
-           page="/organiser/licences")
+    submit(
+        organiser,
+        f"/organiser/licences/obligations/{obligation}/accept",
+        {"notes": "Read it: complete."},
+        page="/organiser/licences",
+    )
     found = load(db, obligation)
     assert found.status is ObligationStatus.met and found.accepted_by_id is not None
     with db() as session:
@@ -139,16 +167,19 @@ def test_the_overdue_step_marks_late_obligations_once_with_an_audit_event(db, se
         assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "release.overdue")).all()) == 1
 
 
-def test_a_publication_declared_in_time_is_not_overdue_while_it_waits_for_an_organiser(db, settings, obligation,
-                                                                                        entrant_team):
+def test_a_publication_declared_in_time_is_not_overdue_while_it_waits_for_an_organiser(
+    db, settings, obligation, entrant_team
+):
     with db() as session:
-        declare_publication(session, session.get(ReleaseObligation, obligation), "10.1000/xyz123",
-                            entrant_team["user_id"], now=AWARDED)
+        declare_publication(
+            session, session.get(ReleaseObligation, obligation), "10.1000/xyz123", entrant_team["user_id"], now=AWARDED
+        )
         assert mark_overdue_obligations(session, settings, now=AWARDED + timedelta(days=400)) == 0
 
 
-def test_organisers_see_overdue_obligations_and_entrants_see_their_own(client, db, settings, make_user,
-                                                                        entrant_team, obligation):
+def test_organisers_see_overdue_obligations_and_entrants_see_their_own(
+    client, db, settings, make_user, entrant_team, obligation
+):
     with db() as session:
         mark_overdue_obligations(session, settings, now=AWARDED + timedelta(days=366))
     sign_in(client, entrant_team["email"])
@@ -161,12 +192,17 @@ def test_organisers_see_overdue_obligations_and_entrants_see_their_own(client, d
     assert 'class="overdue"' in page and "Aurora Labs" in page
 
 
-def test_an_entrant_of_another_team_gets_a_404_for_someone_elses_obligation(client, db, make_team, challenge,
-                                                                            obligation):
+def test_an_entrant_of_another_team_gets_a_404_for_someone_elses_obligation(
+    client, db, make_team, challenge, obligation
+):
     other = make_team("bob@example.eu", "Baltic Tensor")
     sign_in(client, other["email"])
     assert "no release obligation" in client.get(f"/c/{challenge}/release").get_data(as_text=True)
-    response = submit(client, f"/c/{challenge}/release/{obligation}/publication",
-                      {"publication_id": "2401.12345"}, page=f"/c/{challenge}/release")
+    response = submit(
+        client,
+        f"/c/{challenge}/release/{obligation}/publication",
+        {"publication_id": "2401.12345"},
+        page=f"/c/{challenge}/release",
+    )
     assert response.status_code == 404
     assert load(db, obligation).publication_id is None

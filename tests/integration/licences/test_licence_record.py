@@ -1,4 +1,5 @@
 """Recording a submission's licence verdict from its folder, rechecking it at award time, and showing it."""
+
 from __future__ import annotations
 
 from flask import render_template_string
@@ -55,8 +56,7 @@ def test_a_recheck_that_finds_a_different_verdict_records_it_with_an_audit_event
         record_submission_licence(session, session.get(Submission, entrant_team["submission_id"]), tmp_path)
     (tmp_path / "README.md").write_bytes(LLAMA_CARD)
     with db() as session:
-        verdict = recheck_submission_licence(session, session.get(Submission, entrant_team["submission_id"]),
-                                             tmp_path)
+        verdict = recheck_submission_licence(session, session.get(Submission, entrant_team["submission_id"]), tmp_path)
     assert verdict.verdict.value == "review"
     with db() as session:
         [event] = events(session, "licence.verdict_changed")

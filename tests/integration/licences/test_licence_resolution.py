@@ -1,4 +1,5 @@
 """An organiser resolves a licence review with a written justification; the latest resolution counts."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -57,8 +58,14 @@ def test_the_effective_verdict_is_the_latest_resolution_else_the_recorded_verdic
         submission = session.get(Submission, in_review)
         assert effective_verdict(session, submission) == "review"
         resolve_review(session, submission, "pass", REASON, organiser_id, now=now)
-        resolve_review(session, submission, "fail", "On second reading the acceptable-use policy forbids it.",
-                       organiser_id, now=now + timedelta(hours=1))
+        resolve_review(
+            session,
+            submission,
+            "fail",
+            "On second reading the acceptable-use policy forbids it.",
+            organiser_id,
+            now=now + timedelta(hours=1),
+        )
     with db() as session:
         submission = session.get(Submission, in_review)
         assert effective_verdict(session, submission) == "fail"
@@ -79,8 +86,9 @@ def test_resolutions_are_append_only(db, in_review, organiser_id):
 def test_only_a_submission_in_review_can_be_resolved(db, entrant_team, organiser_id):
     with db() as session:
         with pytest.raises(LicenceError, match="in review"):
-            resolve_review(session, session.get(Submission, entrant_team["submission_id"]), "pass", REASON,
-                           organiser_id)
+            resolve_review(
+                session, session.get(Submission, entrant_team["submission_id"]), "pass", REASON, organiser_id
+            )
 
 
 def test_an_organiser_resolves_a_review_through_the_api(client, db, make_user, in_review):
@@ -90,15 +98,21 @@ def test_an_organiser_resolves_a_review_through_the_api(client, db, make_user, i
     assert short.status_code == 422 and "justification" in short.get_json()["errors"]
     response = client.post(url, json={"outcome": "pass", "justification": REASON}, headers=headers)
     assert response.status_code == 201 and response.get_json()["effective_verdict"] == "pass"
-    missing = client.post("/api/v1/submissions/999999/licence-resolution",
-                          json={"outcome": "pass", "justification": REASON}, headers=headers)
+    missing = client.post(
+        "/api/v1/submissions/999999/licence-resolution",
+        json={"outcome": "pass", "justification": REASON},
+        headers=headers,
+    )
     assert missing.status_code == 404
 
 
 def test_an_entrant_cannot_resolve_a_review(client, db, make_user, in_review):
     headers = bearer(client, make_user, db, "eve@example.eu", Role.entrant)
-    response = client.post(f"/api/v1/submissions/{in_review}/licence-resolution",
-                           json={"outcome": "pass", "justification": REASON}, headers=headers)
+    response = client.post(
+        f"/api/v1/submissions/{in_review}/licence-resolution",
+        json={"outcome": "pass", "justification": REASON},
+        headers=headers,
+    )
     assert response.status_code == 403
     with db() as session:
         assert session.exec(select(LicenceResolution)).all() == []
@@ -109,11 +123,17 @@ def test_the_organiser_page_lists_reviews_with_their_reasons_and_resolves_them(c
     page = client.get("/organiser/licences").get_data(as_text=True)
     assert "Aurora Labs" in page and "Meta-Llama-3-8B" in page
     url = f"/organiser/licences/{in_review}/resolve"
-    refused = submit(client, url, {"outcome": "pass", "justification": "too short"}, page="/organiser/licences",
-                     follow_redirects=True)
+    refused = submit(
+        client,
+        url,
+        {"outcome": "pass", "justification": "too short"},
+        page="/organiser/licences",
+        follow_redirects=True,
+    )
     assert "at least 20" in refused.get_data(as_text=True)
-    done = submit(client, url, {"outcome": "pass", "justification": REASON}, page="/organiser/licences",
-                  follow_redirects=True).get_data(as_text=True)
+    done = submit(
+        client, url, {"outcome": "pass", "justification": REASON}, page="/organiser/licences", follow_redirects=True
+    ).get_data(as_text=True)
     assert "resolved: pass" in done and "No submission is waiting" in done
 
 

@@ -1,4 +1,5 @@
 """A real SMTP server on a free localhost port (aiosmtpd) that keeps what arrives, and a team to notify."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Audit events become notifications; the scheduler sends them through a real SMTP server."""
+
 from datetime import timedelta
 
 from sqlmodel import select
@@ -26,8 +27,15 @@ def test_an_eligibility_decision_reaches_every_team_member_by_email(db, settings
     host, port, inbox = smtp_server
     team_id, challenge_id, _ = team
     with db() as session:
-        record(session, "eligibility.overridden", "team", team_id, challenge_id=challenge_id, status="eligible",
-               justification="The partner's stake is below a quarter.")
+        record(
+            session,
+            "eligibility.overridden",
+            "team",
+            team_id,
+            challenge_id=challenge_id,
+            status="eligible",
+            justification="The partner's stake is below a quarter.",
+        )
     sent = run_steps(db, settings.with_overrides(smtp_host=host, smtp_port=port))
     assert sent == 2
     inbox.wait_for(2)
@@ -42,8 +50,15 @@ def test_an_evaluation_event_finds_the_team_through_its_details(db, settings, te
     host, port, inbox = smtp_server
     team_id, challenge_id, _ = team
     with db() as session:
-        record(session, "evaluation.failed", "evaluation", 12345, challenge_id=challenge_id, team_id=team_id,
-               reason="the job ran out of memory")
+        record(
+            session,
+            "evaluation.failed",
+            "evaluation",
+            12345,
+            challenge_id=challenge_id,
+            team_id=team_id,
+            reason="the job ran out of memory",
+        )
     run_steps(db, settings.with_overrides(smtp_host=host, smtp_port=port))
     assert "ran out of memory" in inbox.wait_for(2)[0].get_content()
 
@@ -71,8 +86,15 @@ def test_without_an_smtp_server_emails_stay_queued_with_the_reason(db, settings,
     from tests.helpers import sign_in
 
     with db() as session:
-        record(session, "release.obligation_opened", "release_obligation", 1, challenge_id=team[1],
-               team_id=team[0], deadline="2025-06-26T08:00:00+00:00")
+        record(
+            session,
+            "release.obligation_opened",
+            "release_obligation",
+            1,
+            challenge_id=team[1],
+            team_id=team[0],
+            deadline="2025-06-26T08:00:00+00:00",
+        )
     assert run_steps(db, settings) == 0
     assert all(n.email_state == "queued" and n.last_error == NO_SERVER for n in notifications(db))
     sign_in(client, "ann@example.org")

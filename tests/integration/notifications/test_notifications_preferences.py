@@ -1,4 +1,5 @@
 """Preferences, the notifications page, unread counts, and deadline reminders."""
+
 from datetime import timedelta
 
 from sqlmodel import select
@@ -104,8 +105,10 @@ def test_registration_and_applications_are_announced_where_their_window_closes(d
         first = session.exec(select(Phase).where(Phase.challenge_id == team[1], Phase.key == "registration")).one()
         remind_deadlines(session, first.ends_at - timedelta(hours=10))
     subjects = {n.subject for n in mine(db, team[2][0])}
-    assert subjects == {"Deadline in less than 48 hours: team registration",
-                        "Deadline in less than 48 hours: eligibility applications"}
+    assert subjects == {
+        "Deadline in less than 48 hours: team registration",
+        "Deadline in less than 48 hours: eligibility applications",
+    }
 
 
 def test_no_reminder_comes_while_the_deadline_is_further_than_48_hours(db, team):

@@ -1,5 +1,6 @@
 """The sign-up e-mails go out like every notification: written by the scheduler, sent through SMTP (a real
 server here); without a server in development, the scheduler's log shows them so the link can be followed."""
+
 from __future__ import annotations
 
 import logging

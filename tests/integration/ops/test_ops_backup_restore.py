@@ -1,4 +1,5 @@
 """Backup of the database and the checkpoint store, restored into a fresh instance (SQLite and PostgreSQL)."""
+
 import json
 import os
 import stat
@@ -39,14 +40,16 @@ def fresh_instance(settings, tmp_path):
         url = f"sqlite:///{tmp_path / 'fresh' / 'platform.db'}"
     else:
         url = create_database(server, name)
-    yield settings.with_overrides(database_url=url, instance_dir=tmp_path / "fresh",
-                                  storage_dir=tmp_path / "fresh" / "storage")
+    yield settings.with_overrides(
+        database_url=url, instance_dir=tmp_path / "fresh", storage_dir=tmp_path / "fresh" / "storage"
+    )
     if not settings.database_url.startswith("sqlite"):
         drop_database(server, name)
 
 
-def test_a_backup_restored_into_a_fresh_instance_has_the_same_rows_and_files(app, db, settings, make_user, challenge,
-                                                                            fresh_instance, tmp_path):
+def test_a_backup_restored_into_a_fresh_instance_has_the_same_rows_and_files(
+    app, db, settings, make_user, challenge, fresh_instance, tmp_path
+):
     from app import create_app
 
     make_user("ann@example.org")
@@ -59,7 +62,9 @@ def test_a_backup_restored_into_a_fresh_instance_has_the_same_rows_and_files(app
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     assert {f["path"] for f in manifest["storage"]["files"]} == {
-        f"blobs/sha256/{digest[:2]}/{digest[2:]}", "submissions/1/model.safetensors"}
+        f"blobs/sha256/{digest[:2]}/{digest[2:]}",
+        "submissions/1/model.safetensors",
+    }
     fresh = create_app(fresh_instance)
     try:
         result = fresh.test_cli_runner().invoke(args=["ops", "restore", str(tmp_path / "backup")])

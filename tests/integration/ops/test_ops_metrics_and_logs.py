@@ -1,4 +1,5 @@
 """/metrics in the Prometheus format, request ids, and JSON-lines logs."""
+
 import json
 import logging
 import os
@@ -49,11 +50,18 @@ def test_the_latency_of_every_web_process_is_added_up_whichever_one_is_scraped(m
     client, token = metrics_app.test_client(), {"Authorization": "Bearer prometheus-scrape-token"}
     before = requests_counted(client.get("/metrics", headers=token).get_data(as_text=True))
     # Another worker: its own process, writing to the same metrics folder, serves three requests and exits.
-    other = ("import sys; from app import create_app; from app.settings import Settings\n"
-             "client = create_app(Settings.from_env()).test_client()\n"
-             "assert all(client.get('/healthz').status_code == 200 for _ in range(3))\n")
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_folder()), "LAGC_ENV": "testing",
-           "LAGC_INSTANCE_DIR": str(settings.instance_dir / "other"), "DATABASE_URL": settings.database_url}
+    other = (
+        "import sys; from app import create_app; from app.settings import Settings\n"
+        "client = create_app(Settings.from_env()).test_client()\n"
+        "assert all(client.get('/healthz').status_code == 200 for _ in range(3))\n"
+    )
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_folder()),
+        "LAGC_ENV": "testing",
+        "LAGC_INSTANCE_DIR": str(settings.instance_dir / "other"),
+        "DATABASE_URL": settings.database_url,
+    }
     subprocess.run([sys.executable, "-c", other], env=env, cwd=Path(__file__).parents[3], check=True, timeout=120)
     after = requests_counted(client.get("/metrics", headers=token).get_data(as_text=True))
     assert after == before + 1 + 3  # the first scrape itself, then the other process's three
@@ -76,8 +84,11 @@ def test_the_scheduler_cycle_time_is_exposed_once_it_ran(metrics_app, settings):
     engine = metrics_app.extensions["lagc_engine"]
     acquire_or_renew(engine, "test:1", timedelta(seconds=30))  # the first cycle takes the lease
     acquire_or_renew(engine, "test:1", timedelta(seconds=30), cycle_ms=42.5)  # the next one reports its time
-    text = metrics_app.test_client().get("/metrics", headers={"Authorization": "Bearer prometheus-scrape-token"}) \
+    text = (
+        metrics_app.test_client()
+        .get("/metrics", headers={"Authorization": "Bearer prometheus-scrape-token"})
         .get_data(as_text=True)
+    )
     assert "lagc_scheduler_last_cycle_seconds 0.0425" in text and "milliseconds" not in text
 
 
@@ -113,6 +124,7 @@ def test_json_log_records_inside_a_request_carry_its_request_id(app):
 
     with app.test_request_context("/x", headers={"X-Request-ID": "r-1"}):
         from app.ops.observability import _start_request
+
         _start_request()
         record = logging.LogRecord("lagc.test", logging.WARNING, __file__, 1, "hello %s", ("world",), None)
         data = json.loads(JsonFormatter().format(record))

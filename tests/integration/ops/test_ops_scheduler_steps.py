@@ -1,6 +1,7 @@
 """Scheduler steps fail alone and visibly (SQLite and PostgreSQL): an item that fails is rolled back in its own
 savepoint while the others are kept (PostgreSQL aborts a whole transaction on an error otherwise), every run is
 recorded, and a step that keeps failing makes /readyz say which."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,6 +24,7 @@ def test_an_item_that_breaks_a_database_rule_is_rolled_back_alone(app, db):
         _add(session, f"item-{number}")
         if number == 2:
             _add(session, "item-1")  # a duplicate key: the database refuses it
+
     with Session(app.extensions["lagc_engine"]) as session:
         assert for_each(session, [1, 2, 3], do) == 1
         session.commit()
@@ -32,15 +34,28 @@ def test_an_item_that_breaks_a_database_rule_is_rolled_back_alone(app, db):
 
 def _sometimes_failing(fail: list[bool]):
     def checks_the_weather(session, settings) -> None:
-        for_each(session, ["Oslo", "Rome"], lambda city: _add(session, f"{city}-{utcnow().timestamp()}")
-                 if not (fail[0] and city == "Oslo") else 1 / 0, key=str, what="forecast for")
+        for_each(
+            session,
+            ["Oslo", "Rome"],
+            lambda city: _add(session, f"{city}-{utcnow().timestamp()}") if not (fail[0] and city == "Oslo") else 1 / 0,
+            key=str,
+            what="forecast for",
+        )
+
     return checks_the_weather
 
 
 def test_every_run_is_recorded_and_a_step_that_keeps_failing_makes_readyz_say_which(app, db, client):
     with db() as session:
-        session.add(SchedulerLease(name="scheduler", holder="test", acquired_at=utcnow(), heartbeat_at=utcnow(),
-                                   expires_at=utcnow() + timedelta(minutes=1)))
+        session.add(
+            SchedulerLease(
+                name="scheduler",
+                holder="test",
+                acquired_at=utcnow(),
+                heartbeat_at=utcnow(),
+                expires_at=utcnow() + timedelta(minutes=1),
+            )
+        )
     fail = [True]
     step = _sometimes_failing(fail)
     engine, settings = app.extensions["lagc_engine"], app.config["LAGC"]
@@ -58,13 +73,18 @@ def test_every_run_is_recorded_and_a_step_that_keeps_failing_makes_readyz_say_wh
     with db() as session:
         row = session.exec(select(SchedulerStep)).one()
         assert (row.runs_total, row.failures_total, row.item_failures_total, row.consecutive_failures) == (
-            FAILING_RUNS + 1, FAILING_RUNS, FAILING_RUNS, 0)
+            FAILING_RUNS + 1,
+            FAILING_RUNS,
+            FAILING_RUNS,
+            0,
+        )
         assert row.last_success_at is not None
 
 
 def test_a_step_that_raises_is_recorded_and_the_cycle_goes_on(app, db):
     def breaks(session, settings) -> None:
         raise RuntimeError("the disk is full")
+
     report = run_step(app.extensions["lagc_engine"], app.config["LAGC"], breaks)
     assert report.item_failures == 0
     with db() as session:

@@ -1,5 +1,6 @@
 """Organiser console fixtures: a signed-in organiser (the configuration editor's form helpers are in
 `tests/helpers.py`)."""
+
 from __future__ import annotations
 
 import pytest

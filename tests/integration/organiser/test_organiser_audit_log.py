@@ -1,4 +1,5 @@
 """The audit log page: search by challenge, action prefix, actor, subject and dates; pages; CSV and JSON."""
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,15 @@ def _events(db, make_user) -> None:
     ana = make_user("ana@aurora.eu")
     with db() as session:
         challenge = get_challenge(session, "lagc-2024")
-        record(session, "eligibility.overridden", "team", 7, actor_id=ana, challenge_id=challenge.id,
-               justification="=cmd|' /C calc'!A0")
+        record(
+            session,
+            "eligibility.overridden",
+            "team",
+            7,
+            actor_id=ana,
+            challenge_id=challenge.id,
+            justification="=cmd|' /C calc'!A0",
+        )
         record(session, "eligibility.confirmed", "team", 8, challenge_id=challenge.id)
         old = record(session, "prize.awarded", "team", 7, challenge_id=challenge.id)
         old.at = datetime(2024, 6, 26, 9, 0, tzinfo=timezone.utc)

@@ -1,5 +1,6 @@
 """Editing a challenge's configuration in the browser: preview with problems or changes, save, slug rules,
 new challenges from the template, import and export."""
+
 from __future__ import annotations
 
 import io
@@ -31,7 +32,8 @@ def _current(db) -> str:
 def test_preview_lists_every_problem_of_a_broken_file_and_saves_nothing(organiser, db, challenge):
     before = _current(db)
     broken = before.replace('slug = "lagc-2024"', 'slug = "Bad Slug"').replace(
-        SUBMISSION_ENDS, "ends = 2024-01-01T00:00:00Z")
+        SUBMISSION_ENDS, "ends = 2024-01-01T00:00:00Z"
+    )
     response = post_config(organiser, EDIT, broken)
     text = page_text(response)
     assert response.status_code == 422
@@ -48,7 +50,8 @@ def test_text_that_is_not_toml_is_a_problem_not_an_error(organiser, challenge):
 def test_a_valid_edit_previews_its_changes_then_saves_audits_and_moves_the_phase(organiser, db, challenge):
     before = _current(db)
     edited = before.replace(SUBMISSION_ENDS, "ends = 2024-05-07T15:00:00Z").replace(
-        "starts = 2024-04-30T15:00:00Z", "starts = 2024-05-07T15:00:00Z")
+        "starts = 2024-04-30T15:00:00Z", "starts = 2024-05-07T15:00:00Z"
+    )
     preview, saved = preview_then_save(organiser, EDIT, edited)
     text = page_text(preview)
     assert preview.status_code == 200
@@ -57,8 +60,9 @@ def test_a_valid_edit_previews_its_changes_then_saves_audits_and_moves_the_phase
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/organiser/c/lagc-2024")
     with db() as session:
         found = get_challenge(session, "lagc-2024")
-        ends = session.exec(select(Phase.ends_at).where(Phase.challenge_id == found.id,
-                                                        Phase.key == "submission")).one()
+        ends = session.exec(
+            select(Phase.ends_at).where(Phase.challenge_id == found.id, Phase.key == "submission")
+        ).one()
         assert ends.strftime("%Y-%m-%d %H:%M") == "2024-05-07 15:00"
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "challenge.config_edited")).one()
         assert event.details["new_sha256"] == found.config_sha256 != event.details["old_sha256"]
@@ -97,9 +101,11 @@ def test_a_new_challenge_starts_from_the_2024_template(organiser, db, challenge)
 
 def _import(client, text: bytes, url: str = EDIT):
     html = client.get(url).get_data(as_text=True)
-    return client.post(url, data={"action": "import", "csrf_token": csrf_token(html),
-                                  "file": (io.BytesIO(text), "challenge.toml")},
-                       content_type="multipart/form-data")
+    return client.post(
+        url,
+        data={"action": "import", "csrf_token": csrf_token(html), "file": (io.BytesIO(text), "challenge.toml")},
+        content_type="multipart/form-data",
+    )
 
 
 def test_export_then_import_round_trips_and_an_edited_import_saves(organiser, db, challenge):

@@ -1,4 +1,5 @@
 """The challenge dashboard (empty and with data), baselines, and who may use the console."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,9 +9,16 @@ from app.teams.models import Team
 from tests import factories
 from tests.helpers import sign_in, submit
 
-PAGES = ["/organiser/", "/organiser/c/lagc-2024", "/organiser/c/lagc-2024/config", "/organiser/new",
-         "/organiser/c/lagc-2024/config.toml", "/organiser/audit", "/organiser/audit/export.csv",
-         "/organiser/c/lagc-2024/baselines"]
+PAGES = [
+    "/organiser/",
+    "/organiser/c/lagc-2024",
+    "/organiser/c/lagc-2024/config",
+    "/organiser/new",
+    "/organiser/c/lagc-2024/config.toml",
+    "/organiser/audit",
+    "/organiser/audit/export.csv",
+    "/organiser/c/lagc-2024/baselines",
+]
 
 
 def test_the_dashboard_renders_for_a_challenge_without_activity(organiser, closed_challenge):
@@ -27,21 +35,27 @@ def _activity(db, make_user) -> None:
         team = factories.registered_team(session, ana, "lagc-2024", "Aurora Labs")
         sub = factories.submission(session, team.challenge_id, team.id, ana, label="v1")
         ev = factories.evaluation(session, sub, cluster="lumi-g")
-        session.add(GpuCharge(challenge_id=team.challenge_id, team_id=team.id, evaluation_id=ev.id, cluster="lumi-g",
-                              gpu_hours=150.0))
+        session.add(
+            GpuCharge(
+                challenge_id=team.challenge_id, team_id=team.id, evaluation_id=ev.id, cluster="lumi-g", gpu_hours=150.0
+            )
+        )
         factories.assignment(session, team.challenge_id, judge, team.id)
         factories.sheet(session, team.challenge_id, judge, team.id, scores={})
 
 
-def test_the_dashboard_counts_applications_submissions_evaluations_gpu_hours_and_judging(organiser, db,
-                                                                                         make_user, challenge):
+def test_the_dashboard_counts_applications_submissions_evaluations_gpu_hours_and_judging(
+    organiser, db, make_user, challenge
+):
     _activity(db, make_user)
     page = organiser.get("/organiser/c/lagc-2024").get_data(as_text=True)
     assert "<dt>not applied</dt><dd>1</dd>" in page
     assert "<dt>accepted</dt><dd>1</dd>" in page
     assert '<tr><th scope="row">lumi-g</th><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td>' in page
-    assert ('<td><span class="name" title="Aurora Labs">Aurora Labs</span></td><td>lumi-g</td><td>150.00</td>\n'
-            "      <td>200</td>") in page and "75%" in page
+    assert (
+        '<td><span class="name" title="Aurora Labs">Aurora Labs</span></td><td>lumi-g</td><td>150.00</td>\n'
+        "      <td>200</td>"
+    ) in page and "75%" in page
     assert '<td><span class="name" title="jonas">jonas</span></td><td>1</td><td>1 / 1</td>' in page
 
 

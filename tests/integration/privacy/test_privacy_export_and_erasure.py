@@ -1,4 +1,5 @@
 """Data protection: the privacy page, the personal data export, erasure, and retention."""
+
 import json
 from datetime import timedelta
 
@@ -30,6 +31,7 @@ def test_the_export_holds_the_persons_data_and_nothing_of_anyone_else(db, client
     bob, bob_team = make_team(db, make_user, challenge, "bob@example.org", "Bob Models")
     with db() as session:
         from app.accounts.services import issue_token
+
         issue_token(session, session.get(User, ann), "ann's laptop")
     sign_in(client, "ann@example.org")
     response = client.get("/account/data.json")
@@ -56,22 +58,28 @@ def test_erasure_pseudonymises_the_person_and_keeps_results_and_audit(db, client
     headers = bearer(client, make_user, db, "other@example.org")  # someone else's token keeps working
     with db() as session:
         from app.accounts.services import issue_token
+
         issue_token(session, session.get(User, ann), "script")
         audit_before = len(session.exec(select(AuditEvent)).all())
     sign_in(client, "ann@example.org")
-    response = submit(client, "/account/erase", {"password": "correct-horse-battery", "confirm": "y"},
-                      page="/account/data")
+    response = submit(
+        client, "/account/erase", {"password": "correct-horse-battery", "confirm": "y"}, page="/account/data"
+    )
     assert response.status_code == 302
     with db() as session:
         user = session.get(User, ann)
-        assert (user.email, user.display_name, user.is_active) == (f"erased-{ann}@invalid",
-                                                                   f"Erased participant #{ann}", False)
+        assert (user.email, user.display_name, user.is_active) == (
+            f"erased-{ann}@invalid",
+            f"Erased participant #{ann}",
+            False,
+        )
         assert all(t.revoked_at is not None for t in session.exec(select(ApiToken).where(ApiToken.user_id == ann)))
         assert session.get(Team, team_id).name == f"Erased team #{team_id}"
         events = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()
         assert len(events) == audit_before + 1 and events[-1].action == "privacy.erased"
         assert any(e.action == "submission.accepted" and e.subject_id == str(team_id) for e in events)
         from app.privacy.services import audit_events_mentioning
+
         assert audit_events_mentioning(session, "ann@example.org") == []
     assert client.get("/api/v1/me", headers=headers).status_code == 200
 
@@ -109,8 +117,9 @@ def test_a_team_with_other_members_keeps_its_name_after_one_member_is_erased(db,
 def test_the_last_organiser_cannot_erase_their_account(db, client, make_user):
     make_user("org@example.org", Role.organiser)
     sign_in(client, "org@example.org")
-    response = submit(client, "/account/erase", {"password": "correct-horse-battery", "confirm": "y"},
-                      page="/account/data")
+    response = submit(
+        client, "/account/erase", {"password": "correct-horse-battery", "confirm": "y"}, page="/account/data"
+    )
     assert response.status_code == 422 and "last organiser" in response.get_data(as_text=True)
 
 
@@ -140,15 +149,43 @@ def test_retention_deletes_only_settled_old_notifications_and_closed_invitations
     old, now = utcnow() - timedelta(days=400), utcnow()
     with db() as session:
         for key, state, at in (("old-sent", "sent", old), ("old-queued", "queued", old), ("new", "sent", now)):
-            session.add(Notification(recipient_id=ann, kind="award", subject=key, body="", dedupe_key=key,
-                                     created_at=at, email_state=state))
-        session.add(Invitation(email="gone@example.org", role=Role.judge, token_hash="a" * 64, invited_by_id=org,
-                               created_at=old, expires_at=old + timedelta(days=14)))
-        session.add(Invitation(email="open@example.org", role=Role.judge, token_hash="b" * 64, invited_by_id=org,
-                               expires_at=now + timedelta(days=14)))
+            session.add(
+                Notification(
+                    recipient_id=ann,
+                    kind="award",
+                    subject=key,
+                    body="",
+                    dedupe_key=key,
+                    created_at=at,
+                    email_state=state,
+                )
+            )
+        session.add(
+            Invitation(
+                email="gone@example.org",
+                role=Role.judge,
+                token_hash="a" * 64,
+                invited_by_id=org,
+                created_at=old,
+                expires_at=old + timedelta(days=14),
+            )
+        )
+        session.add(
+            Invitation(
+                email="open@example.org",
+                role=Role.judge,
+                token_hash="b" * 64,
+                invited_by_id=org,
+                expires_at=now + timedelta(days=14),
+            )
+        )
     with db() as session:
-        assert apply_retention(session, settings) == {"notifications": 1, "invitations": 1, "sign_up_requests": 0,
-                                                      "rate_counters": 0}
+        assert apply_retention(session, settings) == {
+            "notifications": 1,
+            "invitations": 1,
+            "sign_up_requests": 0,
+            "rate_counters": 0,
+        }
     with db() as session:
         assert sorted(n.subject for n in session.exec(select(Notification))) == ["new", "old-queued"]
         assert [i.email for i in session.exec(select(Invitation))] == ["open@example.org"]

@@ -6,6 +6,7 @@ the way the other features would have left them.
 Final score = 0.6 x benchmark + 0.4 x judges. Every entry gets the same judges' sheet, so the order follows
 the benchmark: arc (chance 0.25) raw 0.85 -> 0.80, 0.70 -> 0.60, 0.55 -> 0.40, 0.40 -> 0.20.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -16,9 +17,11 @@ from tests.factories import PrizeWorld, prize_world
 
 @pytest.fixture
 def people(make_user) -> dict[str, int]:
-    return {"organiser": make_user("olga@example.eu", Role.organiser),
-            "judge": make_user("jonas@example.eu", Role.judge),
-            "entrant": make_user("aino@example.eu", Role.entrant)}
+    return {
+        "organiser": make_user("olga@example.eu", Role.organiser),
+        "judge": make_user("jonas@example.eu", Role.judge),
+        "entrant": make_user("aino@example.eu", Role.entrant),
+    }
 
 
 @pytest.fixture
@@ -29,5 +32,9 @@ def world(db, people) -> PrizeWorld:
 @pytest.fixture
 def four_entries(world) -> dict[str, int]:
     """Aurora 0.80, Baltic 0.60 (benchmark), a baseline 0.70 and Iberia 0.40; all eligible, licences pass."""
-    return {"Aurora": world.entry("Aurora", 0.85), "Reference": world.entry("Reference", 0.775, baseline=True),
-            "Baltic": world.entry("Baltic", 0.70), "Iberia": world.entry("Iberia", 0.55)}
+    return {
+        "Aurora": world.entry("Aurora", 0.85),
+        "Reference": world.entry("Reference", 0.775, baseline=True),
+        "Baltic": world.entry("Baltic", 0.70),
+        "Iberia": world.entry("Iberia", 0.55),
+    }

@@ -1,4 +1,5 @@
 """The award workflow against a real database: preconditions, preview, confirm, the chain, forfeit and re-run."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,11 +13,13 @@ from tests.helpers import sign_in
 
 def _challenge(session):
     from app.challenges.services import get_challenge
+
     return get_challenge(session, SLUG)
 
 
 def _state(db, app):
     from app.prizes.services import preview_state
+
     with db() as session:
         return preview_state(session, _challenge(session), app.config["LAGC"], NOW)
 
@@ -24,10 +27,12 @@ def _state(db, app):
 def _confirm(db, app, organiser_id):
     from app.accounts.models import User
     from app.prizes.workflow import confirm
+
     fingerprint = _state(db, app).preview.fingerprint
     with db() as session:
-        return confirm(session, _challenge(session), app.config["LAGC"], session.get(User, organiser_id),
-                       fingerprint, NOW).sequence
+        return confirm(
+            session, _challenge(session), app.config["LAGC"], session.get(User, organiser_id), fingerprint, NOW
+        ).sequence
 
 
 def _verify(app):
@@ -44,14 +49,16 @@ def test_the_preview_names_each_missing_precondition_instead_of_failing(db, app,
 
 
 def test_the_preview_splits_the_pool_among_the_best_eligible_entries_and_says_why_others_are_out(
-        db, app, world, four_entries):
+    db, app, world, four_entries
+):
     world.entry("Nordic", 0.95, eligible="ineligible")
     world.settle()
     preview = _state(db, app).preview
     rows = {r.team: r for r in preview.rows}
     assert [(r.team, r.amount_cents, dict(r.gpu_hours)) for r in preview.winners] == [
         ("Aurora", 50_000_000, {"lumi": 500, "leonardo": 300}),
-        ("Baltic", 50_000_000, {"lumi": 500, "leonardo": 300})]
+        ("Baltic", 50_000_000, {"lumi": 500, "leonardo": 300}),
+    ]
     assert rows["Nordic"].status == "out" and "not eligible" in rows["Nordic"].why
     assert "baselines never win" in rows["Reference"].why
     assert "ranked below the 2 prize position(s)" in rows["Iberia"].why
@@ -59,7 +66,8 @@ def test_the_preview_splits_the_pool_among_the_best_eligible_entries_and_says_wh
 
 
 def test_preview_then_confirm_records_a_chained_award_and_opens_the_release_obligations(
-        db, app, world, four_entries, people):
+    db, app, world, four_entries, people
+):
     from app.licences.models import ReleaseObligation
     from app.prizes.models import AwardRecord
 
@@ -88,8 +96,9 @@ def test_an_edited_award_record_is_detected_and_verify_chain_exits_non_zero(db, 
         payload = dict(session.exec(select(AwardRecord)).one().payload)
     payload["awards"][1]["amount_cents"] = 90_000_000  # someone doubles a winner's amount behind the ORM's back
     with db() as session:
-        session.exec(text("UPDATE award_record SET payload = :p").bindparams(bindparam("p", type_=JSON)),
-                     params={"p": payload})
+        session.exec(
+            text("UPDATE award_record SET payload = :p").bindparams(bindparam("p", type_=JSON)), params={"p": payload}
+        )
     with db() as session:
         assert not check(session, _challenge(session)).ok
     result = _verify(app)
@@ -123,12 +132,24 @@ def test_a_forfeit_and_a_rerun_pass_the_prize_to_the_next_eligible_entry(db, app
     _confirm(db, app, people["organiser"])
     with db() as session:
         organiser, challenge = session.get(User, people["organiser"]), _challenge(session)
-        record_forfeit(session, challenge, organiser, four_entries["Aurora"],
-                       "Disqualified: the model was found to be fine-tuned from a closed model.", NOW)
+        record_forfeit(
+            session,
+            challenge,
+            organiser,
+            four_entries["Aurora"],
+            "Disqualified: the model was found to be fine-tuned from a closed model.",
+            NOW,
+        )
     with db() as session:
         plan = rerun_preview(session, _challenge(session), app.config["LAGC"])
-        rerun(session, _challenge(session), app.config["LAGC"], session.get(User, people["organiser"]),
-              plan.preview.fingerprint, NOW)
+        rerun(
+            session,
+            _challenge(session),
+            app.config["LAGC"],
+            session.get(User, people["organiser"]),
+            plan.preview.fingerprint,
+            NOW,
+        )
     with db() as session:
         records = chain_of(session, _challenge(session).id)
     assert [r.kind for r in records] == ["award", "forfeit", "rerun"]
@@ -152,8 +173,14 @@ def test_an_overdue_release_obligation_forfeits_and_is_recorded_at_the_rerun(db,
     with db() as session:
         plan = rerun_preview(session, _challenge(session), app.config["LAGC"])
         assert "release obligation overdue" in plan.forfeits[four_entries["Baltic"]]
-        rerun(session, _challenge(session), app.config["LAGC"], session.get(User, people["organiser"]),
-              plan.preview.fingerprint, NOW)
+        rerun(
+            session,
+            _challenge(session),
+            app.config["LAGC"],
+            session.get(User, people["organiser"]),
+            plan.preview.fingerprint,
+            NOW,
+        )
     with db() as session:
         records = chain_of(session, _challenge(session).id)
     assert [r.kind for r in records] == ["award", "forfeit", "rerun"]
@@ -169,8 +196,7 @@ def test_a_confirmation_of_a_preview_that_changed_since_is_refused(db, app, worl
     stale = _state(db, app).preview.fingerprint
     world.entry("Nordic", 0.95)  # a late row changes the ranking the organiser did not see
     with db() as session, pytest.raises(PrizeError) as refused:
-        confirm(session, _challenge(session), app.config["LAGC"], session.get(User, people["organiser"]),
-                stale, NOW)
+        confirm(session, _challenge(session), app.config["LAGC"], session.get(User, people["organiser"]), stale, NOW)
     assert status_of(refused.value) == 409 and "changed since you opened the preview" in refused.value.message
 
 
@@ -186,8 +212,14 @@ def test_a_tie_at_the_cut_off_names_the_tied_entries_until_the_organisers_decide
     assert preview.refused and "tied at rank 2" in preview.refused
     assert set(preview.tied) == {left, right}
     with db() as session:
-        decide_tie(session, _challenge(session), session.get(User, people["organiser"]), [right, left],
-                   "Celtic's submission arrived first; the jury minutes of 3 May record this.", NOW)
+        decide_tie(
+            session,
+            _challenge(session),
+            session.get(User, people["organiser"]),
+            [right, left],
+            "Celtic's submission arrived first; the jury minutes of 3 May record this.",
+            NOW,
+        )
     preview = _state(db, app).preview
     assert preview.refused is None
     assert [r.team_id for r in preview.winners] == [first, right]
@@ -196,7 +228,8 @@ def test_a_tie_at_the_cut_off_names_the_tied_entries_until_the_organisers_decide
 
 
 def test_the_preview_rechecks_licences_without_writing_and_the_confirmation_records_the_change(
-        db, app, world, four_entries, people):
+    db, app, world, four_entries, people
+):
     from app.audit.models import AuditEvent
     from app.checkpoints.models import Submission
     from app.checkpoints.storage import Storage

@@ -1,6 +1,7 @@
 """Confirming and publishing the award cannot be undone: each asks for a confirmation that names the consequence.
 The award is published only after the judges' scores (the winners page and the board then agree). The forfeit
 drop-down starts empty."""
+
 from __future__ import annotations
 
 import re

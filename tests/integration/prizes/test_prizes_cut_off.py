@@ -1,6 +1,7 @@
 """The prize cut-off tested item by item: the last winner must be distinguishable from the entry that would
 win in its place (paired, p < 0.05, on the benchmark score); if not, the preview names both with the numbers
 and the award waits for the organisers' tie-break decision, which then decides."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,6 +32,7 @@ def one_apart(base: list[int]) -> list[int]:
 def entry(world, db, settings, name: str, items: list[int] | None) -> int:
     """A prize-world entry scoring the mean of `items`, with its per-item results kept (None: not kept)."""
     from evaluation.models import Evaluation
+
     team_id = world.entry(name, sum(items) / N)
     if items is not None:
         with db() as session:
@@ -42,6 +44,7 @@ def entry(world, db, settings, name: str, items: list[int] | None) -> int:
 def _state(db, app):
     from app.challenges.services import get_challenge
     from app.prizes.services import preview_state
+
     with db() as session:
         return preview_state(session, get_challenge(session, SLUG), app.config["LAGC"], NOW)
 
@@ -50,9 +53,11 @@ def _state(db, app):
 def close_call(world, db, settings):
     """Two winners: Aurora well ahead; Baltic (2nd, the last winner) one item ahead of Iberia (3rd)."""
     baltic = values(280, 2)
-    ids = {"Aurora": entry(world, db, settings, "Aurora", values(340, 1)),
-           "Baltic": entry(world, db, settings, "Baltic", baltic),
-           "Iberia": entry(world, db, settings, "Iberia", one_apart(baltic))}
+    ids = {
+        "Aurora": entry(world, db, settings, "Aurora", values(340, 1)),
+        "Baltic": entry(world, db, settings, "Baltic", baltic),
+        "Iberia": entry(world, db, settings, "Iberia", one_apart(baltic)),
+    }
     world.settle()
     return ids
 
@@ -67,21 +72,35 @@ def test_a_cut_off_the_data_cannot_tell_apart_holds_the_award_and_names_both_ent
     from app.challenges.services import get_challenge
     from app.prizes.records import PrizeError
     from app.prizes.workflow import confirm
+
     with pytest.raises(PrizeError, match="tie-break decision"):
         with db() as session:
-            confirm(session, get_challenge(session, SLUG), app.config["LAGC"], session.get(User, 1),
-                    preview.fingerprint, NOW)
+            confirm(
+                session,
+                get_challenge(session, SLUG),
+                app.config["LAGC"],
+                session.get(User, 1),
+                preview.fingerprint,
+                NOW,
+            )
 
 
 def test_the_organisers_tie_break_decision_settles_the_cut_off_and_can_give_the_place_to_the_other_entry(
-        db, app, close_call, people):
+    db, app, close_call, people
+):
     from app.accounts.models import User
     from app.challenges.services import get_challenge
     from app.prizes.workflow import decide_tie
+
     with db() as session:
-        decide_tie(session, get_challenge(session, SLUG), session.get(User, people["organiser"]),
-                   [close_call["Iberia"], close_call["Baltic"]], "Iberia's model card and release plan are "
-                   "stronger; the benchmark cannot separate them.", NOW)
+        decide_tie(
+            session,
+            get_challenge(session, SLUG),
+            session.get(User, people["organiser"]),
+            [close_call["Iberia"], close_call["Baltic"]],
+            "Iberia's model card and release plan are stronger; the benchmark cannot separate them.",
+            NOW,
+        )
     preview = _state(db, app).preview
     assert preview.refused is None and [r.team for r in preview.winners] == ["Aurora", "Iberia"]
     assert "tie-break decision orders them" in preview.cut_off and preview.payload["cut_off"] == preview.cut_off

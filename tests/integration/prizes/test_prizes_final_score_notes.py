@@ -1,6 +1,7 @@
 """A final score shown without ± says why, everywhere it is shown: the board, the entry's page, the scorecard,
 the organisers' judging page and the prize preview. Here every entry has one judge's sheet (a single opinion
 has no spread), and its one task has a standard error, so the judge is the reason."""
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,7 @@ def published(db, world, four_entries):
 
 def test_the_board_marks_a_final_score_without_its_standard_error_and_says_why(client, published):
     html = client.get(f"/leaderboard?challenge={SLUG}").get_data(as_text=True)
-    row = re.search(r'<tr>(?:(?!</tr>).)*?>Aurora<(?:(?!</tr>).)*</tr>', html, re.S).group(0)
+    row = re.search(r"<tr>(?:(?!</tr>).)*?>Aurora<(?:(?!</tr>).)*</tr>", html, re.S).group(0)
     assert "no ±" in row and ONE_JUDGE in row  # a short note, its reason in the title
     assert "no ±" in page_text(client.get(f"/leaderboard?challenge={SLUG}")).split("How the board works")[1]
 

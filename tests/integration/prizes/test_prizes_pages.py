@@ -1,4 +1,5 @@
 """The award pages and API: what organisers see and do, the public winners page, and who may use what."""
+
 from __future__ import annotations
 
 import re
@@ -47,6 +48,7 @@ def test_the_organiser_previews_confirms_and_sees_the_history_with_a_verified_ch
 
 def test_an_edited_record_shows_as_a_broken_chain_on_the_organiser_page(client, db, world, four_entries):
     from sqlalchemy import text
+
     world.settle()
     sign_in(client, "olga@example.eu")
     _confirm_on_page(client)
@@ -75,7 +77,8 @@ def test_the_winners_page_is_hidden_from_the_public_until_the_award_is_published
     award = anonymous.get(f"/api/v1/prizes/{SLUG}/award").get_json()
     assert [(w["team"], w["amount_cents"], w["gpu_hours"]) for w in award["winners"]] == [
         ("Aurora", 50_000_000, {"lumi": 500, "leonardo": 300}),
-        ("Baltic", 50_000_000, {"lumi": 500, "leonardo": 300})]
+        ("Baltic", 50_000_000, {"lumi": 500, "leonardo": 300}),
+    ]
 
 
 def test_a_forfeit_and_rerun_on_the_page_pass_the_prize_on_and_the_history_shows_both(client, world, four_entries):
@@ -85,8 +88,10 @@ def test_a_forfeit_and_rerun_on_the_page_pass_the_prize_on_and_the_history_shows
     short = submit(client, f"{PAGE}/forfeit", {"team_id": four_entries["Aurora"], "reason": "too short"}, page=PAGE)
     assert short.status_code == 422
     reason = "Disqualified: the jury found the training data breached the challenge rules."
-    assert submit(client, f"{PAGE}/forfeit", {"team_id": four_entries["Aurora"], "reason": reason},
-                  page=PAGE).status_code == 303
+    assert (
+        submit(client, f"{PAGE}/forfeit", {"team_id": four_entries["Aurora"], "reason": reason}, page=PAGE).status_code
+        == 303
+    )
     html = client.get(PAGE).get_data(as_text=True)
     assert "Re-run after a forfeit" in html and "Aurora forfeits" in html
     response = submit(client, f"{PAGE}/rerun", {"fingerprint": _fingerprint(html), "confirm_rerun": "y"}, page=PAGE)
@@ -140,9 +145,11 @@ def test_the_api_previews_and_confirms_for_organisers_only(client, make_user, db
     bad = client.post(f"/api/v1/prizes/{SLUG}/confirm", headers=organiser, json={"fingerprint": "x"})
     assert bad.status_code == 422
     assert client.get(f"/api/v1/prizes/{SLUG}/award").status_code == 404
-    done = client.post(f"/api/v1/prizes/{SLUG}/confirm", headers=organiser,
-                       json={"fingerprint": preview["fingerprint"]})
+    done = client.post(
+        f"/api/v1/prizes/{SLUG}/confirm", headers=organiser, json={"fingerprint": preview["fingerprint"]}
+    )
     assert done.status_code == 201 and done.get_json()["sequence"] == 1
-    again = client.post(f"/api/v1/prizes/{SLUG}/confirm", headers=organiser,
-                        json={"fingerprint": preview["fingerprint"]})
+    again = client.post(
+        f"/api/v1/prizes/{SLUG}/confirm", headers=organiser, json={"fingerprint": preview["fingerprint"]}
+    )
     assert again.status_code == 409

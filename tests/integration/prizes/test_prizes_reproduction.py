@@ -1,6 +1,7 @@
 """Cross-site reproducibility against a real database: the award preview waits for each winner's reproduction
 at another site, a discrepancy blocks it until an organiser resolves it with a justification, a reproduction
 never counts on the board, and the organiser's page, the scorecard and the CLI show and do the same."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,8 +15,14 @@ from evaluation.policy import SITE_RUNNER
 from tests.factories import NOW, PRIZE_SLUG as SLUG, task_results
 from tests.helpers import sign_in, submit
 
-PROVENANCE = {"lock_sha256": "a" * 64, "dtype": "bfloat16", "backend": "vllm", "batch_size": 8,
-              "seeds": {"random_seed": 0}, "task_hashes": {"arc": "h-arc"}}
+PROVENANCE = {
+    "lock_sha256": "a" * 64,
+    "dtype": "bfloat16",
+    "backend": "vllm",
+    "batch_size": 8,
+    "seeds": {"random_seed": 0},
+    "task_hashes": {"arc": "h-arc"},
+}
 
 
 def _preview(db, app):
@@ -58,7 +65,8 @@ def _reproduced(db, original_id: int, arc: tuple[float, float], organiser_id: in
 
 
 def test_the_award_waits_for_an_agreeing_reproduction_of_each_winner_and_a_discrepancy_until_resolved(
-        db, app, world, four_entries, people):
+    db, app, world, four_entries, people
+):
     evaluations = _at_sites(db, four_entries)
     world.settle()
     refused = _preview(db, app).refused
@@ -77,14 +85,24 @@ def test_the_award_waits_for_an_agreeing_reproduction_of_each_winner_and_a_discr
 
     with db() as session:
         with pytest.raises(PrizeError):
-            confirm(session, get_challenge(session, SLUG), app.config["LAGC"],
-                    session.get(User, people["organiser"]), "any", NOW)
+            confirm(
+                session,
+                get_challenge(session, SLUG),
+                app.config["LAGC"],
+                session.get(User, people["organiser"]),
+                "any",
+                NOW,
+            )
     with db() as session:
         with pytest.raises(ReproductionError, match="at least 10"):
             resolve(session, session.get(Evaluation, evaluations["Baltic"]), people["organiser"], "ok")
     with db() as session:
-        resolve(session, session.get(Evaluation, evaluations["Baltic"]), people["organiser"],
-                "LEONARDO's A100 run used another vLLM build; the site confirmed the difference is numeric.")
+        resolve(
+            session,
+            session.get(Evaluation, evaluations["Baltic"]),
+            people["organiser"],
+            "LEONARDO's A100 run used another vLLM build; the site confirmed the difference is numeric.",
+        )
     preview = _preview(db, app)
     assert preview.refused is None and [r.team for r in preview.winners] == ["Aurora", "Baltic"]
     with db() as session:
@@ -93,7 +111,8 @@ def test_the_award_waits_for_an_agreeing_reproduction_of_each_winner_and_a_discr
 
 
 def test_a_reproduction_never_counts_on_the_board_and_a_later_discrepancy_needs_its_own_resolution(
-        db, app, world, four_entries, people):
+    db, app, world, four_entries, people
+):
     from app.challenges.services import get_challenge
     from evaluation.reproduction import ReproductionError, order, resolve, state_of
     from evaluation.counted import counted_entry
@@ -119,7 +138,8 @@ def test_a_reproduction_never_counts_on_the_board_and_a_later_discrepancy_needs_
 
 
 def test_the_organiser_orders_and_resolves_on_the_page_and_judges_see_the_comparison_on_the_scorecard(
-        db, app, client, world, four_entries, people):
+    db, app, client, world, four_entries, people
+):
     evaluations = _at_sites(db, four_entries)
     sign_in(client, "olga@example.eu")
     url = f"/organiser/evaluations/{evaluations['Aurora']}/reproduction"
@@ -155,15 +175,25 @@ def test_the_command_line_orders_shows_and_resolves_a_reproduction(db, app, worl
     assert refused.exit_code != 0 and "not an organiser" in refused.output
     shown = json.loads(runner.invoke(args=["eval", "reproduction", str(evaluations["Iberia"])]).output)
     assert shown["pending"] and shown["tasks"] == [] and shown["original_site"] == "lumi-1"
-    resolved = runner.invoke(args=["eval", "resolve-reproduction", str(evaluations["Iberia"]), "--organiser",
-                                   "olga@example.eu", "--justification", "LEONARDO is down until after the award."])
+    resolved = runner.invoke(
+        args=[
+            "eval",
+            "resolve-reproduction",
+            str(evaluations["Iberia"]),
+            "--organiser",
+            "olga@example.eu",
+            "--justification",
+            "LEONARDO is down until after the award.",
+        ]
+    )
     assert resolved.exit_code == 0 and json.loads(resolved.output)["resolved_for"] is None
     with db() as session:
         assert session.exec(select(ReproductionResolution)).one().justification.startswith("LEONARDO is down")
 
 
 def test_a_rerun_after_a_forfeit_waits_for_the_reproduction_of_the_entry_that_moves_up(
-        db, app, world, four_entries, people):
+    db, app, world, four_entries, people
+):
     from app.accounts.models import User
     from app.challenges.services import get_challenge
     from app.prizes.workflow import confirm, record_forfeit, rerun_preview

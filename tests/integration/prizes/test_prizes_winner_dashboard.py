@@ -1,5 +1,6 @@
 """A winning team's dashboard says that it won, what (euros to the cent, GPU hours per cluster), its release
 obligation from the challenge's rules and where it stands; a team that did not win sees none of it."""
+
 from __future__ import annotations
 
 from sqlmodel import select
@@ -52,8 +53,9 @@ def test_the_card_follows_the_release_and_the_publication(client, db, app, world
     world.settle()
     confirm(db, app, people)
     with db() as session:
-        obligation = session.exec(select(ReleaseObligation).where(
-            ReleaseObligation.team_id == four_entries["Aurora"])).one()
+        obligation = session.exec(
+            select(ReleaseObligation).where(ReleaseObligation.team_id == four_entries["Aurora"])
+        ).one()
         declare_publication(session, obligation, "2401.12345", people["entrant"])
     sign_in(client, "aino@example.eu")
     assert "arXiv:2401.12345" in prize_card(client) and "waiting for an organiser" in prize_card(client)
@@ -77,7 +79,9 @@ def test_a_challenge_asking_for_the_weights_refuses_a_publication(db, app, world
     from tests.factories import prize_config_text
 
     with db() as session:
-        text = prize_config_text().replace("release_deadline_days = 30", 'release_deadline_days = 30\nrelease = ["weights"]')
+        text = prize_config_text().replace(
+            "release_deadline_days = 30", 'release_deadline_days = 30\nrelease = ["weights"]'
+        )
         load_config_text(session, text)
     world.settle()
     confirm(db, app, people)

@@ -1,4 +1,5 @@
 """The pure rule of storage housekeeping: which blobs and folders may go, and why the others stay."""
+
 from __future__ import annotations
 
 import pytest
@@ -70,8 +71,9 @@ def test_only_validating_submissions_hold_unreferenced_blobs(status):
 
 @pytest.mark.parametrize("status, words", [("validating", "being validated"), ("receiving", "being received")])
 def test_a_submission_in_progress_keeps_its_staging_and_download_folders_however_old(status, words):
-    result = decide(folders=[folder(10 * GRACE), folder(10 * GRACE, kind="downloads")],
-                    submissions=states((7, status, 10 * GRACE)))
+    result = decide(
+        folders=[folder(10 * GRACE), folder(10 * GRACE, kind="downloads")], submissions=states((7, status, 10 * GRACE))
+    )
     assert result.remove == () and all(words in d.reason for d in result.keep)
 
 
@@ -104,8 +106,12 @@ def test_a_folder_not_named_after_a_submission_is_left_for_a_person():
 
 
 def test_pinned_folders_are_never_removed_and_stray_ones_are_reported():
-    result = decide(pinned=["1", "2", "3", "4"],
-                    submissions=states((1, "accepted", GRACE), (2, "validating", GRACE), (3, "rejected", GRACE)))
+    result = decide(
+        pinned=["1", "2", "3", "4"],
+        submissions=states((1, "accepted", GRACE), (2, "validating", GRACE), (3, "rejected", GRACE)),
+    )
     assert result.remove == ()
     assert {(d.name, d.reason.split(":")[0]) for d in result.keep} == {
-        ("3", "belongs to a refused submission"), ("4", "belongs to no submission")}
+        ("3", "belongs to a refused submission"),
+        ("4", "belongs to no submission"),
+    }

@@ -1,4 +1,5 @@
 """Appending a chunk to an upload's part file: exact bytes, hashed, and nothing left of a failed chunk."""
+
 from __future__ import annotations
 
 import hashlib
@@ -52,10 +53,15 @@ def test_bytes_past_the_confirmed_offset_are_dropped_before_appending(part_file)
     assert path.read_bytes() == b"confirmed!"
 
 
-@pytest.mark.parametrize("body, error", [(io.BytesIO(b"short"), IncompleteChunk),
-                                         (_Resets(b"short"), IncompleteChunk),
-                                         (io.BytesIO(b"wrong bytes"), ChecksumMismatch)],
-                         ids=["body ends early", "connection resets", "checksum differs"])
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        (io.BytesIO(b"short"), IncompleteChunk),
+        (_Resets(b"short"), IncompleteChunk),
+        (io.BytesIO(b"wrong bytes"), ChecksumMismatch),
+    ],
+    ids=["body ends early", "connection resets", "checksum differs"],
+)
 def test_a_failed_chunk_leaves_the_file_at_its_confirmed_offset(part_file, body, error):
     store, path = part_file
     path.write_bytes(b"confirmed")

@@ -1,4 +1,5 @@
 """The tus header parsing and the limit decisions, pure."""
+
 from __future__ import annotations
 
 import base64
@@ -15,8 +16,9 @@ def test_metadata_values_are_base64_utf8_and_keys_may_have_no_value():
     assert tus.parse_metadata(header) == {"filename": "modèle.json", "is_confidential": None}
 
 
-@pytest.mark.parametrize("header", ["filename !!!", "filename " + base64.b64encode(b"\xff").decode(),
-                                    "a YQ==,a YQ==", "b@d YQ=="])
+@pytest.mark.parametrize(
+    "header", ["filename !!!", "filename " + base64.b64encode(b"\xff").decode(), "a YQ==,a YQ==", "b@d YQ=="]
+)
 def test_malformed_metadata_is_a_400(header):
     with pytest.raises(tus.TusError) as caught:
         tus.parse_metadata(header)

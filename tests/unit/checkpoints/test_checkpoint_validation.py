@@ -32,7 +32,13 @@ def test_a_sound_single_file_checkpoint_is_accepted_with_exact_counts(single_fil
     assert report.ok
     assert report.parameters == 19
     assert dict(report.dtypes) == {"F16": 4, "F32": 15}
-    assert [f.name for f in report.files] == ["LICENSE", "README.md", "config.json", "model.safetensors", "tokenizer.json"]
+    assert [f.name for f in report.files] == [
+        "LICENSE",
+        "README.md",
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+    ]
     assert report.total_bytes == sum(p.stat().st_size for p in single_file_checkpoint.iterdir())
     weights = single_file_checkpoint / "model.safetensors"
     by_name = {f.name: f for f in report.files}
@@ -81,14 +87,22 @@ def test_a_config_asking_for_remote_code_is_refused(single_file_checkpoint):
 
 
 def test_a_tokenizer_config_asking_for_remote_code_is_refused(single_file_checkpoint):
-    (single_file_checkpoint / "tokenizer_config.json").write_text(json.dumps({"auto_map": {"AutoTokenizer": ["t.T", None]}}))
-    assert any(e.startswith("tokenizer_config.json: asks for remote code") for e in validate_checkpoint(single_file_checkpoint).errors)
+    (single_file_checkpoint / "tokenizer_config.json").write_text(
+        json.dumps({"auto_map": {"AutoTokenizer": ["t.T", None]}})
+    )
+    assert any(
+        e.startswith("tokenizer_config.json: asks for remote code")
+        for e in validate_checkpoint(single_file_checkpoint).errors
+    )
 
 
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        ({"architectures": ["MyFancyForCausalLM"]}, "architecture 'MyFancyForCausalLM' is not one transformers implements natively"),
+        (
+            {"architectures": ["MyFancyForCausalLM"]},
+            "architecture 'MyFancyForCausalLM' is not one transformers implements natively",
+        ),
         ({"model_type": "llama"}, '"architectures" must list the model class'),
         ({"architectures": "LlamaForCausalLM"}, '"architectures" must list the model class'),
     ],
@@ -100,7 +114,9 @@ def test_a_config_without_a_native_architecture_is_refused(single_file_checkpoin
 
 def test_an_invalid_config_json_is_refused(single_file_checkpoint):
     (single_file_checkpoint / "config.json").write_text("{not json")
-    assert any(e.startswith("config.json: is not valid JSON") for e in validate_checkpoint(single_file_checkpoint).errors)
+    assert any(
+        e.startswith("config.json: is not valid JSON") for e in validate_checkpoint(single_file_checkpoint).errors
+    )
 
 
 def test_a_truncated_weights_file_is_refused_and_leaves_the_parameters_unknown(single_file_checkpoint):
@@ -152,7 +168,10 @@ def edit_index(folder, change):
 def test_an_index_naming_a_missing_shard_is_refused(sharded_checkpoint):
     edit_index(sharded_checkpoint, lambda m: m.update({"d.weight": "model-00003-of-00003.safetensors"}))
     errors = validate_checkpoint(sharded_checkpoint).errors
-    assert "model.safetensors.index.json: weight_map names shard 'model-00003-of-00003.safetensors', which was not uploaded" in errors
+    assert (
+        "model.safetensors.index.json: weight_map names shard 'model-00003-of-00003.safetensors', which was not uploaded"
+        in errors
+    )
 
 
 def test_an_index_placing_a_tensor_in_a_shard_that_lacks_it_is_refused(sharded_checkpoint):
@@ -173,7 +192,10 @@ def test_a_tensor_stored_in_two_shards_is_refused(sharded_checkpoint):
     save_file({"c.weight": np.ones(5, dtype=np.float16)}, str(sharded_checkpoint / "model-00001-of-00002.safetensors"))
     save_file({"c.weight": np.ones(5, dtype=np.float16)}, str(sharded_checkpoint / "model-00002-of-00002.safetensors"))
     errors = validate_checkpoint(sharded_checkpoint).errors
-    assert any("tensor 'c.weight' is in both model-00001-of-00002.safetensors and model-00002-of-00002.safetensors" in e for e in errors)
+    assert any(
+        "tensor 'c.weight' is in both model-00001-of-00002.safetensors and model-00002-of-00002.safetensors" in e
+        for e in errors
+    )
 
 
 def test_missing_model_card_licence_and_tokenizer_are_only_warnings(sharded_checkpoint):

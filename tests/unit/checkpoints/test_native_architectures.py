@@ -24,7 +24,12 @@ def listed_version() -> str:
 
 
 def test_the_list_holds_the_common_open_model_families():
-    assert {"LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "T5ForConditionalGeneration"} <= native_architectures()
+    assert {
+        "LlamaForCausalLM",
+        "MistralForCausalLM",
+        "Qwen2ForCausalLM",
+        "T5ForConditionalGeneration",
+    } <= native_architectures()
 
 
 def test_the_list_was_generated_from_the_locked_transformers():
@@ -42,4 +47,5 @@ def test_the_list_is_exactly_what_the_locked_transformers_implements():
     from app.checkpoints.cli import native_architectures_text
 
     assert NATIVE_ARCHITECTURES_FILE.read_text(encoding="utf-8") == native_architectures_text(), (
-        "run scripts/lock.sh to regenerate native_architectures.txt")
+        "run scripts/lock.sh to regenerate native_architectures.txt"
+    )

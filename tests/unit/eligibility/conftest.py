@@ -31,8 +31,13 @@ VALID_APPLICATION: dict[str, Any] = {
 
 def enterprise(name: str, staff: float, turnover: float, balance: float, **extra: Any) -> dict[str, Any]:
     """A partner or linked enterprise entry."""
-    return {"name": name, "staff_headcount": staff, "annual_turnover_eur": turnover,
-            "balance_sheet_total_eur": balance, **extra}
+    return {
+        "name": name,
+        "staff_headcount": staff,
+        "annual_turnover_eur": turnover,
+        "balance_sheet_total_eur": balance,
+        **extra,
+    }
 
 
 def application_data(**overrides: Any) -> dict[str, Any]:

@@ -1,11 +1,17 @@
 """Figures and the planned model's size are finite and plausible, with one message whatever the source: a
 number too large for a float in JSON (1e400 is infinity there) reads as too large, like 1e999 typed in a form."""
+
 from decimal import Decimal
 
 import pytest
 
 from app.eligibility.application import (
-    APPLICATION_JSON_SCHEMA, MAX_EUR, MAX_HEADCOUNT, MAX_PARAMETERS, ApplicationErrors, parse_application,
+    APPLICATION_JSON_SCHEMA,
+    MAX_EUR,
+    MAX_HEADCOUNT,
+    MAX_PARAMETERS,
+    ApplicationErrors,
+    parse_application,
 )
 
 TOO_LARGE_EUR = f"must be between 0 and {MAX_EUR:,}"
@@ -23,19 +29,31 @@ def test_a_turnover_above_ten_trillion_euros_is_too_large(data, value):
 
 
 def test_the_ceilings_themselves_are_accepted(data):
-    parse_application(data(annual_turnover_eur=MAX_EUR, balance_sheet_total_eur=MAX_EUR, staff_headcount=MAX_HEADCOUNT,
-                           planned_model={"parameters": MAX_PARAMETERS, "from_scratch": True}))
+    parse_application(
+        data(
+            annual_turnover_eur=MAX_EUR,
+            balance_sheet_total_eur=MAX_EUR,
+            staff_headcount=MAX_HEADCOUNT,
+            planned_model={"parameters": MAX_PARAMETERS, "from_scratch": True},
+        )
+    )
 
 
 def test_every_figure_has_its_ceiling_also_for_partners_and_the_previous_period(data, enterprise):
-    errors = errors_for(data(
-        staff_headcount=MAX_HEADCOUNT + 1, balance_sheet_total_eur=Decimal("1e20"),
-        previous_period={"staff_headcount": 1, "annual_turnover_eur": float("inf"), "balance_sheet_total_eur": 1},
-        partner_enterprises=[enterprise("P", 1, MAX_EUR * 10, 1, stake_percent=30, investor_type=None)]))
-    assert errors == {"staff_headcount": [f"must be between 0 and {MAX_HEADCOUNT:,}"],
-                      "balance_sheet_total_eur": [TOO_LARGE_EUR],
-                      "previous_period.annual_turnover_eur": [TOO_LARGE_EUR],
-                      "partner_enterprises[0].annual_turnover_eur": [TOO_LARGE_EUR]}
+    errors = errors_for(
+        data(
+            staff_headcount=MAX_HEADCOUNT + 1,
+            balance_sheet_total_eur=Decimal("1e20"),
+            previous_period={"staff_headcount": 1, "annual_turnover_eur": float("inf"), "balance_sheet_total_eur": 1},
+            partner_enterprises=[enterprise("P", 1, MAX_EUR * 10, 1, stake_percent=30, investor_type=None)],
+        )
+    )
+    assert errors == {
+        "staff_headcount": [f"must be between 0 and {MAX_HEADCOUNT:,}"],
+        "balance_sheet_total_eur": [TOO_LARGE_EUR],
+        "previous_period.annual_turnover_eur": [TOO_LARGE_EUR],
+        "partner_enterprises[0].annual_turnover_eur": [TOO_LARGE_EUR],
+    }
 
 
 def test_minus_infinity_is_negative_and_nan_is_not_a_finite_number(data):

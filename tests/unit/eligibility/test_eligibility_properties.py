@@ -16,19 +16,26 @@ RANK = {"pass": 0, "review": 1, "fail": 2, "eligible": 0, "needs_review": 1, "in
 money = st.integers(min_value=0, max_value=200_000_000)
 staff = st.integers(min_value=0, max_value=600) | st.decimals(min_value=0, max_value=600, places=2).map(float)
 figures = {"staff_headcount": staff, "annual_turnover_eur": money, "balance_sheet_total_eur": money}
-partner = st.fixed_dictionaries({
-    "name": st.just("Partner"), **figures,
-    "stake_percent": st.integers(min_value=0, max_value=50) | st.just(24.99),
-    "investor_type": st.sampled_from([None, None, "venture_capital", "university"]),
-})
+partner = st.fixed_dictionaries(
+    {
+        "name": st.just("Partner"),
+        **figures,
+        "stake_percent": st.integers(min_value=0, max_value=50) | st.just(24.99),
+        "investor_type": st.sampled_from([None, None, "venture_capital", "university"]),
+    }
+)
 linked = st.fixed_dictionaries({"name": st.just("Linked"), **figures})
 # Top-level fields to override in the valid sample application.
-overrides = st.fixed_dictionaries({
-    **figures, "accounts_approved": st.booleans(),
-    "previous_period": st.none() | st.fixed_dictionaries(figures),
-    "partner_enterprises": st.lists(partner, max_size=3), "linked_enterprises": st.lists(linked, max_size=2),
-    "public_bodies_control_percent": st.sampled_from([0, 10, 24.99, 25, 60]),
-})
+overrides = st.fixed_dictionaries(
+    {
+        **figures,
+        "accounts_approved": st.booleans(),
+        "previous_period": st.none() | st.fixed_dictionaries(figures),
+        "partner_enterprises": st.lists(partner, max_size=3),
+        "linked_enterprises": st.lists(linked, max_size=2),
+        "public_bodies_control_percent": st.sampled_from([0, 10, 24.99, 25, 60]),
+    }
+)
 
 
 def grown(app: Application, field: str, extra: int) -> Application:

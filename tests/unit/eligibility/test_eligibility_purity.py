@@ -29,6 +29,7 @@ def imported_roots(source: str) -> set[str]:
 def test_the_pure_core_imports_only_the_standard_library_and_itself(module):
     source = (PACKAGE / module).read_text()
     for name in imported_roots(source):
-        assert (name.startswith("app.eligibility") or name in SHARED_PURE
-                or name.split(".")[0] in sys.stdlib_module_names), name
+        assert (
+            name.startswith("app.eligibility") or name in SHARED_PURE or name.split(".")[0] in sys.stdlib_module_names
+        ), name
     assert ".now(" not in source and ".today(" not in source

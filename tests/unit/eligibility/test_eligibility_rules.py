@@ -24,17 +24,21 @@ def frontier_rules():
 
 # --- sme: the ceilings ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("staff", "turnover", "balance", "expected"), [
-    (249, 12_000_000, 9_000_000, "pass"),
-    (250, 12_000_000, 9_000_000, "fail"),
-    (249.5, 12_000_000, 9_000_000, "pass"),
-    (100, 50_000_000, 60_000_000, "pass"),
-    (100, 50_000_001, 60_000_000, "fail"),
-    (100, 60_000_000, 43_000_000, "pass"),
-    (100, 60_000_000, 43_000_001, "fail"),
-    (100, 50_000_000, 43_000_000, "pass"),
-    (0, 0, 0, "pass"),
-])
+
+@pytest.mark.parametrize(
+    ("staff", "turnover", "balance", "expected"),
+    [
+        (249, 12_000_000, 9_000_000, "pass"),
+        (250, 12_000_000, 9_000_000, "fail"),
+        (249.5, 12_000_000, 9_000_000, "pass"),
+        (100, 50_000_000, 60_000_000, "pass"),
+        (100, 50_000_001, 60_000_000, "fail"),
+        (100, 60_000_000, 43_000_000, "pass"),
+        (100, 60_000_000, 43_000_001, "fail"),
+        (100, 50_000_000, 43_000_000, "pass"),
+        (0, 0, 0, "pass"),
+    ],
+)
 def test_sme_ceilings_are_judged_exactly_at_their_boundaries(make, staff, turnover, balance, expected):
     application = make(staff_headcount=staff, annual_turnover_eur=turnover, balance_sheet_total_eur=balance)
     assert outcome(application, "sme").outcome == expected
@@ -48,14 +52,16 @@ def test_one_financial_ceiling_is_enough_and_the_reason_says_so(make):
 
 
 def test_a_large_enterprise_is_ineligible_with_its_figures_in_the_reason(make):
-    verdict = decide(make(staff_headcount=1200, annual_turnover_eur=300_000_000,
-                          balance_sheet_total_eur=200_000_000), RULES_2024)
+    verdict = decide(
+        make(staff_headcount=1200, annual_turnover_eur=300_000_000, balance_sheet_total_eur=200_000_000), RULES_2024
+    )
     sme = next(c for c in verdict.checks if c.rule == "sme")
     assert verdict.status == "ineligible"
     assert "1,200 annual work units, not under the 250 ceiling" in sme.reason
 
 
 # --- sme: aggregation (Annex, Article 6) ------------------------------------------------------------------
+
 
 def test_partner_enterprise_counts_in_proportion_to_its_stake(make, enterprise):
     partner = enterprise("Partner X", 40, 2_000_000, 1_000_000, stake_percent=50, investor_type=None)
@@ -92,10 +98,17 @@ def test_linked_enterprise_counts_in_full(make, enterprise):
     assert "180 + linked enterprise Parent AG's 70 = 250 annual work units" in check.reason
 
 
-@pytest.mark.parametrize("investor_type", [
-    "public_investment_corporation", "venture_capital", "business_angel", "university",
-    "institutional_investor", "local_authority",
-])
+@pytest.mark.parametrize(
+    "investor_type",
+    [
+        "public_investment_corporation",
+        "venture_capital",
+        "business_angel",
+        "university",
+        "institutional_investor",
+        "local_authority",
+    ],
+)
 def test_an_article_3_2_investor_holding_25_to_50_percent_is_not_added(make, enterprise, investor_type):
     fund = enterprise("Fund", 5_000, 900_000_000, 900_000_000, stake_percent=50, investor_type=investor_type)
     check = outcome(make(partner_enterprises=[fund]), "sme")
@@ -109,8 +122,11 @@ def test_the_same_venture_capital_fund_at_51_percent_is_refused_as_a_partner(dat
     fund = enterprise("Fund", 5, 1, 1, stake_percent=51, investor_type="venture_capital")
     with pytest.raises(ApplicationErrors) as raised:
         parse_application(data(partner_enterprises=[fund]))
-    assert raised.value.errors == {"partner_enterprises[0].stake_percent": [
-        "a stake over 50% makes it a linked enterprise: list it under linked_enterprises"]}
+    assert raised.value.errors == {
+        "partner_enterprises[0].stake_percent": [
+            "a stake over 50% makes it a linked enterprise: list it under linked_enterprises"
+        ]
+    }
 
 
 # --- sme: Article 4(2) two periods and Article 4(3) estimates ---------------------------------------------
@@ -119,13 +135,16 @@ PREVIOUS_SMALL = {"staff_headcount": 200, "annual_turnover_eur": 30_000_000, "ba
 PREVIOUS_LARGE = {"staff_headcount": 300, "annual_turnover_eur": 80_000_000, "balance_sheet_total_eur": 60_000_000}
 
 
-@pytest.mark.parametrize(("current_staff", "previous", "expected", "phrase"), [
-    (260, PREVIOUS_SMALL, "pass", "status is lost only when a ceiling is exceeded over two consecutive"),
-    (260, PREVIOUS_LARGE, "fail", "exceeded them too"),
-    (260, None, "fail", "No previous period was given"),
-    (180, PREVIOUS_LARGE, "review", "becomes an SME only after two consecutive periods"),
-    (180, PREVIOUS_SMALL, "pass", "An SME."),
-])
+@pytest.mark.parametrize(
+    ("current_staff", "previous", "expected", "phrase"),
+    [
+        (260, PREVIOUS_SMALL, "pass", "status is lost only when a ceiling is exceeded over two consecutive"),
+        (260, PREVIOUS_LARGE, "fail", "exceeded them too"),
+        (260, None, "fail", "No previous period was given"),
+        (180, PREVIOUS_LARGE, "review", "becomes an SME only after two consecutive periods"),
+        (180, PREVIOUS_SMALL, "pass", "An SME."),
+    ],
+)
 def test_sme_status_changes_only_over_two_consecutive_periods(make, current_staff, previous, expected, phrase):
     check = outcome(make(staff_headcount=current_staff, previous_period=previous), "sme")
     assert (check.outcome, phrase in check.reason) == (expected, True)
@@ -139,6 +158,7 @@ def test_a_new_enterprise_without_approved_accounts_is_judged_on_estimates(make)
 
 # --- public_control (Article 3(4)) ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("percent", "expected"), [(0, "pass"), (24.99, "pass"), (25, "fail"), (100, "fail")])
 def test_public_control_of_25_percent_or_more_is_its_own_failing_check(make, percent, expected):
     verdict = decide(make(public_bodies_control_percent=percent), RULES_2024)
@@ -149,27 +169,37 @@ def test_public_control_of_25_percent_or_more_is_its_own_failing_check(make, per
 
 # --- country ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("country", "expected", "phrase"), [
-    ("LV", "pass", "Latvia (LV) is an EU member state"),
-    ("GR", "pass", "Greece (GR) is an EU member state"),
-    ("NO", "pass", "Norway (NO) is associated to Horizon Europe"),
-    ("XK", "pass", "Kosovo (XK) is associated"),
-    ("UA", "pass", "Ukraine (UA) is associated"),
-    ("NZ", "pass", "New Zealand (NZ) is associated"),
-    ("GB", "fail", "its association applies from 2024-01-01"),
-    ("CH", "fail", "its association applies from 2025-01-01"),
-    ("CA", "fail", "Canada (CA) is neither"),
-    ("US", "fail", "United States (US) is neither an EU member state nor associated"),
-])
+
+@pytest.mark.parametrize(
+    ("country", "expected", "phrase"),
+    [
+        ("LV", "pass", "Latvia (LV) is an EU member state"),
+        ("GR", "pass", "Greece (GR) is an EU member state"),
+        ("NO", "pass", "Norway (NO) is associated to Horizon Europe"),
+        ("XK", "pass", "Kosovo (XK) is associated"),
+        ("UA", "pass", "Ukraine (UA) is associated"),
+        ("NZ", "pass", "New Zealand (NZ) is associated"),
+        ("GB", "fail", "its association applies from 2024-01-01"),
+        ("CH", "fail", "its association applies from 2025-01-01"),
+        ("CA", "fail", "Canada (CA) is neither"),
+        ("US", "fail", "United States (US) is neither an EU member state nor associated"),
+    ],
+)
 def test_country_is_judged_against_the_2024_call_date(make, country, expected, phrase):
     check = outcome(make(country=country), "country")
     assert check.outcome == expected
     assert phrase in check.reason
 
 
-@pytest.mark.parametrize(("call_date", "expected"), [
-    ("2023-11-16", "fail"), ("2023-12-31", "fail"), ("2024-01-01", "pass"), ("2024-06-01", "pass"),
-])
+@pytest.mark.parametrize(
+    ("call_date", "expected"),
+    [
+        ("2023-11-16", "fail"),
+        ("2023-12-31", "fail"),
+        ("2024-01-01", "pass"),
+        ("2024-06-01", "pass"),
+    ],
+)
 def test_the_united_kingdom_counts_only_from_2024_01_01(make, call_date, expected):
     rules = RuleSet.from_config({**_config_2024(), "call_date": call_date})
     assert outcome(make(country="GB"), "country", rules).outcome == expected
@@ -189,33 +219,41 @@ def _config_2024():
 
 # --- responsible_ai, experience, model_plan ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("commitment", "expected"), [(True, "pass"), (False, "fail")])
 def test_responsible_ai_needs_the_signed_commitment(make, commitment, expected):
     assert outcome(make(responsible_ai_commitment=commitment), "responsible_ai").outcome == expected
 
 
-@pytest.mark.parametrize(("evidence", "confirmed", "expected"), [
-    ("Trained a 13B model", False, "review"),
-    ("Trained a 13B model", True, "pass"),
-    ("", True, "fail"),
-    ("   \n", False, "fail"),
-])
+@pytest.mark.parametrize(
+    ("evidence", "confirmed", "expected"),
+    [
+        ("Trained a 13B model", False, "review"),
+        ("Trained a 13B model", True, "pass"),
+        ("", True, "fail"),
+        ("   \n", False, "fail"),
+    ],
+)
 def test_experience_awaits_an_organisers_confirmation(make, evidence, confirmed, expected):
     application = make(large_scale_ai_experience=evidence)
     assert outcome(application, "experience", experience_confirmed=confirmed).outcome == expected
 
 
-@pytest.mark.parametrize(("parameters", "from_scratch", "expected"), [
-    (30_000_000_000, True, "pass"),
-    (29_999_999_999, True, "fail"),
-    (70_000_000_000, False, "fail"),
-])
+@pytest.mark.parametrize(
+    ("parameters", "from_scratch", "expected"),
+    [
+        (30_000_000_000, True, "pass"),
+        (29_999_999_999, True, "fail"),
+        (70_000_000_000, False, "fail"),
+    ],
+)
 def test_model_plan_needs_30_billion_parameters_from_scratch(make, parameters, from_scratch, expected):
     check = outcome(make(planned_model={"parameters": parameters, "from_scratch": from_scratch}), "model_plan")
     assert check.outcome == expected
 
 
 # --- the verdict ------------------------------------------------------------------------------------------
+
 
 def test_a_valid_application_needs_review_until_experience_is_confirmed_then_is_eligible(make):
     assert decide(make(), RULES_2024).status == "needs_review"
@@ -236,26 +274,37 @@ def test_the_verdict_serialises_to_the_documented_json(make):
 
 # --- the 2026 Frontier rule set ---------------------------------------------------------------------------
 
-FRONTIER_MODEL = {"parameters": 400_000_000_000, "from_scratch": True, "mixture_of_experts": True,
-                  "open_weights": True}
+FRONTIER_MODEL = {"parameters": 400_000_000_000, "from_scratch": True, "mixture_of_experts": True, "open_weights": True}
 
 
 def test_the_frontier_rule_set_accepts_an_eu_controlled_400b_open_moe_plan(data):
     rules = frontier_rules()
-    application = parse_application(data(eu_controlled=True, planned_model=FRONTIER_MODEL),
-                                    require=rules.required_fields)
+    application = parse_application(
+        data(eu_controlled=True, planned_model=FRONTIER_MODEL), require=rules.required_fields
+    )
     verdict = decide(application, rules, experience_confirmed=True)
     assert verdict.status == "eligible"
     assert [c.rule for c in verdict.checks] == ["country", "eu_control", "responsible_ai", "experience", "model_plan"]
 
 
-@pytest.mark.parametrize(("change", "rule", "phrase"), [
-    ({"country": "NO"}, "country", "open only to enterprises established in the EU"),
-    ({"eu_controlled": False}, "eu_control", "open only to EU-controlled enterprises"),
-    ({"planned_model": {**FRONTIER_MODEL, "parameters": 399_000_000_000}}, "model_plan", "fewer than the 400 billion"),
-    ({"planned_model": {**FRONTIER_MODEL, "mixture_of_experts": False}}, "model_plan", "a mixture-of-experts model"),
-    ({"planned_model": {**FRONTIER_MODEL, "open_weights": False}}, "model_plan", "released with open weights"),
-])
+@pytest.mark.parametrize(
+    ("change", "rule", "phrase"),
+    [
+        ({"country": "NO"}, "country", "open only to enterprises established in the EU"),
+        ({"eu_controlled": False}, "eu_control", "open only to EU-controlled enterprises"),
+        (
+            {"planned_model": {**FRONTIER_MODEL, "parameters": 399_000_000_000}},
+            "model_plan",
+            "fewer than the 400 billion",
+        ),
+        (
+            {"planned_model": {**FRONTIER_MODEL, "mixture_of_experts": False}},
+            "model_plan",
+            "a mixture-of-experts model",
+        ),
+        ({"planned_model": {**FRONTIER_MODEL, "open_weights": False}}, "model_plan", "released with open weights"),
+    ],
+)
 def test_the_frontier_rule_set_refuses_what_the_2024_rules_allowed(data, change, rule, phrase):
     application = parse_application(data(**{"eu_controlled": True, "planned_model": FRONTIER_MODEL, **change}))
     check = outcome(application, rule, frontier_rules())
@@ -269,12 +318,16 @@ def test_the_frontier_rule_set_requires_its_extra_fields_when_parsing(data):
     with pytest.raises(ApplicationErrors) as raised:
         parse_application(data(), require=frontier_rules().required_fields)
     assert set(raised.value.errors) == {
-        "eu_controlled", "planned_model.mixture_of_experts", "planned_model.open_weights"}
+        "eu_controlled",
+        "planned_model.mixture_of_experts",
+        "planned_model.open_weights",
+    }
 
 
 def test_the_2024_rules_ignore_the_frontier_fields(make):
-    application = make(eu_controlled=False, planned_model={**FRONTIER_MODEL, "open_weights": False,
-                                                           "parameters": 30_000_000_000})
+    application = make(
+        eu_controlled=False, planned_model={**FRONTIER_MODEL, "open_weights": False, "parameters": 30_000_000_000}
+    )
     assert decide(application, RULES_2024, experience_confirmed=True).status == "eligible"
 
 

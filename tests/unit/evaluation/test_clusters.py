@@ -61,12 +61,15 @@ OMP_NUM_THREADS = 16
     assert profile.env == {"OMP_NUM_THREADS": "16"}
 
 
-@pytest.mark.parametrize("section, message", [
-    ({"scheduler": "pbs"}, "scheduler"),
-    ({"accounting": "guess"}, "accounting"),
-    ({"gpu_billing_devices": 0}, "positive"),
-    ({"partitoin": "x"}, "unknown settings"),
-])
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ({"scheduler": "pbs"}, "scheduler"),
+        ({"accounting": "guess"}, "accounting"),
+        ({"gpu_billing_devices": 0}, "positive"),
+        ({"partitoin": "x"}, "unknown settings"),
+    ],
+)
 def test_invalid_profiles_are_refused_with_the_reason(section, message):
     with pytest.raises(ValueError, match=message):
         ClusterProfile.from_config(section, "bad")
@@ -80,8 +83,10 @@ def test_profiles_are_frozen():
         profile.env["X"] = "1"
 
 
-@pytest.mark.parametrize("name, devices, memory", [("lumi-g", 8, 64), ("leonardo-booster", 4, 64), ("mn5-acc", 4, 64),
-                                                   ("jupiter-booster", 4, 96)])
+@pytest.mark.parametrize(
+    "name, devices, memory",
+    [("lumi-g", 8, 64), ("leonardo-booster", 4, 64), ("mn5-acc", 4, 64), ("jupiter-booster", 4, 96)],
+)
 def test_each_eurohpc_site_states_its_devices_and_their_memory(name, devices, memory):
     profile = default_profiles()[name]
     assert (profile.gpus_per_node, profile.gpu_memory_gb, profile.max_nodes) == (devices, memory, 16)
@@ -92,17 +97,25 @@ def test_profiles_without_gpus_state_no_device_memory_and_one_node():
         assert (default_profiles()[name].gpu_memory_gb, default_profiles()[name].max_nodes) == (None, 1)
 
 
-@pytest.mark.parametrize("section, message", [
-    ({"max_nodes": 0}, "max_nodes"), ({"max_nodes": 2.5}, "max_nodes"), ({"max_nodes": True}, "max_nodes"),
-    ({"gpu_memory_gb": 0}, "gpu_memory_gb"), ({"gpu_memory_gb": "64"}, "gpu_memory_gb"),
-])
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ({"max_nodes": 0}, "max_nodes"),
+        ({"max_nodes": 2.5}, "max_nodes"),
+        ({"max_nodes": True}, "max_nodes"),
+        ({"gpu_memory_gb": 0}, "gpu_memory_gb"),
+        ({"gpu_memory_gb": "64"}, "gpu_memory_gb"),
+    ],
+)
 def test_impossible_node_limits_and_device_memories_are_refused(section, message):
     with pytest.raises(ValueError, match=message):
         ClusterProfile.from_config(section, "bad")
 
 
-@pytest.mark.parametrize("name, nodes, hours", [("lumi-g", 3, 12.0), ("leonardo-booster", 5, 20.0),
-                                                ("mn5-acc", 2, 8.0), ("jupiter-booster", 1, 4.0)])
+@pytest.mark.parametrize(
+    "name, nodes, hours",
+    [("lumi-g", 3, 12.0), ("leonardo-booster", 5, 20.0), ("mn5-acc", 2, 8.0), ("jupiter-booster", 1, 4.0)],
+)
 def test_a_job_over_several_nodes_is_charged_for_every_device_of_every_node(name, nodes, hours):
     assert default_profiles()[name].job_gpu_hours(3600, nodes) == hours
 

@@ -3,7 +3,12 @@
 import pytest
 
 from evaluation.command import (
-    OFFLINE_ENV, BackendPolicy, EvalSpec, build_command, choose_backend, split_by_fewshot,
+    OFFLINE_ENV,
+    BackendPolicy,
+    EvalSpec,
+    build_command,
+    choose_backend,
+    split_by_fewshot,
 )
 
 SPEC = EvalSpec(checkpoint="/models/m", tasks=("a", "b"), output_path="/jobs/1/output", batch_size=4)
@@ -76,12 +81,15 @@ def test_a_multi_node_layout_puts_vllms_pipeline_over_ray_before_the_safety_argu
     from evaluation.layout import Layout
 
     spec = EvalSpec(**{**SPEC.__dict__, "num_parameters": 400 * 10**9, "dtype": "bfloat16"})
-    cmd = build_command(spec, layout=Layout("vllm", nodes=5, tensor_parallel_size=4, pipeline_parallel_size=5,
-                                            expert_parallel=True))
+    cmd = build_command(
+        spec, layout=Layout("vllm", nodes=5, tensor_parallel_size=4, pipeline_parallel_size=5, expert_parallel=True)
+    )
     model_args = cmd.argv[cmd.argv.index("--model_args") + 1]
-    assert model_args == ("pretrained=/models/m,dtype=bfloat16,tensor_parallel_size=4,pipeline_parallel_size=5,"
-                          "distributed_executor_backend=ray,enable_expert_parallel=True,gpu_memory_utilization=0.85,"
-                          "load_format=safetensors,trust_remote_code=False")
+    assert model_args == (
+        "pretrained=/models/m,dtype=bfloat16,tensor_parallel_size=4,pipeline_parallel_size=5,"
+        "distributed_executor_backend=ray,enable_expert_parallel=True,gpu_memory_utilization=0.85,"
+        "load_format=safetensors,trust_remote_code=False"
+    )
     assert cmd.backend == "vllm" and cmd.layout.nodes == 5 and "--device" not in cmd.argv
 
 

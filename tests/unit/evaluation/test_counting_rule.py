@@ -1,5 +1,6 @@
 """The counted-submission rule (`evaluation.counting.decide`): which submission and evaluation count for a team,
 as of a cut-off. Case tables for each clause of the rule, then properties over random histories."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -8,8 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaluation.counting import (EVALUATING, FAILED, NONE, PENDING, SCORED, Candidate, Choice, Decision, Run,
-                                 decide, submission_state)
+from evaluation.counting import (
+    EVALUATING,
+    FAILED,
+    NONE,
+    PENDING,
+    SCORED,
+    Candidate,
+    Choice,
+    Decision,
+    Run,
+    decide,
+    submission_state,
+)
 from scoring.config import CHOSEN_OR_LATEST_SCORED, LATEST_SCORED
 
 T0 = datetime(2026, 5, 1, tzinfo=timezone.utc)
@@ -133,10 +145,16 @@ def test_an_undated_submission_counts_live_but_not_as_of_a_cut_off():
     assert decide([undated], [], at(100)) == Decision(NONE)
 
 
-@pytest.mark.parametrize("runs, state", [
-    ((), (EVALUATING, None)), ((running(1),), (EVALUATING, None)), ((failed(1, 1),), (FAILED, None)),
-    ((failed(1, 1), finished(2, 2)), (SCORED, 2)), ((failed(1, 1, retrying=True),), (EVALUATING, None)),
-])
+@pytest.mark.parametrize(
+    "runs, state",
+    [
+        ((), (EVALUATING, None)),
+        ((running(1),), (EVALUATING, None)),
+        ((failed(1, 1),), (FAILED, None)),
+        ((failed(1, 1), finished(2, 2)), (SCORED, 2)),
+        ((failed(1, 1, retrying=True),), (EVALUATING, None)),
+    ],
+)
 def test_each_submission_state(runs, state):
     assert submission_state(runs, None) == state
 
@@ -159,15 +177,19 @@ def histories(draw):
             runs.append(Run(100 * i + j, state, ended, state == "failed" and draw(st.booleans())))
         candidates.append(Candidate(i + 1, at(accepted), tuple(runs)))
     ids = [c.submission_id for c in candidates] + [None]
-    choices = [Choice(draw(st.sampled_from(ids)), at(draw(st.integers(0, 60))), k)
-               for k in range(draw(st.integers(0, 3)))]
+    choices = [
+        Choice(draw(st.sampled_from(ids)), at(draw(st.integers(0, 60))), k) for k in range(draw(st.integers(0, 3)))
+    ]
     as_of = draw(st.none() | st.integers(0, 60).map(at))
     return candidates, choices, as_of
 
 
 def _scored(candidates, as_of):
-    return {c.submission_id for c in candidates if submission_state(
-        c.runs, as_of)[0] == SCORED and (as_of is None or c.accepted_at <= as_of)}
+    return {
+        c.submission_id
+        for c in candidates
+        if submission_state(c.runs, as_of)[0] == SCORED and (as_of is None or c.accepted_at <= as_of)
+    }
 
 
 @settings(max_examples=400)
@@ -189,8 +211,11 @@ def test_a_newer_submission_that_failed_never_changes_what_counts(history, accep
     broken = Candidate(99, at(accepted), (Run(9999, "failed", at(accepted)),))
     after = decide([*candidates, broken], choices, as_of)
     if before.status == SCORED:
-        assert (after.status, after.submission_id, after.evaluation_id) == (SCORED, before.submission_id,
-                                                                             before.evaluation_id)
+        assert (after.status, after.submission_id, after.evaluation_id) == (
+            SCORED,
+            before.submission_id,
+            before.evaluation_id,
+        )
 
 
 @settings(max_examples=300)

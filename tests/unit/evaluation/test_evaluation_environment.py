@@ -6,7 +6,12 @@ import hashlib
 from pathlib import Path
 
 from evaluation.environment import (
-    differences, environment_lock_sha256, installed_versions, lock_differences, lock_sha256, locked_version,
+    differences,
+    environment_lock_sha256,
+    installed_versions,
+    lock_differences,
+    lock_sha256,
+    locked_version,
     locked_versions,
 )
 
@@ -53,7 +58,8 @@ def test_another_version_or_an_unlocked_package_is_a_difference():
     locked = {"flask": frozenset({"3.1.3"})}
     assert differences(locked, {"flask": "3.2.0", "requests": "2.32.0"}) == [
         "flask 3.2.0 is installed, the lock pins 3.1.3",
-        "requests 2.32.0 is installed, the lock has no such package"]
+        "requests 2.32.0 is installed, the lock has no such package",
+    ]
 
 
 def test_the_installers_a_virtual_environment_brings_are_not_compared():

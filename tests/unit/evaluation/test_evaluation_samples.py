@@ -15,8 +15,14 @@ from evaluation.samples import SamplesError, read_run, task_items
 STAMP = "2026-01-02T03-04-05.678901"
 
 
-def write_run(folder: Path, tasks: dict, groups: dict | None = None, hashes: dict | None = None,
-              reported: dict | None = None, compress: bool = False) -> Path:
+def write_run(
+    folder: Path,
+    tasks: dict,
+    groups: dict | None = None,
+    hashes: dict | None = None,
+    reported: dict | None = None,
+    compress: bool = False,
+) -> Path:
     """An lm-eval output folder: ``tasks`` maps a leaf task to [(doc_id, acc, filter)] lines."""
     out = folder / "model__name"
     out.mkdir(parents=True)
@@ -25,12 +31,21 @@ def write_run(folder: Path, tasks: dict, groups: dict | None = None, hashes: dic
         values = [acc for _, acc, f in lines if f == "none"]
         results[task] = {"acc,none": sum(values) / len(values), "acc_stderr,none": 0.1}
     results.update(reported or {})
-    raw = {"results": results, "config": {"model": "hf"}, "group_subtasks": groups or {},
-           "task_hashes": hashes if hashes is not None else {t: f"hash-{t}" for t in tasks}}
+    raw = {
+        "results": results,
+        "config": {"model": "hf"},
+        "group_subtasks": groups or {},
+        "task_hashes": hashes if hashes is not None else {t: f"hash-{t}" for t in tasks},
+    }
     (out / f"results_{STAMP}.json").write_text(json.dumps(raw))
     for task, lines in tasks.items():
-        text = "".join(json.dumps({"doc_id": d, "filter": f, "acc": acc, "doc_hash": f"d{d}", "target_hash": "t",
-                                   "prompt_hash": f"p{d}"}) + "\n" for d, acc, f in lines)
+        text = "".join(
+            json.dumps(
+                {"doc_id": d, "filter": f, "acc": acc, "doc_hash": f"d{d}", "target_hash": "t", "prompt_hash": f"p{d}"}
+            )
+            + "\n"
+            for d, acc, f in lines
+        )
         name = out / f"samples_{task}_{STAMP}.jsonl"
         if compress:
             name.with_name(name.name + ".gz").write_bytes(gzip.compress(text.encode()))
@@ -57,16 +72,23 @@ def test_compressed_samples_read_the_same_as_plain_ones(tmp_path):
 
 
 def test_only_the_lines_of_the_metrics_filter_are_read(tmp_path):
-    folder = write_run(tmp_path, {"t": lines(1, 1) + lines(0, 0, filter_name="strict-match")},
-                       reported={"t": {"acc,none": 1.0, "acc,strict-match": 0.0}})
+    folder = write_run(
+        tmp_path,
+        {"t": lines(1, 1) + lines(0, 0, filter_name="strict-match")},
+        reported={"t": {"acc,none": 1.0, "acc,strict-match": 0.0}},
+    )
     run = read_run(folder)
     assert list(task_items(run, "t", "acc,strict-match").values) == [0.0, 0.0]
     assert list(task_items(run, "t", "acc").values) == [1.0, 1.0]
 
 
 def test_a_group_task_is_the_items_of_its_subtasks(tmp_path):
-    folder = write_run(tmp_path, {"g_a": lines(1, 0), "g_b": lines(1, 1, 1)}, groups={"g": ["g_a", "g_b"]},
-                       reported={"g": {"acc,none": 0.8}})
+    folder = write_run(
+        tmp_path,
+        {"g_a": lines(1, 0), "g_b": lines(1, 1, 1)},
+        groups={"g": ["g_a", "g_b"]},
+        reported={"g": {"acc,none": 0.8}},
+    )
     run = read_run(folder)
     items = task_items(run, "g")
     assert items.values.size == 5 and items.values.mean() == pytest.approx(0.8) and len(set(items.doc_ids)) == 5

@@ -5,14 +5,17 @@ import pytest
 from evaluation.runners.base import RunHandle, explain_failure, read_tail
 
 
-@pytest.mark.parametrize("code, tail, reason", [
-    (1, ["torch.OutOfMemoryError: CUDA out of memory."], "the model ran out of GPU memory"),
-    (1, ["ValueError: ... set the option `trust_remote_code=True`"], "its own Python code"),
-    (1, ["OSError: /m does not appear to have a file named config.json"], "checkpoint is incomplete"),
-    (137, ["Killed"], "killed (most likely it ran out of memory)"),
-    (2, ["something else"], "exit code 2"),
-    (None, [], "without reporting an exit code"),
-])
+@pytest.mark.parametrize(
+    "code, tail, reason",
+    [
+        (1, ["torch.OutOfMemoryError: CUDA out of memory."], "the model ran out of GPU memory"),
+        (1, ["ValueError: ... set the option `trust_remote_code=True`"], "its own Python code"),
+        (1, ["OSError: /m does not appear to have a file named config.json"], "checkpoint is incomplete"),
+        (137, ["Killed"], "killed (most likely it ran out of memory)"),
+        (2, ["something else"], "exit code 2"),
+        (None, [], "without reporting an exit code"),
+    ],
+)
 def test_failures_are_explained(code, tail, reason):
     assert reason in explain_failure(code, tail)
 

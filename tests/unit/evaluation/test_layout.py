@@ -6,8 +6,17 @@ import pytest
 
 from evaluation.clusters import default_profiles
 from evaluation.layout import (
-    GB, VLLM_GPU_MEMORY_UTILIZATION, WEIGHTS_MAX_SHARE, Layout, LayoutRefused, MoE, canonical_dtype, describe,
-    model_facts, moe_of, plan_layout,
+    GB,
+    VLLM_GPU_MEMORY_UTILIZATION,
+    WEIGHTS_MAX_SHARE,
+    Layout,
+    LayoutRefused,
+    MoE,
+    canonical_dtype,
+    describe,
+    model_facts,
+    moe_of,
+    plan_layout,
 )
 
 B = 10**9
@@ -27,14 +36,17 @@ def test_weights_leave_room_for_the_kv_cache_within_what_vllm_is_told_to_use():
     assert 0 < WEIGHTS_MAX_SHARE < VLLM_GPU_MEMORY_UTILIZATION < 1
 
 
-@pytest.mark.parametrize("parameters, shape", [
-    (150_000, ("hf", 1, 1, 1)),                          # a tiny model: hf on one device
-    (3 * B - 1, ("hf", 1, 1, 1)),                        # just below the vLLM threshold, fits one 64 GB device
-    (3 * B, ("vllm", 1, 4, 1)),                          # at the threshold: vLLM over the node's 4 devices
-    (NODE_BF16, ("vllm", 1, 4, 1)),                      # exactly a node's worth of weights
-    (NODE_BF16 + 1, ("vllm", 2, 4, 2)),                  # one parameter more: two nodes, pipelined
-    (16 * NODE_BF16, ("vllm", 16, 4, 16)),               # exactly the 16 nodes the profile allows
-])
+@pytest.mark.parametrize(
+    "parameters, shape",
+    [
+        (150_000, ("hf", 1, 1, 1)),  # a tiny model: hf on one device
+        (3 * B - 1, ("hf", 1, 1, 1)),  # just below the vLLM threshold, fits one 64 GB device
+        (3 * B, ("vllm", 1, 4, 1)),  # at the threshold: vLLM over the node's 4 devices
+        (NODE_BF16, ("vllm", 1, 4, 1)),  # exactly a node's worth of weights
+        (NODE_BF16 + 1, ("vllm", 2, 4, 2)),  # one parameter more: two nodes, pipelined
+        (16 * NODE_BF16, ("vllm", 16, 4, 16)),  # exactly the 16 nodes the profile allows
+    ],
+)
 def test_the_layout_changes_exactly_at_each_boundary(parameters, shape):
     assert _shape(_plan(parameters)) == shape
 
@@ -52,18 +64,33 @@ def test_a_small_model_that_does_not_fit_one_device_goes_to_vllm():
     assert _shape(_plan(2 * B, profile=small_devices)) == ("vllm", 1, 4, 1)
 
 
-@pytest.mark.parametrize("dtype, nodes", [("float32", 9), ("fp32", 9), ("bfloat16", 5), ("bf16", 5),
-                                          ("float16", 5), ("fp16", 5), ("fp8", 3), ("int8", 3), ("int4", 2)])
+@pytest.mark.parametrize(
+    "dtype, nodes",
+    [
+        ("float32", 9),
+        ("fp32", 9),
+        ("bfloat16", 5),
+        ("bf16", 5),
+        ("float16", 5),
+        ("fp16", 5),
+        ("fp8", 3),
+        ("int8", 3),
+        ("int4", 2),
+    ],
+)
 def test_weight_bytes_follow_the_dtype(dtype, nodes):
     assert _plan(400 * B, dtype).nodes == nodes  # 1600, 800, 400 and 200 GB against 179.2 GB per node
 
 
-@pytest.mark.parametrize("name, shape", [
-    ("lumi-g", ("vllm", 3, 8, 3)),            # 8 GCDs x 64 GB: 358.4 GB per node
-    ("leonardo-booster", ("vllm", 5, 4, 5)),  # 4 x 64 GB: 179.2 GB per node
-    ("mn5-acc", ("vllm", 5, 4, 5)),           # 4 x 64 GB
-    ("jupiter-booster", ("vllm", 3, 4, 3)),   # 4 x 96 GB: 268.8 GB per node
-])
+@pytest.mark.parametrize(
+    "name, shape",
+    [
+        ("lumi-g", ("vllm", 3, 8, 3)),  # 8 GCDs x 64 GB: 358.4 GB per node
+        ("leonardo-booster", ("vllm", 5, 4, 5)),  # 4 x 64 GB: 179.2 GB per node
+        ("mn5-acc", ("vllm", 5, 4, 5)),  # 4 x 64 GB
+        ("jupiter-booster", ("vllm", 3, 4, 3)),  # 4 x 96 GB: 268.8 GB per node
+    ],
+)
 def test_a_400b_bf16_mixture_of_experts_on_each_eurohpc_site(name, shape):
     config = {"num_local_experts": 64, "num_experts_per_tok": 8, "num_attention_heads": 128, "num_hidden_layers": 96}
     layout = _plan(400 * B, "bf16", default_profiles()[name], config)
@@ -71,8 +98,15 @@ def test_a_400b_bf16_mixture_of_experts_on_each_eurohpc_site(name, shape):
     assert any("a mixture of 64 experts, 8 per token" in r for r in layout.reasons)
 
 
-@pytest.mark.parametrize("name, shape", [("lumi-g", ("vllm", 1, 8, 1)), ("leonardo-booster", ("vllm", 2, 4, 2)),
-                                         ("mn5-acc", ("vllm", 2, 4, 2)), ("jupiter-booster", ("vllm", 1, 4, 1))])
+@pytest.mark.parametrize(
+    "name, shape",
+    [
+        ("lumi-g", ("vllm", 1, 8, 1)),
+        ("leonardo-booster", ("vllm", 2, 4, 2)),
+        ("mn5-acc", ("vllm", 2, 4, 2)),
+        ("jupiter-booster", ("vllm", 1, 4, 1)),
+    ],
+)
 def test_a_dense_120b_model_on_each_eurohpc_site(name, shape):
     layout = _plan(120 * B, "bf16", default_profiles()[name])  # 240 GB of weights
     assert _shape(layout) == shape and not layout.expert_parallel
@@ -84,14 +118,20 @@ def test_a_cluster_without_gpus_runs_hf_on_the_cpu_whatever_the_size(name):
     assert _shape(layout) == ("hf", 1, 1, 1) and "no GPUs" in layout.reasons[0]
 
 
-@pytest.mark.parametrize("config, moe", [
-    ({"num_local_experts": 8, "num_experts_per_tok": 2}, MoE(8, 2)),           # Mixtral
-    ({"num_experts": 128, "num_experts_per_tok": 8}, MoE(128, 8)),             # Qwen3-MoE
-    ({"n_routed_experts": 256, "num_experts_per_tok": 8}, MoE(256, 8)),        # DeepSeek-V3
-    ({"text_config": {"num_local_experts": 16, "num_experts_per_tok": 1}}, MoE(16, 1)),  # Llama 4
-    ({"num_local_experts": 128, "experts_per_token": 4}, MoE(128, 4)),         # gpt-oss
-    ({"num_experts": 1}, None), ({"num_experts": True}, None), ({"hidden_size": 4096}, None), ({}, None),
-])
+@pytest.mark.parametrize(
+    "config, moe",
+    [
+        ({"num_local_experts": 8, "num_experts_per_tok": 2}, MoE(8, 2)),  # Mixtral
+        ({"num_experts": 128, "num_experts_per_tok": 8}, MoE(128, 8)),  # Qwen3-MoE
+        ({"n_routed_experts": 256, "num_experts_per_tok": 8}, MoE(256, 8)),  # DeepSeek-V3
+        ({"text_config": {"num_local_experts": 16, "num_experts_per_tok": 1}}, MoE(16, 1)),  # Llama 4
+        ({"num_local_experts": 128, "experts_per_token": 4}, MoE(128, 4)),  # gpt-oss
+        ({"num_experts": 1}, None),
+        ({"num_experts": True}, None),
+        ({"hidden_size": 4096}, None),
+        ({}, None),
+    ],
+)
 def test_the_mixture_of_experts_fields_are_read_from_config_json(config, moe):
     assert moe_of(config) == moe
 
@@ -136,8 +176,17 @@ def test_a_model_of_unknown_size_cannot_be_planned_on_gpus():
         _plan(None)
 
 
-@pytest.mark.parametrize("name, canonical", [("bf16", "bfloat16"), ("BF16", "bfloat16"), ("torch.float16", "float16"),
-                                             ("fp8", "float8"), ("float32", "float32"), ("int4", "int4")])
+@pytest.mark.parametrize(
+    "name, canonical",
+    [
+        ("bf16", "bfloat16"),
+        ("BF16", "bfloat16"),
+        ("torch.float16", "float16"),
+        ("fp8", "float8"),
+        ("float32", "float32"),
+        ("int4", "int4"),
+    ],
+)
 def test_dtype_names_are_read_in_their_common_spellings(name, canonical):
     assert canonical_dtype(name) == canonical
 
@@ -155,12 +204,18 @@ def test_a_layout_survives_the_round_trip_through_plain_data():
     assert Layout("hf").to_dict()["nodes"] == 1
 
 
-@pytest.mark.parametrize("layout, device, words", [
-    (Layout("hf"), "cpu", "lm-eval's hf backend on the CPU"),
-    (Layout("hf"), "cuda", "lm-eval's hf backend on one GPU"),
-    (Layout("vllm", 1, 8, 1), "cuda", "vLLM on one node: tensor parallel 8"),
-    (Layout("vllm", 5, 4, 5, True), "cuda", "vLLM on 5 nodes (a Ray cluster): tensor parallel 4, pipeline parallel 5, "
-                                            "expert parallel"),
-])
+@pytest.mark.parametrize(
+    "layout, device, words",
+    [
+        (Layout("hf"), "cpu", "lm-eval's hf backend on the CPU"),
+        (Layout("hf"), "cuda", "lm-eval's hf backend on one GPU"),
+        (Layout("vllm", 1, 8, 1), "cuda", "vLLM on one node: tensor parallel 8"),
+        (
+            Layout("vllm", 5, 4, 5, True),
+            "cuda",
+            "vLLM on 5 nodes (a Ray cluster): tensor parallel 4, pipeline parallel 5, expert parallel",
+        ),
+    ],
+)
 def test_a_layout_is_described_in_a_few_words_for_the_pages(layout, device, words):
     assert describe(layout, device) == words

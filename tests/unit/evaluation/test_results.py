@@ -46,8 +46,11 @@ def test_a_stderr_of_na_becomes_none():
 
 def test_a_non_default_filter_is_kept_in_the_metric_name():
     raw = json.loads(SAMPLE.read_text())
-    raw["results"]["lagc_capitals_gen"] = {"alias": "x", "exact_match,strict-match": 0.25,
-                                           "exact_match_stderr,strict-match": 0.1}
+    raw["results"]["lagc_capitals_gen"] = {
+        "alias": "x",
+        "exact_match,strict-match": 0.25,
+        "exact_match_stderr,strict-match": 0.1,
+    }
     assert parse_results(raw).task("lagc_capitals_gen").metrics() == {"exact_match,strict-match": (0.25, 0.1)}
 
 
@@ -55,8 +58,10 @@ def test_headline_scores_take_the_first_metric_unless_told_otherwise():
     results = load_results(SAMPLE)
     scores = headline_scores(results, ["lagc_capitals_mc"])
     assert scores == {"lagc_capitals_mc": {"metric": "acc", "value": 0.625, "stderr": 0.18298126367784995}}
-    assert headline_scores(results, ["lagc_capitals_mc"], {"lagc_capitals_mc": "acc_norm"})[
-        "lagc_capitals_mc"]["value"] == 0.375
+    assert (
+        headline_scores(results, ["lagc_capitals_mc"], {"lagc_capitals_mc": "acc_norm"})["lagc_capitals_mc"]["value"]
+        == 0.375
+    )
     with pytest.raises(ResultsError, match="no metric 'f1'"):
         headline_scores(results, ["lagc_capitals_mc"], {"lagc_capitals_mc": "f1"})
 
@@ -75,13 +80,16 @@ def test_a_corrupt_results_file_is_a_clear_error(tmp_path):
         load_results(bad)
 
 
-@pytest.mark.parametrize("raw, message", [
-    ([1, 2], "JSON object"),
-    ({"config": {}}, "no 'results' section"),
-    ({"results": {}}, "no 'config' section"),
-    ({"results": {"t": {"alias": "t"}}, "config": {}}, "reports no metric"),
-    ({"results": {"t": {"acc,none": "high"}}, "config": {}}, "not a number"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ([1, 2], "JSON object"),
+        ({"config": {}}, "no 'results' section"),
+        ({"results": {}}, "no 'config' section"),
+        ({"results": {"t": {"alias": "t"}}, "config": {}}, "reports no metric"),
+        ({"results": {"t": {"acc,none": "high"}}, "config": {}}, "not a number"),
+    ],
+)
 def test_results_missing_required_parts_are_rejected_with_the_reason(raw, message):
     with pytest.raises(ResultsError, match=message):
         parse_results(raw)
@@ -99,6 +107,7 @@ def test_the_newest_results_file_is_found_in_the_model_subfolder(tmp_path):
     old.write_text("{}")
     new.write_text("{}")
     import os
+
     os.utime(old, (1, 1))
     (sub / "samples_task_2026.jsonl").write_text("")
     assert find_results_file(tmp_path) == new

@@ -3,8 +3,17 @@
 import pytest
 
 from evaluation.runners.slurm_states import (
-    SQUEUE_FORMAT, chunks, find_in_jobcomp, find_many_in_jobcomp, job_from_key_values, meaning, parse_key_values,
-    parse_sacct, parse_sacct_many, parse_squeue, squeue_exit,
+    SQUEUE_FORMAT,
+    chunks,
+    find_in_jobcomp,
+    find_many_in_jobcomp,
+    job_from_key_values,
+    meaning,
+    parse_key_values,
+    parse_sacct,
+    parse_sacct_many,
+    parse_squeue,
+    squeue_exit,
 )
 
 # Real output of `squeue -h --states=all -j 110,111,112,113,114 -O SQUEUE_FORMAT` (Slurm 22.05, local cluster):
@@ -19,15 +28,15 @@ SQUEUE = (
 # What `scontrol show job -o` said about the same jobs at the same moment (the fields the runner reads).
 SCONTROL = {
     "110": "JobId=110 JobState=RUNNING Reason=None ExitCode=0:0 RunTime=00:00:03 StartTime=2026-11-29T23:24:04 "
-           "EndTime=2027-11-29T23:24:04 NodeList=vm",
+    "EndTime=2027-11-29T23:24:04 NodeList=vm",
     "111": "JobId=111 JobState=FAILED Reason=NonZeroExitCode ExitCode=4:0 RunTime=00:00:00 "
-           "StartTime=2026-11-29T23:24:04 EndTime=2026-11-29T23:24:04 NodeList=vm",
+    "StartTime=2026-11-29T23:24:04 EndTime=2026-11-29T23:24:04 NodeList=vm",
     "112": "JobId=112 JobState=PENDING Reason=JobHeldUser ExitCode=0:0 RunTime=00:00:00 StartTime=Unknown "
-           "EndTime=Unknown NodeList=",
+    "EndTime=Unknown NodeList=",
     "113": "JobId=113 JobState=CANCELLED Reason=None ExitCode=0:15 RunTime=00:00:02 StartTime=2026-11-29T23:24:04 "
-           "EndTime=2026-11-29T23:24:06 NodeList=vm",
+    "EndTime=2026-11-29T23:24:06 NodeList=vm",
     "114": "JobId=114 JobState=FAILED Reason=JobLaunchFailure ExitCode=0:9 RunTime=00:00:00 "
-           "StartTime=2026-11-29T23:24:06 EndTime=2026-11-29T23:24:06 NodeList=vm",
+    "StartTime=2026-11-29T23:24:06 EndTime=2026-11-29T23:24:06 NodeList=vm",
 }
 
 
@@ -49,11 +58,22 @@ def test_one_squeue_answer_gives_each_job_exactly_what_scontrol_gives_for_it_alo
     assert jobs["112"].reason == "JobHeldUser" and jobs["112"].start is None and jobs["112"].node is None
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("0", (0, 0)), ("1024", (4, 0)), ("256", (1, 0)), ("15", (0, 15)), ("9", (0, 9)), ("34304", (134, 0)),
-    ("4:0", (4, 0)), ("0:15", (0, 15)),  # newer Slurm prints code:signal, as scontrol does
-    ("4294967294", (None, None)), ("", (None, None)), ("N/A", (None, None)),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("0", (0, 0)),
+        ("1024", (4, 0)),
+        ("256", (1, 0)),
+        ("15", (0, 15)),
+        ("9", (0, 9)),
+        ("34304", (134, 0)),
+        ("4:0", (4, 0)),
+        ("0:15", (0, 15)),  # newer Slurm prints code:signal, as scontrol does
+        ("4294967294", (None, None)),
+        ("", (None, None)),
+        ("N/A", (None, None)),
+    ],
+)
 def test_squeue_exit_codes_are_read_as_scontrol_shows_them(raw, expected):
     assert squeue_exit(raw) == expected
 
@@ -65,9 +85,11 @@ def test_squeue_lines_that_are_not_jobs_are_skipped_and_a_reason_may_contain_a_b
 
 
 def test_one_sacct_answer_gives_every_wanted_job_and_ignores_the_others():
-    out = ("123|CANCELLED by 1000|0:15|2026-01-01T10:00:00|2026-01-01T10:05:00|00:05:00|nid005001|None\n"
-           "124|COMPLETED|0:0|2026-01-01T10:00:00|2026-01-01T11:00:00|01:00:00|nid005002|None\n"
-           "999|FAILED|1:0|2026-01-01T10:00:00|2026-01-01T10:00:01|00:00:01|nid005003|None\n")
+    out = (
+        "123|CANCELLED by 1000|0:15|2026-01-01T10:00:00|2026-01-01T10:05:00|00:05:00|nid005001|None\n"
+        "124|COMPLETED|0:0|2026-01-01T10:00:00|2026-01-01T11:00:00|01:00:00|nid005002|None\n"
+        "999|FAILED|1:0|2026-01-01T10:00:00|2026-01-01T10:00:01|00:00:01|nid005003|None\n"
+    )
     found = parse_sacct_many(out, ["123", "124", "125"])
     assert set(found) == {"123", "124"}
     assert found["123"] == parse_sacct(out, "123") and found["124"].state == "COMPLETED"

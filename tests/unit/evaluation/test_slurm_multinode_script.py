@@ -80,8 +80,14 @@ exit $code
 def _script(name, parameters=400 * 10**9, config=MOE_400B, **profile_changes):
     profile = replace(default_profiles()[name], **profile_changes)
     layout = plan_layout(model_facts(parameters, "bf16", config), profile)
-    spec = EvalSpec(checkpoint="/scratch/lagc/models/m", tasks=("t1", "t2"), output_path=str(PATHS.output),
-                    dtype="bfloat16", device="cuda" if profile.gpus_per_node else "cpu", num_parameters=parameters)
+    spec = EvalSpec(
+        checkpoint="/scratch/lagc/models/m",
+        tasks=("t1", "t2"),
+        output_path=str(PATHS.output),
+        dtype="bfloat16",
+        device="cuda" if profile.gpus_per_node else "cpu",
+        num_parameters=parameters,
+    )
     command = build_command(spec, lm_eval=profile.lm_eval, extra_env=dict(profile.env), layout=layout)
     return render_batch_script(profile, command, PATHS, name="lagc-eval-42-a1", time_minutes=241)
 
@@ -92,19 +98,27 @@ def test_a_400b_mixture_of_experts_on_leonardo_gets_exactly_this_five_node_scrip
 
 def test_on_lumi_the_ray_nodes_and_the_cluster_check_run_in_the_sites_container():
     script = _script("lumi-g")
-    image = ("singularity exec --bind /scratch,/project,/flash "
-             "/appl/local/containers/sif-images/lumi-pytorch-rocm-6.2.4-python-3.12-pytorch-v2.7.1.sif")
+    image = (
+        "singularity exec --bind /scratch,/project,/flash "
+        "/appl/local/containers/sif-images/lumi-pytorch-rocm-6.2.4-python-3.12-pytorch-v2.7.1.sif"
+    )
     assert "#SBATCH --nodes=3\n#SBATCH --ntasks-per-node=1\n#SBATCH --exclusive\n" in script
-    assert (f'srun --nodes=1 --ntasks=1 --cpus-per-task=56 --gres=gpu:8 --nodelist="$SLURMD_NODENAME" {image} '
-            'ray start --head --node-ip-address="$head_ip" --port=6379 --include-dashboard=false --num-cpus=56 '
-            "--num-gpus=8 --block &\n") in script
-    assert ('srun --nodes=2 --ntasks=2 --ntasks-per-node=1 --cpus-per-task=56 --gres=gpu:8 --exclude="$SLURMD_NODENAME" '
-            "bash -c 'read -r ip _ < <(hostname --ip-address); export VLLM_HOST_IP=\"$ip\"; exec "
-            f'{image} ray start --address="$RAY_ADDRESS" --node-ip-address="$ip" --num-cpus=56 --num-gpus=8 '
-            "--block' &\n") in script
+    assert (
+        f'srun --nodes=1 --ntasks=1 --cpus-per-task=56 --gres=gpu:8 --nodelist="$SLURMD_NODENAME" {image} '
+        'ray start --head --node-ip-address="$head_ip" --port=6379 --include-dashboard=false --num-cpus=56 '
+        "--num-gpus=8 --block &\n"
+    ) in script
+    assert (
+        'srun --nodes=2 --ntasks=2 --ntasks-per-node=1 --cpus-per-task=56 --gres=gpu:8 --exclude="$SLURMD_NODENAME" '
+        'bash -c \'read -r ip _ < <(hostname --ip-address); export VLLM_HOST_IP="$ip"; exec '
+        f'{image} ray start --address="$RAY_ADDRESS" --node-ip-address="$ip" --num-cpus=56 --num-gpus=8 '
+        "--block' &\n"
+    ) in script
     assert f"  if timeout 60 {image} python3 -c " in script and '.get("GPU", 0) < 24)' in script
-    assert (f"  {image} lm_eval --model vllm --model_args pretrained=/scratch/lagc/models/m,dtype=bfloat16,"
-            "tensor_parallel_size=8,pipeline_parallel_size=3,distributed_executor_backend=ray,") in script
+    assert (
+        f"  {image} lm_eval --model vllm --model_args pretrained=/scratch/lagc/models/m,dtype=bfloat16,"
+        "tensor_parallel_size=8,pipeline_parallel_size=3,distributed_executor_backend=ray,"
+    ) in script
 
 
 def test_the_site_environment_keeps_its_slurm_variables_instead_of_a_literal_copy():
@@ -128,8 +142,10 @@ def test_a_model_that_fits_one_node_gets_the_single_node_script_with_vllm_over_t
 def test_a_job_whose_nodes_never_form_a_ray_cluster_fails_with_that_reason():
     line = next(text for text in _script("mn5-acc").splitlines() if text.startswith("  echo 'lagc: the Ray cluster"))
     logged = line.split("'")[1]
-    assert logged == ("lagc: the Ray cluster did not gather the 5 nodes (20 GPUs) of this job within 600 seconds "
-                      "(see the slurm-*.err file of the job)")
+    assert logged == (
+        "lagc: the Ray cluster did not gather the 5 nodes (20 GPUs) of this job within 600 seconds "
+        "(see the slurm-*.err file of the job)"
+    )
     assert "did not form a Ray cluster" in explain_failure(1, [logged])
 
 

@@ -33,8 +33,12 @@ class FakeSlurm:
 
 
 NOT_FOUND = (1, "", "slurm_load_jobs error: Invalid job id specified")  # squeue -j with one unknown id
-CONFIG_NO_ACCOUNTING = (0, "AccountingStorageType   = accounting_storage/none\nJobCompLoc = /var/jobcomp.txt\n"
-                           "JobCompType             = jobcomp/filetxt\n", "")
+CONFIG_NO_ACCOUNTING = (
+    0,
+    "AccountingStorageType   = accounting_storage/none\nJobCompLoc = /var/jobcomp.txt\n"
+    "JobCompType             = jobcomp/filetxt\n",
+    "",
+)
 
 
 def _runner(responses, jobcomp="", profile="local-slurm", **kwargs):
@@ -65,10 +69,11 @@ def test_a_pending_job_reports_why_it_waits(tmp_path):
 
 
 def test_a_forgotten_job_is_read_from_the_jobcomp_file_found_through_scontrol_show_config(tmp_path):
-    jobcomp = ("JobId=7 JobState=COMPLETED StartTime=2026-01-01T10:00:00 EndTime=2026-01-01T10:00:30 "
-               "NodeList=vm ExitCode=0:0\n")
-    runner, fake = _runner({"squeue": NOT_FOUND, "scontrol show config": CONFIG_NO_ACCOUNTING},
-                           jobcomp=jobcomp)
+    jobcomp = (
+        "JobId=7 JobState=COMPLETED StartTime=2026-01-01T10:00:00 EndTime=2026-01-01T10:00:30 "
+        "NodeList=vm ExitCode=0:0\n"
+    )
+    runner, fake = _runner({"squeue": NOT_FOUND, "scontrol show config": CONFIG_NO_ACCOUNTING}, jobcomp=jobcomp)
     status = runner.poll(_handle(tmp_path))
     assert (status.state, status.node, status.elapsed_seconds) == (SUCCEEDED, "vm", 30.0)
     assert runner.accounting() == ("jobcomp", "/var/jobcomp.txt")
@@ -93,8 +98,7 @@ def test_a_failed_job_is_explained_from_its_log(tmp_path):
 
 
 def test_a_job_the_platform_cancelled_is_cancelled_not_failed(tmp_path):
-    runner, fake = _runner({"scancel": (0, "", ""),
-                            "squeue": (0, _squeue_line("7", "CANCELLED", "15"), "")})
+    runner, fake = _runner({"scancel": (0, "", ""), "squeue": (0, _squeue_line("7", "CANCELLED", "15"), "")})
     runner.cancel(_handle(tmp_path))
     assert ["scancel", "7"] in fake.calls
     assert runner.poll(_handle(tmp_path)).state == CANCELLED
@@ -135,8 +139,10 @@ def test_many_jobs_are_followed_with_one_squeue_and_the_forgotten_ones_with_one_
     statuses = runner.poll_many(handles)
     assert [statuses[h].state for h in handles] == [RUNNING, PENDING, SUCCEEDED, LOST]
     assert statuses[handles[2]].elapsed_seconds == 60.0 and statuses[handles[3]].retryable
-    assert fake.calls == [["squeue", "-h", "--states=all", "-j", "1,2,3,4", "-O", SQUEUE_FORMAT],
-                          ["sacct", "-j", "3,4", "-X", "-n", "-P", "-o", SACCT_FORMAT]]
+    assert fake.calls == [
+        ["squeue", "-h", "--states=all", "-j", "1,2,3,4", "-O", SQUEUE_FORMAT],
+        ["sacct", "-j", "3,4", "-X", "-n", "-P", "-o", SACCT_FORMAT],
+    ]
 
 
 def test_jobs_all_still_known_to_the_controller_need_no_accounting_call(tmp_path):
@@ -160,12 +166,15 @@ def test_thousands_of_jobs_are_asked_about_in_bounded_chunks(tmp_path):
 
 def test_the_jobcomp_file_is_read_once_for_all_forgotten_jobs(tmp_path):
     reads = []
-    jobcomp = ("JobId=2 JobState=COMPLETED StartTime=2026-01-01T10:00:00 EndTime=2026-01-01T10:00:30 NodeList=vm "
-               "ExitCode=0:0\nJobId=3 JobState=NODE_FAIL StartTime=2026-01-01T10:00:00 "
-               "EndTime=2026-01-01T10:00:05 NodeList=vm ExitCode=0:0\n")
+    jobcomp = (
+        "JobId=2 JobState=COMPLETED StartTime=2026-01-01T10:00:00 EndTime=2026-01-01T10:00:30 NodeList=vm "
+        "ExitCode=0:0\nJobId=3 JobState=NODE_FAIL StartTime=2026-01-01T10:00:00 "
+        "EndTime=2026-01-01T10:00:05 NodeList=vm ExitCode=0:0\n"
+    )
     fake = FakeSlurm({"squeue": (0, _squeue_line("1", "RUNNING"), ""), "scontrol show config": CONFIG_NO_ACCOUNTING})
-    runner = SlurmRunner(default_profiles()["local-slurm"], run=fake,
-                         read_text=lambda path: reads.append(path) or jobcomp)
+    runner = SlurmRunner(
+        default_profiles()["local-slurm"], run=fake, read_text=lambda path: reads.append(path) or jobcomp
+    )
     handles = _handles(tmp_path, "1", "2", "3")
     statuses = runner.poll_many(handles)
     assert [statuses[h].state for h in handles] == [RUNNING, SUCCEEDED, FAILED]
@@ -196,8 +205,13 @@ def test_a_squeue_that_hangs_is_an_error_to_retry_not_a_crash(tmp_path):
 
 
 def test_failing_accounting_leaves_only_the_forgotten_jobs_unknown(tmp_path):
-    runner, _ = _runner({"squeue": (0, _squeue_line("1", "RUNNING"), ""),
-                         "sacct": (1, "", "sacct: error: slurmdbd: Connection refused")}, profile="lumi-g")
+    runner, _ = _runner(
+        {
+            "squeue": (0, _squeue_line("1", "RUNNING"), ""),
+            "sacct": (1, "", "sacct: error: slurmdbd: Connection refused"),
+        },
+        profile="lumi-g",
+    )
     handles = _handles(tmp_path, "1", "2")
     statuses = runner.poll_many(handles)
     assert statuses[handles[0]].state == RUNNING

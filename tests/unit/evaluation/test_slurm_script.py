@@ -15,10 +15,16 @@ PATHS = JobPaths(Path("/scratch/lagc/jobs/42"))
 
 def _script(name, **spec_changes):
     profile = default_profiles()[name]
-    spec = EvalSpec(checkpoint="/scratch/lagc/models/m", tasks=("t1", "t2"), output_path=str(PATHS.output),
-                    num_parameters=spec_changes.pop("num_parameters", 10**6), **spec_changes)
-    command = build_command(spec, BackendPolicy(gpus_per_node=profile.gpus_per_node), lm_eval=profile.lm_eval,
-                            extra_env=dict(profile.env))
+    spec = EvalSpec(
+        checkpoint="/scratch/lagc/models/m",
+        tasks=("t1", "t2"),
+        output_path=str(PATHS.output),
+        num_parameters=spec_changes.pop("num_parameters", 10**6),
+        **spec_changes,
+    )
+    command = build_command(
+        spec, BackendPolicy(gpus_per_node=profile.gpus_per_node), lm_eval=profile.lm_eval, extra_env=dict(profile.env)
+    )
     return render_batch_script(profile, command, PATHS, name="lagc-eval-42")
 
 
@@ -36,18 +42,27 @@ def test_the_local_test_cluster_script_asks_for_no_gpus_and_no_account():
 def test_the_lumi_script_asks_for_all_eight_gcds_loads_modules_and_runs_in_the_container():
     script = _script("lumi-g")
     d = _directives(script)
-    assert {"--account=project_465000000", "--partition=standard-g", "--gres=gpu:8", "--cpus-per-task=56",
-            "--mem=480G", "--time=2880"} <= set(d)
+    assert {
+        "--account=project_465000000",
+        "--partition=standard-g",
+        "--gres=gpu:8",
+        "--cpus-per-task=56",
+        "--mem=480G",
+        "--time=2880",
+    } <= set(d)
     assert "module load LUMI/24.03\nmodule load partition/G" in script
     assert 'export MIOPEN_USER_DB_PATH="/tmp/miopen-$SLURM_JOB_ID"' in script
     assert "singularity exec --bind /scratch,/project,/flash /appl/local/containers/" in script
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("leonardo-booster", {"--partition=boost_usr_prod", "--qos=normal", "--gres=gpu:4", "--cpus-per-task=32"}),
-    ("mn5-acc", {"--partition=acc", "--qos=acc_ehpc", "--gres=gpu:4", "--cpus-per-task=80"}),
-    ("jupiter-booster", {"--partition=booster", "--gres=gpu:4", "--mem=0"}),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("leonardo-booster", {"--partition=boost_usr_prod", "--qos=normal", "--gres=gpu:4", "--cpus-per-task=32"}),
+        ("mn5-acc", {"--partition=acc", "--qos=acc_ehpc", "--gres=gpu:4", "--cpus-per-task=80"}),
+        ("jupiter-booster", {"--partition=booster", "--gres=gpu:4", "--mem=0"}),
+    ],
+)
 def test_each_site_gets_its_partition_qos_and_gpus(name, expected):
     assert expected <= set(_directives(_script(name)))
 

@@ -4,7 +4,13 @@ import pytest
 
 from evaluation.runners.base import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED
 from evaluation.runners.slurm_states import (
-    SlurmJob, find_in_jobcomp, job_from_key_values, meaning, parse_duration, parse_key_values, parse_sacct,
+    SlurmJob,
+    find_in_jobcomp,
+    job_from_key_values,
+    meaning,
+    parse_duration,
+    parse_key_values,
+    parse_sacct,
     parse_sbatch_job_id,
 )
 
@@ -46,13 +52,19 @@ def test_the_jobcomp_file_gives_state_exit_code_node_and_elapsed_time_of_a_finis
 def test_sacct_parsable_output_is_read_and_cancelled_by_user_is_just_cancelled():
     out = "123|CANCELLED by 1000|0:15|2026-01-01T10:00:00|2026-01-01T10:05:00|00:05:00|nid005001|None\n"
     job = parse_sacct(out, "123")
-    assert (job.state, job.exit_code, job.signal, job.node, job.elapsed_seconds) == ("CANCELLED", 0, 15,
-                                                                                       "nid005001", 300.0)
+    assert (job.state, job.exit_code, job.signal, job.node, job.elapsed_seconds) == (
+        "CANCELLED",
+        0,
+        15,
+        "nid005001",
+        300.0,
+    )
     assert parse_sacct(out, "124") is None
 
 
-@pytest.mark.parametrize("text, seconds", [("00:00:05", 5), ("1-02:03:04", 93784), ("05:01.5", 301.5),
-                                           ("", None), ("INVALID", None)])
+@pytest.mark.parametrize(
+    "text, seconds", [("00:00:05", 5), ("1-02:03:04", 93784), ("05:01.5", 301.5), ("", None), ("INVALID", None)]
+)
 def test_slurm_durations_become_seconds(text, seconds):
     assert parse_duration(text) == seconds
 
@@ -64,22 +76,25 @@ def test_sbatch_parsable_output_gives_the_job_id_with_or_without_a_cluster_name(
         parse_sbatch_job_id("sbatch: error: Batch job submission failed")
 
 
-@pytest.mark.parametrize("state, status, retryable, words", [
-    ("PENDING", PENDING, False, "queue"),
-    ("CONFIGURING", PENDING, False, "queue"),
-    ("RUNNING", RUNNING, False, ""),
-    ("COMPLETING", RUNNING, False, ""),
-    ("COMPLETED", SUCCEEDED, False, ""),
-    ("FAILED", FAILED, False, ""),
-    ("TIMEOUT", FAILED, False, "time limit"),
-    ("CANCELLED", CANCELLED, True, "not by the platform"),
-    ("NODE_FAIL", FAILED, True, "compute node failed"),
-    ("OUT_OF_MEMORY", FAILED, False, "out of memory"),
-    ("PREEMPTED", FAILED, True, "higher-priority"),
-    ("BOOT_FAIL", FAILED, True, "failed to start"),
-    ("DEADLINE", FAILED, True, "deadline"),
-    ("SOMETHING_NEW", FAILED, True, "unexpected job state SOMETHING_NEW"),
-])
+@pytest.mark.parametrize(
+    "state, status, retryable, words",
+    [
+        ("PENDING", PENDING, False, "queue"),
+        ("CONFIGURING", PENDING, False, "queue"),
+        ("RUNNING", RUNNING, False, ""),
+        ("COMPLETING", RUNNING, False, ""),
+        ("COMPLETED", SUCCEEDED, False, ""),
+        ("FAILED", FAILED, False, ""),
+        ("TIMEOUT", FAILED, False, "time limit"),
+        ("CANCELLED", CANCELLED, True, "not by the platform"),
+        ("NODE_FAIL", FAILED, True, "compute node failed"),
+        ("OUT_OF_MEMORY", FAILED, False, "out of memory"),
+        ("PREEMPTED", FAILED, True, "higher-priority"),
+        ("BOOT_FAIL", FAILED, True, "failed to start"),
+        ("DEADLINE", FAILED, True, "deadline"),
+        ("SOMETHING_NEW", FAILED, True, "unexpected job state SOMETHING_NEW"),
+    ],
+)
 def test_each_slurm_state_maps_to_a_status_and_a_reason_a_founder_understands(state, status, retryable, words):
     m = meaning(SlurmJob(job_id="1", state=state, reason="Resources"))
     assert (m.status, m.retryable) == (status, retryable)

@@ -1,5 +1,6 @@
 """The gateway transport's exact ssh and rsync argument lists, its retries and its file commands, with the
 subprocess runner replaced by a recorder (the real server is in tests/integration/evaluation/test_ssh_gateway.py)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,18 +10,61 @@ import pytest
 
 from evaluation.agent.settings import AgentSettingsError, from_args
 from evaluation.runners.ssh import (
-    SiteUnreachable, SshTarget, SshTransport, control_command, rsync_command, ssh_command,
+    SiteUnreachable,
+    SshTarget,
+    SshTransport,
+    control_command,
+    rsync_command,
+    ssh_command,
 )
 
-TARGET = SshTarget(host="lagc@login.example.eu", known_hosts=Path("/gw/known_hosts"), control_dir=Path("/gw/ssh"),
-                   port=2222, identity=Path("/gw/id_ed25519"))
-OPTIONS = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=/gw/known_hosts",
-           "-o", "GlobalKnownHostsFile=/dev/null", "-o", "PreferredAuthentications=publickey",
-           "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no",
-           "-o", "ControlMaster=auto", "-o", "ControlPath=/gw/ssh/cm", "-o", "ControlPersist=600",
-           "-o", "ConnectTimeout=20", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3",
-           "-o", "ForwardAgent=no", "-o", "ForwardX11=no", "-o", "RequestTTY=no",
-           "-o", "IdentitiesOnly=yes", "-i", "/gw/id_ed25519", "-p", "2222"]
+TARGET = SshTarget(
+    host="lagc@login.example.eu",
+    known_hosts=Path("/gw/known_hosts"),
+    control_dir=Path("/gw/ssh"),
+    port=2222,
+    identity=Path("/gw/id_ed25519"),
+)
+OPTIONS = [
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "UserKnownHostsFile=/gw/known_hosts",
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "PreferredAuthentications=publickey",
+    "-o",
+    "PasswordAuthentication=no",
+    "-o",
+    "KbdInteractiveAuthentication=no",
+    "-o",
+    "ControlMaster=auto",
+    "-o",
+    "ControlPath=/gw/ssh/cm",
+    "-o",
+    "ControlPersist=600",
+    "-o",
+    "ConnectTimeout=20",
+    "-o",
+    "ServerAliveInterval=15",
+    "-o",
+    "ServerAliveCountMax=3",
+    "-o",
+    "ForwardAgent=no",
+    "-o",
+    "ForwardX11=no",
+    "-o",
+    "RequestTTY=no",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-i",
+    "/gw/id_ed25519",
+    "-p",
+    "2222",
+]
 
 
 def test_every_command_goes_over_the_one_master_connection_in_batch_mode_with_the_host_key_checked():
@@ -38,11 +82,28 @@ def test_without_a_key_or_port_ssh_uses_its_own_defaults():
 def test_rsync_puts_resumably_and_fetches_by_checksum_over_the_same_connection():
     shell = "ssh " + " ".join(OPTIONS)  # one argument: rsync splits it at the spaces
     assert rsync_command(TARGET, "/gw/work/models/ab", "/scratch/p/lagc/models/ab", fetch=False) == [
-        "rsync", "--archive", "--protect-args", "--partial-dir=.rsync-partial", "--timeout=120", "-e", shell,
-        "/gw/work/models/ab/", "lagc@login.example.eu:/scratch/p/lagc/models/ab/"]
+        "rsync",
+        "--archive",
+        "--protect-args",
+        "--partial-dir=.rsync-partial",
+        "--timeout=120",
+        "-e",
+        shell,
+        "/gw/work/models/ab/",
+        "lagc@login.example.eu:/scratch/p/lagc/models/ab/",
+    ]
     assert rsync_command(TARGET, "/scratch/p/lagc/jobs/7/attempt-1", "/gw/work/fetched/7-1", fetch=True) == [
-        "rsync", "--archive", "--protect-args", "--partial-dir=.rsync-partial", "--checksum", "--timeout=120",
-        "-e", shell, "lagc@login.example.eu:/scratch/p/lagc/jobs/7/attempt-1/", "/gw/work/fetched/7-1/"]
+        "rsync",
+        "--archive",
+        "--protect-args",
+        "--partial-dir=.rsync-partial",
+        "--checksum",
+        "--timeout=120",
+        "-e",
+        shell,
+        "lagc@login.example.eu:/scratch/p/lagc/jobs/7/attempt-1/",
+        "/gw/work/fetched/7-1/",
+    ]
 
 
 class Recorder:
@@ -96,8 +157,10 @@ def test_file_commands_name_a_missing_file_and_write_whole_through_a_renamed_tem
     assert recorder.calls[0][0][-1] == "test -f /s/jobs/1/exitcode || exit 66; tail -c 10 -- /s/jobs/1/exitcode"
     transport.write_bytes("/s/jobs/1/run.sh", b"#!/bin/bash\n")
     argv, kwargs = recorder.calls[1]
-    assert argv[-1] == "mkdir -p -- /s/jobs/1 && cat > /s/jobs/1/.run.sh.gateway.tmp && " \
-                       "mv -f -- /s/jobs/1/.run.sh.gateway.tmp /s/jobs/1/run.sh"
+    assert (
+        argv[-1] == "mkdir -p -- /s/jobs/1 && cat > /s/jobs/1/.run.sh.gateway.tmp && "
+        "mv -f -- /s/jobs/1/.run.sh.gateway.tmp /s/jobs/1/run.sh"
+    )
     assert kwargs["input"] == b"#!/bin/bash\n"
 
 
@@ -116,11 +179,22 @@ def test_the_gateway_mode_needs_a_known_hosts_file_and_the_sites_own_folder(tmp_
     with pytest.raises(AgentSettingsError, match="known-hosts"):
         from_args(_gateway_args(tmp_path, "--ssh", "lagc@login", "--site-dir", "/gpfs/p/lagc"), env)
     with pytest.raises(AgentSettingsError, match="site-dir"):
-        from_args(_gateway_args(tmp_path, "--ssh", "lagc@login", "--known-hosts", str(tmp_path / "known_hosts")),
-                  env)
+        from_args(_gateway_args(tmp_path, "--ssh", "lagc@login", "--known-hosts", str(tmp_path / "known_hosts")), env)
     with pytest.raises(AgentSettingsError, match="go with --ssh"):
         from_args(_gateway_args(tmp_path, "--ssh-port", "22"), env)
-    settings = from_args(_gateway_args(tmp_path, "--ssh", "lagc@login", "--ssh-port", "2222", "--known-hosts",
-                                       str(tmp_path / "known_hosts"), "--site-dir", "/gpfs/p/lagc"), env)
+    settings = from_args(
+        _gateway_args(
+            tmp_path,
+            "--ssh",
+            "lagc@login",
+            "--ssh-port",
+            "2222",
+            "--known-hosts",
+            str(tmp_path / "known_hosts"),
+            "--site-dir",
+            "/gpfs/p/lagc",
+        ),
+        env,
+    )
     assert (settings.ssh, settings.ssh_port, settings.site_dir) == ("lagc@login", 2222, Path("/gpfs/p/lagc"))
     assert settings.jobs_root == Path("/gpfs/p/lagc/jobs") and settings.workdir == (tmp_path / "w").resolve()

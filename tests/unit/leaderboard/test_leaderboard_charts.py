@@ -1,5 +1,6 @@
 """The board's SVG charts are drawn for the width they get: no viewBox (which would shrink their text on a
 phone), horizontal positions in percent, every label escaped and the chart named for screen readers."""
+
 from __future__ import annotations
 
 import re
@@ -14,11 +15,15 @@ def _profile(scores=(0.5, 0.9, None)) -> str:
 
 
 def test_a_chart_has_no_view_box_so_its_text_keeps_the_stylesheets_size_at_any_width():
-    for svg in (_profile(), charts.distribution(TASKS, [None] * 3),
-                charts.timeline([{"at": "2026-01-0%dT10:00" % d, "best": 0.5, "median": 0.4, "best_so_far": 0.5,
-                                  "n": 2} for d in (1, 2)])):
+    for svg in (
+        _profile(),
+        charts.distribution(TASKS, [None] * 3),
+        charts.timeline(
+            [{"at": "2026-01-0%dT10:00" % d, "best": 0.5, "median": 0.4, "best_so_far": 0.5, "n": 2} for d in (1, 2)]
+        ),
+    ):
         assert "viewBox" not in svg and 'width="100%"' in svg
-        assert not re.search(r'font-size', svg)
+        assert not re.search(r"font-size", svg)
 
 
 def test_bars_are_placed_in_percent_of_the_width_and_clipped_to_the_axis():

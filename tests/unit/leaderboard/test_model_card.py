@@ -1,5 +1,6 @@
 """A model card shown as safe HTML: CommonMark without its YAML front matter, no raw HTML, no inline style,
 links that pass no ranking or window to the target, headings under the page's own."""
+
 from leaderboard.modelcard import render_model_card
 
 CARD = """---
@@ -30,7 +31,7 @@ def test_links_carry_nofollow_noopener_and_only_web_schemes_survive():
 
 
 def test_raw_html_and_script_stay_text_and_images_become_links():
-    html = render_model_card('<script>alert(1)</script>\n\n<img src=x onerror=alert(1)> ![logo](https://e.eu/l.png)')
+    html = render_model_card("<script>alert(1)</script>\n\n<img src=x onerror=alert(1)> ![logo](https://e.eu/l.png)")
     assert "<script" not in html and "&lt;script&gt;" in html and "<img" not in html and "onerror=alert" in html
     assert '<a href="https://e.eu/l.png" rel="nofollow noopener noreferrer">logo</a>' in html
 

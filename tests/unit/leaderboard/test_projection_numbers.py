@@ -1,4 +1,5 @@
 """The projection's number helpers against the library functions they stand in for (on random data)."""
+
 from __future__ import annotations
 
 import statistics
@@ -45,15 +46,24 @@ def test_six_agrees_with_round_away_from_exact_halves():
         assert six(number) == round(number, 6)
 
 
-@given(st.lists(st.tuples(st.floats(min_value=0.0, max_value=1.0), st.none() | st.floats(min_value=0.0, max_value=0.1)),
-                min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(st.floats(min_value=0.0, max_value=1.0), st.none() | st.floats(min_value=0.0, max_value=0.1)),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_the_display_columns_of_the_cells_are_the_normalised_numbers_rounded_by_six(results):
     from scoring import ScoreWeights, TaskSpec
     from scoring.fast import CELL, entry_scores, suite_specs, weight_shares
 
     suite = [TaskSpec(f"t{i}", f"t{i}", 0, "acc", 1.0, 0.25, False) for i in range(len(results))]
-    entry = {"team": "T", "is_baseline": False, "submitted_at": None,
-             "results": {f"t{i}": result for i, result in enumerate(results)}}
+    entry = {
+        "team": "T",
+        "is_baseline": False,
+        "submitted_at": None,
+        "results": {f"t{i}": result for i, result in enumerate(results)},
+    }
     specs = suite_specs(suite)
     _, flat = entry_scores(entry, specs, ScoreWeights(1.0, 0.0), None, weight_shares(specs))
     for at in range(0, len(flat), CELL):
@@ -65,6 +75,11 @@ def test_a_score_column_sorts_best_first_on_the_first_click_and_turns_round_on_t
     from leaderboard.query import BoardQuery, next_order
 
     assert [next_order(BoardQuery(), key) for key in ("score", "final", "task.boolq", "team", "parameters")] == [
-        "desc", "desc", "desc", "asc", "asc"]
+        "desc",
+        "desc",
+        "desc",
+        "asc",
+        "asc",
+    ]
     assert next_order(BoardQuery(), "rank") == "desc"  # already sorted by rank, best first: the other way
     assert next_order(BoardQuery(sort="score", order="desc"), "score") == "asc"

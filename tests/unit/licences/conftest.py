@@ -18,6 +18,7 @@ def reformatted(licence_id: str, width: int = 61) -> bytes:
     wrapped = "\n\n".join(textwrap.fill(" ".join(p.split()), width=width) for p in paragraphs)
     return ("## LICENSE\n\nCopyright (c) 2024 Example Labs GmbH\n\n" + wrapped + "\n").encode()
 
+
 POLICY = LicencePolicy.default()
 
 

@@ -5,15 +5,45 @@ from app.licences.policy import LicencePolicy, Outcome
 from app.licences.verify import check_licence
 
 PASSING = [
-    "apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "cc-by-4.0", "cc-by-sa-4.0",
-    "cc-by-nc-4.0", "cc-by-nc-sa-4.0", "gpl-3.0", "lgpl-3.0", "agpl-3.0", "mpl-2.0",
-    "Apache-2.0", "MIT", "BSD-3-Clause", "CC-BY-NC-4.0", "GPL-3.0-only", "GPL-3.0-or-later",
-    "LGPL-3.0-only", "AGPL-3.0-or-later", "MPL-2.0", "GPL-3.0+",
+    "apache-2.0",
+    "mit",
+    "bsd-2-clause",
+    "bsd-3-clause",
+    "cc-by-4.0",
+    "cc-by-sa-4.0",
+    "cc-by-nc-4.0",
+    "cc-by-nc-sa-4.0",
+    "gpl-3.0",
+    "lgpl-3.0",
+    "agpl-3.0",
+    "mpl-2.0",
+    "Apache-2.0",
+    "MIT",
+    "BSD-3-Clause",
+    "CC-BY-NC-4.0",
+    "GPL-3.0-only",
+    "GPL-3.0-or-later",
+    "LGPL-3.0-only",
+    "AGPL-3.0-or-later",
+    "MPL-2.0",
+    "GPL-3.0+",
 ]
 REVIEWED = [
-    "openrail", "openrail++", "creativeml-openrail-m", "bigscience-openrail-m",
-    "bigscience-bloom-rail-1.0", "llama2", "llama3", "llama3.1", "llama3.2", "llama3.3",
-    "llama4", "gemma", "cc-by-nc-nd-4.0", "cc-by-nd-4.0", "CC-BY-NC-ND-4.0",
+    "openrail",
+    "openrail++",
+    "creativeml-openrail-m",
+    "bigscience-openrail-m",
+    "bigscience-bloom-rail-1.0",
+    "llama2",
+    "llama3",
+    "llama3.1",
+    "llama3.2",
+    "llama3.3",
+    "llama4",
+    "gemma",
+    "cc-by-nc-nd-4.0",
+    "cc-by-nd-4.0",
+    "CC-BY-NC-ND-4.0",
 ]
 
 
@@ -88,8 +118,7 @@ def test_a_card_without_a_licence_and_without_a_licence_file_fails(card, policy)
         "verdict": "fail",
         "licence": None,
         "reasons": [
-            "No licence found: the model card declares no `license` in its front matter and "
-            "there is no LICENSE file."
+            "No licence found: the model card declares no `license` in its front matter and there is no LICENSE file."
         ],
     }
 
@@ -116,8 +145,13 @@ def test_front_matter_that_is_a_list_fails(verdict_for):
 
 def test_the_policy_is_built_from_the_challenge_configuration(policy):
     policy = LicencePolicy.from_config(
-        {"pass": ["MIT"], "review": ["Apache-2.0"], "fail": ["gpl-3.0"], "unlisted": "fail",
-         "base_model_forces_review": False}
+        {
+            "pass": ["MIT"],
+            "review": ["Apache-2.0"],
+            "fail": ["gpl-3.0"],
+            "unlisted": "fail",
+            "base_model_forces_review": False,
+        }
     )
     assert policy.outcome_for("mit")[0] is Outcome.PASS
     assert policy.outcome_for("apache-2.0")[0] is Outcome.REVIEW

@@ -6,9 +6,23 @@ from app.licences.texts import MAX_LICENSE_BYTES, identify_text, known_texts
 from app.licences.verify import check_licence
 
 SHIPPED = [
-    "apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "cc-by-4.0", "cc-by-sa-4.0",
-    "cc-by-nc-4.0", "cc-by-nc-sa-4.0", "cc-by-nc-nd-4.0", "gpl-3.0", "lgpl-3.0", "agpl-3.0",
-    "mpl-2.0", "llama2", "llama3", "bigscience-openrail-m", "bigscience-bloom-rail-1.0",
+    "apache-2.0",
+    "mit",
+    "bsd-2-clause",
+    "bsd-3-clause",
+    "cc-by-4.0",
+    "cc-by-sa-4.0",
+    "cc-by-nc-4.0",
+    "cc-by-nc-sa-4.0",
+    "cc-by-nc-nd-4.0",
+    "gpl-3.0",
+    "lgpl-3.0",
+    "agpl-3.0",
+    "mpl-2.0",
+    "llama2",
+    "llama3",
+    "bigscience-openrail-m",
+    "bigscience-bloom-rail-1.0",
 ]
 
 

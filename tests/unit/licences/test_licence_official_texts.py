@@ -1,6 +1,7 @@
 """The official full texts Debian ships in /usr/share/common-licenses (package base-files, on every Debian
 machine) are identified, also re-wrapped and with copyright lines and a heading added: the platform's own
 reference texts are not the only thing the matcher is checked against."""
+
 from __future__ import annotations
 
 import textwrap
@@ -11,8 +12,13 @@ import pytest
 from app.licences.texts import identify_text
 
 COMMON = Path("/usr/share/common-licenses")
-CASES = [("Apache-2.0", "apache-2.0"), ("GPL-3", "gpl-3.0"), ("LGPL-3", "lgpl-3.0"), ("MPL-2.0", "mpl-2.0"),
-         ("BSD", "bsd-3-clause")]
+CASES = [
+    ("Apache-2.0", "apache-2.0"),
+    ("GPL-3", "gpl-3.0"),
+    ("LGPL-3", "lgpl-3.0"),
+    ("MPL-2.0", "mpl-2.0"),
+    ("BSD", "bsd-3-clause"),
+]
 
 
 def reformatted(text: str) -> str:

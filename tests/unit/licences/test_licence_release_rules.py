@@ -1,24 +1,38 @@
 """The pure rules behind release obligations: publication ids and the configured release deadline."""
+
 import pytest
 
 from app.licences.policy import LicencePolicy
 from app.licences.publication import parse_publication_id
 
 
-@pytest.mark.parametrize("text, canonical", [
-    ("10.1000/xyz123", "10.1000/xyz123"),
-    ("https://doi.org/10.48550/arXiv.2401.12345", "10.48550/arXiv.2401.12345"),
-    ("doi:10.5281/zenodo.1234567", "10.5281/zenodo.1234567"),
-    ("2401.12345", "arXiv:2401.12345"),
-    ("arXiv:2401.12345v2", "arXiv:2401.12345v2"),
-    ("https://arxiv.org/abs/2312.0001", "arXiv:2312.0001"),
-])
+@pytest.mark.parametrize(
+    "text, canonical",
+    [
+        ("10.1000/xyz123", "10.1000/xyz123"),
+        ("https://doi.org/10.48550/arXiv.2401.12345", "10.48550/arXiv.2401.12345"),
+        ("doi:10.5281/zenodo.1234567", "10.5281/zenodo.1234567"),
+        ("2401.12345", "arXiv:2401.12345"),
+        ("arXiv:2401.12345v2", "arXiv:2401.12345v2"),
+        ("https://arxiv.org/abs/2312.0001", "arXiv:2312.0001"),
+    ],
+)
 def test_a_doi_or_an_arxiv_id_is_accepted_in_its_canonical_form(text, canonical):
     assert parse_publication_id(text) == canonical
 
 
-@pytest.mark.parametrize("text", ["", "my blog post", "10.12/too-short-registrant", "2413.12345", "2401.123",
-                                  "https://example.com/paper.pdf", "10.1000/" + "x" * 300])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "my blog post",
+        "10.12/too-short-registrant",
+        "2413.12345",
+        "2401.123",
+        "https://example.com/paper.pdf",
+        "10.1000/" + "x" * 300,
+    ],
+)
 def test_anything_else_is_refused_with_a_hint(text):
     with pytest.raises(ValueError, match="DOI|200 characters"):
         parse_publication_id(text)

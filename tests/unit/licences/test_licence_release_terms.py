@@ -1,6 +1,7 @@
 """What a winner must do, in words, from the challenge's `[licence]` section: release the weights under a
 licence the challenge passes (the least it allows: non-commercial use, when a non-commercial licence passes),
 or publish the findings, when `release` allows it, within the configured days."""
+
 import pytest
 
 from app.licences.policy import LicencePolicy, release_terms

@@ -1,6 +1,7 @@
 """The words a verdict uses for a licence say what that licence allows: a non-commercial licence is never
 described as letting anyone use the weights for anything, and a policy that passes a restrictive licence
 does not call it open."""
+
 import pytest
 
 from app.licences.policy import LicencePolicy, Outcome

@@ -1,5 +1,3 @@
-
-
 def test_the_short_apache_notice_that_projects_ship_is_recognised_as_apache_2_0():
     from app.licences.texts import identify_text
 

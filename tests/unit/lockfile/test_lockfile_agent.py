@@ -1,5 +1,6 @@
 """The site agent installs alone from the lock: scripts/lib/agent-requirements.txt is the agent extra's locked
 closure (scripts/lock.sh writes it), with hashes, and holds no web framework and no database driver."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,12 +19,23 @@ def _requirements(text: str) -> list[str]:
 
 def test_the_agents_requirements_file_is_the_locked_closure_of_the_agent_extra():
     written = _requirements(FILE.read_text(encoding="utf-8"))
-    assert written == _requirements("\n".join(extra_requirements(ROOT / "uv.lock", "lagc-platform", "agent"))), \
+    assert written == _requirements("\n".join(extra_requirements(ROOT / "uv.lock", "lagc-platform", "agent"))), (
         "run scripts/lock.sh"
+    )
     names = {line.split("==")[0] for line in written}
     assert "huggingface-hub" in names
-    assert not names & {"flask", "werkzeug", "sqlalchemy", "sqlmodel", "alembic", "psycopg", "psycopg-binary",
-                        "gunicorn", "torch", "lm-eval"}
+    assert not names & {
+        "flask",
+        "werkzeug",
+        "sqlalchemy",
+        "sqlmodel",
+        "alembic",
+        "psycopg",
+        "psycopg-binary",
+        "gunicorn",
+        "torch",
+        "lm-eval",
+    }
     assert all("--hash=sha256:" in line for line in written)
 
 

@@ -32,9 +32,11 @@ tinypkg = { path = "WHEEL" }
 def build_wheel(folder: Path, name: str = "tinypkg", version: str = "1.0") -> Path:
     wheel = folder / f"{name}-{version}-py3-none-any.whl"
     info = f"{name}-{version}.dist-info"
-    files = {f"{name}/__init__.py": f"VERSION = {version!r}\n",
-             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files = {
+        f"{name}/__init__.py": f"VERSION = {version!r}\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
     files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"])
     with zipfile.ZipFile(wheel, "w") as archive:
         for name, text in files.items():
@@ -53,24 +55,40 @@ def project(tmp_path):
     (folder / ".tools" / f"uv-{version}" / "bin" / "uv").symlink_to(UV)
     wheel = build_wheel(tmp_path)
     (folder / "pyproject.toml").write_text(PYPROJECT.replace("WHEEL", str(wheel)))
-    subprocess.run([str(UV), "lock", "--python", sys.executable], cwd=folder, env=_env(tmp_path), check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(UV), "lock", "--python", sys.executable], cwd=folder, env=_env(tmp_path), check=True, capture_output=True
+    )
     return folder
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_OFFLINE": "1",
-            "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""}
+    return {
+        **os.environ,
+        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+        "UV_OFFLINE": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+        "VIRTUAL_ENV": "",
+    }
 
 
 def ensure_venv(folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", '. scripts/lib/venv.sh && ensure_venv ""'], cwd=folder,
-                          env=_env(folder.parent), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["bash", "-c", '. scripts/lib/venv.sh && ensure_venv ""'],
+        cwd=folder,
+        env=_env(folder.parent),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def installed(folder: Path) -> str:
-    return subprocess.run([str(folder / ".venv/bin/python"), "-c", "import tinypkg; print(tinypkg.VERSION)"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [str(folder / ".venv/bin/python"), "-c", "import tinypkg; print(tinypkg.VERSION)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 def test_the_locked_wheel_is_installed_once(project):

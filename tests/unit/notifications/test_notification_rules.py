@@ -1,10 +1,21 @@
 """The pure notification rules: which audit actions tell whom, deadlines, retries and the audit watermark."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.notifications.rules import (KINDS, MAX_ATTEMPTS, EventFacts, advance_watermark, deadline_draft, drafts_for,
-                                     gives_up, is_due_soon, retry_delay, window_draft)
+from app.notifications.rules import (
+    KINDS,
+    MAX_ATTEMPTS,
+    EventFacts,
+    advance_watermark,
+    deadline_draft,
+    drafts_for,
+    gives_up,
+    is_due_soon,
+    retry_delay,
+    window_draft,
+)
 
 NOW = datetime(2024, 4, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -13,28 +24,46 @@ def audiences(action, subject_type="team", details=None):
     return [(d.kind, d.audience) for d in drafts_for(EventFacts(action, subject_type, "7", details or {}, "LAGC"))]
 
 
-@pytest.mark.parametrize("action, subject_type, details, expected", [
-    ("eligibility.application_submitted", "team", {"verdict": "eligible"}, [("eligibility", "team")]),
-    ("eligibility.application_submitted", "team", {"verdict": "needs_review"},
-     [("eligibility", "team"), ("review", "organisers")]),
-    ("eligibility.overridden", "team", {"status": "ineligible", "justification": "x" * 30}, [("eligibility", "team")]),
-    ("evaluation.finished", "evaluation", {}, [("evaluation", "team")]),
-    ("evaluation.failed", "evaluation", {"reason": "out of memory"}, [("evaluation", "team")]),
-    ("judging.assigned", "team", {"judge_id": 3}, [("judging", "judge")]),
-    ("release.overdue", "release_obligation", {"team_id": 2}, [("release", "team"), ("review", "organisers")]),
-    ("award.decided", "team", {}, [("award", "team")]),
-    ("licence.checked", "submission", {"verdict": "review"}, [("review", "organisers")]),
-    ("licence.checked", "submission", {"verdict": "pass"}, []),
-    ("team.registered", "team", {"name": "Acme"}, []),
-    ("token.issued", "api_token", {}, []),
-])
+@pytest.mark.parametrize(
+    "action, subject_type, details, expected",
+    [
+        ("eligibility.application_submitted", "team", {"verdict": "eligible"}, [("eligibility", "team")]),
+        (
+            "eligibility.application_submitted",
+            "team",
+            {"verdict": "needs_review"},
+            [("eligibility", "team"), ("review", "organisers")],
+        ),
+        (
+            "eligibility.overridden",
+            "team",
+            {"status": "ineligible", "justification": "x" * 30},
+            [("eligibility", "team")],
+        ),
+        ("evaluation.finished", "evaluation", {}, [("evaluation", "team")]),
+        ("evaluation.failed", "evaluation", {"reason": "out of memory"}, [("evaluation", "team")]),
+        ("judging.assigned", "team", {"judge_id": 3}, [("judging", "judge")]),
+        ("release.overdue", "release_obligation", {"team_id": 2}, [("release", "team"), ("review", "organisers")]),
+        ("award.decided", "team", {}, [("award", "team")]),
+        ("licence.checked", "submission", {"verdict": "review"}, [("review", "organisers")]),
+        ("licence.checked", "submission", {"verdict": "pass"}, []),
+        ("team.registered", "team", {"name": "Acme"}, []),
+        ("token.issued", "api_token", {}, []),
+    ],
+)
 def test_each_audit_action_tells_the_right_audience(action, subject_type, details, expected):
     assert audiences(action, subject_type, details) == expected
 
 
 def test_every_draft_names_a_kind_people_can_switch_off():
-    actions = ["eligibility.application_submitted", "evaluation.failed", "judging.assigned", "release.accepted",
-               "submission.rejected", "prize.awarded"]
+    actions = [
+        "eligibility.application_submitted",
+        "evaluation.failed",
+        "judging.assigned",
+        "release.accepted",
+        "submission.rejected",
+        "prize.awarded",
+    ]
     for action in actions:
         for draft in drafts_for(EventFacts(action, "team", "1", {"verdict": "needs_review"}, "LAGC")):
             assert draft.kind in KINDS

@@ -1,5 +1,6 @@
 """Styles come from stylesheets only, so the Content-Security-Policy needs no 'unsafe-inline': no template,
 script or server-rendered chart writes a style attribute or a <style> block."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,11 @@ def _files(pattern: str) -> list[Path]:
 def test_no_template_has_a_style_attribute_or_a_style_block():
     templates = _files("**/templates/**/*.html")
     assert len(templates) > 40
-    offending = [str(path.relative_to(ROOT)) for path in templates
-                 if STYLE_ATTRIBUTE.search(path.read_text()) or STYLE_BLOCK.search(path.read_text())]
+    offending = [
+        str(path.relative_to(ROOT))
+        for path in templates
+        if STYLE_ATTRIBUTE.search(path.read_text()) or STYLE_BLOCK.search(path.read_text())
+    ]
     assert offending == []
 
 
@@ -36,15 +40,20 @@ def test_no_script_writes_a_style_attribute():
 
 def test_no_python_module_renders_a_style_attribute():
     modules = _files("**/*.py")
-    offending = [str(path.relative_to(ROOT)) for path in modules
-                 if STYLE_ATTRIBUTE.search(path.read_text()) or STYLE_BLOCK.search(path.read_text())]
+    offending = [
+        str(path.relative_to(ROOT))
+        for path in modules
+        if STYLE_ATTRIBUTE.search(path.read_text()) or STYLE_BLOCK.search(path.read_text())
+    ]
     assert offending == []
 
 
 def test_the_charts_draw_with_classes_only():
-    svg = (charts.task_profile(["arc_easy", "hellaswag"], [0.5, None], [0.02, None], [0.4, 0.3], "Aurora")
-           + charts.distribution(["arc_easy"], [{"min": 0.1, "q1": 0.2, "median": 0.3, "q3": 0.4, "max": 0.9, "n": 5}])
-           + charts.timeline([{"at": "2026-01-02T10:00", "best": 0.5, "median": 0.4, "best_so_far": 0.5, "n": 3}]))
+    svg = (
+        charts.task_profile(["arc_easy", "hellaswag"], [0.5, None], [0.02, None], [0.4, 0.3], "Aurora")
+        + charts.distribution(["arc_easy"], [{"min": 0.1, "q1": 0.2, "median": 0.3, "q3": 0.4, "max": 0.9, "n": 5}])
+        + charts.timeline([{"at": "2026-01-02T10:00", "best": 0.5, "median": 0.4, "best_so_far": 0.5, "n": 3}])
+    )
     assert "style" not in svg
     assert 'class="bar"' in svg and 'class="box"' in svg and 'class="dot"' in svg
 

@@ -1,5 +1,6 @@
 """The rules the public pages' fast path and Flask's views share: when a visitor's copy is still valid (a 304),
 and the change signal whose identity moves on every announcement."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -13,19 +14,22 @@ COMPUTED = datetime(2026, 5, 1, 12, 0, 30, 250_000, tzinfo=timezone.utc)
 SAME_SECOND = "Fri, 01 May 2026 12:00:30 GMT"
 
 
-@pytest.mark.parametrize("if_none_match, if_modified_since, valid", [
-    ('"abc"', None, True),
-    ('"old", "abc"', None, True),
-    ("*", None, True),
-    ('"old"', None, False),
-    ('W/"abc"', None, False),  # Flask's strong comparison, which the fast path must repeat
-    ('"old"', SAME_SECOND, False),  # If-None-Match decides when both are sent
-    (None, SAME_SECOND, True),  # HTTP dates have whole seconds
-    (None, "Fri, 01 May 2026 12:00:29 GMT", False),
-    (None, "Sat, 02 May 2026 00:00:00 GMT", True),
-    (None, "not a date", False),
-    (None, None, False),
-])
+@pytest.mark.parametrize(
+    "if_none_match, if_modified_since, valid",
+    [
+        ('"abc"', None, True),
+        ('"old", "abc"', None, True),
+        ("*", None, True),
+        ('"old"', None, False),
+        ('W/"abc"', None, False),  # Flask's strong comparison, which the fast path must repeat
+        ('"old"', SAME_SECOND, False),  # If-None-Match decides when both are sent
+        (None, SAME_SECOND, True),  # HTTP dates have whole seconds
+        (None, "Fri, 01 May 2026 12:00:29 GMT", False),
+        (None, "Sat, 02 May 2026 00:00:00 GMT", True),
+        (None, "not a date", False),
+        (None, None, False),
+    ],
+)
 def test_a_copy_is_still_valid_by_its_etag_or_else_by_its_date(if_none_match, if_modified_since, valid):
     assert still_valid("abc", COMPUTED, if_none_match, if_modified_since) is valid
 

@@ -23,12 +23,14 @@ def entry(id, rank, score=1.0, **extra):
 
 
 def test_the_2024_split_prints_four_quarters_of_one_million_euro(run_split):
-    result = run_split({
-        "pool_cents": 100_000_000,
-        "max_winners": 4,
-        "policy": "fixed",
-        "entries": [entry("d", 4), entry("a", 1), entry("c", 3), entry("b", 2)],
-    })
+    result = run_split(
+        {
+            "pool_cents": 100_000_000,
+            "max_winners": 4,
+            "policy": "fixed",
+            "entries": [entry("d", 4), entry("a", 1), entry("c", 3), entry("b", 2)],
+        }
+    )
     assert result.exit_code == 0, result.stderr
     printed = json.loads(result.stdout)
     assert printed["awards"] == [
@@ -38,16 +40,21 @@ def test_the_2024_split_prints_four_quarters_of_one_million_euro(run_split):
 
 
 def test_the_printed_split_lists_excluded_entries_with_their_reasons(run_split):
-    result = run_split({
-        "pool_cents": 100,
-        "max_winners": 4,
-        "policy": "rank_weighted",
-        "weights": [40, 30, 20, 10],
-        "entries": [
-            entry("a", 1), entry("b", 2), entry("c", 3),
-            entry("x", 2, licence="review"), entry("y", 5, eligible=False, forfeited=True),
-        ],
-    })
+    result = run_split(
+        {
+            "pool_cents": 100,
+            "max_winners": 4,
+            "policy": "rank_weighted",
+            "weights": [40, 30, 20, 10],
+            "entries": [
+                entry("a", 1),
+                entry("b", 2),
+                entry("c", 3),
+                entry("x", 2, licence="review"),
+                entry("y", 5, eligible=False, forfeited=True),
+            ],
+        }
+    )
     assert result.exit_code == 0, result.stderr
     printed = json.loads(result.stdout)
     assert printed == {
@@ -67,34 +74,40 @@ def test_the_printed_split_lists_excluded_entries_with_their_reasons(run_split):
 
 
 def test_decimal_scores_in_the_file_are_read_exactly(run_split):
-    result = run_split({
-        "pool_cents": 300,
-        "max_winners": 2,
-        "policy": "score_proportional",
-        "entries": [entry("a", 1, score=0.2), entry("b", 2, score=0.1)],
-    })
+    result = run_split(
+        {
+            "pool_cents": 300,
+            "max_winners": 2,
+            "policy": "score_proportional",
+            "entries": [entry("a", 1, score=0.2), entry("b", 2, score=0.1)],
+        }
+    )
     assert [a["amount_cents"] for a in json.loads(result.stdout)["awards"]] == [200, 100]
 
 
 def test_a_tie_at_the_cut_off_exits_one_and_names_the_tied_entries(run_split):
-    result = run_split({
-        "pool_cents": 100,
-        "max_winners": 1,
-        "policy": "equal",
-        "entries": [entry("b", 1), entry("a", 1)],
-    })
+    result = run_split(
+        {
+            "pool_cents": 100,
+            "max_winners": 1,
+            "policy": "equal",
+            "entries": [entry("b", 1), entry("a", 1)],
+        }
+    )
     assert result.exit_code == 1
     assert json.loads(result.stdout)["tied"] == ["a", "b"]
     assert "break the tie" in result.stderr
 
 
 def test_invalid_input_exits_two_and_says_what_is_wrong_on_stderr(run_split):
-    result = run_split({
-        "pool_cents": -5,
-        "max_winners": 2,
-        "policy": "lottery",
-        "entries": [entry("a", 1), {"id": "b", "rank": 2}],
-    })
+    result = run_split(
+        {
+            "pool_cents": -5,
+            "max_winners": 2,
+            "policy": "lottery",
+            "entries": [entry("a", 1), {"id": "b", "rank": 2}],
+        }
+    )
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "'score'" in result.stderr and "'eligible'" in result.stderr

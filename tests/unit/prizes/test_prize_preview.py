@@ -1,4 +1,5 @@
 """The award preview over hand-made candidates: who is in, who is out and why, ties, and tie-break orders."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -9,26 +10,44 @@ RULES = PrizeRules(pool_cents=100_000_000, max_winners=2, policy="fixed", comput
 
 
 def _candidate(team_id: int, rank: int | None, **facts) -> Candidate:
-    values = dict(team_id=team_id, team=f"T{team_id}", is_baseline=False, rank=rank, score=1.0 - 0.1 * team_id,
-                  submission_id=100 + team_id, eligibility="eligible", eligibility_words="eligible",
-                  licence="pass")
+    values = dict(
+        team_id=team_id,
+        team=f"T{team_id}",
+        is_baseline=False,
+        rank=rank,
+        score=1.0 - 0.1 * team_id,
+        submission_id=100 + team_id,
+        eligibility="eligible",
+        eligibility_words="eligible",
+        licence="pass",
+    )
     return Candidate(**{**values, **facts})
 
 
 def test_the_two_best_entries_that_meet_every_condition_share_the_pool_and_the_compute():
     preview = compute_preview([_candidate(1, 1), _candidate(2, 2), _candidate(3, 3)], RULES)
     assert [(r.team, r.amount_cents, r.gpu_hours["lumi"]) for r in preview.winners] == [
-        ("T1", 50_000_000, 500), ("T2", 50_000_000, 500)]
+        ("T1", 50_000_000, 500),
+        ("T2", 50_000_000, 500),
+    ]
     assert preview.payload["unawarded_hours"] == {"lumi": 1}  # fixed: the odd hour stays unawarded
     assert "ranked below the 2 prize position(s)" in preview.rows[2].why
 
 
 def test_each_entry_that_is_out_says_why_in_plain_words():
-    rows = compute_preview([
-        _candidate(1, None, is_baseline=True), _candidate(2, 1, eligibility="needs_review",
-                                                          eligibility_words="waiting for review"),
-        _candidate(3, 2, licence="review"), _candidate(4, 3, licence=None), _candidate(5, 4, forfeit="overdue"),
-        _candidate(6, None, unranked="evaluation pending"), _candidate(7, 5), _candidate(8, 6)], RULES).rows
+    rows = compute_preview(
+        [
+            _candidate(1, None, is_baseline=True),
+            _candidate(2, 1, eligibility="needs_review", eligibility_words="waiting for review"),
+            _candidate(3, 2, licence="review"),
+            _candidate(4, 3, licence=None),
+            _candidate(5, 4, forfeit="overdue"),
+            _candidate(6, None, unranked="evaluation pending"),
+            _candidate(7, 5),
+            _candidate(8, 6),
+        ],
+        RULES,
+    ).rows
     why = {r.team: r.why for r in rows}
     assert "baselines never win" in why["T1"]
     assert why["T2"] == "not eligible for the prize (eligibility: waiting for review)"
@@ -63,11 +82,27 @@ def test_the_fingerprint_changes_when_any_input_changes():
 
 
 def test_a_final_score_without_its_standard_error_says_why_in_the_preview():
-    judged_once = Candidate(1, "Aurora", False, 1, 0.76, 10, "eligible", "eligible", "pass", score_se=None,
-                            benchmark_se=0.01, judges=0.7, judges_se=None)
+    judged_once = Candidate(
+        1,
+        "Aurora",
+        False,
+        1,
+        0.76,
+        10,
+        "eligible",
+        "eligible",
+        "pass",
+        score_se=None,
+        benchmark_se=0.01,
+        judges=0.7,
+        judges_se=None,
+    )
     row = compute_preview([judged_once], PrizeRules(100_000, 1, "fixed")).rows[0]
     assert row.score_se is None and row.no_se.short == "one judge"
-    legacy = {k: v for k, v in asdict(judged_once).items() if k not in ("score_se", "benchmark_se", "judges",
-                                                                        "judges_se", "se_recorded")}
+    legacy = {
+        k: v
+        for k, v in asdict(judged_once).items()
+        if k not in ("score_se", "benchmark_se", "judges", "judges_se", "se_recorded")
+    }
     [old] = candidates_from_snapshot([legacy])  # an award recorded before standard errors were kept
     assert compute_preview([old], PrizeRules(100_000, 1, "fixed")).rows[0].no_se.short == "not recorded"

@@ -51,11 +51,7 @@ def split_or_check_refusal(args):
         return split_prize(**args)
     except SplitRefused as refused:
         assert len(refused.tied_ids) >= 2
-        candidates = {
-            e.id: e
-            for e in args["entries"]
-            if e.eligible and e.licence == "pass" and not e.forfeited
-        }
+        candidates = {e.id: e for e in args["entries"] if e.eligible and e.licence == "pass" and not e.forfeited}
         better = [e for e in candidates.values() if e.rank < candidates[refused.tied_ids[0]].rank]
         assert len(better) < args["max_winners"] < len(better) + len(refused.tied_ids)
         return None

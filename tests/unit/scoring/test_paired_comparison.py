@@ -18,8 +18,9 @@ HASH = "a" * 64
 
 def items(values, task="t", metric="acc", task_hash=HASH, ids=None, item_hashes=None):
     ids = list(range(len(values))) if ids is None else ids
-    return TaskItems.of(task, metric, dict(zip(ids, values)), task_hash,
-                        None if item_hashes is None else dict(zip(ids, item_hashes)))
+    return TaskItems.of(
+        task, metric, dict(zip(ids, values)), task_hash, None if item_hashes is None else dict(zip(ids, item_hashes))
+    )
 
 
 def compare(a, b, **kwargs):
@@ -30,8 +31,15 @@ def compare(a, b, **kwargs):
 def test_all_items_equal_give_no_difference_and_p_one():
     result = compare(items([1, 0, 1, 1]), items([1, 0, 1, 1]))
     task = result.tasks["t"]
-    assert (task.n, task.a, task.b, task.difference, task.se, task.ci95, task.p_value) == (4, 0.75, 0.75, 0.0, 0.0,
-                                                                                        (0.0, 0.0), 1.0)
+    assert (task.n, task.a, task.b, task.difference, task.se, task.ci95, task.p_value) == (
+        4,
+        0.75,
+        0.75,
+        0.0,
+        0.0,
+        (0.0, 0.0),
+        1.0,
+    )
     assert "McNemar (0 items right in A only, 0 in B only)" in task.method
     assert result.overall.difference == 0.0 and result.overall.p_value == 1.0
 
@@ -45,7 +53,7 @@ def test_one_discordant_item_is_no_evidence():
 
 def test_twenty_items_right_in_one_run_only_are_significant_by_mcnemar():
     task = compare(items([1] * 20 + [0] * 5), items([0] * 20 + [0] * 5)).tasks["t"]
-    assert task.p_value == 2 / 2 ** 20 and task.difference == pytest.approx(0.8)
+    assert task.p_value == 2 / 2**20 and task.difference == pytest.approx(0.8)
 
 
 def test_runs_with_no_item_in_common_are_refused():
@@ -152,9 +160,15 @@ def test_on_many_items_the_bootstrap_interval_matches_the_normal_approximation()
     assert task.ci95[1] == pytest.approx(high, abs=0.05 * (high - low))
 
 
-suite_tasks = st.lists(st.tuples(st.floats(0.1, 3.0), st.sampled_from([0.0, 0.25, 0.5]),
-                                 st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1)), min_size=2, max_size=30)),
-                       min_size=1, max_size=4)
+suite_tasks = st.lists(
+    st.tuples(
+        st.floats(0.1, 3.0),
+        st.sampled_from([0.0, 0.25, 0.5]),
+        st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1)), min_size=2, max_size=30),
+    ),
+    min_size=1,
+    max_size=4,
+)
 
 
 @given(suite_tasks)
@@ -180,8 +194,9 @@ def test_the_overall_standard_error_is_the_delta_method_over_independent_tasks()
     var_t = (0.25 / 0.75) ** 2 * statistics.variance([1, 0, 0, 0, -1, 1]) / 6
     var_u = statistics.variance([(0.75 / 0.5) * x for x in [1, 0, 1, 1]]) / 4
     assert result.overall.se == pytest.approx(math.sqrt(var_t + var_u))
-    assert result.overall.p_value == pytest.approx(math.erfc(abs(result.overall.difference) / result.overall.se
-                                                             / math.sqrt(2)))
+    assert result.overall.p_value == pytest.approx(
+        math.erfc(abs(result.overall.difference) / result.overall.se / math.sqrt(2))
+    )
 
 
 def test_a_task_outside_the_suite_is_refused():

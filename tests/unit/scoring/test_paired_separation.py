@@ -11,7 +11,12 @@ from scoring.config import TaskSpec
 from scoring.paired import TaskItems, challenge_scales, compare_runs
 from scoring.paired_json import dumps, report
 from scoring.separation import (
-    Scale, boundary_verdict, distinguishable, neighbours, prize_boundary, row_distinguishable,
+    Scale,
+    boundary_verdict,
+    distinguishable,
+    neighbours,
+    prize_boundary,
+    row_distinguishable,
 )
 
 SUITE = [TaskSpec("t", "t", 0, "acc", 1.0, 0.25), TaskSpec("u", "u", 0, "acc", 2.0, 0.5)]
@@ -46,10 +51,14 @@ def test_missing_items_are_left_out_pair_by_pair():
     holes["t"][1, :100] = np.nan  # row 1 lacks the first 100 items of t
     scales = challenge_scales(SUITE, ["t", "u"])
     result = neighbours(holes, scales)
-    a = {"t": TaskItems("t", "acc", np.arange(100, 400), matrices["t"][0, 100:]),
-         "u": TaskItems("u", "acc", np.arange(400), matrices["u"][0])}
-    b = {"t": TaskItems("t", "acc", np.arange(100, 400), matrices["t"][1, 100:]),
-         "u": TaskItems("u", "acc", np.arange(400), matrices["u"][1])}
+    a = {
+        "t": TaskItems("t", "acc", np.arange(100, 400), matrices["t"][0, 100:]),
+        "u": TaskItems("u", "acc", np.arange(400), matrices["u"][0]),
+    }
+    b = {
+        "t": TaskItems("t", "acc", np.arange(100, 400), matrices["t"][1, 100:]),
+        "u": TaskItems("u", "acc", np.arange(400), matrices["u"][1]),
+    }
     pair = compare_runs(a, b, run_a="a", run_b="b", scales=scales, resamples=200).overall
     assert result.p_value[0] == pytest.approx(pair.p_value, rel=1e-9)
     assert result.difference[0] == pytest.approx(pair.difference, abs=1e-12)
@@ -81,15 +90,18 @@ def test_the_prize_boundary_is_the_last_winner_and_the_first_entry_that_does_not
 def test_a_distinguishable_prize_boundary_stands():
     verdict = boundary_verdict(["a", "b", "c"], 2, p_value=0.003, difference=0.041, ci95=(0.015, 0.067))
     assert verdict.decided and (verdict.last_winner, verdict.first_non_winner) == ("b", "c")
-    assert verdict.reasons == ("Rank 2 (b) is distinguishable from rank 3 (c) (difference 0.0410, 95% interval "
-                               "0.0150 to 0.0670, p = 0.003).",)
+    assert verdict.reasons == (
+        "Rank 2 (b) is distinguishable from rank 3 (c) (difference 0.0410, 95% interval 0.0150 to 0.0670, p = 0.003).",
+    )
 
 
 def test_an_indistinguishable_prize_boundary_needs_the_organisers_tie_break():
     verdict = boundary_verdict(["a", "b", "c"], 2, p_value=0.21, difference=0.004, ci95=(-0.01, 0.018))
     assert not verdict.decided
-    assert verdict.reasons[0] == ("Rank 2 (b) and rank 3 (c) cannot be told apart (difference 0.0040, 95% interval "
-                                  "-0.0100 to 0.0180, p = 0.21): p is not below 0.05.")
+    assert verdict.reasons[0] == (
+        "Rank 2 (b) and rank 3 (c) cannot be told apart (difference 0.0040, 95% interval "
+        "-0.0100 to 0.0180, p = 0.21): p is not below 0.05."
+    )
     assert "tie-break decision is needed" in verdict.reasons[1]
     assert not boundary_verdict(["a", "b"], 1, p_value=None).decided
 
@@ -111,5 +123,7 @@ def test_the_json_is_byte_identical_for_the_same_inputs_and_carries_the_seed_and
 
 
 def test_the_json_writes_floats_with_fixed_significant_digits_and_no_nan():
-    assert dumps({"x": 1 / 3, "y": math.nan, "z": -0.0, "w": [2e-300]}) == \
-        '{\n  "w": [\n    2e-300\n  ],\n  "x": 0.3333333333,\n  "y": null,\n  "z": 0.0\n}'
+    assert (
+        dumps({"x": 1 / 3, "y": math.nan, "z": -0.0, "w": [2e-300]})
+        == '{\n  "w": [\n    2e-300\n  ],\n  "x": 0.3333333333,\n  "y": null,\n  "z": 0.0\n}'
+    )

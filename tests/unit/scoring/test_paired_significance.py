@@ -11,7 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring.significance import (
-    bootstrap_means, is_binary, mcnemar_p, normal_p, percentile_interval, sign_flip_p,
+    bootstrap_means,
+    is_binary,
+    mcnemar_p,
+    normal_p,
+    percentile_interval,
+    sign_flip_p,
 )
 
 
@@ -20,7 +25,7 @@ def binomial_two_sided(a_only: int, b_only: int) -> Fraction:
     m, k = a_only + b_only, min(a_only, b_only)
     if m == 0:
         return Fraction(1)
-    return min(Fraction(1), 2 * Fraction(sum(math.comb(m, i) for i in range(k + 1)), 2 ** m))
+    return min(Fraction(1), 2 * Fraction(sum(math.comb(m, i) for i in range(k + 1)), 2**m))
 
 
 @given(st.integers(0, 400), st.integers(0, 400))

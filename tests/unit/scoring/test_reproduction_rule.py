@@ -1,5 +1,6 @@
 """The cross-site reproduction rule: equal where the pair is deterministic, else within the combined standard
 error; and when it blocks the award."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -7,11 +8,25 @@ from dataclasses import replace
 import pytest
 
 from scoring.reproduction import (
-    Comparison, Measured, ReproductionState, RunFacts, award_block, compare, compare_task, differences,
+    Comparison,
+    Measured,
+    ReproductionState,
+    RunFacts,
+    award_block,
+    compare,
+    compare_task,
+    differences,
 )
 
-FACTS = RunFacts(lock_sha256="a" * 64, dtype="bfloat16", backend="vllm", batch_size="8", seeds={"random_seed": 0},
-                 gpu_model="4 x NVIDIA H100", task_hashes={"arc": "h1", "gsm": "h2"})
+FACTS = RunFacts(
+    lock_sha256="a" * 64,
+    dtype="bfloat16",
+    backend="vllm",
+    batch_size="8",
+    seeds={"random_seed": 0},
+    gpu_model="4 x NVIDIA H100",
+    task_hashes={"arc": "h1", "gsm": "h2"},
+)
 
 
 def test_runs_with_the_same_software_dtype_batch_seeds_gpu_and_task_hash_are_deterministic_replicas():
@@ -25,13 +40,16 @@ def test_a_deterministic_pair_must_be_equal_to_the_last_digit():
     assert not result.agrees and "deterministic run must be equal" in result.tasks[0].why
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"gpu_model": "4 x NVIDIA A100"}, "different GPU model"),
-    ({"lock_sha256": "b" * 64}, "different software"),
-    ({"lock_sha256": None}, "unknown"),
-    ({"dtype": "float16"}, "different dtype"),
-    ({"batch_size": "16"}, "different batch size"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"gpu_model": "4 x NVIDIA A100"}, "different GPU model"),
+        ({"lock_sha256": "b" * 64}, "different software"),
+        ({"lock_sha256": None}, "unknown"),
+        ({"dtype": "float16"}, "different dtype"),
+        ({"batch_size": "16"}, "different batch size"),
+    ],
+)
 def test_any_difference_in_the_setup_makes_the_comparison_statistical(change, words):
     other = replace(FACTS, **change)
     assert any(words in why for why in differences(FACTS, other))
@@ -47,8 +65,12 @@ def test_a_gap_beyond_the_combined_standard_error_is_a_discrepancy():
 
 def test_a_changed_task_hash_is_compared_statistically_for_that_task_only():
     other = replace(FACTS, task_hashes={"arc": "h1", "gsm": "changed"})
-    result = compare({"arc": Measured(0.5, 0.01), "gsm": Measured(0.3, 0.02)},
-                     {"arc": Measured(0.5, 0.01), "gsm": Measured(0.31, 0.02)}, FACTS, other)
+    result = compare(
+        {"arc": Measured(0.5, 0.01), "gsm": Measured(0.3, 0.02)},
+        {"arc": Measured(0.5, 0.01), "gsm": Measured(0.31, 0.02)},
+        FACTS,
+        other,
+    )
     assert [(t.task, t.deterministic, t.agrees) for t in result.tasks] == [("arc", True, True), ("gsm", False, True)]
 
 

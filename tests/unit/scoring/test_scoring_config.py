@@ -140,8 +140,9 @@ def test_teams_choose_their_counted_submission_unless_the_challenge_says_the_lat
 def test_an_unknown_counted_submission_rule_names_the_rules_there_are():
     section = _default_section()
     section["counted_submission"] = "best_scored"
-    assert _errors_of(section) == ["scoring.counted_submission: unknown rule 'best_scored'; use one of "
-                                   "chosen_or_latest_scored, latest_scored"]
+    assert _errors_of(section) == [
+        "scoring.counted_submission: unknown rule 'best_scored'; use one of chosen_or_latest_scored, latest_scored"
+    ]
 
 
 @pytest.mark.parametrize("name", ["lagc-2024.toml", "frontier-2026.toml"])

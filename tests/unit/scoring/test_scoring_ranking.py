@@ -109,9 +109,7 @@ def test_an_unknown_standard_error_never_makes_a_statistical_tie():
 
 
 def test_a_baseline_is_listed_at_its_score_position_but_takes_no_rank():
-    ranking = rank_entries(
-        [entry("team-a", 0.6), entry("llama-ref", 0.9, baseline=True), entry("team-b", 0.4)], POLICY
-    )
+    ranking = rank_entries([entry("team-a", 0.6), entry("llama-ref", 0.9, baseline=True), entry("team-b", 0.4)], POLICY)
     assert [(row.entry_id, row.rank, row.is_baseline) for row in ranking] == [
         ("llama-ref", None, True),
         ("team-a", 1, False),
@@ -122,17 +120,13 @@ def test_a_baseline_is_listed_at_its_score_position_but_takes_no_rank():
 
 
 def test_a_baseline_between_entries_does_not_push_the_lower_entry_down():
-    ranking = rank_entries(
-        [entry("a", 0.8), entry("ref", 0.6, baseline=True), entry("b", 0.4)], POLICY
-    )
+    ranking = rank_entries([entry("a", 0.8), entry("ref", 0.6, baseline=True), entry("b", 0.4)], POLICY)
     assert [row.rank for row in ranking] == [1, None, 2]
     assert [row.position for row in ranking] == [1, 2, 3]
 
 
 def test_an_entry_missing_a_task_ranks_after_every_complete_entry_even_with_a_higher_score():
-    ranking = rank_entries(
-        [entry("partial", 0.9, se=0.2, missing=("gsm8k",)), entry("whole", 0.3, se=0.2)], POLICY
-    )
+    ranking = rank_entries([entry("partial", 0.9, se=0.2, missing=("gsm8k",)), entry("whole", 0.3, se=0.2)], POLICY)
     assert [(row.entry_id, row.rank, row.complete) for row in ranking] == [
         ("whole", 1, True),
         ("partial", 2, False),
@@ -140,9 +134,7 @@ def test_an_entry_missing_a_task_ranks_after_every_complete_entry_even_with_a_hi
     assert ranking[0].reasons == (
         "ranked above partial, which is missing gsm8k: incomplete entries rank after complete ones",
     )
-    assert ranking[1].reasons == (
-        "ranked below whole: missing gsm8k, and incomplete entries rank after complete ones",
-    )
+    assert ranking[1].reasons == ("ranked below whole: missing gsm8k, and incomplete entries rank after complete ones",)
 
 
 def test_incomplete_entries_are_never_statistically_tied_with_complete_ones():

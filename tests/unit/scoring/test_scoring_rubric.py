@@ -20,9 +20,7 @@ def test_a_complete_sheet_within_the_scales_is_valid():
 
 
 def test_a_sheet_reports_missing_out_of_scale_unknown_and_fractional_scores():
-    errors = validate_rubric_scores(
-        RUBRIC, {"technical": 11, "openness": 3.5, "charisma": 7}
-    )
+    errors = validate_rubric_scores(RUBRIC, {"technical": 11, "openness": 3.5, "charisma": 7})
     assert errors == [
         "technical: score 11 is outside the scale 0-10",
         "impact: missing score for 'Impact'",

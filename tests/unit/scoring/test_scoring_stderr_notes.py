@@ -1,5 +1,6 @@
 """Why a final score has no ± (no standard error), in words: one judge (a single opinion has no spread), or a
 benchmark task without a standard error; nothing to explain when the score has its ±."""
+
 from scoring import stderr_note
 
 

@@ -1,15 +1,28 @@
 """The one byte formatter: decimal units, one decimal below 100, none above, never "0.0 GB"."""
+
 import pytest
 from hypothesis import given, strategies as st
 
 from scoring.units import exact_bytes, human_bytes
 
 
-@pytest.mark.parametrize("count, shown", [
-    (None, "—"), (0, "0 bytes"), (1, "1 byte"), (999, "999 bytes"), (1000, "1.0 kB"), (621_412, "621 kB"),
-    (999_499, "999 kB"), (999_500, "1.0 MB"), (1_500_000, "1.5 MB"), (60_200_000_000, "60.2 GB"),
-    (200 * 10**9, "200 GB"), (3 * 10**15, "3.0 PB"),
-])
+@pytest.mark.parametrize(
+    "count, shown",
+    [
+        (None, "—"),
+        (0, "0 bytes"),
+        (1, "1 byte"),
+        (999, "999 bytes"),
+        (1000, "1.0 kB"),
+        (621_412, "621 kB"),
+        (999_499, "999 kB"),
+        (999_500, "1.0 MB"),
+        (1_500_000, "1.5 MB"),
+        (60_200_000_000, "60.2 GB"),
+        (200 * 10**9, "200 GB"),
+        (3 * 10**15, "3.0 PB"),
+    ],
+)
 def test_a_byte_count_reads_in_human_units(count, shown):
     assert human_bytes(count) == shown
 

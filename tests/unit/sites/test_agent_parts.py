@@ -1,6 +1,7 @@
 """The site agent's own parts that need no platform and no Slurm: its settings (the token never from the
 command line), what it reads of a finished job (outputs, GPU models, time limit, provenance) and the staging
 store's checks and folders (files put into the store by hand, so nothing is fetched)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,7 @@ def test_the_token_comes_from_the_environment_or_a_file_and_the_command_line_has
     argv = [*BASE, str(tmp_path)]
     assert from_args(argv, {TOKEN_ENV: " lagc_site_env \n"}).token == "lagc_site_env"
     (tmp_path / "token").write_text("lagc_site_file\n")
-    assert from_args([*argv, "--token-file", str(tmp_path / "token")], {TOKEN_ENV: "ignored"}).token == \
-        "lagc_site_file"
+    assert from_args([*argv, "--token-file", str(tmp_path / "token")], {TOKEN_ENV: "ignored"}).token == "lagc_site_file"
     with pytest.raises(AgentSettingsError, match=TOKEN_ENV):
         from_args(argv, {})
     with pytest.raises(AgentSettingsError, match="token file cannot be read"):
@@ -70,14 +70,21 @@ def _request(*shots: int) -> dict:
 
 def test_the_outputs_are_the_results_and_samples_files_of_each_few_shot_group_and_nothing_else(tmp_path):
     job = tmp_path / "job"
-    for relative in ("output/shots-0/m/results_1.json", "output/shots-0/m/samples_task0_1.jsonl",
-                     "output/shots-5/m/results_2.json", "output/shots-5/m/notes.txt", "log.txt"):
+    for relative in (
+        "output/shots-0/m/results_1.json",
+        "output/shots-0/m/samples_task0_1.jsonl",
+        "output/shots-5/m/results_2.json",
+        "output/shots-5/m/notes.txt",
+        "log.txt",
+    ):
         (job / relative).parent.mkdir(parents=True, exist_ok=True)
         (job / relative).write_text("{}")
     found = running.outputs(_request(0, 5), job, job)
-    assert [relative for relative, _ in found] == ["output/shots-0/m/results_1.json",
-                                                   "output/shots-0/m/samples_task0_1.jsonl",
-                                                   "output/shots-5/m/results_2.json"]
+    assert [relative for relative, _ in found] == [
+        "output/shots-0/m/results_1.json",
+        "output/shots-0/m/samples_task0_1.jsonl",
+        "output/shots-5/m/results_2.json",
+    ]
     one = tmp_path / "one-group"
     (one / "output" / "m").mkdir(parents=True)
     (one / "output" / "m" / "results_0.json").write_text("{}")
@@ -91,21 +98,25 @@ def test_the_gpu_models_a_job_recorded_are_counted_and_a_job_without_gpus_names_
     assert running.gpu_model(transport, tmp_path) == "1 x AMD MI250X, 2 x NVIDIA A100-SXM-64GB"
 
 
-def test_the_provenance_bills_every_device_of_every_node_and_names_the_lock_only_for_the_agents_own_python(
-        tmp_path):
+def test_the_provenance_bills_every_device_of_every_node_and_names_the_lock_only_for_the_agents_own_python(tmp_path):
     profile = ClusterProfile("lumi-g", gpus_per_node=8, gpu_billing_devices=2, container="/images/lm-eval.sif")
     layout = Layout("vllm", nodes=2, tensor_parallel_size=8, pipeline_parallel_size=2)
     request = {**_request(0), "plan": layout.to_dict()}
-    status = RunStatus(SUCCEEDED, exit_code=0, node="nid[001-002]", started_at="2026-12-04T11:00:00",
-                       ended_at="2026-12-04T11:30:00", elapsed_seconds=1800.0)
+    status = RunStatus(
+        SUCCEEDED,
+        exit_code=0,
+        node="nid[001-002]",
+        started_at="2026-12-04T11:00:00",
+        ended_at="2026-12-04T11:30:00",
+        elapsed_seconds=1800.0,
+    )
     info = {"version": "1", "host": "uan01", "transport": "local", "python": "3.11", "lock_sha256": "ab" * 32}
     record = running.provenance(request, profile, status, "4242", tmp_path, [], LocalTransport(), info)
     assert record["job_id"] == "4242" and record["nodes"] == "nid[001-002]"
     assert record["container"] == "/images/lm-eval.sif" and record["gpu_model"] is None
     assert record["lock_sha256"] is None and record["agent"]["lock_sha256"] == "ab" * 32
     assert record["node_count"] == 2 and record["gpu_hours"] == pytest.approx(0.5 * 8 * 2 / 2)
-    here = running.provenance(request, ClusterProfile("local-slurm"), status, "1", tmp_path, [], LocalTransport(),
-                              info)
+    here = running.provenance(request, ClusterProfile("local-slurm"), status, "1", tmp_path, [], LocalTransport(), info)
     assert here["lock_sha256"] == "ab" * 32  # lm-eval ran in the agent's own Python: its lock names lm-eval's
 
 

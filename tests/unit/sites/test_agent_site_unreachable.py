@@ -1,5 +1,6 @@
 """The agent when its site cannot be reached over SSH: the round ends early and the next one comes after a
 backoff; the job's record is kept as it was (the job runs on at the site) and nothing is reported as failed."""
+
 from __future__ import annotations
 
 import subprocess
@@ -21,8 +22,7 @@ class Platform:
     def call(self, method, path, body=None):
         self.calls.append((method, path, body))
         if path == "/heartbeat":
-            return {"leases": [{"evaluation_id": 7, "attempt": 1, "state": "running", "cancel": False,
-                                "bound": True}]}
+            return {"leases": [{"evaluation_id": 7, "attempt": 1, "state": "running", "cancel": False, "bound": True}]}
         return {"leases": self.leases}
 
 
@@ -37,15 +37,26 @@ class CutOff:
     def __getattr__(self, name):
         def unreachable(*args, **kwargs):
             raise SiteUnreachable("login.example.eu cannot be reached over SSH")
+
         return unreachable
 
 
 def _agent(tmp_path: Path, phase: str) -> tuple[Agent, Platform, dict]:
     profile = ClusterProfile.from_config({"name": "lumi-g", "scheduler": "slurm", "partition": "standard-g"})
-    lease = {"evaluation_id": 7, "attempt": 1, "job_name": "lagc-eval-7-a1",
-             "request": {"cluster": "lumi-g", "profile": profile.to_dict(), "timeout_minutes": 60}}
-    settings = AgentSettings(platform="https://p.example.eu", site="mn5", workdir=tmp_path, token="t",
-                             site_dir=Path("/gpfs/lagc"), ssh="lagc@login.example.eu")
+    lease = {
+        "evaluation_id": 7,
+        "attempt": 1,
+        "job_name": "lagc-eval-7-a1",
+        "request": {"cluster": "lumi-g", "profile": profile.to_dict(), "timeout_minutes": 60},
+    }
+    settings = AgentSettings(
+        platform="https://p.example.eu",
+        site="mn5",
+        workdir=tmp_path,
+        token="t",
+        site_dir=Path("/gpfs/lagc"),
+        ssh="lagc@login.example.eu",
+    )
     platform = Platform([lease])
     agent = Agent(settings, client=platform, transport=CutOff(), sleep=lambda s: None)
     record = agent.state.add(lease)

@@ -1,5 +1,6 @@
 """The rules of leasing to sites: which online site takes which queued evaluation, under the clusters'
 concurrency, the teams' allocations, the sites' capacity and each evaluation's placement."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -8,14 +9,21 @@ from hypothesis import given, strategies as st
 
 from evaluation.policy import Candidate
 from evaluation.sites.rules import (
-    Assignment, Placement, SiteCandidate, SiteSlot, online, plan_site_dispatch, releasable,
+    Assignment,
+    Placement,
+    SiteCandidate,
+    SiteSlot,
+    online,
+    plan_site_dispatch,
+    releasable,
 )
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
 
 
-def candidate(ev: int, team: int = 1, clusters=("lumi-g",), limit: int = 10, allocation=None, need=1.0,
-              placement=Placement()) -> SiteCandidate:
+def candidate(
+    ev: int, team: int = 1, clusters=("lumi-g",), limit: int = 10, allocation=None, need=1.0, placement=Placement()
+) -> SiteCandidate:
     return SiteCandidate(ev, team, tuple(Candidate(ev, team, c, limit, allocation, need) for c in clusters), placement)
 
 
@@ -35,9 +43,17 @@ def test_a_site_takes_no_more_than_its_free_slots_and_the_cluster_no_more_than_i
 
 def test_the_challenges_first_cluster_with_a_free_site_is_chosen_in_its_order():
     slots = [SiteSlot(1, "leo", "leonardo", 1), SiteSlot(2, "lumi", "lumi-g", 1)]
-    granted, _ = plan_site_dispatch([candidate(1, clusters=("lumi-g", "leonardo")),
-                                     candidate(2, clusters=("lumi-g", "leonardo")),
-                                     candidate(3, clusters=("lumi-g", "leonardo"))], slots, {}, {}, {})
+    granted, _ = plan_site_dispatch(
+        [
+            candidate(1, clusters=("lumi-g", "leonardo")),
+            candidate(2, clusters=("lumi-g", "leonardo")),
+            candidate(3, clusters=("lumi-g", "leonardo")),
+        ],
+        slots,
+        {},
+        {},
+        {},
+    )
     assert granted == [Assignment(1, 2, "lumi-g"), Assignment(2, 1, "leonardo")]
 
 
@@ -46,8 +62,9 @@ def test_an_allocation_that_can_never_cover_the_job_on_any_cluster_fails_it_and_
     used = {(1, "lumi-g"): 95.0}
     granted, exhausted = plan_site_dispatch([candidate(1, allocation=100.0, need=10.0)], slots, {}, used, {})
     assert (granted, exhausted) == ([], [1])
-    granted, exhausted = plan_site_dispatch([candidate(2, allocation=100.0, need=10.0)], slots, {},
-                                            {(1, "lumi-g"): 50.0}, {(1, "lumi-g"): 45.0})
+    granted, exhausted = plan_site_dispatch(
+        [candidate(2, allocation=100.0, need=10.0)], slots, {}, {(1, "lumi-g"): 50.0}, {(1, "lumi-g"): 45.0}
+    )
     assert (granted, exhausted) == ([], [])  # fits once the team's job in flight is charged
 
 
@@ -76,8 +93,11 @@ def test_only_an_expired_lease_whose_job_was_never_submitted_goes_back_to_the_qu
     assert not releasable("running", None, past, NOW)
 
 
-@given(st.lists(st.tuples(st.integers(1, 3), st.sampled_from(["a", "b"])), max_size=30),
-       st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 4)), max_size=5), st.integers(1, 6))
+@given(
+    st.lists(st.tuples(st.integers(1, 3), st.sampled_from(["a", "b"])), max_size=30),
+    st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 4)), max_size=5),
+    st.integers(1, 6),
+)
 def test_no_site_gets_more_than_its_free_slots_and_no_evaluation_is_granted_twice(queue, sites, limit):
     slots = [SiteSlot(i, f"s{i}", cluster, free) for i, (cluster, free) in enumerate(sites)]
     candidates = [candidate(i, team, clusters=(cluster,), limit=limit) for i, (team, cluster) in enumerate(queue)]
