@@ -294,11 +294,9 @@ def judging_lock(slug: str):
     challenge = _challenge(slug)
     body = parse_body(LockBody) if request.content_length else LockBody()
     accepted = [f"{ref.judge_id}:{ref.team_id}" for ref in body.accept_missing]
-    session = get_session()
     try:
-        finalise(session, challenge, actor_id=g.api_user.id, accept_missing=accepted)
-    except MissingSheets as exc:
-        session.rollback()
+        _act(lambda s: finalise(s, challenge, actor_id=g.api_user.id, accept_missing=accepted))
+    except MissingSheets as exc:  # rolled back by _act; the answer lists the sheets
         abort(
             problem(
                 409,
@@ -309,11 +307,7 @@ def judging_lock(slug: str):
                 ],
             )
         )
-    except JudgingError:
-        session.rollback()
-        raise  # the shell answers it as a problem
-    session.commit()
-    return respond(_state(session, challenge))
+    return respond(_state(get_session(), challenge))
 
 
 @route(
