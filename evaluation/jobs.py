@@ -38,17 +38,27 @@ from evaluation.runners.slurm import SlurmError, SlurmRunner
 
 log = logging.getLogger("lagc.evaluation")
 DISPATCH_WINDOW = 500  # queued rows considered per cycle (the rest wait their turn)
-_RUNNERS: dict[tuple[str, str], object] = {}  # one runner per cluster, kept so local children are reaped
+_RUNNERS: dict[
+    tuple[str, str, str], object
+] = {}  # one runner per cluster definition, kept so local children are reaped
 SLURM_POLL = 2.0  # seconds between two polls of one Slurm job (each cycle's batch is a call to the controller)
 _LAST_POLL: dict[int, float] = {}  # in-process pacing only: no state lives here
+_UNFOLLOWABLE: dict[int, str] = {}  # evaluation id -> why it cannot be followed, already logged (log once)
 
 
 def runner_for(kind: str, setup: Setup, cluster: str):
-    """The runner of a cluster, created once per process."""
-    key = (kind, cluster)
+    """The runner of a cluster as ``setup`` (its challenge's) defines it, created once per process per
+    definition: two challenges may define one cluster name differently. Raises `SetupError` when the
+    challenge has no profile for ``cluster``."""
+    key = runner_key(kind, setup, cluster)
     if key not in _RUNNERS:
         _RUNNERS[key] = LocalRunner() if kind == "local" else SlurmRunner(setup.profile(cluster))
     return _RUNNERS[key]
+
+
+def runner_key(kind: str, setup: Setup, cluster: str) -> tuple[str, str, str]:
+    """What makes two evaluations' runners the same: the runner kind, the cluster and its whole profile."""
+    return (kind, cluster, "" if kind == "local" else repr(setup.profile(cluster)))
 
 
 def survey(session: Session) -> tuple[bool, bool, bool]:
@@ -279,7 +289,7 @@ def follow(cycle: Cycle) -> None:
     job, which site admins forbid), then act on each evaluation's status."""
     session = cycle.session
     clock = time.monotonic()
-    due: dict[tuple[str, str], list[Evaluation]] = {}
+    due: dict[tuple[str, str, str], list[Evaluation]] = {}
     for ev in session.exec(
         select(Evaluation)
         .where(
@@ -290,7 +300,13 @@ def follow(cycle: Cycle) -> None:
         if ev.runner == "slurm" and not ev.cancel_requested and clock - _LAST_POLL.get(ev.id, -1e9) < SLURM_POLL:
             continue
         _LAST_POLL[ev.id] = clock
-        due.setdefault((ev.runner, ev.cluster), []).append(ev)
+        try:
+            definition = runner_key(ev.runner, cycle.setup(ev.challenge_id), ev.cluster)
+        except SetupError as exc:
+            _cannot_follow(ev, str(exc))
+            continue
+        _UNFOLLOWABLE.pop(ev.id, None)
+        due.setdefault(definition, []).append(ev)
     for_each(
         session,
         list(due.items()),
@@ -301,9 +317,28 @@ def follow(cycle: Cycle) -> None:
     )
 
 
-def _follow_cluster(cycle: Cycle, kind_cluster: tuple[str, str], evs: list[Evaluation]) -> None:
-    """One cluster's jobs: cancel on request, poll them in one batch, act on each (each alone)."""
-    session, (kind, cluster) = cycle.session, kind_cluster
+def _cannot_follow(ev: Evaluation, reason: str) -> None:
+    """An evaluation whose job cannot be asked about: its challenge's setup no longer reads, or no longer
+    names its cluster (an organiser edited it while the job ran). It is left as it is, never failed (the job
+    may still be running and its results may yet be ingested once the setup is mended), and said once per
+    scheduler process and reason, not at every poll."""
+    if _UNFOLLOWABLE.get(ev.id) != reason:
+        _UNFOLLOWABLE[ev.id] = reason
+        log.warning(
+            "cannot follow evaluation %s (%s on %s): %s; it stays %s until its challenge's setup names the "
+            "cluster again",
+            ev.id,
+            ev.runner,
+            ev.cluster,
+            reason,
+            S(ev.state).value,
+        )
+
+
+def _follow_cluster(cycle: Cycle, definition: tuple[str, str, str], evs: list[Evaluation]) -> None:
+    """One cluster's jobs (one definition of it): cancel on request, poll them in one batch, act on each
+    (each alone)."""
+    session, (kind, cluster, _) = cycle.session, definition
     runner = runner_for(kind, cycle.setup(evs[0].challenge_id), cluster)
     handles = {ev.id: services.handle_of(ev) for ev in evs}
     for ev in evs:

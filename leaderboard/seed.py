@@ -6,6 +6,10 @@ Some teams show the counted-submission rule (`evaluation.counting`): every 25th 
 its evaluation (no tokenizer), so its older scored one still counts; every 40th team submitted a newer model
 that scored but chose to keep its older one; every 60th team has a newer submission still being evaluated.
 
+Every evaluation is recorded as run by a site agent (`evaluation.policy.SITE_RUNNER`) on one of the EuroHPC
+clusters, as real ones are: the scheduler never follows a site's jobs (their agents report them), so the
+rows still "being evaluated" stay so, and nothing asks a cluster about jobs that never existed.
+
 The numbers are made up but shaped like real ones: each team has a hidden skill, each task a difficulty;
 the raw metric is the task's chance baseline plus skill-dependent headroom plus noise, with the binomial
 standard error of a task of 500 to 2,000 questions.
@@ -29,12 +33,13 @@ from app.challenges.services import get_challenge, load_config_text
 from app.checkpoints.models import Submission, SubmissionStatus
 from app.teams.models import Team
 from evaluation.models import CountedChoice, Evaluation, EvaluationState, TaskResult
+from evaluation.policy import SITE_RUNNER
 from scoring.config import DEFAULT_2024_TOML
 
 SLUG = "synthetic"
 TASKS = 20
 HIDDEN = ("hidden_reasoning", "hidden_multilingual")
-CLUSTERS = ("lumi", "leonardo", "meluxina")
+CLUSTERS = ("lumi-g", "leonardo-booster", "mn5-acc")  # shipped profiles (evaluation/clusters.toml)
 SEED_USER = "seed@synthetic.lagc.eu"
 
 
@@ -221,7 +226,7 @@ def _evaluation(challenge_id: int, sub: Any, rng: random.Random) -> dict:
         "team_id": sub.team_id,
         "submission_id": sub.id,
         "state": EvaluationState.finished,
-        "runner": "slurm",
+        "runner": SITE_RUNNER,
         "cluster": rng.choice(CLUSTERS),
         "queued_at": sub.accepted_at,
         "finished_at": finished,

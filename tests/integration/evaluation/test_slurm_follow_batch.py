@@ -19,6 +19,8 @@ from evaluation.runners.base import CANCELLED, FAILED, PENDING, RUNNING, SUCCEED
 from evaluation.runners.slurm import SlurmError, SlurmRunner
 from evaluation.runners.slurm_states import find_in_jobcomp, meaning
 
+from tests import factories
+
 from ._platform import accepted_submission, challenge_text, cycle_until, make_challenge, make_team
 from ._support import local_slurm_profile
 
@@ -159,9 +161,10 @@ def test_the_scheduler_follows_all_jobs_of_a_cluster_with_one_squeue_per_cycle(a
         for i, behaviour in enumerate(("sleep 1", "sleep 1", "sleep 120")):
             user, team = make_team(session, challenge, f"batch{i}@example.eu")
             accepted_submission(session, slurm, challenge, team, user, behaviour=behaviour)
-        profile = setup_of(challenge, slurm).profile("local-slurm")
+        setup = setup_of(challenge, slurm)
+        profile = setup.profile("local-slurm")
     run = CountingRun()
-    monkeypatch.setitem(jobs._RUNNERS, ("slurm", "local-slurm"), SlurmRunner(profile, run=run))
+    monkeypatch.setitem(jobs._RUNNERS, jobs.runner_key("slurm", setup, "local-slurm"), SlurmRunner(profile, run=run))
     engine = app.extensions["lagc_engine"]
     batches, cancel_sent = [], False
     deadline = time.monotonic() + 120
@@ -214,20 +217,82 @@ def test_a_controller_that_is_down_leaves_the_jobs_in_flight_untouched(app, db, 
         challenge = make_challenge(session, challenge_text(runner="slurm", cluster="local-slurm"))
         user, team = make_team(session, challenge, "down@example.eu")
         accepted_submission(session, slurm, challenge, team, user, behaviour="sleep 120")
-        profile = setup_of(challenge, slurm).profile("local-slurm")
-    monkeypatch.setitem(jobs._RUNNERS, ("slurm", "local-slurm"), SlurmRunner(profile))
+        setup = setup_of(challenge, slurm)
+        profile = setup.profile("local-slurm")
+    key = jobs.runner_key("slurm", setup, "local-slurm")
+    monkeypatch.setitem(jobs._RUNNERS, key, SlurmRunner(profile))
     monkeypatch.setattr(jobs, "SLURM_POLL", 0.0)
     engine = app.extensions["lagc_engine"]
     evs = []
     try:
         evs = cycle_until(engine, slurm, lambda evs: evs and S(evs[0].state) == S.running, timeout=60)
         run = CountingRun(_unreachable(tmp_path))
-        monkeypatch.setitem(jobs._RUNNERS, ("slurm", "local-slurm"), SlurmRunner(profile, run=run))
+        monkeypatch.setitem(jobs._RUNNERS, key, SlurmRunner(profile, run=run))
         for _ in range(3):
             evs = cycle_until(engine, slurm, lambda evs: True)
         assert [c[0] for c in run.calls] == ["squeue"] * 3  # asked once each cycle; the squeue failed each time
         assert S(evs[0].state) == S.running and evs[0].failure_reason is None and evs[0].attempt == 1
         with pytest.raises(SlurmError, match="Unable to contact slurm controller"):  # it really was down
-            jobs._RUNNERS[("slurm", "local-slurm")].poll(services.handle_of(evs[0]))
+            jobs._RUNNERS[key].poll(services.handle_of(evs[0]))
     finally:
         _scancel(*(e.job_id for e in evs if e.job_id))
+
+
+def test_each_definition_of_a_cluster_is_asked_with_its_own_runner_and_an_unknown_cluster_is_said_once(
+    app, db, settings, monkeypatch, caplog, tmp_path
+):
+    """Two challenges define `local-slurm` differently: the follow step asks each one's jobs through a runner
+    of its own definition. A running evaluation whose challenge names no profile for its cluster (edited while
+    the job ran) is left running, and the scheduler says so once, not at every poll."""
+    from app.demo import DEMO_SLUG
+    from evaluation.cycle import Cycle
+
+    slurm = settings.with_overrides(eval_runner="slurm")
+    runs, job_of, setups = {}, {}, {}
+    with db() as session:
+        for slug, cpus in (("first-def", 1), ("second-def", 2)):
+            text = challenge_text(runner="slurm", cluster="local-slurm").replace(
+                f'slug = "{DEMO_SLUG}"', f'slug = "{slug}"'
+            )
+            challenge = make_challenge(session, text.replace("cpus_per_task = 1", f"cpus_per_task = {cpus}"))
+            user, team = make_team(session, challenge, f"{slug}@example.eu")
+            sub = factories.submission(session, challenge.id, team.id, user.id, label=slug)
+            clusters = ("local-slurm", "nowhere") if slug == "first-def" else ("local-slurm",)
+            for n, cluster in enumerate(clusters):
+                ev = factories.evaluation(
+                    session,
+                    sub,
+                    state=S.running,
+                    runner="slurm",
+                    cluster=cluster,
+                    job_id=str(990000 + cpus * 10 + n),  # no such jobs: only who is asked matters here
+                    work_dir=str(tmp_path / f"{slug}-{n}"),
+                )
+                job_of[(slug, cluster)] = ev.job_id
+                if cluster == "nowhere":
+                    stranded = ev.id
+            setups[slug] = setup_of(challenge, slurm)
+            runs[slug] = CountingRun()
+        session.commit()
+    keys = {slug: jobs.runner_key("slurm", setup, "local-slurm") for slug, setup in setups.items()}
+    assert keys["first-def"] != keys["second-def"]
+    for slug, key in keys.items():
+        monkeypatch.setitem(jobs._RUNNERS, key, SlurmRunner(setups[slug].profile("local-slurm"), run=runs[slug]))
+    monkeypatch.setattr(jobs, "SLURM_POLL", 0.0)
+    monkeypatch.setattr(jobs, "_UNFOLLOWABLE", {})
+    engine = app.extensions["lagc_engine"]
+    for _ in range(3):
+        with Session(engine) as session:
+            jobs.follow(Cycle(session, slurm))
+            session.commit()
+    for slug, run in runs.items():
+        asked = {
+            job for command in run.calls if command[0] == "squeue" and "-j" in command for job in _asked_ids(command)
+        }
+        assert asked == {job_of[(slug, "local-slurm")]}, (slug, run.calls)
+    with Session(engine) as session:
+        left = session.get(Evaluation, stranded)
+        assert S(left.state) == S.running and left.failure_reason is None
+    said = [r.getMessage() for r in caplog.records if "cannot follow evaluation" in r.getMessage()]
+    assert len(said) == 1 and "'nowhere', which has no profile" in said[0]
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback
