@@ -215,3 +215,26 @@ def test_errors_and_pages_that_set_a_cookie_are_never_kept(app, client, entries)
         client.get(url)
         client.get(url)
     assert fast_path(app).hits == 0 and not fast_path(app).pages
+
+
+def test_every_fast_path_answer_is_counted_in_the_latency_histogram_at_the_latest_before_flask_answers(
+    app, client, entries
+):
+    """The fast path adds its answers' latencies in batches: a full batch at once, the rest before this
+    worker's next request that Flask answers (so a scrape, which Flask answers, includes them)."""
+    from app.ops import public_cache
+    from app.ops.observability import _latency
+
+    def counted() -> float:
+        return next(s.value for m in _latency().collect() for s in m.samples if s.name.endswith("_count"))
+
+    url = f"/leaderboard?challenge={SLUG}"
+    client.get(url)  # Flask renders it, the fast path keeps it
+    before = counted()
+    hits = fast_path(app).hits
+    for _ in range(public_cache.BATCH + 5):
+        assert client.get(url).status_code == 200
+    assert fast_path(app).hits == hits + public_cache.BATCH + 5
+    assert counted() == before + public_cache.BATCH  # the full batch; five wait for the next
+    assert client.get("/healthz").status_code == 200  # Flask answers: the five first, then its own
+    assert counted() == before + public_cache.BATCH + 5 + 1

@@ -3,6 +3,7 @@ and the change signal whose identity moves on every announcement."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 import pytest
@@ -58,3 +59,38 @@ def test_an_announcement_that_cannot_be_written_is_logged_not_raised(tmp_path, c
     (tmp_path / "signals").write_text("a file where the folder should be")
     changes.announce(tmp_path)
     assert "could not write" in caplog.text
+
+
+def test_a_signal_file_replaced_or_first_written_by_another_process_is_followed(tmp_path, monkeypatch):
+    """Another process's announcement moves the counter at once; a file replaced (a restore) or written
+    only after the reader first looked is followed when the reader looks at the path again (RECHECK)."""
+    signal = changes.signal_path(tmp_path)
+    watch = changes.Watch(signal)
+    assert watch()[1] is None  # no signal yet
+    changes.ensure_signal(tmp_path)
+    monkeypatch.setattr(changes, "RECHECK", 0.0)
+    first = watch()
+    assert first[1] is not None
+    with open(signal, "r+b") as other:  # as `announce` in the scheduler's process writes it
+        other.write(changes.COUNTER.pack(41))
+    second = watch()
+    assert second != first and second[1][1] == changes.COUNTER.pack(41)
+    replacement = signal.with_name("restored")
+    replacement.write_bytes(changes.COUNTER.pack(41))
+    os.replace(replacement, signal)  # the same counter, another file
+    assert watch() not in (first, second)
+
+
+def test_request_ids_are_unique_look_like_ids_and_differ_in_a_forked_worker():
+    from app.ops.observability import REQUEST_ID, new_request_id, request_id_for
+
+    made = [request_id_for("") for _ in range(10_000)]
+    assert len(set(made)) == len(made) and all(REQUEST_ID.match(i) and len(i) == 32 for i in made)
+    assert request_id_for("given-id-7") == "given-id-7" and request_id_for("<bad>") != "<bad>"
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # a gunicorn worker forked from the master
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 64).decode()[:16] != new_request_id()[:16]
