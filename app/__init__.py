@@ -58,6 +58,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseIdConverter
     _init_database(app, settings)
     _init_auth(app)
+    from app.accounts.services import HASHER
+
+    HASHER.use(settings.password_hash_cost)  # the process's password-hashing cost (the test suite's is lower)
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_cli(app)

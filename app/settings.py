@@ -12,6 +12,7 @@ DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CHALLENGES = Path(__file__).resolve().parent / "challenges" / "configs"
 ENVIRONMENTS = ("development", "testing", "production")
+PASSWORD_HASH_COSTS = ("standard", "cheapest")
 INSTANCE_ID = re.compile(r"[a-z0-9]{2,16}")
 
 
@@ -72,6 +73,10 @@ class Settings:
     site_upload_max_bytes: int = 8 * 1024**3
     # Memory each web worker may use for public pages served without Flask (app.ops.public_cache); 0: off.
     public_cache_mb: float = 64.0
+    # Password hashing cost: "standard" (argon2id, 64 MiB and 3 passes, about 0.1 s a hash), or "cheapest",
+    # argon2's smallest parameters, which only the test suite may use (LAGC_ENV=testing): it hashes thousands
+    # of passwords. A hash made cheaply is rehashed with the standard cost at the next sign-in.
+    password_hash_cost: str = "standard"
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -88,6 +93,14 @@ class Settings:
             raise SettingsError(f"LAGC_EVAL_RUNNER must be 'local' or 'slurm', not {self.eval_runner!r}")
         if self.public_cache_mb < 0:
             raise SettingsError("LAGC_PUBLIC_CACHE_MB must be 0 (off) or more")
+        if self.password_hash_cost not in PASSWORD_HASH_COSTS:
+            raise SettingsError(
+                f"LAGC_PASSWORD_HASH_COST must be one of {', '.join(PASSWORD_HASH_COSTS)}, not {self.password_hash_cost!r}"
+            )
+        if self.password_hash_cost != "standard" and self.env != "testing":
+            raise SettingsError(
+                f"LAGC_PASSWORD_HASH_COST={self.password_hash_cost} is for the test suite only (LAGC_ENV=testing)"
+            )
         object.__setattr__(self, "public_url", (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/"))
         if self.instance_id and not INSTANCE_ID.fullmatch(self.instance_id):
             raise SettingsError(
@@ -167,6 +180,7 @@ class Settings:
             site_lease_seconds=_number(env, "LAGC_SITE_LEASE_SECONDS", 60.0),
             site_upload_max_bytes=int(_number(env, "LAGC_SITE_UPLOAD_MAX_BYTES", 8 * 1024**3)),
             public_cache_mb=_number(env, "LAGC_PUBLIC_CACHE_MB", 64.0),
+            password_hash_cost=env.get("LAGC_PASSWORD_HASH_COST", "standard"),
         )
 
 

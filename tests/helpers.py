@@ -225,6 +225,7 @@ class LiveServer:
             "LAGC_STORAGE_DIR": str(settings.storage_dir),
             "SECRET_KEY": settings.secret_key,
             "LAGC_RATE_LIMIT_SCALE": "0",
+            "LAGC_PASSWORD_HASH_COST": settings.password_hash_cost,
             # its own metrics folder: gunicorn's start empties the folder, which must never be the test process's
             "PROMETHEUS_MULTIPROC_DIR": str(settings.instance_dir / "live-metrics"),
             **(extra_env or {}),

@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from typing import Optional
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
@@ -17,9 +17,35 @@ from app.db import utcnow
 from app.errors import DomainError, Kind
 from app.visible import hidden_character_problem
 
-HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the account does not exist, so an unknown e-mail costs the same time as a wrong password.
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+class Passwords:
+    """argon2id password hashing at the cost `Settings.password_hash_cost` names (set by `create_app` for the
+    whole process): "standard" is the library's recommended parameters; "cheapest" is only for the test
+    suite. ``dummy`` is verified against when an account does not exist, so an unknown e-mail costs the same
+    time as a wrong password."""
+
+    COSTS = {"standard": PasswordHasher, "cheapest": lambda: PasswordHasher.from_parameters(profiles.CHEAPEST)}
+
+    def __init__(self) -> None:
+        self.cost = ""
+        self.use("standard")
+
+    def use(self, cost: str) -> None:
+        if cost != self.cost:
+            self._hasher, self.cost = self.COSTS[cost](), cost
+            self.dummy = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return self._hasher.verify(password_hash, password)
+
+    def check_needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+
+HASHER = Passwords()
 TOKEN_PREFIX = "lagc_"
 INVITATION_DAYS = 14
 
@@ -72,7 +98,7 @@ def authenticate(session: Session, email: str, password: str) -> Optional[User]:
     """The account for these credentials, or None; unknown accounts take as long as wrong passwords."""
     user = find_user(session, email)
     try:
-        HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+        HASHER.verify(user.password_hash if user else HASHER.dummy, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active:

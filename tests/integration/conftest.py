@@ -40,6 +40,7 @@ def settings(database_url, tmp_path) -> Settings:
         database_url=database_url,
         instance_dir=tmp_path / "instance",
         secret_key="test-secret-" + "x" * 32,
+        password_hash_cost="cheapest",  # thousands of accounts: argon2's smallest parameters (test suite only)
     )
 
 

@@ -67,3 +67,25 @@ def test_the_scheduler_intervals_and_the_hub_endpoint_come_from_the_environment(
     assert settings.hub_endpoint == "http://hub.internal" and str(settings.metrics_dir) == "/tmp/m"
     with pytest.raises(SettingsError, match="LAGC_SCHEDULER_INTERVAL"):
         Settings.from_env({"LAGC_SCHEDULER_INTERVAL": "0"})
+
+
+def test_the_cheapest_password_hashing_is_for_the_test_suite_only():
+    assert Settings.from_env({"LAGC_ENV": "testing", "LAGC_PASSWORD_HASH_COST": "cheapest"}).password_hash_cost == (
+        "cheapest"
+    )
+    for env in ("development", "production"):
+        with pytest.raises(SettingsError, match="test suite only"):
+            Settings.from_env({"LAGC_ENV": env, "LAGC_PASSWORD_HASH_COST": "cheapest", "SECRET_KEY": "s" * 40})
+    with pytest.raises(SettingsError, match="must be one of standard, cheapest"):
+        Settings.from_env({"LAGC_PASSWORD_HASH_COST": "none"})
+
+
+def test_a_password_hashed_cheaply_is_rehashed_at_the_standard_cost():
+    from app.accounts.services import Passwords
+
+    cheap, standard = Passwords(), Passwords()
+    cheap.use("cheapest")
+    made = cheap.hash("a long enough password")
+    assert standard.verify(made, "a long enough password") and standard.check_needs_rehash(made)
+    assert not standard.check_needs_rehash(standard.hash("a long enough password"))
+    assert "m=65536,t=3,p=4" in standard.hash("x") and "m=8,t=1,p=1" in made

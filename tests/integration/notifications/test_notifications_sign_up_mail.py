@@ -35,7 +35,7 @@ def test_a_new_address_and_a_taken_one_each_get_their_e_mail(client, db, setting
 
 
 def test_without_a_mail_server_in_development_the_log_shows_the_e_mail_once(client, db, settings, caplog):
-    settings = settings.with_overrides(env="development")
+    settings = settings.with_overrides(env="development", password_hash_cost="standard")
     submit(client, "/signup", {**FORM, "email": "new@example.eu"})
     with caplog.at_level(logging.INFO, logger="app.notifications.sender"):
         assert run_scheduler(db, settings) == 0
@@ -45,7 +45,7 @@ def test_without_a_mail_server_in_development_the_log_shows_the_e_mail_once(clie
 
 
 def test_in_production_the_log_never_shows_an_e_mail(client, db, settings, caplog):
-    settings = settings.with_overrides(env="production")
+    settings = settings.with_overrides(env="production", password_hash_cost="standard")
     submit(client, "/signup", {**FORM, "email": "new@example.eu"})
     with caplog.at_level(logging.INFO, logger="app.notifications.sender"):
         run_scheduler(db, settings)
