@@ -38,9 +38,8 @@ from evaluation.runners.slurm import SlurmError, SlurmRunner
 
 log = logging.getLogger("lagc.evaluation")
 DISPATCH_WINDOW = 500  # queued rows considered per cycle (the rest wait their turn)
-_RUNNERS: dict[
-    tuple[str, str, str], object
-] = {}  # one runner per cluster definition, kept so local children are reaped
+# One runner per cluster definition (`runner_key`), kept so local children are reaped.
+_RUNNERS: dict[tuple[str, str, str], object] = {}
 SLURM_POLL = 2.0  # seconds between two polls of one Slurm job (each cycle's batch is a call to the controller)
 _LAST_POLL: dict[int, float] = {}  # in-process pacing only: no state lives here
 _UNFOLLOWABLE: dict[int, str] = {}  # evaluation id -> why it cannot be followed, already logged (log once)
