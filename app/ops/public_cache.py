@@ -31,7 +31,7 @@ from werkzeug.http import parse_date, remove_entity_headers
 
 from app.ops import changes
 from app.ops.headers import still_valid
-from app.ops.observability import REQUEST_ID, log_request, new_request_id, observe_latencies
+from app.ops.observability import log_request, observe_latencies, request_id_for
 
 TTL = 1.0  # seconds a kept page is served before Flask renders it again
 BATCH = 64  # fast-path answers whose latencies are added to the histogram together ...
@@ -104,8 +104,7 @@ class PublicPageCache:
     def _answer(self, page: Page, environ: dict, start_response: Callable, started: float) -> Iterable[bytes]:
         """The kept page (or its 304), with this request's id, counted like any request. This runs for nearly
         every public request: it does as little as it can (`bench/leaderboard_load.py` measures it)."""
-        given = environ.get("HTTP_X_REQUEST_ID")
-        request_id = given if given and REQUEST_ID.match(given) else new_request_id()
+        request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
         if ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ) and still_valid(
             page.etag, page.last_modified, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")
         ):
